@@ -1,0 +1,1 @@
+"""The ``qlat`` command line: thin; parses, calls the library, prints or saves."""

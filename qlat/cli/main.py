@@ -1,0 +1,55 @@
+"""Entry point of the ``qlat`` command.
+
+Each sub-command lives in its own module ``qlat.cli.<name>`` exposing
+``register(subparsers) -> None``; the parser it adds sets ``func=callable(args) -> int``.
+Errors that qlat raises on purpose (:class:`~qlat.core.errors.QlatError`, bad arguments) are
+printed as one line ``qlat: error: ...`` with exit code 2 and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from qlat import __version__
+from qlat.core.errors import QlatError
+
+#: Sub-command modules, in the order they appear in ``qlat --help``.
+COMMAND_MODULES: tuple[str, ...] = ("schwinger", "demo", "circuits", "sample", "measure")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with a one-line message (its default prints usage too)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"qlat: error: {message}\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="qlat", description="Lattice field theory, classical and quantum.")
+    parser.add_argument("--version", action="version", version=f"qlat {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"qlat.cli.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except QlatError as exc:
+        sys.stderr.write(f"qlat: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("qlat: interrupted; finished results were saved where the command says\n")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,34 @@
+"""Provenance and seeding: what a result needs to be reproduced."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+from typing import Any
+
+import numpy as np
+
+from qlat import __version__
+from qlat.core.errors import require
+
+
+def provenance(**items: Any) -> dict[str, Any]:
+    """A provenance record: qlat version, time (UTC), Python and platform, plus ``items``.
+
+    Never put secrets (IBM tokens) in here: provenance is written to disk and printed.
+    """
+    record: dict[str, Any] = {
+        "qlat_version": __version__,
+        "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+    }
+    record.update(items)
+    return record
+
+
+def make_rng(seed: int | None) -> np.random.Generator:
+    """A numpy Generator from a non-negative integer seed (``None``: fresh OS entropy)."""
+    if seed is not None:
+        require(isinstance(seed, (int, np.integer)) and seed >= 0, "seed", "must be an integer >= 0", seed)
+    return np.random.default_rng(seed)

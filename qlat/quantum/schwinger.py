@@ -1,0 +1,245 @@
+r"""The lattice Schwinger model with a θ term on qubits (staggered fermions, open chain).
+
+Conventions (DESIGN.md; Chakraborty et al. arXiv:2001.00485; Honda et al. arXiv:2105.03276):
+N sites n = 0..N−1, lattice spacing a, coupling g, fermion mass m, vacuum angle θ;
+w = 1/(2a), J = g²a/2.  The gauge field is eliminated by Gauss's law with no background
+charge at the left end, and Jordan–Wigner with χ†_n χ_n = (1 + Z_n)/2 (qubit |0⟩ = occupied).
+The local charge is Q_n = (Z_n + (−1)^n)/2 and the link field L_n = Σ_{i≤n} Q_i.
+
+*rotated* formulation (θ moved into the mass by a chiral rotation, arXiv:2001.00485 eq. (2.13)):
+
+.. math::
+    H = J \sum_{n=0}^{N-2} L_n^2
+      + \tfrac12 \sum_{n=0}^{N-2} \bigl(w - (-1)^n \tfrac{m}{2}\sin\theta\bigr)(X_nX_{n+1} + Y_nY_{n+1})
+      + \tfrac{m\cos\theta}{2} \sum_{n=0}^{N-1} (-1)^n Z_n
+
+*electric* formulation (θ as a background field, arXiv:2105.03276):
+
+.. math::
+    H = J \sum_{n=0}^{N-2} \bigl(L_n + \tfrac{\theta}{2\pi}\bigr)^2
+      + \tfrac{w}{2} \sum_{n=0}^{N-2} (X_nX_{n+1} + Y_nY_{n+1})
+      + \tfrac{m}{2} \sum_{n=0}^{N-1} (-1)^n Z_n
+
+Both are of the form
+
+.. math::
+    H = c\,\mathbb 1 + \sum_n h_n (X_nX_{n+1} + Y_nY_{n+1}) + \sum_n \mu_n Z_n + \sum_{i<j} K_{ij} Z_i Z_j
+
+with, writing L_n + ϑ = ½ Σ_{i≤n} Z_i + b_n, b_n = ½[n even] + ϑ (ϑ = θ/2π or 0):
+K_ij = (J/2)(N − 1 − j) for i < j, μ_i = J Σ_{n=i}^{N−2} b_n + (mass term),
+c = J Σ_{n=0}^{N−2} [(n+1)/4 + b_n²].  :func:`schwinger_terms` returns these coefficients;
+every Hamiltonian, circuit and simulator in qlat is built from them.
+
+Qiskit orders qubits little-endian: site n is qubit n, the rightmost character of a Pauli label.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+from qiskit.quantum_info import SparsePauliOp
+
+from qlat.core.errors import ParameterError, require
+
+Formulation = Literal["rotated", "electric"]
+FORMULATIONS: tuple[str, ...] = ("rotated", "electric")
+
+
+@dataclass(frozen=True)
+class SchwingerTerms:
+    """Coefficients of H = c·1 + Σ h_n (XX+YY)_{n,n+1} + Σ μ_n Z_n + Σ_{i<j} K_ij Z_i Z_j.
+
+    Attributes
+    ----------
+    hopping: shape (N−1,), h_n, the coefficient of X_nX_{n+1} + Y_nY_{n+1}.
+    z:       shape (N,), μ_n.
+    zz:      shape (N, N), strictly upper triangular K_ij (i < j).
+    constant: c.
+    """
+
+    hopping: np.ndarray
+    z: np.ndarray
+    zz: np.ndarray
+    constant: float
+
+    @property
+    def n_qubits(self) -> int:
+        return int(self.z.shape[0])
+
+    def diagonal(self) -> np.ndarray:
+        """The diagonal part c + Σ μ_n Z_n + Σ K_ij Z_i Z_j on all 2^N basis states.
+
+        Index k of the result is the computational basis state whose bit n (little-endian, as in
+        Qiskit) is the state of qubit n; Z_n = +1 for bit 0 (occupied) and −1 for bit 1.
+        """
+        n = self.n_qubits
+        idx = np.arange(2**n, dtype=np.int64)
+        zvals = 1.0 - 2.0 * ((idx[:, None] >> np.arange(n)) & 1)  # shape (2^n, n)
+        diag = np.full(2**n, self.constant, dtype=float)
+        diag += zvals @ self.z
+        diag += np.einsum("ki,ij,kj->k", zvals, self.zz, zvals)
+        return diag
+
+    def to_sparse_pauli_op(self, *, simplify: bool = True) -> SparsePauliOp:
+        """The Hamiltonian as a Qiskit :class:`SparsePauliOp` (little-endian)."""
+        n = self.n_qubits
+        terms: list[tuple[str, list[int], complex]] = [("", [], self.constant)]
+        for k, h in enumerate(self.hopping):
+            if h != 0.0:
+                terms.append(("XX", [k, k + 1], h))
+                terms.append(("YY", [k, k + 1], h))
+        for k, mu in enumerate(self.z):
+            if mu != 0.0:
+                terms.append(("Z", [k], mu))
+        for i, j in zip(*np.nonzero(self.zz)):
+            terms.append(("ZZ", [int(i), int(j)], self.zz[i, j]))
+        op = SparsePauliOp.from_sparse_list(terms, num_qubits=n)
+        return op.simplify(atol=0.0) if simplify else op
+
+
+def _check_sites(n_sites: int) -> None:
+    require(
+        isinstance(n_sites, (int, np.integer)) and n_sites >= 2 and n_sites % 2 == 0,
+        "n_sites",
+        "must be an even integer >= 2",
+        n_sites,
+    )
+
+
+def schwinger_terms(
+    n_sites: int,
+    *,
+    w: float,
+    J: float,
+    mass: float,
+    theta: float,
+    formulation: Formulation = "rotated",
+) -> SchwingerTerms:
+    """Pauli coefficients of the staggered Schwinger Hamiltonian for explicit (w, J, m, θ).
+
+    This is the pure function behind :class:`SchwingerModel`; the adiabatic schedules call it
+    with ramped w(t), m(t), θ(t).  See the module docstring for the equations.
+    """
+    _check_sites(n_sites)
+    if formulation not in FORMULATIONS:
+        raise ParameterError("formulation", f"must be one of {', '.join(FORMULATIONS)}", formulation)
+    n = int(n_sites)
+    sign = (-1.0) ** np.arange(n)
+    vartheta = theta / (2 * math.pi) if formulation == "electric" else 0.0
+    b = 0.5 * (np.arange(n - 1) % 2 == 0) + vartheta  # b_n, n = 0..N-2
+
+    zz = np.zeros((n, n))
+    for j in range(1, n - 1):
+        zz[:j, j] = 0.5 * J * (n - 1 - j)
+    # μ_i (electric part) = J Σ_{n=i}^{N-2} b_n
+    z = J * np.concatenate([np.cumsum(b[::-1])[::-1], [0.0]])
+    constant = J * float(np.sum((np.arange(n - 1) + 1) / 4.0 + b**2))
+
+    if formulation == "rotated":
+        hopping = 0.5 * (w - sign[:-1] * (mass / 2.0) * math.sin(theta))
+        z = z + sign * mass * math.cos(theta) / 2.0
+    else:
+        hopping = np.full(n - 1, w / 2.0)
+        z = z + sign * mass / 2.0
+    return SchwingerTerms(hopping=hopping, z=z, zz=zz, constant=constant)
+
+
+@dataclass(frozen=True)
+class SchwingerModel:
+    """Staggered lattice Schwinger model on N qubits.
+
+    Parameters (units of g unless stated)
+    ----------
+    n_sites:     N, even, ≥ 2 (N/2 physical sites of a Dirac fermion).
+    spacing:     lattice spacing a > 0.
+    mass:        fermion mass m (any real; m ≥ 0 is the usual choice).
+    theta:       vacuum angle θ in radians.
+    coupling:    g > 0 (default 1; all outputs are in units of g).
+    formulation: ``"rotated"`` (θ in the mass, arXiv:2001.00485) or ``"electric"``
+                 (θ as a background field, arXiv:2105.03276).
+    mass_shift:  use m_lat = m − g²a/8 (Dempsey et al. 2022), which improves the approach to
+                 the continuum of the staggered discretization.
+    """
+
+    n_sites: int
+    spacing: float
+    mass: float
+    theta: float = 0.0
+    coupling: float = 1.0
+    formulation: Formulation = "rotated"
+    mass_shift: bool = False
+
+    def __post_init__(self) -> None:
+        _check_sites(self.n_sites)
+        require(math.isfinite(self.spacing) and self.spacing > 0, "spacing", "must be > 0", self.spacing)
+        require(math.isfinite(self.mass), "mass", "must be a finite number", self.mass)
+        require(math.isfinite(self.theta), "theta", "must be a finite number (radians)", self.theta)
+        require(math.isfinite(self.coupling) and self.coupling > 0, "coupling", "must be > 0", self.coupling)
+        if self.formulation not in FORMULATIONS:
+            raise ParameterError("formulation", f"must be one of {', '.join(FORMULATIONS)}", self.formulation)
+
+    # --- derived couplings ------------------------------------------------------------
+    @property
+    def n_qubits(self) -> int:
+        return int(self.n_sites)
+
+    @property
+    def w(self) -> float:
+        """Hopping w = 1/(2a)."""
+        return 1.0 / (2.0 * self.spacing)
+
+    @property
+    def J(self) -> float:
+        """Electric coupling J = g²a/2."""
+        return self.coupling**2 * self.spacing / 2.0
+
+    @property
+    def lattice_mass(self) -> float:
+        """The mass that enters H: m, or m − g²a/8 with ``mass_shift``."""
+        return self.mass - (self.coupling**2 * self.spacing / 8.0 if self.mass_shift else 0.0)
+
+    @property
+    def volume(self) -> float:
+        """Physical length N·a."""
+        return self.n_sites * self.spacing
+
+    # --- Hamiltonian --------------------------------------------------------------------
+    def terms(self) -> SchwingerTerms:
+        return schwinger_terms(
+            self.n_sites, w=self.w, J=self.J, mass=self.lattice_mass, theta=self.theta,
+            formulation=self.formulation,
+        )
+
+    def hamiltonian(self) -> SparsePauliOp:
+        """H as a :class:`SparsePauliOp`, built directly as a Pauli sum (see module docstring)."""
+        return self.terms().to_sparse_pauli_op()
+
+    def with_(self, **changes) -> "SchwingerModel":
+        """A copy with some parameters changed, e.g. ``model.with_(theta=0.5)``."""
+        return replace(self, **changes)
+
+    def params(self) -> dict:
+        """Parameters as a JSON-ready dict."""
+        return {
+            "n_sites": self.n_sites, "spacing": self.spacing, "mass": self.mass,
+            "theta": self.theta, "coupling": self.coupling, "formulation": self.formulation,
+            "mass_shift": self.mass_shift,
+        }
+
+
+def bare_vacuum_bits(n_sites: int) -> np.ndarray:
+    """Qubit bits of the bare vacuum (ground state at w = 0, m > 0): odd sites occupied.
+
+    Z_n = −(−1)^n, i.e. bit 1 (empty, Z = −1) on even sites and bit 0 (occupied) on odd sites.
+    """
+    _check_sites(n_sites)
+    return (np.arange(n_sites) % 2 == 0).astype(np.int8)
+
+
+def bare_vacuum_index(n_sites: int) -> int:
+    """Computational-basis index (little-endian) of the bare vacuum."""
+    bits = bare_vacuum_bits(n_sites)
+    return int(np.sum(bits.astype(np.int64) << np.arange(n_sites)))
