@@ -1,0 +1,1 @@
+"""Analysis: Γ-method statistics, jackknife/bootstrap, extrapolations, cross-check tables and plots."""
