@@ -4,5 +4,6 @@ Importing this package registers the qubit realizations of the common observable
 """
 
 from qlat.quantum.schwinger import SchwingerModel, SchwingerTerms, schwinger_terms
+import qlat.quantum.observables  # registers qubit realizations
 
 __all__ = ["SchwingerModel", "SchwingerTerms", "schwinger_terms"]

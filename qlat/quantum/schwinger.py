@@ -6,7 +6,7 @@ w = 1/(2a), J = g²a/2.  The gauge field is eliminated by Gauss's law with no ba
 charge at the left end, and Jordan–Wigner with χ†_n χ_n = (1 + Z_n)/2 (qubit |0⟩ = occupied).
 The local charge is Q_n = (Z_n + (−1)^n)/2 and the link field L_n = Σ_{i≤n} Q_i.
 
-*rotated* formulation (θ moved into the mass by a chiral rotation, arXiv:2001.00485 eq. (2.13)):
+*rotated* formulation (θ moved into the mass by a chiral rotation, arXiv:2001.00485):
 
 .. math::
     H = J \sum_{n=0}^{N-2} L_n^2
