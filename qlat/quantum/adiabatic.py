@@ -135,7 +135,8 @@ class AdiabaticSchedule:
     ramp:         ``"linear"`` (arXiv:2001.00485), ``"smoothstep"``, ``"sin2"`` or ``"smootherstep"``.
 
     Couplings at time t (J fixed):  w(t) = s w,  m(t) = (1 − s) m₀ + s m,  θ(t) = s θ
-    with s = s(t/T) the ramp and m the model's :attr:`~SchwingerModel.lattice_mass`.
+    with s = s(t/T) the ramp; the staggered mass offset of ``mass_shift`` is ramped as s·δ, so
+    that H(0) (and its bare-vacuum ground state) does not depend on the shift.
     """
 
     total_time: float
@@ -172,13 +173,14 @@ class AdiabaticSchedule:
         return _ramp_value(self.ramp, u)
 
     def couplings(self, model: SchwingerModel, t: float) -> dict:
-        """{"w", "J", "mass", "theta"} at time t (see the class docstring)."""
+        """{"w", "J", "mass", "theta", "mass_offset"} at time t (see the class docstring)."""
         s = self.ramp_value(t)
         return {
             "w": s * model.w,
             "J": model.J,
-            "mass": (1.0 - s) * self.initial_mass + s * model.lattice_mass,
+            "mass": (1.0 - s) * self.initial_mass + s * model.mass,
             "theta": s * model.theta,
+            "mass_offset": s * model.mass_offset,
         }
 
     def terms_at(self, model: SchwingerModel, t: float) -> SchwingerTerms:
@@ -192,14 +194,16 @@ class AdiabaticSchedule:
     def terms_basis(self, model: SchwingerModel) -> TermsBasis:
         r"""The path as components with scalar weights, H(t) = Σ_k g_k(t) H_k.
 
-        rotated:  H = H_J + w(t)·H_w + m(t)cos θ(t)·H_c + m(t) sin θ(t)·H_s
-        electric: H = H_J + ϑ(t)·H_ϑ + ϑ(t)²·H_ϑ² + w(t)·H_w + m(t)·H_m,  ϑ = θ/2π
+        rotated:  H = H_J + w(t)·H_w + [m(t)cos θ(t) − δ(t)]·H_c + m(t) sin θ(t)·H_s
+        electric: H = H_J + ϑ(t)·H_ϑ + ϑ(t)²·H_ϑ² + w(t)·H_w + [m(t) − δ(t)]·H_m,  ϑ = θ/2π
+        with δ(t) = s·δ the ramped mass-shift offset.
 
         Each H_k is obtained from :func:`schwinger_terms` at unit couplings (differences of
         two calls isolate the sin θ and the ϑ, ϑ² parts exactly).
         """
         n, J, form = model.n_sites, model.J, model.formulation
-        w, m, theta, m0 = model.w, model.lattice_mass, model.theta, self.initial_mass
+        w, m, theta, m0 = model.w, model.mass, model.theta, self.initial_mass
+        delta = model.mass_offset
 
         def st(**kw: float) -> SchwingerTerms:
             args = {"w": 0.0, "J": 0.0, "mass": 0.0, "theta": 0.0}
@@ -218,7 +222,7 @@ class AdiabaticSchedule:
                 s = ramp(t)
                 mt = (1.0 - s) * m0 + s * m
                 ang = s * (theta if th is None else th)
-                return (1.0, s * w, mt * _cos(ang), mt * _sin(ang))
+                return (1.0, s * w, mt * _cos(ang) - s * delta, mt * _sin(ang))
 
             return TermsBasis((h_J, h_w, h_c, h_s), ("electric", "hopping", "mass_cos", "mass_sin"),
                               (True, False, False, False), weights)
@@ -231,7 +235,7 @@ class AdiabaticSchedule:
         def weights(t: float, th: Any) -> tuple:
             s = ramp(t)
             vt = s * (theta if th is None else th) / (2 * math.pi)
-            return (1.0, vt, vt * vt, s * w, (1.0 - s) * m0 + s * m)
+            return (1.0, vt, vt * vt, s * w, (1.0 - s) * m0 + s * m - s * delta)
 
         return TermsBasis((h_J, h_lin, h_quad, h_w, h_m), ("electric", "theta", "theta2", "hopping", "mass"),
                           (True, False, False, False, False), weights)

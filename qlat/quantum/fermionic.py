@@ -91,23 +91,24 @@ def fermionic_hamiltonian(model: SchwingerModel) -> "FermionOperator":
     The operator is written in the physical staggered fermions χ_n (module docstring;
     arXiv:2001.00485 / 2105.03276) and expressed through OpenFermion's modes b_n by the
     particle–hole relabelling χ_n = (−i)^n b_n†; the returned operator is normal ordered in the
-    b_n.  Mode n is site n.  The lattice mass (``model.lattice_mass``, i.e. m − g²a/8 with
-    ``mass_shift``) enters H.
+    b_n.  Mode n is site n.  With ``mass_shift`` the staggered scalar mass is shifted by
+    −g²a/8 (``model.mass_offset``; m cos θ − g²a/8 in the rotated form, m sin θ unchanged).
     """
     from openfermion import FermionOperator, normal_ordered
 
     require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)
     n_sites = model.n_sites
-    m = model.lattice_mass
+    m = model.mass
+    offset = model.mass_offset
     w = model.w
     J = model.J
     if model.formulation == "rotated":
         hop = [w - (-1) ** n * (m / 2.0) * math.sin(model.theta) for n in range(n_sites - 1)]
-        mu = m * math.cos(model.theta)
+        mu = m * math.cos(model.theta) - offset
         vartheta = 0.0
     else:
         hop = [w] * (n_sites - 1)
-        mu = m
+        mu = m - offset
         vartheta = model.theta / (2.0 * math.pi)
 
     ham = FermionOperator()

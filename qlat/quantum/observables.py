@@ -136,9 +136,8 @@ def condensate_operator(model: SchwingerModel) -> SparsePauliOp:
 def physical_condensate_operator(model: SchwingerModel) -> SparsePauliOp:
     r"""∂H/∂m / (N a): the condensate whose ground-state value is ∂E₀/∂m/(Na) (Hellmann–Feynman).
 
-    H is linear in the lattice mass m_lat (both formulations, schwinger.py), so
-    ∂H/∂m = H(m_lat = 1) − H(m_lat = 0) exactly, at the model's w, J, θ; with ``mass_shift``
-    ∂m_lat/∂m = 1.  Rotated formulation: cos θ·S + sin θ·P with
+    H is linear in m (both formulations, schwinger.py), so ∂H/∂m = H(m = 1) − H(m = 0) exactly,
+    at the model's w, J, θ; the ``mass_shift`` offset does not depend on m and drops out.  Rotated formulation: cos θ·S + sin θ·P with
     P = −(1/(4aN)) Σ_n (−1)^n (X_nX_{n+1} + Y_nY_{n+1}); electric formulation: S.
     """
     kwargs = dict(w=model.w, J=model.J, theta=model.theta, formulation=model.formulation)
@@ -172,7 +171,7 @@ def electric_field_operators(model: SchwingerModel) -> tuple[SparsePauliOp, ...]
 
 
 def free_condensate(model: SchwingerModel) -> float:
-    r"""Exact ground-state value of S in the free chain (J = 0) with the model's N, a, m_lat, θ.
+    r"""Exact ground-state value of S in the free chain (J = 0) with the model's N, a, m, θ, shift.
 
     With J = 0 the qubit Hamiltonian of schwinger.py is H = Σ h_n (XX+YY)_{n,n+1} + Σ μ_n Z_n.
     In the hole modes b_n of a Jordan–Wigner transform with b†b = (1 − Z)/2,
@@ -184,7 +183,8 @@ def free_condensate(model: SchwingerModel) -> float:
     """
     n = model.n_sites
     terms = schwinger_terms(
-        n, w=model.w, J=0.0, mass=model.lattice_mass, theta=model.theta, formulation=model.formulation
+        n, w=model.w, J=0.0, mass=model.mass, theta=model.theta, formulation=model.formulation,
+        mass_offset=model.mass_offset,
     )
     mat = np.diag(-2.0 * terms.z) + np.diag(2.0 * terms.hopping, 1) + np.diag(2.0 * terms.hopping, -1)
     _, vecs = np.linalg.eigh(mat)

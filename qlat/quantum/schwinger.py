@@ -25,6 +25,11 @@ Both are of the form
 .. math::
     H = c\,\mathbb 1 + \sum_n h_n (X_nX_{n+1} + Y_nY_{n+1}) + \sum_n \mu_n Z_n + \sum_{i<j} K_{ij} Z_i Z_j
 
+Staggered mass shift (Dempsey et al. 2022, ``mass_shift``): the staggered discretization
+shifts the *scalar* mass by g²a/8, so the lattice Hamiltonian uses m_s = m − g²a/8 (electric)
+and, after the chiral rotation, m_s = m cos θ − g²a/8 with the pseudoscalar mass m sin θ left
+alone (rotated); i.e. the offset δ = g²a/8 multiplies the staggered term ½ Σ (−1)^n Z_n only.
+
 with, writing L_n + ϑ = ½ Σ_{i≤n} Z_i + b_n, b_n = ½[n even] + ϑ (ϑ = θ/2π or 0):
 K_ij = (J/2)(N − 1 − j) for i < j, μ_i = J Σ_{n=i}^{N−2} b_n + (mass term),
 c = J Σ_{n=0}^{N−2} [(n+1)/4 + b_n²].  :func:`schwinger_terms` returns these coefficients;
@@ -117,11 +122,14 @@ def schwinger_terms(
     mass: float,
     theta: float,
     formulation: Formulation = "rotated",
+    mass_offset: float = 0.0,
 ) -> SchwingerTerms:
     """Pauli coefficients of the staggered Schwinger Hamiltonian for explicit (w, J, m, θ).
 
     This is the pure function behind :class:`SchwingerModel`; the adiabatic schedules call it
-    with ramped w(t), m(t), θ(t).  See the module docstring for the equations.
+    with ramped w(t), m(t), θ(t).  ``mass_offset`` δ is subtracted from the staggered scalar
+    mass after the rotation (m cos θ − δ, or m − δ in the electric form; δ = g²a/8 is the
+    mass shift of Dempsey et al.).  See the module docstring for the equations.
     """
     _check_sites(n_sites)
     if formulation not in FORMULATIONS:
@@ -140,10 +148,10 @@ def schwinger_terms(
 
     if formulation == "rotated":
         hopping = 0.5 * (w - sign[:-1] * (mass / 2.0) * math.sin(theta))
-        z = z + sign * mass * math.cos(theta) / 2.0
+        z = z + sign * (mass * math.cos(theta) - mass_offset) / 2.0
     else:
         hopping = np.full(n - 1, w / 2.0)
-        z = z + sign * mass / 2.0
+        z = z + sign * (mass - mass_offset) / 2.0
     return SchwingerTerms(hopping=hopping, z=z, zz=zz, constant=constant)
 
 
@@ -160,8 +168,9 @@ class SchwingerModel:
     coupling:    g > 0 (default 1; all outputs are in units of g).
     formulation: ``"rotated"`` (θ in the mass, arXiv:2001.00485) or ``"electric"``
                  (θ as a background field, arXiv:2105.03276).
-    mass_shift:  use m_lat = m − g²a/8 (Dempsey et al. 2022), which improves the approach to
-                 the continuum of the staggered discretization.
+    mass_shift:  shift the staggered scalar mass by −g²a/8 (Dempsey et al. 2022): m − g²a/8
+                 (electric), m cos θ − g²a/8 with m sin θ unchanged (rotated); improves the
+                 approach to the continuum of the staggered discretization.
     """
 
     n_sites: int
@@ -197,9 +206,9 @@ class SchwingerModel:
         return self.coupling**2 * self.spacing / 2.0
 
     @property
-    def lattice_mass(self) -> float:
-        """The mass that enters H: m, or m − g²a/8 with ``mass_shift``."""
-        return self.mass - (self.coupling**2 * self.spacing / 8.0 if self.mass_shift else 0.0)
+    def mass_offset(self) -> float:
+        """δ subtracted from the staggered scalar mass: g²a/8 with ``mass_shift``, else 0."""
+        return self.coupling**2 * self.spacing / 8.0 if self.mass_shift else 0.0
 
     @property
     def volume(self) -> float:
@@ -209,8 +218,8 @@ class SchwingerModel:
     # --- Hamiltonian --------------------------------------------------------------------
     def terms(self) -> SchwingerTerms:
         return schwinger_terms(
-            self.n_sites, w=self.w, J=self.J, mass=self.lattice_mass, theta=self.theta,
-            formulation=self.formulation,
+            self.n_sites, w=self.w, J=self.J, mass=self.mass, theta=self.theta,
+            formulation=self.formulation, mass_offset=self.mass_offset,
         )
 
     def hamiltonian(self) -> SparsePauliOp:

@@ -73,10 +73,11 @@ def test_couplings_at_the_ends(formulation):
     model = SchwingerModel(6, 0.4, 0.3, theta=1.1, formulation=formulation, mass_shift=True)
     sch = AdiabaticSchedule(total_time=5.0, dt=0.5, initial_mass=0.7, ramp="sin2")
     start = sch.couplings(model, 0.0)
-    assert start == {"w": 0.0, "J": model.J, "mass": 0.7, "theta": 0.0}
+    assert start == {"w": 0.0, "J": model.J, "mass": 0.7, "theta": 0.0, "mass_offset": 0.0}
     end = sch.couplings(model, 5.0)
     assert end["w"] == pytest.approx(model.w, abs=1e-15)
-    assert end["mass"] == pytest.approx(model.lattice_mass, abs=1e-15)
+    assert end["mass"] == pytest.approx(model.mass, abs=1e-15)
+    assert end["mass_offset"] == pytest.approx(model.mass_offset, abs=1e-15) and model.mass_offset > 0
     assert end["theta"] == pytest.approx(model.theta, abs=1e-15)
     assert sch.couplings(model, 2.5)["J"] == model.J
     _assert_terms_close(sch.terms_at(model, 5.0), model.terms())

@@ -44,11 +44,11 @@ def _hand_diagonal(model: SchwingerModel, occupation: np.ndarray) -> float:
     """⟨b|H|b⟩ from occupations: charges → links → electric + mass energy (hopping has no diagonal)."""
     n = np.arange(model.n_sites)
     sign = (-1.0) ** n
-    m = model.lattice_mass
+    m, offset = model.mass, model.mass_offset
     if model.formulation == "rotated":
-        mu, vartheta = m * math.cos(model.theta), 0.0
+        mu, vartheta = m * math.cos(model.theta) - offset, 0.0
     else:
-        mu, vartheta = m, model.theta / (2 * math.pi)
+        mu, vartheta = m - offset, model.theta / (2 * math.pi)
     charge = occupation - (1 - sign) / 2
     links = np.cumsum(charge)[:-1]
     return float(model.J * np.sum((links + vartheta) ** 2) + mu * np.sum(sign * occupation))

@@ -43,9 +43,9 @@ def _hand_values(model: SchwingerModel, occupation) -> dict[str, np.ndarray | fl
     occ = np.asarray(occupation, dtype=float)
     n = model.n_sites
     sign = (-1.0) ** np.arange(n)
-    m = model.lattice_mass
+    m = model.mass
     rotated = model.formulation == "rotated"
-    mu = m * math.cos(model.theta) if rotated else m
+    mu = (m * math.cos(model.theta) if rotated else m) - model.mass_offset
     vartheta = 0.0 if rotated else model.theta / (2 * math.pi)
     charge = occ - (1 - sign) / 2
     links = np.cumsum(charge)[:-1] + vartheta
@@ -174,7 +174,8 @@ def test_free_condensate_against_ed(formulation, n_sites, mass, spacing, theta):
     """Single-particle result = ED of the J = 0 qubit Hamiltonian; the subtraction then vanishes."""
     model = SchwingerModel(n_sites, spacing=spacing, mass=mass, theta=theta, formulation=formulation)
     free_h = schwinger_terms(
-        n_sites, w=model.w, J=0.0, mass=model.lattice_mass, theta=theta, formulation=formulation
+        n_sites, w=model.w, J=0.0, mass=model.mass, theta=theta, formulation=formulation,
+        mass_offset=model.mass_offset,
     ).to_sparse_pauli_op()
     _, psi = _ground_state(free_h)
     exact = float(np.real(np.vdot(psi, condensate_operator(model).to_matrix() @ psi)))

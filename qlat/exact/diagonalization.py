@@ -1,0 +1,311 @@
+r"""Exact diagonalization of the qubit Schwinger Hamiltonian in a fixed-charge sector.
+
+Every qubit Hamiltonian of :mod:`qlat.quantum.schwinger` has the form (module docstring there)
+
+.. math::
+    H = c\,\mathbb 1 + \sum_n h_n (X_nX_{n+1} + Y_nY_{n+1}) + \sum_n \mu_n Z_n
+        + \sum_{i<j} K_{ij} Z_i Z_j .
+
+The Z terms are diagonal in the computational basis; on two neighbouring qubits
+X_nX_{n+1} + Y_nY_{n+1} = 2(σ⁺_nσ⁻_{n+1} + σ⁻_nσ⁺_{n+1}) maps |…01…⟩ ↔ |…10…⟩ with matrix
+element 2 and annihilates |…00…⟩, |…11…⟩.  So H conserves the number of set bits, i.e. the
+total charge Σ_n Q_n = ½ Σ_n Z_n (with Q_n = (Z_n + (−1)^n)/2 and N even).  The *physical*
+sector is Σ_n Q_n = 0, the N/2-bit states, of dimension C(N, N/2); the bare vacuum (odd sites
+occupied) lies in it and the adiabatic evolution of arXiv:2001.00485 never leaves it.
+
+The sparse matrix is built directly on the basis indices of the sector: the diagonal from the
+coefficients (chunked, no 2^N × N temporaries) and the hopping as 2h_n on every pair of states
+that differ by swapping bits n and n+1.  Basis indices are Qiskit little-endian: bit n of the
+index is qubit n (Z_n = +1 for bit 0, "occupied").  Spectra come from
+:func:`scipy.sparse.linalg.eigsh` (Lanczos), or dense :func:`numpy.linalg.eigh` for small
+dimensions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import comb
+from typing import Callable, Sequence
+
+import numpy as np
+import scipy.sparse
+import scipy.sparse.linalg
+from qiskit.quantum_info import SparsePauliOp
+
+from qlat.core.errors import ParameterError, require
+from qlat.quantum.schwinger import SchwingerModel, SchwingerTerms
+
+SECTORS: tuple[str, ...] = ("physical", "full")
+
+#: Below this dimension the spectrum is computed densely (eigh), above it by Lanczos (eigsh).
+DENSE_LIMIT = 128
+
+#: Rows per chunk when evaluating the diagonal (bounds the chunk × N temporaries).
+_CHUNK = 1 << 16
+
+
+def _check_qubits(n_qubits: int) -> None:
+    require(
+        isinstance(n_qubits, (int, np.integer)) and n_qubits >= 2 and n_qubits % 2 == 0,
+        "n_qubits",
+        "must be an even integer >= 2",
+        n_qubits,
+    )
+
+
+def _check_sector(sector: str) -> None:
+    if sector not in SECTORS:
+        raise ParameterError("sector", f"must be one of {', '.join(SECTORS)}", sector)
+
+
+_BYTE_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
+
+
+def _popcount(values: np.ndarray) -> np.ndarray:
+    """Number of set bits of non-negative int64 values (numpy ≥ 1.26; no np.bitwise_count)."""
+    values = np.ascontiguousarray(values, dtype=np.int64)
+    return _BYTE_POPCOUNT[values.view(np.uint8).reshape(values.shape + (8,))].sum(axis=-1)
+
+
+def physical_sector_indices(n_qubits: int) -> np.ndarray:
+    """Sorted int64 basis indices with exactly N/2 bits set (total charge Σ_n Q_n = 0).
+
+    Built from the lower and upper halves of the bit string (index = hi·2^{N_lo} + lo with
+    popcount(lo) = N/2 − popcount(hi)), so no array of length 2^N is formed.
+    """
+    _check_qubits(n_qubits)
+    n = int(n_qubits)
+    n_lo = n // 2
+    half = n // 2
+    lo = np.arange(1 << n_lo, dtype=np.int64)
+    lo_count = _popcount(lo)
+    lo_by_count = [lo[lo_count == c] for c in range(n_lo + 1)]
+    hi = np.arange(1 << (n - n_lo), dtype=np.int64)
+    hi_count = _popcount(hi)
+    parts = []
+    for h, hc in zip(hi, hi_count):
+        need = half - hc
+        if 0 <= need <= n_lo:
+            parts.append((h << n_lo) + lo_by_count[need])
+    out = np.concatenate(parts)
+    assert out.size == comb(n, half)
+    return out
+
+
+def sector_indices(n_qubits: int, sector: str = "physical") -> np.ndarray:
+    """Basis indices of ``sector``: ``"physical"`` (zero charge) or ``"full"`` (all 2^N)."""
+    _check_qubits(n_qubits)
+    _check_sector(sector)
+    if sector == "full":
+        return np.arange(1 << int(n_qubits), dtype=np.int64)
+    return physical_sector_indices(n_qubits)
+
+
+def z_values(basis: np.ndarray, qubit: int) -> np.ndarray:
+    """Z_qubit on each basis index: +1 for bit 0 (occupied), −1 for bit 1."""
+    return 1.0 - 2.0 * ((basis >> qubit) & 1).astype(float)
+
+
+def diagonal_on(terms: SchwingerTerms, basis: np.ndarray) -> np.ndarray:
+    """c + Σ μ_n Z_n + Σ_{i<j} K_ij Z_i Z_j on the given basis indices (chunked)."""
+    n = terms.n_qubits
+    shifts = np.arange(n, dtype=np.int64)
+    zz = np.asarray(terms.zz, dtype=float)
+    out = np.empty(basis.size, dtype=float)
+    for start in range(0, basis.size, _CHUNK):
+        idx = basis[start:start + _CHUNK]
+        zvals = 1.0 - 2.0 * ((idx[:, None] >> shifts) & 1).astype(float)
+        out[start:start + _CHUNK] = (
+            terms.constant + zvals @ terms.z + np.einsum("ki,ki->k", zvals @ zz, zvals)
+        )
+    return out
+
+
+def _positions(basis: np.ndarray, indices: np.ndarray, full: bool) -> np.ndarray:
+    if full:
+        return indices
+    return np.searchsorted(basis, indices)
+
+
+def hopping_pairs(basis: np.ndarray, bond: int, *, full: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (i, j) in ``basis`` of the states connected by X_bX_{b+1} + Y_bY_{b+1}.
+
+    Bits ``bond`` and ``bond+1`` of basis[i] differ and basis[j] has them swapped; each
+    connected pair appears in both orders.  The matrix element is 2 (times h_bond).
+    """
+    differ = ((basis >> bond) ^ (basis >> (bond + 1))) & 1
+    rows = np.flatnonzero(differ)
+    cols = _positions(basis, basis[rows] ^ (np.int64(3) << bond), full)
+    return rows, cols
+
+
+def sparse_on(terms: SchwingerTerms, basis: np.ndarray, *, full: bool = False) -> scipy.sparse.csr_matrix:
+    """The Hamiltonian of ``terms`` as a CSR matrix on ``basis`` (sorted, charge-closed)."""
+    dim = basis.size
+    diag = diagonal_on(terms, basis)
+    rows_list = [np.arange(dim, dtype=np.int64)]
+    cols_list = [np.arange(dim, dtype=np.int64)]
+    data_list = [diag]
+    for bond, h in enumerate(np.asarray(terms.hopping, dtype=float)):
+        if h == 0.0:
+            continue
+        rows, cols = hopping_pairs(basis, bond, full=full)
+        rows_list.append(rows)
+        cols_list.append(cols)
+        data_list.append(np.full(rows.size, 2.0 * h))
+    index_type = np.int32 if dim < 2**31 else np.int64
+    matrix = scipy.sparse.coo_matrix(
+        (np.concatenate(data_list),
+         (np.concatenate(rows_list).astype(index_type), np.concatenate(cols_list).astype(index_type))),
+        shape=(dim, dim),
+    ).tocsr()
+    matrix.sum_duplicates()
+    return matrix
+
+
+def sparse_hamiltonian(
+    terms: SchwingerTerms, *, sector: str = "physical"
+) -> tuple[scipy.sparse.csr_matrix, np.ndarray]:
+    """H as a real CSR matrix on ``sector`` and the sorted basis indices it acts on.
+
+    ``sector="physical"``: the C(N, N/2) states of zero total charge; ``"full"``: all 2^N
+    states (row k is basis index k).  Entry (i, j) is ⟨basis[i]|H|basis[j]⟩.
+    """
+    _check_sector(sector)
+    _check_qubits(terms.n_qubits)
+    basis = sector_indices(terms.n_qubits, sector)
+    return sparse_on(terms, basis, full=(sector == "full")), basis
+
+
+@dataclass(frozen=True)
+class SectorSpectrum:
+    """Lowest eigenpairs in a charge sector, with vectors on the sector basis.
+
+    energies: (k,) ascending; vectors: (dim, k) real, columns normalized; basis: (dim,) sorted
+    basis indices; n_qubits: N.
+    """
+
+    energies: np.ndarray
+    vectors: np.ndarray
+    basis: np.ndarray
+    sector: str
+    n_qubits: int
+
+    def embed(self, column: int = 0) -> np.ndarray:
+        """Eigenvector ``column`` as a full 2^N complex128 state (little-endian)."""
+        out = np.zeros(1 << self.n_qubits, dtype=np.complex128)
+        out[self.basis] = self.vectors[:, column]
+        return out
+
+    def to_spectrum(self) -> "Spectrum":
+        full = np.zeros((1 << self.n_qubits, self.energies.size), dtype=np.complex128)
+        full[self.basis, :] = self.vectors
+        return Spectrum(energies=self.energies.copy(), vectors=full, sector=self.sector)
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """Lowest eigenpairs of H in ``sector``, vectors embedded in the full 2^N space.
+
+    energies: (k,) ascending.  vectors: (2^N, k) complex128, Qiskit little-endian, normalized,
+    zero outside the sector.
+    """
+
+    energies: np.ndarray
+    vectors: np.ndarray
+    sector: str
+
+    @property
+    def ground_energy(self) -> float:
+        return float(self.energies[0])
+
+    @property
+    def gap(self) -> float:
+        """E₁ − E₀ within the sector (needs k ≥ 2)."""
+        require(self.energies.size >= 2, "k", "gap needs at least 2 eigenvalues", self.energies.size)
+        return float(self.energies[1] - self.energies[0])
+
+    @property
+    def ground_state(self) -> np.ndarray:
+        return self.vectors[:, 0]
+
+
+def _as_terms(target: SchwingerModel | SchwingerTerms) -> SchwingerTerms:
+    if isinstance(target, SchwingerModel):
+        return target.terms()
+    if isinstance(target, SchwingerTerms):
+        return target
+    raise ParameterError("target", "must be a SchwingerModel or SchwingerTerms", type(target).__name__)
+
+
+def lowest_eigenpairs(matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` lowest eigenpairs of a real symmetric sparse matrix, ascending."""
+    dim = matrix.shape[0]
+    require(isinstance(k, (int, np.integer)) and 1 <= k <= dim, "k", f"must be an integer in [1, {dim}]", k)
+    if dim <= DENSE_LIMIT or k >= dim - 1:
+        values, vectors = np.linalg.eigh(matrix.toarray())
+        return values[:k], vectors[:, :k]
+    # Deterministic start vector: Lanczos results are then reproducible run to run.
+    v0 = np.random.default_rng(12345).standard_normal(dim)
+    values, vectors = scipy.sparse.linalg.eigsh(
+        matrix, k=int(k), which="SA", v0=v0, tol=1e-12, ncv=max(2 * int(k) + 1, 20)
+    )
+    order = np.argsort(values)
+    return values[order], vectors[:, order]
+
+
+def diagonalize_sector(
+    target: SchwingerModel | SchwingerTerms, *, k: int = 2, sector: str = "physical"
+) -> SectorSpectrum:
+    """Lowest ``k`` eigenpairs with vectors on the sector basis (memory-light; N up to ~26)."""
+    require(isinstance(k, (int, np.integer)) and k >= 1, "k", "must be an integer >= 1", k)
+    _check_sector(sector)
+    terms = _as_terms(target)
+    matrix, basis = sparse_hamiltonian(terms, sector=sector)
+    values, vectors = lowest_eigenpairs(matrix, int(k))
+    return SectorSpectrum(
+        energies=np.asarray(values, dtype=float), vectors=np.asarray(vectors, dtype=float),
+        basis=basis, sector=sector, n_qubits=terms.n_qubits,
+    )
+
+
+def diagonalize(
+    target: SchwingerModel | SchwingerTerms, *, k: int = 2, sector: str = "physical"
+) -> Spectrum:
+    """Lowest ``k`` eigenpairs of H in ``sector`` ("physical": zero charge; "full": all states).
+
+    Returns a :class:`Spectrum` with full-space complex vectors (2^N × k): for N ≳ 22 prefer
+    :func:`diagonalize_sector`, which keeps the vectors on the sector basis.
+    """
+    return diagonalize_sector(target, k=k, sector=sector).to_spectrum()
+
+
+def expectation(state: np.ndarray, operator: SparsePauliOp) -> float:
+    """⟨ψ|O|ψ⟩ (real part) for a full 2^N state and a Hermitian :class:`SparsePauliOp`."""
+    state = np.asarray(state)
+    require(
+        state.ndim == 1 and state.size == 2**operator.num_qubits,
+        "state",
+        f"must be a vector of length 2^{operator.num_qubits}",
+        state.shape,
+    )
+    matrix = operator.to_matrix(sparse=True)
+    return float(np.real(np.vdot(state, matrix @ state)))
+
+
+def gap_along_path(
+    terms_at: Callable[[float], SchwingerTerms],
+    s_values: Sequence[float],
+    *,
+    sector: str = "physical",
+) -> np.ndarray:
+    """E₁(s) − E₀(s) in ``sector`` at each s of a path H(s) = terms_at(s)."""
+    _check_sector(sector)
+    s_values = list(s_values)
+    require(len(s_values) >= 1, "s_values", "must contain at least one point", s_values)
+    gaps = np.empty(len(s_values))
+    for i, s in enumerate(s_values):
+        matrix, _ = sparse_hamiltonian(terms_at(float(s)), sector=sector)
+        values, _ = lowest_eigenpairs(matrix, 2)
+        gaps[i] = values[1] - values[0]
+    return gaps
