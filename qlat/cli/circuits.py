@@ -1,0 +1,52 @@
+"""``qlat circuits export``: write the OpenQASM 3 adiabatic circuits and their manifest.
+
+``qlat circuits export --dir circuits`` writes one ``.qasm`` file per canonical parameter point
+(:data:`qlat.quantum.qasm_export.CANONICAL_POINTS`), ``manifest.json`` (parameters, schedule,
+gate counts, depth, sha256, qlat version) and ``README.md``.  ``--check`` instead verifies that
+the files in ``--dir`` are exactly what a fresh export writes (exit 1 if not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("circuits", help="OpenQASM 3 exports of the adiabatic circuits")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
+    actions.required = True
+    p = actions.add_parser("export", help="write the canonical circuits, manifest.json and README.md")
+    p.add_argument("--dir", type=Path, default=Path("circuits"), help="output directory (default: circuits)")
+    p.add_argument("--check", action="store_true",
+                   help="do not write; verify that --dir matches a fresh export byte for byte")
+    p.set_defaults(func=cmd_export)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from qlat.quantum.qasm_export import MANIFEST_NAME, README_NAME, export_circuits, verify_manifest
+
+    if not args.check:
+        manifest = export_circuits(args.dir)
+        for entry in manifest["circuits"]:
+            sys.stdout.write(f"{args.dir / entry['file']}  {entry['bytes']} bytes  "
+                             f"{entry['cnot_count']} CNOTs  depth {entry['depth']}\n")
+        sys.stdout.write(f"{args.dir / MANIFEST_NAME}\n")
+        return 0
+    checked = verify_manifest(args.dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = export_circuits(tmp)
+        names = [e["file"] for e in fresh["circuits"]] + [MANIFEST_NAME, README_NAME]
+        differ = []
+        for name in names:
+            mine = args.dir / name
+            if not mine.is_file() or mine.read_bytes() != (Path(tmp) / name).read_bytes():
+                differ.append(name)
+    if differ:
+        sys.stderr.write(f"qlat: circuits in {args.dir} differ from a fresh export: {', '.join(differ)}\n")
+        return 1
+    sys.stdout.write(f"{len(checked)} circuits in {args.dir} match the manifest and a fresh export\n")
+    return 0

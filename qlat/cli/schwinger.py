@@ -1,0 +1,374 @@
+"""``qlat schwinger exact|adiabatic|scan``: the Schwinger model on qubits from the command line.
+
+θ in radians; m, a and all outputs in units of g (``--coupling`` g = 1 by default).
+``--json`` prints one JSON object with ``energy`` (⟨H⟩ of DESIGN.md's H, constant included),
+``condensate`` (unsubtracted (1/(2aN)) Σ(−1)^n⟨Z_n⟩), ``condensate_subtracted``, ``fidelity``
+(when known), ``params`` and ``backend``; every number as ``{"value":…, "error":…, …}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qlat.cli._common import format_table, print_json
+from qlat.core.errors import ParameterError, require
+from qlat.core.estimate import Estimate
+from qlat.core.provenance import provenance
+
+BACKENDS = ("statevector", "aer", "mps")
+SCALAR_OBSERVABLES = ("energy", "energy_density", "condensate", "condensate_subtracted", "total_charge")
+
+
+def _model_arguments(p: argparse.ArgumentParser, *, multi: bool = False) -> None:
+    nargs = "+" if multi else None
+    p.add_argument("--sites", type=int, default=[8] if multi else 8, nargs=nargs,
+                   help="number of staggered sites N = qubits (even, >= 2)")
+    p.add_argument("--spacing", type=float, default=[0.5] if multi else 0.5, nargs=nargs,
+                   help="lattice spacing a in units of 1/g (> 0)")
+    p.add_argument("--mass", type=float, default=0.1, help="fermion mass m in units of g")
+    p.add_argument("--coupling", type=float, default=1.0, help="gauge coupling g (> 0)")
+    p.add_argument("--formulation", choices=("rotated", "electric"), default="rotated",
+                   help="θ in the mass (rotated, arXiv:2001.00485) or as background field (electric)")
+    p.add_argument("--mass-shift", action="store_true", help="use m_lat = m - g^2 a/8 (Dempsey et al.)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+
+def _evolution_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--time", type=float, default=None, help="total adiabatic time T (> 0); default: library's choice")
+    p.add_argument("--dt", type=float, default=None, help="Trotter step (0 < dt <= T)")
+    p.add_argument("--order", type=int, choices=(1, 2), default=2, help="Trotter order")
+    p.add_argument("--ramp", default=None, help="schedule ramp: linear (arXiv:2001.00485) or a smoother one")
+    p.add_argument("--initial-mass", type=float, default=None, help="m0 at t = 0 of the schedule")
+    p.add_argument("--layout", choices=("all-to-all", "line"), default="all-to-all", help="two-qubit layout")
+    p.add_argument("--backend", default="statevector",
+                   help=f"simulator: one of {', '.join(BACKENDS)}")
+    p.add_argument("--shots", type=int, default=None, help="shots per measurement basis (aer, mps)")
+    p.add_argument("--noise", default=None, help="noise model for aer, e.g. depolarizing:0.001,0.01")
+    p.add_argument("--seed", type=int, default=None, help="seed of the shot sampling (>= 0)")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("schwinger", help="the lattice Schwinger model on qubits")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
+    actions.required = True
+
+    p = actions.add_parser("exact", help="exact diagonalization (physical zero-charge sector)")
+    _model_arguments(p)
+    p.add_argument("--theta", type=float, default=0.0, help="vacuum angle θ in radians")
+    p.set_defaults(func=cmd_exact)
+
+    p = actions.add_parser("adiabatic", help="adiabatic state preparation on a simulator, checked against ED")
+    _model_arguments(p)
+    p.add_argument("--theta", type=float, default=0.0, help="vacuum angle θ in radians")
+    _evolution_arguments(p)
+    p.set_defaults(func=cmd_adiabatic)
+
+    p = actions.add_parser("scan", help="θ scan (and N, a) with table and plot vs exact and analytic curves")
+    _model_arguments(p, multi=True)
+    p.add_argument("--thetas", type=float, nargs="+", default=None,
+                   help="θ values in radians (default: 9 points in [0, π])")
+    p.add_argument("--exact-only", action="store_true", help="only ED and analytic curves, no simulation")
+    p.add_argument("--continuum", action="store_true",
+                   help="also run the ED continuum extrapolation of the massless condensate")
+    p.add_argument("--out", type=Path, default=Path("scan-output"), help="directory for table, JSON and plot")
+    _evolution_arguments(p)
+    p.set_defaults(func=cmd_scan)
+
+
+# --- argument checks: one-line errors naming the command-line flag -------------------------------
+def _check_common(args: argparse.Namespace) -> None:
+    sites = args.sites if isinstance(args.sites, list) else [args.sites]
+    spacings = args.spacing if isinstance(args.spacing, list) else [args.spacing]
+    for n in sites:
+        require(n >= 2 and n % 2 == 0, "--sites", "must be an even integer >= 2", n)
+    for a in spacings:
+        require(math.isfinite(a) and a > 0, "--spacing", "must be > 0", a)
+    require(math.isfinite(args.mass), "--mass", "must be a finite number", args.mass)
+    require(math.isfinite(args.coupling) and args.coupling > 0, "--coupling", "must be > 0", args.coupling)
+
+
+def _check_evolution(args: argparse.Namespace) -> None:
+    require(args.backend in BACKENDS, "--backend", f"must be one of {', '.join(BACKENDS)}", args.backend)
+    if args.time is not None:
+        require(math.isfinite(args.time) and args.time > 0, "--time", "must be > 0", args.time)
+    if args.dt is not None:
+        require(math.isfinite(args.dt) and args.dt > 0, "--dt", "must be > 0", args.dt)
+        if args.time is not None:
+            require(args.dt <= args.time, "--dt", f"must be <= --time ({args.time})", args.dt)
+    if args.shots is not None:
+        require(args.shots > 0, "--shots", "must be > 0", args.shots)
+    if args.seed is not None:
+        require(args.seed >= 0, "--seed", "must be >= 0", args.seed)
+    if args.backend == "statevector" and (args.shots is not None or args.noise is not None):
+        raise ParameterError("--backend", "statevector is exact: --shots/--noise need --backend aer or mps", args.backend)
+
+
+def _model(args: argparse.Namespace, *, n_sites: int, spacing: float, theta: float):
+    from qlat.quantum.schwinger import SchwingerModel
+
+    return SchwingerModel(n_sites, spacing, args.mass, theta, coupling=args.coupling,
+                          formulation=args.formulation, mass_shift=args.mass_shift)
+
+
+def _schedule(args: argparse.Namespace, model):
+    from dataclasses import replace
+
+    from qlat.quantum.adiabatic import default_schedule
+
+    sched = default_schedule(model)
+    changes: dict[str, Any] = {}
+    if args.time is not None:
+        changes["total_time"] = args.time
+        if args.dt is None and sched.dt > args.time:
+            changes["dt"] = args.time
+    if args.dt is not None:
+        changes["dt"] = args.dt
+    if args.ramp is not None:
+        changes["ramp"] = args.ramp
+    if args.initial_mass is not None:
+        changes["initial_mass"] = args.initial_mass
+    return replace(sched, **changes) if changes else sched
+
+
+# --- exact -------------------------------------------------------------------------------------
+def exact_estimates(model) -> dict[str, Any]:
+    """ED ground-state values of the Schwinger observables as exact Estimates (error 0)."""
+    from qlat.exact.diagonalization import diagonalize, expectation
+    from qlat.quantum.observables import qubit_observable
+
+    spectrum = diagonalize(model, k=2, sector="physical")
+    prov = provenance(model=model.params(), sector="physical")
+    out: dict[str, Any] = {}
+    for name in SCALAR_OBSERVABLES:
+        obs = qubit_observable(name, model)
+        value = expectation(spectrum.ground_state, obs.operators[0])
+        out[name] = Estimate(value, 0.0, name=name, unit=obs.unit, backend="exact", provenance=prov)
+    field = qubit_observable("electric_field", model)
+    out["electric_field"] = [
+        Estimate(expectation(spectrum.ground_state, op), 0.0, name=f"electric_field[{lab}]",
+                 unit=field.unit, backend="exact", provenance=prov)
+        for lab, op in zip(field.labels, field.operators)
+    ]
+    out["gap"] = Estimate(spectrum.gap, 0.0, name="gap", unit="g", backend="exact", provenance=prov)
+    return out
+
+
+def cmd_exact(args: argparse.Namespace) -> int:
+    _check_common(args)
+    model = _model(args, n_sites=args.sites, spacing=args.spacing, theta=args.theta)
+    require(model.n_sites <= 24, "--sites", "exact diagonalization is limited to N <= 24", model.n_sites)
+    est = exact_estimates(model)
+    result = {**est, "params": model.params(), "backend": "exact"}
+    if args.json:
+        print_json(result)
+        return 0
+    print(f"Schwinger model, exact diagonalization  {_describe(model)}")
+    rows = [(k, est[k]) for k in (*SCALAR_OBSERVABLES, "gap")]
+    print(format_table(["observable", "value"], rows))
+    print("electric field L_n:", " ".join(f"{e.value:+.4f}" for e in est["electric_field"]))
+    return 0
+
+
+def _describe(model) -> str:
+    return (f"N={model.n_sites} a={model.spacing:g} m={model.mass:g} θ={model.theta:.4g} "
+            f"g={model.coupling:g} [{model.formulation}{', mass shift' if model.mass_shift else ''}]")
+
+
+# --- adiabatic ---------------------------------------------------------------------------------
+def run_point(args: argparse.Namespace, model, *, progress: bool) -> dict[str, Any]:
+    """One adiabatic run with the flags' backend, plus the ED values for comparison (N <= 20)."""
+    from qlat.quantum.run import run_adiabatic
+
+    schedule = _schedule(args, model)
+    result = run_adiabatic(
+        model, schedule, observables=("energy", "condensate", "condensate_subtracted"),
+        backend=args.backend, shots=args.shots, seed=args.seed, noise=args.noise,
+        order=args.order, layout=args.layout, progress=progress,
+    )
+    out = result.to_dict()
+    for name, est in result.estimates.items():
+        out[name] = est
+    out["fidelity"] = result.fidelity
+    out["params"] = {**model.params(), "schedule": _schedule_dict(schedule), "order": args.order,
+                     "layout": args.layout, "shots": args.shots, "seed": args.seed, "noise": args.noise}
+    out["backend"] = result.backend
+    if model.n_sites <= 20:
+        out["exact"] = exact_estimates(model)
+    return out
+
+
+def _schedule_dict(schedule) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(schedule)
+
+
+def cmd_adiabatic(args: argparse.Namespace) -> int:
+    _check_common(args)
+    _check_evolution(args)
+    model = _model(args, n_sites=args.sites, spacing=args.spacing, theta=args.theta)
+    out = run_point(args, model, progress=not args.json and sys.stderr.isatty())
+    if args.json:
+        print_json(out)
+        return 0
+    print(f"Adiabatic preparation on '{out['backend']}'  {_describe(model)}")
+    sched = out["params"]["schedule"]
+    print(f"schedule: T={sched['total_time']:g} dt={sched['dt']:g} ramp={sched['ramp']} "
+          f"m0={sched['initial_mass']:g} order={args.order} layout={args.layout}")
+    exact = out.get("exact", {})
+    rows = []
+    for name in ("energy", "condensate", "condensate_subtracted"):
+        est = out[name]
+        ref = exact.get(name)
+        rows.append((name, est, ref if ref is not None else "-",
+                     f"{est.value - ref.value:+.2e}" if ref is not None else "-"))
+    print(format_table(["observable", out["backend"], "exact (ED)", "difference"], rows))
+    if out["fidelity"] is not None:
+        print(f"fidelity with the exact ground state: {out['fidelity']}")
+    return 0
+
+
+# --- scan --------------------------------------------------------------------------------------
+def cmd_scan(args: argparse.Namespace) -> int:
+    from qlat.exact import continuum
+    from qlat.exact.diagonalization import diagonalize, expectation
+    from qlat.quantum.observables import physical_condensate_operator, qubit_observable
+
+    _check_common(args)
+    if not args.exact_only:
+        _check_evolution(args)
+    thetas = np.linspace(0.0, math.pi, 9) if args.thetas is None else np.asarray(args.thetas, dtype=float)
+    for n in args.sites:
+        require(n <= 20, "--sites", "scan compares with ED and is limited to N <= 20", n)
+    points = [(n, a, float(t)) for n in args.sites for a in args.spacing for t in thetas]
+    rows: list[dict[str, Any]] = []
+    iterator = _progress(points, desc="scan", enabled=not args.json)
+    for n, a, theta in iterator:
+        model = _model(args, n_sites=n, spacing=a, theta=theta)
+        spectrum = diagonalize(model, k=2, sector="physical")
+        gs = spectrum.ground_state
+        row: dict[str, Any] = {"n_sites": n, "spacing": a, "theta": theta}
+        length = model.volume
+        row["energy_density_exact"] = spectrum.ground_energy / length
+        row["condensate_exact"] = expectation(gs, qubit_observable("condensate", model).operators[0])
+        row["condensate_subtracted_exact"] = expectation(
+            gs, qubit_observable("condensate_subtracted", model).operators[0])
+        row["physical_condensate_exact"] = expectation(gs, physical_condensate_operator(model))
+        row["gap_exact"] = spectrum.gap
+        if not args.exact_only:
+            res = run_point(args, model, progress=False)
+            for key in ("energy", "condensate", "condensate_subtracted", "fidelity"):
+                row[key] = res[key]
+        rows.append(row)
+
+    # first-order mass perturbation theory: ΔE(θ)/L = −mΣ(cos θ − 1), physical ⟨ψ̄ψ⟩ = −Σ cos θ
+    for row in rows:
+        ref = [r for r in rows if r["n_sites"] == row["n_sites"] and r["spacing"] == row["spacing"]
+               and r["theta"] == min(rr["theta"] for rr in rows)]
+        row["delta_energy_density_exact"] = row["energy_density_exact"] - ref[0]["energy_density_exact"]
+        row["delta_energy_density_mpt"] = float(
+            continuum.mpt_energy_density(row["theta"], mass=args.mass, coupling=args.coupling)
+            - continuum.mpt_energy_density(ref[0]["theta"], mass=args.mass, coupling=args.coupling))
+        row["physical_condensate_mpt"] = float(continuum.mpt_condensate(row["theta"], coupling=args.coupling))
+
+    result: dict[str, Any] = {
+        "rows": rows, "backend": "exact" if args.exact_only else args.backend,
+        "params": {"mass": args.mass, "coupling": args.coupling, "formulation": args.formulation,
+                   "mass_shift": args.mass_shift},
+        "analytic": {"massless_condensate": continuum.massless_condensate(coupling=args.coupling),
+                     "sigma": continuum.sigma(coupling=args.coupling)},
+        "provenance": provenance(command="qlat schwinger scan"),
+    }
+    if args.continuum:
+        from qlat.exact.schwinger_studies import continuum_condensate_massless
+
+        result["continuum"] = continuum_condensate_massless()
+    args.out.mkdir(parents=True, exist_ok=True)
+    from qlat.cli._common import jsonable
+    import json
+
+    (args.out / "scan.json").write_text(json.dumps(jsonable(result), indent=2) + "\n")
+    _write_csv(args.out / "scan.csv", rows)
+    _plot_scan(args.out / "scan.png", rows, result, mass=args.mass)
+    if args.json:
+        print_json(result)
+        return 0
+    headers = ["N", "a", "θ", "⟨ψ̄ψ⟩ ED", "ΔE/L ED", "ΔE/L MPT"]
+    if not args.exact_only:
+        headers += [f"⟨ψ̄ψ⟩ {args.backend}", "fidelity"]
+    table = []
+    for r in rows:
+        line = [r["n_sites"], r["spacing"], f"{r['theta']:.4f}", f"{r['condensate_exact']:.6f}",
+                f"{r['delta_energy_density_exact']:.6f}", f"{r['delta_energy_density_mpt']:.6f}"]
+        if not args.exact_only:
+            line += [r["condensate"], r["fidelity"] if r["fidelity"] is not None else "-"]
+        table.append(line)
+    print(format_table(headers, table))
+    if args.continuum:
+        c = result["continuum"]
+        print(f"continuum massless condensate (ED extrapolation): {c.estimate}  "
+              f"analytic {result['analytic']['massless_condensate']:.7f}")
+    print(f"wrote {args.out / 'scan.json'}, {args.out / 'scan.csv'}, {args.out / 'scan.png'}")
+    return 0
+
+
+def _progress(items, *, desc: str, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, disable=not enabled, file=sys.stderr, leave=False)
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    keys = [k for k in rows[0] if not isinstance(rows[0][k], (dict, list))]
+    lines = [",".join(keys)]
+    for r in rows:
+        cells = []
+        for k in keys:
+            v = r[k]
+            cells.append("" if v is None else (f"{v.value!r}" if isinstance(v, Estimate) else repr(v)))
+        lines.append(",".join(cells))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _plot_scan(path: Path, rows: list[dict[str, Any]], result: dict[str, Any], *, mass: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    groups = sorted({(r["n_sites"], r["spacing"]) for r in rows})
+    for n, a in groups:
+        sel = [r for r in rows if (r["n_sites"], r["spacing"]) == (n, a)]
+        th = np.array([r["theta"] for r in sel])
+        line, = ax1.plot(th, [r["condensate_exact"] for r in sel], "-", label=f"ED N={n} a={a:g}")
+        if "condensate" in sel[0]:
+            ax1.errorbar(th, [r["condensate"].value for r in sel], yerr=[r["condensate"].error for r in sel],
+                         fmt="o", color=line.get_color(), label=f"{result['backend']} N={n} a={a:g}")
+        ax2.plot(th, [r["delta_energy_density_exact"] for r in sel], "-", color=line.get_color(),
+                 label=f"ED N={n} a={a:g}")
+    dense = np.linspace(min(r["theta"] for r in rows), max(r["theta"] for r in rows), 200)
+    from qlat.exact import continuum
+
+    coupling = result["params"]["coupling"]
+    mpt = (continuum.mpt_energy_density(dense, mass=mass, coupling=coupling)
+           - continuum.mpt_energy_density(dense[0], mass=mass, coupling=coupling))
+    ax2.plot(dense, mpt, "k--", label="mass perturbation theory O(m)")
+    ax1.set_xlabel("θ")
+    ax1.set_ylabel("⟨ψ̄ψ⟩ = (1/2aN) Σ(−1)ⁿ⟨Zₙ⟩  [g]")
+    ax1.set_title(f"chiral condensate, m={mass:g} ({result['params']['formulation']})")
+    ax2.set_xlabel("θ")
+    ax2.set_ylabel("[E(θ) − E(θ₀)]/(Na)  [g²]")
+    ax2.set_title("θ dependence of the vacuum energy")
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

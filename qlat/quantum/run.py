@@ -1,0 +1,378 @@
+r"""One call from a Schwinger model to Estimates of its adiabatically prepared vacuum.
+
+:func:`run_adiabatic` prepares the vacuum of :class:`~qlat.quantum.schwinger.SchwingerModel` by
+the Trotterized adiabatic evolution of Chakraborty et al. (arXiv:2001.00485): start in the bare
+vacuum (ground state at w = 0), ramp w(t) = w·t/T, m(t) = (1 − t/T)m₀ + (t/T)m, θ(t) = θ·t/T
+with symmetric Trotter steps of size dt, and measure the requested observables
+
+.. math::
+    \langle O\rangle = \langle\psi(T)|O|\psi(T)\rangle,
+    \qquad |\psi(T)\rangle = \prod_{k} U_k\,|\text{bare vacuum}\rangle,
+
+on one of the backends of :mod:`qlat.quantum.backends` (``"statevector"``, ``"aer"``,
+``"mps"``).  Every number comes back as an :class:`~qlat.core.Estimate` carrying the backend, the
+shot count and the provenance (model, schedule, Trotter order, layout, seed, qlat version).
+
+Shot-based errors.  On ``"aer"`` (and ``"mps"`` with shots) each observable O = c₀ + Σ_t c_t P_t
+is estimated from bit strings measured in its qubit-wise commuting bases
+(:mod:`qlat.quantum.measurement`); the error is the shot-noise standard error
+σ² = Σ_bases Var(per-shot sum)/shots.  Observables share the shots of a common basis (energy
+and condensate both use the Z…Z shots), so their errors are correlated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from qlat.core.errors import ParameterError, require
+from qlat.core.estimate import Estimate
+from qlat.core.provenance import make_rng, provenance
+from qlat.quantum.backends import (
+    aer_method,
+    check_request,
+    mps_expectations,
+    sample_bases,
+    union_bases,
+)
+from qlat.quantum.schwinger import SchwingerModel
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qiskit import QuantumCircuit
+
+    from qlat.quantum.observables import QubitObservable
+
+#: Largest chain for which the statevector backend reports the fidelity with the exact
+#: ground state (exact diagonalization in the zero-charge sector, C(20, 10) = 184 756 states).
+FIDELITY_MAX_SITES = 20
+
+#: Estimate backend labels (what produced the number).
+_LABELS = {"statevector": "statevector", "aer": "aer-shots", "mps": "aer-mps"}
+
+
+@dataclass(frozen=True)
+class AdiabaticResult:
+    """Result of :func:`run_adiabatic`.
+
+    estimates: observable key → :class:`Estimate`; the key is the observable name for a scalar
+        observable and ``"name[label]"`` per component otherwise (``"electric_field[L_3]"``).
+    fidelity: |⟨E₀|ψ(T)⟩|² with the exact ground state (statevector backend, N ≤ 20), else None.
+    circuit: gate counts, depth, number of Trotter steps and qubits of the adiabatic circuit.
+    backend: the backend name.
+    params: the full run description (model, schedule, order, layout, shots, seed, noise,
+        wall time).
+    """
+
+    estimates: dict[str, Estimate]
+    fidelity: Estimate | None
+    circuit: dict
+    backend: str
+    params: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (``json.dumps`` works on it directly)."""
+        return {
+            "backend": self.backend,
+            "estimates": {k: e.to_dict() for k, e in self.estimates.items()},
+            "fidelity": None if self.fidelity is None else self.fidelity.to_dict(),
+            "circuit": _jsonable(self.circuit),
+            "params": _jsonable(self.params),
+        }
+
+    def __str__(self) -> str:
+        lines = [f"adiabatic vacuum on backend '{self.backend}'"]
+        for key, est in self.estimates.items():
+            lines.append(f"  {key:<24s} {est}  [{est.unit}]")
+        if self.fidelity is not None:
+            lines.append(f"  {'fidelity':<24s} {self.fidelity}")
+        return "\n".join(lines)
+
+
+def _jsonable(obj: Any) -> Any:
+    """Numpy scalars/arrays and tuples → plain JSON types (recursively)."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def schedule_description(schedule: Any) -> dict[str, Any]:
+    """A JSON-ready description of an adiabatic schedule (its dataclass fields + step count)."""
+    if hasattr(schedule, "to_dict"):
+        out = dict(schedule.to_dict())
+    elif dataclasses.is_dataclass(schedule):
+        out = dataclasses.asdict(schedule)
+    else:
+        out = {"repr": repr(schedule)}
+    if "n_steps" not in out and hasattr(schedule, "n_steps"):
+        out["n_steps"] = int(schedule.n_steps)
+    return _jsonable(out)
+
+
+def circuit_summary(circuit: "QuantumCircuit", n_steps: int) -> dict[str, Any]:
+    """Gate counts, depth, two-qubit gate count, steps and qubits of an adiabatic circuit."""
+    from qlat.quantum.trotter import gate_counts
+
+    counts = gate_counts(circuit)
+    return {
+        "n_qubits": int(circuit.num_qubits),
+        "n_steps": int(n_steps),
+        "depth": int(counts["depth"]),
+        "two_qubit_cnot_cost": int(counts["two_qubit"]),
+        "gate_counts": _jsonable(counts),
+    }
+
+
+#: Above this many steps the statevector backend does not build the full circuit just to count
+#: its gates: :func:`circuit_summary_extrapolated` is exact for the counts (see there).
+SUMMARY_BUILD_MAX_STEPS = 64
+
+
+def circuit_summary_extrapolated(model: SchwingerModel, schedule: Any, *, order: int, layout: str) -> dict[str, Any]:
+    """The :func:`circuit_summary` of the full adiabatic circuit without building it.
+
+    Every Trotter step emits the same gates (which gates appear depends only on which Pauli
+    coefficients are structurally non-zero, not on their values), and the line layout alternates
+    the qubit order, so each count is A + B·n within a parity class of the step number n.  Two
+    circuits of n₀ and n₀ + 2 steps (n₀ = 2 or 3, same parity as n) fix A and B; the depths are
+    extrapolated the same way (the step pattern repeats, so the depth grows by the same amount
+    per two steps once the first step is laid down).  ``tests/quantum/test_run.py`` checks the
+    result against the full circuit.
+    """
+    from qlat.quantum.trotter import adiabatic_circuit
+
+    n = int(schedule.n_steps)
+    n0 = 2 if n % 2 == 0 else 3
+    small = []
+    for k in (n0, n0 + 2):
+        sched_k = dataclasses.replace(schedule, total_time=k * schedule.dt)
+        small.append(circuit_summary(adiabatic_circuit(model, sched_k, order=order, layout=layout), k))
+    a, b = small
+
+    def extrapolate(x: int, y: int) -> int:
+        return int(x + (y - x) * (n - n0) // 2)
+
+    counts_a, counts_b = a["gate_counts"], b["gate_counts"]
+    gate = {key: extrapolate(counts_a[key], counts_b[key])
+            for key in ("two_qubit", "two_qubit_gates", "depth", "two_qubit_depth")}
+    ops = {name: extrapolate(counts_a["ops"].get(name, 0), counts_b["ops"].get(name, 0))
+           for name in sorted(set(counts_a["ops"]) | set(counts_b["ops"]))}
+    gate.update(ops=ops, n_qubits=counts_a["n_qubits"])
+    return {
+        "n_qubits": a["n_qubits"],
+        "n_steps": n,
+        "depth": gate["depth"],
+        "two_qubit_cnot_cost": gate["two_qubit"],
+        "gate_counts": gate,
+        "extrapolated_from_steps": [n0, n0 + 2],
+    }
+
+
+def _observable_list(observables: Sequence[str] | str, model: SchwingerModel) -> list["QubitObservable"]:
+    from qlat.quantum.observables import qubit_observable
+
+    if isinstance(observables, str):
+        observables = (observables,)
+    names = list(observables)
+    require(len(names) >= 1 and all(isinstance(n, str) for n in names), "observables",
+            "must be a non-empty sequence of observable names", observables)
+    require(len(set(names)) == len(names), "observables", "must not repeat a name", names)
+    return [qubit_observable(name, model) for name in names]
+
+
+def _keys(obs: "QubitObservable") -> list[str]:
+    if obs.is_scalar:
+        return [obs.name]
+    return [f"{obs.name}[{label}]" for label in obs.labels]
+
+
+def _sampler_seed(seed: int | None) -> int | None:
+    """An independent 31-bit simulator seed from the user seed (None: fresh entropy)."""
+    if seed is None:
+        return None
+    return int(make_rng(seed).integers(0, 2**31 - 1))
+
+
+def run_adiabatic(
+    model: SchwingerModel,
+    schedule: Any = None,
+    *,
+    observables: Sequence[str] | str = ("energy", "condensate"),
+    backend: str = "statevector",
+    shots: int | None = None,
+    seed: int | None = None,
+    noise: Any = None,
+    order: int = 2,
+    layout: str = "all-to-all",
+    progress: bool = False,
+    max_bond_dimension: int | None = None,
+) -> AdiabaticResult:
+    """Prepare the vacuum of ``model`` adiabatically and estimate ``observables`` on ``backend``.
+
+    Parameters
+    ----------
+    model: the Schwinger model (its parameters are the end point of the ramp).
+    schedule: an :class:`~qlat.quantum.adiabatic.AdiabaticSchedule` (total time T, step dt,
+        initial mass m₀); ``None`` takes :func:`~qlat.quantum.adiabatic.default_schedule`.
+    observables: names of observables with a qubit realization (``qlat.core.OBSERVABLES``).
+    backend: ``"statevector"`` (exact, N ≤ 26), ``"aer"`` (sampled, N ≤ 30) or ``"mps"``.
+    shots: shots per measurement basis; required by sampling (``"aer"`` defaults to
+        :data:`~qlat.quantum.backends.DEFAULT_SHOTS`), optional for ``"mps"`` (``None``: exact
+        MPS expectation values), not allowed for ``"statevector"``.
+    seed: integer ≥ 0 fixing the shot sampling (and noise trajectories).
+    noise: ``None``, a spec ``"depolarizing:P1,P2"``, a :class:`~qlat.quantum.noise.NoiseSpec` or
+        an Aer ``NoiseModel``; backend ``"aer"`` only.
+    order: Trotter order (1 or 2, arXiv:2001.00485 uses the symmetric second order).
+    layout: ``"all-to-all"`` or ``"line"`` (swap network) for the circuit; the ``"mps"`` backend
+        simulates the (identical-state) all-to-all circuit whatever the layout.
+    progress: show a progress bar (statevector backend).
+    max_bond_dimension: cap on the MPS bond dimension (``"mps"`` only; ``None``: no cap, the MPS
+        is exact up to Aer's 1e-16 truncation threshold).  With a cap the MPS values carry a
+        truncation error that the reported error (0, or shot noise) does not include.
+
+    Raises
+    ------
+    ParameterError: naming ``backend``, ``n_sites``, ``shots``, ``noise``, ``seed``,
+        ``observables`` ... for bad input.
+    """
+    require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)
+    _, shots = check_request(backend, model.n_qubits, shots=shots, noise=noise)
+    if seed is not None:
+        make_rng(seed)  # validates: integer >= 0
+    if max_bond_dimension is not None and backend != "mps":
+        raise ParameterError("max_bond_dimension", "applies to backend 'mps' only", max_bond_dimension)
+
+    from qlat.quantum.adiabatic import default_schedule
+    from qlat.quantum.noise import resolve_noise
+
+    if schedule is None:
+        schedule = default_schedule(model)
+    qobs = _observable_list(observables, model)
+    noise_model, noise_desc = resolve_noise(noise)
+
+    params: dict[str, Any] = {
+        "model": model.params(),
+        "schedule": schedule_description(schedule),
+        "order": order,
+        "layout": layout,
+        "backend": backend,
+        "shots": shots,
+        "seed": seed,
+        "noise": noise_desc,
+        "observables": [o.name for o in qobs],
+    }
+    if max_bond_dimension is not None:
+        params["max_bond_dimension"] = int(max_bond_dimension)
+    prov = provenance(**{k: params[k] for k in ("model", "schedule", "order", "layout", "backend", "seed",
+                                                  "shots", "noise")})
+
+    from qlat.quantum.trotter import adiabatic_circuit
+
+    n_steps = int(schedule.n_steps)
+    circuit = None
+    if backend == "statevector" and n_steps > SUMMARY_BUILD_MAX_STEPS:
+        summary = circuit_summary_extrapolated(model, schedule, order=order, layout=layout)
+    else:
+        circuit = adiabatic_circuit(model, schedule, order=order, layout=layout)
+        summary = circuit_summary(circuit, n_steps)
+
+    # The MPS simulator always runs the all-to-all circuit (rewritten by ``mps_friendly``): a swap
+    # network interleaves the chain mid-layer, which an MPS cannot hold compactly.  The state is
+    # the same; ``circuit`` above still describes the requested layout.
+    sim_circuit = circuit
+    if backend == "mps" and layout != "all-to-all":
+        sim_circuit = adiabatic_circuit(model, schedule, order=order, layout="all-to-all")
+    label = _LABELS[backend]
+    start = time.perf_counter()
+    fidelity: Estimate | None = None
+    values: dict[str, tuple[float, float]] = {}
+    if backend == "statevector":
+        from qlat.quantum.statevector import evolve_statevector, expectation_values
+
+        state = evolve_statevector(model, schedule, order=order, progress=progress)
+        ops = {key: op for o in qobs for key, op in zip(_keys(o), o.operators)}
+        exact = expectation_values(state, ops)
+        values = {key: (float(exact[key]), 0.0) for key in ops}
+        if model.n_sites <= FIDELITY_MAX_SITES:
+            fidelity = Estimate(
+                value=ground_state_fidelity(model, state), error=0.0, name="fidelity", unit="1",
+                backend=label, provenance=prov,
+            )
+    elif backend == "mps" and shots is None:
+        ops = {key: op for o in qobs for key, op in zip(_keys(o), o.operators)}
+        exact = mps_expectations(sim_circuit, ops, max_bond_dimension=max_bond_dimension)
+        values = {key: (exact[key], 0.0) for key in ops}
+    else:
+        values = _sampled_values(
+            sim_circuit, qobs, shots=int(shots), seed=_sampler_seed(seed),
+            method=aer_method(backend, model.n_qubits, noisy=noise_model is not None),
+            noise_model=noise_model, max_bond_dimension=max_bond_dimension,
+        )
+    wall = time.perf_counter() - start
+    params["wall_time_s"] = wall
+
+    estimates: dict[str, Estimate] = {}
+    for o in qobs:
+        for key in _keys(o):
+            value, error = values[key]
+            estimates[key] = Estimate(
+                value=value, error=error, name=key, unit=o.unit, n_samples=shots,
+                backend=label, provenance=prov,
+            )
+    return AdiabaticResult(estimates=estimates, fidelity=fidelity, circuit=summary, backend=backend,
+                           params=params)
+
+
+def _sampled_values(
+    circuit: "QuantumCircuit",
+    qobs: Sequence["QubitObservable"],
+    *,
+    shots: int,
+    seed: int | None,
+    method: str,
+    noise_model: Any,
+    max_bond_dimension: int | None,
+) -> dict[str, tuple[float, float]]:
+    """Sample every needed basis once and estimate each component with its shot-noise error."""
+    from qlat.quantum.measurement import basis_rotation, estimate_from_samples
+
+    bases = union_bases([o.measurement_bases() for o in qobs])
+    rotations = {b: basis_rotation(b) for b in bases}
+    samples = sample_bases(
+        circuit, rotations, shots=shots, seed=seed, method=method, noise_model=noise_model,
+        max_bond_dimension=max_bond_dimension,
+    )
+    out: dict[str, tuple[float, float]] = {}
+    for o in qobs:
+        for key, op in zip(_keys(o), o.operators):
+            mean, err = estimate_from_samples(op, samples)
+            out[key] = (float(mean), float(err))
+    return out
+
+
+def ground_state_fidelity(model: SchwingerModel, state: np.ndarray) -> float:
+    r"""F = |⟨E₀|ψ⟩|² with the exact ground state of ``model`` in the zero-charge sector.
+
+    The adiabatic evolution starts in the zero-charge sector and H conserves the charge, so the
+    overlap is taken on the sector basis (:func:`qlat.exact.diagonalization.diagonalize_sector`).
+    """
+    from qlat.exact.diagonalization import diagonalize_sector
+
+    psi = np.asarray(state).reshape(-1)
+    require(psi.size == 2**model.n_qubits, "state", f"must have length 2^{model.n_qubits}", psi.size)
+    spectrum = diagonalize_sector(model, k=1, sector="physical")
+    overlap = np.vdot(spectrum.vectors[:, 0], psi[spectrum.basis])
+    return float(min(1.0, abs(overlap) ** 2))
