@@ -6,7 +6,7 @@ schedule, run it on a backend, compare with ED.  Run:  .venv/bin/python examples
 
 import math
 
-from qlat.cli.schwinger import exact_estimates
+from qlat.quantum.exact_backend import exact_estimates
 from qlat.quantum.adiabatic import AdiabaticSchedule, default_schedule
 from qlat.quantum.diagnostics import minimum_gap_along_path
 from qlat.quantum.run import run_adiabatic

@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from qlat.cli.schwinger import exact_estimates
+    from qlat.quantum.exact_backend import exact_estimates
     from qlat.exact.diagonalization import diagonalize, expectation
     from qlat.quantum.adiabatic import default_schedule
     from qlat.quantum.observables import qubit_observable

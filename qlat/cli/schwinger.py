@@ -22,7 +22,6 @@ from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 
 BACKENDS = ("statevector", "aer", "mps")
-SCALAR_OBSERVABLES = ("energy", "energy_density", "condensate", "condensate_subtracted", "total_charge")
 
 
 def _model_arguments(p: argparse.ArgumentParser, *, multi: bool = False) -> None:
@@ -137,29 +136,9 @@ def _schedule(args: argparse.Namespace, model):
 
 
 # --- exact -------------------------------------------------------------------------------------
-def exact_estimates(model) -> dict[str, Any]:
-    """ED ground-state values of the Schwinger observables as exact Estimates (error 0)."""
-    from qlat.exact.diagonalization import diagonalize, expectation
-    from qlat.quantum.observables import qubit_observable
-
-    spectrum = diagonalize(model, k=2, sector="physical")
-    prov = provenance(model=model.params(), sector="physical")
-    out: dict[str, Any] = {}
-    for name in SCALAR_OBSERVABLES:
-        obs = qubit_observable(name, model)
-        value = expectation(spectrum.ground_state, obs.operators[0])
-        out[name] = Estimate(value, 0.0, name=name, unit=obs.unit, backend="exact", provenance=prov)
-    field = qubit_observable("electric_field", model)
-    out["electric_field"] = [
-        Estimate(expectation(spectrum.ground_state, op), 0.0, name=f"electric_field[{lab}]",
-                 unit=field.unit, backend="exact", provenance=prov)
-        for lab, op in zip(field.labels, field.operators)
-    ]
-    out["gap"] = Estimate(spectrum.gap, 0.0, name="gap", unit="g", backend="exact", provenance=prov)
-    return out
-
-
 def cmd_exact(args: argparse.Namespace) -> int:
+    from qlat.quantum.exact_backend import SCALAR_OBSERVABLES, exact_estimates
+
     _check_common(args)
     model = _model(args, n_sites=args.sites, spacing=args.spacing, theta=args.theta)
     require(model.n_sites <= 24, "--sites", "exact diagonalization is limited to N <= 24", model.n_sites)
@@ -199,6 +178,8 @@ def run_point(args: argparse.Namespace, model, *, progress: bool) -> dict[str, A
                      "layout": args.layout, "shots": args.shots, "seed": args.seed, "noise": args.noise}
     out["backend"] = result.backend
     if model.n_sites <= 20:
+        from qlat.quantum.exact_backend import exact_estimates
+
         out["exact"] = exact_estimates(model)
     return out
 
