@@ -75,6 +75,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--exact-only", action="store_true", help="only ED and analytic curves, no simulation")
     p.add_argument("--continuum", action="store_true",
                    help="also run the ED continuum extrapolation of the massless condensate")
+    p.add_argument("--continuum-sites", type=int, nargs="+", default=[12, 14, 16, 18, 20],
+                   help="chain lengths of the continuum extrapolation")
+    p.add_argument("--continuum-volumes", type=float, nargs="+", default=[5.0, 6.0, 7.0, 8.0],
+                   help="physical volumes L = Na of the continuum extrapolation (a → 0 at each)")
     p.add_argument("--out", type=Path, default=Path("scan-output"), help="directory for table, JSON and plot")
     _evolution_arguments(p)
     p.set_defaults(func=cmd_scan)
@@ -217,92 +221,107 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
 
 # --- scan --------------------------------------------------------------------------------------
 def cmd_scan(args: argparse.Namespace) -> int:
+    import json
+
+    from qlat.cli._common import jsonable
     from qlat.exact import continuum
-    from qlat.exact.diagonalization import diagonalize, expectation
-    from qlat.quantum.observables import physical_condensate_operator, qubit_observable
+    from qlat.exact.schwinger_studies import theta_scan_exact
 
     _check_common(args)
     if not args.exact_only:
         _check_evolution(args)
     thetas = np.linspace(0.0, math.pi, 9) if args.thetas is None else np.asarray(args.thetas, dtype=float)
     for n in args.sites:
-        require(n <= 20, "--sites", "scan compares with ED and is limited to N <= 20", n)
-    points = [(n, a, float(t)) for n in args.sites for a in args.spacing for t in thetas]
+        require(4 <= n <= 20, "--sites", "scan compares with ED (and N−2 for bulk differences): 4 <= N <= 20", n)
+    if args.continuum:
+        for n in args.continuum_sites:
+            require(6 <= n <= 22 and n % 2 == 0, "--continuum-sites", "must be even and in [6, 22]", n)
+        for vol in args.continuum_volumes:
+            require(vol > 0, "--continuum-volumes", "must be > 0", vol)
+    lattices = [(n, a) for n in args.sites for a in args.spacing]
     rows: list[dict[str, Any]] = []
-    iterator = _progress(points, desc="scan", enabled=not args.json)
-    for n, a, theta in iterator:
-        model = _model(args, n_sites=n, spacing=a, theta=theta)
-        spectrum = diagonalize(model, k=2, sector="physical")
-        gs = spectrum.ground_state
-        row: dict[str, Any] = {"n_sites": n, "spacing": a, "theta": theta}
-        length = model.volume
-        row["energy_density_exact"] = spectrum.ground_energy / length
-        row["condensate_exact"] = expectation(gs, qubit_observable("condensate", model).operators[0])
-        row["condensate_subtracted_exact"] = expectation(
-            gs, qubit_observable("condensate_subtracted", model).operators[0])
-        row["physical_condensate_exact"] = expectation(gs, physical_condensate_operator(model))
-        row["gap_exact"] = spectrum.gap
-        if not args.exact_only:
-            res = run_point(args, model, progress=False)
-            for key in ("energy", "condensate", "condensate_subtracted", "fidelity"):
-                row[key] = res[key]
-        rows.append(row)
-
-    # first-order mass perturbation theory: ΔE(θ)/L = −mΣ(cos θ − 1), physical ⟨ψ̄ψ⟩ = −Σ cos θ
-    for row in rows:
-        ref = [r for r in rows if r["n_sites"] == row["n_sites"] and r["spacing"] == row["spacing"]
-               and r["theta"] == min(rr["theta"] for rr in rows)]
-        row["delta_energy_density_exact"] = row["energy_density_exact"] - ref[0]["energy_density_exact"]
-        row["delta_energy_density_mpt"] = float(
-            continuum.mpt_energy_density(row["theta"], mass=args.mass, coupling=args.coupling)
-            - continuum.mpt_energy_density(ref[0]["theta"], mass=args.mass, coupling=args.coupling))
-        row["physical_condensate_mpt"] = float(continuum.mpt_condensate(row["theta"], coupling=args.coupling))
+    studies: list[dict[str, Any]] = []
+    steps = len(lattices) * (1 if args.exact_only else 1 + len(thetas))
+    bar = _progress(total=steps, desc="scan", enabled=not args.json)
+    for n, a in lattices:
+        model = _model(args, n_sites=n, spacing=a, theta=0.0)
+        study = theta_scan_exact(model, [float(t) for t in thetas], bulk=True)
+        studies.append({"n_sites": n, "spacing": a, "lattice_sigma": study["lattice_sigma"]})
+        bar.update(1)
+        for rec in study["records"]:
+            row: dict[str, Any] = {"n_sites": n, "spacing": a, **rec}
+            row["condensate_subtracted_exact"] = _exact_subtracted(model.with_(theta=rec["theta"]))
+            if not args.exact_only:
+                res = run_point(args, model.with_(theta=rec["theta"]), progress=False)
+                for key in ("energy", "condensate", "condensate_subtracted", "fidelity"):
+                    row[key] = res[key]
+                bar.update(1)
+            rows.append(row)
+    bar.close()
 
     result: dict[str, Any] = {
-        "rows": rows, "backend": "exact" if args.exact_only else args.backend,
+        "rows": rows,
+        "lattices": studies,
+        "backend": "exact" if args.exact_only else args.backend,
         "params": {"mass": args.mass, "coupling": args.coupling, "formulation": args.formulation,
                    "mass_shift": args.mass_shift},
         "analytic": {"massless_condensate": continuum.massless_condensate(coupling=args.coupling),
-                     "sigma": continuum.sigma(coupling=args.coupling)},
+                     "sigma": continuum.sigma(coupling=args.coupling),
+                     "mpt": "ΔE(θ)/L = −mΣ(cos θ − 1), physical ⟨ψ̄ψ⟩ = −Σ cos θ (first order in m)"},
         "provenance": provenance(command="qlat schwinger scan"),
     }
     if args.continuum:
         from qlat.exact.schwinger_studies import continuum_condensate_massless
 
-        result["continuum"] = continuum_condensate_massless()
+        if not args.json:
+            sys.stderr.write("continuum extrapolation of the massless condensate (ED, N ≤ "
+                             f"{max(args.continuum_sites)}) ...\n")
+        result["continuum"] = continuum_condensate_massless(
+            n_sites=args.continuum_sites, volumes=args.continuum_volumes, coupling=args.coupling)
     args.out.mkdir(parents=True, exist_ok=True)
-    from qlat.cli._common import jsonable
-    import json
-
     (args.out / "scan.json").write_text(json.dumps(jsonable(result), indent=2) + "\n")
     _write_csv(args.out / "scan.csv", rows)
     _plot_scan(args.out / "scan.png", rows, result, mass=args.mass)
     if args.json:
         print_json(result)
         return 0
-    headers = ["N", "a", "θ", "⟨ψ̄ψ⟩ ED", "ΔE/L ED", "ΔE/L MPT"]
+    headers = ["N", "a", "θ", "⟨ψ̄ψ⟩ ED", "bulk ΔE/L ED", "ΔE/L MPT", "rel. dev."]
     if not args.exact_only:
         headers += [f"⟨ψ̄ψ⟩ {args.backend}", "fidelity"]
     table = []
     for r in rows:
-        line = [r["n_sites"], r["spacing"], f"{r['theta']:.4f}", f"{r['condensate_exact']:.6f}",
-                f"{r['delta_energy_density_exact']:.6f}", f"{r['delta_energy_density_mpt']:.6f}"]
+        mpt = r["mpt_delta_energy_density"]
+        dev = (r["bulk_delta_energy_density"] - mpt) / mpt if abs(mpt) > 1e-12 else float("nan")
+        line = [r["n_sites"], r["spacing"], f"{r['theta']:.4f}", f"{r['condensate_design']:.6f}",
+                f"{r['bulk_delta_energy_density']:.6f}", f"{mpt:.6f}",
+                "-" if math.isnan(dev) else f"{dev:+.3f}"]
         if not args.exact_only:
-            line += [r["condensate"], r["fidelity"] if r["fidelity"] is not None else "-"]
+            line += [r["condensate"], f"{r['fidelity'].value:.6f}" if r["fidelity"] is not None else "-"]
         table.append(line)
     print(format_table(headers, table))
+    print("bulk ΔE/L = [ΔE_N(θ) − ΔE_{N−2}(θ)]/(2a) cancels the open-chain boundary energy; "
+          "MPT = −mΣ(cos θ − 1), first order in m (deviation O(m) relative).")
     if args.continuum:
         c = result["continuum"]
-        print(f"continuum massless condensate (ED extrapolation): {c.estimate}  "
-              f"analytic {result['analytic']['massless_condensate']:.7f}")
+        print(f"continuum massless condensate (ED, {c.method}): {c.estimate}  analytic "
+              f"{result['analytic']['massless_condensate']:.7f}  z = {c.z_score:+.2f}  "
+              f"deviation {100 * c.relative_deviation:.2f} %")
     print(f"wrote {args.out / 'scan.json'}, {args.out / 'scan.csv'}, {args.out / 'scan.png'}")
     return 0
 
 
-def _progress(items, *, desc: str, enabled: bool):
+def _exact_subtracted(model) -> float:
+    from qlat.exact.diagonalization import diagonalize, expectation
+    from qlat.quantum.observables import qubit_observable
+
+    gs = diagonalize(model, k=1).ground_state
+    return expectation(gs, qubit_observable("condensate_subtracted", model).operators[0])
+
+
+def _progress(*, total: int, desc: str, enabled: bool):
     from tqdm import tqdm
 
-    return tqdm(items, desc=desc, disable=not enabled, file=sys.stderr, leave=False)
+    return tqdm(total=total, desc=desc, disable=not enabled, file=sys.stderr, leave=False)
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -323,31 +342,45 @@ def _plot_scan(path: Path, rows: list[dict[str, Any]], result: dict[str, Any], *
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
-    groups = sorted({(r["n_sites"], r["spacing"]) for r in rows})
-    for n, a in groups:
-        sel = [r for r in rows if (r["n_sites"], r["spacing"]) == (n, a)]
-        th = np.array([r["theta"] for r in sel])
-        line, = ax1.plot(th, [r["condensate_exact"] for r in sel], "-", label=f"ED N={n} a={a:g}")
-        if "condensate" in sel[0]:
-            ax1.errorbar(th, [r["condensate"].value for r in sel], yerr=[r["condensate"].error for r in sel],
-                         fmt="o", color=line.get_color(), label=f"{result['backend']} N={n} a={a:g}")
-        ax2.plot(th, [r["delta_energy_density_exact"] for r in sel], "-", color=line.get_color(),
-                 label=f"ED N={n} a={a:g}")
-    dense = np.linspace(min(r["theta"] for r in rows), max(r["theta"] for r in rows), 200)
     from qlat.exact import continuum
 
+    n_panels = 3 if "continuum" in result else 2
+    fig, axes = plt.subplots(1, n_panels, figsize=(5.4 * n_panels, 4.2))
+    ax1, ax2 = axes[0], axes[1]
+    for n, a in sorted({(r["n_sites"], r["spacing"]) for r in rows}):
+        sel = [r for r in rows if (r["n_sites"], r["spacing"]) == (n, a)]
+        th = np.array([r["theta"] for r in sel])
+        line, = ax1.plot(th, [r["condensate_design"] for r in sel], "-", label=f"ED N={n} a={a:g}")
+        if "condensate" in sel[0]:
+            ax1.errorbar(th, [r["condensate"].value for r in sel], yerr=[r["condensate"].error for r in sel],
+                         fmt="o", mfc="none", color=line.get_color(), label=f"{result['backend']} N={n} a={a:g}")
+        ax2.plot(th, [r["bulk_delta_energy_density"] for r in sel], "o-", color=line.get_color(),
+                 label=f"ED bulk N={n} a={a:g}")
+    th_all = [r["theta"] for r in rows]
+    dense = np.linspace(min(th_all), max(th_all), 200)
     coupling = result["params"]["coupling"]
-    mpt = (continuum.mpt_energy_density(dense, mass=mass, coupling=coupling)
-           - continuum.mpt_energy_density(dense[0], mass=mass, coupling=coupling))
-    ax2.plot(dense, mpt, "k--", label="mass perturbation theory O(m)")
+    ax2.plot(dense, continuum.mpt_energy_density(dense, mass=mass, coupling=coupling), "k--",
+             label="mass perturbation theory O(m)")
     ax1.set_xlabel("θ")
     ax1.set_ylabel("⟨ψ̄ψ⟩ = (1/2aN) Σ(−1)ⁿ⟨Zₙ⟩  [g]")
     ax1.set_title(f"chiral condensate, m={mass:g} ({result['params']['formulation']})")
     ax2.set_xlabel("θ")
-    ax2.set_ylabel("[E(θ) − E(θ₀)]/(Na)  [g²]")
+    ax2.set_ylabel("[E(θ) − E(0)] per length (bulk)  [g²]")
     ax2.set_title("θ dependence of the vacuum energy")
-    for ax in (ax1, ax2):
+    if "continuum" in result:
+        c = result["continuum"]
+        ax3 = axes[2]
+        for group in c.stage1:
+            key = "volume" if "volume" in group else "spacing"
+            ax3.errorbar([group[key]], [group["value"]], yerr=[group["error"]], fmt="o", color="C0")
+        ax3.axhline(result["analytic"]["massless_condensate"], color="k", ls="--", label="−e^γ/(2π^{3/2})")
+        ax3.axhspan(c.estimate.value - c.estimate.error, c.estimate.value + c.estimate.error, color="C1",
+                    alpha=0.3, label=f"ED continuum {c.estimate}")
+        ax3.set_xlabel("physical volume L = Na  (a → 0 at each L)")
+        ax3.set_ylabel("massless ⟨ψ̄ψ⟩  [g]")
+        ax3.set_title("continuum limit from exact diagonalization")
+        axes = list(axes)
+    for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.tight_layout()
