@@ -1,0 +1,441 @@
+"""Monte Carlo error analysis: every number an :class:`~qlat.core.estimate.Estimate`.
+
+Primary observables
+    :func:`gamma_estimate` — the Γ-method with automatic windowing (U. Wolff, "Monte Carlo errors
+    with less errors", hep-lat/0306017), computed by **pyerrors**, the lattice community's
+    implementation.  With the autocorrelation function Γ(t) of a series of length N,
+
+        ρ(t) = Γ(t)/Γ(0),   τ_int(W) = ½ + Σ_{t=1}^{W} ρ(t),   σ²(Ā) = 2 τ_int Γ(0)/N,
+
+    where the window W is the first t at which g(W) = exp(−W/τ_W) − τ_W/√(W N) turns negative,
+    τ_W = S / ln[(2τ_int(W)+1)/(2τ_int(W)−1)] (Wolff eq. 52, S = 2 by default), with the bias
+    correction of eq. (49) and the error of τ_int from eq. (42),
+    δτ_int ≈ 2 τ_int √((W + ½ − τ_int)/N).  Independent chains are replicas of one ensemble: their
+    autocorrelation functions are summed before the windowing, so they share one τ_int, and the
+    fluctuations are taken about the mean over all chains (as in Wolff's UWerr), so chains that
+    disagree (have not mixed) raise the error instead of hiding in per-chain means.
+
+Derived quantities
+    :func:`derived_estimate` — f(⟨A₁⟩, ⟨A₂⟩, …), e.g. χ₂ = V(⟨m²⟩ − ⟨m⟩²), ⟨Q²⟩/V or an effective
+    mass log(G(t)/G(t+1)).  The error is linear propagation through the Γ-method: the projected
+    fluctuations Σ_i ∂f/∂Ā_i δA_i are analysed as one series (Wolff section 3.2), by pyerrors'
+    ``derived_observable`` with the gradient from automatic differentiation (autograd).  ``fn``
+    receives the means as scalars and may use arithmetic and numpy functions (``np.log``,
+    ``np.exp``, ``np.sqrt`` …), which autograd traces.  If autograd cannot trace ``fn`` the
+    gradient is taken by central finite differences instead; the provenance says which.
+
+    :func:`jackknife_estimate` and :func:`bootstrap_estimate` are the binned resampling checks of
+    the same quantity.  They are a few lines of our own on plain arrays: pyerrors' jackknife and
+    bootstrap export works on its own ``Obs`` type with unbinned samples, whereas here the bins
+    (which must be longer than τ_int for honest errors) are what matters.
+
+Ensembles
+    :func:`ensemble_series` evaluates the classical realizations of observables (registered on
+    :mod:`qlat.core.observables`) on a stored :class:`~qlat.core.ensemble.Ensemble`, block by
+    block, and :func:`ensemble_estimates` turns them into Estimates (what ``qlat measure`` prints).
+
+Exact cases
+    A series whose entries are all equal has error exactly 0 and τ_int = ½ (documented result,
+    not an error); an empty, too short (fewer than 5 samples per chain) or non-finite series
+    raises :class:`~qlat.core.errors.ParameterError`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from qlat.core.errors import require
+from qlat.core.estimate import Estimate
+
+#: The smallest number of samples per chain pyerrors accepts.
+MIN_SAMPLES_PER_CHAIN = 5
+
+_ENSEMBLE = "qlat"
+
+
+def as_series(samples: Any, *, parameter: str = "samples") -> np.ndarray:
+    """``samples`` as a float64 array of shape ``(n, chains)``, validated.
+
+    Accepts a 1-d series ``(n,)`` (one chain), a 2-d array ``(n, chains)`` or anything numpy can
+    convert (lists, CPU torch tensors).  Raises :class:`ParameterError` for other shapes, fewer
+    than 5 samples per chain or non-finite entries.
+    """
+    if hasattr(samples, "detach"):  # torch tensor
+        samples = samples.detach().cpu().numpy()
+    arr = np.asarray(samples, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    require(arr.ndim == 2, parameter, "must have shape (n,) or (n, chains)", arr.shape)
+    require(arr.shape[1] >= 1, parameter, "needs at least one chain", arr.shape)
+    require(
+        arr.shape[0] >= MIN_SAMPLES_PER_CHAIN,
+        parameter,
+        f"needs at least {MIN_SAMPLES_PER_CHAIN} samples per chain",
+        arr.shape,
+    )
+    require(bool(np.all(np.isfinite(arr))), parameter, "must be finite (found NaN or inf)")
+    return arr
+
+
+def _pyerrors():
+    """pyerrors, imported lazily (about 1 s) and without its scipy.odr deprecation warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import pyerrors
+
+    return pyerrors
+
+
+def _obs(series: np.ndarray):
+    """A pyerrors ``Obs`` with one replica per chain, fluctuations taken about the *pooled* mean.
+
+    pyerrors' default takes each replica's fluctuations about that replica's own mean, which
+    drops the spread between the chain means from Γ(0).  Chains that have not mixed (e.g. each
+    stuck in its own topological sector, so that Q² is constant within every chain) would then
+    get a tiny or zero error.  Like Wolff's UWerr we use δa = a − ā with ā the mean over all
+    chains, so an unmixed set of chains shows up as a long autocorrelation and a large error.
+    The Obs is built the way pyerrors builds its own derived observables (fluctuations plus
+    ``means``, then the central value set explicitly).
+    """
+    pe = _pyerrors()
+    chains = series.shape[1]
+    mean = float(series.mean())
+    names = [f"{_ENSEMBLE}|r{c}" for c in range(chains)]
+    obs = pe.Obs([series[:, c] - mean for c in range(chains)], names, means=[mean] * chains)
+    obs._value = mean
+    return obs
+
+
+def _gamma(obs, S: float) -> tuple[float, float, float, float, int]:
+    """Run the Γ-method on ``obs``; returns value, error, τ_int, δτ_int, window."""
+    obs.gamma_method(S=S)
+    if obs.dvalue == 0.0:
+        return float(obs.value), 0.0, 0.5, 0.0, 0
+    return (
+        float(obs.value),
+        float(obs.dvalue),
+        float(obs.e_tauint[_ENSEMBLE]),
+        float(obs.e_dtauint[_ENSEMBLE]),
+        int(obs.e_windowsize[_ENSEMBLE]),
+    )
+
+
+def _check_S(S: float) -> None:
+    require(isinstance(S, (int, float)) and S > 0 and math.isfinite(S), "S", "must be a number > 0", S)
+
+
+def gamma_estimate(
+    samples: Any,
+    *,
+    name: str = "",
+    unit: str = "",
+    backend: str = "",
+    S: float = 2.0,
+    provenance: Mapping[str, Any] | None = None,
+) -> Estimate:
+    """Mean of a Monte Carlo series with its Γ-method error and integrated autocorrelation time.
+
+    Parameters
+    ----------
+    samples:
+        Shape ``(n,)`` (one chain) or ``(n, chains)``; chains are independent replicas of one
+        ensemble (hep-lat/0306017 section 3.3).  At least 5 samples per chain.
+    name, unit, backend, provenance:
+        Copied into the :class:`Estimate`.
+    S:
+        Wolff's windowing parameter (eq. 52); S ≈ 1–2 is the usual range.
+
+    Returns
+    -------
+    Estimate
+        ``value`` = mean over all samples, ``error`` = σ from eq. (44) with the automatic window,
+        ``tau_int`` and ``tau_int_error`` in units of the sample spacing, ``n_samples`` = n·chains.
+        A constant series gives error 0 and τ_int = ½ exactly.
+    """
+    _check_S(S)
+    series = as_series(samples)
+    n_total = int(series.size)
+    record = {"method": "gamma", "S": float(S), "chains": int(series.shape[1]), **dict(provenance or {})}
+    if np.ptp(series) == 0.0:
+        return Estimate(
+            float(series[0, 0]), 0.0, name=name, unit=unit, tau_int=0.5, tau_int_error=0.0,
+            n_samples=n_total, backend=backend, provenance={**record, "window": 0},
+        )
+    value, error, tau, dtau, window = _gamma(_obs(series), S)
+    return Estimate(
+        value, error, name=name, unit=unit, tau_int=tau, tau_int_error=dtau,
+        n_samples=n_total, backend=backend, provenance={**record, "window": window},
+    )
+
+
+def _prepare(series: Sequence[Any]) -> list[np.ndarray]:
+    require(len(series) >= 1, "series", "needs at least one series")
+    arrays = [as_series(s, parameter=f"series[{i}]") for i, s in enumerate(series)]
+    shape = arrays[0].shape
+    for i, a in enumerate(arrays):
+        require(a.shape == shape, f"series[{i}]", f"must have the shape of series[0] {shape}", a.shape)
+    return arrays
+
+
+def _scalar(fn: Callable[..., Any], means: Sequence[float]) -> float:
+    out = np.asarray(fn(*means), dtype=np.float64)
+    require(out.shape == (), "fn", "must return one number", out.shape)
+    return float(out)
+
+
+def _numeric_gradient(fn: Callable[..., Any], means: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """Central finite differences of ``fn`` at ``means`` (step 1e-4 of each series' spread)."""
+    grad = np.empty(len(means))
+    for i in range(len(means)):
+        h = 1e-4 * (scales[i] if scales[i] > 0 else max(abs(means[i]), 1.0))
+        up, down = means.copy(), means.copy()
+        up[i] += h
+        down[i] -= h
+        grad[i] = (_scalar(fn, up) - _scalar(fn, down)) / (2 * h)
+    return grad
+
+
+def derived_estimate(
+    fn: Callable[..., Any],
+    *series: Any,
+    name: str = "",
+    unit: str = "",
+    backend: str = "",
+    S: float = 2.0,
+    provenance: Mapping[str, Any] | None = None,
+) -> Estimate:
+    """``fn(⟨A₁⟩, ⟨A₂⟩, …)`` with its Γ-method error (linear error propagation, hep-lat/0306017 §3.2).
+
+    Parameters
+    ----------
+    fn:
+        Function of the means, one scalar argument per series, returning one number; written
+        with arithmetic and numpy functions so that autograd can differentiate it, e.g.
+        ``lambda m, m2: V * (m2 - m**2)`` or ``lambda g0, g1: np.log(g0 / g1)``.
+    series:
+        The primary series, each ``(n,)`` or ``(n, chains)``, all of the same shape and measured on
+        the same configurations (their correlations enter the error).
+    name, unit, backend, S, provenance:
+        As in :func:`gamma_estimate`.
+
+    Returns
+    -------
+    Estimate
+        value = ``fn`` of the means, error and τ_int of the projected fluctuations.
+    """
+    _check_S(S)
+    arrays = _prepare(series)
+    means = np.array([a.mean() for a in arrays])
+    value = _scalar(fn, means)
+    require(math.isfinite(value), "fn", "is not finite at the sample means", value)
+    n_total = int(arrays[0].size)
+    record = {"method": "gamma-derived", "S": float(S), "chains": int(arrays[0].shape[1]),
+              **dict(provenance or {})}
+    if all(np.ptp(a) == 0.0 for a in arrays):
+        return Estimate(value, 0.0, name=name, unit=unit, tau_int=0.5, tau_int_error=0.0,
+                        n_samples=n_total, backend=backend, provenance={**record, "window": 0})
+
+    pe = _pyerrors()
+    observables = [_obs(a) for a in arrays]
+    gradient = "autograd"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            derived = pe.derived_observable(lambda x, **kw: fn(*x), observables)
+    except (TypeError, ValueError, AttributeError, NotImplementedError):
+        # fn is not traceable by autograd (e.g. it converts to float): finite differences.
+        gradient = "finite-difference"
+        scales = np.array([a.std() for a in arrays])
+        grad = _numeric_gradient(fn, means, scales)
+        derived = pe.derived_observable(
+            lambda x, **kw: np.float64(fn(*x)), observables, man_grad=list(grad)
+        )
+    val, error, tau, dtau, window = _gamma(derived, S)
+    return Estimate(
+        value, error, name=name, unit=unit, tau_int=tau, tau_int_error=dtau, n_samples=n_total,
+        backend=backend, provenance={**record, "window": window, "gradient": gradient},
+    )
+
+
+def _bin_means(arrays: list[np.ndarray], n_bins: int) -> np.ndarray:
+    """Bin means, shape ``(n_bins·chains, n_series)``; the first ``n mod n_bins`` samples dropped."""
+    n, chains = arrays[0].shape
+    require(isinstance(n_bins, (int, np.integer)) and 2 <= n_bins <= n, "n_bins",
+            f"must be an integer in [2, {n}] (bins per chain)", n_bins)
+    size = n // n_bins
+    start = n - size * n_bins
+    out = []
+    for a in arrays:
+        binned = a[start:].reshape(n_bins, size, chains).mean(axis=1)  # (n_bins, chains)
+        out.append(binned.T.reshape(-1))
+    return np.stack(out, axis=1)
+
+
+def jackknife_estimate(
+    fn: Callable[..., Any],
+    *series: Any,
+    n_bins: int = 20,
+    name: str = "",
+    unit: str = "",
+    backend: str = "",
+    provenance: Mapping[str, Any] | None = None,
+) -> Estimate:
+    """``fn(⟨A₁⟩, …)`` with a binned (blocked) jackknife error.
+
+    Each chain is cut into ``n_bins`` bins of equal length b = ⌊n/n_bins⌋ (the first n mod n_bins
+    samples are dropped); with K = n_bins·chains bins and f_k the function of the means without
+    bin k, σ² = (K−1)/K Σ_k (f_k − f̄)².  Honest only when b ≫ τ_int.  The value is ``fn`` of the
+    full means (no bias correction, like :func:`derived_estimate`).
+    """
+    arrays = _prepare(series)
+    value = _scalar(fn, [a.mean() for a in arrays])
+    bins = _bin_means(arrays, n_bins)
+    k = bins.shape[0]
+    total = bins.sum(axis=0)
+    leave_out = (total[None, :] - bins) / (k - 1)
+    f = np.array([_scalar(fn, row) for row in leave_out])
+    error = math.sqrt((k - 1) / k * float(np.sum((f - f.mean()) ** 2)))
+    record = {"method": "jackknife", "bins": k, "bin_size": arrays[0].shape[0] // n_bins,
+              **dict(provenance or {})}
+    return Estimate(value, error, name=name, unit=unit, n_samples=int(arrays[0].size),
+                    backend=backend, provenance=record)
+
+
+def bootstrap_estimate(
+    fn: Callable[..., Any],
+    *series: Any,
+    n_boot: int = 1000,
+    n_bins: int = 20,
+    seed: int = 0,
+    name: str = "",
+    unit: str = "",
+    backend: str = "",
+    provenance: Mapping[str, Any] | None = None,
+) -> Estimate:
+    """``fn(⟨A₁⟩, …)`` with a binned (block) bootstrap error.
+
+    The K = n_bins·chains bins (as in :func:`jackknife_estimate`) are resampled with replacement
+    ``n_boot`` times with a generator seeded by ``seed``; the error is the standard deviation
+    (ddof = 1) of ``fn`` over the resamples.  The value is ``fn`` of the full means.
+    """
+    require(isinstance(n_boot, (int, np.integer)) and n_boot >= 2, "n_boot", "must be an integer >= 2", n_boot)
+    require(isinstance(seed, (int, np.integer)) and seed >= 0, "seed", "must be an integer >= 0", seed)
+    arrays = _prepare(series)
+    value = _scalar(fn, [a.mean() for a in arrays])
+    bins = _bin_means(arrays, n_bins)
+    k = bins.shape[0]
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, k, size=(n_boot, k))
+    resampled = bins[idx].mean(axis=1)  # (n_boot, n_series)
+    f = np.array([_scalar(fn, row) for row in resampled])
+    error = float(np.std(f, ddof=1))
+    record = {"method": "bootstrap", "bins": k, "n_boot": int(n_boot), "seed": int(seed),
+              **dict(provenance or {})}
+    return Estimate(value, error, name=name, unit=unit, n_samples=int(arrays[0].size),
+                    backend=backend, provenance=record)
+
+
+def ensemble_series(ensemble: Any, names: Sequence[str], *, skip: int = 0) -> dict[str, tuple[Any, np.ndarray]]:
+    """Per-configuration values of the observables ``names`` on an ensemble, read block by block.
+
+    Returns ``{name: (realization, values)}`` with ``values`` of shape ``(n − skip, chains, ...)``
+    (a :class:`~qlat.theories.observables.DerivedRealization` gives its primaries on the last
+    axis).  Raises :class:`ParameterError` for a name that is unknown or not realized on the
+    ensemble's theory (the message lists the observables that are), or a bad ``skip``.
+    """
+    import torch
+
+    from qlat.core.observable import OBSERVABLES
+    from qlat.core.errors import ParameterError
+
+    theory = ensemble.theory
+    n, chains = ensemble.n_samples, ensemble.chains
+    require(isinstance(skip, (int, np.integer)) and skip >= 0, "skip", "must be an integer >= 0", skip)
+    require(n - skip >= MIN_SAMPLES_PER_CHAIN, "skip",
+            f"must leave at least {MIN_SAMPLES_PER_CHAIN} samples per chain (the ensemble has {n})", skip)
+    known = sorted(o.name for o in OBSERVABLES.supported_on(theory))
+    realizations: dict[str, Any] = {}
+    for name in names:
+        if name not in known:
+            raise ParameterError(
+                "observable", f"unknown or not realized on {theory.name}; known: {', '.join(known)}", name
+            )
+        realizations[name] = OBSERVABLES.get(name).realize(theory)
+    shape = ensemble.field_shape
+    row_bytes = 8 * chains * int(np.prod(shape, dtype=np.int64))
+    block = max(1, (64 << 20) // max(row_bytes, 1))
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    configs = ensemble.configurations
+    for start in range(skip, n, block):
+        rows = configs[start : min(start + block, n)]
+        m = rows.shape[0]
+        fields = torch.from_numpy(np.ascontiguousarray(rows)).reshape(m * chains, *shape)
+        with torch.no_grad():
+            for name, realization in realizations.items():
+                values = realization(fields)
+                values = values.detach().cpu().numpy() if hasattr(values, "detach") else np.asarray(values)
+                parts[name].append(values.reshape(m, chains, *values.shape[1:]))
+    return {name: (realizations[name], np.concatenate(parts[name], axis=0)) for name in names}
+
+
+def ensemble_estimates(
+    ensemble: Any,
+    names: Sequence[str],
+    *,
+    skip: int = 0,
+    S: float = 2.0,
+) -> dict[str, Estimate]:
+    """Γ-method estimates of observables on a stored :class:`~qlat.core.ensemble.Ensemble`.
+
+    The first ``skip`` samples of every chain are dropped (thermalization cut).  A scalar
+    observable gives one Estimate under its name; a derived one (χ₂) is propagated with
+    :func:`derived_estimate`; an observable with more values per configuration (Wilson loops,
+    the two-point function) gives one Estimate per component, named ``name[i,j,...]``.
+    ``"acceptance"`` may be asked for too: the mean of the stored acceptance record.
+    """
+    from qlat.core.observable import OBSERVABLES
+
+    record = {"file": str(ensemble.path), "checksum": ensemble.checksum, "skip": int(skip),
+              "theory": ensemble.theory_params, "sampler": ensemble.sampler_params,
+              "seed": ensemble.seed}
+    backend = str(ensemble.sampler_params.get("name", ""))
+    wanted = [name for name in names if name != "acceptance"]
+    series = ensemble_series(ensemble, wanted, skip=skip)
+    out: dict[str, Estimate] = {}
+    for name in names:
+        if name == "acceptance":
+            out[name] = gamma_estimate(ensemble.acceptance[skip:], name="acceptance", unit="1",
+                                       backend=backend, S=S, provenance=record)
+            continue
+        realization, values = series[name]
+        unit = OBSERVABLES.get(name).unit
+        if hasattr(realization, "derive"):
+            k = values.shape[-1]
+            out[name] = derived_estimate(
+                lambda *means, _r=realization: _r.derive(means), *[values[..., j] for j in range(k)],
+                name=name, unit=unit, backend=backend, S=S, provenance=record,
+            )
+        elif values.ndim == 2:
+            out[name] = gamma_estimate(values, name=name, unit=unit, backend=backend, S=S, provenance=record)
+        else:
+            for index in np.ndindex(*values.shape[2:]):
+                label = f"{name}[{','.join(str(i) for i in index)}]"
+                out[label] = gamma_estimate(values[(slice(None), slice(None), *index)], name=label,
+                                            unit=unit, backend=backend, S=S, provenance=record)
+    return out
+
+
+__all__ = [
+    "MIN_SAMPLES_PER_CHAIN",
+    "ensemble_estimates",
+    "ensemble_series",
+    "as_series",
+    "bootstrap_estimate",
+    "derived_estimate",
+    "gamma_estimate",
+    "jackknife_estimate",
+]

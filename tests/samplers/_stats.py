@@ -1,0 +1,41 @@
+"""Error estimates for the statistical sampler tests.
+
+The Γ-method of :mod:`qlat.analysis.statistics` (pyerrors; independent chains as replicas) is
+used when it is importable; otherwise the spread of the per-chain means (chains are independent,
+so this error includes every autocorrelation as long as each chain is much longer than τ_int).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def mean_and_error(series) -> tuple[float, float]:
+    """Mean and one-σ error of a Monte Carlo series of shape ``(n, chains)``."""
+    arr = np.asarray(series.detach().numpy() if hasattr(series, "detach") else series, dtype=float)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    try:
+        from qlat.analysis.statistics import gamma_estimate
+    except ImportError:
+        gamma_estimate = None
+    if gamma_estimate is not None:
+        est = gamma_estimate(arr)
+        return est.value, est.error
+    chain_means = arr.mean(0)
+    return float(chain_means.mean()), float(chain_means.std(ddof=1) / math.sqrt(arr.shape[1]))
+
+
+def chain_spread_error(series) -> tuple[float, float]:
+    """Mean and error from the spread of independent per-chain means (no Γ-method)."""
+    arr = np.asarray(series.detach().numpy() if hasattr(series, "detach") else series, dtype=float)
+    chain_means = arr.mean(0)
+    return float(chain_means.mean()), float(chain_means.std(ddof=1) / math.sqrt(arr.shape[1]))
+
+
+def z_score(series, exact: float) -> float:
+    mean, err = mean_and_error(series)
+    assert err > 0, "a Monte Carlo error of zero means the chain did not move"
+    return (mean - exact) / err
