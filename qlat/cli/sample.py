@@ -97,6 +97,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--every", type=int, default=1, help="keep one sample every this many updates (>= 1)")
     p.add_argument("--chunk", type=int, default=50, help="samples per chunk written to the file (>= 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (default 1: on small machines batched chains run fastest on one "
+                        "thread, see benchmarks/results/hmc_throughput*.json)")
     p.set_defaults(func=cmd_sample)
 
 
@@ -286,6 +289,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from qlat.core.ensemble import Ensemble
 
     _check_counts(args)
+    require(args.threads >= 1, "--threads", "must be an integer >= 1", args.threads)
+    import torch
+
+    torch.set_num_threads(args.threads)
     theory = make_theory(args)
     sampler = make_sampler(args, theory.name)
     with contextlib.ExitStack() as stack:

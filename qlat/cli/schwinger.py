@@ -373,7 +373,7 @@ def _plot_scan(path: Path, rows: list[dict[str, Any]], result: dict[str, Any], *
         for group in c.stage1:
             key = "volume" if "volume" in group else "spacing"
             ax3.errorbar([group[key]], [group["value"]], yerr=[group["error"]], fmt="o", color="C0")
-        ax3.axhline(result["analytic"]["massless_condensate"], color="k", ls="--", label="−e^γ/(2π^{3/2})")
+        ax3.axhline(result["analytic"]["massless_condensate"], color="k", ls="--", label="analytic −exp(γ)/(2π^1.5)")
         ax3.axhspan(c.estimate.value - c.estimate.error, c.estimate.value + c.estimate.error, color="C1",
                     alpha=0.3, label=f"ED continuum {c.estimate}")
         ax3.set_xlabel("physical volume L = Na  (a → 0 at each L)")
