@@ -34,9 +34,9 @@ Ensembles
     :mod:`qlat.core.observables`) on a stored :class:`~qlat.core.ensemble.Ensemble`, block by
     block, and :func:`ensemble_estimates` turns them into Estimates (what ``qlat measure`` prints).
 
-Exact cases
-    A series whose entries are all equal has error exactly 0 and τ_int = ½ (documented result,
-    not an error); an empty, too short (fewer than 5 samples per chain) or non-finite series
+Degenerate cases
+    A series whose entries are all equal gets error = inf, τ_int unknown and a ``warning`` in the
+    provenance (a chain that never moved must not look exact); an empty, too short (fewer than 5 samples per chain) or non-finite series
     raises :class:`~qlat.core.errors.ParameterError`.
 """
 
@@ -52,6 +52,9 @@ from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 
 #: The smallest number of samples per chain pyerrors accepts.
+#: Provenance warning of an Estimate from a series that never changed.
+CONSTANT_WARNING = ("constant series: the chains did not move (or the observable is constant); "
+                    "no error can be estimated")
 MIN_SAMPLES_PER_CHAIN = 5
 
 _ENSEMBLE = "qlat"
@@ -154,7 +157,9 @@ def gamma_estimate(
     Estimate
         ``value`` = mean over all samples, ``error`` = σ from eq. (44) with the automatic window,
         ``tau_int`` and ``tau_int_error`` in units of the sample spacing, ``n_samples`` = n·chains.
-        A constant series gives error 0 and τ_int = ½ exactly.
+        A constant Monte Carlo series gives **no** error estimate: error = inf, τ_int unknown
+        (``None``) and a ``warning`` in the provenance — a chain that never moved (acceptance 0,
+        topology frozen in every chain) must not look exact.
     """
     _check_S(S)
     series = as_series(samples)
@@ -162,8 +167,8 @@ def gamma_estimate(
     record = {"method": "gamma", "S": float(S), "chains": int(series.shape[1]), **dict(provenance or {})}
     if np.ptp(series) == 0.0:
         return Estimate(
-            float(series[0, 0]), 0.0, name=name, unit=unit, tau_int=0.5, tau_int_error=0.0,
-            n_samples=n_total, backend=backend, provenance={**record, "window": 0},
+            float(series[0, 0]), math.inf, name=name, unit=unit, tau_int=None, tau_int_error=None,
+            n_samples=n_total, backend=backend, provenance={**record, "window": 0, "warning": CONSTANT_WARNING},
         )
     value, error, tau, dtau, window = _gamma(_obs(series), S)
     return Estimate(
@@ -236,8 +241,9 @@ def derived_estimate(
     record = {"method": "gamma-derived", "S": float(S), "chains": int(arrays[0].shape[1]),
               **dict(provenance or {})}
     if all(np.ptp(a) == 0.0 for a in arrays):
-        return Estimate(value, 0.0, name=name, unit=unit, tau_int=0.5, tau_int_error=0.0,
-                        n_samples=n_total, backend=backend, provenance={**record, "window": 0})
+        return Estimate(value, math.inf, name=name, unit=unit, tau_int=None, tau_int_error=None,
+                        n_samples=n_total, backend=backend,
+                        provenance={**record, "window": 0, "warning": CONSTANT_WARNING})
 
     pe = _pyerrors()
     observables = [_obs(a) for a in arrays]

@@ -7,7 +7,45 @@ import math
 import sys
 from typing import Any, Iterable, Mapping
 
+from qlat.core.errors import ParameterError
 from qlat.core.estimate import Estimate
+
+
+def with_flag_names(mapping: Mapping[str, str]):
+    """Decorate a command so that library errors name the command-line flag, not the parameter.
+
+    ``ParameterError("dt", ...)`` from the library becomes ``ParameterError("--dt", ...)`` when
+    ``mapping = {"dt": "--dt"}``; other errors pass unchanged.
+    """
+    import functools
+
+    def decorator(fn):
+        @functools.wraps(fn)
+        def wrapper(args):
+            try:
+                return fn(args)
+            except ParameterError as exc:
+                flag = mapping.get(exc.parameter)
+                if flag is None:
+                    raise
+                raise ParameterError(flag, exc.requirement, exc.value) from None
+
+        return wrapper
+
+    return decorator
+
+
+def ensure_output_dir(path: Any, flag: str) -> None:
+    """Create the output directory now (before any long computation), or fail naming ``flag``."""
+    from pathlib import Path
+
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        probe = Path(path) / ".qlat-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise ParameterError(flag, f"cannot write there ({exc.strerror or exc})", str(path)) from None
 
 
 def jsonable(obj: Any) -> Any:

@@ -30,6 +30,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from qlat.quantum.qasm_export import MANIFEST_NAME, README_NAME, export_circuits, verify_manifest
 
     if not args.check:
+        from qlat.cli._common import ensure_output_dir
+
+        ensure_output_dir(args.dir, "--dir")
         manifest = export_circuits(args.dir)
         for entry in manifest["circuits"]:
             sys.stdout.write(f"{args.dir / entry['file']}  {entry['bytes']} bytes  "

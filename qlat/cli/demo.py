@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from qlat.cli._common import format_table, jsonable
+from qlat.cli._common import ensure_output_dir, format_table, jsonable
 from qlat.core.provenance import provenance
 
 
@@ -38,6 +38,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from qlat.quantum.run import run_adiabatic
     from qlat.quantum.schwinger import SchwingerModel
 
+    ensure_output_dir(args.out, "--out")
     t0 = time.perf_counter()
     base = SchwingerModel(8, 0.5, 0.1, 0.0)
     thetas = [0.0, math.pi / 4, math.pi / 2]
@@ -78,7 +79,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         m = base.with_(theta=float(th))
         gs = diagonalize(m, k=1).ground_state
         curve.append(expectation(gs, qubit_observable("condensate", m).operators[0]))
-    args.out.mkdir(parents=True, exist_ok=True)
     payload = {"records": records, "exact_curve": {"theta": dense, "condensate": curve},
                "provenance": provenance(command="qlat demo", seconds=time.perf_counter() - t0)}
     (args.out / "demo.json").write_text(json.dumps(jsonable(payload), indent=2) + "\n")

@@ -36,9 +36,10 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_measure)
 
 
-def _entry(est: Any) -> dict[str, Any]:
-    return {"value": est.value, "error": est.error, "tau_int": est.tau_int,
-            "tau_int_error": est.tau_int_error, "n_samples": est.n_samples, "unit": est.unit}
+def _entry(est: Any, ensemble_info: dict[str, Any]) -> dict[str, Any]:
+    """The Estimate as JSON (value, error, tau_int, n_samples, backend, provenance incl. the ensemble)."""
+    return est.with_provenance(ensemble=ensemble_info["file"], checksum=ensemble_info["checksum"],
+                               seed=ensemble_info["seed"]).to_dict()
 
 
 def report(ensemble: Any, names: Sequence[str], *, skip: int = 0, S: float = 2.0, as_json: bool = False,
@@ -48,7 +49,7 @@ def report(ensemble: Any, names: Sequence[str], *, skip: int = 0, S: float = 2.0
     from qlat.cli._common import format_table, print_json
 
     estimates = ensemble_estimates(ensemble, names, skip=skip, S=S)
-    result: dict[str, Any] = {name: _entry(est) for name, est in estimates.items()}
+    result: dict[str, Any] = {}
     result["ensemble"] = {
         "file": str(ensemble.path) if file_kept else None,
         "theory": ensemble.theory_params,
@@ -59,6 +60,8 @@ def report(ensemble: Any, names: Sequence[str], *, skip: int = 0, S: float = 2.0
         "skip": skip,
         "checksum": ensemble.checksum,
     }
+    for name, est in estimates.items():
+        result[name] = _entry(est, result["ensemble"])
     if as_json:
         print_json(result)
     else:

@@ -100,7 +100,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (default 1: on small machines batched chains run fastest on one "
                         "thread, see benchmarks/results/hmc_throughput*.json)")
-    p.set_defaults(func=cmd_sample)
+    from qlat.cli._common import with_flag_names
+
+    p.set_defaults(func=with_flag_names(FLAGS)(cmd_sample))
 
 
 # ------------------------------------------------------------------------------- building
@@ -160,12 +162,33 @@ def make_sampler(args: argparse.Namespace, theory_name: str) -> Any:
     return LocalMetropolis(step_size=step, target_acceptance=args.target_acceptance, **common)
 
 
+#: Library parameter → command-line flag, for errors that name what the user typed.
+FLAGS = {"L": "--L", "shape": "--L", "beta": "--beta", "m2": "--m2", "lam": "--lam", "integrator": "--integrator",
+         "trajectory_length": "--tau", "n_steps": "--steps", "step_size": "--step-size",
+         "target_acceptance": "--target-acceptance", "thermalization": "--thermalize", "every": "--every",
+         "chains": "--chains", "seed": "--seed"}
+
+#: Largest chunk of configurations held in memory at once (bytes), chains × chunk × field size.
+MAX_CHUNK_BYTES = 4 * 2**30
+
+
 def _check_counts(args: argparse.Namespace) -> None:
-    require(args.n >= 1, "--n", "must be an integer >= 1", args.n)
+    from qlat.analysis.statistics import MIN_SAMPLES_PER_CHAIN
+
+    require(args.n >= MIN_SAMPLES_PER_CHAIN, "--n",
+            f"must be an integer >= {MIN_SAMPLES_PER_CHAIN} (the Γ-method needs that many samples per chain)",
+            args.n)
     require(args.chains >= 1, "--chains", "must be an integer >= 1", args.chains)
     require(args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
     require(args.chunk >= 1, "--chunk", "must be an integer >= 1", args.chunk)
     require(args.start in ("hot", "cold"), "--start", "must be hot or cold", args.start)
+    require(args.L >= 2, "--L", "must be an integer >= 2", args.L)
+    require(1 <= args.ndim <= 4, "--ndim", "must be 1, 2, 3 or 4", args.ndim)
+    field = float(args.L) ** args.ndim * (args.ndim if args.theory == "u1" else 1)
+    chunk_bytes = 8.0 * field * args.chains * min(args.chunk, args.n)
+    require(chunk_bytes <= MAX_CHUNK_BYTES, "--L/--chains/--chunk",
+            f"a chunk of configurations would take {chunk_bytes / 2**30:.3g} GiB of memory "
+            f"(at most {MAX_CHUNK_BYTES / 2**30:.0f} GiB; lower --chunk, --chains or --L)")
 
 
 def _first_difference(stored: dict[str, Any], wanted: dict[str, Any], prefix: str = "") -> str | None:

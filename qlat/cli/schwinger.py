@@ -16,12 +16,19 @@ from typing import Any
 
 import numpy as np
 
-from qlat.cli._common import format_table, print_json
+from qlat.cli._common import ensure_output_dir, format_table, print_json, with_flag_names
 from qlat.core.errors import ParameterError, require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 
 BACKENDS = ("statevector", "aer", "mps")
+#: Most Trotter steps a run may take (a typo such as --dt 1e-9 must not hang the machine).
+MAX_STEPS = 1_000_000
+#: Library parameter → command-line flag, for one-line errors that name what the user typed.
+FLAGS = {"n_sites": "--sites", "spacing": "--spacing", "mass": "--mass", "theta": "--theta",
+         "coupling": "--coupling", "formulation": "--formulation", "total_time": "--time", "dt": "--dt",
+         "ramp": "--ramp", "initial_mass": "--initial-mass", "shots": "--shots", "seed": "--seed",
+         "noise": "--noise", "backend": "--backend", "order": "--order", "layout": "--layout"}
 
 
 def _model_arguments(p: argparse.ArgumentParser, *, multi: bool = False) -> None:
@@ -60,13 +67,13 @@ def register(subparsers: Any) -> None:
     p = actions.add_parser("exact", help="exact diagonalization (physical zero-charge sector)")
     _model_arguments(p)
     p.add_argument("--theta", type=float, default=0.0, help="vacuum angle θ in radians")
-    p.set_defaults(func=cmd_exact)
+    p.set_defaults(func=with_flag_names(FLAGS)(cmd_exact))
 
     p = actions.add_parser("adiabatic", help="adiabatic state preparation on a simulator, checked against ED")
     _model_arguments(p)
     p.add_argument("--theta", type=float, default=0.0, help="vacuum angle θ in radians")
     _evolution_arguments(p)
-    p.set_defaults(func=cmd_adiabatic)
+    p.set_defaults(func=with_flag_names(FLAGS)(cmd_adiabatic))
 
     p = actions.add_parser("scan", help="θ scan (and N, a) with table and plot vs exact and analytic curves")
     _model_arguments(p, multi=True)
@@ -81,7 +88,7 @@ def register(subparsers: Any) -> None:
                    help="physical volumes L = Na of the continuum extrapolation (a → 0 at each)")
     p.add_argument("--out", type=Path, default=Path("scan-output"), help="directory for table, JSON and plot")
     _evolution_arguments(p)
-    p.set_defaults(func=cmd_scan)
+    p.set_defaults(func=with_flag_names(FLAGS)(cmd_scan))
 
 
 # --- argument checks: one-line errors naming the command-line flag -------------------------------
@@ -104,6 +111,13 @@ def _check_evolution(args: argparse.Namespace) -> None:
         require(math.isfinite(args.dt) and args.dt > 0, "--dt", "must be > 0", args.dt)
         if args.time is not None:
             require(args.dt <= args.time, "--dt", f"must be <= --time ({args.time})", args.dt)
+            steps = args.time / args.dt
+            require(steps <= MAX_STEPS, "--dt", f"gives {steps:.3g} Trotter steps; at most {MAX_STEPS:,} allowed",
+                    args.dt)
+            require(abs(steps - round(steps)) <= 1e-9 * steps, "--dt", f"must divide --time ({args.time})", args.dt)
+    if args.initial_mass is not None:
+        require(math.isfinite(args.initial_mass) and args.initial_mass >= 0, "--initial-mass", "must be >= 0",
+                args.initial_mass)
     if args.shots is not None:
         require(args.shots > 0, "--shots", "must be > 0", args.shots)
     if args.seed is not None:
@@ -238,6 +252,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             require(6 <= n <= 22 and n % 2 == 0, "--continuum-sites", "must be even and in [6, 22]", n)
         for vol in args.continuum_volumes:
             require(vol > 0, "--continuum-volumes", "must be > 0", vol)
+    ensure_output_dir(args.out, "--out")
     lattices = [(n, a) for n in args.sites for a in args.spacing]
     rows: list[dict[str, Any]] = []
     studies: list[dict[str, Any]] = []
@@ -278,7 +293,6 @@ def cmd_scan(args: argparse.Namespace) -> int:
                              f"{max(args.continuum_sites)}) ...\n")
         result["continuum"] = continuum_condensate_massless(
             n_sites=args.continuum_sites, volumes=args.continuum_volumes, coupling=args.coupling)
-    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "scan.json").write_text(json.dumps(jsonable(result), indent=2) + "\n")
     _write_csv(args.out / "scan.csv", rows)
     _plot_scan(args.out / "scan.png", rows, result, mass=args.mass)

@@ -122,6 +122,10 @@ class TermsBasis:
         return combine_terms(self.components, self.weights(t))
 
 
+#: Most Trotter steps a schedule may have (a typo like dt = 1e-9 must not hang the machine).
+MAX_STEPS = 1_000_000
+
+
 @dataclass(frozen=True)
 class AdiabaticSchedule:
     r"""A ramp from the bare vacuum (w = 0, m = m₀, θ = 0) to the target model in time T.
@@ -151,6 +155,7 @@ class AdiabaticSchedule:
         require(isinstance(dt, (int, float, np.floating, np.integer)) and math.isfinite(dt) and 0 < dt <= T,
                 "dt", f"must satisfy 0 < dt <= total_time = {T}", dt)
         n = round(T / dt)
+        require(n <= MAX_STEPS, "dt", f"gives {n:.3g} Trotter steps (total_time/dt); at most {MAX_STEPS:,}", dt)
         require(abs(n * dt - T) <= 1e-9 * T, "dt",
                 f"must divide total_time = {T} (T/dt = {T / dt} is not an integer)", dt)
         require(math.isfinite(self.initial_mass) and self.initial_mass >= 0, "initial_mass",

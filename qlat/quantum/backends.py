@@ -3,7 +3,7 @@
 - ``"statevector"`` (N ≤ 26): qlat's own fast path
   (:func:`qlat.quantum.statevector.evolve_statevector`); exact expectation values and the
   fidelity with the exact ground state.
-- ``"aer"`` (N ≤ 30): the exported circuit transpiled for Qiskit Aer and sampled with Aer's
+- ``"aer"`` (N ≤ 26): the exported circuit transpiled for Qiskit Aer and sampled with Aer's
   ``SamplerV2`` once per measurement basis; errors are shot noise.  Optional noise model
   (:mod:`qlat.quantum.noise`): the density matrix is evolved up to
   :data:`DENSITY_MATRIX_MAX_QUBITS` qubits, noise trajectories (one per shot) above.
@@ -51,15 +51,19 @@ class BackendSpec:
     noise: bool
 
 
+from qlat.quantum.statevector import MAX_QUBITS as STATEVECTOR_MAX_QUBITS  # noqa: E402
+
 #: Backends by name.  The qubit limits come from memory: a complex128 state of 26 qubits takes
-#: 1 GiB (qlat's fast path keeps a few copies); Aer's statevector at 30 qubits takes 16 GiB.
+#: 1 GiB (qlat's fast path keeps a few copies); Aer is held to the same 26 qubits (a 30-qubit
+#: Aer statevector takes 16 GiB, beyond a small machine); longer chains go to "mps".
 BACKENDS: dict[str, BackendSpec] = {
     "statevector": BackendSpec(
-        "statevector", "qlat's fast statevector evolution; exact expectation values", 26, "never", False
+        "statevector", "qlat's fast statevector evolution; exact expectation values", STATEVECTOR_MAX_QUBITS,
+        "never", False
     ),
     "aer": BackendSpec(
         "aer", "Qiskit Aer, sampled with SamplerV2 per measurement basis (shot noise, optional noise model)",
-        30, "required", True,
+        STATEVECTOR_MAX_QUBITS, "required", True,
     ),
     "mps": BackendSpec(
         "mps", "Qiskit Aer matrix-product-state simulator; exact expectation values or sampling",

@@ -228,7 +228,7 @@ def run_adiabatic(
     schedule: an :class:`~qlat.quantum.adiabatic.AdiabaticSchedule` (total time T, step dt,
         initial mass m₀); ``None`` takes :func:`~qlat.quantum.adiabatic.default_schedule`.
     observables: names of observables with a qubit realization (``qlat.core.OBSERVABLES``).
-    backend: ``"statevector"`` (exact, N ≤ 26), ``"aer"`` (sampled, N ≤ 30) or ``"mps"``.
+    backend: ``"statevector"`` (exact, N ≤ 26), ``"aer"`` (sampled, N ≤ 26) or ``"mps"``.
     shots: shots per measurement basis; required by sampling (``"aer"`` defaults to
         :data:`~qlat.quantum.backends.DEFAULT_SHOTS`), optional for ``"mps"`` (``None``: exact
         MPS expectation values), not allowed for ``"statevector"``.

@@ -187,6 +187,8 @@ class SchwingerModel:
         require(math.isfinite(self.mass), "mass", "must be a finite number", self.mass)
         require(math.isfinite(self.theta), "theta", "must be a finite number (radians)", self.theta)
         require(math.isfinite(self.coupling) and self.coupling > 0, "coupling", "must be > 0", self.coupling)
+        require(math.isfinite(self.coupling * self.coupling * self.spacing) and math.isfinite(0.5 / self.spacing),
+                "coupling", "g²a and 1/a must be finite numbers", self.coupling)
         if self.formulation not in FORMULATIONS:
             raise ParameterError("formulation", f"must be one of {', '.join(FORMULATIONS)}", self.formulation)
 

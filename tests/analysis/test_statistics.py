@@ -202,11 +202,13 @@ def test_bootstrap_is_reproducible_by_seed():
     assert bootstrap_estimate(lambda m: m**2, x, seed=4, n_boot=200).error != first.error
 
 
-def test_constant_series_is_exact():
+def test_constant_series_has_no_error_estimate():
+    """A frozen chain must not look exact (review finding): error inf, τ_int unknown, a warning."""
     est = gamma_estimate(np.full((50, 3), 0.1))
-    assert est.value == 0.1 and est.error == 0.0 and est.tau_int == 0.5
+    assert est.value == 0.1 and est.error == math.inf and est.tau_int is None
+    assert "did not move" in est.provenance["warning"]
     d = derived_estimate(lambda u, v: u * v, np.full(20, 2.0), np.full(20, 3.0))
-    assert d.value == 6.0 and d.error == 0.0
+    assert d.value == 6.0 and d.error == math.inf
 
 
 def test_accepts_torch_tensors():
