@@ -29,8 +29,12 @@ test-slow: $(STAMP)
 circuits: $(STAMP)
 	$(VENV)/bin/qlat circuits export --dir circuits
 
+# The quick forms of the benchmarks (minutes); each writes benchmarks/results/*.json.
 bench: $(STAMP)
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/bench_gate_counts.py
+	$(PY) benchmarks/bench_hmc.py --threads 1
+	$(PY) benchmarks/bench_adiabatic_statevector.py --sites 12 16 --quick
+	$(PY) benchmarks/bench_topological_freezing.py --quick
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

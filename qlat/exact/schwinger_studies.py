@@ -64,7 +64,7 @@ from qlat.exact.diagonalization import (
     sparse_on,
     z_values,
 )
-from qlat.quantum.schwinger import SchwingerModel, SchwingerTerms, schwinger_terms
+from qlat.quantum.schwinger import SchwingerModel, SchwingerTerms, mass_derivative_terms
 
 METHODS: tuple[str, ...] = ("fixed-volume", "fixed-spacing")
 
@@ -96,21 +96,6 @@ def sector_expectation(terms: SchwingerTerms, spectrum: SectorSpectrum, *, colum
     matrix = sparse_on(terms, spectrum.basis, full=spectrum.sector == "full")
     vec = spectrum.vectors[:, column]
     return float(np.real(np.vdot(vec, matrix @ vec)))
-
-
-def mass_derivative_terms(model: SchwingerModel) -> SchwingerTerms:
-    r"""∂H/∂m as Schwinger terms (H is linear in the lattice mass; dm_lat/dm = 1).
-
-    Rotated: ∂H/∂m = (cos θ/2) Σ(−1)^n Z_n − (sin θ/4) Σ(−1)^n (X_nX_{n+1} + Y_nY_{n+1});
-    electric: ½ Σ(−1)^n Z_n.
-    """
-    common = dict(w=model.w, J=model.J, theta=model.theta, formulation=model.formulation)
-    one = schwinger_terms(model.n_sites, mass=1.0, **common)
-    zero = schwinger_terms(model.n_sites, mass=0.0, **common)
-    n = model.n_sites
-    return SchwingerTerms(
-        hopping=one.hopping - zero.hopping, z=one.z - zero.z, zz=np.zeros((n, n)), constant=0.0
-    )
 
 
 # --- 1. continuum limit of the massless condensate -------------------------------------------

@@ -23,7 +23,6 @@ error.  At least degree + 2 points (dt) or degree + 3 points (T) are required.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
 

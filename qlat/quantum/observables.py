@@ -136,14 +136,12 @@ def condensate_operator(model: SchwingerModel) -> SparsePauliOp:
 def physical_condensate_operator(model: SchwingerModel) -> SparsePauliOp:
     r"""∂H/∂m / (N a): the condensate whose ground-state value is ∂E₀/∂m/(Na) (Hellmann–Feynman).
 
-    H is linear in m (both formulations, schwinger.py), so ∂H/∂m = H(m = 1) − H(m = 0) exactly,
-    at the model's w, J, θ; the ``mass_shift`` offset does not depend on m and drops out.  Rotated formulation: cos θ·S + sin θ·P with
-    P = −(1/(4aN)) Σ_n (−1)^n (X_nX_{n+1} + Y_nY_{n+1}); electric formulation: S.
+    Rotated formulation: cos θ·S + sin θ·P with P = −(1/(4aN)) Σ_n (−1)^n (X_nX_{n+1} + Y_nY_{n+1});
+    electric formulation: S.  See :func:`qlat.quantum.schwinger.mass_derivative_terms`.
     """
-    kwargs = dict(w=model.w, J=model.J, theta=model.theta, formulation=model.formulation)
-    h1 = schwinger_terms(model.n_sites, mass=1.0, **kwargs).to_sparse_pauli_op(simplify=False)
-    h0 = schwinger_terms(model.n_sites, mass=0.0, **kwargs).to_sparse_pauli_op(simplify=False)
-    return ((h1 - h0) / model.volume).simplify(atol=1e-14)
+    from qlat.quantum.schwinger import mass_derivative_terms
+
+    return (mass_derivative_terms(model).to_sparse_pauli_op(simplify=False) / model.volume).simplify(atol=1e-14)
 
 
 def charge_operators(model: SchwingerModel) -> tuple[SparsePauliOp, ...]:

@@ -278,6 +278,9 @@ def run_adiabatic(
         params["max_bond_dimension"] = int(max_bond_dimension)
     prov = provenance(**{k: params[k] for k in ("model", "schedule", "order", "layout", "backend", "seed",
                                                   "shots", "noise")})
+    if max_bond_dimension is not None:
+        prov["warning"] = (f"MPS bond dimension capped at {int(max_bond_dimension)}: the truncation error "
+                           "is not included in the reported error")
 
     from qlat.quantum.trotter import adiabatic_circuit
 

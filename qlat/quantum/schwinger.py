@@ -241,6 +241,20 @@ class SchwingerModel:
         }
 
 
+def mass_derivative_terms(model: SchwingerModel) -> SchwingerTerms:
+    r"""∂H/∂m as Schwinger terms: H is linear in m, so ∂H/∂m = H(m = 1) − H(m = 0) exactly.
+
+    Rotated: ∂H/∂m = (cos θ/2) Σ(−1)^n Z_n − (sin θ/4) Σ(−1)^n (X_nX_{n+1} + Y_nY_{n+1});
+    electric: ½ Σ(−1)^n Z_n.  The ``mass_shift`` offset does not depend on m and drops out.
+    By Hellmann–Feynman ⟨∂H/∂m⟩/(Na) is the physical condensate ∂E₀/∂m per unit length.
+    """
+    common = dict(w=model.w, J=model.J, theta=model.theta, formulation=model.formulation)
+    one = schwinger_terms(model.n_sites, mass=1.0, **common)
+    zero = schwinger_terms(model.n_sites, mass=0.0, **common)
+    n = model.n_sites
+    return SchwingerTerms(hopping=one.hopping - zero.hopping, z=one.z - zero.z, zz=np.zeros((n, n)), constant=0.0)
+
+
 def bare_vacuum_bits(n_sites: int) -> np.ndarray:
     """Qubit bits of the bare vacuum (ground state at w = 0, m > 0): odd sites occupied.
 

@@ -12,12 +12,12 @@ from qlat.exact.diagonalization import diagonalize, diagonalize_sector
 from qlat.exact.schwinger_studies import (
     bulk_condensate,
     continuum_condensate_massless,
-    mass_derivative_terms,
+
     mpt_relative_deviation,
     site_condensate,
     theta_scan_exact,
 )
-from qlat.quantum.schwinger import SchwingerModel
+from qlat.quantum.schwinger import SchwingerModel, mass_derivative_terms
 
 
 def test_site_condensate_matches_pauli_expectation_and_is_mirror_symmetric():

@@ -59,7 +59,9 @@ def test_trotter_error_by_name():
     out = trotter_error(model, AdiabaticSchedule(total_time=1.0, dt=0.25), observable="energy")
     assert out["observable"] == "energy" and out["order"] == 2 and out["order_used"] == 2.0
     assert out["steps"] == [0.25, 0.125]
-    assert out["extrapolated"] == pytest.approx(out["values"][1] + (out["values"][1] - out["values"][0]) / 3)
+    # the Richardson value is closer to a 16x finer evolution than either input
+    fine = trotter_error(model, AdiabaticSchedule(total_time=1.0, dt=0.25 / 16), observable="energy")["values"][0]
+    assert abs(out["extrapolated"] - fine) < 0.2 * abs(out["values"][1] - fine)
     with pytest.raises(ParameterError):
         trotter_error(model, AdiabaticSchedule(total_time=1.0, dt=0.25), observable=3)
     with pytest.raises(ParameterError):

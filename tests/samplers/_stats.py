@@ -1,8 +1,7 @@
 """Error estimates for the statistical sampler tests.
 
-The Γ-method of :mod:`qlat.analysis.statistics` (pyerrors; independent chains as replicas) is
-used when it is importable; otherwise the spread of the per-chain means (chains are independent,
-so this error includes every autocorrelation as long as each chain is much longer than τ_int).
+The Γ-method of :mod:`qlat.analysis.statistics` (pyerrors; independent chains as replicas);
+:func:`chain_spread_error` is the independent cross-check from the spread of per-chain means.
 """
 
 from __future__ import annotations
@@ -17,15 +16,10 @@ def mean_and_error(series) -> tuple[float, float]:
     arr = np.asarray(series.detach().numpy() if hasattr(series, "detach") else series, dtype=float)
     if arr.ndim == 1:
         arr = arr[:, None]
-    try:
-        from qlat.analysis.statistics import gamma_estimate
-    except ImportError:
-        gamma_estimate = None
-    if gamma_estimate is not None:
-        est = gamma_estimate(arr)
-        return est.value, est.error
-    chain_means = arr.mean(0)
-    return float(chain_means.mean()), float(chain_means.std(ddof=1) / math.sqrt(arr.shape[1]))
+    from qlat.analysis.statistics import gamma_estimate
+
+    est = gamma_estimate(arr)
+    return est.value, est.error
 
 
 def chain_spread_error(series) -> tuple[float, float]:
