@@ -55,6 +55,16 @@ class Theory(Protocol):
         ...
 
 
+def check_field_shape(fields: "torch.Tensor", field_shape: tuple[int, ...]) -> None:
+    """Require a batch of configurations: shape (batch, *field_shape)."""
+    require(
+        fields.dim() == 1 + len(field_shape) and tuple(fields.shape[1:]) == tuple(field_shape),
+        "fields",
+        f"must have shape (batch, {', '.join(map(str, field_shape))})",
+        tuple(fields.shape),
+    )
+
+
 def theory_from_params(params: dict[str, Any]) -> Theory:
     """Rebuild a theory from :meth:`Theory.params` (the inverse of ``params()``).
 

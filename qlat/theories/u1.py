@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from qlat.core.errors import require
 from qlat.core.lattice import Lattice
+from qlat.theories.base import check_field_shape
 
 if TYPE_CHECKING:
     import torch
@@ -219,12 +220,7 @@ class U1Theory:
         return {"name": self.name, "shape": list(self.lattice.shape), "beta": self.beta}
 
     def _check(self, fields: "torch.Tensor") -> None:
-        require(
-            fields.dim() == 1 + len(self.field_shape) and tuple(fields.shape[1:]) == self.field_shape,
-            "fields",
-            f"must have shape (batch, {', '.join(map(str, self.field_shape))})",
-            tuple(fields.shape),
-        )
+        check_field_shape(fields, self.field_shape)
 
     def __repr__(self) -> str:
         return f"U1Theory(Lattice({self.lattice.shape}), beta={self.beta})"
