@@ -40,9 +40,6 @@ SECTORS: tuple[str, ...] = ("physical", "full")
 #: Below this dimension the spectrum is computed densely (eigh), above it by Lanczos (eigsh).
 DENSE_LIMIT = 128
 
-#: Rows per chunk when evaluating the diagonal (bounds the chunk × N temporaries).
-_CHUNK = 1 << 16
-
 
 def _check_qubits(n_qubits: int) -> None:
     require(
@@ -106,21 +103,6 @@ def z_values(basis: np.ndarray, qubit: int) -> np.ndarray:
     return 1.0 - 2.0 * ((basis >> qubit) & 1).astype(float)
 
 
-def diagonal_on(terms: SchwingerTerms, basis: np.ndarray) -> np.ndarray:
-    """c + Σ μ_n Z_n + Σ_{i<j} K_ij Z_i Z_j on the given basis indices (chunked)."""
-    n = terms.n_qubits
-    shifts = np.arange(n, dtype=np.int64)
-    zz = np.asarray(terms.zz, dtype=float)
-    out = np.empty(basis.size, dtype=float)
-    for start in range(0, basis.size, _CHUNK):
-        idx = basis[start:start + _CHUNK]
-        zvals = 1.0 - 2.0 * ((idx[:, None] >> shifts) & 1).astype(float)
-        out[start:start + _CHUNK] = (
-            terms.constant + zvals @ terms.z + np.einsum("ki,ki->k", zvals @ zz, zvals)
-        )
-    return out
-
-
 def _positions(basis: np.ndarray, indices: np.ndarray, full: bool) -> np.ndarray:
     if full:
         return indices
@@ -142,7 +124,7 @@ def hopping_pairs(basis: np.ndarray, bond: int, *, full: bool = False) -> tuple[
 def sparse_on(terms: SchwingerTerms, basis: np.ndarray, *, full: bool = False) -> scipy.sparse.csr_matrix:
     """The Hamiltonian of ``terms`` as a CSR matrix on ``basis`` (sorted, charge-closed)."""
     dim = basis.size
-    diag = diagonal_on(terms, basis)
+    diag = terms.diagonal(basis)
     rows_list = [np.arange(dim, dtype=np.int64)]
     cols_list = [np.arange(dim, dtype=np.int64)]
     data_list = [diag]

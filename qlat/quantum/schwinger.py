@@ -74,19 +74,28 @@ class SchwingerTerms:
     def n_qubits(self) -> int:
         return int(self.z.shape[0])
 
-    def diagonal(self) -> np.ndarray:
-        """The diagonal part c + Σ μ_n Z_n + Σ K_ij Z_i Z_j on all 2^N basis states.
+    def diagonal(self, basis: np.ndarray | None = None, *, chunk: int = 1 << 16) -> np.ndarray:
+        """The diagonal part c + Σ μ_n Z_n + Σ K_ij Z_i Z_j on computational basis states.
 
-        Index k of the result is the computational basis state whose bit n (little-endian, as in
-        Qiskit) is the state of qubit n; Z_n = +1 for bit 0 (occupied) and −1 for bit 1.
+        ``basis``: int64 basis indices (default: all 2^N, in order).  Bit n of an index
+        (little-endian, as in Qiskit) is the state of qubit n; Z_n = +1 for bit 0 (occupied) and
+        −1 for bit 1.  Computed in chunks, so a sector of millions of states needs no
+        (dim × N) temporary.
         """
         n = self.n_qubits
-        idx = np.arange(2**n, dtype=np.int64)
-        zvals = 1.0 - 2.0 * ((idx[:, None] >> np.arange(n)) & 1)  # shape (2^n, n)
-        diag = np.full(2**n, self.constant, dtype=float)
-        diag += zvals @ self.z
-        diag += np.einsum("ki,ij,kj->k", zvals, self.zz, zvals)
-        return diag
+        if basis is None:
+            basis = np.arange(1 << n, dtype=np.int64)
+        basis = np.asarray(basis, dtype=np.int64)
+        shifts = np.arange(n, dtype=np.int64)
+        has_zz = bool(np.any(self.zz != 0.0))
+        out = np.empty(basis.size, dtype=float)
+        for start in range(0, basis.size, chunk):
+            zvals = 1.0 - 2.0 * ((basis[start:start + chunk, None] >> shifts) & 1).astype(float)
+            part = self.constant + zvals @ self.z
+            if has_zz:
+                part += np.einsum("ki,ki->k", zvals @ self.zz, zvals)
+            out[start:start + chunk] = part
+        return out
 
     def to_sparse_pauli_op(self, *, simplify: bool = True) -> SparsePauliOp:
         """The Hamiltonian as a Qiskit :class:`SparsePauliOp` (little-endian)."""

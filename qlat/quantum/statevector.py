@@ -53,25 +53,6 @@ def _sector_indices(n: int, popcount: int) -> np.ndarray:
     return idx[np.bitwise_count(idx) == popcount]
 
 
-def _diagonals(components, basis: np.ndarray, chunk: int = 1 << 16) -> list[np.ndarray]:
-    """c_k + Σ μ_n Z_n + Σ K_ij Z_iZ_j of every component on ``basis``, Z values built once per chunk."""
-    n = components[0].n_qubits
-    shifts = np.arange(n, dtype=np.int64)
-    out = [np.full(basis.size, float(c.constant)) for c in components]
-    has_zz = [bool(np.any(c.zz != 0.0)) for c in components]
-    z = np.stack([c.z for c in components], axis=1)  # (n, K)
-    for start in range(0, basis.size, chunk):
-        idx = basis[start:start + chunk]
-        zvals = 1.0 - 2.0 * ((idx[:, None] >> shifts) & 1).astype(float)
-        lin = zvals @ z
-        for k, c in enumerate(components):
-            part = out[k][start:start + chunk]
-            part += lin[:, k]
-            if has_zz[k]:
-                part += np.einsum("ki,ki->k", zvals @ c.zz, zvals)
-    return out
-
-
 class _SectorEvolver:
     """The plan's layers restricted to the basis states with a fixed number of set bits."""
 
@@ -82,7 +63,7 @@ class _SectorEvolver:
         static = plan.basis.static
         n = plan.n_qubits
         dim = basis.size
-        diags = _diagonals(comps, basis)
+        diags = [c.diagonal(basis) for c in comps]
         self.static_diag = sum((d for d, s in zip(diags, static) if s), np.zeros(dim))
         self.static_weight = [k for k, s in enumerate(static) if s]
         self._static_phase: dict[float, np.ndarray] = {}
