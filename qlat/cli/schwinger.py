@@ -159,7 +159,10 @@ def cmd_exact(args: argparse.Namespace) -> int:
 
     _check_common(args)
     model = _model(args, n_sites=args.sites, spacing=args.spacing, theta=args.theta)
-    require(model.n_sites <= 24, "--sites", "exact diagonalization is limited to N <= 24", model.n_sites)
+    from qlat.exact.diagonalization import ED_MAX_QUBITS
+
+    require(model.n_sites <= ED_MAX_QUBITS, "--sites", f"exact diagonalization is limited to N <= {ED_MAX_QUBITS}",
+            model.n_sites)
     est = exact_estimates(model)
     result = {**est, "params": model.params(), "backend": "exact"}
     if args.json:
@@ -180,6 +183,7 @@ def _describe(model) -> str:
 # --- adiabatic ---------------------------------------------------------------------------------
 def run_point(args: argparse.Namespace, model, *, progress: bool) -> dict[str, Any]:
     """One adiabatic run with the flags' backend, plus the ED values for comparison (N <= 20)."""
+    from qlat.exact.diagonalization import ED_ROUTINE_MAX_QUBITS
     from qlat.quantum.run import run_adiabatic
 
     schedule = _schedule(args, model)
@@ -195,7 +199,7 @@ def run_point(args: argparse.Namespace, model, *, progress: bool) -> dict[str, A
     out["params"] = {**model.params(), "schedule": _schedule_dict(schedule), "order": args.order,
                      "layout": args.layout, "shots": args.shots, "seed": args.seed, "noise": args.noise}
     out["backend"] = result.backend
-    if model.n_sites <= 20:
+    if model.n_sites <= ED_ROUTINE_MAX_QUBITS:
         from qlat.quantum.exact_backend import exact_estimates
 
         out["exact"] = exact_estimates(model)
@@ -245,11 +249,15 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if not args.exact_only:
         _check_evolution(args)
     thetas = np.linspace(0.0, math.pi, 9) if args.thetas is None else np.asarray(args.thetas, dtype=float)
+    from qlat.exact.diagonalization import ED_MAX_QUBITS, ED_ROUTINE_MAX_QUBITS
+
     for n in args.sites:
-        require(4 <= n <= 20, "--sites", "scan compares with ED (and N−2 for bulk differences): 4 <= N <= 20", n)
+        require(4 <= n <= ED_ROUTINE_MAX_QUBITS, "--sites",
+                f"scan compares with ED (and N−2 for bulk differences): 4 <= N <= {ED_ROUTINE_MAX_QUBITS}", n)
     if args.continuum:
         for n in args.continuum_sites:
-            require(6 <= n <= 22 and n % 2 == 0, "--continuum-sites", "must be even and in [6, 22]", n)
+            require(6 <= n <= ED_MAX_QUBITS and n % 2 == 0, "--continuum-sites",
+                    f"must be even and in [6, {ED_MAX_QUBITS}]", n)
         for vol in args.continuum_volumes:
             require(vol > 0, "--continuum-volumes", "must be > 0", vol)
     ensure_output_dir(args.out, "--out")

@@ -37,6 +37,13 @@ from qlat.quantum.schwinger import SchwingerModel, SchwingerTerms
 
 SECTORS: tuple[str, ...] = ("physical", "full")
 
+#: Chains whose zero-charge sector diagonalizes in seconds (C(20, 10) = 184 756 states): the
+#: limit for ED done as a by-product (fidelities, reference values printed next to a run).
+ED_ROUTINE_MAX_QUBITS = 20
+#: Chains that still fit (N = 24: C(24, 12) = 2.7 M states, ~2 min and ~2 GB): the hard limit
+#: of an explicit ED request.
+ED_MAX_QUBITS = 24
+
 #: Below this dimension the spectrum is computed densely (eigh), above it by Lanczos (eigsh).
 DENSE_LIMIT = 128
 

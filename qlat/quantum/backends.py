@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 import numpy as np
 
 from qlat.core.errors import ParameterError, require
+from qlat.quantum.statevector import MAX_QUBITS as STATEVECTOR_MAX_QUBITS
 
 if TYPE_CHECKING:  # pragma: no cover
     from qiskit import QuantumCircuit
@@ -50,8 +51,6 @@ class BackendSpec:
     shots: str
     noise: bool
 
-
-from qlat.quantum.statevector import MAX_QUBITS as STATEVECTOR_MAX_QUBITS  # noqa: E402
 
 #: Backends by name.  The qubit limits come from memory: a complex128 state of 26 qubits takes
 #: 1 GiB (qlat's fast path keeps a few copies); Aer is held to the same 26 qubits (a 30-qubit

@@ -32,6 +32,7 @@ import numpy as np
 from qlat.core.errors import ParameterError, require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import make_rng, provenance
+from qlat.exact.diagonalization import ED_ROUTINE_MAX_QUBITS
 from qlat.quantum.backends import (
     aer_method,
     check_request,
@@ -47,8 +48,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from qlat.quantum.observables import QubitObservable
 
 #: Largest chain for which the statevector backend reports the fidelity with the exact
-#: ground state (exact diagonalization in the zero-charge sector, C(20, 10) = 184 756 states).
-FIDELITY_MAX_SITES = 20
+#: ground state (exact diagonalization in the zero-charge sector, done in seconds).
+FIDELITY_MAX_SITES = ED_ROUTINE_MAX_QUBITS
 
 #: Estimate backend labels (what produced the number).
 _LABELS = {"statevector": "statevector", "aer": "aer-shots", "mps": "aer-mps"}
