@@ -224,14 +224,17 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
     sched = out["params"]["schedule"]
     print(f"schedule: T={sched['total_time']:g} dt={sched['dt']:g} ramp={sched['ramp']} "
           f"m0={sched['initial_mass']:g} order={args.order} layout={args.layout}")
-    exact = out.get("exact", {})
-    rows = []
-    for name in ("energy", "condensate", "condensate_subtracted"):
-        est = out[name]
-        ref = exact.get(name)
-        rows.append((name, est, ref if ref is not None else "-",
-                     f"{est.value - ref.value:+.2e}" if ref is not None else "-"))
-    print(format_table(["observable", out["backend"], "exact (ED)", "difference"], rows))
+    from qlat.analysis.crosscheck import CrossCheck
+
+    names = ("energy", "condensate", "condensate_subtracted")
+    check = CrossCheck(reference="exact (ED)")
+    if "exact" in out:
+        check.add("exact (ED)", {n: out["exact"][n] for n in names})
+    check.add(out["backend"], {n: out[n] for n in names})
+    if "exact" in out:
+        print(check.table(names))
+    else:
+        print(format_table(["observable", out["backend"]], [(n, out[n]) for n in names]))
     if out["fidelity"] is not None:
         print(f"fidelity with the exact ground state: {out['fidelity']}")
     return 0
