@@ -1,9 +1,33 @@
 """Quantum module: the Schwinger model on qubits, adiabatic circuits, simulator and hardware backends.
 
-Importing this package registers the qubit realizations of the common observables.
+Importing this package registers the qubit realizations of the common observables.  The main
+entry points are importable from here (loaded on first use, so ``import qlat.quantum`` stays
+light)::
+
+    from qlat.quantum import SchwingerModel, default_schedule, run_adiabatic, exact_estimates
 """
 
-from qlat.quantum.schwinger import SchwingerModel, SchwingerTerms, schwinger_terms
-import qlat.quantum.observables  # registers qubit realizations
+from importlib import import_module
+from typing import Any
 
-__all__ = ["SchwingerModel", "SchwingerTerms", "schwinger_terms"]
+import qlat.quantum.observables  # noqa: F401  (registers the qubit realizations)
+from qlat.quantum.schwinger import SchwingerModel, SchwingerTerms, schwinger_terms
+
+_LAZY = {
+    "AdiabaticSchedule": "qlat.quantum.adiabatic",
+    "default_schedule": "qlat.quantum.adiabatic",
+    "adiabatic_circuit": "qlat.quantum.trotter",
+    "evolve_statevector": "qlat.quantum.statevector",
+    "run_adiabatic": "qlat.quantum.run",
+    "AdiabaticResult": "qlat.quantum.run",
+    "exact_estimates": "qlat.quantum.exact_backend",
+    "qubit_observable": "qlat.quantum.observables",
+}
+
+__all__ = ["SchwingerModel", "SchwingerTerms", "schwinger_terms", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'qlat.quantum' has no attribute '{name}'")
