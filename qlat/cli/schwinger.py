@@ -274,8 +274,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
         study = theta_scan_exact(model, [float(t) for t in thetas], bulk=True)
         studies.append({"n_sites": n, "spacing": a, "lattice_sigma": study["lattice_sigma"]})
         bar.update(1)
+        phys0 = next((r["bulk_condensate_physical"] for r in study["records"] if r["theta"] == 0.0), None)
+        if phys0 is None:  # θ = 0 not among the scan points: one more ED pair for the reference
+            phys0 = theta_scan_exact(model, [0.0], bulk=True)["records"][0]["bulk_condensate_physical"]
         for rec in study["records"]:
             row: dict[str, Any] = {"n_sites": n, "spacing": a, **rec}
+            # shift of the physical condensate ∂ℰ/∂m; MPT: ⟨ψ̄ψ⟩(θ) − ⟨ψ̄ψ⟩(0) = −Σ(cos θ − 1)
+            row["bulk_condensate_physical_shift"] = rec["bulk_condensate_physical"] - phys0
+            row["mpt_condensate_shift"] = rec["mpt_condensate"] - float(continuum.mpt_condensate(0.0, coupling=args.coupling))
             row["condensate_subtracted_exact"] = _exact_subtracted(model.with_(theta=rec["theta"]))
             if not args.exact_only:
                 res = run_point(args, model.with_(theta=rec["theta"]), progress=False)
@@ -310,7 +316,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
         return 0
-    headers = ["N", "a", "θ", "⟨ψ̄ψ⟩ ED", "bulk ΔE/L ED", "ΔE/L MPT", "rel. dev."]
+    headers = ["N", "a", "θ", "⟨ψ̄ψ⟩ ED", "Δ⟨ψ̄ψ⟩phys ED", "Δ⟨ψ̄ψ⟩phys MPT", "bulk ΔE/L ED", "ΔE/L MPT",
+               "rel. dev."]
     if not args.exact_only:
         headers += [f"⟨ψ̄ψ⟩ {args.backend}", "fidelity"]
     table = []
@@ -318,13 +325,15 @@ def cmd_scan(args: argparse.Namespace) -> int:
         mpt = r["mpt_delta_energy_density"]
         dev = (r["bulk_delta_energy_density"] - mpt) / mpt if abs(mpt) > 1e-12 else float("nan")
         line = [r["n_sites"], r["spacing"], f"{r['theta']:.4f}", f"{r['condensate_design']:.6f}",
+                f"{r['bulk_condensate_physical_shift']:+.6f}", f"{r['mpt_condensate_shift']:+.6f}",
                 f"{r['bulk_delta_energy_density']:.6f}", f"{mpt:.6f}",
                 "-" if math.isnan(dev) else f"{dev:+.3f}"]
         if not args.exact_only:
             line += [r["condensate"], f"{r['fidelity'].value:.6f}" if r["fidelity"] is not None else "-"]
         table.append(line)
     print(format_table(headers, table))
-    print("bulk ΔE/L = [ΔE_N(θ) − ΔE_{N−2}(θ)]/(2a) cancels the open-chain boundary energy; "
+    print("⟨ψ̄ψ⟩ ED = (1/2aN) Σ(−1)ⁿ⟨Zₙ⟩ (DESIGN.md); Δ⟨ψ̄ψ⟩phys = bulk ∂ℰ/∂m at θ minus at 0, MPT −Σ(cos θ − 1);\n"
+          "bulk ΔE/L = [ΔE_N(θ) − ΔE_{N−2}(θ)]/(2a) cancels the open-chain boundary energy; "
           "MPT = −mΣ(cos θ − 1), first order in m (deviation O(m) relative).")
     if args.continuum:
         c = result["continuum"]
@@ -369,9 +378,9 @@ def _plot_scan(path: Path, rows: list[dict[str, Any]], result: dict[str, Any], *
 
     from qlat.exact import continuum
 
-    n_panels = 3 if "continuum" in result else 2
-    fig, axes = plt.subplots(1, n_panels, figsize=(5.4 * n_panels, 4.2))
-    ax1, ax2 = axes[0], axes[1]
+    n_panels = 4 if "continuum" in result else 3
+    fig, axes = plt.subplots(1, n_panels, figsize=(5.0 * n_panels, 4.2))
+    ax1, axp, ax2 = axes[0], axes[1], axes[2]
     for n, a in sorted({(r["n_sites"], r["spacing"]) for r in rows}):
         sel = [r for r in rows if (r["n_sites"], r["spacing"]) == (n, a)]
         th = np.array([r["theta"] for r in sel])
@@ -381,11 +390,18 @@ def _plot_scan(path: Path, rows: list[dict[str, Any]], result: dict[str, Any], *
                          fmt="o", mfc="none", color=line.get_color(), label=f"{result['backend']} N={n} a={a:g}")
         ax2.plot(th, [r["bulk_delta_energy_density"] for r in sel], "o-", color=line.get_color(),
                  label=f"ED bulk N={n} a={a:g}")
+        axp.plot(th, [r["bulk_condensate_physical_shift"] for r in sel], "o-", color=line.get_color(),
+                 label=f"ED bulk N={n} a={a:g}")
     th_all = [r["theta"] for r in rows]
     dense = np.linspace(min(th_all), max(th_all), 200)
     coupling = result["params"]["coupling"]
     ax2.plot(dense, continuum.mpt_energy_density(dense, mass=mass, coupling=coupling), "k--",
              label="mass perturbation theory O(m)")
+    axp.plot(dense, continuum.mpt_condensate(dense, coupling=coupling) - continuum.mpt_condensate(0.0, coupling=coupling),
+             "k--", label="−Σ(cos θ − 1), mass perturbation theory")
+    axp.set_xlabel("θ")
+    axp.set_ylabel("⟨ψ̄ψ⟩_phys(θ) − ⟨ψ̄ψ⟩_phys(0)  [g]")
+    axp.set_title("physical condensate ∂ℰ/∂m (bulk)")
     ax1.set_xlabel("θ")
     ax1.set_ylabel("⟨ψ̄ψ⟩ = (1/2aN) Σ(−1)ⁿ⟨Zₙ⟩  [g]")
     ax1.set_title(f"chiral condensate, m={mass:g} ({result['params']['formulation']})")
@@ -394,7 +410,7 @@ def _plot_scan(path: Path, rows: list[dict[str, Any]], result: dict[str, Any], *
     ax2.set_title("θ dependence of the vacuum energy")
     if "continuum" in result:
         c = result["continuum"]
-        ax3 = axes[2]
+        ax3 = axes[3]
         for group in c.stage1:
             key = "volume" if "volume" in group else "spacing"
             ax3.errorbar([group[key]], [group["value"]], yerr=[group["error"]], fmt="o", color="C0")

@@ -105,3 +105,6 @@ def test_scan_writes_table_json_and_plot(tmp_path, capsys):
     # at θ = π/2 the vacuum energy rises, as in mass perturbation theory, and within O(m) of it
     up, mpt = rows[1]["bulk_delta_energy_density"], rows[1]["mpt_delta_energy_density"]
     assert up > 0 and mpt > 0 and abs(up - mpt) / mpt < 0.1
+    # the physical condensate shifts like −Σ(cos θ − 1) (first order in m)
+    shift, mpt_shift = rows[1]["bulk_condensate_physical_shift"], rows[1]["mpt_condensate_shift"]
+    assert shift > 0 and abs(shift - mpt_shift) / mpt_shift < 0.1
