@@ -330,11 +330,14 @@ def run_adiabatic(
 
     estimates: dict[str, Estimate] = {}
     for o in qobs:
+        # n_samples is the shot count per measurement basis; the provenance names the bases
+        # (the energy needs Z…Z, X…X and Y…Y, i.e. 3 × shots in total)
+        obs_prov = prov if shots is None else {**prov, "shots_per_basis": shots, "bases": o.measurement_bases()}
         for key in _keys(o):
             value, error = values[key]
             estimates[key] = Estimate(
                 value=value, error=error, name=key, unit=o.unit, n_samples=shots,
-                backend=label, provenance=prov,
+                backend=label, provenance=obs_prov,
             )
     return AdiabaticResult(estimates=estimates, fidelity=fidelity, circuit=summary, backend=backend,
                            params=params)
