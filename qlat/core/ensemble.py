@@ -329,7 +329,8 @@ class Ensemble:
         if d.hex() != self._commit.get("blocks_digest"):
             raise self._corrupt("checksum mismatch in the stored samples (configurations, acceptance or ΔH altered)")
         if _checksum(self._prov_text, self._commit, tail, state) != self._commit.get("checksum"):
-            raise self._corrupt("checksum mismatch (provenance, chain state or sample count altered)")
+            raise self._corrupt("checksum mismatch (samples of the last block, provenance, chain state or sample "
+                                "count altered)")
 
     # ------------------------------------------------------------------ appending
     def append(self, batch: Any, state: Any) -> None:
