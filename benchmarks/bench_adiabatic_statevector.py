@@ -37,7 +37,6 @@ on a loaded 2-core machine.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -46,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import describe_machine  # noqa: E402
+from machine import describe_machine, write_results  # noqa: E402
 
 from qlat.quantum.adiabatic import AdiabaticSchedule  # noqa: E402
 from qlat.quantum.schwinger import SchwingerModel, bare_vacuum_bits  # noqa: E402
@@ -234,9 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine,
         "results": rows,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_results(args.out, out)
     return 0 if all(r["reproduces_exported_circuit"] for r in rows) else 1
 
 

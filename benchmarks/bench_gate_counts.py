@@ -27,13 +27,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import describe_machine  # noqa: E402
+from machine import describe_machine, write_results  # noqa: E402
 
 from qlat.quantum.adiabatic import AdiabaticSchedule  # noqa: E402
 from qlat.quantum.schwinger import SchwingerModel  # noqa: E402
@@ -120,10 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         "machine": describe_machine(),
         "results": rows,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "gate_counts.json").write_text(json.dumps(out, indent=2) + "\n")
+    write_results(args.out / "gate_counts.json", out)
     plot(rows, args.out / "gate_counts.png")
-    print(f"wrote {args.out / 'gate_counts.json'} and {args.out / 'gate_counts.png'}")
+    print(f"wrote {args.out / 'gate_counts.png'}")
     return 0
 
 

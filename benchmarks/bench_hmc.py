@@ -18,8 +18,6 @@ Writes ``benchmarks/results/hmc_throughput.json`` with the machine description.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -34,6 +32,7 @@ sys.path.insert(0, str(HERE))
 from qlat.core.lattice import Lattice  # noqa: E402
 from qlat.samplers.hmc import HMC  # noqa: E402
 from qlat.theories import Phi4Theory, U1Theory  # noqa: E402
+from machine import describe_machine, write_results  # noqa: E402
 
 
 # ------------------------------------------------------------------------------ numpy baseline
@@ -160,12 +159,7 @@ def bench_case(kind: str, L: int, chains: int, min_seconds: float, rounds: int) 
 
 
 def machine() -> dict:
-    try:
-        from machine import describe_machine
-
-        info = describe_machine()
-    except ImportError:
-        info = {"cpu_model": "unknown", "logical_cores": os.cpu_count()}
+    info = describe_machine()
     info["torch"] = torch.__version__
     info["numpy"] = np.__version__
     info["torch_threads"] = torch.get_num_threads()
@@ -200,9 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "results": results,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_results(args.out, record)
     return 0
 
 

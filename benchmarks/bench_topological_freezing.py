@@ -25,8 +25,6 @@ Writes ``benchmarks/results/hmc_topological_freezing.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -43,6 +41,7 @@ from qlat.core.lattice import Lattice  # noqa: E402
 from qlat.exact import u1 as exact_u1  # noqa: E402
 from qlat.samplers.hmc import HMC  # noqa: E402
 from qlat.theories import U1Theory  # noqa: E402
+from machine import describe_machine, write_results  # noqa: E402
 
 REFERENCE_TAU_INT = {3.0: 13, 4.0: 60, 5.0: 290, 6.0: 1000}
 
@@ -121,12 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{beta:5.1f} {r['acceptance']:6.3f} {r['tau_int_Q']:8.1f}±{r['tau_int_Q_error']:<5.1f} "
               f"{str(r['reference_tau_int_Q']):>5} {r['q2']:9.4f}±{r['q2_error']:<6.4f} {r['q2_exact']:8.4f} "
               f"{r['seconds_per_independent_Q']:10.2e} {r['reliable']}", flush=True)
-    try:
-        from machine import describe_machine
-
-        info = describe_machine()
-    except ImportError:
-        info = {"logical_cores": os.cpu_count()}
+    info = describe_machine()
     info["torch"] = torch.__version__
     info["numpy"] = np.__version__
     info["torch_threads"] = torch.get_num_threads()
@@ -139,9 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": info,
         "results": rows,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_results(args.out, record)
     return 0
 
 

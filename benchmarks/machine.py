@@ -92,3 +92,14 @@ if __name__ == "__main__":  # pragma: no cover
     import json
 
     print(json.dumps(describe_machine(), indent=2))
+
+
+def write_results(path: "os.PathLike[str] | str", record: dict[str, Any]) -> None:
+    """Write a benchmark's JSON record (with its machine description) and say where."""
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {path}")
