@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe_machine, write_results  # noqa: E402
 
 from qlat.quantum.adiabatic import AdiabaticSchedule  # noqa: E402
-from qlat.quantum.schwinger import SchwingerModel, bare_vacuum_bits  # noqa: E402
+from qlat.theories.schwinger_qubit import SchwingerModel, bare_vacuum_bits  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "adiabatic_statevector.json"
 

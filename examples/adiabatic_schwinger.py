@@ -10,7 +10,7 @@ from qlat.quantum.exact_backend import exact_estimates
 from qlat.quantum.adiabatic import AdiabaticSchedule, default_schedule
 from qlat.quantum.diagnostics import minimum_gap_along_path
 from qlat.quantum.run import run_adiabatic
-from qlat.quantum.schwinger import SchwingerModel
+from qlat.theories.schwinger_qubit import SchwingerModel
 
 model = SchwingerModel(n_sites=8, spacing=0.5, mass=0.1, theta=math.pi / 4)
 schedule = default_schedule(model)

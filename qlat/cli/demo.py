@@ -35,7 +35,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from qlat.quantum.adiabatic import default_schedule
     from qlat.quantum.observables import qubit_observable
     from qlat.quantum.run import run_adiabatic
-    from qlat.quantum.schwinger import SchwingerModel
+    from qlat.theories.schwinger_qubit import SchwingerModel
 
     ensure_output_dir(args.out, "--out")
     t0 = time.perf_counter()

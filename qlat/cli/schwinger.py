@@ -127,7 +127,7 @@ def _check_evolution(args: argparse.Namespace) -> None:
 
 
 def _model(args: argparse.Namespace, *, n_sites: int, spacing: float, theta: float):
-    from qlat.quantum.schwinger import SchwingerModel
+    from qlat.theories.schwinger_qubit import SchwingerModel
 
     return SchwingerModel(n_sites, spacing, args.mass, theta, coupling=args.coupling,
                           formulation=args.formulation, mass_shift=args.mass_shift)
@@ -246,7 +246,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     from qlat.cli._common import jsonable
     from qlat.exact import continuum
-    from qlat.exact.schwinger_studies import theta_scan_exact
+    from qlat.analysis.schwinger_studies import theta_scan_exact
 
     _check_common(args)
     if not args.exact_only:
@@ -303,7 +303,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         "provenance": provenance(command="qlat schwinger scan"),
     }
     if args.continuum:
-        from qlat.exact.schwinger_studies import continuum_condensate_massless
+        from qlat.analysis.schwinger_studies import continuum_condensate_massless
 
         if not args.json:
             sys.stderr.write("continuum extrapolation of the massless condensate (ED, N ≤ "

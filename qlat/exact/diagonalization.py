@@ -1,6 +1,6 @@
 r"""Exact diagonalization of the qubit Schwinger Hamiltonian in a fixed-charge sector.
 
-Every qubit Hamiltonian of :mod:`qlat.quantum.schwinger` has the form (module docstring there)
+Every qubit Hamiltonian of :mod:`qlat.theories.schwinger_qubit` has the form (module docstring there)
 
 .. math::
     H = c\,\mathbb 1 + \sum_n h_n (X_nX_{n+1} + Y_nY_{n+1}) + \sum_n \mu_n Z_n
@@ -33,7 +33,7 @@ import scipy.sparse.linalg
 from qiskit.quantum_info import SparsePauliOp
 
 from qlat.core.errors import ParameterError, require
-from qlat.quantum.schwinger import SchwingerModel, SchwingerTerms
+from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms
 
 SECTORS: tuple[str, ...] = ("physical", "full")
 

@@ -11,7 +11,7 @@ from importlib import import_module
 from typing import Any
 
 import qlat.quantum.observables  # noqa: F401  (registers the qubit realizations)
-from qlat.quantum.schwinger import SchwingerModel, SchwingerTerms, schwinger_terms
+from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms, schwinger_terms
 
 _LAZY = {
     "AdiabaticSchedule": "qlat.quantum.adiabatic",

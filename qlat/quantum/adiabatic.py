@@ -2,7 +2,7 @@ r"""Adiabatic schedules for preparing the Schwinger-model vacuum with a θ term.
 
 Chakraborty, Honda, Izubuchi, Kikuchi, Tomiya, arXiv:2001.00485, prepare the interacting vacuum
 by starting from the *bare vacuum* (the ground state at w = 0, odd sites occupied; see
-:func:`qlat.quantum.schwinger.bare_vacuum_bits`) and slowly switching on the hopping and the
+:func:`qlat.theories.schwinger_qubit.bare_vacuum_bits`) and slowly switching on the hopping and the
 θ term, with J = g²a/2 held fixed:
 
 .. math::
@@ -28,7 +28,7 @@ all ramps) m₀ = 0.5 gave the highest fidelity per unit T at θ = π/2 and equa
 the minimum gap along the path is then the gap of the target model, not of the start.
 
 The couplings at time t are turned into Pauli coefficients by
-:func:`qlat.quantum.schwinger.schwinger_terms` (:meth:`AdiabaticSchedule.terms_at`).
+:func:`qlat.theories.schwinger_qubit.schwinger_terms` (:meth:`AdiabaticSchedule.terms_at`).
 Because the coefficients are linear in w, in m cos θ and m sin θ (rotated) or in w, m, ϑ and ϑ²
 with ϑ = θ/2π (electric), the path is also available as a fixed set of coefficient
 *components* with scalar weights (:meth:`AdiabaticSchedule.terms_basis`); the Trotter circuits
@@ -45,7 +45,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from qlat.core.errors import ParameterError, require
-from qlat.quantum.schwinger import SchwingerModel, SchwingerTerms, schwinger_terms
+from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms, schwinger_terms
 
 __all__ = [
     "RAMPS",

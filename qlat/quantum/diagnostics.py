@@ -22,7 +22,7 @@ from qiskit.quantum_info import SparsePauliOp
 
 from qlat.core.errors import ParameterError, require
 from qlat.quantum.adiabatic import AdiabaticSchedule
-from qlat.quantum.schwinger import SchwingerModel
+from qlat.theories.schwinger_qubit import SchwingerModel
 from qlat.quantum.statevector import evolve_statevector, expectation_values
 
 __all__ = ["MAX_GAP_QUBITS", "fidelity", "minimum_gap_along_path", "trotter_error"]

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
-from qlat.quantum.schwinger import SchwingerModel
+from qlat.theories.schwinger_qubit import SchwingerModel
 
 #: Scalar observables reported by default.
 SCALAR_OBSERVABLES: tuple[str, ...] = (

@@ -1,6 +1,6 @@
 r"""The Schwinger Hamiltonian written with fermion operators and mapped to qubits by OpenFermion.
 
-:mod:`qlat.quantum.schwinger` writes H directly as a Pauli sum.  This module builds the same
+:mod:`qlat.theories.schwinger_qubit` writes H directly as a Pauli sum.  This module builds the same
 operator independently, from the staggered-fermion Hamiltonian of Chakraborty et al.
 (arXiv:2001.00485) and Honda et al. (arXiv:2105.03276), in the conventions of DESIGN.md, maps it
 with :func:`openfermion.jordan_wigner` and converts the resulting ``QubitOperator`` to a Qiskit
@@ -59,7 +59,7 @@ import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
 from qlat.core.errors import ParameterError, require
-from qlat.quantum.schwinger import SchwingerModel
+from qlat.theories.schwinger_qubit import SchwingerModel
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from openfermion import FermionOperator, QubitOperator

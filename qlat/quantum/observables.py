@@ -1,6 +1,6 @@
 r"""Qubit realizations of the common observables on the Schwinger model.
 
-Importing this module registers, on :class:`~qlat.quantum.schwinger.SchwingerModel`, the
+Importing this module registers, on :class:`~qlat.theories.schwinger_qubit.SchwingerModel`, the
 realizations of the observables defined in :mod:`qlat.core.observables`; each realization is a
 :class:`QubitObservable` (one ``SparsePauliOp`` per component, little-endian as in Qiskit,
 site n = qubit n).  Conventions (DESIGN.md): χ†_n χ_n = (1 + Z_n)/2, so
@@ -44,7 +44,7 @@ from qlat.core.observables import (
     TOTAL_CHARGE,
 )
 from qlat.quantum.measurement import measurement_bases
-from qlat.quantum.schwinger import SchwingerModel, schwinger_terms
+from qlat.theories.schwinger_qubit import SchwingerModel, schwinger_terms
 
 __all__ = [
     "QubitObservable",
@@ -137,9 +137,9 @@ def physical_condensate_operator(model: SchwingerModel) -> SparsePauliOp:
     r"""∂H/∂m / (N a): the condensate whose ground-state value is ∂E₀/∂m/(Na) (Hellmann–Feynman).
 
     Rotated formulation: cos θ·S + sin θ·P with P = −(1/(4aN)) Σ_n (−1)^n (X_nX_{n+1} + Y_nY_{n+1});
-    electric formulation: S.  See :func:`qlat.quantum.schwinger.mass_derivative_terms`.
+    electric formulation: S.  See :func:`qlat.theories.schwinger_qubit.mass_derivative_terms`.
     """
-    from qlat.quantum.schwinger import mass_derivative_terms
+    from qlat.theories.schwinger_qubit import mass_derivative_terms
 
     return (mass_derivative_terms(model).to_sparse_pauli_op(simplify=False) / model.volume).simplify(atol=1e-14)
 

@@ -35,7 +35,7 @@ from typing import Any, Sequence
 
 from qlat import __version__
 from qlat.core.errors import CorruptFileError, require
-from qlat.quantum.schwinger import SchwingerModel
+from qlat.theories.schwinger_qubit import SchwingerModel
 
 #: Gates the exported circuits may use: ``stdgates.inc`` gates plus ``sxdg``/``rzz``/``rxx``/``ryy``,
 #: which the exporter defines in the file in terms of standard gates.

@@ -1,6 +1,6 @@
 r"""One call from a Schwinger model to Estimates of its adiabatically prepared vacuum.
 
-:func:`run_adiabatic` prepares the vacuum of :class:`~qlat.quantum.schwinger.SchwingerModel` by
+:func:`run_adiabatic` prepares the vacuum of :class:`~qlat.theories.schwinger_qubit.SchwingerModel` by
 the Trotterized adiabatic evolution of Chakraborty et al. (arXiv:2001.00485): start in the bare
 vacuum (ground state at w = 0), ramp w(t) = w·t/T, m(t) = (1 − t/T)m₀ + (t/T)m, θ(t) = θ·t/T
 with symmetric Trotter steps of size dt, and measure the requested observables
@@ -40,7 +40,7 @@ from qlat.quantum.backends import (
     sample_bases,
     union_bases,
 )
-from qlat.quantum.schwinger import SchwingerModel
+from qlat.theories.schwinger_qubit import SchwingerModel
 
 if TYPE_CHECKING:  # pragma: no cover
     from qiskit import QuantumCircuit

@@ -34,7 +34,7 @@ from qiskit.quantum_info import SparsePauliOp
 from qlat.core.errors import require
 from qlat.exact.diagonalization import physical_sector_indices
 from qlat.quantum.adiabatic import AdiabaticSchedule
-from qlat.quantum.schwinger import SchwingerModel, bare_vacuum_index
+from qlat.theories.schwinger_qubit import SchwingerModel, bare_vacuum_index
 from qlat.quantum.trotter import TrotterPlan, trotter_plan
 
 __all__ = ["MAX_QUBITS", "evolve_plan", "evolve_statevector", "expectation_values"]
@@ -190,7 +190,7 @@ def evolve_statevector(
 ) -> np.ndarray:
     """Final 2^N state (little-endian, complex128) of the Trotterized adiabatic evolution.
 
-    Starts from the bare vacuum (:func:`qlat.quantum.schwinger.bare_vacuum_index`) unless
+    Starts from the bare vacuum (:func:`qlat.theories.schwinger_qubit.bare_vacuum_index`) unless
     ``initial`` is given, and applies the product formula of :mod:`qlat.quantum.trotter` of the
     given ``order`` (1 or 2).  ``progress=True`` shows a tqdm bar over the layers.
     """

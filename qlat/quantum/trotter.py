@@ -1,7 +1,7 @@
 r"""Trotterized adiabatic evolution: the product formula, Qiskit circuits, layouts, gate counts.
 
 The Hamiltonian H(t) = c + Σ_n h_n (X_nX_{n+1}+Y_nY_{n+1}) + Σ_n μ_n Z_n + Σ_{i<j} K_ij Z_iZ_j
-(:mod:`qlat.quantum.schwinger`) is split into three mutually non-commuting parts, each a sum
+(:mod:`qlat.theories.schwinger_qubit`) is split into three mutually non-commuting parts, each a sum
 of commuting terms and therefore exponentiated exactly:
 
 - D = c + Σ μ_n Z_n + Σ K_ij Z_iZ_j  (diagonal),
@@ -58,7 +58,7 @@ from qiskit.circuit import Parameter
 
 from qlat.core.errors import ParameterError, require
 from qlat.quantum.adiabatic import AdiabaticSchedule, TermsBasis
-from qlat.quantum.schwinger import SchwingerModel, SchwingerTerms, bare_vacuum_bits
+from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms, bare_vacuum_bits
 
 __all__ = [
     "LAYOUTS",

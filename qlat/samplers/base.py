@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, runtime_checkable
 import numpy as np
 
 from qlat.core.errors import ParameterError, require
+from qlat.core.options import Option
+from qlat.core.registry import SAMPLERS
 
 if TYPE_CHECKING:
     import torch
@@ -118,11 +120,21 @@ class SampleBatch:
 
 @runtime_checkable
 class Sampler(Protocol):
-    """A Markov chain Monte Carlo algorithm (frozen parameters, state kept in :class:`ChainState`)."""
+    """A Markov chain Monte Carlo algorithm (frozen parameters, state kept in :class:`ChainState`).
+
+    Samplers register by name (``@SAMPLERS.register("hmc")``) and declare their command-line
+    options (``OPTIONS``); ``params()`` holds ``name`` and the constructor keywords, so
+    :func:`sampler_from_params` rebuilds an equal sampler through ``from_params``.
+    """
 
     name: str
+    OPTIONS: tuple[Option, ...]
 
     def params(self) -> dict[str, Any]: ...
+
+    def supports(self, theory: "Theory") -> bool:
+        """Whether this sampler can run on ``theory`` (asked through the theory protocols)."""
+        ...
 
     def init_state(self, theory: "Theory", *, chains: int, seed: int, start: str = "hot") -> ChainState: ...
 
@@ -241,24 +253,30 @@ def run_chain(
     return SampleBatch(configurations=configs, accepted=accepted, delta_h=delta_h, step_size=step_size), new_state
 
 
-def sampler_from_params(params: dict[str, Any]) -> Sampler:
-    """Rebuild a sampler from :meth:`Sampler.params` (``name``: ``hmc``, ``metropolis``, ``heatbath``)."""
-    require(isinstance(params, dict), "params", "must be a dict", type(params).__name__)
+#: Options shared by every sampler on the command line (``qlat sample``).
+COMMON_OPTIONS: tuple[Option, ...] = (
+    Option("--thermalize", "thermalization", int, "updates discarded first (>= 0)", default=100),
+    Option("--every", "every", int, "keep one sample every this many updates (>= 1)", default=1),
+)
+
+#: Step-size tuning during thermalization (samplers with a tunable step).
+TUNING_OPTION = Option(
+    "--target-acceptance", "target_acceptance", float,
+    "tune the step size to this acceptance in (0, 1) during thermalization only (default: no tuning)")
+
+
+def from_params_by_keywords(cls: Any, params: dict[str, Any]) -> Any:
+    """``cls(**params without name)``, an unknown keyword reported as a ParameterError."""
     kwargs = {k: v for k, v in params.items() if k != "name"}
-    name = params.get("name")
     try:
-        if name == "hmc":
-            from qlat.samplers.hmc import HMC
-
-            return HMC(**kwargs)
-        if name == "metropolis":
-            from qlat.samplers.metropolis import LocalMetropolis
-
-            return LocalMetropolis(**kwargs)
-        if name == "heatbath":
-            from qlat.samplers.metropolis import U1Heatbath
-
-            return U1Heatbath(**kwargs)
+        return cls(**kwargs)
     except TypeError as exc:  # unknown keyword
-        raise ParameterError("params", f"invalid parameters for sampler '{name}': {exc}", sorted(kwargs)) from None
-    raise ParameterError("name", "unknown sampler; known: 'hmc', 'metropolis', 'heatbath'", name)
+        raise ParameterError("params", f"invalid parameters for sampler '{params.get('name')}': {exc}",
+                             sorted(kwargs)) from None
+
+
+def sampler_from_params(params: dict[str, Any]) -> Sampler:
+    """Rebuild a sampler from :meth:`Sampler.params`, by registry name (``hmc``, ``metropolis`` …)."""
+    require(isinstance(params, dict), "params", "must be a dict", type(params).__name__)
+    cls: Any = SAMPLERS.get(params.get("name"), parameter="name")  # type: ignore[arg-type]
+    return cls.from_params(params)  # type: ignore[no-any-return]

@@ -24,11 +24,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qlat.core.errors import require
+from qlat.core.options import Option
+from qlat.core.registry import SAMPLERS
 from qlat.samplers.base import (
+    COMMON_OPTIONS,
+    TUNING_OPTION,
     ChainState,
     SampleBatch,
     check_int,
     check_target_acceptance,
+    from_params_by_keywords,
     make_initial_state,
     run_chain,
 )
@@ -64,6 +69,7 @@ def standard_normal(shape: tuple[int, ...], *, generator: "torch.Generator") -> 
     return out[:n].view(shape)
 
 
+@SAMPLERS.register("hmc")
 class HMC:
     """Hybrid Monte Carlo over many chains (the batch axis), exact by the Metropolis test.
 
@@ -79,6 +85,22 @@ class HMC:
     """
 
     name = "hmc"
+    OPTIONS: tuple[Option, ...] = (
+        Option("--tau", "trajectory_length", float, "trajectory length τ (> 0)", default=1.0),
+        Option("--steps", "n_steps", int, "integration steps per trajectory (>= 1)", default=10),
+        Option("--integrator", "integrator", str, "molecular-dynamics integrator", default="leapfrog",
+               choices=tuple(INTEGRATORS)),
+        TUNING_OPTION,
+        *COMMON_OPTIONS,
+    )
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> "HMC":
+        return from_params_by_keywords(cls, params)  # type: ignore[no-any-return]
+
+    def supports(self, theory: "Theory") -> bool:
+        """Any theory with an action and a force."""
+        return callable(getattr(theory, "action", None)) and callable(getattr(theory, "force", None))
 
     def __init__(
         self,
@@ -139,9 +161,7 @@ class HMC:
         accept = torch.log(u) < -dh
         view = (chains,) + (1,) * (fields.dim() - 1)
         new = torch.where(accept.view(view), q1, fields)
-        canonical = getattr(theory, "canonicalize", None)
-        if canonical is not None:
-            new = canonical(new)
+        new = theory.canonicalize(new)
         dh_np = dh.numpy().copy()
         with np.errstate(over="ignore", invalid="ignore"):
             prob = np.where(np.isfinite(dh_np), np.minimum(1.0, np.exp(-dh_np)), 0.0)

@@ -29,11 +29,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qlat.core.errors import require
+from qlat.core.options import Option
+from qlat.core.registry import SAMPLERS
 from qlat.samplers.base import (
+    COMMON_OPTIONS,
+    TUNING_OPTION,
     ChainState,
     SampleBatch,
     check_int,
     check_target_acceptance,
+    from_params_by_keywords,
     make_initial_state,
     run_chain,
 )
@@ -83,6 +88,7 @@ def sample_von_mises(kappa: "torch.Tensor", *, generator: "torch.Generator") -> 
     return out.reshape(kappa.shape)
 
 
+@SAMPLERS.register("metropolis")
 class LocalMetropolis:
     """Checkerboard-parallel local Metropolis for φ⁴ (sites) and U(1) (links).
 
@@ -95,6 +101,21 @@ class LocalMetropolis:
     """
 
     name = "metropolis"
+    OPTIONS: tuple[Option, ...] = (
+        Option("--step-size", "step_size", float, "initial proposal half-width δ (> 0)", default=1.0),
+        TUNING_OPTION,
+        *COMMON_OPTIONS,
+    )
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> "LocalMetropolis":
+        return from_params_by_keywords(cls, params)  # type: ignore[no-any-return]
+
+    def supports(self, theory: "Theory") -> bool:
+        """Theories with a site-local scalar action or compact U(1) links, on even lattices."""
+        from qlat.theories.base import CompactLinkAction, SiteLocalAction
+
+        return isinstance(theory, (SiteLocalAction, CompactLinkAction))
 
     def __init__(
         self,
@@ -132,9 +153,9 @@ class LocalMetropolis:
         self, theory: "Theory", fields: "torch.Tensor", generator: "torch.Generator", step_size: float
     ) -> tuple["torch.Tensor", np.ndarray, np.ndarray, float]:
         """One sweep over all sites (links); returns (fields, accepted fraction per chain, NaN, mean)."""
-        from qlat.theories.u1 import U1Theory
+        from qlat.theories.base import CompactLinkAction
 
-        if isinstance(theory, U1Theory):
+        if isinstance(theory, CompactLinkAction):
             fields, frac = self._sweep_u1(theory, fields, generator, step_size)
         else:
             fields, frac = self._sweep_phi4(theory, fields, generator, step_size)
@@ -160,8 +181,6 @@ class LocalMetropolis:
     def _sweep_u1(self, theory, fields, generator, step_size):
         import torch
 
-        from qlat.theories.u1 import wrap_angle
-
         lat = theory.lattice
         fields = fields.clone()
         chains = fields.shape[0]
@@ -178,7 +197,8 @@ class LocalMetropolis:
                     (torch.cos(new) - torch.cos(old)) * staple.real - (torch.sin(new) - torch.sin(old)) * staple.imag
                 )
                 accept = (torch.log(u[1]) < -ds) & mask
-                fields[:, mu] = wrap_angle(torch.where(accept, new, old))
+                fields[:, mu] = torch.where(accept, new, old)
+                fields = theory.canonicalize(fields)  # wraps the updated links into (−π, π]
                 n_acc += accept.reshape(chains, -1).sum(1)
         return fields, (n_acc / (lat.ndim * lat.volume)).numpy()
 
@@ -207,6 +227,7 @@ class LocalMetropolis:
 U1Metropolis = LocalMetropolis
 
 
+@SAMPLERS.register("heatbath")
 class U1Heatbath:
     """Checkerboard heatbath for the U(1) Wilson action (von Mises conditional, always accepted).
 
@@ -217,6 +238,17 @@ class U1Heatbath:
     """
 
     name = "heatbath"
+    OPTIONS: tuple[Option, ...] = COMMON_OPTIONS
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> "U1Heatbath":
+        return from_params_by_keywords(cls, params)  # type: ignore[no-any-return]
+
+    def supports(self, theory: "Theory") -> bool:
+        """Compact U(1) links with the Wilson action (:class:`~qlat.theories.base.CompactLinkAction`)."""
+        from qlat.theories.base import CompactLinkAction
+
+        return isinstance(theory, CompactLinkAction)
 
     def __init__(self, *, thermalization: int = 0, every: int = 1) -> None:
         self.thermalization = check_int(thermalization, "thermalization", 0)
@@ -235,8 +267,6 @@ class U1Heatbath:
         """One heatbath sweep over all links; acceptance is 1 by construction."""
         import torch
 
-        from qlat.theories.u1 import wrap_angle
-
         lat = theory.lattice
         fields = fields.clone()
         for mu in range(lat.ndim):
@@ -246,7 +276,7 @@ class U1Heatbath:
                 kappa = theory.beta * staple.abs()
                 phi = sample_von_mises(kappa, generator=generator)
                 sub = fields[:, mu]
-                sub[:, mask] = wrap_angle(phi - torch.angle(staple))
+                sub[:, mask] = theory.canonicalize(phi - torch.angle(staple))  # elementwise wrap into (−π, π]
         chains = fields.shape[0]
         return fields, np.ones(chains), np.full(chains, np.nan), 1.0
 
@@ -271,11 +301,11 @@ class U1Heatbath:
 
 
 def _check_theory(theory: "Theory", *, allow_phi4: bool) -> None:
-    from qlat.theories.phi4 import Phi4Theory
-    from qlat.theories.u1 import U1Theory
+    from qlat.theories.base import CompactLinkAction, SiteLocalAction
 
-    allowed = (U1Theory, Phi4Theory) if allow_phi4 else (U1Theory,)
-    require(isinstance(theory, allowed), "theory",
-            "must be a " + " or ".join(t.__name__ for t in allowed), type(theory).__name__)
+    allowed = (CompactLinkAction, SiteLocalAction) if allow_phi4 else (CompactLinkAction,)
+    what = ("a theory with compact U(1) links or a site-local scalar action" if allow_phi4
+            else "a theory with compact U(1) links (Wilson action)")
+    require(isinstance(theory, allowed), "theory", f"must be {what}", type(theory).__name__)
     require(theory.lattice.all_even, "shape",
             "local checkerboard updates need an even extent in every direction", theory.lattice.shape)

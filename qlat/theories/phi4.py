@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from qlat.core.errors import require
 from qlat.core.lattice import Lattice
+from qlat.core.options import Option
+from qlat.core.registry import THEORIES
 from qlat.theories.base import check_field_shape
 
 if TYPE_CHECKING:
@@ -44,6 +46,7 @@ def _finite(x: Any) -> bool:
         return False
 
 
+@THEORIES.register("phi4")
 class Phi4Theory:
     """φ⁴ action in the tutorial normalization (module docstring), parameters ``m2`` and ``lam``.
 
@@ -54,6 +57,29 @@ class Phi4Theory:
     """
 
     name = "phi4"
+    OPTIONS: tuple[Option, ...] = (
+        Option("--m2", "m2", float, "bare mass squared m² (lattice units)", required=True),
+        Option("--lam", "lam", float, "quartic coupling λ (>= 0)", required=True),
+    )
+    DEFAULT_OBSERVABLES: tuple[str, ...] = ("magnetization", "chi2")
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> "Phi4Theory":
+        """Inverse of :meth:`params`."""
+        require("m2" in params and "lam" in params, "params", "phi4 needs 'm2' and 'lam'", sorted(params))
+        return cls(Lattice(tuple(params["shape"])), m2=float(params["m2"]), lam=float(params["lam"]))
+
+    @classmethod
+    def from_options(cls, *, L: int, ndim: int, m2: float, lam: float) -> "Phi4Theory":
+        """The theory ``qlat sample phi4 --L L --ndim d --m2 m² --lam λ`` describes."""
+        return cls(Lattice((L,) * ndim), m2=m2, lam=lam)
+
+    def default_observables(self) -> list[str]:
+        return list(self.DEFAULT_OBSERVABLES)
+
+    def log_prob(self, fields: "torch.Tensor") -> "torch.Tensor":
+        """−S, the unnormalized log density of the Boltzmann weight (flows train against it)."""
+        return -self.action(fields)
 
     def __init__(self, lattice: Lattice, *, m2: float, lam: float) -> None:
         require(isinstance(lattice, Lattice), "lattice", "must be a qlat Lattice", type(lattice).__name__)

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from qlat.core.errors import require
 from qlat.core.lattice import Lattice
+from qlat.core.options import Option
+from qlat.core.registry import THEORIES
 from qlat.theories.base import check_field_shape
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ def wrap_angle(angle: "torch.Tensor") -> "torch.Tensor":
     return angle - TWO_PI * torch.ceil((angle - math.pi) / TWO_PI)
 
 
+@THEORIES.register("u1")
 class U1Theory:
     """Wilson U(1) gauge action −β Σ_P cos θ_P on a d-dimensional torus (d >= 2).
 
@@ -47,6 +50,29 @@ class U1Theory:
     """
 
     name = "u1"
+    OPTIONS: tuple[Option, ...] = (
+        Option("--beta", "beta", float, "gauge coupling β = 1/(g²a²) (> 0)", required=True),
+    )
+    #: ``qlat sample u1`` reports these in two dimensions (only the plaquette in d > 2, where Q is undefined).
+    DEFAULT_OBSERVABLES: tuple[str, ...] = ("plaquette", "topological_charge", "q2", "chi_t")
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> "U1Theory":
+        """Inverse of :meth:`params`."""
+        require("beta" in params, "beta", "missing from u1 parameters")
+        return cls(Lattice(tuple(params["shape"])), beta=float(params["beta"]))
+
+    @classmethod
+    def from_options(cls, *, L: int, ndim: int, beta: float) -> "U1Theory":
+        """The theory ``qlat sample u1 --L L --ndim d --beta β`` describes."""
+        return cls(Lattice((L,) * ndim), beta=beta)
+
+    def default_observables(self) -> list[str]:
+        return list(self.DEFAULT_OBSERVABLES) if self.lattice.ndim == 2 else ["plaquette"]
+
+    def log_prob(self, fields: "torch.Tensor") -> "torch.Tensor":
+        """−S, the unnormalized log density of the Boltzmann weight (flows train against it)."""
+        return -self.action(fields)
 
     def __init__(self, lattice: Lattice, *, beta: float) -> None:
         require(isinstance(lattice, Lattice), "lattice", "must be a qlat Lattice", type(lattice).__name__)

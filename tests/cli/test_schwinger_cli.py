@@ -27,7 +27,7 @@ def test_exact_json_contract_and_energy_is_full_hamiltonian(capsys):
     # energy is <H> with the constant included: compare with a dense diagonalization of the full op
     import numpy as np
     from qlat.exact.diagonalization import physical_sector_indices
-    from qlat.quantum.schwinger import SchwingerModel
+    from qlat.theories.schwinger_qubit import SchwingerModel
 
     model = SchwingerModel(6, 0.7, 0.2, 0.4)
     h = model.hamiltonian().to_matrix()

@@ -16,7 +16,7 @@ from qlat.exact.diagonalization import (
     physical_sector_indices,
     sparse_hamiltonian,
 )
-from qlat.quantum.schwinger import SchwingerModel, bare_vacuum_index, schwinger_terms
+from qlat.theories.schwinger_qubit import SchwingerModel, bare_vacuum_index, schwinger_terms
 
 MODELS = [
     SchwingerModel(2, 0.9, 0.4, theta=0.3),

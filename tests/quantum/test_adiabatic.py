@@ -13,7 +13,7 @@ from qlat.exact.diagonalization import diagonalize
 from qlat.quantum.adiabatic import RAMPS, AdiabaticSchedule, default_schedule
 from qlat.quantum.diagnostics import fidelity
 from qlat.quantum.observables import condensate_operator
-from qlat.quantum.schwinger import SchwingerModel, bare_vacuum_index
+from qlat.theories.schwinger_qubit import SchwingerModel, bare_vacuum_index
 from qlat.quantum.statevector import evolve_statevector, expectation_values
 
 

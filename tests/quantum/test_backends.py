@@ -18,7 +18,7 @@ from qlat.quantum.backends import (
 )
 from qlat.quantum.noise import NoiseSpec, depolarizing_noise, parse_noise_spec, resolve_noise
 from qlat.quantum.run import run_adiabatic
-from qlat.quantum.schwinger import SchwingerModel
+from qlat.theories.schwinger_qubit import SchwingerModel
 from qlat.quantum.statevector import evolve_statevector, expectation_values
 from qlat.quantum.trotter import adiabatic_circuit
 

@@ -19,7 +19,7 @@ from qlat.quantum.fermionic import (
     jordan_wigner_hamiltonian,
     qubit_operator_to_sparse_pauli_op,
 )
-from qlat.quantum.schwinger import FORMULATIONS, SchwingerModel
+from qlat.theories.schwinger_qubit import FORMULATIONS, SchwingerModel
 
 SIZES = (2, 4, 6, 8, 10, 12)
 

@@ -17,7 +17,7 @@ from qlat.quantum.measurement import (
     sample_bitstrings_from_statevector,
 )
 from qlat.quantum.observables import condensate_operator
-from qlat.quantum.schwinger import FORMULATIONS, SchwingerModel
+from qlat.theories.schwinger_qubit import FORMULATIONS, SchwingerModel
 
 
 def _ground_state(model: SchwingerModel) -> np.ndarray:

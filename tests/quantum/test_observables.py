@@ -18,7 +18,7 @@ from qlat.quantum.observables import (
     physical_condensate_operator,
     qubit_observable,
 )
-from qlat.quantum.schwinger import FORMULATIONS, SchwingerModel, bare_vacuum_bits, schwinger_terms
+from qlat.theories.schwinger_qubit import FORMULATIONS, SchwingerModel, bare_vacuum_bits, schwinger_terms
 
 NAMES = (
     "energy",

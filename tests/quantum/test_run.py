@@ -14,7 +14,7 @@ from qlat.exact.diagonalization import diagonalize
 from qlat.quantum.adiabatic import AdiabaticSchedule
 from qlat.quantum.observables import qubit_observable
 from qlat.quantum.run import AdiabaticResult, ground_state_fidelity, run_adiabatic
-from qlat.quantum.schwinger import SchwingerModel
+from qlat.theories.schwinger_qubit import SchwingerModel
 from qlat.quantum.statevector import evolve_statevector
 
 

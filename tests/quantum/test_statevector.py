@@ -9,7 +9,7 @@ from qiskit.quantum_info import SparsePauliOp, Statevector
 
 from qlat.core.errors import ParameterError
 from qlat.quantum.adiabatic import AdiabaticSchedule
-from qlat.quantum.schwinger import SchwingerModel, bare_vacuum_index
+from qlat.theories.schwinger_qubit import SchwingerModel, bare_vacuum_index
 from qlat.quantum.statevector import evolve_plan, evolve_statevector, expectation_values
 from qlat.quantum.trotter import plan_circuit, trotter_plan
 

@@ -10,7 +10,7 @@ from qiskit.quantum_info import Operator, Statevector
 
 from qlat.core.errors import ParameterError
 from qlat.quantum.adiabatic import AdiabaticSchedule
-from qlat.quantum.schwinger import SchwingerModel, SchwingerTerms, schwinger_terms
+from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms, schwinger_terms
 from qlat.quantum.statevector import evolve_statevector
 from qlat.quantum.trotter import (
     adiabatic_circuit,

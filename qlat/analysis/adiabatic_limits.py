@@ -32,7 +32,7 @@ from qlat.analysis.extrapolation import fit_polynomial
 from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.quantum.adiabatic import AdiabaticSchedule
-from qlat.quantum.schwinger import SchwingerModel
+from qlat.theories.schwinger_qubit import SchwingerModel
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import pytest
 from qlat.core.errors import ParameterError
 from qlat.quantum.adiabatic import AdiabaticSchedule
 from qlat.quantum.exact_backend import exact_estimates
-from qlat.quantum.extrapolations import extrapolate_step_size, extrapolate_total_time
-from qlat.quantum.schwinger import SchwingerModel
+from qlat.analysis.adiabatic_limits import extrapolate_step_size, extrapolate_total_time
+from qlat.theories.schwinger_qubit import SchwingerModel
 from qlat.quantum.statevector import evolve_statevector, expectation_values
 from qlat.quantum.observables import qubit_observable
 

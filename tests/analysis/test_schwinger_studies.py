@@ -9,7 +9,7 @@ import pytest
 from qlat.core.errors import ParameterError
 from qlat.exact import continuum
 from qlat.exact.diagonalization import diagonalize, diagonalize_sector
-from qlat.exact.schwinger_studies import (
+from qlat.analysis.schwinger_studies import (
     bulk_condensate,
     continuum_condensate_massless,
 
@@ -17,7 +17,7 @@ from qlat.exact.schwinger_studies import (
     site_condensate,
     theta_scan_exact,
 )
-from qlat.quantum.schwinger import SchwingerModel, mass_derivative_terms
+from qlat.theories.schwinger_qubit import SchwingerModel, mass_derivative_terms
 
 
 def test_site_condensate_matches_pauli_expectation_and_is_mirror_symmetric():

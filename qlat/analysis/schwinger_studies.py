@@ -5,7 +5,7 @@ r"""Physics studies of the lattice Schwinger model built on exact diagonalizatio
 2. :func:`theta_scan_exact` — energy density and condensates versus θ at fixed (N, a, m), for
    the comparison with first-order mass perturbation theory ΔE(θ) = −mΣ(cos θ − 1).
 
-Conventions as in :mod:`qlat.quantum.schwinger`: staggered open chain, qubit |0⟩ occupied,
+Conventions as in :mod:`qlat.theories.schwinger_qubit`: staggered open chain, qubit |0⟩ occupied,
 site condensate c_n = (−1)^n ⟨Z_n⟩/(2a), chain average ⟨ψ̄ψ⟩ = (1/N) Σ_n c_n (DESIGN.md).
 
 Continuum limit of the massless condensate (what is done and why)
@@ -64,7 +64,7 @@ from qlat.exact.diagonalization import (
     sparse_on,
     z_values,
 )
-from qlat.quantum.schwinger import SchwingerModel, SchwingerTerms, mass_derivative_terms
+from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms, mass_derivative_terms
 
 METHODS: tuple[str, ...] = ("fixed-volume", "fixed-spacing")
 
@@ -336,7 +336,7 @@ def theta_scan_exact(model: SchwingerModel, thetas: Sequence[float], *, bulk: bo
       order, :mod:`qlat.exact.continuum`).
 
     Lattice mass: with ``mass_shift`` the shift −g²a/8 (Dempsey et al. 2022) is applied to the
-    scalar mass only (``mass_offset`` of :func:`qlat.quantum.schwinger.schwinger_terms`).  At finite N the two formulations can have
+    scalar mass only (``mass_offset`` of :func:`qlat.theories.schwinger_qubit.schwinger_terms`).  At finite N the two formulations can have
     different ground states near θ = π (level crossings), so compare them away from π.
     """
     require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)
