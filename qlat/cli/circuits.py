@@ -8,6 +8,9 @@ the files in ``--dir`` are exactly what a fresh export writes (exit 1 if not).
 
 from __future__ import annotations
 
+#: Position in ``qlat --help``.
+HELP_ORDER = 30
+
 import argparse
 import sys
 import tempfile

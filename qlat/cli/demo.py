@@ -8,6 +8,9 @@ exact diagonalization.  Writes ``demo.json`` and ``demo.png`` to ``--out``.
 
 from __future__ import annotations
 
+#: Position in ``qlat --help``.
+HELP_ORDER = 20
+
 import argparse
 import json
 import math

@@ -1,7 +1,9 @@
 """Entry point of the ``qlat`` command.
 
 Each sub-command lives in its own module ``qlat.cli.<name>`` exposing
-``register(subparsers) -> None``; the parser it adds sets ``func=callable(args) -> int``.
+``register(subparsers) -> None``; the parser it adds sets ``func=callable(args) -> int``.  The
+modules are found in the package (a new command is one new module; ``HELP_ORDER`` in the module
+places it in ``qlat --help``, default last).
 Errors that qlat raises on purpose (:class:`~qlat.core.errors.QlatError`, bad arguments) are
 printed as one line ``qlat: error: ...`` with exit code 2 and no traceback.
 """
@@ -16,8 +18,21 @@ from typing import Sequence
 from qlat import __version__
 from qlat.core.errors import QlatError
 
-#: Sub-command modules, in the order they appear in ``qlat --help``.
-COMMAND_MODULES: tuple[str, ...] = ("schwinger", "demo", "circuits", "sample", "measure")
+
+def command_modules() -> list[str]:
+    """Names of the sub-command modules of :mod:`qlat.cli`, in ``qlat --help`` order."""
+    import pkgutil
+
+    import qlat.cli
+
+    found = []
+    for info in pkgutil.iter_modules(qlat.cli.__path__):
+        if info.name.startswith("_") or info.name == "main":
+            continue
+        module = importlib.import_module(f"qlat.cli.{info.name}")
+        if callable(getattr(module, "register", None)):
+            found.append((int(getattr(module, "HELP_ORDER", 100)), info.name))
+    return [name for _, name in sorted(found)]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"qlat {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for name in COMMAND_MODULES:
+    for name in command_modules():
         importlib.import_module(f"qlat.cli.{name}").register(sub)
     return parser
 

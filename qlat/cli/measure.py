@@ -12,6 +12,9 @@ entry per component, ``name[i,j]``.
 
 from __future__ import annotations
 
+#: Position in ``qlat --help``.
+HELP_ORDER = 50
+
 import argparse
 import sys
 from pathlib import Path

@@ -15,6 +15,9 @@ with ``--json``, as one JSON object: ``{"plaquette": {"value":…, "error":…, 
 
 from __future__ import annotations
 
+#: Position in ``qlat --help``.
+HELP_ORDER = 40
+
 import argparse
 import contextlib
 import math

@@ -8,6 +8,9 @@
 
 from __future__ import annotations
 
+#: Position in ``qlat --help``.
+HELP_ORDER = 10
+
 import argparse
 import math
 import sys
