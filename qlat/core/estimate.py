@@ -1,9 +1,12 @@
 """The :class:`Estimate`: every number qlat gives a user is ``value ± error`` with provenance.
 
-An estimate carries its one-standard-deviation error, the integrated autocorrelation time that
-went into it (Monte Carlo) or the shot count (quantum sampling), the backend that produced it and
-a free-form provenance mapping (parameters, seeds, qlat version).  It prints in the compact
-lattice notation ``-0.1599(12)`` and round-trips through JSON.
+An estimate carries its one-standard-deviation statistical error, an optional systematic error
+(Trotter step, finite adiabatic time, MPS truncation, extrapolation model …, with its sources in
+``provenance["systematic_sources"]``), the integrated autocorrelation time that went into it
+(Monte Carlo) or the shot count (quantum sampling), the backend that produced it and a free-form
+provenance mapping (parameters, seeds, qlat version).  It prints in the compact lattice notation
+``-0.1599(12)`` (``-0.1599(12)(30)`` with a systematic error) and round-trips through JSON.
+z-scores combine both errors in quadrature.
 """
 
 from __future__ import annotations
@@ -40,6 +43,21 @@ def format_value_error(value: float, error: float, *, digits: int = 2) -> str:
     return f"{value:.{decimals}f}({err_digits})"
 
 
+def format_value_errors(value: float, errors: tuple[float, ...], *, digits: int = 2) -> str:
+    """``value(e1)(e2)…`` with every error in units of the last digit shown, e.g. ``-0.1599(12)(30)``.
+
+    The last digit is set by the largest error shown with ``digits`` significant
+    digits; a non-finite error falls back to ``value ± e1 ± e2``.
+    """
+    positive = [e for e in errors if e > 0]
+    if not math.isfinite(value) or not positive or not all(math.isfinite(e) and e >= 0 for e in errors):
+        return f"{value:.6g} " + " ".join(f"± {e:.2g}" for e in errors)
+    decimals = digits - 1 - math.floor(math.log10(max(positive)))
+    if decimals <= 0:
+        return format_value_error(value, math.hypot(*errors), digits=digits)
+    return f"{value:.{decimals}f}" + "".join(f"({round(e * 10**decimals)})" for e in errors)
+
+
 @dataclass(frozen=True)
 class Estimate:
     """``value ± error`` of one observable from one backend.
@@ -47,7 +65,10 @@ class Estimate:
     Attributes
     ----------
     value, error:
-        Central value and one-standard-deviation error (0 for exact results).
+        Central value and one-standard-deviation statistical error (0 for exact results).
+    systematic:
+        Systematic error (one standard deviation, 0 when none is known or none exists); its
+        sources, each with its size, are in ``provenance["systematic_sources"]``.
     name:
         Observable name, e.g. ``"condensate"``.
     unit:
@@ -66,6 +87,7 @@ class Estimate:
 
     value: float
     error: float = 0.0
+    systematic: float = 0.0
     name: str = ""
     unit: str = ""
     tau_int: float | None = None
@@ -77,24 +99,45 @@ class Estimate:
     def __post_init__(self) -> None:
         object.__setattr__(self, "value", float(self.value))
         object.__setattr__(self, "error", float(self.error))
+        object.__setattr__(self, "systematic", float(self.systematic))
         if self.error < 0 or math.isnan(self.error):
             raise ParameterError("error", "must be a non-negative number", self.error)
+        if self.systematic < 0 or math.isnan(self.systematic):
+            raise ParameterError("systematic", "must be a non-negative number", self.systematic)
 
     @property
     def exact(self) -> bool:
-        """True for a result without statistical error (exact diagonalization, statevector)."""
-        return self.error == 0.0
+        """True for a result with neither statistical nor systematic error (exact diagonalization)."""
+        return self.error == 0.0 and self.systematic == 0.0
+
+    @property
+    def total_error(self) -> float:
+        """√(error² + systematic²): what z-scores and cross-checks use."""
+        return math.hypot(self.error, self.systematic)
+
+    def with_systematic(self, sources: Mapping[str, float]) -> "Estimate":
+        """A copy whose systematic error is the quadrature sum of ``sources`` (name → size, ≥ 0),
+        recorded in ``provenance["systematic_sources"]`` (merged with any already there)."""
+        merged = dict(self.provenance.get("systematic_sources", {}))
+        for key, size in sources.items():
+            size = abs(float(size))
+            if math.isnan(size):
+                raise ParameterError("systematic", f"source '{key}' is NaN")
+            merged[key] = size
+        total = math.sqrt(sum(v * v for v in merged.values()))
+        return replace(self, systematic=total, provenance={**self.provenance, "systematic_sources": merged})
 
     def z_score(self, other: "Estimate | float", *, other_error: float = 0.0) -> float:
         """Deviation from ``other`` in units of the combined error, (a − b)/√(σa² + σb²).
 
-        Returns ``inf`` (or 0 when equal) if both errors vanish.
+        σ includes the systematic errors of both sides.  Returns ``inf`` (or 0 when equal) if
+        both errors vanish.
         """
         if isinstance(other, Estimate):
-            b, sb = other.value, other.error
+            b, sb = other.value, other.total_error
         else:
             b, sb = float(other), float(other_error)
-        sigma = math.hypot(self.error, sb)
+        sigma = math.hypot(self.total_error, sb)
         diff = self.value - b
         if sigma == 0.0:
             return 0.0 if diff == 0.0 else math.copysign(math.inf, diff)
@@ -126,6 +169,8 @@ class Estimate:
         return cls.from_dict(json.loads(text))
 
     def __str__(self) -> str:
+        if self.systematic > 0.0:
+            return format_value_errors(self.value, (self.error, self.systematic))
         return format_value_error(self.value, self.error)
 
     def __format__(self, spec: str) -> str:
