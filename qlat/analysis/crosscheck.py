@@ -79,7 +79,7 @@ class CrossCheck:
 
     def table(self, observables: Sequence[str] | None = None) -> str:
         """A text table: observable, each backend's value(error), difference and z vs the reference."""
-        from qlat.cli._common import format_table
+        from qlat.analysis.tables import format_table
 
         names = list(observables) if observables is not None else self.observables
         labels = [self.reference] + [lab for lab in self.entries if lab != self.reference]

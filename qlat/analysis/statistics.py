@@ -358,7 +358,9 @@ def ensemble_series(ensemble: Any, names: Sequence[str], *, skip: int = 0) -> di
     from qlat.core.observable import OBSERVABLES
     from qlat.core.errors import ParameterError
 
-    theory = ensemble.theory
+    from qlat.samplers.stored import stored_theory
+
+    theory = stored_theory(ensemble)
     n, chains = ensemble.n_samples, ensemble.chains
     require(isinstance(skip, (int, np.integer)) and skip >= 0, "skip", "must be an integer >= 0", skip)
     require(n - skip >= MIN_SAMPLES_PER_CHAIN, "skip",

@@ -8,6 +8,7 @@ import sys
 from typing import Any, Iterable, Mapping
 
 from qlat.core.errors import ParameterError
+from qlat.analysis.tables import format_table as format_table  # re-exported for the commands
 from qlat.core.estimate import Estimate
 
 
@@ -71,13 +72,3 @@ def jsonable(obj: Any) -> Any:
 
 def print_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(jsonable(obj), indent=2) + "\n")
-
-
-def format_table(headers: list[str], rows: Iterable[Iterable[Any]]) -> str:
-    """A plain aligned text table (Estimates print as value(error))."""
-    body = [[str(c) for c in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
-    sep = "  ".join("-" * w for w in widths)
-    out = [line, sep] + ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in body]
-    return "\n".join(out)

@@ -15,7 +15,7 @@ import importlib
 import sys
 from typing import Sequence
 
-from qlat import __version__
+from qlat._version import __version__
 from qlat.core.errors import QlatError
 
 

@@ -272,7 +272,9 @@ class _Interrupts:
 def run_into(ensemble: Any, *, theory: Any, sampler: Any, n: int, chunk: int, start: str,
              progress: bool) -> None:
     """Continue the chains stored in ``ensemble`` until it holds ``n`` samples, chunk by chunk."""
-    state = ensemble.state
+    from qlat.samplers.stored import stored_state
+
+    state = stored_state(ensemble)
     if state is None:
         state = sampler.init_state(theory, chains=ensemble.chains, seed=ensemble.seed, start=start)
     todo = n - ensemble.n_samples

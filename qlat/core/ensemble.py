@@ -139,9 +139,11 @@ class Ensemble:
 
     Attributes are read from the file: :attr:`n_samples`, :attr:`chains`, :attr:`field_shape`,
     :attr:`configurations` (lazy, ``(n, chains, *field_shape)``), :attr:`acceptance` and
-    :attr:`delta_h` (``(n, chains)`` arrays), :attr:`state` (the chain state after the last
-    sample), :attr:`provenance`, :attr:`theory` and :attr:`sampler` (rebuilt from their stored
-    parameters), :attr:`checksum`.  Use as a context manager, or call :meth:`close`.
+    :attr:`delta_h` (``(n, chains)`` arrays), :attr:`state_arrays` (the chain state after the
+    last sample, as plain arrays), :attr:`provenance`, :attr:`theory_params` and
+    :attr:`sampler_params`, :attr:`checksum`.  The file holds parameters and arrays only: the
+    theory, sampler and chain state objects are rebuilt by the sampler layer
+    (:func:`qlat.samplers.stored.stored_run`).  Use as a context manager, or call :meth:`close`.
     """
 
     def __init__(self, handle: Any, path: Path, mode: str) -> None:
@@ -168,8 +170,8 @@ class Ensemble:
     ) -> "Ensemble":
         """Create a new, empty ensemble file (opened for appending).
 
-        ``theory`` and ``sampler`` are stored by their ``params()`` (JSON) and rebuilt with
-        ``theory_from_params`` / ``sampler_from_params``; ``provenance`` adds items (e.g. the
+        ``theory`` and ``sampler`` are stored by their ``params()`` (JSON) and rebuilt by
+        :func:`qlat.samplers.stored.stored_run` through the registries; ``provenance`` adds items (e.g. the
         command line and run options) to the standard record of
         :func:`qlat.core.provenance.provenance`.  An existing file is refused unless
         ``overwrite``.
@@ -434,20 +436,6 @@ class Ensemble:
         return dict(self._prov["sampler"])
 
     @property
-    def theory(self) -> Any:
-        """The theory, rebuilt by ``qlat.theories.theory_from_params``."""
-        from qlat.theories import theory_from_params
-
-        return theory_from_params(self.theory_params)
-
-    @property
-    def sampler(self) -> Any:
-        """The sampler, rebuilt by ``qlat.samplers.sampler_from_params``."""
-        from qlat.samplers.base import sampler_from_params
-
-        return sampler_from_params(self.sampler_params)
-
-    @property
     def configurations(self) -> _Rows:
         """Lazy ``(n, chains, *field_shape)`` float64 view; slicing reads from disk."""
         return _Rows(self._f["configurations"], self.n_samples)
@@ -471,16 +459,6 @@ class Ensemble:
             return {}
         group = self._f[name]
         return {k: np.asarray(group[k][()]) for k in group.keys()}
-
-    @property
-    def state(self) -> Any:
-        """The ``ChainState`` after the last committed sample (``None`` before the first append)."""
-        arrays = self.state_arrays
-        if not arrays:
-            return None
-        from qlat.samplers.base import ChainState
-
-        return ChainState.from_arrays(arrays)
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from qlat import __version__
+from qlat._version import __version__
 from qlat.core.errors import require
 
 

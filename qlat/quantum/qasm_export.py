@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from qlat import __version__
+from qlat._version import __version__
 from qlat.core.errors import CorruptFileError, require
 from qlat.theories.schwinger_qubit import SchwingerModel
 

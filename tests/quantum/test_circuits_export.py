@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qlat import __version__
+from qlat._version import __version__
 from qlat.cli.main import main
 from qlat.core.errors import CorruptFileError
 from qlat.quantum.qasm_export import (
