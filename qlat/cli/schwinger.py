@@ -174,7 +174,9 @@ def cmd_exact(args: argparse.Namespace) -> int:
     print(f"Schwinger model, exact diagonalization  {_describe(model)}")
     rows = [(k, est[k]) for k in (*SCALAR_OBSERVABLES, "gap")]
     print(format_table(["observable", "value"], rows))
-    print("electric field L_n:", " ".join(f"{e.value:+.4f}" for e in est["electric_field"]))
+    from qlat.core.backend import components
+
+    print("electric field L_n:", " ".join(f"{e.value:+.4f}" for e in components(est, "electric_field")))
     return 0
 
 

@@ -135,3 +135,14 @@ def check_estimates(result: Mapping[str, Any]) -> dict[str, "Estimate"]:
         require(isinstance(key, str) and isinstance(value, Estimate), "estimates",
                 "must map keys to Estimates", f"{key!r}: {type(value).__name__}")
     return dict(result)
+
+
+def components(estimates: Mapping[str, "Estimate"], name: str) -> list["Estimate"]:
+    """The components ``name[0]``, ``name[1]`` … of a profile in ``estimates``, in index order."""
+    prefix = f"{name}["
+    found = []
+    for key, est in estimates.items():
+        if key.startswith(prefix) and key.endswith("]"):
+            index = tuple(int(i) for i in key[len(prefix):-1].split(","))
+            found.append((index, est))
+    return [est for _, est in sorted(found, key=lambda item: item[0])]

@@ -20,55 +20,20 @@ circuit goes through :func:`transpile_for_aer` first.  ``qiskit_aer`` is importe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
 from qlat.core.errors import ParameterError, require
-from qlat.quantum.statevector import MAX_QUBITS as STATEVECTOR_MAX_QUBITS
 
 if TYPE_CHECKING:  # pragma: no cover
     from qiskit import QuantumCircuit
+
+    from qlat.quantum.simulators import AdiabaticSimulator
     from qiskit.quantum_info import SparsePauliOp
     from qiskit_aer.noise import NoiseModel
 
-
-@dataclass(frozen=True)
-class BackendSpec:
-    """What a backend name stands for.
-
-    name: the string users pass.  description: one line for ``--help`` and errors.
-    max_qubits: largest chain it accepts (``None``: no fixed limit).
-    shots: ``"never"`` (exact only), ``"required"`` (sampling only) or ``"optional"``.
-    noise: whether a noise model can be attached.
-    """
-
-    name: str
-    description: str
-    max_qubits: int | None
-    shots: str
-    noise: bool
-
-
-#: Backends by name.  The qubit limits come from memory: a complex128 state of 26 qubits takes
-#: 1 GiB (qlat's fast path keeps a few copies); Aer is held to the same 26 qubits (a 30-qubit
-#: Aer statevector takes 16 GiB, beyond a small machine); longer chains go to "mps".
-BACKENDS: dict[str, BackendSpec] = {
-    "statevector": BackendSpec(
-        "statevector", "qlat's fast statevector evolution; exact expectation values", STATEVECTOR_MAX_QUBITS,
-        "never", False
-    ),
-    "aer": BackendSpec(
-        "aer", "Qiskit Aer, sampled with SamplerV2 per measurement basis (shot noise, optional noise model)",
-        STATEVECTOR_MAX_QUBITS, "required", True,
-    ),
-    "mps": BackendSpec(
-        "mps", "Qiskit Aer matrix-product-state simulator; exact expectation values or sampling",
-        None, "optional", False,
-    ),
-}
 
 #: Shots per measurement basis when a sampling backend is asked for none.
 DEFAULT_SHOTS = 4096
@@ -94,25 +59,28 @@ def aer_method(backend: str, n_qubits: int, *, noisy: bool) -> str:
     return "statevector"
 
 
-def backend_spec(backend: str) -> BackendSpec:
-    """The :class:`BackendSpec` of ``backend``; unknown names raise :class:`ParameterError`."""
-    if not isinstance(backend, str) or backend not in BACKENDS:
-        raise ParameterError("backend", f"must be one of {', '.join(BACKENDS)}", backend)
-    return BACKENDS[backend]
-
-
 def check_request(
     backend: str, n_qubits: int, *, shots: int | None = None, noise: object = None
-) -> tuple[BackendSpec, int | None]:
-    """Validate a run request and return the backend spec and the shot count to use.
+) -> tuple["AdiabaticSimulator", int | None]:
+    """Validate a run request and return the registered simulator and the shot count to use.
 
-    Raises :class:`ParameterError` naming ``backend`` (unknown name), ``n_sites`` (too many
-    qubits for the backend), ``shots`` (not a positive integer, or given to an exact backend) or
-    ``noise`` (a noise model on a backend other than ``"aer"``).
+    Raises :class:`ParameterError` naming ``backend`` (unknown name, or not an adiabatic
+    simulator), ``n_sites`` (too many qubits for the backend), ``shots`` (not a positive integer,
+    or given to an exact backend) or ``noise`` (a noise model on a backend that takes none).
     """
-    spec = backend_spec(backend)
+    from qlat.core.backend import get_backend
+    from qlat.quantum.simulators import AdiabaticSimulator, adiabatic_simulators
+
+    simulators = adiabatic_simulators()
+    if isinstance(backend, str) and backend not in simulators:
+        get_backend(backend)  # an unknown name: the registry's error lists every backend
+    if not isinstance(backend, str) or backend not in simulators:
+        raise ParameterError("backend", f"is not an adiabatic simulator; must be one of {', '.join(simulators)}",
+                             backend)
+    spec = simulators[backend]
+    assert isinstance(spec, AdiabaticSimulator)
     if spec.max_qubits is not None and n_qubits > spec.max_qubits:
-        others = [b.name for b in BACKENDS.values() if b.max_qubits is None or b.max_qubits >= n_qubits]
+        others = [b.name for b in simulators.values() if b.max_qubits is None or b.max_qubits >= n_qubits]
         raise ParameterError(
             "n_sites",
             f"backend '{backend}' handles at most {spec.max_qubits} qubits; "
@@ -125,14 +93,18 @@ def check_request(
             "shots", "must be a positive integer", shots,
         )
         if spec.shots == "never":
+            samplers = [b.name for b in simulators.values() if b.shots != "never"]
             raise ParameterError(
-                "shots", f"backend '{backend}' is exact and takes no shots; use backend 'aer' to sample", shots
+                "shots", f"backend '{backend}' is exact and takes no shots; use backend "
+                f"{' or '.join(repr(o) for o in samplers)} to sample", shots
             )
         shots = int(shots)
     elif spec.shots == "required":
         shots = DEFAULT_SHOTS
     if noise is not None and not spec.noise:
-        raise ParameterError("noise", f"backend '{backend}' takes no noise model; use backend 'aer'", str(noise))
+        noisy = [b.name for b in simulators.values() if b.noise]
+        raise ParameterError("noise", f"backend '{backend}' takes no noise model; use backend "
+                             f"{' or '.join(repr(o) for o in noisy)}", str(noise))
     return spec, shots
 
 

@@ -1,17 +1,21 @@
-"""Exact diagonalization as a backend: ground-state Estimates of the Schwinger observables.
+"""Exact diagonalization as a backend (``"ed"``): ground-state Estimates of the Schwinger observables.
 
 The reference every simulated or hardware number is compared with: the ground state of the
 zero-charge sector (the sector the adiabatic evolution from the bare vacuum stays in), from
 :func:`qlat.exact.diagonalization.diagonalize`, and ⟨O⟩ for each qubit observable — exact
-numbers, error 0, ``backend="exact"``.
+numbers, error 0, ``backend="exact"``.  ``gap`` (E₁ − E₀ in the same sector) is offered as an
+observable of this backend.  Keys follow :func:`qlat.core.backend.component_key`
+(``electric_field[3]``).
 """
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
+from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
+from qlat.core.registry import BACKENDS
 from qlat.theories.schwinger_qubit import SchwingerModel
 
 #: Scalar observables reported by default.
@@ -19,31 +23,63 @@ SCALAR_OBSERVABLES: tuple[str, ...] = (
     "energy", "energy_density", "condensate", "condensate_subtracted", "total_charge",
 )
 
+#: What ``qlat schwinger exact`` reports: the scalars, the electric-field profile and the gap.
+DEFAULT_OBSERVABLES: tuple[str, ...] = SCALAR_OBSERVABLES + ("electric_field", "gap")
+
 
 def exact_estimates(
     model: SchwingerModel,
     *,
-    observables: Sequence[str] = SCALAR_OBSERVABLES + ("electric_field",),
-) -> dict[str, Any]:
-    """ED ground-state values of ``observables`` (and the gap E₁ − E₀) as exact Estimates.
+    observables: Sequence[str] = DEFAULT_OBSERVABLES,
+) -> dict[str, Estimate]:
+    """ED ground-state values of ``observables`` as exact Estimates, ``{key: Estimate}``.
 
-    A scalar observable maps to one Estimate; a profile (``electric_field``,
-    ``charge_density``) to a list of Estimates, one per component.
+    A scalar observable gives one key, a profile (``electric_field``, ``charge_density``) one key
+    per component (``electric_field[0]`` …); ``gap`` is E₁ − E₀ in the zero-charge sector.
     """
-    from qlat.exact.diagonalization import diagonalize, expectation
+    from qlat.exact.diagonalization import ED_MAX_QUBITS, diagonalize, expectation
     from qlat.quantum.observables import qubit_observable
 
+    require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)
+    require(model.n_qubits <= ED_MAX_QUBITS, "n_sites", f"exact diagonalization is limited to N <= {ED_MAX_QUBITS}",
+            model.n_sites)
+    names = list(observables)
+    qobs = [qubit_observable(name, model) for name in names if name != "gap"]  # errors before the work
     spectrum = diagonalize(model, k=2, sector="physical")
     prov = provenance(model=model.params(), sector="physical")
-    out: dict[str, Any] = {}
-    for name in observables:
-        obs = qubit_observable(name, model)
-        values = [
-            Estimate(expectation(spectrum.ground_state, op), 0.0,
-                     name=name if obs.is_scalar else f"{name}[{label}]", unit=obs.unit,
-                     backend="exact", provenance=prov)
-            for label, op in zip(obs.labels, obs.operators)
-        ]
-        out[name] = values[0] if obs.is_scalar else values
-    out["gap"] = Estimate(spectrum.gap, 0.0, name="gap", unit="g", backend="exact", provenance=prov)
+    out: dict[str, Estimate] = {}
+    for name in names:
+        if name == "gap":
+            out["gap"] = Estimate(spectrum.gap, 0.0, name="gap", unit="g", backend="exact", provenance=prov)
+            continue
+        obs = qobs.pop(0)
+        for key, op in zip(obs.keys, obs.operators):
+            out[key] = Estimate(expectation(spectrum.ground_state, op), 0.0, name=key, unit=obs.unit,
+                                backend="exact", provenance=prov)
     return out
+
+
+@BACKENDS.register("ed")
+class ExactDiagonalization:
+    """Ground state of the zero-charge sector by sparse exact diagonalization (N ≤ 24)."""
+
+    name = "ed"
+    label = "exact"
+    description = "exact diagonalization of the zero-charge sector (ground state, gap); N <= 24"
+    accepts: tuple[str, ...] = ("SchwingerModel",)
+
+    def supports(self, target: Any) -> bool:
+        return isinstance(target, SchwingerModel)
+
+    def observables(self, target: Any) -> list[str]:
+        import qlat.quantum.observables  # noqa: F401  (registers the qubit realizations)
+        from qlat.core.observable import OBSERVABLES
+
+        return sorted([o.name for o in OBSERVABLES.supported_on(target)] + ["gap"])
+
+    def estimate(self, target: Any, observables: Sequence[str], **options: Any) -> dict[str, Estimate]:
+        require(not options, "options", "exact diagonalization takes no options", sorted(options))
+        return exact_estimates(target, observables=observables)
+
+    def __repr__(self) -> str:
+        return "ExactDiagonalization()"

@@ -91,6 +91,15 @@ class QubitObservable:
         return int(self.operators[0].num_qubits)
 
     @property
+    def keys(self) -> list[str]:
+        """Result keys (:func:`qlat.core.backend.component_key`): ``name``, or ``name[i]`` per component."""
+        from qlat.core.backend import component_key
+
+        if self.is_scalar:
+            return [self.name]
+        return [component_key(self.name, i) for i in range(len(self.operators))]
+
+    @property
     def is_scalar(self) -> bool:
         """Whether the observable has a single component."""
         return len(self.operators) == 1

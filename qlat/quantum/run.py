@@ -9,8 +9,8 @@ with symmetric Trotter steps of size dt, and measure the requested observables
     \langle O\rangle = \langle\psi(T)|O|\psi(T)\rangle,
     \qquad |\psi(T)\rangle = \prod_{k} U_k\,|\text{bare vacuum}\rangle,
 
-on one of the backends of :mod:`qlat.quantum.backends` (``"statevector"``, ``"aer"``,
-``"mps"``).  Every number comes back as an :class:`~qlat.core.Estimate` carrying the backend, the
+on one of the registered adiabatic simulators (:mod:`qlat.quantum.simulators`:
+``"statevector"``, ``"aer"``, ``"mps"``; found by name in :data:`qlat.core.registry.BACKENDS`).  Every number comes back as an :class:`~qlat.core.Estimate` carrying the backend, the
 shot count and the provenance (model, schedule, Trotter order, layout, seed, qlat version).
 
 Shot-based errors.  On ``"aer"`` (and ``"mps"`` with shots) each observable O = c₀ + Σ_t c_t P_t
@@ -33,13 +33,8 @@ from qlat.core.errors import ParameterError, require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import make_rng, provenance
 from qlat.exact.diagonalization import ED_ROUTINE_MAX_QUBITS
-from qlat.quantum.backends import (
-    aer_method,
-    check_request,
-    mps_expectations,
-    sample_bases,
-    union_bases,
-)
+from qlat.quantum.backends import check_request, sample_bases, union_bases
+from qlat.quantum.simulators import AdiabaticSimulator, SimulationRequest
 from qlat.theories.schwinger_qubit import SchwingerModel
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,16 +46,12 @@ if TYPE_CHECKING:  # pragma: no cover
 #: ground state (exact diagonalization in the zero-charge sector, done in seconds).
 FIDELITY_MAX_SITES = ED_ROUTINE_MAX_QUBITS
 
-#: Estimate backend labels (what produced the number).
-_LABELS = {"statevector": "statevector", "aer": "aer-shots", "mps": "aer-mps"}
-
-
 @dataclass(frozen=True)
 class AdiabaticResult:
     """Result of :func:`run_adiabatic`.
 
     estimates: observable key → :class:`Estimate`; the key is the observable name for a scalar
-        observable and ``"name[label]"`` per component otherwise (``"electric_field[L_3]"``).
+        observable and ``"name[i]"`` per component otherwise (``"electric_field[3]"``, :func:`qlat.core.backend.component_key`).
     fidelity: |⟨E₀|ψ(T)⟩|² with the exact ground state (statevector backend, N ≤ 20), else None.
     circuit: gate counts, depth, number of Trotter steps and qubits of the adiabatic circuit.
     backend: the backend name.
@@ -194,13 +185,7 @@ def _observable_list(observables: Sequence[str] | str, model: SchwingerModel) ->
     return [qubit_observable(name, model) for name in names]
 
 
-def _keys(obs: "QubitObservable") -> list[str]:
-    if obs.is_scalar:
-        return [obs.name]
-    return [f"{obs.name}[{label}]" for label in obs.labels]
-
-
-def _sampler_seed(seed: int | None) -> int | None:
+def simulator_seed(seed: int | None) -> int | None:
     """An independent 31-bit simulator seed from the user seed (None: fresh entropy)."""
     if seed is None:
         return None
@@ -250,7 +235,7 @@ def run_adiabatic(
         ``observables`` ... for bad input.
     """
     require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)
-    _, shots = check_request(backend, model.n_qubits, shots=shots, noise=noise)
+    impl, shots = check_request(backend, model.n_qubits, shots=shots, noise=noise)
     if seed is not None:
         make_rng(seed)  # validates: integer >= 0
     if max_bond_dimension is not None and backend != "mps":
@@ -287,63 +272,41 @@ def run_adiabatic(
 
     n_steps = int(schedule.n_steps)
     circuit = None
-    if backend == "statevector" and n_steps > SUMMARY_BUILD_MAX_STEPS:
+    if not impl.needs_circuit and n_steps > SUMMARY_BUILD_MAX_STEPS:
         summary = circuit_summary_extrapolated(model, schedule, order=order, layout=layout)
     else:
         circuit = adiabatic_circuit(model, schedule, order=order, layout=layout)
         summary = circuit_summary(circuit, n_steps)
 
-    # The MPS simulator always runs the all-to-all circuit (rewritten by ``mps_friendly``): a swap
-    # network interleaves the chain mid-layer, which an MPS cannot hold compactly.  The state is
-    # the same; ``circuit`` above still describes the requested layout.
-    sim_circuit = circuit
-    if backend == "mps" and layout != "all-to-all":
-        sim_circuit = adiabatic_circuit(model, schedule, order=order, layout="all-to-all")
-    label = _LABELS[backend]
+    request = SimulationRequest(
+        model=model, schedule=schedule, observables=qobs, shots=shots, seed=seed, noise_model=noise_model,
+        order=order, layout=layout, progress=progress, max_bond_dimension=max_bond_dimension, circuit=circuit,
+    )
     start = time.perf_counter()
-    fidelity: Estimate | None = None
-    values: dict[str, tuple[float, float]] = {}
-    if backend == "statevector":
-        from qlat.quantum.statevector import evolve_statevector, expectation_values
-
-        state = evolve_statevector(model, schedule, order=order, progress=progress)
-        ops = {key: op for o in qobs for key, op in zip(_keys(o), o.operators)}
-        exact = expectation_values(state, ops)
-        values = {key: (float(exact[key]), 0.0) for key in ops}
-        if model.n_sites <= FIDELITY_MAX_SITES:
-            fidelity = Estimate(
-                value=ground_state_fidelity(model, state), error=0.0, name="fidelity", unit="1",
-                backend=label, provenance=prov,
-            )
-    elif backend == "mps" and shots is None:
-        ops = {key: op for o in qobs for key, op in zip(_keys(o), o.operators)}
-        exact = mps_expectations(sim_circuit, ops, max_bond_dimension=max_bond_dimension)
-        values = {key: (exact[key], 0.0) for key in ops}
-    else:
-        values = _sampled_values(
-            sim_circuit, qobs, shots=int(shots), seed=_sampler_seed(seed),
-            method=aer_method(backend, model.n_qubits, noisy=noise_model is not None),
-            noise_model=noise_model, max_bond_dimension=max_bond_dimension,
-        )
+    values, fidelity_value = impl.simulate(request)
     wall = time.perf_counter() - start
     params["wall_time_s"] = wall
+    fidelity = None
+    if fidelity_value is not None:
+        fidelity = Estimate(value=fidelity_value, error=0.0, name="fidelity", unit="1", backend=impl.label,
+                            provenance=prov)
 
     estimates: dict[str, Estimate] = {}
     for o in qobs:
         # n_samples is the shot count per measurement basis; the provenance names the bases
         # (the energy needs Z…Z, X…X and Y…Y, i.e. 3 × shots in total)
         obs_prov = prov if shots is None else {**prov, "shots_per_basis": shots, "bases": o.measurement_bases()}
-        for key in _keys(o):
+        for key in o.keys:
             value, error = values[key]
             estimates[key] = Estimate(
                 value=value, error=error, name=key, unit=o.unit, n_samples=shots,
-                backend=label, provenance=obs_prov,
+                backend=impl.label, provenance=obs_prov,
             )
     return AdiabaticResult(estimates=estimates, fidelity=fidelity, circuit=summary, backend=backend,
                            params=params)
 
 
-def _sampled_values(
+def sampled_values(
     circuit: "QuantumCircuit",
     qobs: Sequence["QubitObservable"],
     *,
@@ -364,7 +327,7 @@ def _sampled_values(
     )
     out: dict[str, tuple[float, float]] = {}
     for o in qobs:
-        for key, op in zip(_keys(o), o.operators):
+        for key, op in zip(o.keys, o.operators):
             mean, err = estimate_from_samples(op, samples)
             out[key] = (float(mean), float(err))
     return out

@@ -32,7 +32,7 @@ def test_statevector_run_estimates_and_provenance():
         assert est.value == pytest.approx(value, abs=1e-12)
         assert est.backend == "statevector"
     assert [k for k in result.estimates if k.startswith("electric_field")] == [
-        f"electric_field[L_{n}]" for n in range(model.n_sites - 1)
+        f"electric_field[{n}]" for n in range(model.n_sites - 1)
     ]
     prov = result.estimates["energy"].provenance
     assert prov["model"] == model.params()

@@ -1,0 +1,187 @@
+"""The adiabatic simulator backends ``statevector``, ``aer`` and ``mps`` (one :class:`Backend` each).
+
+Each is registered in :data:`qlat.core.registry.BACKENDS` and answers the common call
+``estimate(model, observables, **options)`` by running :func:`qlat.quantum.run.run_adiabatic`
+on itself; :meth:`AdiabaticSimulator.simulate` is the backend-specific part — from a prepared
+:class:`SimulationRequest` to ``{key: (value, error)}`` and, where the backend has the state, the
+ground-state fidelity.
+
+- ``statevector`` (N ≤ 26): qlat's fast path (:func:`qlat.quantum.statevector.evolve_statevector`),
+  exact expectation values; the fidelity with the exact ground state up to N = 20.
+- ``aer`` (N ≤ 26): the exported circuit on Qiskit Aer, sampled with ``SamplerV2`` once per
+  measurement basis (shot noise; optional noise model, :mod:`qlat.quantum.noise`).
+- ``mps``: Aer's matrix-product-state simulator, exact MPS expectation values or sampling.
+
+A new simulator is one subclass here (or in its own module) with ``@BACKENDS.register``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
+
+from qlat.core.registry import BACKENDS
+from qlat.quantum.statevector import MAX_QUBITS as STATEVECTOR_MAX_QUBITS
+from qlat.theories.schwinger_qubit import SchwingerModel
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qiskit import QuantumCircuit
+
+    from qlat.core.estimate import Estimate
+    from qlat.quantum.adiabatic import AdiabaticSchedule
+    from qlat.quantum.observables import QubitObservable
+
+@dataclass(frozen=True)
+class SimulationRequest:
+    """Everything a simulator needs for one adiabatic run (validated by ``run_adiabatic``)."""
+
+    model: SchwingerModel
+    schedule: "AdiabaticSchedule"
+    observables: Sequence["QubitObservable"]
+    shots: int | None
+    seed: int | None
+    noise_model: Any
+    order: int
+    layout: str
+    progress: bool
+    max_bond_dimension: int | None
+    circuit: "QuantumCircuit | None"
+
+
+class AdiabaticSimulator:
+    """Base of the simulators: capabilities as class attributes, :meth:`simulate` per backend.
+
+    Attributes
+    ----------
+    name, label, description: registry name, the Estimates' ``backend`` label, one line of help.
+    max_qubits: largest chain accepted (``None``: no fixed limit).
+    shots: ``"never"`` (exact only), ``"required"`` (sampling only) or ``"optional"``.
+    noise: whether a noise model can be attached.
+    needs_circuit: whether :meth:`simulate` needs the built circuit (the statevector does not).
+    """
+
+    name = ""
+    label = ""
+    description = ""
+    max_qubits: int | None = None
+    shots = "never"
+    noise = False
+    needs_circuit = True
+    accepts: tuple[str, ...] = ("SchwingerModel",)
+
+    def supports(self, target: Any) -> bool:
+        return isinstance(target, SchwingerModel)
+
+    def observables(self, target: Any) -> list[str]:
+        import qlat.quantum.observables  # noqa: F401  (registers the qubit realizations)
+        from qlat.core.observable import OBSERVABLES
+
+        return sorted(o.name for o in OBSERVABLES.supported_on(target))
+
+    def estimate(self, target: Any, observables: Sequence[str], **options: Any) -> dict[str, "Estimate"]:
+        """``run_adiabatic(target, observables=observables, backend=self.name, **options).estimates``."""
+        from qlat.quantum.run import run_adiabatic
+
+        return dict(run_adiabatic(target, observables=observables, backend=self.name, **options).estimates)
+
+    def simulate(self, request: SimulationRequest) -> tuple[dict[str, tuple[float, float]], float | None]:
+        """``({key: (value, error)}, fidelity or None)`` of the adiabatically prepared state."""
+        raise NotImplementedError  # every registered subclass implements it
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _keyed_operators(request: SimulationRequest) -> dict[str, Any]:
+    return {key: op for o in request.observables for key, op in zip(o.keys, o.operators)}
+
+
+@BACKENDS.register("statevector")
+class StatevectorSimulator(AdiabaticSimulator):
+    """qlat's charge-sector statevector evolution; exact expectation values."""
+
+    name = "statevector"
+    label = "statevector"
+    description = "qlat's fast statevector evolution; exact expectation values"
+    max_qubits = STATEVECTOR_MAX_QUBITS
+    shots = "never"
+    needs_circuit = False
+
+    def simulate(self, request: SimulationRequest) -> tuple[dict[str, tuple[float, float]], float | None]:
+        from qlat.quantum.run import FIDELITY_MAX_SITES, ground_state_fidelity
+        from qlat.quantum.statevector import evolve_statevector, expectation_values
+
+        state = evolve_statevector(request.model, request.schedule, order=request.order, progress=request.progress)
+        ops = _keyed_operators(request)
+        exact = expectation_values(state, ops)
+        values = {key: (float(exact[key]), 0.0) for key in ops}
+        fidelity = ground_state_fidelity(request.model, state) if request.model.n_sites <= FIDELITY_MAX_SITES else None
+        return values, fidelity
+
+
+@BACKENDS.register("aer")
+class AerShotsSimulator(AdiabaticSimulator):
+    """The exported circuit on Qiskit Aer, sampled per measurement basis."""
+
+    name = "aer"
+    label = "aer-shots"
+    description = "Qiskit Aer, sampled with SamplerV2 per measurement basis (shot noise, optional noise model)"
+    max_qubits = STATEVECTOR_MAX_QUBITS
+    shots = "required"
+    noise = True
+
+    def simulate(self, request: SimulationRequest) -> tuple[dict[str, tuple[float, float]], float | None]:
+        from qlat.quantum.backends import aer_method
+        from qlat.quantum.run import sampled_values, simulator_seed
+
+        assert request.circuit is not None and request.shots is not None
+        method = aer_method(self.name, request.model.n_qubits, noisy=request.noise_model is not None)
+        return sampled_values(
+            request.circuit, request.observables, shots=request.shots, seed=simulator_seed(request.seed),
+            method=method, noise_model=request.noise_model, max_bond_dimension=request.max_bond_dimension,
+        ), None
+
+
+@BACKENDS.register("mps")
+class MPSSimulator(AdiabaticSimulator):
+    """Aer's matrix-product-state simulator (the all-to-all circuit whatever the layout)."""
+
+    name = "mps"
+    label = "aer-mps"
+    description = "Qiskit Aer matrix-product-state simulator; exact expectation values or sampling"
+    max_qubits = None
+    shots = "optional"
+
+    def simulate(self, request: SimulationRequest) -> tuple[dict[str, tuple[float, float]], float | None]:
+        from qlat.quantum.backends import mps_expectations
+        from qlat.quantum.run import sampled_values, simulator_seed
+        from qlat.quantum.trotter import adiabatic_circuit
+
+        # A swap network interleaves the chain mid-layer, which an MPS cannot hold compactly: the
+        # MPS always runs the all-to-all circuit (the same state).
+        circuit = request.circuit
+        if circuit is None or request.layout != "all-to-all":
+            circuit = adiabatic_circuit(request.model, request.schedule, order=request.order, layout="all-to-all")
+        if request.shots is None:
+            ops = _keyed_operators(request)
+            exact = mps_expectations(circuit, ops, max_bond_dimension=request.max_bond_dimension)
+            return {key: (exact[key], 0.0) for key in ops}, None
+        return sampled_values(
+            circuit, request.observables, shots=request.shots, seed=simulator_seed(request.seed),
+            method="matrix_product_state", noise_model=None, max_bond_dimension=request.max_bond_dimension,
+        ), None
+
+
+def adiabatic_simulators() -> dict[str, AdiabaticSimulator]:
+    """Every registered backend that is an :class:`AdiabaticSimulator`, by name."""
+    from qlat.core.backend import get_backend
+
+    out = {}
+    for name in BACKENDS.names():
+        try:
+            backend = get_backend(name)
+        except Exception:  # noqa: BLE001 — a broken third-party plug-in must not break the others
+            continue
+        if isinstance(backend, AdiabaticSimulator):
+            out[name] = backend
+    return out
