@@ -3,7 +3,7 @@ r"""Cross-check tables: the same observables estimated by several backends, side
 Every entry is an :class:`~qlat.core.estimate.Estimate`; one backend is the reference (exact
 diagonalization, an analytic value, or the most precise run).  For each other backend and
 observable the table shows the difference to the reference and, when either side has an error,
-the z-score
+the z-score (statistical and systematic errors combined, :meth:`Estimate.z_score`)
 
 .. math::
     z = \frac{a - b}{\sqrt{\sigma_a^2 + \sigma_b^2}},
@@ -15,7 +15,6 @@ one observable must share their unit; mixing units is an error, not a silent com
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -36,6 +35,30 @@ class CrossCheck:
 
     reference: str
     entries: dict[str, dict[str, Estimate]] = field(default_factory=dict)
+
+    @classmethod
+    def from_backends(
+        cls,
+        target: Any,
+        observables: Sequence[str],
+        *,
+        backends: Sequence[str],
+        reference: str | None = None,
+        options: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> "CrossCheck":
+        """Estimate ``observables`` on ``target`` with every registered backend in ``backends``.
+
+        Each backend is found in :data:`qlat.core.registry.BACKENDS` (so a newly registered one
+        joins the table without any other change); ``options[name]`` are its options;
+        ``reference`` defaults to the first backend.
+        """
+        from qlat.core.backend import estimate
+
+        require(len(backends) >= 1, "backends", "must name at least one backend", backends)
+        check = cls(reference=reference or backends[0])
+        for name in backends:
+            check.add(name, estimate(target, observables, backend=name, **dict((options or {}).get(name, {}))))
+        return check
 
     def add(self, label: str, estimates: Mapping[str, Estimate]) -> None:
         """Add (or extend) the estimates of backend ``label``; units must match per observable."""
@@ -67,9 +90,9 @@ class CrossCheck:
             return {"label": label, "observable": name, "value": est, "reference": ref,
                     "difference": None, "z": None}
         diff = est.value - ref.value
-        sigma = math.hypot(est.error, ref.error)
+        both_exact = est.total_error == 0.0 and ref.total_error == 0.0
         return {"label": label, "observable": name, "value": est, "reference": ref, "difference": diff,
-                "z": diff / sigma if sigma > 0 else None}
+                "z": None if both_exact else est.z_score(ref)}
 
     def rows(self, observables: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """One comparison per (non-reference backend, observable)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sys
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from qlat.core.errors import ParameterError
 from qlat.analysis.tables import format_table as format_table  # re-exported for the commands

@@ -8,9 +8,6 @@ the files in ``--dir`` are exactly what a fresh export writes (exit 1 if not).
 
 from __future__ import annotations
 
-#: Position in ``qlat --help``.
-HELP_ORDER = 30
-
 import argparse
 import sys
 import tempfile
@@ -18,8 +15,13 @@ from pathlib import Path
 from typing import Any
 
 
+#: Position in ``qlat --help``.
+HELP_ORDER = 30
+HELP = "OpenQASM 3 exports of the adiabatic circuits"
+
+
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("circuits", help="OpenQASM 3 exports of the adiabatic circuits")
+    parser = subparsers.add_parser("circuits", help=HELP)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
     actions.required = True
     p = actions.add_parser("export", help="write the canonical circuits, manifest.json and README.md")

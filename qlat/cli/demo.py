@@ -8,9 +8,6 @@ exact diagonalization.  Writes ``demo.json`` and ``demo.png`` to ``--out``.
 
 from __future__ import annotations
 
-#: Position in ``qlat --help``.
-HELP_ORDER = 20
-
 import argparse
 import json
 import math
@@ -24,8 +21,13 @@ from qlat.cli._common import ensure_output_dir, format_table, jsonable
 from qlat.core.provenance import provenance
 
 
+#: Position in ``qlat --help``.
+HELP_ORDER = 20
+HELP = "adiabatic Schwinger vacuum on the local simulator, checked against ED"
+
+
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("demo", help="adiabatic Schwinger vacuum on the local simulator, checked against ED")
+    p = subparsers.add_parser("demo", help=HELP)
     p.add_argument("--out", type=Path, default=Path("demo-output"), help="directory for demo.json and demo.png")
     p.add_argument("--shots", type=int, default=4000, help="shots per basis of the Aer run at θ = 0")
     p.add_argument("--seed", type=int, default=2001, help="seed of the shot sampling")

@@ -3,7 +3,9 @@
 Each sub-command lives in its own module ``qlat.cli.<name>`` exposing
 ``register(subparsers) -> None``; the parser it adds sets ``func=callable(args) -> int``.  The
 modules are found in the package (a new command is one new module; ``HELP_ORDER`` in the module
-places it in ``qlat --help``, default last).
+places it in ``qlat --help``, default last).  Only the command being run is registered in full;
+the others appear in ``qlat --help`` by their one-line ``HELP`` (so ``qlat schwinger`` never
+imports what ``qlat sample`` needs, and a bad flag is reported before heavy imports).
 Errors that qlat raises on purpose (:class:`~qlat.core.errors.QlatError`, bad arguments) are
 printed as one line ``qlat: error: ...`` with exit code 2 and no traceback.
 """
@@ -43,19 +45,39 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _requested(argv: Sequence[str]) -> str | None:
+    """The sub-command named on the command line (the first word that is not an option)."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The ``qlat`` parser; with ``argv``, only the command it names is registered in full."""
     parser = _Parser(prog="qlat", description="Lattice field theory, classical and quantum.")
     parser.add_argument("--version", action="version", version=f"qlat {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    wanted = None if argv is None else _requested(argv)
     for name in command_modules():
-        importlib.import_module(f"qlat.cli.{name}").register(sub)
+        module = importlib.import_module(f"qlat.cli.{name}")
+        short = getattr(module, "HELP", None)
+        if argv is None or name == wanted or short is None:
+            module.register(sub)
+        else:
+            sub.add_parser(name, help=short)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser(words)
+    except QlatError as exc:  # a broken plug-in: one line, not a traceback
+        sys.stderr.write(f"qlat: error: {exc}\n")
+        return 2
+    args = parser.parse_args(words)
     try:
         return int(args.func(args) or 0)
     except QlatError as exc:

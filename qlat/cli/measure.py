@@ -12,21 +12,22 @@ entry per component, ``name[i,j]``.
 
 from __future__ import annotations
 
-#: Position in ``qlat --help``.
-HELP_ORDER = 50
-
 import argparse
-import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from qlat.core.errors import require
+
+
+#: Position in ``qlat --help``.
+HELP_ORDER = 50
+HELP = "measure observables on a stored ensemble (Γ-method errors)"
 
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "measure",
-        help="measure observables on a stored ensemble (Γ-method errors)",
+        help=HELP,
         description="Measure observables on a stored, checksum-verified ensemble with Γ-method errors "
         "(--skip drops the first samples of every chain).",
     )
@@ -39,53 +40,10 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_measure)
 
 
-def _entry(est: Any, ensemble_info: dict[str, Any]) -> dict[str, Any]:
-    """The Estimate as JSON (value, error, tau_int, n_samples, backend, provenance incl. the ensemble)."""
-    return est.with_provenance(ensemble=ensemble_info["file"], checksum=ensemble_info["checksum"],
-                               seed=ensemble_info["seed"]).to_dict()
-
-
-def report(ensemble: Any, names: Sequence[str], *, skip: int = 0, S: float = 2.0, as_json: bool = False,
-           file_kept: bool = True) -> dict[str, Any]:
-    """Measure ``names`` on ``ensemble`` and print them (table or JSON); returns the JSON object."""
-    from qlat.analysis.statistics import ensemble_estimates
-    from qlat.cli._common import format_table, print_json
-
-    estimates = ensemble_estimates(ensemble, names, skip=skip, S=S)
-    result: dict[str, Any] = {}
-    result["ensemble"] = {
-        "file": str(ensemble.path) if file_kept else None,
-        "theory": ensemble.theory_params,
-        "sampler": ensemble.sampler_params,
-        "seed": ensemble.seed,
-        "chains": ensemble.chains,
-        "n_samples": ensemble.n_samples,
-        "skip": skip,
-        "checksum": ensemble.checksum,
-    }
-    for name, est in estimates.items():
-        result[name] = _entry(est, result["ensemble"])
-    if as_json:
-        print_json(result)
-    else:
-        rows = [
-            [name, str(est), "-" if est.tau_int is None else f"{est.tau_int:.2f}({est.tau_int_error:.2f})",
-             est.n_samples]
-            for name, est in estimates.items()
-        ]
-        info = result["ensemble"]
-        where = f"{info['file']}: " if file_kept else ""
-        sys.stdout.write(
-            f"{where}{info['theory']['name']} {info['theory']}, {info['sampler']['name']}, "
-            f"{info['chains']} chains × {info['n_samples']} samples (skip {skip})\n"
-        )
-        sys.stdout.write(format_table(["observable", "value(error)", "tau_int", "samples"], rows) + "\n")
-    return result
-
-
 def cmd_measure(args: argparse.Namespace) -> int:
-    from qlat.cli.sample import default_observables
+    from qlat.cli._report import report
     from qlat.core.ensemble import Ensemble
+    from qlat.samplers.stored import stored_theory
 
     require(args.S > 0, "--S", "must be a number > 0", args.S)
     require(args.skip >= 0, "--skip", "must be an integer >= 0", args.skip)
@@ -95,6 +53,6 @@ def cmd_measure(args: argparse.Namespace) -> int:
         require(ensemble.n_samples - args.skip >= MIN_SAMPLES_PER_CHAIN, "--skip",
                 f"must leave at least {MIN_SAMPLES_PER_CHAIN} samples per chain "
                 f"(the ensemble has {ensemble.n_samples})", args.skip)
-        names = args.obs if args.obs else [*default_observables(ensemble.theory_params), "acceptance"]
+        names = args.obs if args.obs else [*stored_theory(ensemble).default_observables(), "acceptance"]
         report(ensemble, names, skip=args.skip, S=args.S, as_json=args.json)
     return 0

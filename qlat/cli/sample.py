@@ -15,12 +15,8 @@ with ``--json``, as one JSON object: ``{"plaquette": {"value":…, "error":…, 
 
 from __future__ import annotations
 
-#: Position in ``qlat --help``.
-HELP_ORDER = 40
-
 import argparse
 import contextlib
-import math
 import shlex
 import signal
 import sys
@@ -31,56 +27,45 @@ from typing import Any, Iterator
 
 from qlat.core.errors import ParameterError, require
 
-THEORIES = ("phi4", "u1")
-SAMPLERS = ("hmc", "metropolis", "heatbath")
-DEFAULT_OBSERVABLES = {
-    "u1": ("plaquette", "topological_charge", "q2", "chi_t"),
-    "phi4": ("magnetization", "chi2"),
-}
 def default_observables(theory_params: dict[str, Any]) -> list[str]:
-    """The observables reported by default (the topological ones only in 2D, where Q is defined)."""
-    name = theory_params.get("name")
-    names = list(DEFAULT_OBSERVABLES.get(name, ()))
-    if name == "u1" and len(theory_params.get("shape", ())) != 2:
-        names = ["plaquette"]
-    return names
+    """The observables the theory reports by default (:meth:`Theory.default_observables`)."""
+    from qlat.theories.base import theory_from_params
+
+    return list(theory_from_params(theory_params).default_observables())
 
 
-#: CLI flag of each stored parameter, to name the one that differs when a resume is refused.
-_FLAGS = {
-    "theory.name": "theory",
-    "theory.shape": "--L/--ndim",
-    "theory.beta": "--beta",
-    "theory.m2": "--m2",
-    "theory.lam": "--lam",
-    "sampler.name": "--sampler",
-    "sampler.trajectory_length": "--tau",
-    "sampler.n_steps": "--steps",
-    "sampler.integrator": "--integrator",
-    "sampler.target_acceptance": "--target-acceptance",
-    "sampler.step_size": "--step-size",
-    "sampler.thermalization": "--thermalize",
-    "sampler.every": "--every",
-    "seed": "--seed",
-    "chains": "--chains",
-    "start": "--start",
-}
+#: Run-level parameters stored beside the theory and sampler, and their flags.
+_RUN_FLAGS = {"theory.name": "theory", "theory.shape": "--L/--ndim", "seed": "--seed", "chains": "--chains",
+              "start": "--start"}
+
+
+def _plugin_options() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every registered theory and sampler class by name (imports the declared plug-ins)."""
+    from qlat.core.registry import SAMPLERS, THEORIES
+
+    return THEORIES.load_all(), SAMPLERS.load_all()
+
+
+#: Position in ``qlat --help``.
+HELP_ORDER = 40
+HELP = "Monte Carlo ensemble of a registered theory (phi4, u1, …) into a resumable HDF5 file"
 
 
 def register(subparsers: Any) -> None:
+    from qlat.core.options import merge_options
+
+    theories, samplers = _plugin_options()
     p = subparsers.add_parser(
         "sample",
-        help="Monte Carlo ensemble of φ⁴ or U(1) into a resumable HDF5 file",
-        description="Run Markov chains of phi4 or u1 into a resumable HDF5 ensemble (resumed if --out "
-        "exists with the same parameters) and report the default observables with Γ-method errors.",
+        help=HELP,
+        description="Run Markov chains of a registered theory into a resumable HDF5 ensemble (resumed if "
+        "--out exists with the same parameters) and report the default observables with Γ-method errors. "
+        "Theories: " + ", ".join(sorted(theories)) + "; samplers: " + ", ".join(sorted(samplers)) + ".",
     )
-    p.add_argument("theory", help="phi4 or u1")
+    p.add_argument("theory", help=f"one of {', '.join(sorted(theories))}")
     p.add_argument("--L", type=int, default=8, help="lattice extent L (>= 2), lattice L^ndim (default 8)")
     p.add_argument("--ndim", type=int, default=2, help="number of dimensions (default 2)")
-    p.add_argument("--beta", type=float, default=None, help="u1: gauge coupling β (> 0)")
-    p.add_argument("--m2", type=float, default=None, help="phi4: bare mass squared m²")
-    p.add_argument("--lam", type=float, default=None, help="phi4: quartic coupling λ (>= 0)")
-    p.add_argument("--sampler", default="hmc", help="hmc (default), metropolis, or heatbath (u1 only)")
+    p.add_argument("--sampler", default="hmc", help=f"one of {', '.join(sorted(samplers))} (default hmc)")
     p.add_argument("--n", type=int, required=True, help="samples per chain in total (>= 1)")
     p.add_argument("--chains", type=int, default=4, help="independent chains run as one batch (default 4)")
     p.add_argument("--seed", type=int, default=0, help="seed of the chains (>= 0, default 0)")
@@ -88,88 +73,73 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", type=Path, default=None,
                    help="HDF5 ensemble file; resumed if it exists (default: a temporary file)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    p.add_argument("--tau", type=float, default=None, help="hmc: trajectory length τ (> 0, default 1)")
-    p.add_argument("--steps", type=int, default=None, help="hmc: integration steps per trajectory (default 10)")
-    p.add_argument("--integrator", default=None, help="hmc: leapfrog (default) or omelyan")
-    p.add_argument("--step-size", type=float, default=None,
-                   help="metropolis: initial proposal half-width δ (> 0, default 1)")
-    p.add_argument("--target-acceptance", type=float, default=None,
-                   help="hmc, metropolis: tune the step size to this acceptance in (0, 1) during "
-                   "thermalization only (default: no tuning)")
-    p.add_argument("--thermalize", type=int, default=100, help="updates discarded first (>= 0, default 100)")
-    p.add_argument("--every", type=int, default=1, help="keep one sample every this many updates (>= 1)")
     p.add_argument("--chunk", type=int, default=50, help="samples per chunk written to the file (>= 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (default 1: on small machines batched chains run fastest on one "
                         "thread, see benchmarks/results/hmc_throughput*.json)")
-    from qlat.cli._common import with_flag_names
-
-    p.set_defaults(func=with_flag_names(FLAGS)(cmd_sample))
+    groups = [(name, tuple(cls.OPTIONS)) for name, cls in sorted(theories.items())]
+    groups += [(name, tuple(cls.OPTIONS)) for name, cls in sorted(samplers.items())]
+    for opt, owners in merge_options(groups).values():
+        opt.add_to(p, owners=owners)
+    p.set_defaults(func=cmd_sample)
 
 
 # ------------------------------------------------------------------------------- building
-def make_theory(args: argparse.Namespace) -> Any:
-    """The theory named by ``args.theory`` with its couplings, checked."""
-    from qlat.core.lattice import Lattice
+def _all_options() -> dict[str, Any]:
+    from qlat.core.options import merge_options
 
-    require(args.theory in THEORIES, "theory", f"unknown; known: {', '.join(THEORIES)}", args.theory)
+    theories, samplers = _plugin_options()
+    groups = [(name, tuple(cls.OPTIONS)) for name, cls in sorted(theories.items())]
+    groups += [(name, tuple(cls.OPTIONS)) for name, cls in sorted(samplers.items())]
+    return merge_options(groups)
+
+
+def make_theory(args: argparse.Namespace) -> Any:
+    """The theory named by ``args.theory`` (registry) built from its own options; others refused."""
+    from qlat.core.options import collect, refuse_foreign
+    from qlat.core.registry import SAMPLERS, THEORIES
+
+    cls: Any = THEORIES.get(args.theory, parameter="theory")
     require(args.L >= 2, "--L", "must be an integer >= 2", args.L)
     require(1 <= args.ndim <= 4, "--ndim", "must be 1, 2, 3 or 4", args.ndim)
-    lattice = Lattice((args.L,) * args.ndim)
-    if args.theory == "u1":
-        from qlat.theories import U1Theory
-
-        require(args.m2 is None and args.lam is None, "--m2/--lam", "apply to phi4 only")
-        require(args.beta is not None, "--beta", "is required for u1")
-        require(math.isfinite(args.beta) and args.beta > 0, "--beta", "must be a finite number > 0", args.beta)
-        return U1Theory(lattice, beta=args.beta)
-    from qlat.theories import Phi4Theory
-
-    require(args.beta is None, "--beta", "applies to u1 only")
-    require(args.m2 is not None and args.lam is not None, "--m2/--lam", "are both required for phi4")
-    return Phi4Theory(lattice, m2=args.m2, lam=args.lam)
+    sampler_cls: Any = SAMPLERS.get(args.sampler, parameter="--sampler")
+    allowed = {o.flag for o in cls.OPTIONS} | {o.flag for o in sampler_cls.OPTIONS}
+    refuse_foreign(args, _all_options(), allowed, what=f"theory {args.theory} with sampler {args.sampler}")
+    values = collect(cls.OPTIONS, args)
+    return cls.from_options(L=args.L, ndim=args.ndim, **values)
 
 
-def make_sampler(args: argparse.Namespace, theory_name: str) -> Any:
-    """The sampler named by ``args.sampler`` (options of one sampler refused with another), checked."""
-    require(args.sampler in SAMPLERS, "--sampler", f"unknown; known: {', '.join(SAMPLERS)}", args.sampler)
-    require(args.thermalize >= 0, "--thermalize", "must be an integer >= 0", args.thermalize)
-    require(args.every >= 1, "--every", "must be an integer >= 1", args.every)
-    if args.target_acceptance is not None:
-        require(args.sampler != "heatbath", "--target-acceptance", "applies to hmc and metropolis only")
-        require(0 < args.target_acceptance < 1, "--target-acceptance", "must be in (0, 1)", args.target_acceptance)
-    common = {"thermalization": args.thermalize, "every": args.every}
-    if args.sampler != "metropolis":
-        require(args.step_size is None, "--step-size", "applies to --sampler metropolis only", args.step_size)
-    if args.sampler == "hmc":
-        from qlat.samplers.hmc import HMC
+def make_sampler(args: argparse.Namespace, theory: Any) -> Any:
+    """The sampler named by ``args.sampler`` (registry) from its own options, checked against the theory."""
+    from qlat.core.options import collect
+    from qlat.core.registry import SAMPLERS
 
-        tau = 1.0 if args.tau is None else args.tau
-        require(math.isfinite(tau) and tau > 0, "--tau", "must be a finite number > 0", tau)
-        steps = 10 if args.steps is None else args.steps
-        require(steps >= 1, "--steps", "must be an integer >= 1", steps)
-        return HMC(trajectory_length=tau, n_steps=steps, integrator=args.integrator or "leapfrog",
-                   target_acceptance=args.target_acceptance, **common)
-    for flag, value in (("--tau", args.tau), ("--steps", args.steps), ("--integrator", args.integrator)):
-        require(value is None, flag, "applies to --sampler hmc only", value)
-    if args.sampler == "heatbath":
-        from qlat.samplers.metropolis import U1Heatbath
-
-        require(theory_name == "u1", "--sampler", "heatbath is for u1 only", args.sampler)
-        return U1Heatbath(**common)
-    from qlat.samplers.metropolis import LocalMetropolis
-
-    step = 1.0 if args.step_size is None else args.step_size
-    require(math.isfinite(step) and step > 0, "--step-size", "must be a finite number > 0", step)
-    return LocalMetropolis(step_size=step, target_acceptance=args.target_acceptance, **common)
+    cls: Any = SAMPLERS.get(args.sampler, parameter="--sampler")
+    sampler = cls.from_params({"name": args.sampler, **collect(cls.OPTIONS, args)})
+    require(sampler.supports(theory), "--sampler", f"{args.sampler} cannot sample theory {theory.name}",
+            args.sampler)
+    return sampler
 
 
-#: Library parameter → command-line flag, for errors that name what the user typed.
-FLAGS = {"L": "--L", "shape": "--L", "beta": "--beta", "m2": "--m2", "lam": "--lam", "integrator": "--integrator",
-         "trajectory_length": "--tau", "n_steps": "--steps", "step_size": "--step-size",
-         "target_acceptance": "--target-acceptance", "thermalization": "--thermalize", "every": "--every",
-         "chains": "--chains", "seed": "--seed"}
+def flag_names(args: argparse.Namespace) -> dict[str, str]:
+    """Library parameter → command-line flag of the chosen theory and sampler (for one-line errors)."""
+    from qlat.core.registry import SAMPLERS, THEORIES
+
+    mapping = {"L": "--L", "shape": "--L", "chains": "--chains", "seed": "--seed", "n": "--n"}
+    for registry, name in ((THEORIES, args.theory), (SAMPLERS, args.sampler)):
+        if name in registry:
+            mapping.update({o.dest: o.flag for o in registry.get(name).OPTIONS})
+    return mapping
+
+
+def _resume_flags(theory: Any, sampler: Any) -> dict[str, str]:
+    flags = dict(_RUN_FLAGS)
+    flags.update({f"theory.{o.dest}": o.flag for o in type(theory).OPTIONS})
+    flags.update({f"sampler.{o.dest}": o.flag for o in type(sampler).OPTIONS})
+    flags["sampler.name"] = "--sampler"
+    return flags
+
 
 #: Largest chunk of configurations held in memory at once (bytes), chains × chunk × field size.
 MAX_CHUNK_BYTES = 4 * 2**30
@@ -187,7 +157,12 @@ def _check_counts(args: argparse.Namespace) -> None:
     require(args.start in ("hot", "cold"), "--start", "must be hot or cold", args.start)
     require(args.L >= 2, "--L", "must be an integer >= 2", args.L)
     require(1 <= args.ndim <= 4, "--ndim", "must be 1, 2, 3 or 4", args.ndim)
-    field = float(args.L) ** args.ndim * (args.ndim if args.theory == "u1" else 1)
+
+
+def _check_chunk_memory(args: argparse.Namespace, theory: Any) -> None:
+    field = 1.0
+    for extent in theory.field_shape:
+        field *= float(extent)
     chunk_bytes = 8.0 * field * args.chains * min(args.chunk, args.n)
     require(chunk_bytes <= MAX_CHUNK_BYTES, "--L/--chains/--chunk",
             f"a chunk of configurations would take {chunk_bytes / 2**30:.3g} GiB of memory "
@@ -215,7 +190,7 @@ def check_resumable(ensemble: Any, *, theory: Any, sampler: Any, chains: int, se
               "start": start}
     key = _first_difference(stored, wanted)
     if key is not None:
-        flag = _FLAGS.get(key, key)
+        flag = _resume_flags(theory, sampler).get(key, key)
         have = stored
         for part in key.split("."):
             have = have.get(part) if isinstance(have, dict) else None
@@ -314,6 +289,12 @@ def command_line(args: argparse.Namespace) -> str:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    from qlat.cli._common import with_flag_names
+
+    return int(with_flag_names(flag_names(args))(_cmd_sample)(args))
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
     from qlat.core.ensemble import Ensemble
 
     _check_counts(args)
@@ -322,7 +303,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(args.threads)
     theory = make_theory(args)
-    sampler = make_sampler(args, theory.name)
+    sampler = make_sampler(args, theory)
+    _check_chunk_memory(args, theory)
     with contextlib.ExitStack() as stack:
         out = args.out
         if out is None:
@@ -346,8 +328,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
             kept = f"{out} holds {ensemble.n_samples} samples per chain; rerun the same command to resume"
             sys.stderr.write(f"qlat: interrupted; {kept if args.out is not None else 'nothing kept (no --out)'}\n")
             return 130
-        from qlat.cli.measure import report
+        from qlat.cli._report import report
 
-        names = default_observables(theory.params()) + ["acceptance"]
+        names = list(theory.default_observables()) + ["acceptance"]
         report(ensemble, names, skip=0, as_json=args.json, file_kept=args.out is not None)
     return 0

@@ -8,9 +8,6 @@
 
 from __future__ import annotations
 
-#: Position in ``qlat --help``.
-HELP_ORDER = 10
-
 import argparse
 import math
 import sys
@@ -62,8 +59,13 @@ def _evolution_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=None, help="seed of the shot sampling (>= 0)")
 
 
+#: Position in ``qlat --help``.
+HELP_ORDER = 10
+HELP = "the lattice Schwinger model on qubits"
+
+
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("schwinger", help="the lattice Schwinger model on qubits")
+    parser = subparsers.add_parser("schwinger", help=HELP)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
     actions.required = True
 

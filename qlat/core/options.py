@@ -49,7 +49,8 @@ class Option:
             text += f" (default {self.default})"
         if self.choices:
             text += f" [{', '.join(map(str, self.choices))}]"
-        parser.add_argument(self.flag, dest=self.dest, type=self.type, default=None, help=text)
+        metavar = self.flag.lstrip("-").upper().replace("-", "_")
+        parser.add_argument(self.flag, dest=self.dest, type=self.type, default=None, help=text, metavar=metavar)
 
     def value(self, namespace: argparse.Namespace | dict[str, Any]) -> Any:
         """The given value, else the default; checks ``required`` and ``choices`` naming the flag."""

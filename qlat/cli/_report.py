@@ -1,0 +1,50 @@
+"""The observables table / JSON that ``qlat sample`` and ``qlat measure`` print for an ensemble."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Sequence
+
+
+def _entry(est: Any, ensemble_info: dict[str, Any]) -> dict[str, Any]:
+    """The Estimate as JSON (value, error, tau_int, n_samples, backend, provenance incl. the ensemble)."""
+    return est.with_provenance(ensemble=ensemble_info["file"], checksum=ensemble_info["checksum"],
+                               seed=ensemble_info["seed"]).to_dict()
+
+
+def report(ensemble: Any, names: Sequence[str], *, skip: int = 0, S: float = 2.0, as_json: bool = False,
+           file_kept: bool = True) -> dict[str, Any]:
+    """Measure ``names`` on ``ensemble`` and print them (table or JSON); returns the JSON object."""
+    from qlat.analysis.statistics import ensemble_estimates
+    from qlat.cli._common import format_table, print_json
+
+    estimates = ensemble_estimates(ensemble, names, skip=skip, S=S)
+    result: dict[str, Any] = {}
+    result["ensemble"] = {
+        "file": str(ensemble.path) if file_kept else None,
+        "theory": ensemble.theory_params,
+        "sampler": ensemble.sampler_params,
+        "seed": ensemble.seed,
+        "chains": ensemble.chains,
+        "n_samples": ensemble.n_samples,
+        "skip": skip,
+        "checksum": ensemble.checksum,
+    }
+    for name, est in estimates.items():
+        result[name] = _entry(est, result["ensemble"])
+    if as_json:
+        print_json(result)
+    else:
+        rows = [
+            [name, str(est), "-" if est.tau_int is None else f"{est.tau_int:.2f}({est.tau_int_error:.2f})",
+             est.n_samples]
+            for name, est in estimates.items()
+        ]
+        info = result["ensemble"]
+        where = f"{info['file']}: " if file_kept else ""
+        sys.stdout.write(
+            f"{where}{info['theory']['name']} {info['theory']}, {info['sampler']['name']}, "
+            f"{info['chains']} chains × {info['n_samples']} samples (skip {skip})\n"
+        )
+        sys.stdout.write(format_table(["observable", "value(error)", "tau_int", "samples"], rows) + "\n")
+    return result
