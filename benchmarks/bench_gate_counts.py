@@ -13,7 +13,7 @@ gates), the CNOT-equivalent two-qubit cost of one step of :func:`qlat.quantum.tr
 "Per step" is the marginal cost in a long circuit, (cost(4 steps) − cost(2 steps))/2, so that the
 bare-vacuum preparation, the half diagonal layers at the ends (second order fuses the inner
 ones) and the final order restoration of the line layout do not count.  Reference curves
-(REFERENCES.md): N(N−1) for a first-order all-to-all step, 3N(N−1)/2 + 2(N−1) for a swap
+(docs/references.md): N(N−1) for a first-order all-to-all step, 3N(N−1)/2 + 2(N−1) for a swap
 network on a line.  A second-order step (fused ZZ layers) adds one half layer of hopping on
 the N/2 even bonds, 2 CNOTs each: + N to both (``reference_second_order_*`` in the JSON).
 

@@ -3,7 +3,7 @@
 ``describe_machine()`` returns a JSON-ready dict: CPU model, logical cores (total and usable by
 this process), memory, load average at the time of the run, OS, Python, and the versions of the
 numerical libraries the benchmarks exercise.  Benchmarks store it next to their numbers so a
-ratio can be read with the machine it was measured on (DESIGN.md: "performance claims ... with
+ratio can be read with the machine it was measured on (docs/architecture.md: "performance claims ... with
 the machine recorded").
 """
 

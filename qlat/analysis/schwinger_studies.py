@@ -6,7 +6,7 @@ r"""Physics studies of the lattice Schwinger model built on exact diagonalizatio
    the comparison with first-order mass perturbation theory ΔE(θ) = −mΣ(cos θ − 1).
 
 Conventions as in :mod:`qlat.theories.schwinger_qubit`: staggered open chain, qubit |0⟩ occupied,
-site condensate c_n = (−1)^n ⟨Z_n⟩/(2a), chain average ⟨ψ̄ψ⟩ = (1/N) Σ_n c_n (DESIGN.md).
+site condensate c_n = (−1)^n ⟨Z_n⟩/(2a), chain average ⟨ψ̄ψ⟩ = (1/N) Σ_n c_n (docs/conventions.md).
 
 Continuum limit of the massless condensate (what is done and why)
 -----------------------------------------------------------------
@@ -324,7 +324,7 @@ def theta_scan_exact(model: SchwingerModel, thetas: Sequence[float], *, bulk: bo
     Per θ (ground state of the zero-charge sector, L = Na):
 
     - ``energy_density`` E(θ)/L and ``delta_energy_density`` [E(θ) − E(0)]/L;
-    - ``condensate_design`` (1/(2aN)) Σ_n (−1)^n ⟨Z_n⟩ (DESIGN.md);
+    - ``condensate_design`` (1/(2aN)) Σ_n (−1)^n ⟨Z_n⟩ (docs/conventions.md);
     - ``condensate_physical`` ⟨∂H/∂m⟩/L (Hellmann–Feynman ∂E/∂m per length); rotated:
       ∂H/∂m = (cos θ/2) Σ(−1)^n Z_n − (sin θ/4) Σ(−1)^n (X_nX_{n+1}+Y_nY_{n+1}); electric:
       ½ Σ(−1)^n Z_n (equal to the DESIGN condensate);
@@ -425,3 +425,53 @@ def mpt_relative_deviation(
         if ref != 0.0:
             out[rec["theta"]] = (rec[key] - ref) / ref
     return out
+
+
+def _exact_subtracted(model: SchwingerModel) -> float:
+    """ED ground-state value of the free-subtracted condensate (:mod:`qlat.quantum.observables`)."""
+    from qlat.exact.diagonalization import diagonalize, expectation
+    from qlat.quantum.observables import qubit_observable
+
+    gs = diagonalize(model, k=1).ground_state
+    return float(expectation(gs, qubit_observable("condensate_subtracted", model).operators[0]))
+
+
+def theta_scan_rows(
+    models: Sequence[SchwingerModel],
+    thetas: Sequence[float],
+    *,
+    simulate: Any = None,
+    on_step: Any = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The θ scan behind ``qlat schwinger scan``: one row per (lattice, θ), one study per lattice.
+
+    For every model (θ of the model ignored) :func:`theta_scan_exact` gives the ED records; each row
+    adds the physical condensate shift ∂ℰ/∂m(θ) − ∂ℰ/∂m(0) beside its mass-perturbation-theory value
+    −Σ(cos θ − 1), the ED free-subtracted condensate, and, with ``simulate(model) -> {key: value}``,
+    the simulated values at that θ.  ``on_step()`` is called after every ED study and simulation
+    (progress bars).
+    """
+    coupling = float(models[0].coupling) if models else 1.0
+    rows: list[dict[str, Any]] = []
+    studies: list[dict[str, Any]] = []
+    for model in models:
+        n, a = model.n_sites, model.spacing
+        study = theta_scan_exact(model, [float(t) for t in thetas], bulk=True)
+        studies.append({"n_sites": n, "spacing": a, "lattice_sigma": study["lattice_sigma"]})
+        if on_step is not None:
+            on_step()
+        phys0 = next((r["bulk_condensate_physical"] for r in study["records"] if r["theta"] == 0.0), None)
+        if phys0 is None:  # θ = 0 not among the scan points: one more ED pair for the reference
+            phys0 = theta_scan_exact(model, [0.0], bulk=True)["records"][0]["bulk_condensate_physical"]
+        for rec in study["records"]:
+            row: dict[str, Any] = {"n_sites": n, "spacing": a, **rec}
+            # shift of the physical condensate ∂ℰ/∂m; MPT: ⟨ψ̄ψ⟩(θ) − ⟨ψ̄ψ⟩(0) = −Σ(cos θ − 1)
+            row["bulk_condensate_physical_shift"] = rec["bulk_condensate_physical"] - phys0
+            row["mpt_condensate_shift"] = rec["mpt_condensate"] - float(continuum.mpt_condensate(0.0, coupling=coupling))
+            row["condensate_subtracted_exact"] = _exact_subtracted(model.with_(theta=rec["theta"]))
+            if simulate is not None:
+                row.update(simulate(model.with_(theta=rec["theta"])))
+                if on_step is not None:
+                    on_step()
+            rows.append(row)
+    return rows, studies

@@ -411,6 +411,9 @@ def ensemble_estimates(
               "theory": ensemble.theory_params, "sampler": ensemble.sampler_params,
               "seed": ensemble.seed}
     backend = str(ensemble.sampler_params.get("name", ""))
+    from qlat.samplers.stored import stored_theory
+
+    theory = stored_theory(ensemble)
     wanted = [name for name in names if name != "acceptance"]
     series = ensemble_series(ensemble, wanted, skip=skip)
     out: dict[str, Estimate] = {}
@@ -420,7 +423,7 @@ def ensemble_estimates(
                                        backend=backend, S=S, provenance=record)
             continue
         realization, values = series[name]
-        unit = OBSERVABLES.get(name).unit
+        unit = OBSERVABLES.get(name).unit_on(theory)
         if hasattr(realization, "derive"):
             k = values.shape[-1]
             out[name] = derived_estimate(

@@ -1,7 +1,7 @@
 """``qlat schwinger exact|adiabatic|scan``: the Schwinger model on qubits from the command line.
 
 θ in radians; m, a and all outputs in units of g (``--coupling`` g = 1 by default).
-``--json`` prints one JSON object with ``energy`` (⟨H⟩ of DESIGN.md's H, constant included),
+``--json`` prints one JSON object with ``energy`` (⟨H⟩ of docs/conventions.md's H, constant included),
 ``condensate`` (unsubtracted (1/(2aN)) Σ(−1)^n⟨Z_n⟩), ``condensate_subtracted``, ``fidelity``
 (when known), ``params`` and ``backend``; every number as ``{"value":…, "error":…, …}``.
 """
@@ -21,7 +21,6 @@ from qlat.core.errors import ParameterError, require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 
-BACKENDS = ("statevector", "aer", "mps")
 #: Most Trotter steps a run may take (a typo such as --dt 1e-9 must not hang the machine).
 MAX_STEPS = 1_000_000
 #: Library parameter → command-line flag, for one-line errors that name what the user typed.
@@ -53,7 +52,7 @@ def _evolution_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--initial-mass", type=float, default=None, help="m0 at t = 0 of the schedule")
     p.add_argument("--layout", choices=("all-to-all", "line"), default="all-to-all", help="two-qubit layout")
     p.add_argument("--backend", default="statevector",
-                   help=f"simulator: one of {', '.join(BACKENDS)}")
+                   help=f"simulator: one of {', '.join(_simulator_names())} (default statevector)")
     p.add_argument("--shots", type=int, default=None, help="shots per measurement basis (aer, mps)")
     p.add_argument("--noise", default=None, help="noise model for aer, e.g. depolarizing:0.001,0.01")
     p.add_argument("--seed", type=int, default=None, help="seed of the shot sampling (>= 0)")
@@ -62,6 +61,13 @@ def _evolution_arguments(p: argparse.ArgumentParser) -> None:
 #: Position in ``qlat --help``.
 HELP_ORDER = 10
 HELP = "the lattice Schwinger model on qubits"
+
+
+def _simulator_names() -> list[str]:
+    """The registered backends that run the adiabatic evolution (found in the registry)."""
+    from qlat.quantum.simulators import adiabatic_simulators
+
+    return list(adiabatic_simulators())
 
 
 def register(subparsers: Any) -> None:
@@ -109,7 +115,8 @@ def _check_common(args: argparse.Namespace) -> None:
 
 
 def _check_evolution(args: argparse.Namespace) -> None:
-    require(args.backend in BACKENDS, "--backend", f"must be one of {', '.join(BACKENDS)}", args.backend)
+    names = _simulator_names()
+    require(args.backend in names, "--backend", f"must be one of {', '.join(names)}", args.backend)
     if args.time is not None:
         require(math.isfinite(args.time) and args.time > 0, "--time", "must be > 0", args.time)
     if args.dt is not None:
@@ -127,8 +134,17 @@ def _check_evolution(args: argparse.Namespace) -> None:
         require(args.shots > 0, "--shots", "must be > 0", args.shots)
     if args.seed is not None:
         require(args.seed >= 0, "--seed", "must be >= 0", args.seed)
-    if args.backend == "statevector" and (args.shots is not None or args.noise is not None):
-        raise ParameterError("--backend", "statevector is exact: --shots/--noise need --backend aer or mps", args.backend)
+    from qlat.quantum.simulators import adiabatic_simulators
+
+    spec = adiabatic_simulators()[args.backend]
+    if spec.shots == "never" and args.shots is not None:
+        samplers = [n for n, b in adiabatic_simulators().items() if b.shots != "never"]
+        raise ParameterError("--shots", f"backend {args.backend} is exact and takes no shots; sampling backends: "
+                             f"{', '.join(samplers)}", args.shots)
+    if not spec.noise and args.noise is not None:
+        noisy = [n for n, b in adiabatic_simulators().items() if b.noise]
+        raise ParameterError("--noise", f"backend {args.backend} takes no noise model; backends with noise: "
+                             f"{', '.join(noisy)}", args.noise)
 
 
 def _model(args: argparse.Namespace, *, n_sites: int, spacing: float, theta: float):
@@ -253,8 +269,6 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     from qlat.cli._common import jsonable
     from qlat.exact import continuum
-    from qlat.analysis.schwinger_studies import theta_scan_exact
-
     _check_common(args)
     if not args.exact_only:
         _check_evolution(args)
@@ -271,31 +285,19 @@ def cmd_scan(args: argparse.Namespace) -> int:
         for vol in args.continuum_volumes:
             require(vol > 0, "--continuum-volumes", "must be > 0", vol)
     ensure_output_dir(args.out, "--out")
+    from qlat.analysis.schwinger_studies import theta_scan_rows
+
     lattices = [(n, a) for n in args.sites for a in args.spacing]
-    rows: list[dict[str, Any]] = []
-    studies: list[dict[str, Any]] = []
     steps = len(lattices) * (1 if args.exact_only else 1 + len(thetas))
     bar = _progress(total=steps, desc="scan", enabled=not args.json)
-    for n, a in lattices:
-        model = _model(args, n_sites=n, spacing=a, theta=0.0)
-        study = theta_scan_exact(model, [float(t) for t in thetas], bulk=True)
-        studies.append({"n_sites": n, "spacing": a, "lattice_sigma": study["lattice_sigma"]})
-        bar.update(1)
-        phys0 = next((r["bulk_condensate_physical"] for r in study["records"] if r["theta"] == 0.0), None)
-        if phys0 is None:  # θ = 0 not among the scan points: one more ED pair for the reference
-            phys0 = theta_scan_exact(model, [0.0], bulk=True)["records"][0]["bulk_condensate_physical"]
-        for rec in study["records"]:
-            row: dict[str, Any] = {"n_sites": n, "spacing": a, **rec}
-            # shift of the physical condensate ∂ℰ/∂m; MPT: ⟨ψ̄ψ⟩(θ) − ⟨ψ̄ψ⟩(0) = −Σ(cos θ − 1)
-            row["bulk_condensate_physical_shift"] = rec["bulk_condensate_physical"] - phys0
-            row["mpt_condensate_shift"] = rec["mpt_condensate"] - float(continuum.mpt_condensate(0.0, coupling=args.coupling))
-            row["condensate_subtracted_exact"] = _exact_subtracted(model.with_(theta=rec["theta"]))
-            if not args.exact_only:
-                res = run_point(args, model.with_(theta=rec["theta"]), progress=False)
-                for key in ("energy", "condensate", "condensate_subtracted", "fidelity"):
-                    row[key] = res[key]
-                bar.update(1)
-            rows.append(row)
+    simulate = None
+    if not args.exact_only:
+        def simulate(model):  # one adiabatic run with the flags' backend and schedule
+            res = run_point(args, model, progress=False)
+            return {key: res[key] for key in ("energy", "condensate", "condensate_subtracted", "fidelity")}
+    rows, studies = theta_scan_rows(
+        [_model(args, n_sites=n, spacing=a, theta=0.0) for n, a in lattices], [float(t) for t in thetas],
+        simulate=simulate, on_step=lambda: bar.update(1))
     bar.close()
 
     result: dict[str, Any] = {
@@ -339,7 +341,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             line += [r["condensate"], f"{r['fidelity'].value:.6f}" if r["fidelity"] is not None else "-"]
         table.append(line)
     print(format_table(headers, table))
-    print("⟨ψ̄ψ⟩ ED = (1/2aN) Σ(−1)ⁿ⟨Zₙ⟩ (DESIGN.md); Δ⟨ψ̄ψ⟩phys = bulk ∂ℰ/∂m at θ minus at 0, MPT −Σ(cos θ − 1);\n"
+    print("⟨ψ̄ψ⟩ ED = (1/2aN) Σ(−1)ⁿ⟨Zₙ⟩ (docs/conventions.md); Δ⟨ψ̄ψ⟩phys = bulk ∂ℰ/∂m at θ minus at 0, MPT −Σ(cos θ − 1);\n"
           "bulk ΔE/L = [ΔE_N(θ) − ΔE_{N−2}(θ)]/(2a) cancels the open-chain boundary energy; "
           "MPT = −mΣ(cos θ − 1), first order in m (deviation O(m) relative).")
     if args.continuum:
@@ -349,14 +351,6 @@ def cmd_scan(args: argparse.Namespace) -> int:
               f"deviation {100 * c.relative_deviation:.2f} %")
     print(f"wrote {args.out / 'scan.json'}, {args.out / 'scan.csv'}, {args.out / 'scan.png'}")
     return 0
-
-
-def _exact_subtracted(model) -> float:
-    from qlat.exact.diagonalization import diagonalize, expectation
-    from qlat.quantum.observables import qubit_observable
-
-    gs = diagonalize(model, k=1).ground_state
-    return expectation(gs, qubit_observable("condensate_subtracted", model).operators[0])
 
 
 def _progress(*, total: int, desc: str, enabled: bool):

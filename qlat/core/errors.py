@@ -27,7 +27,7 @@ class ParameterError(QlatError, ValueError):
 class NoRealizationError(QlatError, NotImplementedError):
     """An observable has no realization on the requested backend or model.
 
-    Raised instead of returning a silent zero (DESIGN.md: "an observable that has no realization
+    Raised instead of returning a silent zero (docs/architecture.md: "an observable that has no realization
     for a backend says so with a clear error").
     """
 

@@ -4,10 +4,15 @@ One :class:`Observable` object stands for one physical quantity (energy density,
 condensate, plaquette, topological charge ...).  It knows its name, unit convention and
 definition, and holds *realizations*: how the quantity is computed on a given kind of target.
 
-- On a classical theory (``qlat.theories``) the realization is a pure, batched function
-  ``fields -> values`` with the batch axis first.
-- On a qubit model (``qlat.quantum``) it is a :class:`qlat.quantum.observables.QubitObservable`
-  (one or more ``SparsePauliOp`` plus the measurement recipe for shot-based runs).
+- On a classical theory (``qlat.theories``) the realization is a :class:`ClassicalRealization`:
+  a pure, batched function ``fields -> values`` with the batch axis first (a
+  :class:`DerivedClassicalRealization` also maps the means of its primaries to the value).
+- On a qubit model it is a :class:`QubitRealization` (one or more ``SparsePauliOp`` with result
+  keys, plus the measurement recipe for shot-based runs;
+  :class:`qlat.quantum.observables.QubitObservable`).
+
+Units live on the realization: ``chi_t`` is ⟨Q²⟩/V in lattice units on a U(1) ensemble and
+∂²ℰ/∂θ² in units of g² on the Schwinger Hamiltonian; :meth:`Observable.unit_on` tells which.
 
 Realizations are registered by the layer that owns the target type, so this module imports
 nothing above ``qlat.core``::
@@ -22,11 +27,42 @@ observable and the target — never a silent zero.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Protocol, Sequence, runtime_checkable
 
 from qlat.core.errors import NoRealizationError, ParameterError
 
 RealizationFactory = Callable[[Any], Any]
+
+
+@runtime_checkable
+class ClassicalRealization(Protocol):
+    """An observable on classical configurations: ``fields (batch, …) -> values (batch, …)``."""
+
+    def __call__(self, fields: Any) -> Any: ...
+
+
+@runtime_checkable
+class DerivedClassicalRealization(ClassicalRealization, Protocol):
+    """Per-configuration primaries ``(batch, k)`` and the function of their ensemble means that
+    is the value (errors propagate through it, e.g. χ₂ = (⟨M²⟩ − ⟨M⟩²)/V)."""
+
+    primary_names: tuple[str, ...]
+
+    def derive(self, means: Sequence[Any]) -> Any: ...
+
+
+@runtime_checkable
+class QubitRealization(Protocol):
+    """An observable on a qubit model: Pauli operators with result keys and measurement bases."""
+
+    name: str
+    unit: str
+    operators: tuple[Any, ...]
+
+    @property
+    def keys(self) -> list[str]: ...
+
+    def measurement_bases(self) -> list[str]: ...
 
 
 @dataclass(eq=False)
@@ -48,13 +84,17 @@ class Observable:
     unit: str
     description: str
     _realizations: dict[type, RealizationFactory] = field(default_factory=dict, repr=False)
+    _units: dict[type, str] = field(default_factory=dict, repr=False)
 
-    def register(self, target_type: type, factory: RealizationFactory | None = None):
+    def register(self, target_type: type, factory: RealizationFactory | None = None, *, unit: str | None = None):
         """Register ``factory(target)`` as the realization on instances of ``target_type``.
 
+        ``unit`` is the unit of this realization (default: the observable's :attr:`unit`).
         Usable directly or as a decorator.  Registering twice for the same type replaces the
         earlier factory (the later, more specific module wins).
         """
+        if unit is not None:
+            self._units[target_type] = unit
         if factory is None:
 
             def decorator(fn: RealizationFactory) -> RealizationFactory:
@@ -64,6 +104,13 @@ class Observable:
             return decorator
         self._realizations[target_type] = factory
         return factory
+
+    def unit_on(self, target: Any) -> str:
+        """The unit of the realization on ``target`` (looked up along its MRO)."""
+        for klass in type(target).__mro__:
+            if klass in self._realizations:
+                return self._units.get(klass, self.unit)
+        return self.unit
 
     def supports(self, target: Any) -> bool:
         """Whether a realization exists for ``target`` (looked up along its MRO)."""

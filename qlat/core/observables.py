@@ -14,7 +14,7 @@ from qlat.core.observable import define
 ENERGY = define(
     "energy",
     unit="g",
-    description="⟨H⟩, the expectation of the full Hamiltonian as written in DESIGN.md "
+    description="⟨H⟩, the expectation of the full Hamiltonian as written in docs/conventions.md "
     "(no constant dropped).",
 )
 ENERGY_DENSITY = define(
@@ -70,7 +70,7 @@ Q2 = define(
 TOPOLOGICAL_SUSCEPTIBILITY = define(
     "chi_t",
     unit="lattice",
-    description="Topological susceptibility χ_t = ⟨Q²⟩/V (lattice units); "
+    description="Topological susceptibility: χ_t = ⟨Q²⟩/V on a lattice ensemble (lattice units); "
     "on the Schwinger Hamiltonian χ_t = ∂²E/∂θ² per unit length.",
 )
 MAGNETIZATION = define(

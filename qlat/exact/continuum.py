@@ -2,7 +2,7 @@ r"""Analytic results of the continuum Schwinger model (QED₂ with one Dirac fer
 
 Units: everything is a function of the coupling g (``coupling``, default 1), so with g = 1 the
 results are in units of g.  γ is the Euler–Mascheroni constant.  The formulas and their sources
-are collected in REFERENCES.md; every number here is computed from its formula.
+are collected in docs/references.md; every number here is computed from its formula.
 
 - Massless model (Schwinger 1962; condensate: Hetrick & Hosotani, Phys. Rev. D 38, 2621 (1988);
   Adam, Ann. Phys. 259, 1 (1997)):  boson mass M = g/√π and chiral condensate

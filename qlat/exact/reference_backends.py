@@ -50,7 +50,7 @@ class _ExactTheoryBackend:
             if name not in table:
                 raise ParameterError("observables", f"backend '{self.name}' has no exact value of '{name}'; "
                                      f"it has {', '.join(sorted(table))}", name)
-            out[name] = Estimate(table[name](), 0.0, name=name, unit=OBSERVABLES.get(name).unit,
+            out[name] = Estimate(table[name](), 0.0, name=name, unit=OBSERVABLES.get(name).unit_on(target),
                                  backend=self.label, provenance=prov)
         return out
 

@@ -2,7 +2,7 @@ r"""The Schwinger Hamiltonian written with fermion operators and mapped to qubit
 
 :mod:`qlat.theories.schwinger_qubit` writes H directly as a Pauli sum.  This module builds the same
 operator independently, from the staggered-fermion Hamiltonian of Chakraborty et al.
-(arXiv:2001.00485) and Honda et al. (arXiv:2105.03276), in the conventions of DESIGN.md, maps it
+(arXiv:2001.00485) and Honda et al. (arXiv:2105.03276), in the conventions of docs/conventions.md, maps it
 with :func:`openfermion.jordan_wigner` and converts the resulting ``QubitOperator`` to a Qiskit
 ``SparsePauliOp``.  The two constructions are tested to agree *as matrices*
 (``tests/quantum/test_fermionic.py``), which checks signs, phases and qubit order of both.
@@ -19,7 +19,7 @@ Fermion Hamiltonian (0-based sites n = 0..N−1, w = 1/(2a), J = g²a/2, m the l
 arXiv:2001.00485): w_n = w − (−1)^n (m/2) sin θ, μ = m cos θ, ϑ = 0;
 *electric* formulation (arXiv:2105.03276): w_n = w, μ = m, ϑ = θ/2π.
 
-Mapping.  DESIGN.md fixes χ†_n χ_n = (1 + Z_n)/2 (qubit |0⟩ = occupied), whereas OpenFermion's
+Mapping.  docs/conventions.md fixes χ†_n χ_n = (1 + Z_n)/2 (qubit |0⟩ = occupied), whereas OpenFermion's
 Jordan–Wigner transform gives b†_n b_n = (1 − Z_n)/2 for its modes b_n (|1⟩ = occupied).  We
 therefore write the physical fermion as a *hole* of OpenFermion's mode, with a site phase:
 
@@ -36,7 +36,7 @@ Pauli form of schwinger.py, and
     = \tfrac{w_n}{2}\bigl(X_nX_{n+1} + Y_nY_{n+1}\bigr)
 
 (nearest neighbours carry no Jordan–Wigner string).  The phase (−i)^n is the one that turns the
-−i(χ†χ − h.c.) hopping of arXiv:2001.00485 into the real +½ w_n(XX+YY) of DESIGN.md; with
+−i(χ†χ − h.c.) hopping of arXiv:2001.00485 into the real +½ w_n(XX+YY) of docs/conventions.md; with
 χ_n = b_n† instead one would get ½ w_n(X_nY_{n+1} − Y_nX_{n+1}), which has the same spectrum
 but is a different matrix (related by the site phases i^n).  The staggered mass constant μ/2 Σ_n (−1)^n vanishes for
 even N, and the electric constant is kept, so the result equals schwinger.py's H exactly.

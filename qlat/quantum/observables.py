@@ -3,14 +3,14 @@ r"""Qubit realizations of the common observables on the Schwinger model.
 Importing this module registers, on :class:`~qlat.theories.schwinger_qubit.SchwingerModel`, the
 realizations of the observables defined in :mod:`qlat.core.observables`; each realization is a
 :class:`QubitObservable` (one ``SparsePauliOp`` per component, little-endian as in Qiskit,
-site n = qubit n).  Conventions (DESIGN.md): χ†_n χ_n = (1 + Z_n)/2, so
+site n = qubit n).  Conventions (docs/conventions.md): χ†_n χ_n = (1 + Z_n)/2, so
 
 - charge         Q_n = (Z_n + (−1)^n)/2,  total charge Σ_n Q_n = ½ Σ_n Z_n (N even),
 - electric field L_n = Σ_{i≤n} Q_i (+ θ/2π in the electric formulation), n = 0..N−2,
-- condensate     S = (1/(2aN)) Σ_n (−1)^n Z_n   (DESIGN.md, arXiv:2001.00485),
+- condensate     S = (1/(2aN)) Σ_n (−1)^n Z_n   (docs/conventions.md, arXiv:2001.00485),
 - energy         H = ``model.hamiltonian()`` (with its constant), energy density H/(N a).
 
-Condensate in the rotated frame.  The operator S is DESIGN.md's definition in both formulations.
+Condensate in the rotated frame.  The operator S is docs/conventions.md's definition in both formulations.
 In the rotated formulation the chiral rotation has moved θ into the fermion bilinears, so S is
 the condensate *of the rotated fields*.  The physical θ-dependent condensate is, by
 Hellmann–Feynman, ∂E₀/∂m / (N a) = ⟨∂H/∂m⟩/(N a) = cos θ ⟨S⟩ + sin θ ⟨P⟩ with the staggered
@@ -136,7 +136,7 @@ class QubitObservable:
 
 
 def condensate_operator(model: SchwingerModel) -> SparsePauliOp:
-    """S = (1/(2aN)) Σ_n (−1)^n Z_n (DESIGN.md; arXiv:2001.00485)."""
+    """S = (1/(2aN)) Σ_n (−1)^n Z_n (docs/conventions.md; arXiv:2001.00485)."""
     n = model.n_sites
     scale = 1.0 / (2.0 * model.spacing * n)
     return SparsePauliOp.from_sparse_list([("Z", [k], scale * (-1) ** k) for k in range(n)], num_qubits=n)
@@ -208,7 +208,7 @@ def free_condensate_infinite_volume(m: float, a: float, theta: float = 0.0) -> f
             \frac{K(k^2)}{\sqrt{1 + (ma\cos\theta)^2}}, \qquad
         k^2 = \frac{1 - (ma\sin\theta)^2}{1 + (ma\cos\theta)^2},
 
-    with K(k²) = ∫₀^{π/2} dφ (1 − k² sin²φ)^{−1/2} (REFERENCES.md).  It follows from the band
+    with K(k²) = ∫₀^{π/2} dφ (1 − k² sin²φ)^{−1/2} (docs/references.md).  It follows from the band
     ε(q)² = a^{-2}[1 + (ma cos θ)²](1 − k² sin²(q/2)) of the two-site cell with hoppings
     w ∓ (m/2) sin θ and staggered mass m cos θ, and ⟨S⟩ = (1/(Na)) ∂E₀/∂(m cos θ) at fixed
     hoppings.  scipy's ``ellipk`` takes the parameter k² (not k); we evaluate K(k²) as

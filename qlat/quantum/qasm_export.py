@@ -2,7 +2,7 @@ r"""OpenQASM 3 exports of the adiabatic circuits at canonical parameter points.
 
 The files in the top-level ``circuits/`` directory are the adiabatic state-preparation circuits
 of arXiv:2001.00485 (bare vacuum, then Trotter steps of the ramped Schwinger Hamiltonian of
-DESIGN.md) at a few canonical points, written with :func:`qiskit.qasm3.dumps` so that they can
+docs/conventions.md) at a few canonical points, written with :func:`qiskit.qasm3.dumps` so that they can
 be run on any OpenQASM 3 stack without qlat.  ``circuits/manifest.json`` lists, per file, the
 model parameters, the schedule, the Trotter order and layout, gate counts, depth and the sha256
 of the file, and the qlat version that wrote it.
@@ -152,7 +152,7 @@ def _readme(points: Sequence[CanonicalPoint], schedule_desc: dict[str, Any]) -> 
         "by hand — `tests/quantum/test_circuits_export.py` checks these bytes against a fresh export.",
         "",
         "Each file prepares the vacuum of the staggered lattice Schwinger model (rotated formulation,",
-        "arXiv:2001.00485; Hamiltonian in DESIGN.md, qubit n = site n, little-endian as in Qiskit)",
+        "arXiv:2001.00485; Hamiltonian in docs/conventions.md, qubit n = site n, little-endian as in Qiskit)",
         "from the bare vacuum by Trotterized adiabatic evolution. No measurements are included: append",
         "the basis rotation of the observable you measure (Z...Z for the condensate and the diagonal",
         "energy, X...X and Y...Y for the hopping energy).",

@@ -82,7 +82,7 @@ def _chi_t(theory: U1Theory) -> Callable[["torch.Tensor"], "torch.Tensor"]:
 obs.PLAQUETTE.register(U1Theory, lambda theory: theory.mean_plaquette)
 obs.TOPOLOGICAL_CHARGE.register(U1Theory, lambda theory: theory.topological_charge)
 obs.Q2.register(U1Theory, _q2)
-obs.TOPOLOGICAL_SUSCEPTIBILITY.register(U1Theory, _chi_t)
+obs.TOPOLOGICAL_SUSCEPTIBILITY.register(U1Theory, _chi_t, unit="lattice")  # ⟨Q²⟩/V, lattice units
 obs.WILSON_LOOP.register(U1Theory, lambda theory: theory.wilson_loops)
 
 

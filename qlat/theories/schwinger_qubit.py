@@ -1,6 +1,6 @@
 r"""The lattice Schwinger model with a θ term on qubits (staggered fermions, open chain).
 
-Conventions (DESIGN.md; Chakraborty et al. arXiv:2001.00485; Honda et al. arXiv:2105.03276):
+Conventions (docs/conventions.md; Chakraborty et al. arXiv:2001.00485; Honda et al. arXiv:2105.03276):
 N sites n = 0..N−1, lattice spacing a, coupling g, fermion mass m, vacuum angle θ;
 w = 1/(2a), J = g²a/2.  The gauge field is eliminated by Gauss's law with no background
 charge at the left end, and Jordan–Wigner with χ†_n χ_n = (1 + Z_n)/2 (qubit |0⟩ = occupied).

@@ -59,3 +59,44 @@ def test_observable_dispatch_and_missing_realization():
     assert reg.get("thing") is obs
     with pytest.raises(ParameterError, match="observable: unknown; known observables are thing"):
         reg.get("nope")
+
+
+def test_systematic_error_enters_z_scores_and_printing():
+    a = Estimate(1.0, 0.03, systematic=0.04)
+    assert a.total_error == pytest.approx(0.05)
+    assert a.z_score(0.9) == pytest.approx(2.0)
+    assert str(a) == "1.000(30)(40)"
+    assert not a.exact and Estimate(1.0).exact and not Estimate(1.0, systematic=0.1).exact
+    b = Estimate.from_json(a.to_json())
+    assert b == a
+
+
+def test_with_systematic_adds_sources_in_quadrature():
+    est = Estimate(0.5, 0.0).with_systematic({"trotter": 3e-4}).with_systematic({"adiabatic": 4e-4})
+    assert est.systematic == pytest.approx(5e-4)
+    assert est.provenance["systematic_sources"] == {"trotter": 3e-4, "adiabatic": 4e-4}
+    with pytest.raises(ParameterError):
+        Estimate(0.5, systematic=-1.0)
+
+
+def test_units_live_on_the_realization():
+    class Lattice:  # two toy target types
+        pass
+
+    class Chain:
+        pass
+
+    chi = Observable("chi_toy", unit="lattice", description="toy")
+    chi.register(Lattice, lambda t: "lattice realization")
+    chi.register(Chain, lambda t: "chain realization", unit="g^2")
+    assert chi.unit_on(Lattice()) == "lattice" and chi.unit_on(Chain()) == "g^2"
+    assert chi.realize(Chain()) == "chain realization"
+
+
+def test_unit_of_chi_t_on_a_u1_ensemble_is_lattice():
+    import qlat.theories  # noqa: F401  (registers the classical realizations)
+    from qlat.core.lattice import Lattice
+    from qlat.core.observables import TOPOLOGICAL_SUSCEPTIBILITY
+    from qlat.theories import U1Theory
+
+    assert TOPOLOGICAL_SUSCEPTIBILITY.unit_on(U1Theory(Lattice((4, 4)), beta=1.0)) == "lattice"

@@ -1,4 +1,4 @@
-"""Continuum Schwinger-model formulas against REFERENCES.md and against each other."""
+"""Continuum Schwinger-model formulas against docs/references.md and against each other."""
 
 import math
 
@@ -10,7 +10,7 @@ from qlat.exact import continuum as c
 
 
 def test_reference_values():
-    # REFERENCES.md: ⟨ψ̄ψ⟩ = −e^γ/(2π^{3/2}) = −0.1599288 (7 digits quoted).
+    # docs/references.md: ⟨ψ̄ψ⟩ = −e^γ/(2π^{3/2}) = −0.1599288 (7 digits quoted).
     assert c.massless_condensate() == pytest.approx(-0.1599288, abs=5e-8)
     assert c.sigma() == -c.massless_condensate()
     assert c.boson_mass() == pytest.approx(1 / math.sqrt(math.pi), rel=1e-15)

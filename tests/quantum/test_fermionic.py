@@ -55,7 +55,7 @@ def _hand_diagonal(model: SchwingerModel, occupation: np.ndarray) -> float:
 
 
 def _index(occupation: np.ndarray) -> int:
-    """Little-endian basis index; qubit bit 0 = occupied (DESIGN.md)."""
+    """Little-endian basis index; qubit bit 0 = occupied (docs/conventions.md)."""
     bits = 1 - np.asarray(occupation, dtype=np.int64)
     return int(np.sum(bits << np.arange(bits.size)))
 

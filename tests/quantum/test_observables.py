@@ -199,10 +199,10 @@ def test_free_condensate_approaches_infinite_volume(mass, spacing, theta):
 
 
 def test_free_condensate_infinite_volume_limits():
-    # logarithmic divergence −(m/π) ln(4/(ma)) as a → 0 (REFERENCES.md)
+    # logarithmic divergence −(m/π) ln(4/(ma)) as a → 0 (docs/references.md)
     m, a = 0.4, 1e-5
     assert free_condensate_infinite_volume(m, a) == pytest.approx(-(m / math.pi) * math.log(4 / (m * a)), rel=1e-8)
-    # REFERENCES.md's form with scipy's ellipk (parameter k²), at points with k² in (0, 1) and k² < 0
+    # docs/references.md's form with scipy's ellipk (parameter k²), at points with k² in (0, 1) and k² < 0
     from scipy.special import ellipk
 
     for m, a, theta in [(0.7, 0.5, 0.4), (3.0, 0.8, 1.2)]:
