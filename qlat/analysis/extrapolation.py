@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from qlat.core.errors import require
+from qlat.core.errors import require, require_int
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 
@@ -116,7 +116,7 @@ def fit_polynomial(
     covariance is scaled by χ²/dof, which needs at least degree + 2 points; with it,
     degree + 1 points suffice (an exact interpolation with propagated errors).
     """
-    require(isinstance(degree, (int, np.integer)) and degree >= 0, "degree", "must be an integer >= 0", degree)
+    require_int(degree, "degree", minimum=0)
     x_arr = np.asarray(x, dtype=float).ravel()
     y_arr = np.asarray(y, dtype=float).ravel()
     require(x_arr.size == y_arr.size, "y", f"must have the same length as x ({x_arr.size})", y_arr.size)

@@ -48,7 +48,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from qlat.core.errors import require
+from qlat.core.errors import require, require_int
 from qlat.core.estimate import Estimate
 
 #: The smallest number of samples per chain pyerrors accepts.
@@ -328,8 +328,8 @@ def bootstrap_estimate(
     ``n_boot`` times with a generator seeded by ``seed``; the error is the standard deviation
     (ddof = 1) of ``fn`` over the resamples.  The value is ``fn`` of the full means.
     """
-    require(isinstance(n_boot, (int, np.integer)) and n_boot >= 2, "n_boot", "must be an integer >= 2", n_boot)
-    require(isinstance(seed, (int, np.integer)) and seed >= 0, "seed", "must be an integer >= 0", seed)
+    require_int(n_boot, "n_boot", minimum=2)
+    require_int(seed, "seed", minimum=0)
     arrays = _prepare(series)
     value = _scalar(fn, [a.mean() for a in arrays])
     bins = _bin_means(arrays, n_bins)
@@ -362,7 +362,7 @@ def ensemble_series(ensemble: Any, names: Sequence[str], *, skip: int = 0) -> di
 
     theory = stored_theory(ensemble)
     n, chains = ensemble.n_samples, ensemble.chains
-    require(isinstance(skip, (int, np.integer)) and skip >= 0, "skip", "must be an integer >= 0", skip)
+    require_int(skip, "skip", minimum=0)
     require(n - skip >= MIN_SAMPLES_PER_CHAIN, "skip",
             f"must leave at least {MIN_SAMPLES_PER_CHAIN} samples per chain (the ensemble has {n})", skip)
     known = sorted(o.name for o in OBSERVABLES.supported_on(theory))

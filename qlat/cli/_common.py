@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import math
 import sys
 from typing import Any, Mapping
 
 from qlat.core.errors import ParameterError
 from qlat.analysis.tables import format_table as format_table  # re-exported for the commands
-from qlat.core.estimate import Estimate
 
 
 def with_flag_names(mapping: Mapping[str, str]):
@@ -50,25 +47,13 @@ def ensure_output_dir(path: Any, flag: str) -> None:
 
 
 def jsonable(obj: Any) -> Any:
-    """Turn Estimates, numpy scalars/arrays and nested containers into JSON-ready objects."""
-    import numpy as np
+    """The one JSON encoding (:func:`qlat.core.jsonio.jsonable`)."""
+    from qlat.core.jsonio import jsonable as _jsonable
 
-    if isinstance(obj, Estimate):
-        return obj.to_dict()
-    if isinstance(obj, Mapping):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return str(obj)
-    if hasattr(obj, "to_dict"):
-        return jsonable(obj.to_dict())
-    return obj
+    return _jsonable(obj)
 
 
 def print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(jsonable(obj), indent=2) + "\n")
+    from qlat.core.jsonio import dumps
+
+    sys.stdout.write(dumps(obj, indent=2) + "\n")

@@ -38,7 +38,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from qlat.core.errors import CorruptFileError, ParameterError, QlatError, require
+from qlat.core.errors import CorruptFileError, ParameterError, QlatError, require, require_int
 from qlat.core.provenance import provenance as _base_provenance
 
 FORMAT = "qlat-ensemble"
@@ -54,17 +54,11 @@ def _to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, (tuple, set)):
-        return list(obj)
-    raise TypeError(f"not JSON serializable: {type(obj).__name__}")
-
-
 def canonical_json(data: Mapping[str, Any]) -> str:
     """JSON with sorted keys and no spaces: the stored and hashed form of parameters."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=_json_default)
+    from qlat.core.jsonio import canonical
+
+    return canonical(data)
 
 
 def _rows_bytes(configs: np.ndarray, accepted: np.ndarray, delta_h: np.ndarray) -> bytes:
@@ -177,8 +171,8 @@ class Ensemble:
         ``overwrite``.
         """
         path = Path(path)
-        require(isinstance(chains, (int, np.integer)) and chains >= 1, "chains", "must be an integer >= 1", chains)
-        require(isinstance(seed, (int, np.integer)) and seed >= 0, "seed", "must be an integer >= 0", seed)
+        require_int(chains, "chains", minimum=1)
+        require_int(seed, "seed", minimum=0)
         require(overwrite or not path.exists(), "path", "exists already (open it to resume)", str(path))
         shape = tuple(int(s) for s in (field_shape if field_shape is not None else theory.field_shape))
         record = _base_provenance(**dict(provenance or {}))

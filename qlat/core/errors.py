@@ -40,3 +40,53 @@ def require(condition: bool, parameter: str, requirement: str, value: Any = None
     """Raise :class:`ParameterError` unless ``condition`` holds."""
     if not condition:
         raise ParameterError(parameter, requirement, value)
+
+
+def _is_int(value: Any) -> bool:
+    import numbers
+
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def require_int(value: Any, parameter: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``int(value)`` if it is an integer (not a bool) in [minimum, maximum]; else ParameterError."""
+    ok = _is_int(value) and (minimum is None or value >= minimum) and (maximum is None or value <= maximum)
+    if not ok:
+        if minimum is not None and maximum is not None:
+            what = f"must be an integer in [{minimum}, {maximum}]"
+        elif minimum is not None:
+            what = f"must be an integer >= {minimum}"
+        elif maximum is not None:
+            what = f"must be an integer <= {maximum}"
+        else:
+            what = "must be an integer"
+        raise ParameterError(parameter, what, value)
+    return int(value)
+
+
+def require_finite(value: Any, parameter: str) -> float:
+    """``float(value)`` if it is a finite real number; else ParameterError."""
+    import math
+
+    try:
+        number = float(value)
+        ok = math.isfinite(number) and not isinstance(value, bool)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ParameterError(parameter, "must be a finite number", value)
+    return number
+
+
+def require_positive(value: Any, parameter: str, *, allow_zero: bool = False) -> float:
+    """``float(value)`` if it is finite and > 0 (>= 0 with ``allow_zero``); else ParameterError."""
+    import math
+
+    try:
+        number = float(value)
+        ok = math.isfinite(number) and (number >= 0 if allow_zero else number > 0) and not isinstance(value, bool)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ParameterError(parameter, f"must be a finite number {'>=' if allow_zero else '>'} 0", value)
+    return number

@@ -155,14 +155,20 @@ class Estimate:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Estimate":
+        from qlat.core.jsonio import finite_or_special
+
         known = {f for f in cls.__dataclass_fields__}
         unknown = set(data) - known
         if unknown:
             raise ParameterError("data", f"unknown Estimate fields {sorted(unknown)}")
-        return cls(**data)
+        numbers = ("value", "error", "systematic", "tau_int", "tau_int_error")
+        return cls(**{k: finite_or_special(v) if k in numbers else v for k, v in data.items()})
 
     def to_json(self, **kwargs: Any) -> str:
-        return json.dumps(self.to_dict(), **kwargs)
+        """Strict JSON (:func:`qlat.core.jsonio.dumps`: a non-finite error is written ``"inf"``)."""
+        from qlat.core.jsonio import dumps
+
+        return dumps(self.to_dict(), **kwargs)
 
     @classmethod
     def from_json(cls, text: str) -> "Estimate":

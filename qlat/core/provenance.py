@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from qlat._version import __version__
-from qlat.core.errors import require
+from qlat.core.errors import require_int
 
 
 def provenance(**items: Any) -> dict[str, Any]:
@@ -30,5 +30,5 @@ def provenance(**items: Any) -> dict[str, Any]:
 def make_rng(seed: int | None) -> np.random.Generator:
     """A numpy Generator from a non-negative integer seed (``None``: fresh OS entropy)."""
     if seed is not None:
-        require(isinstance(seed, (int, np.integer)) and seed >= 0, "seed", "must be an integer >= 0", seed)
+        require_int(seed, "seed", minimum=0)
     return np.random.default_rng(seed)

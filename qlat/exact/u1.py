@@ -35,7 +35,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from qlat.core.errors import require
+from qlat.core.errors import require, require_int
 
 _QUAD_NODES = 1024
 
@@ -57,8 +57,7 @@ def _check_beta(beta: float) -> float:
 
 
 def _check_volume(volume: int) -> int:
-    require(isinstance(volume, (int, np.integer)) and not isinstance(volume, bool) and volume >= 1,
-            "volume", "must be an integer >= 1", volume)
+    require_int(volume, "volume", minimum=1)
     return int(volume)
 
 
@@ -69,7 +68,7 @@ def _volume(L: int | tuple[int, int]) -> int:
         for s in L:
             require(isinstance(s, (int, np.integer)) and s >= 2, "L", "every extent must be an integer >= 2", L)
         return int(L[0]) * int(L[1])
-    require(isinstance(L, (int, np.integer)) and not isinstance(L, bool) and L >= 2, "L", "must be an integer >= 2", L)
+    require_int(L, "L", minimum=2)
     return int(L) * int(L)
 
 

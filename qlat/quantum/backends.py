@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
-from qlat.core.errors import ParameterError, require
+from qlat.core.errors import ParameterError, require, require_int
 
 if TYPE_CHECKING:  # pragma: no cover
     from qiskit import QuantumCircuit
@@ -126,8 +126,7 @@ def aer_backend_options(
     if noise_model is not None:
         options["noise_model"] = noise_model
     if max_bond_dimension is not None:
-        require(isinstance(max_bond_dimension, (int, np.integer)) and max_bond_dimension >= 1,
-                "max_bond_dimension", "must be an integer >= 1", max_bond_dimension)
+        require_int(max_bond_dimension, "max_bond_dimension", minimum=1)
         options["matrix_product_state_max_bond_dimension"] = int(max_bond_dimension)
     if truncation_threshold is not None:
         require(0.0 < truncation_threshold < 1.0, "truncation_threshold", "must be in (0, 1)",
@@ -207,7 +206,7 @@ def sample_bases(
     """
     from qiskit_aer.primitives import SamplerV2
 
-    require(isinstance(shots, (int, np.integer)) and shots > 0, "shots", "must be a positive integer", shots)
+    require_int(shots, "shots", minimum=1)
     noisy = noise_model is not None
     base = transpile_for_aer(circuit.remove_final_measurements(inplace=False), method=method, noisy=noisy)
     if method == "matrix_product_state":

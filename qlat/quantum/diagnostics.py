@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
-from qlat.core.errors import ParameterError, require
+from qlat.core.errors import ParameterError, require, require_int
 from qlat.quantum.adiabatic import AdiabaticSchedule
 from qlat.theories.schwinger_qubit import SchwingerModel
 from qlat.quantum.statevector import evolve_statevector, expectation_values
@@ -61,8 +61,7 @@ def minimum_gap_along_path(
     require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)
     require(model.n_sites <= MAX_GAP_QUBITS, "n_sites",
             f"must be <= {MAX_GAP_QUBITS} for exact diagonalization along the path", model.n_sites)
-    require(isinstance(n_points, (int, np.integer)) and n_points >= 2, "n_points", "must be an integer >= 2",
-            n_points)
+    require_int(n_points, "n_points", minimum=2)
     times = np.linspace(0.0, schedule.total_time, int(n_points))
     gaps = gap_along_path(lambda t: schedule.terms_at(model, t), times, sector="physical")
     k = int(np.argmin(gaps))

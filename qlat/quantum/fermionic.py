@@ -58,7 +58,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
-from qlat.core.errors import ParameterError, require
+from qlat.core.errors import ParameterError, require, require_int
 from qlat.theories.schwinger_qubit import SchwingerModel
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -135,9 +135,7 @@ def qubit_operator_to_sparse_pauli_op(op: "QubitOperator", n_qubits: int) -> Spa
     from openfermion import QubitOperator
 
     require(isinstance(op, QubitOperator), "op", "must be an openfermion.QubitOperator", type(op).__name__)
-    require(
-        isinstance(n_qubits, (int, np.integer)) and n_qubits >= 1, "n_qubits", "must be an integer >= 1", n_qubits
-    )
+    require_int(n_qubits, "n_qubits", minimum=1)
     sparse: list[tuple[str, list[int], complex]] = []
     for term, coeff in op.terms.items():
         letters = "".join(p for _, p in term)

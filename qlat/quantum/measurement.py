@@ -25,7 +25,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
-from qlat.core.errors import ParameterError, require
+from qlat.core.errors import ParameterError, require, require_int
 
 __all__ = [
     "basis_rotation",
@@ -166,7 +166,7 @@ def sample_bitstrings_from_statevector(
     Draws outcomes from :func:`measurement_probabilities`.  Returns an int8 array of shape
     (shots, N), column q = bit of qubit q (0 ↔ eigenvalue +1).
     """
-    require(isinstance(shots, (int, np.integer)) and shots >= 1, "shots", "must be an integer >= 1", shots)
+    require_int(shots, "shots", minimum=1)
     require(isinstance(rng, np.random.Generator), "rng", "must be a numpy Generator", type(rng).__name__)
     probs = measurement_probabilities(state, basis)
     n = len(basis)

@@ -34,7 +34,7 @@ from qlat.core.estimate import Estimate
 from qlat.core.provenance import make_rng, provenance
 from qlat.exact.diagonalization import ED_ROUTINE_MAX_QUBITS
 from qlat.quantum.backends import check_request, sample_bases, union_bases
-from qlat.quantum.simulators import AdiabaticSimulator, SimulationRequest
+from qlat.quantum.simulators import SimulationRequest
 from qlat.theories.schwinger_qubit import SchwingerModel
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -85,20 +85,9 @@ class AdiabaticResult:
 
 
 def _jsonable(obj: Any) -> Any:
-    """Numpy scalars/arrays and tuples → plain JSON types (recursively)."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
+    from qlat.core.jsonio import jsonable
+
+    return jsonable(obj)
 
 
 def schedule_description(schedule: Any) -> dict[str, Any]:

@@ -56,7 +56,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
 
-from qlat.core.errors import ParameterError, require
+from qlat.core.errors import ParameterError, require, require_int
 from qlat.quantum.adiabatic import AdiabaticSchedule, TermsBasis
 from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms, bare_vacuum_bits
 
@@ -124,7 +124,7 @@ def _check_layout(layout: str) -> None:
 def product_formula(n_steps: int, dt: float, *, order: int = 2) -> tuple[Layer, ...]:
     """The layer sequence of ``n_steps`` steps of size ``dt`` (module docstring), in time order."""
     _check_order(order)
-    require(isinstance(n_steps, (int, np.integer)) and n_steps >= 1, "n_steps", "must be an integer >= 1", n_steps)
+    require_int(n_steps, "n_steps", minimum=1)
     layers: list[Layer] = []
     mids = [(k + 0.5) * dt for k in range(int(n_steps))]
     if order == 1:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, runtime_checkable
 
 import numpy as np
 
-from qlat.core.errors import ParameterError, require
+from qlat.core.errors import ParameterError, require, require_int
 from qlat.core.options import Option
 from qlat.core.registry import SAMPLERS
 
@@ -149,13 +149,8 @@ StepFn = Callable[["torch.Tensor", "torch.Generator", float], StepResult]
 
 
 def check_int(value: Any, name: str, minimum: int) -> int:
-    require(
-        isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= minimum,
-        name,
-        f"must be an integer >= {minimum}",
-        value,
-    )
-    return int(value)
+    """An integer >= ``minimum`` (:func:`qlat.core.errors.require_int`)."""
+    return require_int(value, name, minimum=minimum)
 
 
 def check_target_acceptance(value: Any) -> float | None:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qlat.core.errors import require
+from qlat.core.errors import require, require_positive
 from qlat.core.options import Option
 from qlat.core.registry import SAMPLERS
 from qlat.samplers.base import (
@@ -125,12 +125,7 @@ class LocalMetropolis:
         thermalization: int = 0,
         every: int = 1,
     ) -> None:
-        try:
-            ok = math.isfinite(float(step_size)) and float(step_size) > 0
-        except (TypeError, ValueError):
-            ok = False
-        require(ok, "step_size", "must be a finite number > 0", step_size)
-        self.step_size = float(step_size)
+        self.step_size = require_positive(step_size, "step_size")
         self.target_acceptance = check_target_acceptance(target_acceptance)
         self.thermalization = check_int(thermalization, "thermalization", 0)
         self.every = check_int(every, "every", 1)

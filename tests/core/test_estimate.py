@@ -100,3 +100,17 @@ def test_unit_of_chi_t_on_a_u1_ensemble_is_lattice():
     from qlat.theories import U1Theory
 
     assert TOPOLOGICAL_SUSCEPTIBILITY.unit_on(U1Theory(Lattice((4, 4)), beta=1.0)) == "lattice"
+
+
+def test_one_strict_json_encoding_for_non_finite_numbers():
+    import numpy as np
+
+    from qlat.core.jsonio import dumps, jsonable
+
+    frozen = Estimate(0.5, math.inf, name="q2")
+    text = frozen.to_json()
+    assert "Infinity" not in text and '"inf"' in text
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+    assert Estimate.from_json(text).error == math.inf
+    assert jsonable({"a": (np.float64(1.5), np.int64(2)), 3: -math.inf}) == {"a": [1.5, 2], "3": "-inf"}
+    assert dumps({"est": frozen}) == dumps({"est": frozen.to_dict()})
