@@ -43,5 +43,19 @@ class EnsembleBackend:
         require(not options, "options", "the ensemble backend takes skip and S only", sorted(options))
         return ensemble_estimates(target, list(observables), skip=skip, S=S)
 
+    def example(self, workdir: Any) -> tuple[Any, dict[str, Any]]:
+        """A 4×4 U(1) heatbath ensemble of 2 chains × 20 samples written into ``workdir``."""
+        from pathlib import Path
+
+        from qlat.samplers.metropolis import U1Heatbath
+        from qlat.theories.u1 import U1Theory
+
+        theory, sampler = U1Theory.example(), U1Heatbath(thermalization=5)
+        path = Path(workdir) / "example-ensemble.h5"
+        ensemble = Ensemble.create(path, theory=theory, sampler=sampler, chains=2, seed=3)
+        batch, state = sampler.run(theory, 20, state=sampler.init_state(theory, chains=2, seed=3))
+        ensemble.append(batch, state)
+        return ensemble, {}
+
     def __repr__(self) -> str:
         return "EnsembleBackend()"

@@ -56,6 +56,11 @@ class Backend(Protocol):
         """
         ...
 
+    def example(self, workdir: Any) -> tuple[Any, dict[str, Any]]:
+        """A small target and options that run in seconds (the conformance suite and the docs use it;
+        ``workdir`` is a directory the backend may write into)."""
+        ...
+
 
 def component_key(name: str, index: Any = None) -> str:
     """The one key convention: ``name`` for a scalar, ``name[i]`` / ``name[i,j]`` for components.

@@ -70,6 +70,11 @@ class U1CharacterExpansion(_ExactTheoryBackend):
         params = target.params() if callable(getattr(target, "params", None)) else {}
         return params.get("name") == "u1" and len(params.get("shape", ())) == 2
 
+    def example(self, workdir: Any = None) -> tuple[Any, dict[str, Any]]:
+        from qlat.theories.u1 import U1Theory
+
+        return U1Theory.example(), {}
+
     def _values(self, target: Any) -> dict[str, Callable[[], float]]:
         import qlat.theories.observables  # noqa: F401  (defines the classical observables)
         from qlat.exact import u1
@@ -94,6 +99,12 @@ class FreeScalar(_ExactTheoryBackend):
     def supports(self, target: Any) -> bool:
         params = target.params() if callable(getattr(target, "params", None)) else {}
         return params.get("name") == "phi4" and float(params.get("lam", 1.0)) == 0.0
+
+    def example(self, workdir: Any = None) -> tuple[Any, dict[str, Any]]:
+        from qlat.core.lattice import Lattice
+        from qlat.theories.phi4 import Phi4Theory
+
+        return Phi4Theory(Lattice((4, 4)), m2=0.5, lam=0.0), {}
 
     def _values(self, target: Any) -> dict[str, Callable[[], float]]:
         import qlat.theories.observables  # noqa: F401  (defines the classical observables)

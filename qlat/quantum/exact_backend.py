@@ -81,5 +81,8 @@ class ExactDiagonalization:
         require(not options, "options", "exact diagonalization takes no options", sorted(options))
         return exact_estimates(target, observables=observables)
 
+    def example(self, workdir: Any = None) -> tuple[Any, dict[str, Any]]:
+        return SchwingerModel(6, 0.5, 0.1, theta=0.4), {}
+
     def __repr__(self) -> str:
         return "ExactDiagonalization()"

@@ -88,6 +88,15 @@ class AdiabaticSimulator:
         """``({key: (value, error)}, fidelity or None)`` of the adiabatically prepared state."""
         raise NotImplementedError  # every registered subclass implements it
 
+    def example(self, workdir: Any = None) -> tuple[Any, dict[str, Any]]:
+        """N = 4 with a 4-step schedule (seconds on every simulator)."""
+        from qlat.quantum.adiabatic import AdiabaticSchedule
+
+        options: dict[str, Any] = {"schedule": AdiabaticSchedule(total_time=2.0, dt=0.5, ramp="sin2")}
+        if self.shots != "never":
+            options.update(shots=200, seed=1)
+        return SchwingerModel(4, 0.5, 0.2, theta=0.3), options
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 

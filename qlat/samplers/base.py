@@ -136,6 +136,11 @@ class Sampler(Protocol):
         """Whether this sampler can run on ``theory`` (asked through the theory protocols)."""
         ...
 
+    @classmethod
+    def example(cls, theory: "Theory", workdir: Any) -> "Sampler":
+        """A small, quick instance for ``theory`` (conformance suite; ``workdir`` for model files)."""
+        ...
+
     def init_state(self, theory: "Theory", *, chains: int, seed: int, start: str = "hot") -> ChainState: ...
 
     def run(

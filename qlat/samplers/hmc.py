@@ -98,6 +98,11 @@ class HMC:
     def from_params(cls, params: dict[str, Any]) -> "HMC":
         return from_params_by_keywords(cls, params)  # type: ignore[no-any-return]
 
+    @classmethod
+    def example(cls, theory: "Theory", workdir: Any = None) -> "HMC":
+        """A quick instance (conformance suite)."""
+        return cls(trajectory_length=0.5, n_steps=5, thermalization=2)
+
     def supports(self, theory: "Theory") -> bool:
         """Any theory with an action and a force."""
         return callable(getattr(theory, "action", None)) and callable(getattr(theory, "force", None))

@@ -111,6 +111,11 @@ class LocalMetropolis:
     def from_params(cls, params: dict[str, Any]) -> "LocalMetropolis":
         return from_params_by_keywords(cls, params)  # type: ignore[no-any-return]
 
+    @classmethod
+    def example(cls, theory: "Theory", workdir: Any = None) -> "LocalMetropolis":
+        """A quick instance (conformance suite)."""
+        return cls(step_size=0.5, thermalization=2)
+
     def supports(self, theory: "Theory") -> bool:
         """Theories with a site-local scalar action or compact U(1) links, on even lattices."""
         from qlat.theories.base import CompactLinkAction, SiteLocalAction
@@ -238,6 +243,11 @@ class U1Heatbath:
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "U1Heatbath":
         return from_params_by_keywords(cls, params)  # type: ignore[no-any-return]
+
+    @classmethod
+    def example(cls, theory: "Theory", workdir: Any = None) -> "U1Heatbath":
+        """A quick instance (conformance suite)."""
+        return cls(thermalization=2)
 
     def supports(self, theory: "Theory") -> bool:
         """Compact U(1) links with the Wilson action (:class:`~qlat.theories.base.CompactLinkAction`)."""

@@ -79,6 +79,11 @@ class Theory(Protocol):
         """``batch`` random configurations drawn with ``generator``."""
         ...
 
+    @classmethod
+    def example(cls) -> "Theory":
+        """A small instance (a few sites) for the conformance suite and the docs."""
+        ...
+
 
 @runtime_checkable
 class SiteLocalAction(Protocol):

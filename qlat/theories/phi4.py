@@ -77,6 +77,11 @@ class Phi4Theory:
     def default_observables(self) -> list[str]:
         return list(self.DEFAULT_OBSERVABLES)
 
+    @classmethod
+    def example(cls) -> "Phi4Theory":
+        """4×4 at m² = −1, λ = 1 (conformance suite, docs)."""
+        return cls(Lattice((4, 4)), m2=-1.0, lam=1.0)
+
     def log_prob(self, fields: "torch.Tensor") -> "torch.Tensor":
         """−S, the unnormalized log density of the Boltzmann weight (flows train against it)."""
         return -self.action(fields)

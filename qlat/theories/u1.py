@@ -70,6 +70,11 @@ class U1Theory:
     def default_observables(self) -> list[str]:
         return list(self.DEFAULT_OBSERVABLES) if self.lattice.ndim == 2 else ["plaquette"]
 
+    @classmethod
+    def example(cls) -> "U1Theory":
+        """4×4 at β = 1 (conformance suite, docs)."""
+        return cls(Lattice((4, 4)), beta=1.0)
+
     def log_prob(self, fields: "torch.Tensor") -> "torch.Tensor":
         """−S, the unnormalized log density of the Boltzmann weight (flows train against it)."""
         return -self.action(fields)
