@@ -11,7 +11,7 @@ site condensate c_n = (−1)^n ⟨Z_n⟩/(2a), chain average ⟨ψ̄ψ⟩ = (1/N
 Continuum limit of the massless condensate (what is done and why)
 -----------------------------------------------------------------
 *Lattice mass.*  The massless point of the staggered lattice theory is m_lat = −g²a/8
-(Dempsey, Klebanov, Pufu, Søgaard 2022: the shift restores the lattice remnant of the chiral
+(Dempsey, Klebanov, Pufu, Zan, arXiv:2206.05308: the shift restores the lattice remnant of the chiral
 symmetry), i.e. ``SchwingerModel(mass=0, mass_shift=True)``.  At m_lat = 0 the lattice theory
 has an effective continuum mass ≈ g²a/8 and the condensate picks up large O(a log a)
 artifacts (−0.2298 at a = 1 against −0.1629 with the shift); the shift is the default.

@@ -27,7 +27,7 @@ therefore write the physical fermion as a *hole* of OpenFermion's mode, with a s
     \chi_n = (-i)^n\, b_n^\dagger, \qquad \chi^\dagger_n = i^n\, b_n .
 
 Then χ†_n χ_n = b_n b_n† = 1 − b†_n b_n = (1 + Z_n)/2, so the mass and electric terms take the
-Pauli form of schwinger.py, and
+Pauli form of qlat.theories.schwinger_qubit, and
 χ†_n χ_{n+1} − χ†_{n+1} χ_n = i (b†_n b_{n+1} + b†_{n+1} b_n), so that
 
 .. math::
@@ -39,7 +39,7 @@ Pauli form of schwinger.py, and
 −i(χ†χ − h.c.) hopping of arXiv:2001.00485 into the real +½ w_n(XX+YY) of docs/conventions.md; with
 χ_n = b_n† instead one would get ½ w_n(X_nY_{n+1} − Y_nX_{n+1}), which has the same spectrum
 but is a different matrix (related by the site phases i^n).  The staggered mass constant μ/2 Σ_n (−1)^n vanishes for
-even N, and the electric constant is kept, so the result equals schwinger.py's H exactly.
+even N, and the electric constant is kept, so the result equals qlat.theories.schwinger_qubit's H exactly.
 
 Qubit order.  OpenFermion's qubit index n is site n; OpenFermion's own matrices
 (``get_sparse_operator``) are big-endian (qubit 0 is the most significant bit), Qiskit's are
@@ -153,7 +153,7 @@ def qubit_operator_to_sparse_pauli_op(op: "QubitOperator", n_qubits: int) -> Spa
 def jordan_wigner_hamiltonian(model: SchwingerModel, *, atol: float = 1e-12) -> SparsePauliOp:
     """H of ``model`` built from fermion operators, mapped by Jordan–Wigner, as a SparsePauliOp.
 
-    Equal as a matrix to ``model.hamiltonian()`` (the direct Pauli construction of schwinger.py);
+    Equal as a matrix to ``model.hamiltonian()`` (the direct Pauli construction of qlat.theories.schwinger_qubit);
     Pauli terms whose coefficients cancel to below ``atol`` are dropped.
     """
     from openfermion import jordan_wigner

@@ -180,7 +180,7 @@ def electric_field_operators(model: SchwingerModel) -> tuple[SparsePauliOp, ...]
 def free_condensate(model: SchwingerModel) -> float:
     r"""Exact ground-state value of S in the free chain (J = 0) with the model's N, a, m, θ, shift.
 
-    With J = 0 the qubit Hamiltonian of schwinger.py is H = Σ h_n (XX+YY)_{n,n+1} + Σ μ_n Z_n.
+    With J = 0 the qubit Hamiltonian of qlat.theories.schwinger_qubit is H = Σ h_n (XX+YY)_{n,n+1} + Σ μ_n Z_n.
     In the hole modes b_n of a Jordan–Wigner transform with b†b = (1 − Z)/2,
     XX + YY = 2(b†_n b_{n+1} + h.c.) and Z_n = 1 − 2 b†_n b_n, so H = b† M b + Σ μ_n with the
     N×N single-particle matrix M_{n,n+1} = M_{n+1,n} = 2h_n, M_{nn} = −2μ_n.  The staggered

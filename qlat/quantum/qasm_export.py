@@ -12,7 +12,7 @@ N = 4, 8, 12 at θ = 0 and θ = π/2 with second-order steps on all-to-all conne
 θ = π/2 also first order, and second order on a line (swap network).
 
 Schedule (:data:`EXPORT_SCHEDULE`): T = 20/g, dt = 0.5/g (40 Trotter steps), m₀ = 1, sin² ramp.
-That is 7.5× fewer steps than qlat's default (T = 30, dt = 0.1), so every file stays well under
+That is 30× fewer steps than qlat's default (T = 60, dt = 0.05), so every file stays well under
 1 MB (largest: N = 12 all-to-all, ~150 kB), and still reaches a fidelity ≈ 0.997 with the exact
 ground state at N = 8, θ ∈ {0, π/2} (the manifest records the fidelity of every exported circuit,
 computed with qlat's statevector simulator of the identical product formula).  A user who wants

@@ -25,7 +25,7 @@ Both are of the form
 .. math::
     H = c\,\mathbb 1 + \sum_n h_n (X_nX_{n+1} + Y_nY_{n+1}) + \sum_n \mu_n Z_n + \sum_{i<j} K_{ij} Z_i Z_j
 
-Staggered mass shift (Dempsey et al. 2022, ``mass_shift``): the staggered discretization
+Staggered mass shift (Dempsey et al. arXiv:2206.05308, ``mass_shift``): the staggered discretization
 shifts the *scalar* mass by g²a/8, so the lattice Hamiltonian uses m_s = m − g²a/8 (electric)
 and, after the chiral rotation, m_s = m cos θ − g²a/8 with the pseudoscalar mass m sin θ left
 alone (rotated); i.e. the offset δ = g²a/8 multiplies the staggered term ½ Σ (−1)^n Z_n only.

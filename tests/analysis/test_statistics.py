@@ -90,7 +90,8 @@ def test_iid_data_has_tau_half():
     for seed in range(5):
         est = gamma_estimate(np.random.default_rng(seed).normal(size=(5000, 2)))
         assert abs(est.tau_int - 0.5) < 4 * est.tau_int_error
-        assert abs(est.error / math.sqrt(1 / 10000) - 1) < 4 * math.sqrt(0.5 / 10000) + 0.05
+        # the Γ-method's own uncertainty of the error, δσ/σ = δτ/(2τ), sets the tolerance
+        assert abs(est.error / math.sqrt(1 / 10000) - 1) < 4 * est.tau_int_error / (2 * est.tau_int)
 
 
 def test_chains_are_pooled_as_replicas():
@@ -103,7 +104,7 @@ def test_chains_are_pooled_as_replicas():
     assert single.n_samples == 3000
     ratio = single.error / est.error
     tol = 4 * math.hypot(single.tau_int_error / (2 * single.tau_int), est.tau_int_error / (2 * est.tau_int))
-    assert abs(ratio / math.sqrt(3) * math.sqrt(np.var(x) / np.var(x[:, 0])) - 1) < tol + 0.05
+    assert abs(ratio / math.sqrt(3) * math.sqrt(np.var(x) / np.var(x[:, 0])) - 1) < tol
 
 
 def test_single_chain_agrees_with_plain_pyerrors():
@@ -185,7 +186,9 @@ def test_three_error_methods_agree_on_a_derived_quantity():
     rel_bins = 1 / math.sqrt(2 * (k - 1))
     for est, rel in ((jack, rel_bins), (boot, math.hypot(rel_bins, 1 / math.sqrt(2 * 2000)))):
         assert abs(est.error / gamma.error - 1) < 4 * math.hypot(rel, rel_gamma)
-        assert abs(est.error / sigma_true - 1) < 4 * rel + 0.05  # binning bias ~ τ/b ≲ 1 %
+        # binned errors are biased low by about τ_exp/b (AR(1), ρ = 0.5: τ_exp = 1/ln 2 ≈ 1.44)
+        bias = (1 / math.log(2)) / (a.shape[0] / (n_bins))
+        assert abs(est.error / sigma_true - 1) < 4 * rel + bias
 
 
 def test_jackknife_of_the_mean_is_the_standard_error_of_bin_means():

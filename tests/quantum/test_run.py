@@ -6,6 +6,7 @@ import json
 import math
 
 import numpy as np
+from qiskit.quantum_info import Statevector
 import pytest
 from scipy import stats
 
@@ -15,7 +16,13 @@ from qlat.quantum.adiabatic import AdiabaticSchedule
 from qlat.quantum.observables import qubit_observable
 from qlat.quantum.run import AdiabaticResult, ground_state_fidelity, run_adiabatic
 from qlat.theories.schwinger_qubit import SchwingerModel
-from qlat.quantum.statevector import evolve_statevector
+
+
+def _circuit_state(model, schedule, order=2):
+    """|ψ(T)⟩ from the exported Trotter circuit by qiskit's own Statevector (not qlat's fast path)."""
+    from qlat.quantum.trotter import adiabatic_circuit
+
+    return Statevector(adiabatic_circuit(model, schedule, order=order)).data
 
 
 def test_statevector_run_estimates_and_provenance():
@@ -23,10 +30,10 @@ def test_statevector_run_estimates_and_provenance():
     schedule = AdiabaticSchedule(6.0, 0.25, ramp="sin2")
     result = run_adiabatic(model, schedule, observables=("energy", "condensate", "electric_field"), seed=3)
     assert isinstance(result, AdiabaticResult) and result.backend == "statevector"
-    state = evolve_statevector(model, schedule, order=2)
+    state = _circuit_state(model, schedule)  # independent of the fast path run_adiabatic uses
     for name in ("energy", "condensate"):
         op = qubit_observable(name, model).operators[0]
-        value = float(np.real(np.vdot(state, op.to_matrix(sparse=True) @ state)))
+        value = float(np.real(Statevector(state).expectation_value(op)))
         est = result.estimates[name]
         assert isinstance(est, Estimate) and est.exact and est.n_samples is None
         assert est.value == pytest.approx(value, abs=1e-12)
@@ -48,7 +55,7 @@ def test_fidelity_with_exact_ground_state():
     model = SchwingerModel(6, 0.5, 0.1, theta=0.4)
     schedule = AdiabaticSchedule(6.0, 0.25, ramp="sin2")
     result = run_adiabatic(model, schedule)
-    state = evolve_statevector(model, schedule, order=2)
+    state = _circuit_state(model, schedule)
     ground = diagonalize(model, k=1).ground_state
     assert result.fidelity.value == pytest.approx(abs(np.vdot(ground, state)) ** 2, abs=1e-10)
     assert 0.0 < result.fidelity.value <= 1.0
@@ -113,8 +120,14 @@ def test_mps_runs_at_forty_sites():
     result = run_adiabatic(model, AdiabaticSchedule(2.0, 0.5, ramp="sin2"), backend="mps",
                            observables=("energy", "condensate", "total_charge"))
     assert abs(result.estimates["total_charge"].value) < 1e-8  # charge is conserved exactly
-    assert math.isfinite(result.estimates["energy"].value)
-    assert result.params["wall_time_s"] < 600
+    # variational bound: no state lies below the ground state (independent TeNPy DMRG value,
+    # docs/references.md); a mis-scaled energy operator or a lost constant term fails it.  The
+    # ramp lowers the energy from that of the bare vacuum, ⟨vac|H|vac⟩ (the diagonal part only).
+    from qlat.theories.schwinger_qubit import bare_vacuum_index
+
+    e0_dmrg = -23.114621209719
+    e_bare = float(model.terms().diagonal(np.array([bare_vacuum_index(40)]))[0])
+    assert e0_dmrg - 1e-8 <= result.estimates["energy"].value < e_bare
 
 
 @pytest.mark.parametrize(
