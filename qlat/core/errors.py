@@ -90,3 +90,14 @@ def require_positive(value: Any, parameter: str, *, allow_zero: bool = False) ->
     if not ok:
         raise ParameterError(parameter, f"must be a finite number {'>=' if allow_zero else '>'} 0", value)
     return number
+
+
+class QlatWarning(UserWarning):
+    """A number qlat reports but whose error bar cannot be fully trusted (printed on stderr)."""
+
+
+def warn(message: str, *, stacklevel: int = 2) -> None:
+    """Issue a :class:`QlatWarning` (the CLI prints ``qlat: warning: ...`` on stderr)."""
+    import warnings
+
+    warnings.warn(message, QlatWarning, stacklevel=stacklevel + 1)

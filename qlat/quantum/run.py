@@ -194,6 +194,7 @@ def run_adiabatic(
     layout: str = "all-to-all",
     progress: bool = False,
     max_bond_dimension: int | None = None,
+    systematics: str = "estimate",
 ) -> AdiabaticResult:
     """Prepare the vacuum of ``model`` adiabatically and estimate ``observables`` on ``backend``.
 
@@ -214,6 +215,10 @@ def run_adiabatic(
     layout: ``"all-to-all"`` or ``"line"`` (swap network) for the circuit; the ``"mps"`` backend
         simulates the (identical-state) all-to-all circuit whatever the layout.
     progress: show a progress bar (statevector backend).
+    systematics: ``"estimate"`` (default): every Estimate gets a systematic error with its sources,
+        Trotter (dt vs 2dt) and adiabatic (T vs T/2), from statevector reruns of the schedule
+        (:mod:`qlat.quantum.systematics`; N ≤ 22); ``"none"``: no estimate, and the provenance says
+        so.  The exact-on-request alternative is :mod:`qlat.analysis.adiabatic_limits`.
     max_bond_dimension: cap on the MPS bond dimension (``"mps"`` only; ``None``: no cap, the MPS
         is exact up to Aer's 1e-16 truncation threshold).  With a cap the MPS values carry a
         truncation error that the reported error (0, or shot noise) does not include.
@@ -229,6 +234,7 @@ def run_adiabatic(
         make_rng(seed)  # validates: integer >= 0
     if max_bond_dimension is not None and backend != "mps":
         raise ParameterError("max_bond_dimension", "applies to backend 'mps' only", max_bond_dimension)
+    require(systematics in ("estimate", "none"), "systematics", "must be 'estimate' or 'none'", systematics)
 
     from qlat.quantum.adiabatic import default_schedule
     from qlat.quantum.noise import resolve_noise
@@ -275,6 +281,24 @@ def run_adiabatic(
     values, fidelity_value = impl.simulate(request)
     wall = time.perf_counter() - start
     params["wall_time_s"] = wall
+    sources: dict[str, dict[str, float]] = {}
+    if systematics == "estimate":
+        from qlat.quantum.systematics import adiabatic_systematics, can_estimate
+
+        if can_estimate(model):
+            ops = {key: op for o in qobs for key, op in zip(o.keys, o.operators)}
+            reference = {k: v for k, (v, _) in values.items()} if impl.name == "statevector" else None
+            sources, how = adiabatic_systematics(model, schedule, ops, order=order, reference=reference)
+            prov["systematic_method"] = how
+        else:
+            prov["warning_systematic"] = (f"Trotter and adiabatic errors not estimated at N = {model.n_sites} "
+                                          "(statevector reruns stop at N = 22): the error is statistical only")
+            from qlat.core.errors import warn
+
+            warn(prov["warning_systematic"])
+    else:
+        prov["warning_systematic"] = "systematic errors not estimated (systematics='none')"
+    params["systematics"] = systematics
     fidelity = None
     if fidelity_value is not None:
         fidelity = Estimate(value=fidelity_value, error=0.0, name="fidelity", unit="1", backend=impl.label,
@@ -287,10 +311,11 @@ def run_adiabatic(
         obs_prov = prov if shots is None else {**prov, "shots_per_basis": shots, "bases": o.measurement_bases()}
         for key in o.keys:
             value, error = values[key]
-            estimates[key] = Estimate(
+            est = Estimate(
                 value=value, error=error, name=key, unit=o.unit, n_samples=shots,
                 backend=impl.label, provenance=obs_prov,
             )
+            estimates[key] = est.with_systematic(sources[key]) if key in sources else est
     return AdiabaticResult(estimates=estimates, fidelity=fidelity, circuit=summary, backend=backend,
                            params=params)
 
