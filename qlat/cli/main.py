@@ -70,7 +70,18 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    """Warnings as one line on stderr: ``qlat: warning: …`` (qlat's own), ``warning: …`` (others)."""
+    from qlat.core.errors import QlatWarning
+
+    prefix = "qlat: warning" if issubclass(category, QlatWarning) else f"warning ({category.__name__})"
+    sys.stderr.write(f"{prefix}: {message}\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    import warnings
+
+    warnings.showwarning = _show_warning
     words = list(sys.argv[1:] if argv is None else argv)
     try:
         parser = build_parser(words)
