@@ -88,15 +88,15 @@ def extrapolate_total_time(
     """
     from qlat.quantum.observables import qubit_observable
 
-    times = np.asarray(sorted(float(t) for t in times))
-    require(times.size >= degree + 3, "times", f"needs at least degree + 3 = {degree + 3} values", times.tolist())
+    times_arr = np.asarray(sorted(float(t) for t in times))
+    require(times_arr.size >= degree + 3, "times", f"needs at least degree + 3 = {degree + 3} values", times_arr.tolist())
     require(power >= 1, "power", "must be an integer >= 1", power)
-    require(bool(np.all(times > 0)), "times", "must be > 0", times.tolist())
-    values = np.array([_value(model, replace(schedule, total_time=float(T)), observable, order) for T in times])
+    require(bool(np.all(times_arr > 0)), "times", "must be > 0", times_arr.tolist())
+    values = np.array([_value(model, replace(schedule, total_time=float(T)), observable, order) for T in times_arr])
     unit = qubit_observable(observable, model).unit
     prov = {"extrapolation": f"T -> infinity (fit in 1/T^{power})", "model": model.params(), "dt": schedule.dt,
             "ramp": schedule.ramp, "initial_mass": schedule.initial_mass, "order": order}
-    return _fit("total_time", times, 1.0 / times**power, values, degree=degree, observable=observable, unit=unit,
+    return _fit("total_time", times_arr, 1.0 / times_arr**power, values, degree=degree, observable=observable, unit=unit,
                 provenance=prov)
 
 
@@ -116,12 +116,12 @@ def extrapolate_step_size(
     """
     from qlat.quantum.observables import qubit_observable
 
-    dts = np.asarray(sorted(float(d) for d in dts))
-    require(dts.size >= degree + 2, "dts", f"needs at least degree + 2 = {degree + 2} values", dts.tolist())
+    dts_arr = np.asarray(sorted(float(d) for d in dts))
+    require(dts_arr.size >= degree + 2, "dts", f"needs at least degree + 2 = {degree + 2} values", dts_arr.tolist())
     require(power >= 1, "power", "must be an integer >= 1", power)
-    values = np.array([_value(model, replace(schedule, dt=float(d)), observable, order) for d in dts])
+    values = np.array([_value(model, replace(schedule, dt=float(d)), observable, order) for d in dts_arr])
     unit = qubit_observable(observable, model).unit
     prov = {"extrapolation": f"dt -> 0 (fit in dt^{power})", "model": model.params(),
             "total_time": schedule.total_time, "ramp": schedule.ramp, "initial_mass": schedule.initial_mass,
             "order": order}
-    return _fit("dt", dts, dts**power, values, degree=degree, observable=observable, unit=unit, provenance=prov)
+    return _fit("dt", dts_arr, dts_arr**power, values, degree=degree, observable=observable, unit=unit, provenance=prov)

@@ -103,8 +103,8 @@ class FitResult:
 
 
 def fit_polynomial(
-    x: Sequence[float],
-    y: Sequence[float],
+    x: "Sequence[float] | np.ndarray",
+    y: "Sequence[float] | np.ndarray",
     *,
     sigma: Sequence[float] | None = None,
     degree: int = 1,

@@ -229,6 +229,7 @@ def continuum_condensate_massless(
 
     rows: list[dict[str, Any]] = []
     if method == "fixed-volume":
+        assert volumes is not None
         groups = sorted({float(v) for v in volumes})
         require(all(v > 0 for v in groups), "volumes", "must be > 0", list(volumes))
         require(len(groups) >= volume_degree + 1, "volumes",
@@ -239,6 +240,7 @@ def continuum_condensate_massless(
             for n in sizes:
                 rows.append(_measure(n, vol / n, coupling, mass_shift))
     else:
+        assert spacings is not None
         groups = sorted({float(a) for a in spacings})
         require(all(a > 0 for a in groups), "spacings", "must be > 0", list(spacings))
         require(len(groups) >= spacing_degree + 1, "spacings",
@@ -349,7 +351,7 @@ def theta_scan_exact(model: SchwingerModel, thetas: Sequence[float], *, bulk: bo
     grid = sorted(set([0.0] + thetas))
     length = model.volume
     main = _ground_records(model, grid)
-    short = _ground_records(model.with_(n_sites=model.n_sites - 2), grid) if bulk else None
+    short: dict[float, dict[str, float]] = _ground_records(model.with_(n_sites=model.n_sites - 2), grid) if bulk else {}
     lattice_sigma = None
     first_order: dict[float, float] = {}
     if bulk:

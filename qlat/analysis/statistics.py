@@ -186,7 +186,7 @@ def _prepare(series: Sequence[Any]) -> list[np.ndarray]:
     return arrays
 
 
-def _scalar(fn: Callable[..., Any], means: Sequence[float]) -> float:
+def _scalar(fn: Callable[..., Any], means: "Sequence[float] | np.ndarray") -> float:
     out = np.asarray(fn(*means), dtype=np.float64)
     require(out.shape == (), "fn", "must return one number", out.shape)
     return float(out)

@@ -129,7 +129,8 @@ def flag_names(args: argparse.Namespace) -> dict[str, str]:
     mapping = {"L": "--L", "shape": "--L", "chains": "--chains", "seed": "--seed", "n": "--n"}
     for registry, name in ((THEORIES, args.theory), (SAMPLERS, args.sampler)):
         if name in registry:
-            mapping.update({o.dest: o.flag for o in registry.get(name).OPTIONS})
+            plugin: Any = registry.get(name)
+            mapping.update({o.dest: o.flag for o in plugin.OPTIONS})
     return mapping
 
 
@@ -191,7 +192,7 @@ def check_resumable(ensemble: Any, *, theory: Any, sampler: Any, chains: int, se
     key = _first_difference(stored, wanted)
     if key is not None:
         flag = _resume_flags(theory, sampler).get(key, key)
-        have = stored
+        have: Any = stored
         for part in key.split("."):
             have = have.get(part) if isinstance(have, dict) else None
         raise ParameterError(
@@ -201,9 +202,10 @@ def check_resumable(ensemble: Any, *, theory: Any, sampler: Any, chains: int, se
 
 
 def _lookup(data: dict[str, Any], key: str) -> Any:
+    found: Any = data
     for part in key.split("."):
-        data = data.get(part) if isinstance(data, dict) else None
-    return data
+        found = found.get(part) if isinstance(found, dict) else None
+    return found
 
 
 # ------------------------------------------------------------------------------- interrupts

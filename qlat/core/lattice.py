@@ -48,6 +48,7 @@ class Lattice:
             not isinstance(s, bool) and hasattr(s, "__index__") for s in items
         )
         require(ok, "shape", "must be a tuple of integers", self.shape)
+        assert items is not None
         shape = tuple(int(s) for s in items)
         require(1 <= len(shape) <= 4, "shape", "must have 1 to 4 dimensions", self.shape)
         require(all(s >= 2 for s in shape), "L", "every lattice extent L must be >= 2 (shape)", self.shape)

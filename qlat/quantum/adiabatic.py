@@ -223,14 +223,14 @@ class AdiabaticSchedule:
             h_c = st(mass=1.0)
             h_s = combine_terms([st(mass=1.0, theta=math.pi / 2), st(mass=1.0, theta=-math.pi / 2)], [0.5, -0.5])
 
-            def weights(t: float, th: Any) -> tuple:
+            def rotated_weights(t: float, th: Any) -> tuple:
                 s = ramp(t)
                 mt = (1.0 - s) * m0 + s * m
                 ang = s * (theta if th is None else th)
                 return (1.0, s * w, mt * _cos(ang) - s * delta, mt * _sin(ang))
 
             return TermsBasis((h_J, h_w, h_c, h_s), ("electric", "hopping", "mass_cos", "mass_sin"),
-                              (True, False, False, False), weights)
+                              (True, False, False, False), rotated_weights)
 
         plus, minus = st(J=J, theta=2 * math.pi), st(J=J, theta=-2 * math.pi)  # ϑ = ±1
         h_lin = combine_terms([plus, minus], [0.5, -0.5])

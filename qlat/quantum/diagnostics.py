@@ -62,7 +62,7 @@ def minimum_gap_along_path(
     require(model.n_sites <= MAX_GAP_QUBITS, "n_sites",
             f"must be <= {MAX_GAP_QUBITS} for exact diagonalization along the path", model.n_sites)
     require_int(n_points, "n_points", minimum=2)
-    times = np.linspace(0.0, schedule.total_time, int(n_points))
+    times = [float(t) for t in np.linspace(0.0, schedule.total_time, int(n_points))]
     gaps = gap_along_path(lambda t: schedule.terms_at(model, t), times, sector="physical")
     k = int(np.argmin(gaps))
     return {

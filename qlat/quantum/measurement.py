@@ -228,8 +228,10 @@ def estimate_from_samples(operator: SparsePauliOp, samples: Mapping[str, np.ndar
             if basis in available:
                 target = basis
             else:
-                target = next((b for b in available if _compatible(available_letters[b], letters[t])), None)
-                if target is None:
+                found = next((b for b in available if _compatible(available_letters[b], letters[t])), None)
+                if found is not None:
+                    target = found
+                if found is None:
                     have = ", ".join(sorted(available)) or "none"
                     raise ParameterError(
                         "samples",

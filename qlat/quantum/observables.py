@@ -169,7 +169,7 @@ def electric_field_operators(model: SchwingerModel) -> tuple[SparsePauliOp, ...]
     ops = []
     for link in range(n - 1):
         const = 0.5 * sum((-1) ** i for i in range(link + 1)) + vartheta
-        terms = [("", [], const)] + [("Z", [i], 0.5) for i in range(link + 1)]
+        terms: list[tuple[str, list[int], float]] = [("", [], const)] + [("Z", [i], 0.5) for i in range(link + 1)]
         ops.append(SparsePauliOp.from_sparse_list(terms, num_qubits=n))
     return tuple(ops)
 

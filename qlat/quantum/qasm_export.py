@@ -35,7 +35,7 @@ from typing import Any, Sequence
 
 from qlat._version import __version__
 from qlat.core.errors import CorruptFileError, require
-from qlat.theories.schwinger_qubit import SchwingerModel
+from qlat.theories.schwinger_qubit import Formulation, SchwingerModel
 
 #: Gates the exported circuits may use: ``stdgates.inc`` gates plus ``sxdg``/``rzz``/``rxx``/``ryy``,
 #: which the exporter defines in the file in terms of standard gates.
@@ -79,7 +79,7 @@ class CanonicalPoint:
     layout: str = "all-to-all"
     spacing: float = 0.5
     mass: float = 0.1
-    formulation: str = "rotated"
+    formulation: Formulation = "rotated"
 
     def model(self) -> SchwingerModel:
         return SchwingerModel(self.n_sites, self.spacing, self.mass, theta=self.theta,

@@ -94,7 +94,7 @@ def schedule_description(schedule: Any) -> dict[str, Any]:
     """A JSON-ready description of an adiabatic schedule (its dataclass fields + step count)."""
     if hasattr(schedule, "to_dict"):
         out = dict(schedule.to_dict())
-    elif dataclasses.is_dataclass(schedule):
+    elif dataclasses.is_dataclass(schedule) and not isinstance(schedule, type):
         out = dataclasses.asdict(schedule)
     else:
         out = {"repr": repr(schedule)}
@@ -147,7 +147,7 @@ def circuit_summary_extrapolated(model: SchwingerModel, schedule: Any, *, order:
         return int(x + (y - x) * (n - n0) // 2)
 
     counts_a, counts_b = a["gate_counts"], b["gate_counts"]
-    gate = {key: extrapolate(counts_a[key], counts_b[key])
+    gate: dict[str, Any] = {key: extrapolate(counts_a[key], counts_b[key])
             for key in ("two_qubit", "two_qubit_gates", "depth", "two_qubit_depth")}
     ops = {name: extrapolate(counts_a["ops"].get(name, 0), counts_b["ops"].get(name, 0))
            for name in sorted(set(counts_a["ops"]) | set(counts_b["ops"]))}

@@ -96,6 +96,7 @@ class Layer:
             g = basis.weights(t, theta=theta)
             part = tuple(tau * x for x in g)
             total = part if total is None else tuple(a + b for a, b in zip(total, part))
+        assert total is not None  # a plan has at least one slice
         return total
 
 
@@ -195,7 +196,7 @@ class _Emitter:
 
     def _values(self, weights: tuple, arrays: list[np.ndarray]) -> Any:
         if _is_numeric(weights):
-            total = sum(float(g) * a for g, a in zip(weights, arrays))
+            total: np.ndarray = np.sum([float(g) * a for g, a in zip(weights, arrays)], axis=0)
             return lambda idx: float(total[idx])
         return lambda idx: _combine(weights, arrays, idx)
 
@@ -362,8 +363,8 @@ _NON_GATES = {"barrier", "measure", "reset", "delay"}
 def _depths(circuit: QuantumCircuit) -> tuple[int, int]:
     """(depth, two-qubit depth) in one pass; directives (barriers) are skipped, every other
     instruction synchronizes its qubits and clbits, and only two-qubit gates add to the second."""
-    level = {}
-    level2 = {}
+    level: dict[Any, int] = {}
+    level2: dict[Any, int] = {}
     depth = depth2 = 0
     for inst in circuit.data:
         op = inst.operation

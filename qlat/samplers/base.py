@@ -124,7 +124,9 @@ class Sampler(Protocol):
 
     Samplers register by name (``@SAMPLERS.register("hmc")``) and declare their command-line
     options (``OPTIONS``); ``params()`` holds ``name`` and the constructor keywords, so
-    :func:`sampler_from_params` rebuilds an equal sampler through ``from_params``.
+    :func:`sampler_from_params` rebuilds an equal sampler through ``from_params``.  Class-level
+    hook beside the protocol: ``example(theory, workdir)``, a quick instance for the conformance
+    suite (``workdir`` for model files a learned sampler needs).
     """
 
     name: str
@@ -134,11 +136,6 @@ class Sampler(Protocol):
 
     def supports(self, theory: "Theory") -> bool:
         """Whether this sampler can run on ``theory`` (asked through the theory protocols)."""
-        ...
-
-    @classmethod
-    def example(cls, theory: "Theory", workdir: Any) -> "Sampler":
-        """A small, quick instance for ``theory`` (conformance suite; ``workdir`` for model files)."""
         ...
 
     def init_state(self, theory: "Theory", *, chains: int, seed: int, start: str = "hot") -> ChainState: ...

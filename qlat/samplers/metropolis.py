@@ -272,6 +272,9 @@ class U1Heatbath:
         """One heatbath sweep over all links; acceptance is 1 by construction."""
         import torch
 
+        from qlat.theories.base import CompactLinkAction
+
+        assert isinstance(theory, CompactLinkAction)  # checked by run/init_state
         lat = theory.lattice
         fields = fields.clone()
         for mu in range(lat.ndim):

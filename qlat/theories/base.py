@@ -16,7 +16,7 @@ U(1) Wilson action).  ``docs/architecture.md`` shows how to add a theory.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from qlat.core.errors import require
 from qlat.core.registry import THEORIES
@@ -39,13 +39,17 @@ class Theory(Protocol):
     field_shape: shape of one configuration (φ⁴: ``lattice.shape``; U(1): ``(ndim, *lattice.shape)``).
     OPTIONS: the theory's command-line options (beyond ``--L``/``--ndim``).
     DEFAULT_OBSERVABLES: observable names ``qlat sample`` reports by default.
+
+    Class-level hooks beside the protocol: ``from_params(params)`` (the inverse of
+    :meth:`params`), ``from_options(*, L, ndim, **values)`` (the ``qlat sample`` flags), and
+    ``example()`` (a small instance for the conformance suite and the docs).
     """
 
     name: str
     lattice: "Lattice"
     field_shape: tuple[int, ...]
-    OPTIONS: ClassVar[tuple["Option", ...]]
-    DEFAULT_OBSERVABLES: ClassVar[tuple[str, ...]]
+    OPTIONS: tuple["Option", ...]
+    DEFAULT_OBSERVABLES: tuple[str, ...]
 
     def action(self, fields: "torch.Tensor") -> "torch.Tensor":
         """S per configuration, shape ``(batch,)``."""
@@ -77,11 +81,6 @@ class Theory(Protocol):
 
     def hot_start(self, batch: int, *, generator: "torch.Generator") -> "torch.Tensor":
         """``batch`` random configurations drawn with ``generator``."""
-        ...
-
-    @classmethod
-    def example(cls) -> "Theory":
-        """A small instance (a few sites) for the conformance suite and the docs."""
         ...
 
 

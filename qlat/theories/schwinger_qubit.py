@@ -257,9 +257,10 @@ def mass_derivative_terms(model: SchwingerModel) -> SchwingerTerms:
     electric: ½ Σ(−1)^n Z_n.  The ``mass_shift`` offset does not depend on m and drops out.
     By Hellmann–Feynman ⟨∂H/∂m⟩/(Na) is the physical condensate ∂E₀/∂m per unit length.
     """
-    common = dict(w=model.w, J=model.J, theta=model.theta, formulation=model.formulation)
-    one = schwinger_terms(model.n_sites, mass=1.0, **common)
-    zero = schwinger_terms(model.n_sites, mass=0.0, **common)
+    one = schwinger_terms(model.n_sites, w=model.w, J=model.J, mass=1.0, theta=model.theta,
+                          formulation=model.formulation)
+    zero = schwinger_terms(model.n_sites, w=model.w, J=model.J, mass=0.0, theta=model.theta,
+                           formulation=model.formulation)
     n = model.n_sites
     return SchwingerTerms(hopping=one.hopping - zero.hopping, z=one.z - zero.z, zz=np.zeros((n, n)), constant=0.0)
 
