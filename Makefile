@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test test-slow circuits bench clean
+.PHONY: venv demo test test-fast test-slow lint circuits bench clean
 
 # torch is pinned to the CPU build that lies on this machine's disk; an unpinned
 # torch would pull a multi-GB CUDA build.
@@ -20,11 +20,22 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/qlat demo --out demo-output
 
-test: $(STAMP)
-	$(PY) -m pytest -q
+# Small dense eigh/eigsh dominate parts of the suite; two BLAS threads on a shared 2-core machine
+# slow them down, so the tests run with one (benchmarks set their own threads).
+THREADS_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+
+# `make test` = lint (ruff + mypy on qlat/) + the fast suite; CI runs exactly this.
+test: lint test-fast
+
+test-fast: $(STAMP)
+	$(THREADS_ENV) $(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check qlat tests benchmarks examples
+	$(VENV)/bin/mypy
 
 test-slow: $(STAMP)
-	$(PY) -m pytest -q -m slow
+	$(THREADS_ENV) $(PY) -m pytest -q -m slow
 
 circuits: $(STAMP)
 	$(VENV)/bin/qlat circuits export --dir circuits
