@@ -126,7 +126,7 @@ def flag_names(args: argparse.Namespace) -> dict[str, str]:
     """Library parameter → command-line flag of the chosen theory and sampler (for one-line errors)."""
     from qlat.core.registry import SAMPLERS, THEORIES
 
-    mapping = {"L": "--L", "shape": "--L", "chains": "--chains", "seed": "--seed", "n": "--n"}
+    mapping = {"L": "--L", "shape": "--L", "chains": "--chains", "seed": "--seed", "n": "--n", "path": "--out"}
     for registry, name in ((THEORIES, args.theory), (SAMPLERS, args.sampler)):
         if name in registry:
             plugin: Any = registry.get(name)
@@ -168,6 +168,14 @@ def _check_chunk_memory(args: argparse.Namespace, theory: Any) -> None:
     require(chunk_bytes <= MAX_CHUNK_BYTES, "--L/--chains/--chunk",
             f"a chunk of configurations would take {chunk_bytes / 2**30:.3g} GiB of memory "
             f"(at most {MAX_CHUNK_BYTES / 2**30:.0f} GiB; lower --chunk, --chains or --L)")
+    import shutil
+
+    where = args.out.parent if args.out is not None else Path(tempfile.gettempdir())
+    if where.is_dir():
+        total = 8.0 * field * args.chains * args.n
+        free = shutil.disk_usage(where).free
+        require(total <= free, "--n", f"the ensemble would take {total / 2**30:.3g} GiB, more than the "
+                f"{free / 2**30:.3g} GiB free in {where}", args.n)
 
 
 def _first_difference(stored: dict[str, Any], wanted: dict[str, Any], prefix: str = "") -> str | None:
@@ -316,6 +324,12 @@ def _cmd_sample(args: argparse.Namespace) -> int:
             stack.enter_context(ensemble)
             check_resumable(ensemble, theory=theory, sampler=sampler, chains=args.chains, seed=args.seed,
                             start=args.start)
+            have = ensemble.n_samples
+            if have >= args.n:
+                sys.stderr.write(f"qlat: {out} holds {have} samples per chain (>= --n {args.n}): nothing to run; "
+                                 f"reporting all {have}\n")
+            elif have > 0:
+                sys.stderr.write(f"qlat: resuming {out} from {have} samples per chain to --n {args.n}\n")
         else:
             require(out.parent.is_dir(), "--out", "directory does not exist", str(out.parent))
             ensemble = Ensemble.create(

@@ -169,6 +169,11 @@ class Ensemble:
         command line and run options) to the standard record of
         :func:`qlat.core.provenance.provenance`.  An existing file is refused unless
         ``overwrite``.
+
+        Creation is exclusive: the file is written under a unique temporary name in the same
+        directory and then hard-linked to ``path``, which fails if ``path`` appeared meanwhile —
+        of two processes creating the same file at the same moment exactly one wins, the other
+        gets a ``ParameterError`` and nothing it wrote is left behind.
         """
         path = Path(path)
         require_int(chains, "chains", minimum=1)
@@ -186,10 +191,27 @@ class Ensemble:
         text = canonical_json(record)
         sample_bytes = 8 * int(chains) * int(np.prod(shape, dtype=np.int64))
         block = int(max(1, min(256, _TARGET_CHUNK_BYTES // max(sample_bytes, 1))))
-        tmp = path.with_name(path.name + ".creating")
+        import tempfile
+
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".qlat-creating", dir=path.parent)
+        except OSError as exc:
+            raise ParameterError("path", f"cannot create a file there ({exc.strerror or exc})", str(path)) from None
+        os.close(fd)
+        tmp = Path(tmp_name)
         try:
             cls._write_empty(tmp, text=text, chains=int(chains), shape=shape, block=block)
-            os.replace(tmp, path)  # the file appears complete or not at all
+            if overwrite:
+                os.replace(tmp, path)  # the file appears complete or not at all
+            else:
+                try:
+                    os.link(tmp, path)  # atomic and exclusive: fails if another writer got there first
+                except FileExistsError:
+                    raise ParameterError(
+                        "path", "was created by another process at the same moment; nothing was written "
+                        "(rerun to resume it, or choose another file)", str(path)) from None
+        except OSError as exc:
+            raise ParameterError("path", f"cannot write there ({exc.strerror or exc})", str(path)) from None
         finally:
             tmp.unlink(missing_ok=True)
         return cls.open(path, mode="a")
@@ -234,6 +256,16 @@ class Ensemble:
         require(mode in ("r", "a"), "mode", "must be 'r' or 'a'", mode)
         path = Path(path)
         require(path.is_file(), "path", "no such ensemble file", str(path))
+        if not os.access(path, os.R_OK):
+            raise ParameterError("path", "cannot be read (permission denied)", str(path))
+        # Never open a file for writing before it is known to be ours: HDF5 would rewrite an empty
+        # or foreign file's superblock.  Check the signature and the format attribute read-only.
+        if not h5py.is_hdf5(path):
+            raise CorruptFileError(f"{path}: not an HDF5 file (qlat never modifies a file it did not write)")
+        if mode == "a":
+            cls.open(path, mode="r", verify=False).close()  # a foreign HDF5 file fails here, untouched
+            if not os.access(path, os.W_OK):
+                raise ParameterError("path", "cannot be written (permission denied)", str(path))
         try:
             handle = h5py.File(path, "r+" if mode == "a" else "r")
         except OSError as exc:
