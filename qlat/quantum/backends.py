@@ -38,6 +38,10 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Shots per measurement basis when a sampling backend is asked for none.
 DEFAULT_SHOTS = 4096
 
+#: Most bit-string memory one sampled basis may take (shots × qubits bytes): beyond it Aer fails
+#: with ``std::bad_alloc`` deep inside the simulation, so the request is refused up front.
+MAX_SAMPLE_BYTES = 2**31
+
 #: Aer simulation methods used here.
 AER_METHODS: tuple[str, ...] = ("statevector", "density_matrix", "matrix_product_state")
 
@@ -92,6 +96,9 @@ def check_request(
             isinstance(shots, (int, np.integer)) and not isinstance(shots, bool) and shots > 0,
             "shots", "must be a positive integer", shots,
         )
+        require(int(shots) * max(n_qubits, 1) <= MAX_SAMPLE_BYTES, "shots",
+                f"{int(shots):,} shots of {n_qubits} qubits would need {int(shots) * n_qubits / 2**30:.3g} GiB "
+                f"per basis (at most {MAX_SAMPLE_BYTES / 2**30:.0f} GiB; split the run)", shots)
         if spec.shots == "never":
             samplers = [b.name for b in simulators.values() if b.shots != "never"]
             raise ParameterError(

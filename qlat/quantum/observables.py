@@ -68,12 +68,15 @@ class QubitObservable:
     operators: one Hermitian ``SparsePauliOp`` per component (a scalar observable has one).
     labels:    component labels, e.g. ``("L_0", ..., "L_{N-2}")``.
     unit:      unit convention (``"g"``, ``"g^2"``, ``"1"``), as in the Observable definition.
+    profile:   a profile (one component per site or link) is keyed ``name[i]`` even when it has a
+               single component (N = 2 has one link); a scalar is keyed ``name``.
     """
 
     name: str
     operators: tuple[SparsePauliOp, ...]
     labels: tuple[str, ...]
     unit: str
+    profile: bool = False
 
     def __post_init__(self) -> None:
         require(len(self.operators) >= 1, "operators", "must hold at least one SparsePauliOp", len(self.operators))
@@ -101,8 +104,8 @@ class QubitObservable:
 
     @property
     def is_scalar(self) -> bool:
-        """Whether the observable has a single component."""
-        return len(self.operators) == 1
+        """Whether the observable is one number (not a profile)."""
+        return not self.profile and len(self.operators) == 1
 
     @property
     def is_diagonal(self) -> bool:
@@ -259,13 +262,15 @@ def _condensate_subtracted(model: SchwingerModel) -> QubitObservable:
 def _electric_field(model: SchwingerModel) -> QubitObservable:
     ops = electric_field_operators(model)
     labels = tuple(f"L_{k}" for k in range(len(ops)))
-    return QubitObservable(name=ELECTRIC_FIELD.name, operators=ops, labels=labels, unit=ELECTRIC_FIELD.unit)
+    return QubitObservable(name=ELECTRIC_FIELD.name, operators=ops, labels=labels, unit=ELECTRIC_FIELD.unit,
+                           profile=True)
 
 
 def _charge_density(model: SchwingerModel) -> QubitObservable:
     ops = charge_operators(model)
     labels = tuple(f"Q_{k}" for k in range(len(ops)))
-    return QubitObservable(name=CHARGE_DENSITY.name, operators=ops, labels=labels, unit=CHARGE_DENSITY.unit)
+    return QubitObservable(name=CHARGE_DENSITY.name, operators=ops, labels=labels, unit=CHARGE_DENSITY.unit,
+                           profile=True)
 
 
 def _total_charge(model: SchwingerModel) -> QubitObservable:
