@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from qlat.cli._common import ensure_output_dir, format_table, jsonable
+from qlat.core.errors import require
 from qlat.core.provenance import provenance
 
 
@@ -42,6 +43,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from qlat.quantum.run import run_adiabatic
     from qlat.theories.schwinger_qubit import SchwingerModel
 
+    require(args.shots >= 1, "--shots", "must be an integer >= 1", args.shots)
+    require(args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
     ensure_output_dir(args.out, "--out")
     t0 = time.perf_counter()
     base = SchwingerModel(8, 0.5, 0.1, 0.0)

@@ -83,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     warnings.showwarning = _show_warning
     words = list(sys.argv[1:] if argv is None else argv)
+    if words and words[0].startswith("-") and words[0] not in ("-h", "--help", "--version"):
+        sys.stderr.write(f"qlat: error: {words[0]}: unrecognized option (options go after the COMMAND; "
+                         "see qlat --help)\n")
+        return 2
     try:
         parser = build_parser(words)
     except QlatError as exc:  # a broken plug-in: one line, not a traceback

@@ -126,7 +126,7 @@ def flag_names(args: argparse.Namespace) -> dict[str, str]:
     """Library parameter → command-line flag of the chosen theory and sampler (for one-line errors)."""
     from qlat.core.registry import SAMPLERS, THEORIES
 
-    mapping = {"L": "--L", "shape": "--L", "chains": "--chains", "seed": "--seed", "n": "--n", "path": "--out"}
+    mapping = {"L": "--L", "shape": "--L/--ndim", "chains": "--chains", "seed": "--seed", "n": "--n", "path": "--out"}
     for registry, name in ((THEORIES, args.theory), (SAMPLERS, args.sampler)):
         if name in registry:
             plugin: Any = registry.get(name)

@@ -273,6 +273,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if not args.exact_only:
         _check_evolution(args)
     thetas = np.linspace(0.0, math.pi, 9) if args.thetas is None else np.asarray(args.thetas, dtype=float)
+    for t in thetas:
+        require(math.isfinite(t), "--thetas", "must be finite angles in radians", float(t))
     from qlat.exact.diagonalization import ED_MAX_QUBITS, ED_ROUTINE_MAX_QUBITS
 
     for n in args.sites:
