@@ -25,6 +25,11 @@ from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 
 
+#: An extrapolation from fewer points (or with no degree of freedom left) warns: its error bar
+#: cannot be checked against the scatter of the data.
+MIN_RELIABLE_POINTS = 3
+
+
 @dataclass(frozen=True)
 class FitResult:
     """A polynomial fit around x₀: y ≈ Σ_k coefficients[k] (x − x₀)^k.
@@ -73,6 +78,13 @@ class FitResult:
     def value_at(self, x: float | None = None, *, name: str = "", unit: str = "") -> Estimate:
         """The fitted value at ``x`` (default x₀) as an :class:`Estimate` with its fit error."""
         x = self.x0 if x is None else float(x)
+        extra: dict[str, Any] = {}
+        if self.x.size < MIN_RELIABLE_POINTS or self.dof == 0:
+            extra["warning"] = (f"extrapolation from {self.x.size} points ({self.dof} degrees of freedom): "
+                                "the fit cannot test its own model; the error bar is not reliable")
+            from qlat.core.errors import warn
+
+            warn(f"{name or 'extrapolation'}: {extra['warning']}")
         return Estimate(
             value=float(self(x)),
             error=float(self.error_at(x)),
@@ -80,7 +92,7 @@ class FitResult:
             unit=unit,
             n_samples=int(self.x.size),
             backend="fit",
-            provenance=provenance(**self.summary(), evaluated_at=x),
+            provenance=provenance(**self.summary(), evaluated_at=x, **extra),
         )
 
     def summary(self) -> dict[str, Any]:

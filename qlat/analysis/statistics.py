@@ -48,13 +48,17 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from qlat.core.errors import require, require_int
+from qlat.core.errors import require, require_int, warn
 from qlat.core.estimate import Estimate
 
-#: The smallest number of samples per chain pyerrors accepts.
+#: Below this many samples per integrated autocorrelation time (per chain) the Γ-method error is
+#: flagged as unreliable (Wolff hep-lat/0306017 recommends N ≫ τ_int; 20 is a common floor).
+MIN_SAMPLES_PER_TAU = 20
+
 #: Provenance warning of an Estimate from a series that never changed.
 CONSTANT_WARNING = ("constant series: the chains did not move (or the observable is constant); "
                     "no error can be estimated")
+#: The smallest number of samples per chain pyerrors accepts.
 MIN_SAMPLES_PER_CHAIN = 5
 
 _ENSEMBLE = "qlat"
@@ -165,15 +169,23 @@ def gamma_estimate(
     series = as_series(samples)
     n_total = int(series.size)
     record = {"method": "gamma", "S": float(S), "chains": int(series.shape[1]), **dict(provenance or {})}
+    label = name or "observable"
     if np.ptp(series) == 0.0:
+        warn(f"{label}: {CONSTANT_WARNING}")
         return Estimate(
             float(series[0, 0]), math.inf, name=name, unit=unit, tau_int=None, tau_int_error=None,
             n_samples=n_total, backend=backend, provenance={**record, "window": 0, "warning": CONSTANT_WARNING},
         )
     value, error, tau, dtau, window = _gamma(_obs(series), S)
+    extra: dict[str, Any] = {}
+    n_per_chain = series.shape[0]
+    if tau > 0 and n_per_chain / tau < MIN_SAMPLES_PER_TAU:
+        extra["warning"] = (f"only {n_per_chain / tau:.1f} samples per τ_int per chain (< {MIN_SAMPLES_PER_TAU}): "
+                            "the error and τ_int are unreliable; run longer")
+        warn(f"{label}: {extra['warning']}")
     return Estimate(
         value, error, name=name, unit=unit, tau_int=tau, tau_int_error=dtau,
-        n_samples=n_total, backend=backend, provenance={**record, "window": window},
+        n_samples=n_total, backend=backend, provenance={**record, "window": window, **extra},
     )
 
 
