@@ -33,29 +33,39 @@ FLAGS = {"n_sites": "--sites", "spacing": "--spacing", "mass": "--mass", "theta"
 def _model_arguments(p: argparse.ArgumentParser, *, multi: bool = False) -> None:
     nargs = "+" if multi else None
     p.add_argument("--sites", type=int, default=[8] if multi else 8, nargs=nargs,
-                   help="number of staggered sites N = qubits (even, >= 2)")
+                   help="number of staggered sites N = qubits (even, >= 2; default 8)")
     p.add_argument("--spacing", type=float, default=[0.5] if multi else 0.5, nargs=nargs,
-                   help="lattice spacing a in units of 1/g (> 0)")
-    p.add_argument("--mass", type=float, default=0.1, help="fermion mass m in units of g")
-    p.add_argument("--coupling", type=float, default=1.0, help="gauge coupling g (> 0)")
+                   help="lattice spacing a in units of 1/g (> 0; default 0.5)")
+    p.add_argument("--mass", type=float, default=0.1, help="fermion mass m in units of g (default 0.1)")
+    p.add_argument("--coupling", type=float, default=1.0, help="gauge coupling g (> 0; default 1)")
     p.add_argument("--formulation", choices=("rotated", "electric"), default="rotated",
-                   help="θ in the mass (rotated, arXiv:2001.00485) or as background field (electric)")
+                   help="θ in the mass (rotated, arXiv:2001.00485; default) or as background field (electric, "
+                        "arXiv:2105.03276); see docs/conventions.md")
     p.add_argument("--mass-shift", action="store_true", help="use m_lat = m - g^2 a/8 (Dempsey et al.)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
 def _evolution_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--time", type=float, default=None, help="total adiabatic time T (> 0); default: library's choice")
-    p.add_argument("--dt", type=float, default=None, help="Trotter step (0 < dt <= T)")
-    p.add_argument("--order", type=int, choices=(1, 2), default=2, help="Trotter order")
-    p.add_argument("--ramp", default=None, help="schedule ramp: linear (arXiv:2001.00485) or a smoother one")
-    p.add_argument("--initial-mass", type=float, default=None, help="m0 at t = 0 of the schedule")
-    p.add_argument("--layout", choices=("all-to-all", "line"), default="all-to-all", help="two-qubit layout")
+    p.add_argument("--time", type=float, default=None,
+                   help="total adiabatic time T in units of 1/g (> 0; default 60, qlat's default_schedule)")
+    p.add_argument("--dt", type=float, default=None,
+                   help="Trotter step in units of 1/g (0 < dt <= T, must divide T; default 0.05)")
+    p.add_argument("--order", type=int, choices=(1, 2), default=2, help="Trotter order: 1 or 2 (default 2, symmetric)")
+    p.add_argument("--ramp", default=None,
+                   help="schedule ramp s(t/T): linear (arXiv:2001.00485), smoothstep, sin2 or smootherstep "
+                        "(default smootherstep)")
+    p.add_argument("--initial-mass", type=float, default=None,
+                   help="mass m0 of the bare start at t = 0, units of g (>= 0; default 0.5)")
+    p.add_argument("--layout", choices=("all-to-all", "line"), default="all-to-all",
+                   help="two-qubit layout: all-to-all (default) or line (swap network)")
     p.add_argument("--backend", default="statevector",
                    help=f"simulator: one of {', '.join(_simulator_names())} (default statevector)")
-    p.add_argument("--shots", type=int, default=None, help="shots per measurement basis (aer, mps)")
-    p.add_argument("--noise", default=None, help="noise model for aer, e.g. depolarizing:0.001,0.01")
-    p.add_argument("--seed", type=int, default=None, help="seed of the shot sampling (>= 0)")
+    p.add_argument("--shots", type=int, default=None,
+                   help="shots per measurement basis (aer: default 4096; mps: default exact expectation values)")
+    p.add_argument("--noise", default=None,
+                   help="noise model for aer: depolarizing:P1,P2 = depolarizing probability P1 after every "
+                        "one-qubit gate and P2 after every two-qubit gate (default: none)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the shot sampling (>= 0; default: fresh entropy)")
 
 
 #: Position in ``qlat --help``.
@@ -77,12 +87,16 @@ def register(subparsers: Any) -> None:
 
     p = actions.add_parser("exact", help="exact diagonalization (physical zero-charge sector)")
     _model_arguments(p)
-    p.add_argument("--theta", type=float, default=0.0, help="vacuum angle θ in radians")
+    p.add_argument("--theta", type=float, default=0.0,
+                   help="vacuum angle θ in radians (default 0; |θ| > 2π warns: on the open chain the electric "
+                        "form is not 2π-periodic)")
     p.set_defaults(func=with_flag_names(FLAGS)(cmd_exact))
 
     p = actions.add_parser("adiabatic", help="adiabatic state preparation on a simulator, checked against ED")
     _model_arguments(p)
-    p.add_argument("--theta", type=float, default=0.0, help="vacuum angle θ in radians")
+    p.add_argument("--theta", type=float, default=0.0,
+                   help="vacuum angle θ in radians (default 0; |θ| > 2π warns: on the open chain the electric "
+                        "form is not 2π-periodic)")
     _evolution_arguments(p)
     p.set_defaults(func=with_flag_names(FLAGS)(cmd_adiabatic))
 
@@ -112,6 +126,14 @@ def _check_common(args: argparse.Namespace) -> None:
         require(math.isfinite(a) and a > 0, "--spacing", "must be > 0", a)
     require(math.isfinite(args.mass), "--mass", "must be a finite number", args.mass)
     require(math.isfinite(args.coupling) and args.coupling > 0, "--coupling", "must be > 0", args.coupling)
+    theta = getattr(args, "theta", None)
+    if theta is not None:
+        require(math.isfinite(theta), "--theta", "must be a finite angle in radians", theta)
+        if abs(theta) > 2 * math.pi:
+            from qlat.core.errors import warn
+
+            warn(f"--theta {theta:g} is beyond ±2π: the rotated form is 2π-periodic, the electric form on an "
+                 "open chain is not (its background field θ/2π is physical); did you mean radians?")
 
 
 def _check_evolution(args: argparse.Namespace) -> None:
