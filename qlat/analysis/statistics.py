@@ -431,8 +431,18 @@ def ensemble_estimates(
     out: dict[str, Estimate] = {}
     for name in names:
         if name == "acceptance":
-            out[name] = gamma_estimate(ensemble.acceptance[skip:], name="acceptance", unit="1",
-                                       backend=backend, S=S, provenance=record)
+            acc = np.asarray(ensemble.acceptance[skip:], dtype=float)
+            if acc.size and np.ptp(acc) == 0.0:  # e.g. a heatbath: every update accepted, exactly
+                value = float(acc.reshape(-1)[0])
+                note = ("every update was accepted" if value == 1.0
+                        else "no proposal was accepted: the chain did not move" if value == 0.0
+                        else "constant acceptance record")
+                if value == 0.0:
+                    warn(f"acceptance: {note}")
+                out[name] = Estimate(value, 0.0, name="acceptance", unit="1", n_samples=int(acc.size),
+                                     backend=backend, provenance={**record, "note": note})
+                continue
+            out[name] = gamma_estimate(acc, name="acceptance", unit="1", backend=backend, S=S, provenance=record)
             continue
         realization, values = series[name]
         unit = OBSERVABLES.get(name).unit_on(theory)

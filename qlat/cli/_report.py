@@ -12,6 +12,27 @@ def _entry(est: Any, ensemble_info: dict[str, Any]) -> dict[str, Any]:
                                seed=ensemble_info["seed"]).to_dict()
 
 
+def exact_references(theory: Any, names: Sequence[str]) -> dict[str, Any]:
+    """Exact values of ``names`` on ``theory`` from the first registered exact backend that has them.
+
+    Looks through the registered backends whose Estimates are labelled ``"exact"`` (``u1-exact``,
+    ``free-scalar`` …) and that accept the theory; observables they do not know are left out.
+    """
+    from qlat.core.backend import get_backend
+    from qlat.core.registry import BACKENDS
+
+    for name in BACKENDS.names():
+        try:
+            backend = get_backend(name)
+            if getattr(backend, "label", "") != "exact" or not backend.supports(theory):
+                continue
+            known = [n for n in names if n in backend.observables(theory)]
+            return backend.estimate(theory, known) if known else {}
+        except Exception:  # noqa: BLE001 — a reference that cannot answer is simply not shown
+            continue
+    return {}
+
+
 def report(ensemble: Any, names: Sequence[str], *, skip: int = 0, S: float = 2.0, as_json: bool = False,
            file_kept: bool = True) -> dict[str, Any]:
     """Measure ``names`` on ``ensemble`` and print them (table or JSON); returns the JSON object."""
@@ -32,19 +53,31 @@ def report(ensemble: Any, names: Sequence[str], *, skip: int = 0, S: float = 2.0
     }
     for name, est in estimates.items():
         result[name] = _entry(est, result["ensemble"])
+    from qlat.samplers.stored import stored_theory
+
+    exact = exact_references(stored_theory(ensemble), [n for n in estimates if n != "acceptance"])
+    if exact:
+        result["exact"] = {name: ex.to_dict() for name, ex in exact.items()}
     if as_json:
         print_json(result)
     else:
-        rows = [
-            [name, str(est), "-" if est.tau_int is None else f"{est.tau_int:.2f}({est.tau_int_error:.2f})",
-             est.n_samples]
-            for name, est in estimates.items()
-        ]
+        rows = []
+        for name, est in estimates.items():
+            line = [name, str(est), "-" if est.tau_int is None else f"{est.tau_int:.2f}({est.tau_int_error:.2f})",
+                    est.n_samples]
+            if exact:
+                ref = exact.get(name)
+                line += ["-", "-"] if ref is None else [f"{ref.value:.6g}", f"{est.z_score(ref):+.2f}"]
+            rows.append(line)
         info = result["ensemble"]
         where = f"{info['file']}: " if file_kept else ""
         sys.stdout.write(
             f"{where}{info['theory']['name']} {info['theory']}, {info['sampler']['name']}, "
             f"{info['chains']} chains × {info['n_samples']} samples (skip {skip})\n"
         )
-        sys.stdout.write(format_table(["observable", "value(error)", "tau_int", "samples"], rows) + "\n")
+        headers = ["observable", "value(error)", "tau_int", "samples"] + (["exact", "z"] if exact else [])
+        sys.stdout.write(format_table(headers, rows) + "\n")
+        if exact:
+            method = next(iter(exact.values())).provenance.get("method", "")
+            sys.stdout.write(f"exact: {method}\n")
     return result
