@@ -273,6 +273,21 @@ def run_adiabatic(
         circuit = adiabatic_circuit(model, schedule, order=order, layout=layout)
         summary = circuit_summary(circuit, n_steps)
 
+    if isinstance(noise_desc, dict) and "p1" in noise_desc and "p2" in noise_desc:
+        # the probability that no depolarizing error happens in the whole circuit: a noisy estimate
+        # with a tiny value here is mostly noise (it drifts towards the maximally mixed Tr H / 2^N)
+        ops_count = summary["gate_counts"].get("ops", {})
+        n2 = int(summary["two_qubit_cnot_cost"])
+        n1 = sum(int(v) for k, v in ops_count.items() if k in ("sx", "x"))
+        survival = (1.0 - float(noise_desc["p1"])) ** n1 * (1.0 - float(noise_desc["p2"])) ** n2
+        prov["expected_noise_free_fraction"] = survival
+        if survival < 0.1:
+            from qlat.core.errors import warn
+
+            prov["warning_noise"] = (f"expected error-free fraction of the circuit (1-p1)^{n1}(1-p2)^{n2} = "
+                                     f"{survival:.2g}: the noisy estimate is dominated by noise")
+            warn(prov["warning_noise"])
+
     request = SimulationRequest(
         model=model, schedule=schedule, observables=qobs, shots=shots, seed=seed, noise_model=noise_model,
         order=order, layout=layout, progress=progress, max_bond_dimension=max_bond_dimension, circuit=circuit,
