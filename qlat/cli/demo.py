@@ -15,12 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from qlat.cli._common import ensure_output_dir, format_table, jsonable
 from qlat.core.errors import require
 from qlat.core.provenance import provenance
-
 
 #: Position in ``qlat --help``.
 HELP_ORDER = 20
@@ -36,9 +33,11 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from qlat.quantum.exact_backend import exact_estimates
+    import numpy as np
+
     from qlat.exact.diagonalization import diagonalize, expectation
     from qlat.quantum.adiabatic import default_schedule
+    from qlat.quantum.exact_backend import exact_estimates
     from qlat.quantum.observables import qubit_observable
     from qlat.quantum.run import run_adiabatic
     from qlat.theories.schwinger_qubit import SchwingerModel

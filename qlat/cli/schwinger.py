@@ -14,8 +14,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from qlat.cli._common import ensure_output_dir, format_table, print_json, with_flag_names
 from qlat.core.errors import ParameterError, require
 from qlat.core.estimate import Estimate
@@ -289,6 +287,8 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
 def cmd_scan(args: argparse.Namespace) -> int:
     import json
 
+    import numpy as np
+
     from qlat.cli._common import jsonable
     from qlat.exact import continuum
     _check_common(args)
@@ -405,6 +405,7 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
 
 def _plot_scan(path: Path, rows: list[dict[str, Any]], result: dict[str, Any], *, mass: float) -> None:
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
