@@ -477,3 +477,42 @@ def theta_scan_rows(
                     on_step()
             rows.append(row)
     return rows, studies
+
+
+def scan_point(point: dict[str, Any]) -> dict[str, Any]:
+    """One lattice (N, a) of a θ scan, JSON-ready: the unit of work ``qlat schwinger scan`` distributes.
+
+    ``point``: ``n_sites``, ``spacing``, ``thetas``, ``mass``, ``coupling``, ``formulation``,
+    ``mass_shift`` and, to simulate each θ adiabatically, ``simulate`` = the options of
+    :func:`qlat.quantum.run.run_adiabatic` (``backend``, ``shots``, ``seed``, ``noise``, ``order``,
+    ``layout``) plus ``schedule`` (overrides of the default schedule: ``total_time``, ``dt``,
+    ``ramp``, ``initial_mass``).  Returns ``{"rows": […], "study": {…}}`` with Estimates as dicts.
+    """
+    import dataclasses
+
+    from qlat.core.jsonio import jsonable
+
+    model = SchwingerModel(int(point["n_sites"]), float(point["spacing"]), float(point["mass"]), 0.0,
+                           coupling=float(point["coupling"]), formulation=point["formulation"],
+                           mass_shift=bool(point["mass_shift"]))
+    simulate = None
+    options = point.get("simulate")
+    if options:
+        from qlat.quantum.adiabatic import default_schedule
+        from qlat.quantum.run import run_adiabatic
+
+        overrides = dict(options.get("schedule") or {})
+        run_options = {k: v for k, v in options.items() if k != "schedule"}
+
+        def simulate(m: SchwingerModel) -> dict[str, Any]:
+            schedule = default_schedule(m)
+            if overrides:
+                if "total_time" in overrides and "dt" not in overrides and schedule.dt > overrides["total_time"]:
+                    overrides["dt"] = overrides["total_time"]
+                schedule = dataclasses.replace(schedule, **overrides)
+            res = run_adiabatic(m, schedule, observables=("energy", "condensate", "condensate_subtracted"),
+                                **run_options)
+            return {**res.estimates, "fidelity": res.fidelity}
+
+    rows, studies = theta_scan_rows([model], [float(t) for t in point["thetas"]], simulate=simulate)
+    return jsonable({"rows": rows, "study": studies[0]})

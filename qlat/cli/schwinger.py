@@ -109,7 +109,15 @@ def register(subparsers: Any) -> None:
                    help="chain lengths of the continuum extrapolation")
     p.add_argument("--continuum-volumes", type=float, nargs="+", default=[5.0, 6.0, 7.0, 8.0],
                    help="physical volumes L = Na of the continuum extrapolation (a → 0 at each)")
-    p.add_argument("--out", type=Path, default=Path("scan-output"), help="directory for table, JSON and plot")
+    p.add_argument("--out", type=Path, default=Path("scan-output"),
+                   help="directory for table, JSON and plot; finished lattices are kept in scan-points.jsonl "
+                        "there and not recomputed when the scan is rerun")
+    p.add_argument("--workers", type=int, default=None,
+                   help="run the lattices as Dask tasks on a local cluster of this many processes")
+    p.add_argument("--scheduler", default=None, help="run them on an existing Dask scheduler (tcp://host:port)")
+    p.add_argument("--cluster", default=None, help="run them on a batch system through dask-jobqueue: slurm or pbs")
+    p.add_argument("--cluster-config", type=Path, default=None,
+                   help="JSON of dask-jobqueue cluster arguments (queue, account, walltime, n_workers …)")
     _evolution_arguments(p)
     p.set_defaults(func=with_flag_names(FLAGS)(cmd_scan))
 
@@ -308,21 +316,38 @@ def cmd_scan(args: argparse.Namespace) -> int:
                     f"must be even and in [6, {ED_MAX_QUBITS}]", n)
         for vol in args.continuum_volumes:
             require(vol > 0, "--continuum-volumes", "must be > 0", vol)
+    cluster = _check_distribution(args)
     ensure_output_dir(args.out, "--out")
-    from qlat.analysis.schwinger_studies import theta_scan_rows
+    from qlat.analysis.distributed import ResultLog, run_points
+    from qlat.analysis.schwinger_studies import scan_point
 
-    lattices = [(n, a) for n in args.sites for a in args.spacing]
-    steps = len(lattices) * (1 if args.exact_only else 1 + len(thetas))
-    bar = _progress(total=steps, desc="scan", enabled=not args.json)
     simulate = None
     if not args.exact_only:
-        def simulate(model):  # one adiabatic run with the flags' backend and schedule
-            res = run_point(args, model, progress=False)
-            return {key: res[key] for key in ("energy", "condensate", "condensate_subtracted", "fidelity")}
-    rows, studies = theta_scan_rows(
-        [_model(args, n_sites=n, spacing=a, theta=0.0) for n, a in lattices], [float(t) for t in thetas],
-        simulate=simulate, on_step=lambda: bar.update(1))
+        overrides = {k: v for k, v in (("total_time", args.time), ("dt", args.dt), ("ramp", args.ramp),
+                                       ("initial_mass", args.initial_mass)) if v is not None}
+        simulate = {"backend": args.backend, "shots": args.shots, "seed": args.seed, "noise": args.noise,
+                    "order": args.order, "layout": args.layout, "schedule": overrides}
+    points = [{"n_sites": n, "spacing": a, "thetas": [float(t) for t in thetas], "mass": args.mass,
+               "coupling": args.coupling, "formulation": args.formulation, "mass_shift": args.mass_shift,
+               "simulate": simulate} for n in args.sites for a in args.spacing]
+    log = ResultLog(args.out / "scan-points.jsonl")
+    finished = log.load(points)
+    if finished and not args.json:
+        sys.stderr.write(f"qlat: {len(finished)} of {len(points)} lattices already in {log.path}: not recomputed\n")
+    bar = _progress(total=len(points), desc="scan (lattices)", enabled=not args.json)
+    bar.update(len(finished))
+
+    def arrived(i: int, res: dict[str, Any]) -> None:
+        log.append(i, points[i], res)
+        bar.update(1)
+
+    results = run_points(scan_point, points, workers=args.workers, scheduler=args.scheduler, cluster=cluster,
+                         on_result=arrived, skip=sorted(finished))
     bar.close()
+    for i, res in finished.items():
+        results[i] = res
+    rows = [_estimates_back(row) for res in results for row in res["rows"]]
+    studies = [res["study"] for res in results]
 
     result: dict[str, Any] = {
         "rows": rows,
@@ -383,6 +408,38 @@ def cmd_scan(args: argparse.Namespace) -> int:
               f"deviation {100 * c.relative_deviation:.2f} %")
     print(f"wrote {args.out / 'scan.json'}, {args.out / 'scan.csv'}, {args.out / 'scan.png'}")
     return 0
+
+
+def _estimates_back(row: dict[str, Any]) -> dict[str, Any]:
+    """A scan row read back from JSON: the simulated values as Estimates again."""
+    out = dict(row)
+    for key in ("energy", "condensate", "condensate_subtracted", "fidelity"):
+        if isinstance(out.get(key), dict):
+            out[key] = Estimate.from_dict(out[key])
+    return out
+
+
+def _check_distribution(args: argparse.Namespace) -> Any:
+    """Validate --workers/--scheduler/--cluster before any work; the batch cluster object or None."""
+    chosen = [flag for flag, v in (("--workers", args.workers), ("--scheduler", args.scheduler),
+                                   ("--cluster", args.cluster)) if v is not None]
+    require(len(chosen) <= 1, chosen[-1] if chosen else "--workers", "choose one of --workers, --scheduler, --cluster")
+    if args.workers is not None:
+        require(1 <= args.workers <= 256, "--workers", "must be an integer in [1, 256]", args.workers)
+    if args.scheduler is not None:
+        require(args.scheduler.startswith(("tcp://", "tls://", "inproc://")), "--scheduler",
+                "must be a scheduler address such as tcp://host:8786", args.scheduler)
+    if args.cluster_config is not None:
+        require(args.cluster is not None, "--cluster-config", "needs --cluster slurm|pbs")
+    if args.cluster is None:
+        return None
+    from qlat.analysis.distributed import CLUSTERS, batch_cluster, load_cluster_config
+
+    require(args.cluster in CLUSTERS, "--cluster", f"must be one of {', '.join(CLUSTERS)}", args.cluster)
+    config = load_cluster_config(args.cluster_config) if args.cluster_config is not None else {}
+    cluster = batch_cluster(args.cluster, config)
+    cluster.scale(int(config.get("n_workers", 2)))
+    return cluster
 
 
 def _progress(*, total: int, desc: str, enabled: bool):

@@ -90,6 +90,12 @@ CASES: list[tuple[list[str], str]] = [
     (S + ["scan", "--sites", "4", "--out", "scan-out", "--backend", "bogus"], "--backend"),
     (S + ["scan", "--sites", "4", "--out", "scan-out", "--dt", "0"], "--dt"),
     (SC + ["--mass", "nan"], "--mass"),
+    (SC + ["--workers", "0"], "--workers"),
+    (SC + ["--scheduler", "localhost:8786"], "--scheduler"),
+    (SC + ["--cluster", "lsf"], "--cluster"),
+    (SC + ["--cluster-config", "cluster.json"], "--cluster-config"),
+    (SC + ["--cluster", "slurm", "--cluster-config", "no-such.json"], "--cluster-config"),
+    (SC + ["--workers", "2", "--scheduler", "tcp://x:1"], "--scheduler"),
     # --- demo, circuits
     (["demo", "--shots", "0", "--out", "demo-out"], "--shots"),
     (["demo", "--shots", "-3", "--out", "demo-out"], "--shots"),
