@@ -98,6 +98,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QlatError as exc:
         sys.stderr.write(f"qlat: error: {exc}\n")
         return 2
+    except BrokenPipeError:  # `qlat … | head`: the reader left; not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         sys.stderr.write("qlat: interrupted; finished results were saved where the command says\n")
         return 130

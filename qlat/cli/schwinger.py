@@ -83,8 +83,13 @@ def register(subparsers: Any) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
     actions.required = True
 
-    p = actions.add_parser("exact", help="exact diagonalization (physical zero-charge sector)")
+    p = actions.add_parser("exact", help="ground state by exact diagonalization or DMRG (zero-charge sector)")
     _model_arguments(p)
+    p.add_argument("--method", default="ed",
+                   help="ed (exact diagonalization, N <= 24; default) or dmrg (tensor network, long chains)")
+    p.add_argument("--bond-dim", type=int, default=None,
+                   help="dmrg: maximal MPS bond dimension (default 64); the truncation error from half of it "
+                        "is the systematic error")
     p.add_argument("--theta", type=float, default=0.0,
                    help="vacuum angle θ in radians (default 0; |θ| > 2π warns: on the open chain the electric "
                         "form is not 2π-periodic)")
@@ -203,22 +208,49 @@ def _schedule(args: argparse.Namespace, model):
 
 
 # --- exact -------------------------------------------------------------------------------------
+def _ground_state_methods() -> list[str]:
+    """Registered backends that compute ground states of the qubit model (``ground_state = True``)."""
+    from qlat.core.backend import get_backend
+    from qlat.core.registry import BACKENDS
+
+    out = []
+    for name in BACKENDS.names():
+        try:
+            if getattr(get_backend(name), "ground_state", False):
+                out.append(name)
+        except Exception:  # noqa: BLE001 — a broken plug-in is not offered
+            continue
+    return out
+
+
 def cmd_exact(args: argparse.Namespace) -> int:
-    from qlat.quantum.exact_backend import SCALAR_OBSERVABLES, exact_estimates
+    from qlat.core.backend import get_backend
+    from qlat.quantum.exact_backend import DEFAULT_OBSERVABLES, SCALAR_OBSERVABLES
 
     _check_common(args)
+    methods = _ground_state_methods()
+    require(args.method in methods, "--method", f"must be one of {', '.join(methods)}", args.method)
+    options: dict[str, Any] = {}
+    if args.bond_dim is not None:
+        require(args.method != "ed", "--bond-dim", "applies to --method dmrg (ED is exact)", args.bond_dim)
+        require(2 <= args.bond_dim <= 4096, "--bond-dim", "must be an integer in [2, 4096]", args.bond_dim)
+        options["bond_dim"] = args.bond_dim
     model = _model(args, n_sites=args.sites, spacing=args.spacing, theta=args.theta)
-    from qlat.exact.diagonalization import ED_MAX_QUBITS
+    if args.method == "ed":
+        from qlat.exact.diagonalization import ED_MAX_QUBITS
 
-    require(model.n_sites <= ED_MAX_QUBITS, "--sites", f"exact diagonalization is limited to N <= {ED_MAX_QUBITS}",
-            model.n_sites)
-    est = exact_estimates(model)
-    result = {**est, "params": model.params(), "backend": "exact"}
+        require(model.n_sites <= ED_MAX_QUBITS, "--sites",
+                f"exact diagonalization is limited to N <= {ED_MAX_QUBITS}; use --method dmrg", model.n_sites)
+    elif not args.json:
+        options["progress"] = sys.stderr.isatty()
+    backend = get_backend(args.method)
+    est = backend.estimate(model, list(DEFAULT_OBSERVABLES), **options)
+    result = {**est, "params": model.params(), "backend": backend.label}
     if args.json:
         print_json(result)
         return 0
-    print(f"Schwinger model, exact diagonalization  {_describe(model)}")
-    rows = [(k, est[k]) for k in (*SCALAR_OBSERVABLES, "gap")]
+    print(f"Schwinger model, {backend.description.split(';')[0]}  {_describe(model)}")
+    rows = [(k, est[k]) for k in (*SCALAR_OBSERVABLES, "gap") if k in est]
     print(format_table(["observable", "value"], rows))
     from qlat.core.backend import components
 

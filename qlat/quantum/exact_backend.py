@@ -65,6 +65,7 @@ class ExactDiagonalization:
 
     name = "ed"
     label = "exact"
+    ground_state = True
     description = "exact diagonalization of the zero-charge sector (ground state, gap); N <= 24"
     accepts: tuple[str, ...] = ("SchwingerModel",)
 
