@@ -400,6 +400,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
                              f"{max(args.continuum_sites)}) ...\n")
         result["continuum"] = continuum_condensate_massless(
             n_sites=args.continuum_sites, volumes=args.continuum_volumes, coupling=args.coupling)
+    result = _numbers_as_estimates(result)
     (args.out / "scan.json").write_text(json.dumps(jsonable(result), indent=2) + "\n")
     _write_csv(args.out / "scan.csv", rows)
     _plot_scan(args.out / "scan.png", rows, result, mass=args.mass)
@@ -440,6 +441,30 @@ def cmd_scan(args: argparse.Namespace) -> int:
               f"deviation {100 * c.relative_deviation:.2f} %")
     print(f"wrote {args.out / 'scan.json'}, {args.out / 'scan.csv'}, {args.out / 'scan.png'}")
     return 0
+
+
+#: Parameters of a scan row (plain numbers); every other number in it is a physical result.
+_SCAN_PARAMETERS = ("n_sites", "spacing", "theta")
+
+
+def _numbers_as_estimates(result: dict[str, Any]) -> dict[str, Any]:
+    """Every physical number of the scan JSON as an Estimate (exact ED, analytic, or simulated)."""
+    prov = {"model": result["params"]}
+
+    def wrap(key: str, value: Any) -> Any:
+        if not isinstance(value, float) or key in _SCAN_PARAMETERS:
+            return value
+        unit = "g^2" if "energy" in key else "g"
+        analytic = key.startswith("mpt") or key in ("massless_condensate", "sigma")
+        first_order = key.startswith("lattice_first_order") or key == "lattice_sigma"
+        backend = "analytic" if analytic else ("lattice perturbation theory" if first_order else "exact")
+        return Estimate(value, 0.0, name=key, unit=unit, backend=backend, provenance=prov)
+
+    out = dict(result)
+    out["rows"] = [{k: wrap(k, v) for k, v in row.items()} for row in result["rows"]]
+    out["lattices"] = [{k: wrap(k, v) for k, v in lat.items()} for lat in result["lattices"]]
+    out["analytic"] = {k: wrap(k, v) for k, v in result["analytic"].items()}
+    return out
 
 
 def _estimates_back(row: dict[str, Any]) -> dict[str, Any]:

@@ -104,7 +104,10 @@ def test_scan_writes_table_json_and_plot(tmp_path, capsys):
                             "--out", str(out_dir), "--json"])
     assert (out_dir / "scan.png").stat().st_size > 1000
     assert (out_dir / "scan.csv").read_text().count("\n") == 3
-    rows = out["rows"]
+    # every physical number in the JSON is an Estimate (exact ED or analytic), with its unit
+    assert out["rows"][1]["mpt_delta_energy_density"]["backend"] == "analytic"
+    assert out["rows"][1]["bulk_delta_energy_density"]["unit"] == "g^2"
+    rows = [{k: (v["value"] if isinstance(v, dict) and "value" in v else v) for k, v in r.items()} for r in out["rows"]]
     assert rows[0]["bulk_delta_energy_density"] == 0.0
     # at θ = π/2 the vacuum energy rises, as in mass perturbation theory, and within O(m) of it
     up, mpt = rows[1]["bulk_delta_energy_density"], rows[1]["mpt_delta_energy_density"]
