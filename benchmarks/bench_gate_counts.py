@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe_machine, write_results  # noqa: E402
 
 from qlat.quantum.adiabatic import AdiabaticSchedule  # noqa: E402
-from qlat.theories.schwinger_qubit import SchwingerModel  # noqa: E402
 from qlat.quantum.trotter import adiabatic_circuit, gate_counts  # noqa: E402
+from qlat.theories.schwinger_qubit import SchwingerModel  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEVICE = "FakeKolkataV2"

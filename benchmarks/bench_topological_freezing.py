@@ -36,12 +36,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
+from machine import describe_machine, write_results  # noqa: E402
+
 from qlat.analysis.statistics import gamma_estimate  # noqa: E402
 from qlat.core.lattice import Lattice  # noqa: E402
 from qlat.exact import u1 as exact_u1  # noqa: E402
 from qlat.samplers.hmc import HMC  # noqa: E402
 from qlat.theories import U1Theory  # noqa: E402
-from machine import describe_machine, write_results  # noqa: E402
 
 REFERENCE_TAU_INT = {3.0: 13, 4.0: 60, 5.0: 290, 6.0: 1000}
 

@@ -23,8 +23,9 @@ error.  At least degree + 2 points (dt) or degree + 3 points (T) are required.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

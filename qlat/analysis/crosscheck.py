@@ -15,8 +15,9 @@ one observable must share their unit; mixing units is an error, not a silent com
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from qlat.core.errors import ParameterError, require
 from qlat.core.estimate import Estimate

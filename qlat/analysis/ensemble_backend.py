@@ -10,7 +10,8 @@ observables are ``name[i,j]``.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from qlat.core.ensemble import Ensemble
 from qlat.core.errors import require

@@ -15,15 +15,15 @@ error √Cov₀₀ directly.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from qlat.core.errors import require, require_int
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
-
 
 #: An extrapolation from fewer points (or with no degree of freedom left) warns: its error bar
 #: cannot be checked against the scatter of the data.

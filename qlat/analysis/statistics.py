@@ -44,7 +44,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -367,9 +368,8 @@ def ensemble_series(ensemble: Any, names: Sequence[str], *, skip: int = 0) -> di
     """
     import torch
 
-    from qlat.core.observable import OBSERVABLES
     from qlat.core.errors import ParameterError
-
+    from qlat.core.observable import OBSERVABLES
     from qlat.samplers.stored import stored_theory
 
     theory = stored_theory(ensemble)

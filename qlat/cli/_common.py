@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from qlat.core.errors import ParameterError
 from qlat.analysis.tables import format_table as format_table  # re-exported for the commands
+from qlat.core.errors import ParameterError
 
 
 def with_flag_names(mapping: Mapping[str, str]):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 def _entry(est: Any, ensemble_info: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-
 #: Position in ``qlat --help``.
 HELP_ORDER = 30
 HELP = "OpenQASM 3 exports of the adiabatic circuits"

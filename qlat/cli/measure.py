@@ -18,7 +18,6 @@ from typing import Any
 
 from qlat.core.errors import require
 
-
 #: Position in ``qlat --help``.
 HELP_ORDER = 50
 HELP = "measure observables on a stored ensemble (Γ-method errors)"

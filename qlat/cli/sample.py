@@ -22,10 +22,12 @@ import signal
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from qlat.core.errors import ParameterError, require
+
 
 def default_observables(theory_params: dict[str, Any]) -> list[str]:
     """The observables the theory reports by default (:meth:`Theory.default_observables`)."""

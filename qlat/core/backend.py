@@ -16,7 +16,8 @@ all find them there.  ``docs/architecture.md`` shows how to add one.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence, runtime_checkable
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from qlat.core.errors import ParameterError, require
 from qlat.core.registry import BACKENDS

@@ -26,8 +26,9 @@ observable and the target — never a silent zero.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from qlat.core.errors import NoRealizationError, ParameterError
 

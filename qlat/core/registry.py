@@ -20,8 +20,9 @@ See ``docs/architecture.md`` (how to add a theory, a sampler, a backend).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterator
 from importlib import metadata
-from typing import Any, Callable, Generic, Iterator, TypeVar
+from typing import Any, Generic, TypeVar
 
 from qlat.core.errors import ParameterError
 

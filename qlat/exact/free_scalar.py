@@ -15,7 +15,7 @@ value.  The susceptibility is χ₂ = Σ_x G(x) = G̃(k = 0) = 1/m² (half: 1/m�
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

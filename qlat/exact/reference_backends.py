@@ -13,7 +13,8 @@ table without wrapping floats by hand.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from qlat.core.errors import ParameterError, require
 from qlat.core.estimate import Estimate

@@ -39,8 +39,9 @@ and the fast simulator are built from that decomposition, which also lets θ be 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 

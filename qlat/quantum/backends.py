@@ -20,8 +20,9 @@ circuit goes through :func:`transpile_for_aer` first.  ``qiskit_aer`` is importe
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import TYPE_CHECKING, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,10 +30,10 @@ from qlat.core.errors import ParameterError, require, require_int
 
 if TYPE_CHECKING:  # pragma: no cover
     from qiskit import QuantumCircuit
-
-    from qlat.quantum.simulators import AdiabaticSimulator
     from qiskit.quantum_info import SparsePauliOp
     from qiskit_aer.noise import NoiseModel
+
+    from qlat.quantum.simulators import AdiabaticSimulator
 
 
 #: Shots per measurement basis when a sampling backend is asked for none.
@@ -149,7 +150,7 @@ def aer_simulator(method: str = "statevector", **kwargs) -> object:
     return AerSimulator(**aer_backend_options(method, **kwargs))
 
 
-@lru_cache(maxsize=None)
+@cache
 def aer_basis_gates(method: str = "statevector") -> tuple[str, ...]:
     """The gate names Aer's ``method`` executes natively (cached: building Aer's target is slow)."""
     from qiskit.circuit.library import get_standard_gate_name_mapping
@@ -258,7 +259,6 @@ def mps_friendly(circuit: "QuantumCircuit") -> "QuantumCircuit":
     by a factor 2 in flight; the cost is ~N² adjacent two-qubit gates per ZZ layer.  The
     unitary of the circuit is unchanged (diagonal gates commute).
     """
-    from qiskit import QuantumCircuit
     from qiskit.circuit.library import UnitaryGate
 
     out: QuantumCircuit = circuit.copy_empty_like()

@@ -22,8 +22,8 @@ from qiskit.quantum_info import SparsePauliOp
 
 from qlat.core.errors import ParameterError, require, require_int
 from qlat.quantum.adiabatic import AdiabaticSchedule
-from qlat.theories.schwinger_qubit import SchwingerModel
 from qlat.quantum.statevector import evolve_statevector, expectation_values
+from qlat.theories.schwinger_qubit import SchwingerModel
 
 __all__ = ["MAX_GAP_QUBITS", "fidelity", "minimum_gap_along_path", "trotter_error"]
 

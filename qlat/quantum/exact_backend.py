@@ -10,7 +10,8 @@ observable of this backend.  Keys follow :func:`qlat.core.backend.component_key`
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from qlat.core.errors import require
 from qlat.core.estimate import Estimate

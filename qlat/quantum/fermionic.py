@@ -55,7 +55,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
 from qlat.core.errors import ParameterError, require, require_int

@@ -19,7 +19,7 @@ For the Schwinger Hamiltonian the groups are the diagonal terms (basis Z…Z), t
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 from qiskit import QuantumCircuit

@@ -29,9 +29,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from qlat._version import __version__
 from qlat.core.errors import CorruptFileError, require

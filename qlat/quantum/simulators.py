@@ -17,8 +17,9 @@ A new simulator is one subclass here (or in its own module) with ``@BACKENDS.reg
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from qlat.core.registry import BACKENDS
 from qlat.quantum.statevector import MAX_QUBITS as STATEVECTOR_MAX_QUBITS

@@ -21,7 +21,8 @@ Cost: one run at 2dt (or dt/2) and one at T/2, i.e. 1.0–2.5× the main stateve
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from qlat.quantum.statevector import MAX_QUBITS as STATEVECTOR_MAX_QUBITS
 

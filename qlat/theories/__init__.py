@@ -1,9 +1,9 @@
 """Classical lattice theories (φ⁴, U(1)) and their realizations of the common observables."""
 
+from qlat.theories import observables as observables  # registers the classical realizations
 from qlat.theories.base import Theory, theory_from_params
 from qlat.theories.phi4 import Phi4Theory, hopping_from_phi4, phi4_from_hopping
 from qlat.theories.u1 import U1Theory
-from qlat.theories import observables as observables  # registers the classical realizations
 
 __all__ = [
     "Phi4Theory",

@@ -29,8 +29,9 @@ U(1) (:class:`~qlat.theories.u1.U1Theory`):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from qlat.core import observables as obs
 from qlat.core.errors import require

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
+from qlat.analysis.adiabatic_limits import extrapolate_step_size, extrapolate_total_time
 from qlat.core.errors import ParameterError
 from qlat.quantum.adiabatic import AdiabaticSchedule
 from qlat.quantum.exact_backend import exact_estimates
-from qlat.analysis.adiabatic_limits import extrapolate_step_size, extrapolate_total_time
-from qlat.theories.schwinger_qubit import SchwingerModel
-from qlat.quantum.statevector import evolve_statevector, expectation_values
 from qlat.quantum.observables import qubit_observable
+from qlat.quantum.statevector import evolve_statevector, expectation_values
+from qlat.theories.schwinger_qubit import SchwingerModel
 
 
 @pytest.mark.parametrize("ramp", ["linear", "smootherstep"])

@@ -6,17 +6,16 @@ import math
 import numpy as np
 import pytest
 
-from qlat.core.errors import ParameterError
-from qlat.exact import continuum
-from qlat.exact.diagonalization import diagonalize, diagonalize_sector
 from qlat.analysis.schwinger_studies import (
     bulk_condensate,
     continuum_condensate_massless,
-
     mpt_relative_deviation,
     site_condensate,
     theta_scan_exact,
 )
+from qlat.core.errors import ParameterError
+from qlat.exact import continuum
+from qlat.exact.diagonalization import diagonalize, diagonalize_sector
 from qlat.theories.schwinger_qubit import SchwingerModel, mass_derivative_terms
 
 

@@ -26,6 +26,7 @@ def test_exact_json_contract_and_energy_is_full_hamiltonian(capsys):
     assert out["params"]["n_sites"] == 6 and out["params"]["theta"] == 0.4
     # energy is <H> with the constant included: compare with a dense diagonalization of the full op
     import numpy as np
+
     from qlat.exact.diagonalization import physical_sector_indices
     from qlat.theories.schwinger_qubit import SchwingerModel
 

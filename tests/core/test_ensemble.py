@@ -221,8 +221,15 @@ def test_missing_dataset_and_foreign_files_are_detected(tmp_path):
         Ensemble.open(other)
     text = tmp_path / "text.h5"
     text.write_text("hello\n")
-    with pytest.raises(CorruptFileError, match="not a readable HDF5 file"):
+    with pytest.raises(CorruptFileError, match="not an HDF5 file"):
         Ensemble.open(text)
+    with pytest.raises(CorruptFileError, match="not an HDF5 file"):
+        Ensemble.open(text, mode="a")
+    assert text.read_text() == "hello\n"  # never rewritten
+    with pytest.raises(CorruptFileError, match="not a qlat ensemble"):
+        Ensemble.open(other, mode="a")
+    with h5py.File(other, "r") as f:  # a foreign HDF5 file is left as it was
+        assert list(f) == ["x"]
 
 
 def test_bad_use_gives_a_clear_error(tmp_path):

@@ -4,8 +4,8 @@ import math
 import pytest
 
 from qlat.core import Estimate, ParameterError, format_value_error
-from qlat.core.observable import Observable, ObservableRegistry
 from qlat.core.errors import NoRealizationError
+from qlat.core.observable import Observable, ObservableRegistry
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ from qlat.exact.diagonalization import diagonalize
 from qlat.quantum.adiabatic import RAMPS, AdiabaticSchedule, default_schedule
 from qlat.quantum.diagnostics import fidelity
 from qlat.quantum.observables import condensate_operator
-from qlat.theories.schwinger_qubit import SchwingerModel, bare_vacuum_index
 from qlat.quantum.statevector import evolve_statevector, expectation_values
+from qlat.theories.schwinger_qubit import SchwingerModel, bare_vacuum_index
 
 
 def _assert_terms_close(a, b, tol=1e-12):

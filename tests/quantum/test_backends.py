@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
@@ -17,9 +16,9 @@ from qlat.quantum.backends import (
 )
 from qlat.quantum.noise import NoiseSpec, depolarizing_noise, parse_noise_spec, resolve_noise
 from qlat.quantum.run import run_adiabatic
-from qlat.theories.schwinger_qubit import SchwingerModel
 from qlat.quantum.statevector import evolve_statevector, expectation_values
 from qlat.quantum.trotter import adiabatic_circuit
+from qlat.theories.schwinger_qubit import SchwingerModel
 
 
 def _model(n: int = 4, theta: float = 0.7) -> SchwingerModel:

@@ -10,8 +10,8 @@ from qlat.exact.diagonalization import diagonalize
 from qlat.quantum.adiabatic import AdiabaticSchedule
 from qlat.quantum.diagnostics import fidelity, minimum_gap_along_path, trotter_error
 from qlat.quantum.observables import condensate_operator
-from qlat.theories.schwinger_qubit import SchwingerModel
 from qlat.quantum.statevector import evolve_statevector, expectation_values
+from qlat.theories.schwinger_qubit import SchwingerModel
 
 
 def test_fidelity():

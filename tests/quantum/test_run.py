@@ -6,8 +6,8 @@ import json
 import math
 
 import numpy as np
-from qiskit.quantum_info import Statevector
 import pytest
+from qiskit.quantum_info import Statevector
 from scipy import stats
 
 from qlat.core.estimate import Estimate

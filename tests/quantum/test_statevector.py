@@ -9,9 +9,9 @@ from qiskit.quantum_info import SparsePauliOp, Statevector
 
 from qlat.core.errors import ParameterError
 from qlat.quantum.adiabatic import AdiabaticSchedule
-from qlat.theories.schwinger_qubit import SchwingerModel, bare_vacuum_index
 from qlat.quantum.statevector import evolve_plan, evolve_statevector, expectation_values
 from qlat.quantum.trotter import plan_circuit, trotter_plan
+from qlat.theories.schwinger_qubit import SchwingerModel, bare_vacuum_index
 
 MODEL = SchwingerModel(4, 0.4, 0.35, theta=1.2)
 

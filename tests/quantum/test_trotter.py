@@ -10,7 +10,6 @@ from qiskit.quantum_info import Operator, Statevector
 
 from qlat.core.errors import ParameterError
 from qlat.quantum.adiabatic import AdiabaticSchedule
-from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms, schwinger_terms
 from qlat.quantum.statevector import evolve_statevector
 from qlat.quantum.trotter import (
     adiabatic_circuit,
@@ -18,6 +17,7 @@ from qlat.quantum.trotter import (
     product_formula,
     trotter_step_circuit,
 )
+from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms, schwinger_terms
 
 SCHEDULE = AdiabaticSchedule(total_time=1.5, dt=0.25, initial_mass=0.6, ramp="smoothstep")
 

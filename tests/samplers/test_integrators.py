@@ -12,7 +12,6 @@ from qlat.theories import Phi4Theory, U1Theory
 
 from ._stats import mean_and_error
 
-
 U1THEORY = U1Theory(Lattice((8, 8)), beta=2.0)
 PHI4THEORY = Phi4Theory(Lattice((8, 8)), m2=-4.0, lam=8.0)
 
@@ -21,7 +20,7 @@ def _theories():
     return [U1THEORY, PHI4THEORY]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _equilibrated_cached(name, chains, n, seed):
     theory = U1THEORY if name == "u1" else PHI4THEORY
     hmc = HMC(n_steps=10, trajectory_length=0.5 if name == "phi4" else 1.0)
