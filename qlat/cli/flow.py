@@ -1,0 +1,282 @@
+"""``qlat flow train|eval``: train a normalizing flow for φ⁴ or 2D U(1), and evaluate a trained one.
+
+``qlat flow train phi4 --L 8 --m2 -4 --lam 8 --out DIR`` (or ``u1 --L 8 --beta 2``) trains by
+reverse KL (:mod:`qlat.samplers.flow.training`), checkpoints into ``DIR`` (weights, training
+state, model card; see :mod:`qlat.samplers.flow.checkpoint`) and resumes from ``DIR`` if it holds
+a model of the same theory and architecture (``--steps`` is the total).  At the end the flow is
+evaluated on ``--eval-n`` fresh samples: ``kl`` (⟨log q + S⟩ = KL(q‖p) − log Z), ``ess``
+((Σw)²/(NΣw²), bootstrap error) and ``acceptance`` (independence Metropolis, Γ-method error).
+
+``qlat flow eval DIR`` prints the same metrics, plus the default observables of the theory and
+their τ_int measured on an independence-Metropolis chain of the flow (``--chains`` × ``--n``).
+The flow is exact through that Metropolis test: ``qlat sample … --sampler flow --model DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from qlat.core.errors import ParameterError, require
+
+#: Position in ``qlat --help``.
+HELP_ORDER = 60
+
+FLAGS = {"L": "--L", "shape": "--L", "beta": "--beta", "m2": "--m2", "lam": "--lam", "theory": "theory",
+         "layers": "--layers", "n_layers": "--layers", "hidden": "--hidden", "kernel_size": "--kernel",
+         "coupling": "--coupling", "bins": "--bins", "n_mix": "--mix", "steps": "--steps", "batch": "--batch",
+         "lr": "--lr", "seed": "--seed", "clip_norm": "--clip", "model": "MODEL_DIR", "n": "--n",
+         "chains": "--chains", "checkpoint_every": "--checkpoint-every"}
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("flow", help="train and evaluate normalizing flows (φ⁴, 2D U(1))",
+                              description="Normalizing flows as trivializing maps, exact by independence "
+                              "Metropolis (arXiv:2101.08176, 2003.06413).")
+    sub = p.add_subparsers(dest="flow_command", metavar="ACTION")
+    sub.required = True
+    from qlat.cli._common import with_flag_names
+
+    t = sub.add_parser("train", help="train a flow by reverse KL into MODEL_DIR (resumed if it exists)")
+    t.add_argument("theory", help="phi4 or u1")
+    t.add_argument("--L", type=int, default=8, help="lattice extent (2D L×L; u1 needs a multiple of 4; default 8)")
+    t.add_argument("--beta", type=float, default=None, help="u1: gauge coupling β (> 0)")
+    t.add_argument("--m2", type=float, default=None, help="phi4: bare mass squared m²")
+    t.add_argument("--lam", type=float, default=None, help="phi4: quartic coupling λ (>= 0)")
+    t.add_argument("--layers", type=int, default=16, help="coupling layers (default 16)")
+    t.add_argument("--hidden", default="8,8", help="hidden channels of the conditioners, comma separated (8,8)")
+    t.add_argument("--kernel", type=int, default=3, help="odd convolution kernel size (default 3)")
+    t.add_argument("--coupling", default=None, help="u1: plaquette coupling spline (default) or ncp")
+    t.add_argument("--bins", type=int, default=None, help="u1 spline: bins (default 8)")
+    t.add_argument("--mix", type=int, default=None, help="u1 ncp: mixture components (default 2)")
+    t.add_argument("--z2", action="store_true", help="phi4: Z2-symmetric couplings (φ → −φ exact)")
+    t.add_argument("--steps", type=int, default=1000, help="training steps in total (default 1000)")
+    t.add_argument("--batch", type=int, default=64, help="batch size (>= 2, default 64)")
+    t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate, cosine-annealed (default 1e-3)")
+    t.add_argument("--clip", type=float, default=10.0, help="gradient-norm clipping (> 0, default 10)")
+    t.add_argument("--seed", type=int, default=0, help="seed (>= 0, default 0)")
+    t.add_argument("--out", type=Path, required=True, help="model directory (created; resumed if it holds a model)")
+    t.add_argument("--max-minutes", type=float, default=None,
+                   help="stop training after this many minutes of wall clock (checkpointed; rerun to resume)")
+    t.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints (default 100)")
+    t.add_argument("--eval-n", type=int, default=4096, help="samples for the final ESS/acceptance (default 4096)")
+    t.add_argument("--dtype", default="float32", help="training precision float32 (default) or float64")
+    t.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    t.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    t.add_argument("--json", action="store_true", help="print the final metrics as one JSON object")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    t.set_defaults(func=with_flag_names(FLAGS)(cmd_train))
+
+    e = sub.add_parser("eval", help="ESS, acceptance and observables of a trained flow")
+    e.add_argument("model_dir", type=Path, metavar="MODEL_DIR", help="directory made by 'qlat flow train --out'")
+    e.add_argument("--n", type=int, default=4096, help="flow samples for ESS, and chain length (default 4096)")
+    e.add_argument("--chains", type=int, default=4, help="independence-Metropolis chains (default 4)")
+    e.add_argument("--seed", type=int, default=0, help="seed (>= 0, default 0)")
+    e.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    e.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    e.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    e.set_defaults(func=with_flag_names(FLAGS)(cmd_eval))
+
+
+# ------------------------------------------------------------------------------- helpers
+def _theory(args: argparse.Namespace) -> Any:
+    from qlat.core.lattice import Lattice
+
+    require(args.theory in ("phi4", "u1"), "theory", "flows exist for phi4 and u1", args.theory)
+    require(args.L >= 2, "--L", "must be an integer >= 2", args.L)
+    if args.theory == "u1":
+        from qlat.theories.u1 import U1Theory
+
+        require(args.m2 is None and args.lam is None, "--m2/--lam", "apply to phi4 only")
+        require(args.beta is not None, "--beta", "is required for u1")
+        require(args.L % 4 == 0, "--L", "must be a multiple of 4 for the gauge-equivariant stripes", args.L)
+        return U1Theory(Lattice((args.L, args.L)), beta=args.beta)
+    from qlat.theories.phi4 import Phi4Theory
+
+    require(args.beta is None, "--beta", "applies to u1 only")
+    require(args.m2 is not None and args.lam is not None, "--m2/--lam", "are both required for phi4")
+    for flag, value in (("--coupling", args.coupling), ("--bins", args.bins), ("--mix", args.mix)):
+        require(value is None, flag, "applies to u1 only", value)
+    return Phi4Theory(Lattice((args.L, args.L)), m2=args.m2, lam=args.lam)
+
+
+def _architecture(args: argparse.Namespace) -> dict[str, Any]:
+    try:
+        hidden = [int(h) for h in str(args.hidden).split(",") if h.strip()]
+    except ValueError:
+        raise ParameterError("--hidden", "must be comma-separated positive integers", args.hidden) from None
+    arch: dict[str, Any] = {"n_layers": args.layers, "hidden": hidden, "kernel_size": args.kernel}
+    if args.theory == "u1":
+        require(not args.z2, "--z2", "applies to phi4 only")
+        for key, value in (("coupling", args.coupling), ("bins", args.bins), ("n_mix", args.mix)):
+            if value is not None:
+                arch[key] = value
+    else:
+        arch["z2"] = bool(args.z2)
+    return arch
+
+
+def evaluate(model: Any, theory: Any, *, n: int, seed: int) -> dict[str, Any]:
+    """``kl``, ``ess`` and ``acceptance`` Estimates from ``n`` fresh float64 flow samples."""
+    import numpy as np
+
+    from qlat.analysis.statistics import gamma_estimate
+    from qlat.core.estimate import Estimate
+    from qlat.samplers.flow import ess_with_error, independence_metropolis, sample_log_weights
+
+    _, log_w = sample_log_weights(model, theory, n, seed=seed)
+    lw = log_w.numpy()
+    finite = np.isfinite(lw)
+    kl = -lw[finite]
+    ess, ess_err = ess_with_error(lw, seed=seed)
+    record = {"n_samples": int(n), "seed": int(seed)}
+    out: dict[str, Any] = {
+        "kl": Estimate(float(kl.mean()), float(kl.std(ddof=1) / math.sqrt(kl.size)), name="kl", unit="1",
+                       n_samples=int(kl.size), backend="flow", provenance={"definition": "<log q + S> = KL - log Z",
+                                                                           **record}),
+        "ess": Estimate(ess, ess_err, name="ess", unit="1", n_samples=int(n), backend="flow",
+                        provenance={"method": "bootstrap", "n_boot": 200, **record}),
+    }
+    acc = independence_metropolis(lw, seed=seed).astype(float)
+    if acc.size >= 5 and acc.min() != acc.max():
+        out["acceptance"] = gamma_estimate(acc, name="acceptance", unit="1", backend="flow", provenance=record)
+    else:
+        out["acceptance"] = Estimate(float(acc.mean()) if acc.size else math.nan, math.inf, name="acceptance",
+                                     unit="1", n_samples=int(acc.size), backend="flow", provenance=record)
+    return out
+
+
+def _print(result: dict[str, Any], *, as_json: bool, title: str) -> None:
+    from qlat.cli._common import format_table, print_json
+    from qlat.core.estimate import Estimate
+
+    if as_json:
+        print_json(result)
+        return
+    rows = [[k, str(v), "-" if v.tau_int is None else f"{v.tau_int:.2f}"]
+            for k, v in result.items() if isinstance(v, Estimate)]
+    sys.stdout.write(title + "\n" + format_table(["quantity", "estimate", "tau_int"], rows) + "\n")
+
+
+# ------------------------------------------------------------------------------- commands
+def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from qlat.cli._common import ensure_output_dir
+    from qlat.samplers.flow import FlowModel, TrainConfig, load_model, load_training_state, save_checkpoint, train
+    from qlat.samplers.flow.checkpoint import CARD_NAME, check_theory, read_card
+
+    require(args.threads >= 1, "--threads", "must be an integer >= 1", args.threads)
+    require(args.dtype in ("float32", "float64"), "--dtype", "must be float32 or float64", args.dtype)
+    require(args.eval_n >= 16, "--eval-n", "must be an integer >= 16", args.eval_n)
+    require(args.max_minutes is None or args.max_minutes > 0, "--max-minutes", "must be > 0", args.max_minutes)
+    require(args.device == "cpu" or args.device.startswith("cuda"), "--device", "must be cpu or cuda[:i]",
+            args.device)
+    if args.device.startswith("cuda"):
+        require(torch.cuda.is_available(), "--device", "CUDA is not available on this machine", args.device)
+    torch.set_num_threads(args.threads)
+    theory = _theory(args)
+    arch = _architecture(args)
+    config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, clip_norm=args.clip, seed=args.seed)
+    dtype = getattr(torch, args.dtype)
+    ensure_output_dir(args.out, "--out")
+    state = None
+    if (args.out / CARD_NAME).exists():
+        card = read_card(args.out, parameter="--out")
+        try:
+            check_theory(card, theory.params())
+        except ParameterError as exc:
+            raise ParameterError(FLAGS.get(exc.parameter, exc.parameter),
+                                 f"{args.out} holds a model for another theory ({exc.requirement}); "
+                                 "use another --out", exc.value) from None
+        model, card = load_model(args.out, theory_params=theory.params(), dtype=dtype, device=args.device,
+                                 parameter="--out")
+        fresh = FlowModel(theory.params(), arch).architecture
+        for key, value in fresh.items():
+            have = card["architecture"].get(key)
+            require(have == value, FLAGS.get(key, key), f"differs from the model stored in {args.out} "
+                    f"({key} = {have!r}); use the same architecture to resume or another --out", value)
+        stored = card["training"]["config"]
+        for key in ("batch", "seed", "lr", "clip_norm"):
+            require(stored.get(key) == getattr(config, key), FLAGS.get(key, key),
+                    f"differs from the training stored in {args.out} ({key} = {stored.get(key)!r})",
+                    getattr(config, key))
+        state = load_training_state(args.out, card, parameter="--out")
+    else:
+        torch.manual_seed(args.seed)  # the initial weights
+        model = FlowModel(theory.params(), arch).to(device=args.device, dtype=dtype)
+
+    def checkpoint(st: Any) -> None:
+        save_checkpoint(args.out, model, config=config, state=st, device=args.device)
+
+    import signal
+    import threading
+
+    def _terminate(signum: int, frame: Any) -> None:  # SIGTERM: checkpoint and stop, like Ctrl-C
+        raise KeyboardInterrupt
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
+    try:
+        state = train(model, theory, config=config, state=state, checkpoint=checkpoint,
+                      checkpoint_every=args.checkpoint_every, progress=not args.no_progress,
+                      time_limit_s=None if args.max_minutes is None else 60.0 * args.max_minutes)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"qlat: interrupted; {args.out} holds the last checkpoint; rerun the same command to resume\n")
+        return 130
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    eval_model = FlowModel(theory.params(), model.architecture).double()
+    eval_model.load_state_dict({k: v.detach().cpu() for k, v in model.state_dict().items()})
+    metrics = evaluate(eval_model.eval(), theory, n=args.eval_n, seed=args.seed + 1)
+    save_checkpoint(args.out, model, config=config, state=state, device=args.device,
+                    metrics={k: v.to_dict() for k, v in metrics.items()})
+    result = {**metrics, "model": str(args.out), "theory": theory.params(), "architecture": model.architecture,
+              "steps": state.step, "train_wall_s": state.wall_s}
+    _print(result, as_json=args.json, title=f"{args.out}: {state.step} steps, {state.wall_s:.0f} s of training")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import tempfile
+
+    import torch
+
+    from qlat.analysis.statistics import MIN_SAMPLES_PER_CHAIN, ensemble_estimates
+    from qlat.core.ensemble import Ensemble
+    from qlat.samplers.flow import FlowSampler
+    from qlat.theories.base import theory_from_params
+
+    require(args.threads >= 1, "--threads", "must be an integer >= 1", args.threads)
+    require(args.n >= 16, "--n", "must be an integer >= 16", args.n)
+    require(args.chains >= 1, "--chains", "must be an integer >= 1", args.chains)
+    require(args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
+    torch.set_num_threads(args.threads)
+    sampler = FlowSampler(model=str(args.model_dir))
+    theory = theory_from_params(sampler.card["theory"])
+    result: dict[str, Any] = evaluate(sampler.flow, theory, n=args.n, seed=args.seed)
+    per_chain = max(args.n // args.chains, MIN_SAMPLES_PER_CHAIN)
+    with tempfile.TemporaryDirectory(prefix="qlat-flow-eval-") as tmp:
+        ens = Ensemble.create(Path(tmp) / "chain.h5", theory=theory, sampler=sampler, chains=args.chains,
+                              seed=args.seed)
+        with ens:
+            state = sampler.init_state(theory, chains=args.chains, seed=args.seed)
+            batch, state = sampler.run(theory, per_chain, state=state, progress=not args.no_progress)
+            ens.append(batch, state)
+            chain = ensemble_estimates(ens, theory.default_observables() + ["acceptance"])
+    for est in chain.values():  # the chain's file was temporary: do not point at it
+        if isinstance(est.provenance, dict):
+            est.provenance.pop("file", None)
+            est.provenance["chain"] = "independence-Metropolis chain of qlat flow eval (not kept)"
+    result.update({f"chain_{k}" if k == "acceptance" else k: v for k, v in chain.items()})
+    result["model"] = {"dir": sampler.model, "weights_sha256": sampler.model_sha256,
+                       "card_sha256": sampler.card_sha256, "theory": sampler.card["theory"],
+                       "architecture": sampler.card["architecture"],
+                       "steps_done": sampler.card.get("training", {}).get("steps_done")}
+    _print(result, as_json=args.json, title=f"{sampler.model}: flow metrics ({args.n} samples) and an "
+           f"independence-Metropolis chain ({args.chains} × {per_chain})")
+    return 0

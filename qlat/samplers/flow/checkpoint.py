@@ -1,0 +1,215 @@
+r"""Flow checkpoints: a weights file, a training-state file and a JSON model card in one directory.
+
+Layout of ``MODEL_DIR``::
+
+    model.json                 the model card (format ``qlat-flow-model``, version 1)
+    weights-<sha256[:16]>.pt   the state dict (tensors only), read with torch.load(weights_only=True)
+    training-<sha256[:16]>.pt  optimizer state, generator state (tensors, numbers), same loader
+
+The card holds the theory and its parameters, the lattice, the architecture, the training
+configuration and history, the latest metrics (ESS …), the qlat version and the sha256 of both
+files.  Files are content-addressed and the card is replaced last (write to a temporary file,
+``os.replace``), so an interrupted save leaves the previous checkpoint valid; stale files of ours
+are removed afterwards.
+
+Loading refuses, with a :class:`~qlat.core.errors.ParameterError` naming the mismatch:
+a card for another theory, coupling or lattice (``name``, ``beta``, ``m2``, ``lam``, ``shape``),
+a weights file whose sha256 differs from the card (tampered or corrupt), and anything that is not
+a plain tensor state dict — a pickle is never executed (``weights_only=True`` refuses it).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from qlat._version import __version__
+from qlat.core.errors import ParameterError, require
+from qlat.samplers.flow.models import FlowModel
+from qlat.samplers.flow.training import HISTORY_KEYS, TrainConfig, TrainingState
+
+CARD_NAME = "model.json"
+FORMAT = "qlat-flow-model"
+FORMAT_VERSION = 1
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _torch_bytes(obj: Any) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return buf.getvalue()
+
+
+def _save_content_addressed(directory: Path, prefix: str, data: bytes) -> dict[str, str]:
+    digest = hashlib.sha256(data).hexdigest()
+    path = directory / f"{prefix}-{digest[:16]}.pt"
+    if not (path.exists() and sha256_file(path) == digest):
+        _atomic_write_bytes(path, data)
+    return {"file": path.name, "sha256": digest}
+
+
+def save_checkpoint(
+    directory: str | os.PathLike,
+    model: FlowModel,
+    *,
+    config: TrainConfig,
+    state: TrainingState,
+    metrics: Mapping[str, Any] | None = None,
+    device: str = "cpu",
+) -> dict[str, Any]:
+    """Write weights, training state and the model card into ``directory``; returns the card."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    weights = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    w_info = _save_content_addressed(directory, "weights", _torch_bytes(weights))
+    train_blob = {"optimizer": state.optimizer or {}, "rng_state": state.rng_state
+                  if state.rng_state is not None else torch.zeros(0, dtype=torch.uint8)}
+    t_info = _save_content_addressed(directory, "training", _torch_bytes(train_blob))
+    card = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "qlat_version": __version__,
+        "updated_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "theory": dict(model.theory_params),
+        "lattice": {"shape": list(model.theory_params["shape"]), "ndim": len(model.theory_params["shape"])},
+        "prior": "normal" if model.theory_params["name"] == "phi4" else "haar",
+        "architecture": dict(model.architecture),
+        "weights": {**w_info, "dtype": str(model.dtype).replace("torch.", "")},
+        "training_state": t_info,
+        "training": {"config": config.to_dict(), "steps_done": state.step, "wall_s": state.wall_s,
+                     "device": device, "history": {k: list(state.history.get(k, [])) for k in HISTORY_KEYS}},
+        "metrics": dict(metrics or {}),
+    }
+    _atomic_write_bytes(directory / CARD_NAME, (json.dumps(card, indent=1) + "\n").encode())
+    for stale in list(directory.glob("weights-*.pt")) + list(directory.glob("training-*.pt")):
+        if stale.name not in (w_info["file"], t_info["file"]) and len(stale.stem.split("-")[-1]) == 16:
+            stale.unlink(missing_ok=True)
+    return card
+
+
+def read_card(directory: str | os.PathLike, *, parameter: str = "model") -> dict[str, Any]:
+    """The model card of ``directory`` (ParameterError naming ``parameter`` if absent or invalid)."""
+    path = Path(directory) / CARD_NAME
+    require(path.is_file(), parameter, f"no flow model card {CARD_NAME} in this directory (qlat flow train --out)",
+            str(directory))
+    try:
+        card = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ParameterError(parameter, f"{path} is not a valid model card ({exc})") from None
+    require(isinstance(card, dict) and card.get("format") == FORMAT, parameter,
+            f"{path} is not a qlat flow model card", str(path))
+    require(card.get("format_version") == FORMAT_VERSION, parameter,
+            f"model card format version {FORMAT_VERSION} expected", card.get("format_version"))
+    for key in ("theory", "architecture", "weights", "training_state"):
+        require(key in card, parameter, f"model card {path} lacks '{key}'")
+    return card
+
+
+def card_sha256(directory: str | os.PathLike) -> str:
+    """sha256 of the model card file (the model's identity in provenance)."""
+    return sha256_file(Path(directory) / CARD_NAME)
+
+
+def check_theory(card: Mapping[str, Any], theory_params: Mapping[str, Any], *, where: str = "") -> None:
+    """Refuse a model trained for another theory, coupling or lattice, naming the first mismatch."""
+    trained = dict(card["theory"])
+    wanted = dict(theory_params)
+    keys = ["name", "shape"] + sorted((set(trained) | set(wanted)) - {"name", "shape"})
+    for key in keys:
+        a, b = trained.get(key), wanted.get(key)
+        if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+            a = list(a) if a is not None else None
+            b = list(b) if b is not None else None
+        if a != b:
+            what = "theory" if key == "name" else key
+            raise ParameterError(what, f"the flow model{where} was trained for {key} = {a!r}, not for this theory",
+                                 b)
+
+
+def _safe_load(path: Path, expected_sha256: str, *, parameter: str, what: str) -> Any:
+    require(path.is_file(), parameter, f"{what} file {path.name} named by the model card is missing", str(path))
+    digest = sha256_file(path)
+    require(digest == expected_sha256, parameter,
+            f"{what} file {path} does not match the sha256 in its model card (tampered or corrupt); refused",
+            digest[:16])
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - weights_only raises several types (UnpicklingError, RuntimeError …)
+        raise ParameterError(parameter, f"{what} file {path} is not a plain tensor file and was not loaded "
+                             f"(weights_only refused it: {type(exc).__name__})") from None
+
+
+def load_model(
+    directory: str | os.PathLike,
+    *,
+    theory_params: Mapping[str, Any] | None = None,
+    dtype: torch.dtype = torch.float64,
+    device: str = "cpu",
+    parameter: str = "model",
+) -> tuple[FlowModel, dict[str, Any]]:
+    """The model stored in ``directory`` (in ``dtype`` on ``device``) and its card, all checks done."""
+    directory = Path(directory)
+    card = read_card(directory, parameter=parameter)
+    if theory_params is not None:
+        check_theory(card, theory_params, where=f" in {directory}")
+    try:
+        model = FlowModel(card["theory"], card["architecture"])
+    except ParameterError as exc:
+        raise ParameterError(parameter, f"model card has an invalid architecture ({exc})") from None
+    weights = _safe_load(directory / str(card["weights"]["file"]), str(card["weights"]["sha256"]),
+                         parameter=parameter, what="weights")
+    require(isinstance(weights, dict) and all(isinstance(v, torch.Tensor) for v in weights.values()), parameter,
+            "weights file is not a state dict of tensors")
+    model = model.to(weights[next(iter(weights))].dtype) if weights else model
+    try:
+        model.load_state_dict(weights, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0]
+        raise ParameterError(parameter, f"weights do not fit the architecture of the card ({first})") from None
+    return model.to(device=device, dtype=dtype).eval(), card
+
+
+def load_training_state(directory: str | os.PathLike, card: Mapping[str, Any], *, parameter: str = "model"
+                        ) -> TrainingState:
+    """The :class:`TrainingState` to resume from (optimizer, generator, history, steps done)."""
+    blob = _safe_load(Path(directory) / str(card["training_state"]["file"]), str(card["training_state"]["sha256"]),
+                      parameter=parameter, what="training state")
+    require(isinstance(blob, dict) and "optimizer" in blob and "rng_state" in blob, parameter,
+            "training state file lacks optimizer or generator state")
+    training = card.get("training", {})
+    history = {k: list(training.get("history", {}).get(k, [])) for k in HISTORY_KEYS}
+    rng = blob["rng_state"]
+    return TrainingState(step=int(training.get("steps_done", 0)), optimizer=blob["optimizer"] or None,
+                         rng_state=rng if rng.numel() else None, history=history,
+                         wall_s=float(training.get("wall_s", 0.0)))

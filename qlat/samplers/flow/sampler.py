@@ -1,0 +1,206 @@
+r"""Independence Metropolis–Hastings over normalizing-flow proposals (arXiv:2101.08176 §II.D).
+
+Every update draws, for each chain, a fresh proposal x' = f(z), z ~ r, with density q(x'), and
+accepts it with probability
+
+.. math:: \min\Big(1, \frac{p(x')\,q(x)}{p(x)\,q(x')}\Big) = \min\big(1, e^{\log w(x') − \log w(x)}\big),
+          \qquad \log w = −S − \log q,
+
+against the *true* action S, so the chain samples e^{−S} exactly whatever the training quality
+(a poor flow only lowers the acceptance and raises τ_int).
+
+State and resumability: the :class:`~qlat.samplers.base.ChainState` holds the current
+configurations and the generator; the current log-weight is *recomputed from the configuration*
+through the flow inverse (log q(x) = log r(f⁻¹(x)) + log|det ∂f⁻¹/∂x|), at the start of every
+``run`` and after every update that accepted — always on the whole batch of chains, so a resumed
+chain uses bit-for-bit the same numbers as an uninterrupted one.  The proposal's own log q comes
+from the forward pass.  ``delta_h`` of a sample records −(log w(x') − log w(x)) of its proposal
+(the analogue of HMC's ΔH: acceptance min(1, e^{−ΔH})).
+
+Provenance: :meth:`FlowSampler.params` holds the model directory (absolute), the sha256 of its
+weights and of its model card; :meth:`FlowSampler.from_params` reloads the model and refuses it if
+either changed.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from qlat.core.errors import ParameterError, require
+from qlat.core.options import Option
+from qlat.core.registry import SAMPLERS
+from qlat.samplers.base import (
+    COMMON_OPTIONS,
+    ChainState,
+    SampleBatch,
+    check_int,
+    check_state,
+    from_params_by_keywords,
+    run_chain,
+)
+
+if TYPE_CHECKING:
+    import torch
+
+    from qlat.theories.base import Theory
+
+
+@SAMPLERS.register("flow")
+class FlowSampler:
+    """Independence Metropolis over the proposals of a trained flow (``qlat flow train --out DIR``).
+
+    Parameters
+    ----------
+    model: the model directory (a :mod:`~qlat.samplers.flow.checkpoint` layout).
+    model_sha256: if given, the sha256 the weights must have (as stored in an ensemble).
+    card_sha256: if given, the sha256 the model card must have.
+    thermalization: updates discarded at the start of a chain (>= 0).
+    every: keep one configuration every ``every`` updates (>= 1).
+    """
+
+    name = "flow"
+    OPTIONS: tuple[Option, ...] = (
+        Option("--model", "model", str, "flow model directory made by 'qlat flow train --out'", required=True),
+        *COMMON_OPTIONS,
+    )
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> FlowSampler:
+        """Rebuild from :meth:`params`: loads the model from its stored path and checks its hashes."""
+        return from_params_by_keywords(cls, params)  # type: ignore[no-any-return]
+
+    def __init__(self, *, model: str, model_sha256: str | None = None, card_sha256: str | None = None,
+                 thermalization: int = 0, every: int = 1) -> None:
+        import torch
+
+        from qlat.samplers.flow.checkpoint import card_sha256 as _card_sha
+        from qlat.samplers.flow.checkpoint import load_model
+
+        require(isinstance(model, (str, Path)) and str(model) != "", "model", "must be a model directory", model)
+        path = Path(model).expanduser().resolve()
+        self.flow, self.card = load_model(path, dtype=torch.float64, device="cpu")
+        self.model = str(path)
+        self.model_sha256 = str(self.card["weights"]["sha256"])
+        self.card_sha256 = _card_sha(path)
+        for given, have, what in ((model_sha256, self.model_sha256, "weights"),
+                                  (card_sha256, self.card_sha256, "model card")):
+            require(given is None or given == have, "model",
+                    f"the {what} in {path} changed since these parameters were recorded "
+                    f"(sha256 {have[:16]}…, expected {str(given)[:16]}…)", str(path))
+        self.thermalization = check_int(thermalization, "thermalization", 0)
+        self.every = check_int(every, "every", 1)
+
+    @classmethod
+    def example(cls, theory: Theory, workdir: Any = None) -> FlowSampler:
+        """A barely trained flow (10 steps, 2 layers) for ``theory`` — or, if flows do not exist for
+        it, for the U(1) example — written into ``workdir`` (conformance suite; exact all the same)."""
+        import tempfile
+
+        import torch
+
+        from qlat.samplers.flow.checkpoint import save_checkpoint
+        from qlat.samplers.flow.models import THEORY_NAMES, FlowModel
+        from qlat.samplers.flow.training import TrainConfig, train
+
+        if theory.params().get("name") not in THEORY_NAMES or len(theory.params().get("shape", ())) != 2:
+            from qlat.theories.u1 import U1Theory
+
+            theory = U1Theory.example()
+        params = theory.params()
+        base = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="qlat-flow-example-"))
+        path = base / f"flow-example-{params['name']}"
+        if not (path / "model.json").is_file():
+            torch.manual_seed(0)
+            model = FlowModel(params, {"n_layers": 2, "hidden": [4]})
+            config = TrainConfig(steps=10, batch=16, lr=3e-3, seed=0)
+            save_checkpoint(path, model, config=config, state=train(model, theory, config=config))
+        return cls(model=str(path), thermalization=2)
+
+    def params(self) -> dict[str, Any]:
+        return {"name": self.name, "model": self.model, "model_sha256": self.model_sha256,
+                "card_sha256": self.card_sha256, "thermalization": self.thermalization, "every": self.every}
+
+    # ------------------------------------------------------------------ theory checks
+    def supports(self, theory: Theory) -> bool:
+        """Whether the model was trained for exactly this theory (name, couplings, lattice)."""
+        from qlat.samplers.flow.checkpoint import check_theory
+
+        if not callable(getattr(theory, "log_prob", None)) or not callable(getattr(theory, "params", None)):
+            return False
+        try:
+            check_theory(self.card, theory.params())
+        except ParameterError:
+            return False
+        return True
+
+    def _check_theory(self, theory: Theory) -> None:
+        from qlat.samplers.flow.checkpoint import check_theory
+
+        check_theory(self.card, theory.params(), where=f" in {self.model}")
+
+    # ------------------------------------------------------------------ chain
+    def log_weight(self, theory: Theory, fields: torch.Tensor) -> torch.Tensor:
+        """log w(x) = −S(x) − log q(x), log q through the flow inverse (float64, no gradient)."""
+        import torch
+
+        with torch.no_grad():
+            return theory.log_prob(fields) - self.flow.log_prob(fields)
+
+    def init_state(self, theory: Theory, *, chains: int, seed: int, start: str = "hot") -> ChainState:
+        """``hot``: each chain starts at a flow sample (drawn from ``seed``); ``cold``: the ordered start."""
+        import torch
+
+        self._check_theory(theory)
+        chains = check_int(chains, "chains", 1)
+        seed = check_int(seed, "seed", 0)
+        require(start in ("hot", "cold"), "start", "must be 'hot' or 'cold'", start)
+        g = torch.Generator()
+        g.manual_seed(seed)
+        if start == "hot":
+            with torch.no_grad():
+                fields, _ = self.flow.sample(chains, generator=g)
+            fields = theory.canonicalize(fields)
+        else:
+            fields = theory.cold_start(chains)
+        return ChainState(fields=fields, rng_state=g.get_state(), step_size=0.0, n_steps_done=0, seed=seed)
+
+    def run(
+        self, theory: Theory, n: int, *, state: ChainState, progress: bool = False
+    ) -> tuple[SampleBatch, ChainState]:
+        """Continue the chains of ``state`` by ``n`` kept configurations (after any thermalization left)."""
+        import torch
+
+        self._check_theory(theory)
+        check_state(theory, state)
+        current = {"log_w": self.log_weight(theory, state.fields)}
+
+        def step(fields: torch.Tensor, gen: torch.Generator, _eps: float):
+            chains = fields.shape[0]
+            with torch.no_grad():
+                proposal, log_q = self.flow.sample(chains, generator=gen)
+                proposal = theory.canonicalize(proposal)
+                log_w_new = theory.log_prob(proposal) - log_q
+            diff = log_w_new - current["log_w"]
+            diff = torch.where(torch.isnan(diff), torch.full_like(diff, -math.inf), diff)
+            u = torch.rand(chains, dtype=torch.float64, generator=gen)
+            accept = torch.log(u) < diff
+            view = (chains,) + (1,) * (fields.dim() - 1)
+            new = torch.where(accept.view(view), proposal, fields)
+            if bool(accept.any()):
+                current["log_w"] = self.log_weight(theory, new)
+            d = diff.numpy().copy()
+            with np.errstate(over="ignore", invalid="ignore"):
+                prob = np.where(np.isfinite(d), np.minimum(1.0, np.exp(np.minimum(d, 0.0))), 0.0)
+            return new, accept.numpy().copy(), -d, float(prob.mean())
+
+        batch, new_state = run_chain(step, theory, n, state, thermalization=self.thermalization, every=self.every,
+                                     target_acceptance=None, accepted_dtype=bool, progress=progress, desc="flow")
+        batch.meta.update({"model_sha256": self.model_sha256, "card_sha256": self.card_sha256})
+        return batch, new_state
+
+    def __repr__(self) -> str:
+        return f"FlowSampler(model={self.model!r}, thermalization={self.thermalization}, every={self.every})"

@@ -1,0 +1,178 @@
+"""ESS and acceptance metrics; checkpoints: round trip, resumable training, refusals."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from qlat.core.errors import ParameterError
+from qlat.core.lattice import Lattice
+from qlat.samplers.flow import (
+    FlowModel,
+    TrainConfig,
+    acceptance,
+    ess,
+    ess_with_error,
+    independence_metropolis,
+    load_model,
+    load_training_state,
+    read_card,
+    save_checkpoint,
+    train,
+)
+from qlat.samplers.flow.checkpoint import CARD_NAME
+from qlat.theories.phi4 import Phi4Theory
+from qlat.theories.u1 import U1Theory
+
+
+# ------------------------------------------------------------------------------ metrics
+def test_ess_limits_and_bootstrap():
+    assert ess(np.zeros(100)) == pytest.approx(1.0)
+    one = np.full(100, -50.0)
+    one[3] = 0.0
+    assert ess(one) == pytest.approx(0.01, rel=1e-12)
+    rng = np.random.default_rng(0)
+    log_w = rng.normal(0, 1, 4000)
+    # log-normal weights: ESS = exp(−σ²) for N → ∞
+    value, error = ess_with_error(log_w, n_boot=100, seed=1)
+    assert 0 < error < 0.05
+    assert abs(value - np.exp(-1.0)) < 4 * error
+
+
+def test_independence_metropolis_acceptance():
+    assert independence_metropolis(np.zeros(50)).all()
+    # a proposal 20 units of log-weight worse than the current one is (practically) never accepted
+    log_w = np.array([0.0] + [-20.0] * 200)
+    assert acceptance(log_w) < 0.01
+    rng = np.random.default_rng(0)
+    lw = rng.normal(0, 0.5, 20000)
+    # exact expectation E[min(1, w'/w)] for i.i.d. log w ~ N(0, σ²): 2Φ(−σ/√2)
+    from scipy.stats import norm
+
+    expected = 2 * norm.cdf(-0.5 / np.sqrt(2))
+    assert abs(acceptance(lw, seed=3) - expected) < 0.02
+
+
+# ------------------------------------------------------------------------------ checkpoints
+@pytest.fixture()
+def phi4_theory():
+    return Phi4Theory(Lattice((4, 4)), m2=-1.0, lam=1.0)
+
+
+def _train(theory, steps, *, directory=None, state=None, model=None, total=None):
+    config = TrainConfig(steps=total or steps, batch=8, lr=1e-2, seed=3)
+    if model is None:
+        torch.manual_seed(0)
+        model = FlowModel(theory.params(), {"n_layers": 2, "hidden": [4]})
+    state = train(model, theory, config=config, state=state, until=steps)
+    if directory is not None:
+        save_checkpoint(directory, model, config=config, state=state)
+    return model, state
+
+
+def test_checkpoint_round_trip_and_card(tmp_path, phi4_theory):
+    model, _ = _train(phi4_theory, 4, directory=tmp_path)
+    card = read_card(tmp_path)
+    for key in ("theory", "lattice", "architecture", "training", "weights", "qlat_version", "metrics"):
+        assert key in card
+    assert card["theory"] == phi4_theory.params()
+    assert card["training"]["steps_done"] == 4 and len(card["training"]["history"]["loss"]) == 4
+    loaded, _ = load_model(tmp_path, theory_params=phi4_theory.params())
+    x = torch.randn(3, 4, 4, dtype=torch.float64)
+    assert torch.allclose(loaded.log_prob(x), model.double().log_prob(x), atol=1e-10)
+
+
+def test_training_resumes_bit_for_bit(tmp_path, phi4_theory):
+    straight, _ = _train(phi4_theory, 6)
+    _train(phi4_theory, 3, directory=tmp_path, total=6)
+    # the schedule is set by the total: train 3 of 6 steps, stop, resume the remaining 3
+    model, card = load_model(tmp_path, theory_params=phi4_theory.params(), dtype=torch.float32)
+    state = load_training_state(tmp_path, card)
+    assert state.step == 3
+    resumed, state = _train(phi4_theory, 6, state=state, model=model)
+    assert state.step == 6 and len(state.history["loss"]) == 6
+    for (k, a), (_, b) in zip(straight.state_dict().items(), resumed.state_dict().items()):
+        assert torch.equal(a, b), k
+
+
+def test_model_for_another_theory_is_refused(tmp_path, phi4_theory):
+    _train(phi4_theory, 1, directory=tmp_path)
+    with pytest.raises(ParameterError, match="lam"):
+        load_model(tmp_path, theory_params=Phi4Theory(Lattice((4, 4)), m2=-1.0, lam=2.0).params())
+    with pytest.raises(ParameterError, match="shape"):
+        load_model(tmp_path, theory_params=Phi4Theory(Lattice((8, 8)), m2=-1.0, lam=1.0).params())
+    with pytest.raises(ParameterError, match="theory"):
+        load_model(tmp_path, theory_params=U1Theory(Lattice((4, 4)), beta=1.0).params())
+
+
+def test_tampered_weights_are_refused(tmp_path, phi4_theory):
+    _train(phi4_theory, 1, directory=tmp_path)
+    card = read_card(tmp_path)
+    path = tmp_path / card["weights"]["file"]
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(ParameterError, match="sha256"):
+        load_model(tmp_path)
+
+
+class _Payload:
+    def __reduce__(self):
+        import pathlib
+
+        return (pathlib.Path.touch, (pathlib.Path(_Payload.marker),))
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_pickle_is_refused_and_never_executed(tmp_path, phi4_theory):
+    _train(phi4_theory, 1, directory=tmp_path)
+    marker = tmp_path / "executed"
+    _Payload.marker = str(marker)
+    card = read_card(tmp_path)
+    for blob in (pickle.dumps({"w": _Payload()}), None):
+        path = tmp_path / card["weights"]["file"]
+        if blob is None:  # the same payload inside torch's own zip format
+            torch.save({"w": _Payload()}, path)
+        else:
+            path.write_bytes(blob)
+        import hashlib
+
+        card["weights"]["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()  # a forged card
+        (tmp_path / CARD_NAME).write_text(json.dumps(card))
+        with pytest.raises(ParameterError, match="not a plain tensor file"):
+            load_model(tmp_path)
+        assert not marker.exists()
+
+
+def test_missing_or_foreign_card_is_refused(tmp_path):
+    with pytest.raises(ParameterError, match="model card"):
+        load_model(tmp_path)
+    (tmp_path / CARD_NAME).write_text('{"format": "something-else"}')
+    with pytest.raises(ParameterError, match="not a qlat flow model card"):
+        load_model(tmp_path)
+
+
+def test_interrupted_training_is_checkpointed(phi4_theory):
+    class Interrupting:
+        name = "phi4"
+
+        def __init__(self):
+            self.calls = 0
+
+        def log_prob(self, x):
+            self.calls += 1
+            if self.calls == 3:
+                raise KeyboardInterrupt
+            return phi4_theory.log_prob(x)
+
+    saved = []
+    torch.manual_seed(0)
+    model = FlowModel(phi4_theory.params(), {"n_layers": 2, "hidden": [4]})
+    with pytest.raises(KeyboardInterrupt):
+        train(model, Interrupting(), config=TrainConfig(steps=10, batch=8), checkpoint=lambda s: saved.append(s.step),
+              checkpoint_every=100)
+    assert saved == [2]
