@@ -182,6 +182,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     arch = _architecture(args)
     config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, clip_norm=args.clip, seed=args.seed)
     dtype = getattr(torch, args.dtype)
+    try:  # the architecture is checked before anything is written (a bad flag leaves no --out behind)
+        FlowModel(theory.params(), arch)
+    except ParameterError as exc:
+        raise ParameterError(FLAGS.get(exc.parameter, exc.parameter), exc.requirement, exc.value) from None
     ensure_output_dir(args.out, "--out")
     state = None
     if (args.out / CARD_NAME).exists():
