@@ -13,27 +13,34 @@ total charge Σ_n Q_n = ½ Σ_n Z_n (with Q_n = (Z_n + (−1)^n)/2 and N even). 
 sector is Σ_n Q_n = 0, the N/2-bit states, of dimension C(N, N/2); the bare vacuum (odd sites
 occupied) lies in it and the adiabatic evolution of arXiv:2001.00485 never leaves it.
 
-The sparse matrix is built directly on the basis indices of the sector: the diagonal from the
-coefficients (chunked, no 2^N × N temporaries) and the hopping as 2h_n on every pair of states
-that differ by swapping bits n and n+1.  Basis indices are Qiskit little-endian: bit n of the
-index is qubit n (Z_n = +1 for bit 0, "occupied").  Spectra come from
-:func:`scipy.sparse.linalg.eigsh` (Lanczos), or dense :func:`numpy.linalg.eigh` for small
-dimensions.
+The sparse matrix is built directly on the sorted basis of the sector by the compiled kernels
+of :mod:`qlat.exact.sector_kernels`: the diagonal from tables over the two halves of the bit
+string, and the hopping as 2h_n on every pair of states that differ by swapping bits n and n+1,
+the partner's position following from the rank in the combinatorial number system (no index
+search).  Basis indices are Qiskit little-endian: bit n of the index is qubit n (Z_n = +1 for
+bit 0, "occupied").  Spectra come from :func:`scipy.sparse.linalg.eigsh` (ARPACK Lanczos) with
+one BLAS thread (threadpoolctl: its dense Krylov updates are too small to gain from threads,
+and on a busy machine a second thread costs 2–3×), or dense :func:`numpy.linalg.eigh` for small
+dimensions.  Observables are evaluated on the sector, term by term
+(:func:`sector_expectations`, :func:`expectation`), never as a 2^N matrix.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from math import comb
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
-from qiskit.quantum_info import SparsePauliOp
 
 from qlat.core.errors import ParameterError, require
 from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms
+
+if TYPE_CHECKING:  # qiskit is not needed to diagonalize (and costs ~0.5 s to import)
+    from qiskit.quantum_info import SparsePauliOp
 
 SECTORS: tuple[str, ...] = ("physical", "full")
 
@@ -62,7 +69,7 @@ def _check_sector(sector: str) -> None:
         raise ParameterError("sector", f"must be one of {', '.join(SECTORS)}", sector)
 
 
-_BYTE_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
+_BYTE_POPCOUNT = np.array([i.bit_count() for i in range(256)], dtype=np.int64)
 
 
 def _popcount(values: np.ndarray) -> np.ndarray:
@@ -110,46 +117,28 @@ def z_values(basis: np.ndarray, qubit: int) -> np.ndarray:
     return 1.0 - 2.0 * ((basis >> qubit) & 1).astype(float)
 
 
-def _positions(basis: np.ndarray, indices: np.ndarray, full: bool) -> np.ndarray:
-    if full:
-        return indices
-    return np.searchsorted(basis, indices)
-
-
-def hopping_pairs(basis: np.ndarray, bond: int, *, full: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (i, j) in ``basis`` of the states connected by X_bX_{b+1} + Y_bY_{b+1}.
-
-    Bits ``bond`` and ``bond+1`` of basis[i] differ and basis[j] has them swapped; each
-    connected pair appears in both orders.  The matrix element is 2 (times h_bond).
-    """
-    differ = ((basis >> bond) ^ (basis >> (bond + 1))) & 1
-    rows = np.flatnonzero(differ)
-    cols = _positions(basis, basis[rows] ^ (np.int64(3) << bond), full)
-    return rows, cols
-
-
 def sparse_on(terms: SchwingerTerms, basis: np.ndarray, *, full: bool = False) -> scipy.sparse.csr_matrix:
-    """The Hamiltonian of ``terms`` as a CSR matrix on ``basis`` (sorted, charge-closed)."""
+    """The Hamiltonian of ``terms`` as a CSR matrix on ``basis``.
+
+    ``basis``: a complete sorted fixed-charge sector (e.g. :func:`physical_sector_indices`), or
+    with ``full=True`` all 2^N states in order.
+    """
+    from qlat.exact import sector_kernels  # numba: imported on first use
+
+    basis = np.asarray(basis, dtype=np.int64)
     dim = basis.size
-    diag = terms.diagonal(basis)
-    rows_list = [np.arange(dim, dtype=np.int64)]
-    cols_list = [np.arange(dim, dtype=np.int64)]
-    data_list = [diag]
-    for bond, h in enumerate(np.asarray(terms.hopping, dtype=float)):
-        if h == 0.0:
-            continue
-        rows, cols = hopping_pairs(basis, bond, full=full)
-        rows_list.append(rows)
-        cols_list.append(cols)
-        data_list.append(np.full(rows.size, 2.0 * h))
-    index_type = np.int32 if dim < 2**31 else np.int64
-    matrix = scipy.sparse.coo_matrix(
-        (np.concatenate(data_list),
-         (np.concatenate(rows_list).astype(index_type), np.concatenate(cols_list).astype(index_type))),
-        shape=(dim, dim),
-    ).tocsr()
-    matrix.sum_duplicates()
-    return matrix
+    n = terms.n_qubits
+    if full:
+        require(np.array_equal(basis, np.arange(1 << n)), "basis", "must be all 2^N states in order (full=True)",
+                basis.shape)
+    else:
+        popcount = int(np.bitwise_count(basis[0])) if dim else 0
+        require(dim == comb(n, popcount) and bool(np.all(np.diff(basis) > 0))
+                and bool(np.all(np.bitwise_count(basis) == popcount)),
+                "basis", "must be a complete sorted fixed-charge sector", basis.shape)
+    diag = sector_kernels.sector_diagonal(basis, constant=terms.constant, z=terms.z, zz=terms.zz)
+    indptr, indices, data = sector_kernels.sector_hamiltonian_csr(basis, diag, terms.hopping, full=full)
+    return scipy.sparse.csr_matrix((data, indices, indptr), shape=(dim, dim))
 
 
 def sparse_hamiltonian(
@@ -186,7 +175,7 @@ class SectorSpectrum:
         out[self.basis] = self.vectors[:, column]
         return out
 
-    def to_spectrum(self) -> "Spectrum":
+    def to_spectrum(self) -> Spectrum:
         full = np.zeros((1 << self.n_qubits, self.energies.size), dtype=np.complex128)
         full[self.basis, :] = self.vectors
         return Spectrum(energies=self.energies.copy(), vectors=full, sector=self.sector)
@@ -227,8 +216,29 @@ def _as_terms(target: SchwingerModel | SchwingerTerms) -> SchwingerTerms:
     raise ParameterError("target", "must be a SchwingerModel or SchwingerTerms", type(target).__name__)
 
 
+#: Lanczos vectors kept by ARPACK (at least 2k + 2): measured fastest at N = 20–22, k = 2 (fewer
+#: vectors: more restarts; more: each step orthogonalizes against a larger basis).
+LANCZOS_VECTORS = 14
+
+
+_BLAS_CONTROLLER = None
+
+
+def _one_blas_thread():  # noqa: ANN202 - a threadpoolctl context manager
+    """Context limiting BLAS to one thread (the threadpoolctl controller is built once: ~ms)."""
+    global _BLAS_CONTROLLER
+    from threadpoolctl import ThreadpoolController
+
+    if _BLAS_CONTROLLER is None:
+        _BLAS_CONTROLLER = ThreadpoolController()
+    return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
+
+
 def lowest_eigenpairs(matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` lowest eigenpairs of a real symmetric sparse matrix, ascending."""
+    """The ``k`` lowest eigenpairs of a real symmetric sparse matrix, ascending.
+
+    Lanczos runs with one BLAS thread (module docstring); small matrices go to dense ``eigh``.
+    """
     dim = matrix.shape[0]
     require(isinstance(k, (int, np.integer)) and 1 <= k <= dim, "k", f"must be an integer in [1, {dim}]", k)
     if dim <= DENSE_LIMIT or k >= dim - 1:
@@ -236,9 +246,10 @@ def lowest_eigenpairs(matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
         return values[:k], vectors[:, :k]
     # Deterministic start vector: Lanczos results are then reproducible run to run.
     v0 = np.random.default_rng(12345).standard_normal(dim)
-    values, vectors = scipy.sparse.linalg.eigsh(
-        matrix, k=int(k), which="SA", v0=v0, tol=1e-12, ncv=max(2 * int(k) + 1, 20)
-    )
+    with _one_blas_thread():
+        values, vectors = scipy.sparse.linalg.eigsh(
+            matrix, k=int(k), which="SA", v0=v0, tol=1e-12, ncv=min(dim - 1, max(2 * int(k) + 2, LANCZOS_VECTORS))
+        )
     order = np.argsort(values)
     return values[order], vectors[:, order]
 
@@ -270,7 +281,11 @@ def diagonalize(
 
 
 def expectation(state: np.ndarray, operator: SparsePauliOp) -> float:
-    """⟨ψ|O|ψ⟩ (real part) for a full 2^N state and a Hermitian :class:`SparsePauliOp`."""
+    """⟨ψ|O|ψ⟩ (real part) for a full 2^N state and a Hermitian :class:`SparsePauliOp`.
+
+    Summed term by term over the support of ψ (the occupied sector of an eigenvector), by
+    :func:`qlat.exact.sector_kernels.pauli_expectations`; no 2^N matrix is formed.
+    """
     state = np.asarray(state)
     require(
         state.ndim == 1 and state.size == 2**operator.num_qubits,
@@ -278,8 +293,38 @@ def expectation(state: np.ndarray, operator: SparsePauliOp) -> float:
         f"must be a vector of length 2^{operator.num_qubits}",
         state.shape,
     )
-    matrix = operator.to_matrix(sparse=True)
-    return float(np.real(np.vdot(state, matrix @ state)))
+    from qlat.exact import sector_kernels
+
+    vector = np.ascontiguousarray(state, dtype=np.complex128)
+    support = np.flatnonzero(vector).astype(np.int64)
+    return sector_kernels.pauli_expectations(vector, support, *sector_kernels.pauli_masks(operator))
+
+
+def sector_expectations(spectrum: SectorSpectrum, operators: Mapping[str, SparsePauliOp], *,
+                        column: int = 0) -> dict[str, float]:
+    """{name: ⟨ψ|O|ψ⟩} (real part) for eigenvector ``column`` of ``spectrum``, on its sector basis.
+
+    Diagonal (I/Z) terms are weighted by |ψ_k|²; a term with X/Y parts pairs each basis state
+    with its image, found by rank (:func:`qlat.exact.sector_kernels.sector_pauli_expectations`).
+    Terms that leave the sector contribute zero.
+    """
+    require(isinstance(column, (int, np.integer)) and 0 <= column < spectrum.energies.size, "column",
+            f"must be an integer in [0, {spectrum.energies.size})", column)
+    from qiskit.quantum_info import SparsePauliOp
+
+    from qlat.exact import sector_kernels
+
+    vec = np.ascontiguousarray(spectrum.vectors[:, column], dtype=np.complex128)
+    out: dict[str, float] = {}
+    for name, op in operators.items():
+        require(isinstance(op, SparsePauliOp) and op.num_qubits == spectrum.n_qubits, f"operators[{name!r}]",
+                f"must be a SparsePauliOp on {spectrum.n_qubits} qubits", getattr(op, "num_qubits", type(op).__name__))
+        masks = sector_kernels.pauli_masks(op)
+        if spectrum.sector == "full":
+            out[name] = sector_kernels.pauli_expectations(vec, spectrum.basis, *masks)
+        else:
+            out[name] = sector_kernels.sector_pauli_expectations(vec, spectrum.basis, *masks)
+    return out
 
 
 def gap_along_path(

@@ -7,158 +7,133 @@ simulating the circuit gate by gate:
 
 - **Charge sectors.**  Every layer conserves the number of set bits (the total charge
   ½ Σ Z_n), so the state is split by popcount and each occupied sector is evolved on its own
-  basis; the bare vacuum lives in the physical (zero-charge) sector of dimension C(N, N/2)
-  (184 756 at N = 20 instead of 2^20 = 1 048 576).
-- **Diagonal layers** are one elementwise phase multiply.  The time-independent part (the
-  electric energy with its ZZ terms and constant) has a fixed diagonal: its phase vector
-  e^{−iτ D_J} is computed once per distinct τ.  Each time-dependent diagonal component (the
-  staggered mass Σ(−1)^n Z_n, the θ/2π shift of the electric formulation) takes only a few
-  distinct values on the basis, so its phase is a table of those values gathered by index.
-- **Hopping layers** rotate each pair of basis states that differ by swapping bits n, n+1:
-  (a, b) → (cos 2φ a − i sin 2φ b, cos 2φ b − i sin 2φ a), φ = h_n τ, with precomputed pair
-  indices and preallocated buffers.
+  sorted basis; the bare vacuum lives in the physical (zero-charge) sector of dimension
+  C(N, N/2) (184 756 at N = 20 instead of 2^20 = 1 048 576).
+- **In-place compiled layers** (:mod:`qlat.quantum.sector_kernels`, numba).  In the sorted
+  basis the pairs of a bond form contiguous runs; one pass per hopping layer applies all its
+  bonds class by class while that part of the state is in cache, with the preceding diagonal
+  layer fused in.  No index gathers, no temporaries.
+- **Diagonal layers** e^{−iτ D}: all diagonal components together take few distinct values on
+  the basis (399 classes at N = 20), so a layer's phase is a table over the classes, computed
+  per layer and gathered by a uint16 class index.  With more than ``_TABLE_LIMIT`` classes every
+  state is its own class (exact, slower).
 
-:func:`expectation_values` evaluates Pauli observables on any full 2^N state; diagonal
-(I/Z-only) operators use one fast Walsh–Hadamard transform of the probabilities, after which
-every Z-string expectation is a lookup.
+:func:`expectation_values` evaluates Pauli observables on the support of the state (the
+occupied sector): ⟨ψ|Z^z X^x|ψ⟩ = Σ_k ψ_k^* (−1)^{|k∧z|} ψ_{k⊕x}, with no 2^N matrix.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
 from qlat.core.errors import require
-from qlat.exact.diagonalization import physical_sector_indices
-from qlat.quantum.adiabatic import AdiabaticSchedule
+from qlat.quantum.adiabatic import AdiabaticSchedule, TermsBasis
+from qlat.quantum.trotter import Layer, TrotterPlan, trotter_plan
 from qlat.theories.schwinger_qubit import SchwingerModel, bare_vacuum_index
-from qlat.quantum.trotter import TrotterPlan, trotter_plan
 
 __all__ = ["MAX_QUBITS", "evolve_plan", "evolve_statevector", "expectation_values"]
 
 #: Largest N the simulator accepts (the returned full state has 2^N complex128 entries).
 MAX_QUBITS = 26
 
-#: A diagonal component with at most this many distinct values uses a phase table.
+#: At most this many joint classes of diagonal values use a phase table (else exact per state).
 _TABLE_LIMIT = 4096
 
 
-def _sector_indices(n: int, popcount: int) -> np.ndarray:
-    if 2 * popcount == n:
-        return physical_sector_indices(n)
-    idx = np.arange(1 << n, dtype=np.int64)
-    return idx[np.bitwise_count(idx) == popcount]
-
-
 class _SectorEvolver:
-    """The plan's layers restricted to the basis states with a fixed number of set bits."""
+    """The plan's layers restricted to the sorted basis states with a fixed number of set bits."""
 
-    def __init__(self, plan: TrotterPlan, basis: np.ndarray) -> None:
+    def __init__(self, plan: TrotterPlan, popcount: int) -> None:
+        from qlat.quantum import sector_kernels as sk
+
         self.plan = plan
-        self.basis = basis
-        comps = plan.basis.components
-        static = plan.basis.static
         n = plan.n_qubits
-        dim = basis.size
-        diags = [c.diagonal(basis) for c in comps]
-        self.static_diag = sum((d for d, s in zip(diags, static) if s), np.zeros(dim))
-        self.static_weight = [k for k, s in enumerate(static) if s]
-        self._static_phase: dict[float, np.ndarray] = {}
-        # time-dependent diagonal components: (k, table values, inverse) or (k, full diagonal)
-        self.dynamic: list[tuple[int, np.ndarray, np.ndarray | None]] = []
-        for k, (d, s) in enumerate(zip(diags, static)):
-            if s or not np.any(d != 0.0):
-                continue
-            values, inverse = np.unique(np.round(d, 12), return_inverse=True)
-            if values.size <= _TABLE_LIMIT:
-                # exact values of each class (rounding only groups them)
-                exact = np.zeros(values.size)
-                exact[inverse] = d
-                self.dynamic.append((k, exact, inverse.astype(np.intp)))
-            else:
-                self.dynamic.append((k, d, None))
-        self.hop_arrays = [c.hopping for c in comps]
-        self.pairs: list[tuple[np.ndarray, np.ndarray] | None] = []
-        for bond in range(n - 1):
-            bit_here = (basis >> bond) & 1
-            bit_next = (basis >> (bond + 1)) & 1
-            ia = np.flatnonzero((bit_here == 1) & (bit_next == 0))
-            ib = np.searchsorted(basis, basis[ia] ^ (np.int64(3) << bond))
-            self.pairs.append((ia, ib) if ia.size else None)
-        size = max((p[0].size for p in self.pairs if p is not None), default=0)
-        self._buf = [np.empty(size, dtype=np.complex128) for _ in range(4)]
-        self._phase = np.empty(dim, dtype=np.complex128)
+        self.basis = sk.sector_basis(n, popcount)
+        comps = plan.basis.components
+        self.active = [k for k, c in enumerate(comps)
+                       if c.constant != 0.0 or np.any(c.z != 0.0) or np.any(c.zz != 0.0)]
+        if self.active:
+            diagonals = np.stack([sk.sector_diagonal(self.basis, constant=comps[k].constant, z=comps[k].z,
+                                                     zz=comps[k].zz) for k in self.active])
+        else:
+            diagonals = np.zeros((1, self.basis.size))
+        self.cls, self.values = sk.diagonal_classes(diagonals, limit=_TABLE_LIMIT)
+        self.hop_arrays = np.stack([c.hopping for c in comps])
+        self.layouts = (sk.sector_layout(n, popcount, 0), sk.sector_layout(n, popcount, 1))
+        self._weights_at: dict[float, tuple[float, ...]] = {}
 
-    def _static(self, tau: float) -> np.ndarray:
-        ph = self._static_phase.get(tau)
-        if ph is None:
-            ph = np.exp(-1j * tau * self.static_diag)
-            self._static_phase[tau] = ph
-        return ph
-
-    def diag(self, psi: np.ndarray, weights: tuple) -> None:
-        # static components have g_k ≡ 1, so their weight is the layer's total duration
-        taus = {float(weights[k]) for k in self.static_weight}
-        assert len(taus) <= 1, "static components must share one duration"
-        if taus:
-            psi *= self._static(taus.pop())
-        for k, values, inverse in self.dynamic:
-            g = float(weights[k])
-            if g == 0.0:
-                continue
-            if inverse is None:
-                np.multiply(values, -g, out=self._phase.real)
-                np.exp(1j * self._phase.real, out=self._phase)
-                psi *= self._phase
-            else:
-                table = np.exp(-1j * g * values)
-                np.take(table, inverse, out=self._phase)
-                psi *= self._phase
-
-    def hop(self, psi: np.ndarray, weights: tuple, parity: int) -> None:
-        angles = sum(float(g) * h for g, h in zip(weights, self.hop_arrays))
-        a, b, t, u = self._buf
-        for bond in range(parity, self.plan.n_qubits - 1, 2):
-            pair = self.pairs[bond]
-            phi = 2.0 * float(angles[bond])
-            if pair is None or phi == 0.0:
-                continue
-            ia, ib = pair
-            m = ia.size
-            av, bv, tv, uv = a[:m], b[:m], t[:m], u[:m]
-            c, s = math.cos(phi), -1j * math.sin(phi)
-            np.take(psi, ia, out=av)
-            np.take(psi, ib, out=bv)
-            np.multiply(av, c, out=tv)
-            np.multiply(bv, s, out=uv)
-            tv += uv  # new a = c a − i s b
-            np.multiply(bv, c, out=bv)
-            np.multiply(av, s, out=av)
-            bv += av  # new b = c b − i s a
-            psi[ia] = tv
-            psi[ib] = bv
+    def _layer_weights(self, layer: Layer, basis: TermsBasis) -> np.ndarray:
+        """Layer.weights (G_k = Σ_slices τ·g_k(t), same arithmetic) with g(t) computed once per time."""
+        total = None
+        for t, tau in layer.slices:
+            g = self._weights_at.get(t)
+            if g is None:
+                g = self._weights_at[t] = tuple(float(x) for x in basis.weights(t))
+            part = tuple(tau * x for x in g)
+            total = part if total is None else tuple(a + b for a, b in zip(total, part))
+        return np.array(total)
 
     def run(self, psi: np.ndarray, progress: bool) -> np.ndarray:
+        """Evolve ``psi`` (sector amplitudes) in place through the plan's layers."""
+        from qlat.quantum import sector_kernels as sk
+
         basis = self.plan.basis
         layers = self.plan.layers
+        kinds = np.empty(len(layers), dtype=np.int64)
+        rows = np.empty(len(layers), dtype=np.int64)
+        diag_weights: list[list[float]] = []
+        hop_angles: list[np.ndarray] = []
+        for i, layer in enumerate(layers):
+            weights = self._layer_weights(layer, basis)
+            if layer.kind == "diag":
+                kinds[i], rows[i] = 0, len(diag_weights)
+                diag_weights.append([weights[k] for k in self.active] if self.active else [0.0])
+            else:
+                kinds[i], rows[i] = (1 if layer.kind == "hop_even" else 2), len(hop_angles)
+                hop_angles.append(weights @ self.hop_arrays)
+        angles = np.array(hop_angles).reshape(len(hop_angles), -1)
+        g = np.array(diag_weights)
+        # layers per compiled call: all of them, unless the phase tables would exceed ~32 MB or a
+        # progress bar wants updates
+        per_call = max(1, min(len(layers), (1 << 21) // max(1, self.values.shape[1])))
+        if progress:
+            per_call = min(per_call, max(1, len(layers) // 100))
         bar = None
         if progress:
             from tqdm import tqdm
 
             bar = tqdm(total=len(layers), desc="trotter layers", unit="layer")
-        for layer in layers:
-            weights = layer.weights(basis)
-            if layer.kind == "diag":
-                self.diag(psi, weights)
-            else:
-                self.hop(psi, weights, 0 if layer.kind == "hop_even" else 1)
+        re = np.ascontiguousarray(psi.real)  # split storage: the rotations vectorize on float64 runs
+        im = np.ascontiguousarray(psi.imag)
+        pending = -1  # a diagonal layer waiting to be fused into the next hopping pass
+        table = None
+        for start in range(0, len(layers), per_call):
+            stop = min(start + per_call, len(layers))
+            diag_rows = rows[start:stop][kinds[start:stop] == 0]
+            # the chunk's phase tables, plus the pending one carried over from the previous chunk
+            first = int(diag_rows.min()) if diag_rows.size else 0
+            last = int(diag_rows.max()) + 1 if diag_rows.size else 0
+            lo = min(first, pending) if pending >= 0 else first
+            hi = max(last, pending + 1)
+            if hi > lo:
+                table = np.exp(-1j * (g[lo:hi] @ self.values))
+            chunk_rows = rows[start:stop].copy()
+            chunk_rows[kinds[start:stop] == 0] -= lo
+            left = sk.run_program(re, im, kinds[start:stop], chunk_rows, angles, table if table is not None
+                                  else np.ones((1, 1), dtype=complex), self.cls, self.layouts,
+                                  pending=pending - lo if pending >= 0 else -1)
+            pending = left + lo if left >= 0 else -1
             if bar is not None:
-                bar.update(1)
+                bar.update(stop - start)
+        if pending >= 0:
+            sk.apply_diagonal(re, im, np.exp(-1j * (g[pending] @ self.values)), self.cls)
         if bar is not None:
             bar.close()
+        psi.real = re
+        psi.imag = im
         return psi
 
 
@@ -171,12 +146,10 @@ def evolve_plan(plan: TrotterPlan, initial: np.ndarray, *, progress: bool = Fals
     out = np.zeros(1 << n, dtype=np.complex128)
     counts = np.bitwise_count(np.flatnonzero(state).astype(np.int64))
     for popcount in np.unique(counts):
-        basis = _sector_indices(n, int(popcount))
-        psi = np.ascontiguousarray(state[basis])
-        if not np.any(psi):
-            continue
-        _SectorEvolver(plan, basis).run(psi, progress)
-        out[basis] = psi
+        evolver = _SectorEvolver(plan, int(popcount))
+        psi = np.ascontiguousarray(state[evolver.basis])
+        evolver.run(psi, progress)
+        out[evolver.basis] = psi
     return out
 
 
@@ -204,40 +177,25 @@ def evolve_statevector(
     return evolve_plan(plan, initial, progress=progress)
 
 
-def _walsh_hadamard(values: np.ndarray, n: int) -> np.ndarray:
-    """F[m] = Σ_k values[k] (−1)^{popcount(k & m)}: every Z-string expectation at once."""
-    f = np.array(values, dtype=float).reshape((2,) * n)
-    for axis in range(n):
-        a = np.take(f, 0, axis=axis)
-        b = np.take(f, 1, axis=axis)
-        f = np.stack((a + b, a - b), axis=axis)
-    return f.reshape(-1)
-
-
 def expectation_values(state: np.ndarray, observables: Mapping[str, SparsePauliOp]) -> dict[str, float]:
     """{name: ⟨ψ|O|ψ⟩} (real part) for a full 2^N state and Hermitian ``SparsePauliOp``s.
 
-    Operators made of I and Z only are evaluated from the probabilities |ψ_k|² through one
-    Walsh–Hadamard transform shared by all of them; the others by a sparse matrix product.
-    The state is used as given (not renormalized).
+    Every Pauli term is summed over the support of the state only (the occupied charge sector
+    for an evolved state), term by term, by :func:`qlat.exact.sector_kernels.pauli_expectations`;
+    no 2^N matrix is formed.  The state is used as given (not renormalized).
     """
+    from qlat.exact.sector_kernels import pauli_expectations, pauli_masks
+
     state = np.asarray(state)
     require(state.ndim == 1 and state.size >= 2 and (state.size & (state.size - 1)) == 0,
             "state", "must be a vector of length 2^N", state.shape)
     n = state.size.bit_length() - 1
     out: dict[str, float] = {}
-    spectrum = None
-    weights = 1 << np.arange(n, dtype=np.int64)
+    vector = np.ascontiguousarray(state, dtype=np.complex128)
+    support = np.flatnonzero(vector).astype(np.int64)
     for name, op in observables.items():
         require(isinstance(op, SparsePauliOp) and op.num_qubits == n, f"observables[{name!r}]",
                 f"must be a SparsePauliOp on {n} qubits", getattr(op, "num_qubits", type(op).__name__))
-        paulis = op.paulis
-        if not paulis.x.any():
-            if spectrum is None:
-                spectrum = _walsh_hadamard(np.abs(state) ** 2, n)
-            masks = paulis.z.astype(np.int64) @ weights
-            coeffs = op.coeffs * (-1j) ** paulis.phase
-            out[name] = float(np.real(np.sum(coeffs * spectrum[masks])))
-        else:
-            out[name] = float(np.real(np.vdot(state, op.to_matrix(sparse=True) @ state)))
+        x_mask, z_mask, coeff = pauli_masks(op)
+        out[name] = pauli_expectations(vector, support, x_mask, z_mask, coeff)
     return out

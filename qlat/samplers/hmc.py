@@ -8,6 +8,12 @@ One trajectory, for all chains at once:
 3. accept the end point with probability min(1, e^{−ΔH}) against the *true* action,
    otherwise keep the start (per chain).
 
+Theories that name a compiled kernel in an optional ``hmc_kernel()`` hook (U(1) and φ⁴ in two
+dimensions) have step 2 — and H at both ends — done by one fused numba call over all chains
+(:mod:`qlat.samplers.hmc_kernels`); the momenta and the Metropolis uniforms come from the same
+torch generator in the same order either way, so a chain is reproducible bit for bit under a
+seed, and the fused path equals the generic torch one to rounding (ΔH to ~1e-13).
+
 The initial step size is ε = ``trajectory_length`` / ``n_steps``.  With ``target_acceptance``,
 ε is tuned during the ``thermalization`` trajectories only (Robbins–Monro on log ε, the number of
 steps fixed, so the trajectory length becomes n_steps·ε); the kept chain uses a frozen ε and is
@@ -67,6 +73,12 @@ def standard_normal(shape: tuple[int, ...], *, generator: "torch.Generator") -> 
     out[:half].mul_(r)
     torch.mul(r, angle.sin_(), out=out[half:])
     return out[:n].view(shape)
+
+
+def _mean_acceptance(dh: np.ndarray) -> float:
+    """Mean of min(1, e^{−ΔH}) over chains (0 for a diverged chain)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.where(np.isfinite(dh), np.minimum(1.0, np.exp(-dh)), 0.0).mean())
 
 
 @SAMPLERS.register("hmc")
@@ -130,6 +142,12 @@ class HMC:
         self.thermalization = check_int(thermalization, "thermalization", 0)
         self.every = check_int(every, "every", 1)
         self._integrate = get_integrator(integrator)
+        self._schedule: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _fused_kernel(self, theory: "Theory") -> tuple[str, tuple[float, ...]] | None:
+        """The theory's compiled trajectory kernel (``hmc_kernel()`` hook), if it has one."""
+        hook = getattr(theory, "hmc_kernel", None)
+        return hook() if callable(hook) else None
 
     def params(self) -> dict[str, Any]:
         return {
@@ -144,6 +162,8 @@ class HMC:
 
     def init_state(self, theory: "Theory", *, chains: int, seed: int, start: str = "hot") -> ChainState:
         """Chains started hot (random) or cold from ``seed``; ε = τ/n_steps."""
+        require(self.supports(theory), "theory", "HMC needs an action with a force (DifferentiableAction)",
+                getattr(theory, "name", type(theory).__name__))
         return make_initial_state(
             theory, chains=chains, seed=seed, start=start, step_size=self.trajectory_length / self.n_steps
         )
@@ -155,6 +175,9 @@ class HMC:
         import torch
 
         chains = fields.shape[0]
+        kernel = self._fused_kernel(theory) if fields.dtype == torch.float64 else None
+        if kernel is not None:
+            return self._fused_trajectory(kernel, fields, generator, step_size)
         p = standard_normal(tuple(fields.shape), generator=generator).to(fields.dtype)
         h0 = 0.5 * p.square().reshape(chains, -1).sum(1) + theory.action(fields)
         q1, p1 = self._integrate(fields, p, theory.force, step_size, self.n_steps)
@@ -168,14 +191,33 @@ class HMC:
         new = torch.where(accept.view(view), q1, fields)
         new = theory.canonicalize(new)
         dh_np = dh.numpy().copy()
-        with np.errstate(over="ignore", invalid="ignore"):
-            prob = np.where(np.isfinite(dh_np), np.minimum(1.0, np.exp(-dh_np)), 0.0)
-        return new, accept.numpy().copy(), dh_np, float(prob.mean())
+        return new, accept.numpy().copy(), dh_np, _mean_acceptance(dh_np)
+
+    def _fused_trajectory(
+        self, kernel: tuple[str, tuple[float, ...]], fields: "torch.Tensor", generator: "torch.Generator",
+        step_size: float,
+    ) -> tuple["torch.Tensor", np.ndarray, np.ndarray, float]:
+        """:meth:`trajectory` by one compiled call: the same uniforms in the same order (momenta, then
+        the Metropolis test), the same integrator, canonical fields."""
+        import torch
+
+        from qlat.samplers.hmc_kernels import fused_hmc_step, integrator_schedule
+
+        if self._schedule is None:
+            self._schedule = integrator_schedule(self.integrator, self.n_steps)
+        n = fields.numel()
+        momentum_u = torch.rand(2 * ((n + 1) // 2), dtype=torch.float64, generator=generator)
+        accept_u = torch.rand(fields.shape[0], dtype=torch.float64, generator=generator)
+        new, accept, dh = fused_hmc_step(kernel[0], kernel[1], fields.numpy(), momentum_u.numpy(), accept_u.numpy(),
+                                         step_size=step_size, schedule=self._schedule)
+        return torch.from_numpy(new), accept, dh, _mean_acceptance(dh)
 
     def run(
         self, theory: "Theory", n: int, *, state: ChainState, progress: bool = False
     ) -> tuple[SampleBatch, ChainState]:
         """Continue the chains of ``state`` by ``n`` kept configurations (after any thermalization left)."""
+        require(self.supports(theory), "theory", "HMC needs an action with a force (DifferentiableAction)",
+                getattr(theory, "name", type(theory).__name__))
 
         def step(fields, gen, eps):
             return self.trajectory(theory, fields, gen, eps)

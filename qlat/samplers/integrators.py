@@ -17,7 +17,8 @@ and Omelyan 2n + 1 for n steps.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from qlat.core.errors import require
 

@@ -9,9 +9,9 @@ tensors).  Samplers use :meth:`Theory.action` for the Metropolis test and :meth:
 Theories register by name (``@THEORIES.register("u1")``, :mod:`qlat.core.registry`) and declare
 their command-line options (``OPTIONS``) and the observables ``qlat sample`` reports
 (``DEFAULT_OBSERVABLES``).  Samplers ask these protocols what a theory offers — never
-``isinstance`` of a concrete theory: :class:`SiteLocalAction` (local Metropolis on a real
-scalar field), :class:`CompactLinkAction` (local link updates and the heatbath of a compact
-U(1) Wilson action).  ``docs/architecture.md`` shows how to add a theory.
+``isinstance`` of a concrete theory: :class:`DifferentiableAction` (HMC),
+:class:`SiteLocalAction` (local Metropolis on a real scalar field), :class:`CompactLinkAction`
+(local link updates and the heatbath of a compact U(1) Wilson action).  ``docs/architecture.md`` shows how to add a theory.
 """
 
 from __future__ import annotations
@@ -55,10 +55,6 @@ class Theory(Protocol):
         """S per configuration, shape ``(batch,)``."""
         ...
 
-    def force(self, fields: "torch.Tensor") -> "torch.Tensor":
-        """∂S/∂fields, same shape as ``fields``."""
-        ...
-
     def log_prob(self, fields: "torch.Tensor") -> "torch.Tensor":
         """Unnormalized log density −S (what a flow is trained against)."""
         ...
@@ -82,6 +78,19 @@ class Theory(Protocol):
     def hot_start(self, batch: int, *, generator: "torch.Generator") -> "torch.Tensor":
         """``batch`` random configurations drawn with ``generator``."""
         ...
+
+
+@runtime_checkable
+class DifferentiableAction(Protocol):
+    """A theory whose action has an analytic force (HMC): ∂S/∂fields, same shape as ``fields``.
+
+    Optional speed hook, asked duck-typed by :class:`~qlat.samplers.hmc.HMC`:
+    ``hmc_kernel() -> (kernel name, parameters) | None`` selects a fused compiled trajectory
+    (:mod:`qlat.samplers.hmc_kernels`) for an action it knows exactly; a theory that reuses a class
+    with a different action must return None.
+    """
+
+    def force(self, fields: "torch.Tensor") -> "torch.Tensor": ...
 
 
 @runtime_checkable

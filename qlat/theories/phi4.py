@@ -139,6 +139,10 @@ class Phi4Theory:
             out.add_(fields * fields * fields, alpha=4.0 * self.lam)
         return out
 
+    def hmc_kernel(self) -> tuple[str, tuple[float, ...]] | None:
+        """The compiled HMC trajectory kernel of this action (:mod:`qlat.samplers.hmc_kernels`), 2D only."""
+        return ("phi4-2d", (self.m2, self.lam)) if self.lattice.ndim == 2 else None
+
     def local_action(self, value: "torch.Tensor", neighbour_sum: "torch.Tensor") -> "torch.Tensor":
         """The part of S that depends on one site x: (2d + m²)φ² + λφ⁴ − 2φ Σ_μ(φ_{x+μ̂} + φ_{x−μ̂})."""
         d = self.lattice.ndim

@@ -133,6 +133,10 @@ class U1Theory:
             out[:, nu] -= s - lat.shift(s, mu, -1)
         return out.mul_(self.beta)
 
+    def hmc_kernel(self) -> tuple[str, tuple[float, ...]] | None:
+        """The compiled HMC trajectory kernel of this action (:mod:`qlat.samplers.hmc_kernels`), 2D only."""
+        return ("u1-wilson-2d", (self.beta,)) if self.lattice.ndim == 2 else None
+
     def _plaquette_2d(self, fields: "torch.Tensor") -> "torch.Tensor":
         """θ01(x) = θ0(x) + θ1(x+0̂) − θ0(x+1̂) − θ1(x), built with slice arithmetic (a new tensor)."""
         import torch

@@ -1,0 +1,265 @@
+r"""Training data, training and model files for the SLMC effective models.
+
+- :func:`exact_training_data`: configurations from the exact local Metropolis chain and their
+  exact energies E[S] = −T log W[S] (units of t).
+- :func:`train_model`: MSE loss, AdamW (arXiv:1711.05101, as in arXiv:2306.11527), a seeded
+  train/validation split, the best-validation weights kept.  The shell couplings E₀, J_n start
+  from the least-squares fit on the untransformed spins, so training starts at the linear model.
+  The linear model itself is fitted exactly by least squares (the MSE minimizer).
+- Online retraining: :func:`train_model` continues from the current weights; call it again with the
+  union of the old data and configurations produced by the SLMC chain (exact samples too).
+- Files: a model directory holds ``model.pt`` (the state dict, written with ``torch.save`` and read
+  with ``torch.load(weights_only=True)``: no pickle) and ``card.json`` (model config, the theory it
+  was trained for, training record, SHA-256 of ``model.pt``).  Writes are atomic (temp + ``os.replace``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from qlat.core.errors import CorruptFileError, ParameterError, require
+from qlat.samplers.slmc.models import (
+    EquivariantTransformer,
+    LinearEffectiveModel,
+    build_model,
+    fit_shell_energy,
+    parameter_count,
+)
+
+CARD_NAME = "card.json"
+WEIGHTS_NAME = "model.pt"
+CARD_FORMAT = "qlat-slmc-model/1"
+
+
+@dataclass
+class TrainingData:
+    """Spin configurations ``(M, 3, Lx, Ly)`` and their exact energies E = −T log W ``(M,)``."""
+
+    spins: torch.Tensor
+    energies: torch.Tensor
+
+    def __len__(self) -> int:
+        return int(self.spins.shape[0])
+
+    def split(self, *, val_fraction: float, seed: int) -> tuple[TrainingData, TrainingData]:
+        """A seeded random (train, validation) split; at least one configuration in each."""
+        require(0.0 < val_fraction < 1.0, "val_fraction", "must be in (0, 1)", val_fraction)
+        m = len(self)
+        require(m >= 2, "data", "needs at least 2 configurations", m)
+        perm = torch.randperm(m, generator=torch.Generator().manual_seed(seed))
+        n_val = min(max(1, round(val_fraction * m)), m - 1)
+        val, tr = perm[:n_val], perm[n_val:]
+        return (TrainingData(self.spins[tr], self.energies[tr]), TrainingData(self.spins[val], self.energies[val]))
+
+    def __add__(self, other: TrainingData) -> TrainingData:
+        return TrainingData(torch.cat([self.spins, other.spins]), torch.cat([self.energies, other.energies]))
+
+
+def energies_of(theory: Any, spins: torch.Tensor, *, batch: int = 256) -> torch.Tensor:
+    """E[S] = T·S[S] = −T log W[S] of every configuration (in batches)."""
+    out = [theory.action(spins[k:k + batch]) / theory.beta for k in range(0, spins.shape[0], batch)]
+    return torch.cat(out)
+
+
+def exact_training_data(theory: Any, *, n: int, chains: int, seed: int, thermalization: int = 50,
+                        every: int = 1, progress: bool = False) -> TrainingData:
+    """``n`` samples per chain from the exact local Metropolis chain, with their energies."""
+    from qlat.samplers.slmc.exact_local import ExactLocalMetropolis
+
+    sampler = ExactLocalMetropolis(thermalization=thermalization, every=every)
+    state = sampler.init_state(theory, chains=chains, seed=seed)
+    batch, _ = sampler.run(theory, n, state=state, progress=progress)
+    spins = batch.configurations.reshape(-1, *theory.field_shape)
+    return TrainingData(spins, energies_of(theory, spins))
+
+
+@dataclass
+class TrainingRecord:
+    """What :func:`train_model` did: per-epoch train/validation MSE (units of t²) and the best epoch."""
+
+    train_mse: list[float] = field(default_factory=list)
+    val_mse: list[float] = field(default_factory=list)
+    best_epoch: int = -1
+    n_train: int = 0
+    n_val: int = 0
+
+    @property
+    def best_val_mse(self) -> float:
+        return self.val_mse[self.best_epoch] if self.val_mse else math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"train_mse": self.train_mse, "val_mse": self.val_mse, "best_epoch": self.best_epoch,
+                "best_val_mse": self.best_val_mse, "n_train": self.n_train, "n_val": self.n_val}
+
+
+def mse(model: nn.Module, data: TrainingData, *, batch: int = 512) -> float:
+    with torch.no_grad():
+        total = 0.0
+        for k in range(0, len(data), batch):
+            diff = model(data.spins[k:k + batch]) - data.energies[k:k + batch]
+            total += float(diff.square().sum())
+    return total / len(data)
+
+
+def train_model(model: Any, data: TrainingData, *, epochs: int = 200, lr: float = 1e-2,
+                weight_decay: float = 1e-4, batch_size: int = 64, val_fraction: float = 0.2, seed: int = 0,
+                init_linear: bool = True, head_lr_factor: float = 1e-2, progress: bool = False) -> TrainingRecord:
+    """Train ``model`` on ``data`` (MSE, AdamW); returns the record, ``model`` holds the best-val weights.
+
+    A :class:`LinearEffectiveModel` is fitted by least squares (exact) instead.  With ``init_linear``
+    the shell couplings first get their least-squares values on the current translated spins.
+    """
+    from qlat.samplers.base import check_int
+
+    epochs = check_int(epochs, "epochs", 0)
+    batch_size = check_int(batch_size, "batch_size", 1)
+    require(lr > 0 and math.isfinite(lr), "lr", "must be a finite number > 0", lr)
+    train, val = data.split(val_fraction=val_fraction, seed=seed)
+    record = TrainingRecord(n_train=len(train), n_val=len(val))
+    if isinstance(model, LinearEffectiveModel):
+        model.fit(train.spins, train.energies)
+        record.train_mse.append(mse(model, train))
+        record.val_mse.append(mse(model, val))
+        record.best_epoch = 0
+        return record
+    if init_linear:
+        with torch.no_grad():
+            fit_shell_energy(model.energy, model.translated_spins(train.spins), train.energies)
+    # The shell energy is linear in E₀, J_n: AdamW moves every parameter by ~lr per step, far too much for
+    # couplings multiplying extensive sums, so the head gets a small learning rate, no weight decay, and is
+    # re-fitted by least squares on the current translated spins after every epoch (exact for fixed layers).
+    head = list(model.energy.parameters())
+    head_ids = {id(p) for p in head}
+    body = [p for p in model.parameters() if id(p) not in head_ids]
+    opt = torch.optim.AdamW([{"params": body, "lr": lr, "weight_decay": weight_decay},
+                             {"params": head, "lr": lr * head_lr_factor, "weight_decay": 0.0}])
+    g = torch.Generator().manual_seed(seed + 1)
+    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    record.train_mse.append(mse(model, train))
+    record.val_mse.append(mse(model, val))
+    record.best_epoch = 0
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=epochs, desc="train", unit="epoch", leave=False)
+    try:
+        for epoch in range(1, epochs + 1):
+            perm = torch.randperm(len(train), generator=g)
+            for k in range(0, len(train), batch_size):
+                idx = perm[k:k + batch_size]
+                opt.zero_grad()
+                loss = (model(train.spins[idx]) - train.energies[idx]).square().mean()
+                loss.backward()
+                opt.step()
+            with torch.no_grad():
+                fit_shell_energy(model.energy, model.translated_spins(train.spins), train.energies)
+            record.train_mse.append(mse(model, train))
+            record.val_mse.append(mse(model, val))
+            if record.val_mse[-1] < record.val_mse[record.best_epoch]:
+                record.best_epoch = epoch
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(val_mse=f"{record.val_mse[-1]:.3g}")
+    finally:
+        if bar is not None:
+            bar.close()
+    model.load_state_dict(best_state)
+    return record
+
+
+def make_model(kind: str, theory: Any, *, layers: int = 1, heads: int = 2, radius: int = 1, shells: int = 3,
+               seed: int = 0) -> nn.Module:
+    """An untrained model of ``kind`` (``linear`` or ``transformer``) for the theory's geometry."""
+    require(kind in ("linear", "transformer"), "model", "must be linear or transformer", kind)
+    if kind == "linear":
+        return LinearEffectiveModel(theory.shape, boundary=theory.boundary, shells=shells)
+    return EquivariantTransformer(theory.shape, boundary=theory.boundary, layers=layers, heads=heads,
+                                  radius=radius, shells=shells, seed=seed)
+
+
+# ---------------------------------------------------------------------------------- files
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_model(directory: str | os.PathLike, model: Any, *, theory_params: dict[str, Any],
+               training: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write ``model.pt`` (state dict) and ``card.json`` into ``directory``; returns the card."""
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    _atomic_write(d / WEIGHTS_NAME, lambda tmp: torch.save(state, tmp))
+    card = {
+        "format": CARD_FORMAT,
+        "config": model.config(),
+        "theory": theory_params,
+        "parameters": parameter_count(model),
+        "training": training or {},
+        "weights_sha256": _sha256(d / WEIGHTS_NAME),
+    }
+
+    def write_card(tmp: str) -> None:
+        Path(tmp).write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
+
+    _atomic_write(d / CARD_NAME, write_card)
+    return card
+
+
+def read_card(directory: str | os.PathLike) -> dict[str, Any]:
+    """The JSON card of a model directory; ParameterError naming ``model`` if it is missing or not a card."""
+    path = Path(directory) / CARD_NAME
+    require(path.is_file(), "model", f"no {CARD_NAME} in the model directory", str(directory))
+    try:
+        card = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ParameterError("model", f"unreadable model card ({exc})", str(path)) from None
+    require(isinstance(card, dict) and card.get("format") == CARD_FORMAT, "model",
+            f"is not a qlat SLMC model card (format {CARD_FORMAT})", str(path))
+    return card
+
+
+def load_model(directory: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
+    """(model in eval mode, card); the weights are checked against the card's SHA-256 and loaded
+    with ``torch.load(weights_only=True)`` and ``strict=True``."""
+    card = read_card(directory)
+    weights = Path(directory) / WEIGHTS_NAME
+    require(weights.is_file(), "model", f"no {WEIGHTS_NAME} in the model directory", str(directory))
+    if _sha256(weights) != card.get("weights_sha256"):
+        raise CorruptFileError(f"model: {weights} does not match the SHA-256 in its card")
+    model = build_model(card["config"])
+    try:
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+        model.load_state_dict(state, strict=True)
+    except (RuntimeError, ValueError, KeyError, TypeError, OSError, pickle.UnpicklingError) as exc:
+        raise ParameterError("model", f"weights do not fit the model config ({exc})", str(weights)) from None
+    model.eval()
+    return model, card
