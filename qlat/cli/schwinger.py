@@ -22,7 +22,7 @@ from qlat.core.provenance import provenance
 #: Most Trotter steps a run may take (a typo such as --dt 1e-9 must not hang the machine).
 MAX_STEPS = 1_000_000
 #: Library parameter → command-line flag, for one-line errors that name what the user typed.
-FLAGS = {"n_sites": "--sites", "spacing": "--spacing", "mass": "--mass", "theta": "--theta",
+FLAGS = {"mitigation": "--mitigation", "mode": "--mode", "primitive": "--primitive", "n_sites": "--sites", "spacing": "--spacing", "mass": "--mass", "theta": "--theta",
          "coupling": "--coupling", "formulation": "--formulation", "total_time": "--time", "dt": "--dt",
          "ramp": "--ramp", "initial_mass": "--initial-mass", "shots": "--shots", "seed": "--seed",
          "noise": "--noise", "backend": "--backend", "order": "--order", "layout": "--layout"}
@@ -54,10 +54,13 @@ def _evolution_arguments(p: argparse.ArgumentParser) -> None:
                         "(default smootherstep)")
     p.add_argument("--initial-mass", type=float, default=None,
                    help="mass m0 of the bare start at t = 0, units of g (>= 0; default 0.5)")
-    p.add_argument("--layout", choices=("all-to-all", "line"), default="all-to-all",
-                   help="two-qubit layout: all-to-all (default) or line (swap network)")
+    p.add_argument("--layout", choices=("all-to-all", "line"), default=None,
+                   help="two-qubit layout: all-to-all (default) or line (swap network); on a device the "
+                        "default compiles both and keeps the one with fewer two-qubit gates")
     p.add_argument("--backend", default="statevector",
-                   help=f"simulator: one of {', '.join(_simulator_names())} (default statevector)")
+                   help=f"simulator: one of {', '.join(_simulator_names())} (default statevector), or a device: "
+                        "fake:<device> (local testing mode of qiskit-ibm-runtime, e.g. fake:fake_manila) or "
+                        "ibm:<device> (IBM hardware; credentials from QISKIT_IBM_TOKEN / saved account)")
     p.add_argument("--shots", type=int, default=None,
                    help="shots per measurement basis (aer: default 4096; mps: default exact expectation values)")
     p.add_argument("--noise", default=None,
@@ -76,6 +79,20 @@ def _simulator_names() -> list[str]:
     from qlat.quantum.simulators import adiabatic_simulators
 
     return list(adiabatic_simulators())
+
+
+def _device_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mitigation", default=None,
+                   help="device runs: mitigation names joined by '+': trex, zne, dd, twirling, postselect "
+                        "(Gauss-law total-charge post-selection of Sampler bit strings), readout")
+    p.add_argument("--dry-run", action="store_true",
+                   help="device runs: compile and print the report (2q gates, depth, expected success, shots, "
+                        "time) without submitting")
+    p.add_argument("--mode", default="job", help="device runs: job (default), batch or session")
+    p.add_argument("--primitive", default="executor",
+                   help="device runs: executor (the runtime's recommended primitives, default) or v2 (legacy)")
+    p.add_argument("--no-wait", action="store_true",
+                   help="device runs: return after submission (the job id is in the job store; see qlat jobs)")
 
 
 def register(subparsers: Any) -> None:
@@ -101,6 +118,7 @@ def register(subparsers: Any) -> None:
                    help="vacuum angle θ in radians (default 0; |θ| > 2π warns: on the open chain the electric "
                         "form is not 2π-periodic)")
     _evolution_arguments(p)
+    _device_arguments(p)
     p.set_defaults(func=with_flag_names(FLAGS)(cmd_adiabatic))
 
     p = actions.add_parser("scan", help="θ scan (and N, a) with table and plot vs exact and analytic curves")
@@ -295,8 +313,56 @@ def _schedule_dict(schedule) -> dict[str, Any]:
     return asdict(schedule)
 
 
+def _cmd_device(args: argparse.Namespace) -> int:
+    """``--backend fake:<device>|ibm:<device>``: compile, dry-run or submit, store, collect."""
+    from qlat.quantum.ibm.backend import run_on_device
+
+    provider, _, device = args.backend.partition(":")
+    require(provider in ("fake", "ibm") and bool(device), "--backend",
+            "a device is written fake:<device> or ibm:<device>", args.backend)
+    if args.time is not None:
+        require(math.isfinite(args.time) and args.time > 0, "--time", "must be > 0", args.time)
+    if args.dt is not None:
+        require(math.isfinite(args.dt) and args.dt > 0, "--dt", "must be > 0", args.dt)
+    if args.shots is not None:
+        require(args.shots > 0, "--shots", "must be > 0", args.shots)
+    require(args.noise is None, "--noise", "device runs have the device's own noise; drop --noise")
+    model = _model(args, n_sites=args.sites, spacing=args.spacing, theta=args.theta)
+    schedule = None  # the short device schedule unless the user set the evolution
+    if any(v is not None for v in (args.time, args.dt, args.ramp, args.initial_mass)):
+        schedule = _schedule(args, model)
+    layout = {"line": "line", "all-to-all": "default", None: "auto"}[args.layout]
+    run = run_on_device(model, backend=args.backend, schedule=schedule, shots=args.shots or 4096,
+                        mitigation=args.mitigation, seed=args.seed, order=args.order, layout=layout,
+                        mode=args.mode, primitive=args.primitive, dry_run=args.dry_run, wait=not args.no_wait)
+    if args.json:
+        print_json(run.to_dict())
+        return 0
+    print(str(run))
+    from qlat.exact.diagonalization import ED_ROUTINE_MAX_QUBITS
+
+    if run.estimates and model.n_sites <= ED_ROUTINE_MAX_QUBITS:
+        from qlat.analysis.crosscheck import CrossCheck
+        from qlat.quantum.exact_backend import exact_estimates
+
+        names = [k for k in run.estimates if k in ("energy", "condensate")]
+        label = next(iter(run.estimates.values())).backend or args.backend
+        check = CrossCheck(reference="exact (ED)")
+        check.add("exact (ED)", exact_estimates(model, observables=names))
+        check.add(label, {k: run.estimates[k] for k in names})
+        print(check.table(names))
+    return 0
+
+
 def cmd_adiabatic(args: argparse.Namespace) -> int:
     _check_common(args)
+    if ":" in str(args.backend):
+        return _cmd_device(args)
+    args.layout = args.layout or "all-to-all"
+    for flag, given in (("--mitigation", args.mitigation is not None), ("--dry-run", args.dry_run),
+                        ("--no-wait", args.no_wait), ("--mode", args.mode != "job"),
+                        ("--primitive", args.primitive != "executor")):
+        require(not given, flag, "applies to device backends (fake:<device>, ibm:<device>) only")
     _check_evolution(args)
     model = _model(args, n_sites=args.sites, spacing=args.spacing, theta=args.theta)
     out = run_point(args, model, progress=not args.json and sys.stderr.isatty())
@@ -331,6 +397,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     from qlat.cli._common import jsonable
     from qlat.exact import continuum
+    args.layout = args.layout or "all-to-all"
     _check_common(args)
     if not args.exact_only:
         _check_evolution(args)

@@ -38,7 +38,7 @@ def exact_estimates(
     A scalar observable gives one key, a profile (``electric_field``, ``charge_density``) one key
     per component (``electric_field[0]`` …); ``gap`` is E₁ − E₀ in the zero-charge sector.
     """
-    from qlat.exact.diagonalization import ED_MAX_QUBITS, diagonalize, expectation
+    from qlat.exact.diagonalization import ED_MAX_QUBITS, diagonalize_sector, sector_expectations
     from qlat.quantum.observables import qubit_observable
 
     require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)
@@ -46,17 +46,18 @@ def exact_estimates(
             model.n_sites)
     names = list(observables)
     qobs = [qubit_observable(name, model) for name in names if name != "gap"]  # errors before the work
-    spectrum = diagonalize(model, k=2, sector="physical")
+    spectrum = diagonalize_sector(model, k=2, sector="physical")  # vectors on the sector basis only
+    values = sector_expectations(spectrum, {key: op for o in qobs for key, op in zip(o.keys, o.operators)})
     prov = provenance(model=model.params(), sector="physical")
     out: dict[str, Estimate] = {}
     for name in names:
         if name == "gap":
-            out["gap"] = Estimate(spectrum.gap, 0.0, name="gap", unit="g", backend="exact", provenance=prov)
+            gap = float(spectrum.energies[1] - spectrum.energies[0])
+            out["gap"] = Estimate(gap, 0.0, name="gap", unit="g", backend="exact", provenance=prov)
             continue
         obs = qobs.pop(0)
-        for key, op in zip(obs.keys, obs.operators):
-            out[key] = Estimate(expectation(spectrum.ground_state, op), 0.0, name=key, unit=obs.unit,
-                                backend="exact", provenance=prov)
+        for key in obs.keys:
+            out[key] = Estimate(values[key], 0.0, name=key, unit=obs.unit, backend="exact", provenance=prov)
     return out
 
 

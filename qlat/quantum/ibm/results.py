@@ -1,0 +1,140 @@
+r"""From a primitive result to Estimates, driven by the JSON *recipe* stored with every job.
+
+The recipe is written at submission (:func:`estimator_recipe`, :func:`sampler_recipe`) and is
+all that :func:`finalize` needs besides the primitive result, so a job submitted by one process
+can be turned into Estimates by another, days later.
+
+- Estimator: component k of the pub is ⟨O_k⟩ = ``data.evs[k]`` with error ``data.stds[k]``
+  (the runtime's standard error: shot noise, or the spread over twirling randomizations; after
+  ZNE the error of the extrapolated value).
+- Sampler: one pub per charge-conserving basis (:mod:`qlat.quantum.ibm.postselect`); each
+  component is a constant plus one diagonal operator per basis, estimated from the bit strings
+  (all of them, or with ``postselect`` only those with Σ_n Q_n = 0) with σ² = Σ_b s²_b/n_b.
+  With ``readout`` two calibration pubs follow (all |0⟩, all |1⟩ on every measured qubit) and
+  the counts are corrected with the tensored inverse assignment matrix before post-selection
+  (:func:`qlat.quantum.ibm.postselect.estimate_split_readout`).
+  With post-selection the result also holds ``discarded_fraction``: the fraction of shots with
+  Q ≠ 0 and its binomial error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from qlat.core.errors import QlatError
+from qlat.core.estimate import Estimate
+
+#: Key of the extra Estimate that post-selection adds.
+DISCARDED_KEY = "discarded_fraction"
+
+
+def estimator_recipe(components: Sequence[Mapping[str, Any]], *, shots: int, label: str,
+                     provenance: Mapping[str, Any], zne_noise_factors: Sequence[float] | None = None
+                     ) -> dict[str, Any]:
+    """``components``: [{"key", "name", "unit"}] in the order of the pub's observables;
+    ``zne_noise_factors``: the folding factors when ZNE is on (:func:`linear_extrapolation`)."""
+    return {"kind": "estimator", "shots": int(shots), "label": label, "components": [dict(c) for c in components],
+            "provenance": dict(provenance),
+            "zne_noise_factors": None if zne_noise_factors is None else [float(f) for f in zne_noise_factors]}
+
+
+def sampler_recipe(components: Sequence[Mapping[str, Any]], *, bases: Sequence[str], n_qubits: int, shots: int,
+                   postselect: bool, label: str, provenance: Mapping[str, Any]) -> dict[str, Any]:
+    """``components``: [{"key", "name", "unit", "split"}] with the split of
+    :func:`qlat.quantum.ibm.postselect.split_operator`; ``bases``: the basis of each pub."""
+    return {"kind": "sampler", "shots": int(shots), "bases": list(bases), "n_qubits": int(n_qubits),
+            "postselect": bool(postselect), "label": label, "components": [dict(c) for c in components],
+            "provenance": dict(provenance)}
+
+
+def linear_extrapolation(factors: Sequence[float], values: np.ndarray, errors: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    r"""Weighted least-squares line through (λ_i, y_i ± σ_i), evaluated at λ = 0 (ZNE).
+
+    The runtime's own ZNE error is not finite for multi-term observables (its heterogeneous
+    per-term fit), so the intercept and its error are computed here from the per-factor values
+    and their shot-noise errors: with weights w_i = 1/σ_i², S = Σw, Sx = Σwλ, Sxx = Σwλ²,
+    Δ = S·Sxx − Sx², the intercept is (Sxx·Σwy − Sx·Σwλy)/Δ with variance Sxx/Δ.
+    """
+    lam = np.asarray(factors, dtype=float)
+    y = np.asarray(values, dtype=float).reshape(-1, lam.size)
+    sig = np.asarray(errors, dtype=float).reshape(-1, lam.size)
+    sig = np.where(np.isfinite(sig) & (sig > 0), sig, np.nan)
+    fallback = np.nanmax(sig) if np.any(np.isfinite(sig)) else 1.0
+    w = 1.0 / np.where(np.isnan(sig), fallback, sig) ** 2
+    s0, sx, sxx = w.sum(1), (w * lam).sum(1), (w * lam**2).sum(1)
+    delta = s0 * sxx - sx**2
+    intercept = (sxx * (w * y).sum(1) - sx * (w * lam * y).sum(1)) / delta
+    return intercept, np.sqrt(sxx / delta)
+
+
+def _bits(pub_result: Any, n_qubits: int) -> np.ndarray:
+    data = pub_result.data
+    names = list(data.keys()) if hasattr(data, "keys") else []
+    name = "meas" if "meas" in names else (names[0] if names else None)
+    if name is None:
+        raise QlatError("the Sampler result has no classical register")
+    bits = getattr(data, name).to_bool_array(order="little")
+    if bits.ndim != 2 or bits.shape[1] != n_qubits:
+        raise QlatError(f"the Sampler result has bit strings of shape {bits.shape}, expected (shots, {n_qubits})")
+    return bits
+
+
+def finalize(recipe: Mapping[str, Any], result: Any, *, extra_provenance: Mapping[str, Any] | None = None
+             ) -> dict[str, Estimate]:
+    """Estimates from a ``PrimitiveResult`` and the job's recipe."""
+    prov = {**recipe.get("provenance", {}), **(extra_provenance or {})}
+    label = recipe["label"]
+    out: dict[str, Estimate] = {}
+    if recipe["kind"] == "estimator":
+        data = result[0].data
+        evs = np.asarray(data.evs, dtype=float).reshape(-1)
+        stds = np.asarray(data.stds, dtype=float).reshape(-1)
+        factors = recipe.get("zne_noise_factors")
+        if factors and "evs_noise_factors" in data:
+            evs, stds = linear_extrapolation(factors, np.asarray(data.evs_noise_factors, dtype=float),
+                                             np.asarray(data.ensemble_stds_noise_factors, dtype=float))
+        comps = recipe["components"]
+        if evs.size != len(comps):
+            raise QlatError(f"the Estimator result has {evs.size} values for {len(comps)} observables")
+        for k, comp in enumerate(comps):
+            error = float(stds[k]) if np.isfinite(stds[k]) and stds[k] >= 0 else float("inf")
+            out[comp["key"]] = Estimate(float(evs[k]), error, name=comp["key"], unit=comp["unit"],
+                                        n_samples=int(recipe["shots"]), backend=label, provenance=prov)
+        return out
+    if recipe["kind"] != "sampler":
+        raise QlatError(f"unknown recipe kind {recipe['kind']!r} in the job store")
+    from qlat.quantum.ibm.postselect import (
+        assignment_matrices,
+        discarded_fraction,
+        estimate_split,
+        estimate_split_readout,
+    )
+
+    bits = {basis: _bits(result[i], int(recipe["n_qubits"])) for i, basis in enumerate(recipe["bases"])}
+    post = bool(recipe["postselect"])
+    mats_by_basis = None
+    readout = recipe.get("readout")
+    if readout:
+        cal = readout["calibration_qubits"]
+        first = len(recipe["bases"])
+        mats = assignment_matrices(_bits(result[first], len(cal)), _bits(result[first + 1], len(cal)))
+        where = {q: i for i, q in enumerate(cal)}
+        mats_by_basis = {basis: mats[[where[q] for q in readout["physical_qubits"][i]]]
+                         for i, basis in enumerate(recipe["bases"])}
+    for comp in recipe["components"]:
+        if mats_by_basis is None:
+            mean, err, used = estimate_split(comp["split"], bits, postselect=post)
+        else:
+            mean, err, used = estimate_split_readout(comp["split"], bits, mats_by_basis, postselect=post)
+        out[comp["key"]] = Estimate(mean, err, name=comp["key"], unit=comp["unit"], n_samples=used, backend=label,
+                                    provenance=prov)
+    p, dp, total = discarded_fraction(bits)
+    if post:
+        out[DISCARDED_KEY] = Estimate(p, dp, name=DISCARDED_KEY, unit="1", n_samples=total, backend=label,
+                                      provenance={**prov, "description": "fraction of shots with total charge != 0, "
+                                                  "discarded by Gauss-law post-selection"})
+    return out
