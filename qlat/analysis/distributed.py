@@ -121,8 +121,8 @@ def run_points(
     elif scheduler is not None:
         client = Client(scheduler, timeout="10s")
     else:
-        require_int(workers, "workers", minimum=1)
-        own = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None,
+        n_workers = require_int(workers, "workers", minimum=1)
+        own = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
                            env=WORKER_ENV)
         client = Client(own)
     try:

@@ -180,7 +180,8 @@ class HMC:
             return self._fused_trajectory(kernel, fields, generator, step_size)
         p = standard_normal(tuple(fields.shape), generator=generator).to(fields.dtype)
         h0 = 0.5 * p.square().reshape(chains, -1).sum(1) + theory.action(fields)
-        q1, p1 = self._integrate(fields, p, theory.force, step_size, self.n_steps)
+        force = theory.force  # type: ignore[attr-defined]  # checked: supports() asks DifferentiableAction
+        q1, p1 = self._integrate(fields, p, force, step_size, self.n_steps)
         h1 = 0.5 * p1.square().reshape(chains, -1).sum(1) + theory.action(q1)
         dh = h1 - h0
         dh = torch.where(torch.isnan(dh), torch.full_like(dh, math.inf), dh)  # diverged trajectory
