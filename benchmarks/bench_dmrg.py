@@ -19,7 +19,7 @@ Settings: a = 0.5, m = 0.1, θ = 0 (rotated), the DMRG defaults of :class:`DMRGS
 Writes ``benchmarks/results/dmrg_scaling.json`` with the machine description.
 
 ``--continuum`` instead runs the continuum massless condensate study on DMRG chains
-(:func:`qlat.exact.dmrg_continuum.continuum_condensate_massless_dmrg`: L = 20 and 24, a = 0.4 … 1/6,
+(:func:`qlat.analysis.dmrg_continuum.continuum_condensate_massless_dmrg`: L = 20 and 24, a = 0.4 … 1/6,
 N = 50 … 144, χ = 64) and writes ``benchmarks/results/dmrg_continuum_condensate.json``.
 """
 
@@ -95,7 +95,7 @@ def in_subprocess(n_sites: int, bond_dim: int, mpo: str) -> dict[str, Any]:
 def continuum_study() -> dict[str, Any]:
     """The continuum massless condensate from DMRG chains, printed row by row."""
     from qlat.exact.dmrg import DMRGSettings
-    from qlat.exact.dmrg_continuum import continuum_condensate_massless_dmrg
+    from qlat.analysis.dmrg_continuum import continuum_condensate_massless_dmrg
 
     def show(row: dict[str, Any]) -> None:
         print(f"  L={row['volume']:5.1f} N={row['n_sites']:4d} a={row['spacing']:.4f} bulk={row['bulk']:.9f} "

@@ -39,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from qlat.analysis.extrapolation import fit_polynomial
+from qlat.analysis.schwinger_studies import bulk_condensate
 from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
@@ -49,13 +51,6 @@ from qlat.theories.schwinger_qubit import SchwingerModel
 __all__ = ["DMRGContinuumResult", "bulk_condensate", "continuum_condensate_massless_dmrg", "measure_bulk_condensate"]
 
 
-def bulk_condensate(profile: np.ndarray) -> float:
-    """b = (10 c_h + 5 c_{h+1} + c_{h+2})/16, h = N/2 (module docstring; needs N ≥ 6)."""
-    profile = np.asarray(profile, dtype=float)
-    n = profile.size
-    require(n >= 6 and n % 2 == 0, "profile", "needs an even number of sites >= 6", n)
-    h = n // 2
-    return float((10.0 * profile[h] + 5.0 * profile[h + 1] + profile[h + 2]) / 16.0)
 
 
 def _site_condensate(psi: Any, spacing: float) -> np.ndarray:
@@ -117,25 +112,10 @@ class _Fit:
 
 
 def _polyfit(x: Sequence[float], y: Sequence[float], *, degree: int, sigma: Sequence[float] | None = None) -> _Fit:
-    """Weighted least squares y ≈ Σ_k c_k x^k; value c_0 at x = 0 and its error √Cov₀₀.
-
-    With ``sigma``: Cov = (AᵀWA)⁻¹, W = diag(σ⁻²).  Without: σ = 1 and Cov scaled by χ²/dof
-    (needs dof ≥ 1).  Same estimator as :func:`qlat.analysis.extrapolation.fit_polynomial`.
-    """
-    xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    dof = xs.size - (degree + 1)
-    require(dof >= (0 if sigma is not None else 1), "points",
-            f"a degree-{degree} fit needs at least {degree + 1 + (sigma is None)} points", xs.size)
-    sig = np.ones_like(xs) if sigma is None else np.asarray(sigma, dtype=float)
-    design = np.vander(xs, degree + 1, increasing=True)
-    weights = 1.0 / sig**2
-    normal = design.T @ (weights[:, None] * design)
-    cov = np.linalg.inv(normal)
-    coef = cov @ (design.T @ (weights * ys))
-    chi2 = float(np.sum(weights * (ys - design @ coef) ** 2))
-    if sigma is None:
-        cov = cov * (chi2 / dof)
-    return _Fit(float(coef[0]), float(math.sqrt(max(cov[0, 0], 0.0))), [float(c) for c in coef], chi2, int(dof))
+    """y ≈ Σ_k c_k x^k by :func:`qlat.analysis.extrapolation.fit_polynomial`; value c_0 at x = 0 and √Cov₀₀."""
+    fit = fit_polynomial(x, y, sigma=sigma, degree=degree, x0=0.0)
+    coef = [float(c) for c in fit.coefficients]
+    return _Fit(coef[0], float(math.sqrt(max(fit.covariance[0, 0], 0.0))), coef, float(fit.chi2), int(fit.dof))
 
 
 def _extrapolate(rows: list[dict[str, Any]], *, spacing_degree: int, volume_degree: int,

@@ -27,8 +27,8 @@ mixer for the first sweeps.
   {"truncation": ...}``; the statistical ``error`` is 0.
 
 Layers: exact/ imports core/ and theories/ only, so the few observable formulas are written out
-here (S_free is :func:`free_condensate`, the same single-particle computation as
-:func:`qlat.quantum.observables.free_condensate`).
+here; S_free is the model layer's :func:`qlat.theories.schwinger_qubit.free_condensate`, shared
+with the qubit observables.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.core.registry import BACKENDS
 from qlat.exact.schwinger_mpo import COMPACT_BOND_DIM, MPO_KINDS, bare_vacuum_mps, product_mps, quiet_tenpy, tenpy_model
-from qlat.theories.schwinger_qubit import SchwingerModel, bare_vacuum_bits, schwinger_terms
+from qlat.theories.schwinger_qubit import SchwingerModel, bare_vacuum_bits, free_condensate
 
 if TYPE_CHECKING:  # pragma: no cover
     from tenpy.models.model import MPOModel
@@ -374,23 +374,6 @@ def _check_sector(psi: MPS) -> None:
 
 
 # --- observables -----------------------------------------------------------------------------
-def free_condensate(model: SchwingerModel) -> float:
-    r"""⟨S⟩ of the free (J = 0) chain with the model's N, a, m, θ, mass shift and formulation.
-
-    H_free = Σ h_n (XX+YY) + Σ μ_n Z_n is quadratic in the Jordan–Wigner hole modes: with
-    M_{n,n+1} = M_{n+1,n} = 2h_n and M_nn = −2μ_n, the ground state at half filling fills the
-    N/2 lowest modes φ_k, ⟨Z_n⟩ = 1 − 2 Σ_{k<N/2} |φ_k(n)|², S = (1/(2aN)) Σ (−1)^n ⟨Z_n⟩
-    (as :func:`qlat.quantum.observables.free_condensate`; re-derived here for the layer rule).
-    """
-    n = model.n_sites
-    terms = schwinger_terms(n, w=model.w, J=0.0, mass=model.mass, theta=model.theta,
-                            formulation=model.formulation, mass_offset=model.mass_offset)
-    matrix = np.diag(-2.0 * terms.z) + np.diag(2.0 * terms.hopping, 1) + np.diag(2.0 * terms.hopping, -1)
-    _, vectors = np.linalg.eigh(matrix)
-    z = 1.0 - 2.0 * np.sum(np.abs(vectors[:, : n // 2]) ** 2, axis=1)
-    return float(np.sum((-1.0) ** np.arange(n) * z) / (2.0 * model.spacing * n))
-
-
 def mps_measurements(
     model: SchwingerModel, psi: MPS, *, energy: float | None = None, free: float | None = None
 ) -> dict[str, float | np.ndarray]:

@@ -275,7 +275,7 @@ def test_n40_reference_value():
 # --- continuum massless condensate (DMRG chains) ------------------------------------------------
 def test_polyfit_matches_analysis_fit():
     from qlat.analysis.extrapolation import fit_polynomial
-    from qlat.exact.dmrg_continuum import _polyfit
+    from qlat.analysis.dmrg_continuum import _polyfit
 
     rng = np.random.default_rng(3)
     x = np.linspace(0.1, 0.6, 6)
@@ -289,7 +289,7 @@ def test_polyfit_matches_analysis_fit():
 
 def test_bulk_condensate_row_equals_ed():
     from qlat.analysis.schwinger_studies import _measure
-    from qlat.exact.dmrg_continuum import measure_bulk_condensate
+    from qlat.analysis.dmrg_continuum import measure_bulk_condensate
 
     ours = measure_bulk_condensate(12, 0.4, bond_dim=32)
     ref = _measure(12, 0.4, 1.0, True)
@@ -303,7 +303,7 @@ def test_bulk_condensate_row_equals_ed():
 def test_continuum_study_equals_ed_study_on_short_chains():
     """Same rows and fits as the ED study (fixed volume, 2 volumes): the same extrapolated value."""
     from qlat.analysis.schwinger_studies import continuum_condensate_massless
-    from qlat.exact.dmrg_continuum import continuum_condensate_massless_dmrg
+    from qlat.analysis.dmrg_continuum import continuum_condensate_massless_dmrg
 
     kwargs = dict(n_sites=[6, 8, 10, 12], volumes=[3.0, 4.0], spacing_degree=2, volume_degree=1)
     ours = continuum_condensate_massless_dmrg(bond_dim=24, **kwargs)
@@ -318,7 +318,7 @@ def test_continuum_study_equals_ed_study_on_short_chains():
 @pytest.mark.slow
 def test_continuum_massless_condensate_within_half_permille():
     """L = 20/g, a = 0.4 … 1/6 (N = 50 … 120), a → 0 at fixed volume: −e^γ/(2π^{3/2}) within 0.05 %."""
-    from qlat.exact.dmrg_continuum import continuum_condensate_massless_dmrg
+    from qlat.analysis.dmrg_continuum import continuum_condensate_massless_dmrg
 
     result = continuum_condensate_massless_dmrg(volumes=[20.0], spacings=[0.4, 1 / 3, 0.25, 0.2, 1 / 6], bond_dim=64)
     assert result.relative_deviation < 5e-4
