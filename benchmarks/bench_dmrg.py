@@ -94,8 +94,8 @@ def in_subprocess(n_sites: int, bond_dim: int, mpo: str) -> dict[str, Any]:
 
 def continuum_study() -> dict[str, Any]:
     """The continuum massless condensate from DMRG chains, printed row by row."""
-    from qlat.exact.dmrg import DMRGSettings
     from qlat.analysis.dmrg_continuum import continuum_condensate_massless_dmrg
+    from qlat.exact.dmrg import DMRGSettings
 
     def show(row: dict[str, Any]) -> None:
         print(f"  L={row['volume']:5.1f} N={row['n_sites']:4d} a={row['spacing']:.4f} bulk={row['bulk']:.9f} "

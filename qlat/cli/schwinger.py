@@ -22,7 +22,7 @@ from qlat.core.provenance import provenance
 #: Most Trotter steps a run may take (a typo such as --dt 1e-9 must not hang the machine).
 MAX_STEPS = 1_000_000
 #: Library parameter → command-line flag, for one-line errors that name what the user typed.
-FLAGS = {"mitigation": "--mitigation", "mode": "--mode", "primitive": "--primitive", "n_sites": "--sites", "spacing": "--spacing", "mass": "--mass", "theta": "--theta",
+FLAGS = {"spacings": "--continuum-spacings", "volumes": "--continuum-volumes", "mitigation": "--mitigation", "mode": "--mode", "primitive": "--primitive", "n_sites": "--sites", "spacing": "--spacing", "mass": "--mass", "theta": "--theta",
          "coupling": "--coupling", "formulation": "--formulation", "total_time": "--time", "dt": "--dt",
          "ramp": "--ramp", "initial_mass": "--initial-mass", "shots": "--shots", "seed": "--seed",
          "noise": "--noise", "backend": "--backend", "order": "--order", "layout": "--layout"}
@@ -130,8 +130,15 @@ def register(subparsers: Any) -> None:
                    help="also run the ED continuum extrapolation of the massless condensate")
     p.add_argument("--continuum-sites", type=int, nargs="+", default=[12, 14, 16, 18, 20],
                    help="chain lengths of the continuum extrapolation")
-    p.add_argument("--continuum-volumes", type=float, nargs="+", default=[5.0, 6.0, 7.0, 8.0],
-                   help="physical volumes L = Na of the continuum extrapolation (a → 0 at each)")
+    p.add_argument("--continuum-volumes", type=float, nargs="+", default=None,
+                   help="physical volumes L = Na of the continuum extrapolation (a → 0 at each; default "
+                        "5 6 7 8 for ed, 20 24 for dmrg)")
+    p.add_argument("--continuum-method", default="ed",
+                   help="ed (chains of --continuum-sites, N <= 24; default) or dmrg (chains up to N ~ 150 at "
+                        "the --continuum-spacings, bond dimension 64)")
+    p.add_argument("--continuum-spacings", type=float, nargs="+", default=[0.4, 1 / 3, 0.25, 0.2, 1 / 6],
+                   help="dmrg: lattice spacings of the continuum extrapolation at every volume "
+                        "(default 0.4 1/3 0.25 0.2 1/6)")
     p.add_argument("--out", type=Path, default=Path("scan-output"),
                    help="directory for table, JSON and plot; finished lattices are kept in scan-points.jsonl "
                         "there and not recomputed when the scan is rerun")
@@ -410,6 +417,20 @@ def cmd_scan(args: argparse.Namespace) -> int:
         require(4 <= n <= ED_ROUTINE_MAX_QUBITS, "--sites",
                 f"scan compares with ED (and N−2 for bulk differences): 4 <= N <= {ED_ROUTINE_MAX_QUBITS}", n)
     if args.continuum:
+        require(args.continuum_method in ("ed", "dmrg"), "--continuum-method", "must be ed or dmrg",
+                args.continuum_method)
+        if args.continuum_volumes is None:
+            args.continuum_volumes = [5.0, 6.0, 7.0, 8.0] if args.continuum_method == "ed" else [20.0, 24.0]
+        if args.continuum_method == "dmrg":
+            require(len(set(args.continuum_spacings)) >= 4, "--continuum-spacings",
+                    "needs at least 4 distinct spacings (a quadratic fit in a with a residual)", args.continuum_spacings)
+        for a in args.continuum_spacings:
+            require(math.isfinite(a) and 0 < a <= 2, "--continuum-spacings", "must be in (0, 2]", a)
+            if args.continuum_method == "dmrg":
+                for vol in args.continuum_volumes:
+                    n = vol / a
+                    require(abs(n - round(n)) < 1e-9 and round(n) % 2 == 0 and round(n) >= 6, "--continuum-spacings",
+                            f"L/a must be an even integer >= 6 for every volume (L = {vol:g})", a)
         for n in args.continuum_sites:
             require(6 <= n <= ED_MAX_QUBITS and n % 2 == 0, "--continuum-sites",
                     f"must be even and in [6, {ED_MAX_QUBITS}]", n)
@@ -459,7 +480,17 @@ def cmd_scan(args: argparse.Namespace) -> int:
                      "mpt": "ΔE(θ)/L = −mΣ(cos θ − 1), physical ⟨ψ̄ψ⟩ = −Σ cos θ (first order in m)"},
         "provenance": provenance(command="qlat schwinger scan"),
     }
-    if args.continuum:
+    if args.continuum and args.continuum_method == "dmrg":
+        from qlat.analysis.dmrg_continuum import continuum_condensate_massless_dmrg
+
+        if not args.json:
+            sys.stderr.write(f"continuum extrapolation of the massless condensate (DMRG, L = {args.continuum_volumes}, "
+                             f"a = {[round(a, 4) for a in args.continuum_spacings]}) ...\n")
+        result["continuum"] = continuum_condensate_massless_dmrg(
+            volumes=args.continuum_volumes, spacings=args.continuum_spacings, coupling=args.coupling,
+            progress=None if args.json else (lambda row: sys.stderr.write(
+                f"  N = {row['n_sites']:4d}  a = {row['spacing']:.4f}  bulk ⟨ψ̄ψ⟩ = {row['bulk']:+.7f}\n")))
+    elif args.continuum:
         from qlat.analysis.schwinger_studies import continuum_condensate_massless
 
         if not args.json:
@@ -503,9 +534,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
           "MPT = −mΣ(cos θ − 1), first order in m (deviation O(m) relative).")
     if args.continuum:
         c = result["continuum"]
-        print(f"continuum massless condensate (ED, {c.method}): {c.estimate}  analytic "
-              f"{result['analytic']['massless_condensate']:.7f}  z = {c.z_score:+.2f}  "
-              f"deviation {100 * c.relative_deviation:.2f} %")
+        exact = result["analytic"]["massless_condensate"]
+        exact_value = exact.value if isinstance(exact, Estimate) else float(exact)
+        how = f"ED, {c.method}" if args.continuum_method == "ed" else "DMRG, fixed volume"
+        print(f"continuum massless condensate ({how}): {c.estimate}  analytic {exact_value:.7f}  "
+              f"z = {c.estimate.z_score(exact_value):+.2f}  deviation {100 * c.relative_deviation:.3f} %")
     print(f"wrote {args.out / 'scan.json'}, {args.out / 'scan.csv'}, {args.out / 'scan.png'}")
     return 0
 
@@ -629,12 +662,14 @@ def _plot_scan(path: Path, rows: list[dict[str, Any]], result: dict[str, Any], *
         for group in c.stage1:
             key = "volume" if "volume" in group else "spacing"
             ax3.errorbar([group[key]], [group["value"]], yerr=[group["error"]], fmt="o", color="C0")
-        ax3.axhline(result["analytic"]["massless_condensate"], color="k", ls="--", label="analytic −exp(γ)/(2π^1.5)")
+        exact = result["analytic"]["massless_condensate"]
+        ax3.axhline(exact.value if isinstance(exact, Estimate) else exact, color="k", ls="--",
+                    label="analytic −exp(γ)/(2π^1.5)")
         ax3.axhspan(c.estimate.value - c.estimate.error, c.estimate.value + c.estimate.error, color="C1",
-                    alpha=0.3, label=f"ED continuum {c.estimate}")
+                    alpha=0.3, label=f"continuum {c.estimate}")
         ax3.set_xlabel("physical volume L = Na  (a → 0 at each L)")
         ax3.set_ylabel("massless ⟨ψ̄ψ⟩  [g]")
-        ax3.set_title("continuum limit from exact diagonalization")
+        ax3.set_title("continuum limit of the massless condensate")
         axes = list(axes)
     for ax in axes:
         ax.grid(alpha=0.3)

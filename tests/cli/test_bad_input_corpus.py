@@ -91,6 +91,8 @@ CASES: list[tuple[list[str], str]] = [
     (S + ["scan", "--sites", "4", "--out", "scan-out", "--dt", "0"], "--dt"),
     (SC + ["--mass", "nan"], "--mass"),
     (SC + ["--workers", "0"], "--workers"),
+    (SC + ["--continuum", "--continuum-method", "bogus"], "--continuum-method"),
+    (SC + ["--continuum", "--continuum-method", "dmrg", "--continuum-spacings", "0.3"], "--continuum-spacings"),
     (SC + ["--scheduler", "localhost:8786"], "--scheduler"),
     (SC + ["--cluster", "lsf"], "--cluster"),
     (SC + ["--cluster-config", "cluster.json"], "--cluster-config"),

@@ -274,8 +274,8 @@ def test_n40_reference_value():
 
 # --- continuum massless condensate (DMRG chains) ------------------------------------------------
 def test_polyfit_matches_analysis_fit():
-    from qlat.analysis.extrapolation import fit_polynomial
     from qlat.analysis.dmrg_continuum import _polyfit
+    from qlat.analysis.extrapolation import fit_polynomial
 
     rng = np.random.default_rng(3)
     x = np.linspace(0.1, 0.6, 6)
@@ -288,8 +288,8 @@ def test_polyfit_matches_analysis_fit():
 
 
 def test_bulk_condensate_row_equals_ed():
-    from qlat.analysis.schwinger_studies import _measure
     from qlat.analysis.dmrg_continuum import measure_bulk_condensate
+    from qlat.analysis.schwinger_studies import _measure
 
     ours = measure_bulk_condensate(12, 0.4, bond_dim=32)
     ref = _measure(12, 0.4, 1.0, True)
@@ -302,8 +302,8 @@ def test_bulk_condensate_row_equals_ed():
 @pytest.mark.filterwarnings("ignore:.*from 2 points")  # the ED study's note on the 2-volume fit
 def test_continuum_study_equals_ed_study_on_short_chains():
     """Same rows and fits as the ED study (fixed volume, 2 volumes): the same extrapolated value."""
-    from qlat.analysis.schwinger_studies import continuum_condensate_massless
     from qlat.analysis.dmrg_continuum import continuum_condensate_massless_dmrg
+    from qlat.analysis.schwinger_studies import continuum_condensate_massless
 
     kwargs = dict(n_sites=[6, 8, 10, 12], volumes=[3.0, 4.0], spacing_degree=2, volume_degree=1)
     ours = continuum_condensate_massless_dmrg(bond_dim=24, **kwargs)
