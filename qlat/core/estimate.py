@@ -32,6 +32,8 @@ def format_value_error(value: float, error: float, *, digits: int = 2) -> str:
         return f"{value:.10g}"
     if not math.isfinite(error) or error < 0:
         return f"{value:.6g} ± {error}"
+    if value != 0.0 and error < 1e-13 * abs(value):  # below double-precision round-off: no digits to show
+        return f"{value:.13g}(0)"
     exponent = math.floor(math.log10(error))
     decimals = digits - 1 - exponent
     if decimals <= 0:

@@ -114,3 +114,9 @@ def test_one_strict_json_encoding_for_non_finite_numbers():
     assert Estimate.from_json(text).error == math.inf
     assert jsonable({"a": (np.float64(1.5), np.int64(2)), 3: -math.inf}) == {"a": [1.5, 2], "3": "-inf"}
     assert dumps({"est": frozen}) == dumps({"est": frozen.to_dict()})
+
+
+def test_round_off_sized_errors_print_without_twenty_digits():
+    assert str(Estimate(1.0, 8.7e-19)) == "1(0)"
+    assert str(Estimate(0.25, 1e-17)) == "0.25(0)"
+    assert str(Estimate(-0.1599, 0.0012)) == "-0.1599(12)"
