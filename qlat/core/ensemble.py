@@ -200,8 +200,14 @@ class Ensemble:
             raise ParameterError("path", f"cannot create a file there ({exc.strerror or exc})", str(path)) from None
         os.close(fd)
         tmp = Path(tmp_name)
+        import h5py
+
+        handle = None
         try:
             cls._write_empty(tmp, text=text, chains=int(chains), shape=shape, block=block)
+            # Open (and so lock) the file before it appears under its name: from the first moment
+            # another process can see it, HDF5's lock keeps it from opening the file for writing.
+            handle = h5py.File(tmp, "r+")
             if overwrite:
                 os.replace(tmp, path)  # the file appears complete or not at all
             else:
@@ -212,10 +218,16 @@ class Ensemble:
                         "path", "was created by another process at the same moment; nothing was written "
                         "(rerun to resume it, or choose another file)", str(path)) from None
         except OSError as exc:
+            if handle is not None:
+                handle.close()
             raise ParameterError("path", f"cannot write there ({exc.strerror or exc})", str(path)) from None
+        except BaseException:
+            if handle is not None:
+                handle.close()
+            raise
         finally:
             tmp.unlink(missing_ok=True)
-        return cls.open(path, mode="a")
+        return cls._from_handle(handle, path, "a", verify=True)
 
     @staticmethod
     def _write_empty(tmp: Path, *, text: str, chains: int, shape: tuple[int, ...], block: int) -> None:
@@ -276,6 +288,11 @@ class Ensemble:
             raise CorruptFileError(
                 f"{path}: not a readable HDF5 file (truncated or damaged): {message}"
             ) from None
+        return cls._from_handle(handle, path, mode, verify=verify)
+
+    @classmethod
+    def _from_handle(cls, handle: Any, path: Path, mode: str, *, verify: bool) -> "Ensemble":
+        """The Ensemble on an open h5py handle, header loaded and (optionally) verified."""
         ens = cls(handle, path, mode)
         try:
             ens._load_header()

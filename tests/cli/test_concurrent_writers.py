@@ -57,7 +57,9 @@ def test_two_writers_one_new_file_exactly_one_wins(tmp_path):
         assert sorted(codes) == [0, 2], (round_, codes, [log.read_text()[-500:] for log in logs])
         winner = "23"[codes.index(0)]
         loser_log = logs[codes.index(2)].read_text().strip().splitlines()
-        assert loser_log[-1].startswith("qlat: error: --out:"), loser_log
+        # the loser lost the creation race (--out), found the file locked by the winner (--out), or —
+        # if it started only after the winner finished — found the winner's different run (--beta)
+        assert loser_log[-1].startswith(("qlat: error: --out:", "qlat: error: --beta: differs")), loser_log
         assert "Traceback" not in logs[codes.index(2)].read_text()
         with Ensemble.open(out) as ens:  # verifies the checksum of every block
             assert ens.theory_params["beta"] == float(winner)
