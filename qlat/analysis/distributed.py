@@ -45,7 +45,7 @@ def spawn_seeds(seed: int, n: int) -> list[int]:
 
 def batch_cluster(kind: str, config: dict[str, Any]) -> Any:
     """A ``dask_jobqueue`` cluster (``SLURMCluster`` / ``PBSCluster``) from its keyword arguments."""
-    require(kind in CLUSTERS, "--cluster", f"must be one of {', '.join(CLUSTERS)}", kind)
+    require(kind in CLUSTERS, "cluster", f"must be one of {', '.join(CLUSTERS)}", kind)
     import dask_jobqueue
 
     cls = {"slurm": dask_jobqueue.SLURMCluster, "pbs": dask_jobqueue.PBSCluster}[kind]
@@ -55,18 +55,18 @@ def batch_cluster(kind: str, config: dict[str, Any]) -> Any:
     try:
         return cls(**kwargs)
     except TypeError as exc:
-        raise ParameterError("--cluster-config", f"not accepted by {cls.__name__}: {exc}") from None
+        raise ParameterError("cluster_config", f"not accepted by {cls.__name__}: {exc}") from None
 
 
 def load_cluster_config(path: str | os.PathLike) -> dict[str, Any]:
     """The JSON object of keyword arguments for :func:`batch_cluster`."""
     p = Path(path)
-    require(p.is_file(), "--cluster-config", "no such file", str(p))
+    require(p.is_file(), "cluster_config", "no such file", str(p))
     try:
         data = json.loads(p.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise ParameterError("--cluster-config", f"not a JSON file ({exc})", str(p)) from None
-    require(isinstance(data, dict), "--cluster-config", "must hold a JSON object of cluster keyword arguments", str(p))
+        raise ParameterError("cluster_config", f"not a JSON file ({exc})", str(p)) from None
+    require(isinstance(data, dict), "cluster_config", "must hold a JSON object of cluster keyword arguments", str(p))
     return data
 
 

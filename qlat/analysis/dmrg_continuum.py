@@ -34,13 +34,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from qlat.analysis.extrapolation import fit_polynomial
-from qlat.analysis.schwinger_studies import bulk_condensate
+from qlat.analysis.schwinger_studies import ContinuumResult, bulk_condensate
 from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
@@ -48,7 +48,7 @@ from qlat.exact import continuum
 from qlat.exact.dmrg import DMRGSettings, ground_state
 from qlat.theories.schwinger_qubit import SchwingerModel
 
-__all__ = ["DMRGContinuumResult", "bulk_condensate", "continuum_condensate_massless_dmrg", "measure_bulk_condensate"]
+__all__ = ["ContinuumResult", "bulk_condensate", "continuum_condensate_massless_dmrg", "measure_bulk_condensate"]
 
 
 
@@ -140,28 +140,6 @@ def _extrapolate(rows: list[dict[str, Any]], *, spacing_degree: int, volume_degr
     return stage1, final
 
 
-@dataclass(frozen=True)
-class DMRGContinuumResult:
-    """Outcome of :func:`continuum_condensate_massless_dmrg` (``estimate`` in units of g)."""
-
-    table: list[dict[str, Any]]
-    stage1: list[dict[str, Any]]
-    final_fit: dict[str, Any]
-    estimate: Estimate
-    variants: dict[str, float]
-    reference: float
-    settings: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def relative_deviation(self) -> float:
-        return abs(self.estimate.value - self.reference) / abs(self.reference)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"settings": self.settings, "table": self.table, "stage1": self.stage1, "final_fit": self.final_fit,
-                "variants": self.variants, "estimate": self.estimate.to_dict(), "reference": self.reference,
-                "relative_deviation": self.relative_deviation, "z_score": self.estimate.z_score(self.reference)}
-
-
 def _chain_lengths(volume: float, n_sites: Sequence[int] | None, spacings: Sequence[float] | None) -> list[int]:
     """The chain lengths of one volume: ``n_sites`` as given, or N = L/a for each spacing."""
     if n_sites is not None:
@@ -187,7 +165,7 @@ def continuum_condensate_massless_dmrg(
     coupling: float = 1.0,
     settings: DMRGSettings | None = None,
     progress: Any = None,
-) -> DMRGContinuumResult:
+) -> ContinuumResult:
     """Continuum, infinite-volume massless condensate from DMRG chains (module docstring).
 
     ``volumes``: physical lengths L = Na (L ≳ 20/g keeps the middle of the chain free of the
@@ -196,7 +174,7 @@ def continuum_condensate_massless_dmrg(
     least ``spacing_degree + 2`` chains.  Systematic variations: "spacing_degree+1" (one more
     power of a, when a residual degree of freedom is left) and "drop_coarsest_a" (each volume's
     largest spacing left out).  ``progress``: a callable receiving each finished table row (or
-    None).  Returns a :class:`DMRGContinuumResult`.
+    None).  Returns a :class:`~qlat.analysis.schwinger_studies.ContinuumResult` (method ``"fixed-volume"``).
     """
     require((n_sites is None) != (spacings is None), "n_sites/spacings", "give exactly one of them")
     require(isinstance(spacing_degree, (int, np.integer)) and spacing_degree >= 1, "spacing_degree",
@@ -247,7 +225,7 @@ def continuum_condensate_massless_dmrg(
             total_dmrg_seconds=float(sum(r["seconds"] for r in rows)),
         ),
     )
-    return DMRGContinuumResult(
-        table=rows, stage1=stage1, final_fit=final.summary(), estimate=estimate, variants=variants,
+    return ContinuumResult(
+        method="fixed-volume", table=rows, stage1=stage1, final_fit=final.summary(), estimate=estimate, variants=variants,
         reference=continuum.massless_condensate(coupling=coupling), settings=study_settings,
     )

@@ -306,17 +306,10 @@ class _DeviceBackend:
 
     def observables(self, target: Any) -> list[str]:
         """The observables with a qubit realization on ``target``."""
+        import qlat.quantum.observables  # noqa: F401  (registers the qubit realizations)
         from qlat.core.observable import OBSERVABLES
-        from qlat.quantum.observables import qubit_observable
 
-        names = []
-        for name in OBSERVABLES.names():
-            try:
-                qubit_observable(name, target)
-            except QlatError:
-                continue
-            names.append(name)
-        return names
+        return sorted(o.name for o in OBSERVABLES.supported_on(target))
 
     def estimate(self, target: Any, observables: Sequence[str], **options: Any) -> dict[str, Estimate]:
         """``{key: Estimate}`` of ``observables`` on ``target`` (options of :func:`run_on_device`, plus ``device=``)."""

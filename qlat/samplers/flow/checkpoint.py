@@ -24,7 +24,6 @@ import datetime as _dt
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,34 +32,13 @@ import torch
 
 from qlat._version import __version__
 from qlat.core.errors import ParameterError, require
+from qlat.core.files import atomic_write_bytes, sha256_file
 from qlat.samplers.flow.models import FlowModel
 from qlat.samplers.flow.training import HISTORY_KEYS, TrainConfig, TrainingState
 
 CARD_NAME = "model.json"
 FORMAT = "qlat-flow-model"
 FORMAT_VERSION = 1
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _torch_bytes(obj: Any) -> bytes:
@@ -75,7 +53,7 @@ def _save_content_addressed(directory: Path, prefix: str, data: bytes) -> dict[s
     digest = hashlib.sha256(data).hexdigest()
     path = directory / f"{prefix}-{digest[:16]}.pt"
     if not (path.exists() and sha256_file(path) == digest):
-        _atomic_write_bytes(path, data)
+        atomic_write_bytes(path, data)
     return {"file": path.name, "sha256": digest}
 
 
@@ -111,7 +89,7 @@ def save_checkpoint(
                      "device": device, "history": {k: list(state.history.get(k, [])) for k in HISTORY_KEYS}},
         "metrics": dict(metrics or {}),
     }
-    _atomic_write_bytes(directory / CARD_NAME, (json.dumps(card, indent=1) + "\n").encode())
+    atomic_write_bytes(directory / CARD_NAME, (json.dumps(card, indent=1) + "\n").encode())
     for stale in list(directory.glob("weights-*.pt")) + list(directory.glob("training-*.pt")):
         if stale.name not in (w_info["file"], t_info["file"]) and len(stale.stem.split("-")[-1]) == 16:
             stale.unlink(missing_ok=True)

@@ -15,12 +15,11 @@ r"""Training data, training and model files for the SLMC effective models.
 
 from __future__ import annotations
 
-import hashlib
+import io
 import json
 import math
 import os
 import pickle
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ import torch
 from torch import nn
 
 from qlat.core.errors import CorruptFileError, ParameterError, require
+from qlat.core.files import atomic_write_bytes, sha256_file
 from qlat.samplers.slmc.models import (
     EquivariantTransformer,
     LinearEffectiveModel,
@@ -191,46 +191,25 @@ def make_model(kind: str, theory: Any, *, layers: int = 1, heads: int = 2, radiu
 
 
 # ---------------------------------------------------------------------------------- files
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _atomic_write(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def save_model(directory: str | os.PathLike, model: Any, *, theory_params: dict[str, Any],
                training: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write ``model.pt`` (state dict) and ``card.json`` into ``directory``; returns the card."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    _atomic_write(d / WEIGHTS_NAME, lambda tmp: torch.save(state, tmp))
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(d / WEIGHTS_NAME, buffer.getvalue())
     card = {
         "format": CARD_FORMAT,
         "config": model.config(),
         "theory": theory_params,
         "parameters": parameter_count(model),
         "training": training or {},
-        "weights_sha256": _sha256(d / WEIGHTS_NAME),
+        "weights_sha256": sha256_file(d / WEIGHTS_NAME),
     }
 
-    def write_card(tmp: str) -> None:
-        Path(tmp).write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
-
-    _atomic_write(d / CARD_NAME, write_card)
+    atomic_write_bytes(d / CARD_NAME, (json.dumps(card, indent=2, sort_keys=True) + "\n").encode())
     return card
 
 
@@ -253,7 +232,7 @@ def load_model(directory: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]
     card = read_card(directory)
     weights = Path(directory) / WEIGHTS_NAME
     require(weights.is_file(), "model", f"no {WEIGHTS_NAME} in the model directory", str(directory))
-    if _sha256(weights) != card.get("weights_sha256"):
+    if sha256_file(weights) != card.get("weights_sha256"):
         raise CorruptFileError(f"model: {weights} does not match the SHA-256 in its card")
     model = build_model(card["config"])
     try:
