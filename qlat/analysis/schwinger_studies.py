@@ -50,7 +50,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -65,7 +65,10 @@ from qlat.exact.diagonalization import (
     sparse_on,
     z_values,
 )
-from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms, mass_derivative_terms
+from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms, free_condensate, mass_derivative_terms
+
+if TYPE_CHECKING:
+    from qlat.analysis.ground_solvers import GroundStateSolver
 
 METHODS: tuple[str, ...] = ("fixed-volume", "fixed-spacing")
 
@@ -308,21 +311,23 @@ def continuum_condensate_massless(
 
 
 # --- 2. θ dependence ------------------------------------------------------------------------
-def _ground_records(model: SchwingerModel, thetas: list[float]) -> dict[float, dict[str, float]]:
+def _ground_records(model: SchwingerModel, thetas: list[float], solver: GroundStateSolver) -> dict[float, dict[str, float]]:
     out = {}
     for theta in thetas:
-        spectrum = diagonalize_sector(model.with_(theta=theta), k=1)
+        at = model.with_(theta=theta)
+        state = solver.solve(at)
         out[theta] = {
-            "energy": float(spectrum.energies[0]),
-            "sum_condensate": float(site_condensate(spectrum, model.spacing).sum()),
+            "energy": solver.energy(state),
+            "sum_condensate": float(solver.site_condensate(state, at).sum()),
             # ∂H/∂m at the physical θ (dm_s/dm = cos θ, dm_p/dm = sin θ).
-            "dh_dm": sector_expectation(mass_derivative_terms(model.with_(theta=theta)), spectrum),
+            "dh_dm": solver.expectation(state, mass_derivative_terms(at)),
         }
     return out
 
 
-def theta_scan_exact(model: SchwingerModel, thetas: Sequence[float], *, bulk: bool = True) -> dict[str, Any]:
-    r"""ED ground state of ``model`` at each θ: energies and condensates per unit length.
+def theta_scan_exact(model: SchwingerModel, thetas: Sequence[float], *, bulk: bool = True,
+                     solver: GroundStateSolver | None = None) -> dict[str, Any]:
+    r"""Ground state of ``model`` at each θ (ED, or DMRG by ``solver``): energies and condensates per length.
 
     Per θ (ground state of the zero-charge sector, L = Na):
 
@@ -341,7 +346,13 @@ def theta_scan_exact(model: SchwingerModel, thetas: Sequence[float], *, bulk: bo
     Lattice mass: with ``mass_shift`` the shift −g²a/8 (Dempsey et al. 2022) is applied to the
     scalar mass only (``mass_offset`` of :func:`qlat.theories.schwinger_qubit.schwinger_terms`).  At finite N the two formulations can have
     different ground states near θ = π (level crossings), so compare them away from π.
+
+    ``solver``: :class:`~qlat.analysis.ground_solvers.EDSolver` (default) or
+    :class:`~qlat.analysis.ground_solvers.DMRGSolver` (long chains); the result records it.
     """
+    from qlat.analysis.ground_solvers import EDSolver
+
+    gs: GroundStateSolver = solver if solver is not None else EDSolver()
     require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)
     require(model.mass >= 0, "model.mass", "must be >= 0 for the mass-perturbation comparison", model.mass)
     thetas = [float(t) for t in thetas]
@@ -351,8 +362,9 @@ def theta_scan_exact(model: SchwingerModel, thetas: Sequence[float], *, bulk: bo
         require(model.n_sites >= 4, "model.n_sites", "bulk differences need N >= 4", model.n_sites)
     grid = sorted(set([0.0] + thetas))
     length = model.volume
-    main = _ground_records(model, grid)
-    short: dict[float, dict[str, float]] = _ground_records(model.with_(n_sites=model.n_sites - 2), grid) if bulk else {}
+    main = _ground_records(model, grid, gs)
+    short: dict[float, dict[str, float]] = (
+        _ground_records(model.with_(n_sites=model.n_sites - 2), grid, gs) if bulk else {})
     lattice_sigma = None
     first_order: dict[float, float] = {}
     if bulk:
@@ -361,13 +373,13 @@ def theta_scan_exact(model: SchwingerModel, thetas: Sequence[float], *, bulk: bo
         # lattice vacuum (θ-independent), and Σ_lat = −D(0).  The staggered-hopping part of
         # ∂H/∂m (∝ sin θ) has a non-zero boundary expectation on an open chain; it is included.
         massless = model.with_(mass=0.0)
-        vac_long = diagonalize_sector(massless.with_(theta=0.0), k=1)
-        vac_short = diagonalize_sector(massless.with_(n_sites=model.n_sites - 2, theta=0.0), k=1)
+        vac_long = gs.solve(massless.with_(theta=0.0))
+        vac_short = gs.solve(massless.with_(n_sites=model.n_sites - 2, theta=0.0))
 
         def d_bulk(theta: float) -> float:
-            long = sector_expectation(mass_derivative_terms(massless.with_(theta=theta)), vac_long)
-            short = sector_expectation(
-                mass_derivative_terms(massless.with_(theta=theta, n_sites=model.n_sites - 2)), vac_short)
+            long = gs.expectation(vac_long, mass_derivative_terms(massless.with_(theta=theta)))
+            short = gs.expectation(
+                vac_short, mass_derivative_terms(massless.with_(theta=theta, n_sites=model.n_sites - 2)))
             return (long - short) / (2.0 * model.spacing)
 
         d0 = d_bulk(0.0)
@@ -401,7 +413,8 @@ def theta_scan_exact(model: SchwingerModel, thetas: Sequence[float], *, bulk: bo
         "records": records,
         "sigma": continuum.sigma(coupling=model.coupling),
         "lattice_sigma": lattice_sigma,
-        "provenance": provenance(study="theta_scan_exact", sector="physical", bulk=bool(bulk)),
+        "provenance": provenance(study="theta_scan_exact", sector="physical", bulk=bool(bulk),
+                                 ground_state=gs.spec()),
     }
 
 
@@ -430,48 +443,41 @@ def mpt_relative_deviation(
     return out
 
 
-def _exact_subtracted(model: SchwingerModel) -> float:
-    """ED ground-state value of the free-subtracted condensate (:mod:`qlat.quantum.observables`)."""
-    from qlat.exact.diagonalization import diagonalize, expectation
-    from qlat.quantum.observables import qubit_observable
-
-    gs = diagonalize(model, k=1).ground_state
-    return float(expectation(gs, qubit_observable("condensate_subtracted", model).operators[0]))
-
-
 def theta_scan_rows(
     models: Sequence[SchwingerModel],
     thetas: Sequence[float],
     *,
     simulate: Any = None,
     on_step: Any = None,
+    solver: GroundStateSolver | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The θ scan behind ``qlat schwinger scan``: one row per (lattice, θ), one study per lattice.
 
-    For every model (θ of the model ignored) :func:`theta_scan_exact` gives the ED records; each row
-    adds the physical condensate shift ∂ℰ/∂m(θ) − ∂ℰ/∂m(0) beside its mass-perturbation-theory value
-    −Σ(cos θ − 1), the ED free-subtracted condensate, and, with ``simulate(model) -> {key: value}``,
-    the simulated values at that θ.  ``on_step()`` is called after every ED study and simulation
-    (progress bars).
+    For every model (θ of the model ignored) :func:`theta_scan_exact` gives the ground-state
+    records (ED, or ``solver``); each row adds the physical condensate shift ∂ℰ/∂m(θ) − ∂ℰ/∂m(0)
+    beside its mass-perturbation-theory value −Σ(cos θ − 1), the free-subtracted condensate
+    ⟨S⟩ − S_free (:func:`~qlat.theories.schwinger_qubit.free_condensate`), and, with
+    ``simulate(model) -> {key: value}``, the simulated values at that θ.  ``on_step()`` is called
+    after every study and simulation (progress bars).
     """
     coupling = float(models[0].coupling) if models else 1.0
     rows: list[dict[str, Any]] = []
     studies: list[dict[str, Any]] = []
     for model in models:
         n, a = model.n_sites, model.spacing
-        study = theta_scan_exact(model, [float(t) for t in thetas], bulk=True)
+        study = theta_scan_exact(model, [float(t) for t in thetas], bulk=True, solver=solver)
         studies.append({"n_sites": n, "spacing": a, "lattice_sigma": study["lattice_sigma"]})
         if on_step is not None:
             on_step()
         phys0 = next((r["bulk_condensate_physical"] for r in study["records"] if r["theta"] == 0.0), None)
         if phys0 is None:  # θ = 0 not among the scan points: one more ED pair for the reference
-            phys0 = theta_scan_exact(model, [0.0], bulk=True)["records"][0]["bulk_condensate_physical"]
+            phys0 = theta_scan_exact(model, [0.0], bulk=True, solver=solver)["records"][0]["bulk_condensate_physical"]
         for rec in study["records"]:
             row: dict[str, Any] = {"n_sites": n, "spacing": a, **rec}
             # shift of the physical condensate ∂ℰ/∂m; MPT: ⟨ψ̄ψ⟩(θ) − ⟨ψ̄ψ⟩(0) = −Σ(cos θ − 1)
             row["bulk_condensate_physical_shift"] = rec["bulk_condensate_physical"] - phys0
             row["mpt_condensate_shift"] = rec["mpt_condensate"] - float(continuum.mpt_condensate(0.0, coupling=coupling))
-            row["condensate_subtracted_exact"] = _exact_subtracted(model.with_(theta=rec["theta"]))
+            row["condensate_subtracted_exact"] = rec["condensate_design"] - free_condensate(model.with_(theta=rec["theta"]))
             if simulate is not None:
                 row.update(simulate(model.with_(theta=rec["theta"])))
                 if on_step is not None:
@@ -487,10 +493,14 @@ def scan_point(point: dict[str, Any]) -> dict[str, Any]:
     ``mass_shift`` and, to simulate each θ adiabatically, ``simulate`` = the options of
     :func:`qlat.quantum.run.run_adiabatic` (``backend``, ``shots``, ``seed``, ``noise``, ``order``,
     ``layout``) plus ``schedule`` (overrides of the default schedule: ``total_time``, ``dt``,
-    ``ramp``, ``initial_mass``).  Returns ``{"rows": […], "study": {…}}`` with Estimates as dicts.
+    ``ramp``, ``initial_mass``).  ``ground_state`` (optional): ``{"method": "ed"}`` (default) or
+    ``{"method": "dmrg", "bond_dim": χ}``; with DMRG the scan is repeated at χ/2 and every row and
+    study carries ``truncation`` = {key: |value(χ) − value(χ/2)|}, the systematic error of each
+    number.  Returns ``{"rows": […], "study": {…}}`` with Estimates as dicts.
     """
     import dataclasses
 
+    from qlat.analysis.ground_solvers import DMRGSolver, solver_from_spec
     from qlat.core.jsonio import jsonable
 
     model = SchwingerModel(int(point["n_sites"]), float(point["spacing"]), float(point["mass"]), 0.0,
@@ -515,5 +525,18 @@ def scan_point(point: dict[str, Any]) -> dict[str, Any]:
                                 **run_options)
             return {**res.estimates, "fidelity": res.fidelity}
 
-    rows, studies = theta_scan_rows([model], [float(t) for t in point["thetas"]], simulate=simulate)
+    thetas = [float(t) for t in point["thetas"]]
+    solver = solver_from_spec(point.get("ground_state"))
+    rows, studies = theta_scan_rows([model], thetas, simulate=simulate, solver=solver)
+    if isinstance(solver, DMRGSolver):
+        ref_rows, ref_studies = theta_scan_rows([model], thetas, solver=DMRGSolver(max(2, solver.bond_dim // 2)))
+        for row, ref in zip(rows, ref_rows, strict=True):
+            row["truncation"] = _differences(row, ref)
+        studies[0]["truncation"] = _differences(studies[0], ref_studies[0])
     return jsonable({"rows": rows, "study": studies[0]})
+
+
+def _differences(values: dict[str, Any], reference: dict[str, Any]) -> dict[str, float]:
+    """{key: |a − b|} over the float entries two records share (the truncation error)."""
+    return {k: abs(v - reference[k]) for k, v in values.items()
+            if isinstance(v, float) and isinstance(reference.get(k), float) and k not in ("theta", "spacing")}

@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from qlat.analysis.tables import format_table as format_table  # re-exported for the commands
 from qlat.core.errors import ParameterError
+
+
+class LazyHelp(str):
+    """A help text built only when help is printed (e.g. a list of plug-ins that needs imports).
+
+    It is an (empty) ``str`` to argparse; the ``qlat`` parser replaces it by ``build()`` in
+    ``format_help``, so building a parser to run a command, or to report a bad flag, imports
+    nothing the help text needs (issue 12: start-up).
+    """
+
+    build: Callable[[], str]
+
+    def __new__(cls, build: Callable[[], str]) -> LazyHelp:
+        obj = super().__new__(cls, "")
+        obj.build = build
+        return obj
 
 
 def with_flag_names(mapping: Mapping[str, str]):

@@ -44,6 +44,14 @@ class _Parser(argparse.ArgumentParser):
         sys.stderr.write(f"qlat: error: {message}\n")
         raise SystemExit(2)
 
+    def format_help(self) -> str:
+        from qlat.cli._common import LazyHelp
+
+        for action in self._actions:
+            if isinstance(action.help, LazyHelp):
+                action.help = action.help.build()
+        return super().format_help()
+
 
 def _requested(argv: Sequence[str]) -> str | None:
     """The sub-command named on the command line (the first word that is not an option)."""

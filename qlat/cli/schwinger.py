@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qlat.cli._common import ensure_output_dir, format_table, print_json, with_flag_names
+from qlat.cli._common import LazyHelp, ensure_output_dir, format_table, print_json, with_flag_names
 from qlat.core.errors import ParameterError, require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
@@ -43,7 +43,7 @@ def _model_arguments(p: argparse.ArgumentParser, *, multi: bool = False) -> None
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
-def _evolution_arguments(p: argparse.ArgumentParser) -> None:
+def _evolution_arguments(p: argparse.ArgumentParser, *, ground_state: bool = False) -> None:
     p.add_argument("--time", type=float, default=None,
                    help="total adiabatic time T in units of 1/g (> 0; default 60, qlat's default_schedule)")
     p.add_argument("--dt", type=float, default=None,
@@ -54,13 +54,23 @@ def _evolution_arguments(p: argparse.ArgumentParser) -> None:
                         "(default smootherstep)")
     p.add_argument("--initial-mass", type=float, default=None,
                    help="mass m0 of the bare start at t = 0, units of g (>= 0; default 0.5)")
+    p.add_argument("--bond-dim", type=int, default=None,
+                   help="MPS bond dimension: --backend tdvp (default 32) and mps (default: no cap) cap the "
+                        "evolved state; --backend dmrg (scan; default 64) the ground states. tdvp and dmrg "
+                        "repeat the run at half of it: the difference is the systematic (truncation) error")
     p.add_argument("--layout", choices=("all-to-all", "line"), default=None,
                    help="two-qubit layout: all-to-all (default) or line (swap network); on a device the "
                         "default compiles both and keeps the one with fewer two-qubit gates")
-    p.add_argument("--backend", default="statevector",
-                   help=f"simulator: one of {', '.join(_simulator_names())} (default statevector), or a device: "
-                        "fake:<device> (local testing mode of qiskit-ibm-runtime, e.g. fake:fake_manila) or "
-                        "ibm:<device> (IBM hardware; credentials from QISKIT_IBM_TOKEN / saved account)")
+    if ground_state:
+        p.add_argument("--backend", default="statevector", help=LazyHelp(lambda: (
+            f"simulator: one of {', '.join(_simulator_names())} (default statevector), or a ground-state "
+            f"method: {', '.join(_ground_state_methods())} (no simulation: every value of the scan, and the "
+            "--continuum extrapolation, from that method; dmrg reaches N ~ 200)")))
+    else:
+        p.add_argument("--backend", default="statevector", help=LazyHelp(lambda: (
+            f"simulator: one of {', '.join(_simulator_names())} (default statevector), or a device: "
+            "fake:<device> (local testing mode of qiskit-ibm-runtime, e.g. fake:fake_manila) or "
+            "ibm:<device> (IBM hardware; credentials from QISKIT_IBM_TOKEN / saved account)")))
     p.add_argument("--shots", type=int, default=None,
                    help="shots per measurement basis (aer: default 4096; mps: default exact expectation values)")
     p.add_argument("--noise", default=None,
@@ -68,6 +78,9 @@ def _evolution_arguments(p: argparse.ArgumentParser) -> None:
                         "one-qubit gate and P2 after every two-qubit gate (default: none)")
     p.add_argument("--seed", type=int, default=None, help="seed of the shot sampling (>= 0; default: fresh entropy)")
 
+
+#: Longest chain ``qlat schwinger scan --backend dmrg`` accepts (DMRG at χ = 64 takes ~1 min there).
+DMRG_SCAN_MAX_SITES = 400
 
 #: Position in ``qlat --help``.
 HELP_ORDER = 10
@@ -125,17 +138,19 @@ def register(subparsers: Any) -> None:
     _model_arguments(p, multi=True)
     p.add_argument("--thetas", type=float, nargs="+", default=None,
                    help="θ values in radians (default: 9 points in [0, π])")
-    p.add_argument("--exact-only", action="store_true", help="only ED and analytic curves, no simulation")
+    p.add_argument("--exact-only", action="store_true",
+                   help="only ground-state (ED, or --backend dmrg) and analytic curves, no simulation")
     p.add_argument("--continuum", action="store_true",
-                   help="also run the ED continuum extrapolation of the massless condensate")
+                   help="also run the continuum extrapolation of the massless condensate (ED, or DMRG: "
+                        "--continuum-method)")
     p.add_argument("--continuum-sites", type=int, nargs="+", default=[12, 14, 16, 18, 20],
                    help="chain lengths of the continuum extrapolation")
     p.add_argument("--continuum-volumes", type=float, nargs="+", default=None,
                    help="physical volumes L = Na of the continuum extrapolation (a → 0 at each; default "
                         "5 6 7 8 for ed, 20 24 for dmrg)")
-    p.add_argument("--continuum-method", default="ed",
-                   help="ed (chains of --continuum-sites, N <= 24; default) or dmrg (chains up to N ~ 150 at "
-                        "the --continuum-spacings, bond dimension 64)")
+    p.add_argument("--continuum-method", default=None,
+                   help="ed (chains of --continuum-sites, N <= 24; the default) or dmrg (chains up to N ~ 150 "
+                        "at the --continuum-spacings, bond dimension --bond-dim; the default with --backend dmrg)")
     p.add_argument("--continuum-spacings", type=float, nargs="+", default=[0.4, 1 / 3, 0.25, 0.2, 1 / 6],
                    help="dmrg: lattice spacings of the continuum extrapolation at every volume "
                         "(default 0.4 1/3 0.25 0.2 1/6)")
@@ -148,7 +163,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--cluster", default=None, help="run them on a batch system through dask-jobqueue: slurm or pbs")
     p.add_argument("--cluster-config", type=Path, default=None,
                    help="JSON of dask-jobqueue cluster arguments (queue, account, walltime, n_workers …)")
-    _evolution_arguments(p)
+    _evolution_arguments(p, ground_state=True)
     p.set_defaults(func=with_flag_names(FLAGS)(cmd_scan))
 
 
@@ -203,6 +218,11 @@ def _check_evolution(args: argparse.Namespace) -> None:
         noisy = [n for n, b in adiabatic_simulators().items() if b.noise]
         raise ParameterError("--noise", f"backend {args.backend} takes no noise model; backends with noise: "
                              f"{', '.join(noisy)}", args.noise)
+    if args.bond_dim is not None:
+        mps_like = [n for n, b in adiabatic_simulators().items() if b.bond_dimension]
+        require(spec.bond_dimension, "--bond-dim", f"applies to the MPS backends ({', '.join(mps_like)})",
+                args.bond_dim)
+        require(4 <= args.bond_dim <= 4096, "--bond-dim", "must be an integer in [4, 4096]", args.bond_dim)
 
 
 def _model(args: argparse.Namespace, *, n_sites: int, spacing: float, theta: float):
@@ -248,13 +268,27 @@ def _ground_state_methods() -> list[str]:
     return out
 
 
+def _is_ground_state_method(name: str) -> bool:
+    """Whether ``name`` is a registered ground-state backend (imports that plug-in only)."""
+    from qlat.core.backend import get_backend
+    from qlat.core.registry import BACKENDS
+
+    if name not in BACKENDS.names():
+        return False
+    try:
+        return bool(getattr(get_backend(name), "ground_state", False))
+    except Exception:  # noqa: BLE001 — a broken plug-in is not offered
+        return False
+
+
 def cmd_exact(args: argparse.Namespace) -> int:
+    _check_common(args)  # the flags are checked before the heavy imports (issue 12: start-up)
     from qlat.core.backend import get_backend
     from qlat.quantum.exact_backend import DEFAULT_OBSERVABLES, SCALAR_OBSERVABLES
 
-    _check_common(args)
-    methods = _ground_state_methods()
-    require(args.method in methods, "--method", f"must be one of {', '.join(methods)}", args.method)
+    if not _is_ground_state_method(args.method):  # the full list (every plug-in imported) only on error
+        methods = _ground_state_methods()
+        require(args.method in methods, "--method", f"must be one of {', '.join(methods)}", args.method)
     options: dict[str, Any] = {}
     if args.bond_dim is not None:
         require(args.method != "ed", "--bond-dim", "applies to --method dmrg (ED is exact)", args.bond_dim)
@@ -298,7 +332,7 @@ def run_point(args: argparse.Namespace, model, *, progress: bool) -> dict[str, A
     result = run_adiabatic(
         model, schedule, observables=("energy", "condensate", "condensate_subtracted"),
         backend=args.backend, shots=args.shots, seed=args.seed, noise=args.noise,
-        order=args.order, layout=args.layout, progress=progress,
+        order=args.order, layout=args.layout, progress=progress, max_bond_dimension=args.bond_dim,
     )
     out = result.to_dict()
     for name, est in result.estimates.items():
@@ -364,6 +398,8 @@ def _cmd_device(args: argparse.Namespace) -> int:
 def cmd_adiabatic(args: argparse.Namespace) -> int:
     _check_common(args)
     if ":" in str(args.backend):
+        require(args.bond_dim is None, "--bond-dim", "applies to the MPS simulators (mps, tdvp), not to devices",
+                args.bond_dim)
         return _cmd_device(args)
     args.layout = args.layout or "all-to-all"
     for flag, given in (("--mitigation", args.mitigation is not None), ("--dry-run", args.dry_run),
@@ -406,16 +442,34 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from qlat.exact import continuum
     args.layout = args.layout or "all-to-all"
     _check_common(args)
-    if not args.exact_only:
+    # A ground-state method as --backend (ed, dmrg): no simulation, every value from that method.
+    ground = "ed"
+    if args.backend in ("ed", "dmrg") and _is_ground_state_method(args.backend):
+        ground = args.backend
+        args.exact_only = True
+    elif not args.exact_only:
         _check_evolution(args)
+    if args.bond_dim is not None and args.exact_only:
+        require(ground == "dmrg" or args.continuum_method == "dmrg", "--bond-dim",
+                "applies to --backend dmrg, tdvp, mps or --continuum-method dmrg (ED is exact)", args.bond_dim)
+        require(4 <= args.bond_dim <= 4096, "--bond-dim",
+                "must be an integer in [4, 4096] (the truncation check runs at half of it)", args.bond_dim)
+    bond_dim = args.bond_dim if args.bond_dim is not None else 64
+    if args.continuum_method is None:
+        args.continuum_method = ground
     thetas = np.linspace(0.0, math.pi, 9) if args.thetas is None else np.asarray(args.thetas, dtype=float)
     for t in thetas:
         require(math.isfinite(t), "--thetas", "must be finite angles in radians", float(t))
     from qlat.exact.diagonalization import ED_MAX_QUBITS, ED_ROUTINE_MAX_QUBITS
 
     for n in args.sites:
-        require(4 <= n <= ED_ROUTINE_MAX_QUBITS, "--sites",
-                f"scan compares with ED (and N−2 for bulk differences): 4 <= N <= {ED_ROUTINE_MAX_QUBITS}", n)
+        if ground == "dmrg":
+            require(4 <= n <= DMRG_SCAN_MAX_SITES, "--sites",
+                    f"scan with dmrg (and N−2 for bulk differences): 4 <= N <= {DMRG_SCAN_MAX_SITES}", n)
+        else:
+            require(4 <= n <= ED_ROUTINE_MAX_QUBITS, "--sites",
+                    f"scan compares with ED (and N−2 for bulk differences): 4 <= N <= {ED_ROUTINE_MAX_QUBITS}; "
+                    "longer chains with --backend dmrg", n)
     if args.continuum:
         require(args.continuum_method in ("ed", "dmrg"), "--continuum-method", "must be ed or dmrg",
                 args.continuum_method)
@@ -446,10 +500,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
         overrides = {k: v for k, v in (("total_time", args.time), ("dt", args.dt), ("ramp", args.ramp),
                                        ("initial_mass", args.initial_mass)) if v is not None}
         simulate = {"backend": args.backend, "shots": args.shots, "seed": args.seed, "noise": args.noise,
-                    "order": args.order, "layout": args.layout, "schedule": overrides}
+                    "order": args.order, "layout": args.layout, "schedule": overrides,
+                    "max_bond_dimension": args.bond_dim}
+    ground_spec = {"method": "dmrg", "bond_dim": bond_dim} if ground == "dmrg" else {"method": "ed"}
     points = [{"n_sites": n, "spacing": a, "thetas": [float(t) for t in thetas], "mass": args.mass,
                "coupling": args.coupling, "formulation": args.formulation, "mass_shift": args.mass_shift,
-               "simulate": simulate} for n in args.sites for a in args.spacing]
+               "simulate": simulate, "ground_state": ground_spec} for n in args.sites for a in args.spacing]
     log = ResultLog(args.out / "scan-points.jsonl")
     finished = log.load(points)
     if finished and not args.json:
@@ -472,7 +528,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     result: dict[str, Any] = {
         "rows": rows,
         "lattices": studies,
-        "backend": "exact" if args.exact_only else args.backend,
+        "backend": ("dmrg" if ground == "dmrg" else "exact") if args.exact_only else args.backend,
+        "ground_state": ground_spec,
         "params": {"mass": args.mass, "coupling": args.coupling, "formulation": args.formulation,
                    "mass_shift": args.mass_shift},
         "analytic": {"massless_condensate": continuum.massless_condensate(coupling=args.coupling),
@@ -488,6 +545,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
                              f"a = {[round(a, 4) for a in args.continuum_spacings]}) ...\n")
         result["continuum"] = continuum_condensate_massless_dmrg(
             volumes=args.continuum_volumes, spacings=args.continuum_spacings, coupling=args.coupling,
+            bond_dim=bond_dim,
             progress=None if args.json else (lambda row: sys.stderr.write(
                 f"  N = {row['n_sites']:4d}  a = {row['spacing']:.4f}  bulk ⟨ψ̄ψ⟩ = {row['bulk']:+.7f}\n")))
     elif args.continuum:
@@ -505,8 +563,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
         return 0
-    headers = ["N", "a", "θ", "⟨ψ̄ψ⟩ ED", "Δ⟨ψ̄ψ⟩phys ED", "Δ⟨ψ̄ψ⟩phys MPT", "bulk ΔE/L ED", "ΔE/L MPT",
-               "rel. dev."]
+    src = ground.upper()
+    headers = ["N", "a", "θ", f"⟨ψ̄ψ⟩ {src}", f"Δ⟨ψ̄ψ⟩phys {src}", "Δ⟨ψ̄ψ⟩phys MPT", f"bulk ΔE/L {src}",
+               "ΔE/L MPT", "rel. dev."]
     if not args.exact_only:
         headers += [f"⟨ψ̄ψ⟩ {args.backend}", "fidelity"]
     table = []
@@ -529,7 +588,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         warn(f"the bulk ΔE/L deviates from first-order mass perturbation theory by up to {100 * max(devs):.0f} %: "
              "beyond the O(m) correction, so finite size (small N·a) and lattice artifacts dominate here — "
              "compare at larger N and smaller a (qlat schwinger scan --continuum)")
-    print("⟨ψ̄ψ⟩ ED = (1/2aN) Σ(−1)ⁿ⟨Zₙ⟩ (docs/conventions.md); Δ⟨ψ̄ψ⟩phys = bulk ∂ℰ/∂m at θ minus at 0, MPT −Σ(cos θ − 1);\n"
+    print(f"⟨ψ̄ψ⟩ {src} = (1/2aN) Σ(−1)ⁿ⟨Zₙ⟩ (docs/conventions.md); Δ⟨ψ̄ψ⟩phys = bulk ∂ℰ/∂m at θ minus at 0, MPT −Σ(cos θ − 1);\n"
           "bulk ΔE/L = [ΔE_N(θ) − ΔE_{N−2}(θ)]/(2a) cancels the open-chain boundary energy; "
           "MPT = −mΣ(cos θ − 1), first order in m (deviation O(m) relative).")
     if args.continuum:
@@ -547,21 +606,29 @@ _SCAN_PARAMETERS = ("n_sites", "spacing", "theta")
 
 def _numbers_as_estimates(result: dict[str, Any]) -> dict[str, Any]:
     """Every physical number of the scan JSON as an Estimate (exact ED, analytic, or simulated)."""
-    prov = {"model": result["params"]}
+    prov = {"model": result["params"], "ground_state": result.get("ground_state", {"method": "ed"})}
+    solved = "dmrg" if prov["ground_state"].get("method") == "dmrg" else "exact"
 
-    def wrap(key: str, value: Any) -> Any:
+    def wrap(key: str, value: Any, truncation: dict[str, float]) -> Any:
         if not isinstance(value, float) or key in _SCAN_PARAMETERS:
             return value
         unit = "g^2" if "energy" in key else "g"
         analytic = key.startswith("mpt") or key in ("massless_condensate", "sigma")
         first_order = key.startswith("lattice_first_order") or key == "lattice_sigma"
-        backend = "analytic" if analytic else ("lattice perturbation theory" if first_order else "exact")
-        return Estimate(value, 0.0, name=key, unit=unit, backend=backend, provenance=prov)
+        backend = "analytic" if analytic else ("lattice perturbation theory" if first_order else solved)
+        est = Estimate(value, 0.0, name=key, unit=unit, backend=backend, provenance=prov)
+        if key in truncation and not analytic:
+            est = est.with_systematic({"truncation": float(truncation[key])})
+        return est
+
+    def wrap_all(record: dict[str, Any]) -> dict[str, Any]:
+        truncation = record.get("truncation") or {}
+        return {k: wrap(k, v, truncation) for k, v in record.items() if k != "truncation"}
 
     out = dict(result)
-    out["rows"] = [{k: wrap(k, v) for k, v in row.items()} for row in result["rows"]]
-    out["lattices"] = [{k: wrap(k, v) for k, v in lat.items()} for lat in result["lattices"]]
-    out["analytic"] = {k: wrap(k, v) for k, v in result["analytic"].items()}
+    out["rows"] = [wrap_all(row) for row in result["rows"]]
+    out["lattices"] = [wrap_all(lat) for lat in result["lattices"]]
+    out["analytic"] = {k: wrap(k, v, {}) for k, v in result["analytic"].items()}
     return out
 
 

@@ -37,6 +37,7 @@ import scipy.sparse
 import scipy.sparse.linalg
 
 from qlat.core.errors import ParameterError, require
+from qlat.theories.pauli_sum import PauliSum
 from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms
 
 if TYPE_CHECKING:  # qiskit is not needed to diagonalize (and costs ~0.5 s to import)
@@ -280,8 +281,8 @@ def diagonalize(
     return diagonalize_sector(target, k=k, sector=sector).to_spectrum()
 
 
-def expectation(state: np.ndarray, operator: SparsePauliOp) -> float:
-    """⟨ψ|O|ψ⟩ (real part) for a full 2^N state and a Hermitian :class:`SparsePauliOp`.
+def expectation(state: np.ndarray, operator: PauliSum | SparsePauliOp) -> float:
+    """⟨ψ|O|ψ⟩ (real part) for a full 2^N state and a Hermitian ``PauliSum`` or ``SparsePauliOp``.
 
     Summed term by term over the support of ψ (the occupied sector of an eigenvector), by
     :func:`qlat.exact.sector_kernels.pauli_expectations`; no 2^N matrix is formed.
@@ -300,7 +301,7 @@ def expectation(state: np.ndarray, operator: SparsePauliOp) -> float:
     return sector_kernels.pauli_expectations(vector, support, *sector_kernels.pauli_masks(operator))
 
 
-def sector_expectations(spectrum: SectorSpectrum, operators: Mapping[str, SparsePauliOp], *,
+def sector_expectations(spectrum: SectorSpectrum, operators: Mapping[str, PauliSum | SparsePauliOp], *,
                         column: int = 0) -> dict[str, float]:
     """{name: ⟨ψ|O|ψ⟩} (real part) for eigenvector ``column`` of ``spectrum``, on its sector basis.
 
@@ -310,15 +311,14 @@ def sector_expectations(spectrum: SectorSpectrum, operators: Mapping[str, Sparse
     """
     require(isinstance(column, (int, np.integer)) and 0 <= column < spectrum.energies.size, "column",
             f"must be an integer in [0, {spectrum.energies.size})", column)
-    from qiskit.quantum_info import SparsePauliOp
-
     from qlat.exact import sector_kernels
 
     vec = np.ascontiguousarray(spectrum.vectors[:, column], dtype=np.complex128)
     out: dict[str, float] = {}
     for name, op in operators.items():
-        require(isinstance(op, SparsePauliOp) and op.num_qubits == spectrum.n_qubits, f"operators[{name!r}]",
-                f"must be a SparsePauliOp on {spectrum.n_qubits} qubits", getattr(op, "num_qubits", type(op).__name__))
+        require(sector_kernels.is_pauli_operator(op) and op.num_qubits == spectrum.n_qubits, f"operators[{name!r}]",
+                f"must be a PauliSum or SparsePauliOp on {spectrum.n_qubits} qubits",
+                getattr(op, "num_qubits", type(op).__name__))
         masks = sector_kernels.pauli_masks(op)
         if spectrum.sector == "full":
             out[name] = sector_kernels.pauli_expectations(vec, spectrum.basis, *masks)

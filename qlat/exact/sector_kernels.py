@@ -20,9 +20,13 @@ This module needs only numpy: exact diagonalization does not import numba for it
 
 from __future__ import annotations
 
+import sys
 from math import comb
+from typing import Any
 
 import numpy as np
+
+from qlat.theories.pauli_sum import PauliSum
 
 __all__ = [
     "COMPILED_MIN_STATES",
@@ -128,8 +132,26 @@ def sector_hamiltonian_csr(basis: np.ndarray, diag: np.ndarray, hopping: np.ndar
     return matrix.indptr, matrix.indices, matrix.data
 
 
-def pauli_masks(op) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(x masks, z masks, coefficients) with op = Σ_t c_t Z^{z_t} X^{x_t} for a Qiskit ``SparsePauliOp``."""
+def is_pauli_operator(op: Any) -> bool:
+    """Whether ``op`` is a :class:`~qlat.theories.pauli_sum.PauliSum` or a Qiskit ``SparsePauliOp``.
+
+    The Qiskit type is checked only when Qiskit is already imported (an object of it cannot
+    exist otherwise), so exact diagonalization never imports Qiskit.
+    """
+    if isinstance(op, PauliSum):
+        return True
+    quantum_info = sys.modules.get("qiskit.quantum_info")
+    return quantum_info is not None and isinstance(op, quantum_info.SparsePauliOp)
+
+
+def pauli_masks(op: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x masks, z masks, coefficients) with op = Σ_t c_t Z^{z_t} X^{x_t}.
+
+    ``op`` is a :class:`~qlat.theories.pauli_sum.PauliSum` (:meth:`~PauliSum.masks`) or a Qiskit
+    ``SparsePauliOp``.
+    """
+    if isinstance(op, PauliSum):
+        return op.masks()
     paulis = op.paulis
     weights = 1 << np.arange(op.num_qubits, dtype=np.int64)
     x = paulis.x.astype(np.int64)

@@ -47,7 +47,7 @@ def exact_estimates(
     names = list(observables)
     qobs = [qubit_observable(name, model) for name in names if name != "gap"]  # errors before the work
     spectrum = diagonalize_sector(model, k=2, sector="physical")  # vectors on the sector basis only
-    values = sector_expectations(spectrum, {key: op for o in qobs for key, op in zip(o.keys, o.operators)})
+    values = sector_expectations(spectrum, {key: op for o in qobs for key, op in zip(o.keys, o.terms)})
     prov = provenance(model=model.params(), sector="physical")
     out: dict[str, Estimate] = {}
     for name in names:

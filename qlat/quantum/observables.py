@@ -2,8 +2,9 @@ r"""Qubit realizations of the common observables on the Schwinger model.
 
 Importing this module registers, on :class:`~qlat.theories.schwinger_qubit.SchwingerModel`, the
 realizations of the observables defined in :mod:`qlat.core.observables`; each realization is a
-:class:`QubitObservable` (one ``SparsePauliOp`` per component, little-endian as in Qiskit,
-site n = qubit n).  Conventions (docs/conventions.md): χ†_n χ_n = (1 + Z_n)/2, so
+:class:`QubitObservable` (one :class:`~qlat.theories.pauli_sum.PauliSum` per component,
+little-endian as in Qiskit, site n = qubit n; ``.operators`` converts them to Qiskit
+``SparsePauliOp`` on first use, so exact diagonalization never imports Qiskit).  Conventions (docs/conventions.md): χ†_n χ_n = (1 + Z_n)/2, so
 
 - charge         Q_n = (Z_n + (−1)^n)/2,  total charge Σ_n Q_n = ½ Σ_n Z_n (N even),
 - electric field L_n = Σ_{i≤n} Q_i (+ θ/2π in the electric formulation), n = 0..N−2,
@@ -28,9 +29,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-from qiskit.quantum_info import SparsePauliOp
 
 from qlat.core.errors import ParameterError, require
 from qlat.core.observable import OBSERVABLES, Observable
@@ -43,17 +45,24 @@ from qlat.core.observables import (
     ENERGY_DENSITY,
     TOTAL_CHARGE,
 )
-from qlat.quantum.measurement import measurement_bases
+from qlat.theories.pauli_sum import PauliSum
 from qlat.theories.schwinger_qubit import SchwingerModel, free_condensate
+
+if TYPE_CHECKING:
+    from qiskit.quantum_info import SparsePauliOp
 
 __all__ = [
     "QubitObservable",
     "charge_operators",
+    "charge_terms",
     "condensate_operator",
+    "condensate_terms",
     "electric_field_operators",
+    "electric_field_terms",
     "free_condensate",
     "free_condensate_infinite_volume",
     "physical_condensate_operator",
+    "physical_condensate_terms",
     "qubit_observable",
 ]
 
@@ -65,7 +74,8 @@ class QubitObservable:
     Attributes
     ----------
     name:      the observable's name (as in :data:`qlat.core.observable.OBSERVABLES`).
-    operators: one Hermitian ``SparsePauliOp`` per component (a scalar observable has one).
+    terms:     one Hermitian :class:`~qlat.theories.pauli_sum.PauliSum` per component (a scalar
+               observable has one); :attr:`operators` are the same as Qiskit ``SparsePauliOp``.
     labels:    component labels, e.g. ``("L_0", ..., "L_{N-2}")``.
     unit:      unit convention (``"g"``, ``"g^2"``, ``"1"``), as in the Observable definition.
     profile:   a profile (one component per site or link) is keyed ``name[i]`` even when it has a
@@ -73,25 +83,32 @@ class QubitObservable:
     """
 
     name: str
-    operators: tuple[SparsePauliOp, ...]
+    terms: tuple[PauliSum, ...]
     labels: tuple[str, ...]
     unit: str
     profile: bool = False
 
     def __post_init__(self) -> None:
-        require(len(self.operators) >= 1, "operators", "must hold at least one SparsePauliOp", len(self.operators))
+        require(len(self.terms) >= 1, "terms", "must hold at least one PauliSum", len(self.terms))
+        require(all(isinstance(t, PauliSum) for t in self.terms), "terms", "must be PauliSum objects",
+                sorted({type(t).__name__ for t in self.terms}))
         require(
-            len(self.labels) == len(self.operators),
+            len(self.labels) == len(self.terms),
             "labels",
-            f"must have one label per operator ({len(self.operators)})",
+            f"must have one label per operator ({len(self.terms)})",
             len(self.labels),
         )
-        n_qubits = {op.num_qubits for op in self.operators}
-        require(len(n_qubits) == 1, "operators", "must all act on the same number of qubits", sorted(n_qubits))
+        n_qubits = {op.num_qubits for op in self.terms}
+        require(len(n_qubits) == 1, "terms", "must all act on the same number of qubits", sorted(n_qubits))
+
+    @cached_property
+    def operators(self) -> tuple[SparsePauliOp, ...]:
+        """The components as Qiskit ``SparsePauliOp`` (built once, on first use; imports Qiskit)."""
+        return tuple(t.to_sparse_pauli_op() for t in self.terms)
 
     @property
     def num_qubits(self) -> int:
-        return int(self.operators[0].num_qubits)
+        return int(self.terms[0].num_qubits)
 
     @property
     def keys(self) -> list[str]:
@@ -100,17 +117,17 @@ class QubitObservable:
 
         if self.is_scalar:
             return [self.name]
-        return [component_key(self.name, i) for i in range(len(self.operators))]
+        return [component_key(self.name, i) for i in range(len(self.terms))]
 
     @property
     def is_scalar(self) -> bool:
         """Whether the observable is one number (not a profile)."""
-        return not self.profile and len(self.operators) == 1
+        return not self.profile and len(self.terms) == 1
 
     @property
     def is_diagonal(self) -> bool:
         """Whether every Pauli term of every component is made of I and Z only."""
-        return not any(bool(np.any(op.paulis.x)) for op in self.operators)
+        return all(t.is_diagonal for t in self.terms)
 
     def measurement_bases(self) -> list[str]:
         """The per-qubit measurement bases (Qiskit label order) that estimate every component.
@@ -118,6 +135,8 @@ class QubitObservable:
         The union, in first-seen order, of :func:`qlat.quantum.measurement.measurement_bases`
         over the components; a diagonal observable needs the single basis ``"Z"*N``.
         """
+        from qlat.quantum.measurement import measurement_bases
+
         bases: list[str] = []
         for op in self.operators:
             for basis in measurement_bases(op):
@@ -136,16 +155,18 @@ class QubitObservable:
 
 
 # --- operators -----------------------------------------------------------------------------
+# Each observable is built once as a PauliSum (``*_terms``); the public ``*_operator(s)``
+# functions return the same operators as Qiskit SparsePauliOp for circuits and tests.
 
 
-def condensate_operator(model: SchwingerModel) -> SparsePauliOp:
+def condensate_terms(model: SchwingerModel) -> PauliSum:
     """S = (1/(2aN)) Σ_n (−1)^n Z_n (docs/conventions.md; arXiv:2001.00485)."""
     n = model.n_sites
     scale = 1.0 / (2.0 * model.spacing * n)
-    return SparsePauliOp.from_sparse_list([("Z", [k], scale * (-1) ** k) for k in range(n)], num_qubits=n)
+    return PauliSum.from_sparse_list([("Z", [k], scale * (-1) ** k) for k in range(n)], num_qubits=n)
 
 
-def physical_condensate_operator(model: SchwingerModel) -> SparsePauliOp:
+def physical_condensate_terms(model: SchwingerModel) -> PauliSum:
     r"""∂H/∂m / (N a): the condensate whose ground-state value is ∂E₀/∂m/(Na) (Hellmann–Feynman).
 
     Rotated formulation: cos θ·S + sin θ·P with P = −(1/(4aN)) Σ_n (−1)^n (X_nX_{n+1} + Y_nY_{n+1});
@@ -153,19 +174,19 @@ def physical_condensate_operator(model: SchwingerModel) -> SparsePauliOp:
     """
     from qlat.theories.schwinger_qubit import mass_derivative_terms
 
-    return (mass_derivative_terms(model).to_sparse_pauli_op(simplify=False) / model.volume).simplify(atol=1e-14)
+    return (mass_derivative_terms(model).to_pauli_sum() / model.volume).simplify(atol=1e-14)
 
 
-def charge_operators(model: SchwingerModel) -> tuple[SparsePauliOp, ...]:
+def charge_terms(model: SchwingerModel) -> tuple[PauliSum, ...]:
     """Q_n = (Z_n + (−1)^n)/2 for n = 0..N−1."""
     n = model.n_sites
     return tuple(
-        SparsePauliOp.from_sparse_list([("", [], 0.5 * (-1) ** k), ("Z", [k], 0.5)], num_qubits=n)
+        PauliSum.from_sparse_list([("", [], 0.5 * (-1) ** k), ("Z", [k], 0.5)], num_qubits=n)
         for k in range(n)
     )
 
 
-def electric_field_operators(model: SchwingerModel) -> tuple[SparsePauliOp, ...]:
+def electric_field_terms(model: SchwingerModel) -> tuple[PauliSum, ...]:
     """L_n + ϑ = ½ Σ_{i≤n} Z_i + Σ_{i≤n} (−1)^i/2 + ϑ for n = 0..N−2 (ϑ = θ/2π electric, else 0)."""
     n = model.n_sites
     vartheta = model.theta / (2.0 * math.pi) if model.formulation == "electric" else 0.0
@@ -173,8 +194,28 @@ def electric_field_operators(model: SchwingerModel) -> tuple[SparsePauliOp, ...]
     for link in range(n - 1):
         const = 0.5 * sum((-1) ** i for i in range(link + 1)) + vartheta
         terms: list[tuple[str, list[int], float]] = [("", [], const)] + [("Z", [i], 0.5) for i in range(link + 1)]
-        ops.append(SparsePauliOp.from_sparse_list(terms, num_qubits=n))
+        ops.append(PauliSum.from_sparse_list(terms, num_qubits=n))
     return tuple(ops)
+
+
+def condensate_operator(model: SchwingerModel) -> SparsePauliOp:
+    """:func:`condensate_terms` as a Qiskit ``SparsePauliOp``."""
+    return condensate_terms(model).to_sparse_pauli_op()
+
+
+def physical_condensate_operator(model: SchwingerModel) -> SparsePauliOp:
+    """:func:`physical_condensate_terms` as a Qiskit ``SparsePauliOp``."""
+    return physical_condensate_terms(model).to_sparse_pauli_op()
+
+
+def charge_operators(model: SchwingerModel) -> tuple[SparsePauliOp, ...]:
+    """:func:`charge_terms` as Qiskit ``SparsePauliOp``."""
+    return tuple(t.to_sparse_pauli_op() for t in charge_terms(model))
+
+
+def electric_field_operators(model: SchwingerModel) -> tuple[SparsePauliOp, ...]:
+    """:func:`electric_field_terms` as Qiskit ``SparsePauliOp``."""
+    return tuple(t.to_sparse_pauli_op() for t in electric_field_terms(model))
 
 
 # --- free (J = 0) condensate ---------------------------------------------------------------
@@ -213,46 +254,50 @@ def free_condensate_infinite_volume(m: float, a: float, theta: float = 0.0) -> f
 # --- realizations --------------------------------------------------------------------------
 
 
-def _scalar(obs: Observable, op: SparsePauliOp, label: str) -> QubitObservable:
-    return QubitObservable(name=obs.name, operators=(op,), labels=(label,), unit=obs.unit)
+def _scalar(obs: Observable, op: PauliSum, label: str) -> QubitObservable:
+    return QubitObservable(name=obs.name, terms=(op,), labels=(label,), unit=obs.unit)
+
+
+def _hamiltonian(model: SchwingerModel) -> PauliSum:
+    return model.terms().to_pauli_sum().simplify(atol=0.0)
 
 
 def _energy(model: SchwingerModel) -> QubitObservable:
-    return _scalar(ENERGY, model.hamiltonian(), "E")
+    return _scalar(ENERGY, _hamiltonian(model), "E")
 
 
 def _energy_density(model: SchwingerModel) -> QubitObservable:
-    return _scalar(ENERGY_DENSITY, model.hamiltonian() / model.volume, "E/(Na)")
+    return _scalar(ENERGY_DENSITY, _hamiltonian(model) / model.volume, "E/(Na)")
 
 
 def _condensate(model: SchwingerModel) -> QubitObservable:
-    return _scalar(CHIRAL_CONDENSATE, condensate_operator(model), "psibar_psi")
+    return _scalar(CHIRAL_CONDENSATE, condensate_terms(model), "psibar_psi")
 
 
 def _condensate_subtracted(model: SchwingerModel) -> QubitObservable:
     n = model.n_sites
-    shift = SparsePauliOp.from_sparse_list([("", [], free_condensate(model))], num_qubits=n)
-    op = (condensate_operator(model) - shift).simplify(atol=0.0)
+    shift = PauliSum.from_sparse_list([("", [], free_condensate(model))], num_qubits=n)
+    op = (condensate_terms(model) - shift).simplify(atol=0.0)
     return _scalar(CHIRAL_CONDENSATE_SUBTRACTED, op, "psibar_psi - free")
 
 
 def _electric_field(model: SchwingerModel) -> QubitObservable:
-    ops = electric_field_operators(model)
+    ops = electric_field_terms(model)
     labels = tuple(f"L_{k}" for k in range(len(ops)))
-    return QubitObservable(name=ELECTRIC_FIELD.name, operators=ops, labels=labels, unit=ELECTRIC_FIELD.unit,
+    return QubitObservable(name=ELECTRIC_FIELD.name, terms=ops, labels=labels, unit=ELECTRIC_FIELD.unit,
                            profile=True)
 
 
 def _charge_density(model: SchwingerModel) -> QubitObservable:
-    ops = charge_operators(model)
+    ops = charge_terms(model)
     labels = tuple(f"Q_{k}" for k in range(len(ops)))
-    return QubitObservable(name=CHARGE_DENSITY.name, operators=ops, labels=labels, unit=CHARGE_DENSITY.unit,
+    return QubitObservable(name=CHARGE_DENSITY.name, terms=ops, labels=labels, unit=CHARGE_DENSITY.unit,
                            profile=True)
 
 
 def _total_charge(model: SchwingerModel) -> QubitObservable:
     n = model.n_sites
-    op = SparsePauliOp.from_sparse_list([("Z", [k], 0.5) for k in range(n)], num_qubits=n)
+    op = PauliSum.from_sparse_list([("Z", [k], 0.5) for k in range(n)], num_qubits=n)
     return _scalar(TOTAL_CHARGE, op, "Q")
 
 

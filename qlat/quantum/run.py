@@ -215,14 +215,15 @@ def run_adiabatic(
     order: Trotter order (1 or 2, arXiv:2001.00485 uses the symmetric second order).
     layout: ``"all-to-all"`` or ``"line"`` (swap network) for the circuit; the ``"mps"`` backend
         simulates the (identical-state) all-to-all circuit whatever the layout.
-    progress: show a progress bar (statevector backend).
+    progress: show a progress bar (statevector and tdvp backends).
     systematics: ``"estimate"`` (default): every Estimate gets a systematic error with its sources,
         Trotter (dt vs 2dt) and adiabatic (T vs T/2), from statevector reruns of the schedule
         (:mod:`qlat.quantum.systematics`; N ≤ 22); ``"none"``: no estimate, and the provenance says
         so.  The exact-on-request alternative is :mod:`qlat.analysis.adiabatic_limits`.
-    max_bond_dimension: cap on the MPS bond dimension (``"mps"`` only; ``None``: no cap, the MPS
-        is exact up to Aer's 1e-16 truncation threshold).  With a cap the MPS values carry a
-        truncation error that the reported error (0, or shot noise) does not include.
+    max_bond_dimension: cap on the MPS bond dimension (``"mps"`` and ``"tdvp"`` only).  ``"mps"``:
+        ``None`` is no cap (exact up to Aer's 1e-16 truncation threshold); with a cap the values
+        carry a truncation error that the reported error (0, or shot noise) does not include.
+        ``"tdvp"``: ``None`` means 32, and the truncation error (χ vs χ/2) is in the systematic.
 
     Raises
     ------
@@ -233,8 +234,12 @@ def run_adiabatic(
     impl, shots = check_request(backend, model.n_qubits, shots=shots, noise=noise)
     if seed is not None:
         make_rng(seed)  # validates: integer >= 0
-    if max_bond_dimension is not None and backend != "mps":
-        raise ParameterError("max_bond_dimension", "applies to backend 'mps' only", max_bond_dimension)
+    if max_bond_dimension is not None and not impl.bond_dimension:
+        from qlat.quantum.simulators import adiabatic_simulators
+
+        mps_like = [n for n, b in adiabatic_simulators().items() if b.bond_dimension]
+        raise ParameterError("max_bond_dimension", f"applies to the MPS backends ({', '.join(mps_like)}) only",
+                             max_bond_dimension)
     require(systematics in ("estimate", "none"), "systematics", "must be 'estimate' or 'none'", systematics)
 
     from qlat.quantum.adiabatic import default_schedule
@@ -260,7 +265,7 @@ def run_adiabatic(
         params["max_bond_dimension"] = int(max_bond_dimension)
     prov = provenance(**{k: params[k] for k in ("model", "schedule", "order", "layout", "backend", "seed",
                                                   "shots", "noise")})
-    if max_bond_dimension is not None:
+    if max_bond_dimension is not None and not hasattr(impl, "systematics"):
         prov["warning"] = (f"MPS bond dimension capped at {int(max_bond_dimension)}: the truncation error "
                            "is not included in the reported error")
 
@@ -298,7 +303,11 @@ def run_adiabatic(
     wall = time.perf_counter() - start
     params["wall_time_s"] = wall
     sources: dict[str, dict[str, float]] = {}
-    if systematics == "estimate":
+    if systematics == "estimate" and hasattr(impl, "systematics"):
+        # a backend that estimates its own errors (tdvp: time step, truncation, adiabatic)
+        sources, how = impl.systematics(request, {k: v for k, (v, _) in values.items()})
+        prov["systematic_method"] = how
+    elif systematics == "estimate":
         from qlat.quantum.systematics import adiabatic_systematics, can_estimate
 
         if can_estimate(model):

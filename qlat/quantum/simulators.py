@@ -11,6 +11,7 @@ ground-state fidelity.
 - ``aer`` (N ≤ 26): the exported circuit on Qiskit Aer, sampled with ``SamplerV2`` once per
   measurement basis (shot noise; optional noise model, :mod:`qlat.quantum.noise`).
 - ``mps``: Aer's matrix-product-state simulator, exact MPS expectation values or sampling.
+- ``tdvp`` (:mod:`qlat.quantum.tdvp`): TeNPy two-site TDVP on an MPS, no Trotter circuit.
 
 A new simulator is one subclass here (or in its own module) with ``@BACKENDS.register``.
 """
@@ -59,6 +60,8 @@ class AdiabaticSimulator:
     shots: ``"never"`` (exact only), ``"required"`` (sampling only) or ``"optional"``.
     noise: whether a noise model can be attached.
     needs_circuit: whether :meth:`simulate` needs the built circuit (the statevector does not).
+    bond_dimension: whether the state is an MPS whose bond dimension can be capped
+        (``max_bond_dimension``).
     """
 
     name = ""
@@ -68,6 +71,7 @@ class AdiabaticSimulator:
     shots = "never"
     noise = False
     needs_circuit = True
+    bond_dimension = False
     accepts: tuple[str, ...] = ("SchwingerModel",)
 
     def supports(self, target: Any) -> bool:
@@ -161,6 +165,7 @@ class MPSSimulator(AdiabaticSimulator):
     description = "Qiskit Aer matrix-product-state simulator; exact expectation values or sampling"
     max_qubits = None
     shots = "optional"
+    bond_dimension = True
 
     def simulate(self, request: SimulationRequest) -> tuple[dict[str, tuple[float, float]], float | None]:
         from qlat.quantum.backends import mps_expectations

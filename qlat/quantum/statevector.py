@@ -25,14 +25,19 @@ occupied sector): ⟨ψ|Z^z X^x|ψ⟩ = Σ_k ψ_k^* (−1)^{|k∧z|} ψ_{k⊕x},
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
-from qiskit.quantum_info import SparsePauliOp
 
 from qlat.core.errors import require
 from qlat.quantum.adiabatic import AdiabaticSchedule, TermsBasis
 from qlat.quantum.trotter import Layer, TrotterPlan, trotter_plan
 from qlat.theories.schwinger_qubit import SchwingerModel, bare_vacuum_index
+
+if TYPE_CHECKING:
+    from qiskit.quantum_info import SparsePauliOp
+
+    from qlat.theories.pauli_sum import PauliSum
 
 __all__ = ["MAX_QUBITS", "evolve_plan", "evolve_statevector", "expectation_values"]
 
@@ -177,14 +182,15 @@ def evolve_statevector(
     return evolve_plan(plan, initial, progress=progress)
 
 
-def expectation_values(state: np.ndarray, observables: Mapping[str, SparsePauliOp]) -> dict[str, float]:
-    """{name: ⟨ψ|O|ψ⟩} (real part) for a full 2^N state and Hermitian ``SparsePauliOp``s.
+def expectation_values(state: np.ndarray,
+                       observables: Mapping[str, PauliSum | SparsePauliOp]) -> dict[str, float]:
+    """{name: ⟨ψ|O|ψ⟩} (real part) for a full 2^N state and Hermitian ``PauliSum``/``SparsePauliOp``s.
 
     Every Pauli term is summed over the support of the state only (the occupied charge sector
     for an evolved state), term by term, by :func:`qlat.exact.sector_kernels.pauli_expectations`;
     no 2^N matrix is formed.  The state is used as given (not renormalized).
     """
-    from qlat.exact.sector_kernels import pauli_expectations, pauli_masks
+    from qlat.exact.sector_kernels import is_pauli_operator, pauli_expectations, pauli_masks
 
     state = np.asarray(state)
     require(state.ndim == 1 and state.size >= 2 and (state.size & (state.size - 1)) == 0,
@@ -194,8 +200,8 @@ def expectation_values(state: np.ndarray, observables: Mapping[str, SparsePauliO
     vector = np.ascontiguousarray(state, dtype=np.complex128)
     support = np.flatnonzero(vector).astype(np.int64)
     for name, op in observables.items():
-        require(isinstance(op, SparsePauliOp) and op.num_qubits == n, f"observables[{name!r}]",
-                f"must be a SparsePauliOp on {n} qubits", getattr(op, "num_qubits", type(op).__name__))
+        require(is_pauli_operator(op) and op.num_qubits == n, f"observables[{name!r}]",
+                f"must be a PauliSum or SparsePauliOp on {n} qubits", getattr(op, "num_qubits", type(op).__name__))
         x_mask, z_mask, coeff = pauli_masks(op)
         out[name] = pauli_expectations(vector, support, x_mask, z_mask, coeff)
     return out

@@ -50,15 +50,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from qiskit import QuantumCircuit
-from qiskit.circuit import Parameter
 
 from qlat.core.errors import ParameterError, require, require_int
 from qlat.quantum.adiabatic import AdiabaticSchedule, TermsBasis
 from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms, bare_vacuum_bits
+
+if TYPE_CHECKING:  # Qiskit is imported where a circuit is built (the plan itself needs none; issue 12)
+    from qiskit import QuantumCircuit
 
 __all__ = [
     "LAYOUTS",
@@ -278,6 +279,8 @@ class _Emitter:
 
 def _plan_circuit(plan: TrotterPlan, *, layout: str, theta: Any, measure: bool, prepare: bool,
                   name: str) -> QuantumCircuit:
+    from qiskit import QuantumCircuit
+
     n = plan.n_qubits
     qc = QuantumCircuit(n, n if measure else 0, name=name)
     if prepare:
@@ -326,7 +329,12 @@ def adiabatic_circuit(
     _check_order(order)
     _check_layout(layout)
     plan = trotter_plan(model, schedule, order=order)
-    theta = Parameter("θ") if parameterized else None
+    if parameterized:
+        from qiskit.circuit import Parameter
+
+        theta: Any = Parameter("θ")
+    else:
+        theta = None
     return _plan_circuit(plan, layout=layout, theta=theta, measure=measure, prepare=True,
                          name=f"adiabatic_N{model.n_sites}_o{order}")
 
@@ -394,6 +402,8 @@ def gate_counts(circuit: QuantumCircuit) -> dict:
     ``n_qubits``.  A two-qubit gate of unknown cost, or a gate on three or more qubits, raises
     ParameterError: transpile to a standard basis first.
     """
+    from qiskit import QuantumCircuit
+
     require(isinstance(circuit, QuantumCircuit), "circuit", "must be a qiskit QuantumCircuit",
             type(circuit).__name__)
     cnot = 0

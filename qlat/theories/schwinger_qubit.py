@@ -42,12 +42,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from qiskit.quantum_info import SparsePauliOp
 
 from qlat.core.errors import ParameterError, require
+from qlat.theories.pauli_sum import PauliSum
+
+if TYPE_CHECKING:  # Qiskit is imported only where a SparsePauliOp is asked for (start-up, issue 12)
+    from qiskit.quantum_info import SparsePauliOp
 
 Formulation = Literal["rotated", "electric"]
 FORMULATIONS: tuple[str, ...] = ("rotated", "electric")
@@ -97,20 +100,29 @@ class SchwingerTerms:
             out[start:start + chunk] = part
         return out
 
-    def to_sparse_pauli_op(self, *, simplify: bool = True) -> SparsePauliOp:
-        """The Hamiltonian as a Qiskit :class:`SparsePauliOp` (little-endian)."""
-        n = self.n_qubits
-        terms: list[tuple[str, list[int], complex]] = [("", [], self.constant)]
+    def sparse_list(self) -> list[tuple[str, list[int], float]]:
+        """The terms as ``(label, qubits, coefficient)`` triples (little-endian), identity first."""
+        terms: list[tuple[str, list[int], float]] = [("", [], float(self.constant))]
         for k, h in enumerate(self.hopping):
             if h != 0.0:
-                terms.append(("XX", [k, k + 1], h))
-                terms.append(("YY", [k, k + 1], h))
+                terms.append(("XX", [k, k + 1], float(h)))
+                terms.append(("YY", [k, k + 1], float(h)))
         for k, mu in enumerate(self.z):
             if mu != 0.0:
-                terms.append(("Z", [k], mu))
+                terms.append(("Z", [k], float(mu)))
         for i, j in zip(*np.nonzero(self.zz)):
-            terms.append(("ZZ", [int(i), int(j)], self.zz[i, j]))
-        op = SparsePauliOp.from_sparse_list(terms, num_qubits=n)
+            terms.append(("ZZ", [int(i), int(j)], float(self.zz[i, j])))
+        return terms
+
+    def to_pauli_sum(self) -> PauliSum:
+        """The Hamiltonian as a :class:`~qlat.theories.pauli_sum.PauliSum` (no Qiskit)."""
+        return PauliSum.from_sparse_list(self.sparse_list(), num_qubits=self.n_qubits)
+
+    def to_sparse_pauli_op(self, *, simplify: bool = True) -> SparsePauliOp:
+        """The Hamiltonian as a Qiskit :class:`SparsePauliOp` (little-endian)."""
+        from qiskit.quantum_info import SparsePauliOp
+
+        op = SparsePauliOp.from_sparse_list(self.sparse_list(), num_qubits=self.n_qubits)
         return op.simplify(atol=0.0) if simplify else op
 
 

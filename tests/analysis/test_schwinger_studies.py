@@ -171,3 +171,24 @@ def test_theta_dependence_against_continuum_mpt_at_20_qubits():
     assert abs(cont[0.05]) < abs(cont[0.1]) < abs(cont[0.2])
     assert abs(lat[0.05] / lat[0.1] - 0.5) < 0.1
     assert abs(lat[0.1] / lat[0.2] - 0.5) < 0.2
+
+
+def test_dmrg_theta_scan_equals_ed_with_its_truncation_error():
+    """`qlat schwinger scan --backend dmrg`'s unit of work: the ED numbers (N = 6, χ = 8 holds the
+    chain exactly), and every row carries the χ/2 truncation difference."""
+    from qlat.analysis.schwinger_studies import scan_point
+
+    point = {"n_sites": 6, "spacing": 0.5, "thetas": [0.0, 0.9], "mass": 0.2, "coupling": 1.0,
+             "formulation": "rotated", "mass_shift": False, "simulate": None}
+    ed = scan_point(point)
+    dmrg = scan_point({**point, "ground_state": {"method": "dmrg", "bond_dim": 8}})
+    assert len(ed["rows"]) == len(dmrg["rows"]) == 2
+    for row_ed, row_dmrg in zip(ed["rows"], dmrg["rows"], strict=True):
+        numbers = [k for k, v in row_ed.items() if isinstance(v, float)]
+        assert len(numbers) >= 10
+        for key in numbers:
+            assert abs(row_dmrg[key] - row_ed[key]) < 1e-9, key
+        assert "truncation" not in row_ed
+        # χ/2 = 4 cannot hold the N = 6 ground state exactly: a non-zero systematic on the energy
+        assert row_dmrg["truncation"]["energy"] > 1e-8
+    assert abs(dmrg["study"]["lattice_sigma"] - ed["study"]["lattice_sigma"]) < 1e-9

@@ -29,3 +29,18 @@ def test_a_bad_top_level_flag_is_reported_before_any_heavy_import():
     code = ("from qlat.cli.main import main\nimport contextlib, io\n"
             "with contextlib.redirect_stderr(io.StringIO()):\n    assert main(['--bogus']) == 2")
     assert _loaded_after(code) == []
+
+
+def test_schwinger_exact_imports_only_numpy_and_scipy():
+    """ED needs numpy/scipy only: no Qiskit (~0.25 s), torch, h5py or TeNPy (issue 12, goal 4)."""
+    code = ("from qlat.cli.main import main\nimport contextlib, io\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    assert main(['schwinger', 'exact', '--sites', '8', '--json']) == 0")
+    assert _loaded_after(code) == ["numpy", "scipy"]
+
+
+def test_a_bad_schwinger_flag_is_reported_before_numpy():
+    code = ("from qlat.cli.main import main\nimport contextlib, io\n"
+            "with contextlib.redirect_stderr(io.StringIO()):\n"
+            "    assert main(['schwinger', 'exact', '--sites', '7']) == 2")
+    assert _loaded_after(code) == []

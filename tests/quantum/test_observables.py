@@ -18,6 +18,7 @@ from qlat.quantum.observables import (
     physical_condensate_operator,
     qubit_observable,
 )
+from qlat.theories.pauli_sum import PauliSum
 from qlat.theories.schwinger_qubit import FORMULATIONS, SchwingerModel, bare_vacuum_bits, schwinger_terms
 
 NAMES = (
@@ -93,11 +94,24 @@ def test_unrealized_and_unknown_observables_raise():
 
 
 def test_qubit_observable_validates_its_fields():
-    op = SparsePauliOp("ZI")
+    op = PauliSum.from_sparse_list([("Z", [1], 1.0)], num_qubits=2)
     with pytest.raises(ParameterError, match="labels"):
         QubitObservable("x", (op, op), ("a",), "1")
-    with pytest.raises(ParameterError, match="operators"):
-        QubitObservable("x", (op, SparsePauliOp("Z")), ("a", "b"), "1")
+    with pytest.raises(ParameterError, match="terms"):
+        QubitObservable("x", (op, PauliSum.from_sparse_list([("Z", [0], 1.0)], num_qubits=1)), ("a", "b"), "1")
+    with pytest.raises(ParameterError, match="PauliSum"):
+        QubitObservable("x", (SparsePauliOp("ZI"),), ("a",), "1")
+
+
+def test_operators_are_the_terms_as_sparse_pauli_ops():
+    """The Qiskit view (built on first use) equals the PauliSum, component by component."""
+    model = SchwingerModel(6, spacing=0.4, mass=0.3, theta=0.7)
+    for name in ("energy", "condensate_subtracted", "electric_field"):
+        obs = qubit_observable(name, model)
+        for terms, op in zip(obs.terms, obs.operators, strict=True):
+            assert np.allclose(terms.to_sparse_pauli_op().to_matrix(), op.to_matrix(), atol=1e-14)
+    assert np.allclose(qubit_observable("energy", model).operators[0].to_matrix(),
+                       model.hamiltonian().to_matrix(), atol=1e-13)
 
 
 @pytest.mark.parametrize("formulation", FORMULATIONS)
