@@ -43,6 +43,7 @@ from qlat.analysis.statistics import gamma_estimate  # noqa: E402
 from qlat.core.lattice import Lattice  # noqa: E402
 from qlat.exact import u1 as exact_u1  # noqa: E402
 from qlat.samplers.flow import FlowModel, TrainConfig, save_checkpoint, train  # noqa: E402
+from qlat.samplers.flow.checkpoint import card_architecture  # noqa: E402
 from qlat.samplers.flow.sampler import FlowSampler  # noqa: E402
 from qlat.samplers.hmc import HMC  # noqa: E402
 from qlat.theories.u1 import U1Theory  # noqa: E402
@@ -117,19 +118,28 @@ def plot_histories(model_dirs: list[Path], out: Path) -> None:
         card = json.loads((Path(d) / "model.json").read_text())
         h = card["training"]["history"]
         t = card["theory"]
+        a = card_architecture(card)
         label = f"{t['name']} L={t['shape'][0]} " + ", ".join(f"{k}={v}" for k, v in t.items()
                                                                if k not in ("name", "shape"))
+        label += f"; {a['n_layers']} layers, hidden {a['hidden']}" + (f", {a['context']}" if "context" in a else "")
         steps = np.asarray(h["step"])
         for ax, key in zip(axes, ("loss", "ess", "acceptance")):
             y = np.asarray(h[key], dtype=float)
             k = max(1, len(y) // 100)
             smooth = np.convolve(y, np.ones(k) / k, mode="valid")
-            if key == "loss":  # theories differ by log Z: show the excess over the lowest smoothed loss
-                smooth = smooth - smooth.min() + 1e-3
+            if key == "loss":  # theories differ by log Z: U(1) shows KL(q‖p) = loss + log Z (exact log Z),
+                if t["name"] == "u1":  # φ⁴ the excess over its lowest smoothed loss
+                    volume = int(np.prod(t["shape"]))
+                    smooth = smooth + 2 * volume * np.log(2 * np.pi) + exact_u1.log_partition_function(
+                        t["beta"], tuple(t["shape"]))
+                else:
+                    smooth = smooth - smooth.min() + 1e-3
                 ax.set_yscale("log")
-            ax.plot(steps[k - 1:], smooth, label=label)
+            line, = ax.plot(steps[k - 1:], smooth, label=label)
+            for phase in card["training"].get("phases", []):  # a new phase (batch, lr) began here
+                ax.axvline(phase["until"], color=line.get_color(), ls=":", lw=0.8)
             ax.set_xlabel("step")
-            ax.set_ylabel(key + (" (batch)" if key != "loss" else " − min: <log q + S> − min"))
+            ax.set_ylabel(key + " (batch)" if key != "loss" else "u1: KL(q‖p); phi4: <log q + S> − min")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out, dpi=110)

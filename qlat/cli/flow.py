@@ -3,7 +3,8 @@
 ``qlat flow train phi4 --L 8 --m2 -4 --lam 8 --out DIR`` (or ``u1 --L 8 --beta 2``) trains by
 reverse KL (:mod:`qlat.samplers.flow.training`), checkpoints into ``DIR`` (weights, training
 state, model card; see :mod:`qlat.samplers.flow.checkpoint`) and resumes from ``DIR`` if it holds
-a model of the same theory and architecture (``--steps`` is the total).  At the end the flow is
+a model of the same theory and architecture (``--steps`` is the total; ``--new-phase`` continues
+with another ``--batch``/``--lr``, the cosine schedule restarted at the step reached).  At the end the flow is
 evaluated on ``--eval-n`` fresh samples: ``kl`` (⟨log q + S⟩ = KL(q‖p) − log Z), ``ess``
 ((Σw)²/(NΣw²), bootstrap error) and ``acceptance`` (independence Metropolis, Γ-method error).
 
@@ -29,7 +30,8 @@ FLAGS = {"L": "--L", "shape": "--L", "beta": "--beta", "m2": "--m2", "lam": "--l
          "layers": "--layers", "n_layers": "--layers", "hidden": "--hidden", "kernel_size": "--kernel",
          "coupling": "--coupling", "bins": "--bins", "n_mix": "--mix", "steps": "--steps", "batch": "--batch",
          "lr": "--lr", "seed": "--seed", "clip_norm": "--clip", "model": "MODEL_DIR", "n": "--n",
-         "chains": "--chains", "checkpoint_every": "--checkpoint-every"}
+         "chains": "--chains", "checkpoint_every": "--checkpoint-every", "gradient": "--gradient",
+         "context": "--context"}
 
 
 def register(subparsers: Any) -> None:
@@ -52,15 +54,23 @@ def register(subparsers: Any) -> None:
     t.add_argument("--coupling", default=None, help="u1: plaquette coupling spline (default) or ncp")
     t.add_argument("--bins", type=int, default=None, help="u1 spline: bins (default 8)")
     t.add_argument("--mix", type=int, default=None, help="u1 ncp: mixture components (default 2)")
+    t.add_argument("--context", default=None,
+                   help="u1: conditioner input loops (default: frozen plaquettes + the 1x2 loop of each active pair) "
+                   "or plaquettes (frozen plaquettes only, as arXiv:2003.06413)")
     t.add_argument("--z2", action="store_true", help="phi4: Z2-symmetric couplings (φ → −φ exact)")
     t.add_argument("--steps", type=int, default=1000, help="training steps in total (default 1000)")
     t.add_argument("--batch", type=int, default=64, help="batch size (>= 2, default 64)")
     t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate, cosine-annealed (default 1e-3)")
     t.add_argument("--clip", type=float, default=10.0, help="gradient-norm clipping (> 0, default 10)")
     t.add_argument("--seed", type=int, default=0, help="seed (>= 0, default 0)")
+    t.add_argument("--gradient", default="reparam",
+                   help="gradient estimator: reparam (default) or path (zero variance at q = p, ~2x per step)")
     t.add_argument("--out", type=Path, required=True, help="model directory (created; resumed if it holds a model)")
     t.add_argument("--max-minutes", type=float, default=None,
                    help="stop training after this many minutes of wall clock (checkpointed; rerun to resume)")
+    t.add_argument("--new-phase", action="store_true",
+                   help="resume MODEL_DIR in a new phase: this --batch, --lr, --clip, --gradient from the step on, "
+                   "the cosine schedule restarted there and ending at --steps (e.g. a larger batch late in training)")
     t.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints (default 100)")
     t.add_argument("--eval-n", type=int, default=4096, help="samples for the final ESS/acceptance (default 4096)")
     t.add_argument("--dtype", default="float32", help="training precision float32 (default) or float64")
@@ -98,7 +108,8 @@ def _theory(args: argparse.Namespace) -> Any:
 
     require(args.beta is None, "--beta", "applies to u1 only")
     require(args.m2 is not None and args.lam is not None, "--m2/--lam", "are both required for phi4")
-    for flag, value in (("--coupling", args.coupling), ("--bins", args.bins), ("--mix", args.mix)):
+    for flag, value in (("--coupling", args.coupling), ("--bins", args.bins), ("--mix", args.mix),
+                        ("--context", args.context)):
         require(value is None, flag, "applies to u1 only", value)
     return Phi4Theory(Lattice((args.L, args.L)), m2=args.m2, lam=args.lam)
 
@@ -111,7 +122,8 @@ def _architecture(args: argparse.Namespace) -> dict[str, Any]:
     arch: dict[str, Any] = {"n_layers": args.layers, "hidden": hidden, "kernel_size": args.kernel}
     if args.theory == "u1":
         require(not args.z2, "--z2", "applies to phi4 only")
-        for key, value in (("coupling", args.coupling), ("bins", args.bins), ("n_mix", args.mix)):
+        for key, value in (("coupling", args.coupling), ("bins", args.bins), ("n_mix", args.mix),
+                           ("context", args.context)):
             if value is not None:
                 arch[key] = value
     else:
@@ -167,7 +179,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from qlat.cli._common import ensure_output_dir
     from qlat.samplers.flow import FlowModel, TrainConfig, load_model, load_training_state, save_checkpoint, train
-    from qlat.samplers.flow.checkpoint import CARD_NAME, check_theory, read_card
+    from qlat.samplers.flow.checkpoint import CARD_NAME, card_architecture, check_theory, read_card
 
     require(args.threads >= 1, "--threads", "must be an integer >= 1", args.threads)
     require(args.dtype in ("float32", "float64"), "--dtype", "must be float32 or float64", args.dtype)
@@ -180,7 +192,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     theory = _theory(args)
     arch = _architecture(args)
-    config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, clip_norm=args.clip, seed=args.seed)
+    config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, clip_norm=args.clip, seed=args.seed,
+                         gradient=args.gradient)
     dtype = getattr(torch, args.dtype)
     try:  # the architecture is checked before anything is written (a bad flag leaves no --out behind)
         FlowModel(theory.params(), arch)
@@ -199,16 +212,28 @@ def cmd_train(args: argparse.Namespace) -> int:
         model, card = load_model(args.out, theory_params=theory.params(), dtype=dtype, device=args.device,
                                  parameter="--out")
         fresh = FlowModel(theory.params(), arch).architecture
+        stored_arch = card_architecture(card)
         for key, value in fresh.items():
-            have = card["architecture"].get(key)
+            have = stored_arch.get(key)
             require(have == value, FLAGS.get(key, key), f"differs from the model stored in {args.out} "
                     f"({key} = {have!r}); use the same architecture to resume or another --out", value)
-        stored = card["training"]["config"]
-        for key in ("batch", "seed", "lr", "clip_norm"):
-            require(stored.get(key) == getattr(config, key), FLAGS.get(key, key),
-                    f"differs from the training stored in {args.out} ({key} = {stored.get(key)!r})",
-                    getattr(config, key))
+        stored = TrainConfig.from_dict(card["training"]["config"])
         state = load_training_state(args.out, card, parameter="--out")
+        phase_keys = ("batch", "lr", "clip_norm", "gradient")
+        same = all(getattr(stored, key) == getattr(config, key) for key in (*phase_keys, "steps"))
+        require(stored.seed == config.seed, "--seed", f"differs from the training stored in {args.out} "
+                f"(seed = {stored.seed!r})", config.seed)
+        if args.new_phase and not same:  # (the same command again resumes the phase it started)
+            state.phases.append({**stored.to_dict(), "until": state.step})
+            config = stored.next_phase(state.step, steps=args.steps, batch=args.batch, lr=args.lr,
+                                       clip_norm=args.clip)
+            config.gradient = args.gradient
+        else:
+            for key in phase_keys:
+                require(getattr(stored, key) == getattr(config, key), FLAGS.get(key, key),
+                        f"differs from the training stored in {args.out} ({key} = {getattr(stored, key)!r}); "
+                        "add --new-phase to continue with it", getattr(config, key))
+            config.schedule_start = stored.schedule_start
     else:
         torch.manual_seed(args.seed)  # the initial weights
         model = FlowModel(theory.params(), arch).to(device=args.device, dtype=dtype)

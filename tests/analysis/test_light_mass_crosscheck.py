@@ -68,7 +68,12 @@ def test_tiny_light_mass_run(tmp_path):
     for p in diag:
         assert p["average_sign"] > 0.5 and 0 < p["reweighting_ess"] <= 1
         assert p["m0"] == pytest.approx(p["m_c"] + 0.2 * p["a_g"])
-    assert "budget" in result.notes[-1]
+    assert "budget" in result.notes[1] and "PCAC" in result.notes[2]
+    assert cc.entries["ed"][lm.M_PCAC].value == 0.2
+    assert cc.entries["analytic"][lm.CHI_OVER_M].value == pytest.approx(0.15992883492168569, rel=1e-12)
+    pcac = [p for p in result.points if p["column"] == "monte carlo" and p["observable"] == lm.M_PCAC]
+    assert len(pcac) == 3 and all(np.isfinite(p["value"]) and p["error"] > 0 for p in pcac)
+    assert 0.1 < pcac[-1]["value"] < 0.5  # L = 8 has a plateau t ∈ [2, 4) (L = 4 has none)
     json.dumps(__import__("qlat.cli._common", fromlist=["jsonable"]).jsonable(result.to_dict()))
     result.plot(tmp_path / "p.png")
     assert (tmp_path / "p.png").stat().st_size > 1000

@@ -7,7 +7,7 @@ Layout of ``MODEL_DIR``::
     training-<sha256[:16]>.pt  optimizer state, generator state (tensors, numbers), same loader
 
 The card holds the theory and its parameters, the lattice, the architecture, the training
-configuration and history, the latest metrics (ESS …), the qlat version and the sha256 of both
+configuration (and those of earlier phases, ``training.phases``) and history, the latest metrics (ESS …), the qlat version and the sha256 of both
 files.  Files are content-addressed and the card is replaced last (write to a temporary file,
 ``os.replace``), so an interrupted save leaves the previous checkpoint valid; stale files of ours
 are removed afterwards.
@@ -86,7 +86,8 @@ def save_checkpoint(
         "weights": {**w_info, "dtype": str(model.dtype).replace("torch.", "")},
         "training_state": t_info,
         "training": {"config": config.to_dict(), "steps_done": state.step, "wall_s": state.wall_s,
-                     "device": device, "history": {k: list(state.history.get(k, [])) for k in HISTORY_KEYS}},
+                     "device": device, "phases": [dict(ph) for ph in state.phases],
+                     "history": {k: list(state.history.get(k, [])) for k in HISTORY_KEYS}},
         "metrics": dict(metrics or {}),
     }
     atomic_write_bytes(directory / CARD_NAME, (json.dumps(card, indent=1) + "\n").encode())
@@ -112,6 +113,19 @@ def read_card(directory: str | os.PathLike, *, parameter: str = "model") -> dict
     for key in ("theory", "architecture", "weights", "training_state"):
         require(key in card, parameter, f"model card {path} lacks '{key}'")
     return card
+
+
+#: architecture keys added after cards were first written, with the value that reproduces the older
+#: cards' models (a card without the key was trained with it)
+LEGACY_ARCHITECTURE = {"u1": {"context": "plaquettes"}}
+
+
+def card_architecture(card: Mapping[str, Any]) -> dict[str, Any]:
+    """The architecture of a model card, with keys newer than the card filled in as the card meant them."""
+    arch = dict(card["architecture"])
+    for key, value in LEGACY_ARCHITECTURE.get(str(card["theory"].get("name")), {}).items():
+        arch.setdefault(key, value)
+    return arch
 
 
 def card_sha256(directory: str | os.PathLike) -> str:
@@ -162,7 +176,7 @@ def load_model(
     if theory_params is not None:
         check_theory(card, theory_params, where=f" in {directory}")
     try:
-        model = FlowModel(card["theory"], card["architecture"])
+        model = FlowModel(card["theory"], card_architecture(card))
     except ParameterError as exc:
         raise ParameterError(parameter, f"model card has an invalid architecture ({exc})") from None
     weights = _safe_load(directory / str(card["weights"]["file"]), str(card["weights"]["sha256"]),
@@ -190,4 +204,5 @@ def load_training_state(directory: str | os.PathLike, card: Mapping[str, Any], *
     rng = blob["rng_state"]
     return TrainingState(step=int(training.get("steps_done", 0)), optimizer=blob["optimizer"] or None,
                          rng_state=rng if rng.numel() else None, history=history,
-                         wall_s=float(training.get("wall_s", 0.0)))
+                         wall_s=float(training.get("wall_s", 0.0)),
+                         phases=[dict(ph) for ph in training.get("phases", [])])

@@ -14,11 +14,23 @@ so the new plaquette is P', and the layer is *exactly* gauge equivariant: a gaug
 Jacobian is triangular with diagonal ∂θ'_μ(x)/∂θ_μ(x) = h'(P(x)), so
 log|det J| = Σ_{active x} log h'(P(x)).
 
+Context of the conditioner (``context``):
+
+- ``"plaquettes"`` (arXiv:2003.06413, tutorial): cos P, sin P of the frozen plaquettes.
+- ``"loops"``: in addition cos R, sin R of the 1×2 loops R(x) = P(x) + P(x − ν̂) at the active
+  sites, the loop around an active plaquette and its passive neighbour.  The active link cancels
+  in R (σ_μ in P(x), −σ_μ in P(x − ν̂)) and R holds no other active link, so R is gauge invariant
+  and unchanged by the layer (P'_active + P'_passive = P_active + P_passive): the layer stays
+  invertible with the same triangular Jacobian, but h now knows the sum of the pair it reshapes,
+  so it can shape the joint distribution of the active and the passive plaquette, not only the
+  active one (for the Wilson action the target of P_active given R is ∝ e^{β cos P + β cos(R − P)}).
+
 Plaquette maps h (both fix no point: a learned rotation t follows a map that fixes ±π):
 
 - ``"ncp"``: mixture of non-compact projections (arXiv:2003.06413 eq. (15); tutorial
   arXiv:2101.08176 §IV): g(P; s) = 2 arctan(e^{s} tan(P/2)), h = wrap((1/n) Σ_i g(P; s_i) + t).
-  No closed-form inverse: the mixture is inverted by bisection (monotone, to machine precision).
+  No closed-form inverse: the mixture is inverted by bisection (monotone, to machine precision),
+  and one Newton step gives the inverse its derivatives (implicit function theorem).
 - ``"spline"``: circular rational-quadratic spline (Rezende et al. arXiv:2002.02428; Durkan et al.
   arXiv:1906.04032) from **zuko** (:class:`zuko.transforms.MonotonicRQSTransform` on [−π, π];
   zuko pins the knot derivatives at ±π to 1, so the spline is C¹ across the identification
@@ -39,6 +51,7 @@ from qlat.samplers.flow.layers import FlowLayer, conv_net
 
 TWO_PI = 2.0 * math.pi
 PLAQUETTE_COUPLINGS = ("spline", "ncp")
+CONTEXTS = ("plaquettes", "loops")
 
 
 def wrap(angle: torch.Tensor) -> torch.Tensor:
@@ -99,6 +112,7 @@ class PlaquetteCoupling(FlowLayer):
     kind: ``"spline"`` or ``"ncp"``.
     hidden: hidden channels of the conditioner; kernel_size: its odd kernel.
     bins: spline bins K; n_mix: NCP mixture components.
+    context: ``"plaquettes"`` or ``"loops"`` (module docstring).
     """
 
     link_mask: torch.Tensor
@@ -107,7 +121,8 @@ class PlaquetteCoupling(FlowLayer):
     active_index: torch.Tensor
 
     def __init__(self, shape: tuple[int, int], *, mu: int, offset: int, kind: str = "spline",
-                 hidden: tuple[int, ...] = (8, 8), kernel_size: int = 3, bins: int = 8, n_mix: int = 2) -> None:
+                 hidden: tuple[int, ...] = (8, 8), kernel_size: int = 3, bins: int = 8, n_mix: int = 2,
+                 context: str = "plaquettes") -> None:
         super().__init__()
         shape = (int(shape[0]), int(shape[1]))
         require(all(s % 4 == 0 for s in shape), "shape", "gauge-equivariant couplings need extents divisible by 4",
@@ -116,8 +131,10 @@ class PlaquetteCoupling(FlowLayer):
         require(kind in PLAQUETTE_COUPLINGS, "coupling", f"must be one of {', '.join(PLAQUETTE_COUPLINGS)}", kind)
         require(isinstance(bins, int) and bins >= 2, "bins", "must be an integer >= 2", bins)
         require(isinstance(n_mix, int) and n_mix >= 1, "n_mix", "must be an integer >= 1", n_mix)
+        require(context in CONTEXTS, "context", f"must be one of {', '.join(CONTEXTS)}", context)
         nu = 1 - mu
-        self.mu, self.offset, self.kind = mu, int(offset) % 4, kind
+        self.mu, self.offset, self.kind, self.context = mu, int(offset) % 4, kind, context
+        self.nu = nu
         self.sign = 1.0 if mu == 0 else -1.0
         self.bins, self.n_mix = bins, n_mix
         link_mask = torch.zeros((2, *shape), dtype=torch.get_default_dtype())
@@ -127,14 +144,19 @@ class PlaquetteCoupling(FlowLayer):
         self.register_buffer("frozen", stripe(shape, nu, (self.offset + 1, self.offset + 2)))
         self.register_buffer("active_index", torch.nonzero(self.active.reshape(-1)).reshape(-1), persistent=False)
         n_params = (3 * bins - 1 if kind == "spline" else n_mix) + 1  # + rotation t
-        self.net = conv_net(2, 2, n_params, hidden, kernel_size=kernel_size, final_tanh=False)
+        in_channels = 2 if context == "plaquettes" else 4
+        self.net = conv_net(2, in_channels, n_params, hidden, kernel_size=kernel_size, final_tanh=False)
 
     # ------------------------------------------------------------------ plaquette map
     def _params(self, p: torch.Tensor) -> torch.Tensor:
         """Conditioner output at the active sites, ``(batch, n_active, n_params)`` (contiguous)."""
         frozen = self.frozen.to(p.dtype)
-        context = torch.stack((torch.cos(p) * frozen, torch.sin(p) * frozen), dim=1)
-        out = self.net(context)
+        channels = [torch.cos(p) * frozen, torch.sin(p) * frozen]
+        if self.context == "loops":  # R(x) = P(x) + P(x − ν̂) on the active sites (invariant under the layer)
+            active = self.active.to(p.dtype)
+            r = p + torch.roll(p, 1, 1 + self.nu)
+            channels += [torch.cos(r) * active, torch.sin(r) * active]
+        out = self.net(torch.stack(channels, dim=1))
         return out.reshape(out.shape[0], out.shape[1], -1)[:, :, self.active_index].transpose(1, 2).contiguous()
 
     def _spline(self, params: torch.Tensor):
@@ -154,7 +176,13 @@ class PlaquetteCoupling(FlowLayer):
         if self.kind == "spline":
             return self._spline(params[..., :-1]).inv(q)
         iterations = 64 if q.dtype == torch.float64 else 32
-        return _invert_monotone(lambda x: ncp_mixture(x, params[..., :-1])[0], q, iterations=iterations)
+        s = params[..., :-1]
+        with torch.no_grad():
+            p0 = _invert_monotone(lambda x: ncp_mixture(x, s)[0], q, iterations=iterations)
+        # one Newton step: the same value (to round-off), and the implicit-function derivatives
+        # ∂p/∂q = 1/h'(p), ∂p/∂s = −(∂h/∂s)/h'(p), which bisection alone does not carry (path gradients)
+        h, log_dh = ncp_mixture(p0, s)
+        return p0 - (h - q) / torch.exp(log_dh).detach()
 
     def _update(self, links: torch.Tensor, delta_active: torch.Tensor, sign: float) -> torch.Tensor:
         """links + sign·σ_μ·δ on the active links (δ given at the active sites)."""

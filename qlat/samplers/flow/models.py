@@ -11,7 +11,8 @@ from.
   [8, 8], kernel 3).
 - ``u1``: ``n_layers`` gauge-equivariant plaquette couplings
   (:class:`~qlat.samplers.flow.gauge.PlaquetteCoupling`), layer i updates μ = i mod 2 on the
-  stripe offset (i // 2) mod 4, Haar prior (arXiv:2003.06413; tutorial §IV: 16 layers).
+  stripe offset (i // 2) mod 4, Haar prior (arXiv:2003.06413; tutorial §IV: 16 layers); the
+  conditioners see the frozen plaquettes and the 1×2 loops of the active pairs by default.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import torch
 from torch import nn
 
 from qlat.core.errors import require
-from qlat.samplers.flow.gauge import PLAQUETTE_COUPLINGS, PlaquetteCoupling
+from qlat.samplers.flow.gauge import CONTEXTS, PLAQUETTE_COUPLINGS, PlaquetteCoupling
 from qlat.samplers.flow.layers import AffineCoupling, FlowSequence, checkerboard
 from qlat.samplers.flow.priors import HaarPrior, NormalPrior
 
@@ -31,11 +32,19 @@ THEORY_NAMES = ("phi4", "u1")
 
 
 def default_architecture(theory_name: str) -> dict[str, Any]:
-    """The tutorial-sized architecture of each theory (arXiv:2101.08176)."""
+    """The tutorial-sized architecture of each theory (arXiv:2101.08176).
+
+    For U(1) the conditioners also see the 1×2 loops of the active pairs (``context="loops"``,
+    :mod:`~qlat.samplers.flow.gauge`): at L = 8, β = 2 that gave a higher acceptance at the same
+    number of steps and the same cost per step (``benchmarks/results/flow_acceptance_runs.json``).
+    Cards written before that key existed load as ``"plaquettes"``
+    (:func:`~qlat.samplers.flow.checkpoint.card_architecture`).
+    """
     require(theory_name in THEORY_NAMES, "theory", f"flows exist for {', '.join(THEORY_NAMES)}", theory_name)
     if theory_name == "phi4":
         return {"n_layers": 16, "hidden": [8, 8], "kernel_size": 3, "z2": False}
-    return {"n_layers": 16, "hidden": [8, 8], "kernel_size": 3, "coupling": "spline", "bins": 8, "n_mix": 2}
+    return {"n_layers": 16, "hidden": [8, 8], "kernel_size": 3, "coupling": "spline", "bins": 8, "n_mix": 2,
+            "context": "loops"}
 
 
 def check_architecture(theory_name: str, architecture: Mapping[str, Any]) -> dict[str, Any]:
@@ -54,6 +63,7 @@ def check_architecture(theory_name: str, architecture: Mapping[str, Any]) -> dic
     if theory_name == "u1":
         require(arch["coupling"] in PLAQUETTE_COUPLINGS, "coupling",
                 f"must be one of {', '.join(PLAQUETTE_COUPLINGS)}", arch["coupling"])
+        require(arch["context"] in CONTEXTS, "context", f"must be one of {', '.join(CONTEXTS)}", arch["context"])
     else:
         arch["z2"] = bool(arch["z2"])
     return arch
@@ -86,7 +96,7 @@ class FlowModel(nn.Module):
                 layers.append(PlaquetteCoupling((shape[0], shape[1]), mu=i % 2, offset=(i // 2) % 4,
                                                 kind=arch["coupling"], hidden=tuple(arch["hidden"]),
                                                 kernel_size=arch["kernel_size"], bins=arch["bins"],
-                                                n_mix=arch["n_mix"]))
+                                                n_mix=arch["n_mix"], context=arch["context"]))
             self.field_shape = (2, *shape)
         self.flow = FlowSequence(layers)
 
@@ -108,3 +118,7 @@ class FlowModel(nn.Module):
         """log q(x) through the inverse: log r(f⁻¹(x)) + log|det ∂f⁻¹/∂x|."""
         z, log_det_inv = self.flow.inverse(x)
         return self.prior.log_prob(z) + log_det_inv
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``model(x)`` is :meth:`log_prob` (so that ``torch.func.functional_call`` evaluates log q)."""
+        return self.log_prob(x)

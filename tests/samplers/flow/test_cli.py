@@ -53,3 +53,46 @@ def test_cuda_refused_without_a_gpu(tmp_path, capsys):
         pytest.skip("a GPU is present")
     assert main([*TRAIN, "--steps", "1", "--device", "cuda", "--out", str(tmp_path / "m")]) == 2
     assert "--device" in capsys.readouterr().err
+
+
+def test_new_phase_changes_batch_and_lr(tmp_path, capsys):
+    out = tmp_path / "m"
+    assert main([*TRAIN, "--steps", "3", "--out", str(out)]) == 0
+    capsys.readouterr()
+    bigger = [a if a != "8" else "16" for a in TRAIN]  # --batch 16
+    assert main([*bigger, "--steps", "5", "--out", str(out)]) == 2  # not without --new-phase
+    err = capsys.readouterr().err
+    assert "--batch" in err and "--new-phase" in err
+    def phase(steps):
+        return [*bigger, "--lr", "5e-4", "--steps", str(steps), "--new-phase", "--out", str(out)]
+
+    assert main(phase(5)) == 0
+    assert json.loads(capsys.readouterr().out)["steps"] == 5
+    card = json.loads((out / "model.json").read_text())
+    config, phases = card["training"]["config"], card["training"]["phases"]
+    assert (config["batch"], config["lr"], config["schedule_start"], config["steps"]) == (16, 5e-4, 3, 5)
+    assert len(phases) == 1 and phases[0]["batch"] == 8 and phases[0]["until"] == 3
+    assert card["training"]["history"]["lr"][3] == 5e-4
+    assert main(phase(7)) == 0  # a longer phase: another restart
+    capsys.readouterr()
+    card = json.loads((out / "model.json").read_text())
+    assert len(card["training"]["phases"]) == 2 and card["training"]["config"]["schedule_start"] == 5
+    assert main(phase(7)) == 0  # the same command: nothing new
+    capsys.readouterr()
+    assert len(json.loads((out / "model.json").read_text())["training"]["phases"]) == 2
+
+
+def test_loop_context_and_path_gradient_flags(tmp_path, capsys):
+    out = tmp_path / "m"
+    assert main([*TRAIN, "--context", "loops", "--gradient", "path", "--steps", "2", "--out", str(out)]) == 0
+    assert json.loads(capsys.readouterr().out)["architecture"]["context"] == "loops"
+    card = json.loads((out / "model.json").read_text())
+    assert card["architecture"]["context"] == "loops" and card["training"]["config"]["gradient"] == "path"
+    assert main([*TRAIN, "--context", "loops", "--steps", "3", "--out", str(out)]) == 2  # reparam != path
+    assert "--gradient" in capsys.readouterr().err
+    assert main([*TRAIN, "--context", "plaquettes", "--gradient", "path", "--steps", "3", "--out", str(out)]) == 2
+    assert "--context" in capsys.readouterr().err
+    assert main([*TRAIN, "--context", "wilson", "--steps", "1", "--out", str(tmp_path / "x")]) == 2
+    assert "--context" in capsys.readouterr().err
+    assert main([*TRAIN, "--gradient", "score", "--steps", "1", "--out", str(tmp_path / "y")]) == 2
+    assert "--gradient" in capsys.readouterr().err

@@ -37,6 +37,11 @@ def _layers():
                 out.append((f"{kind}-mu{mu}-off{off}",
                             lambda kind=kind, mu=mu, off=off: PlaquetteCoupling((L, L), mu=mu, offset=off, kind=kind,
                                                                                 hidden=(8,))))
+    for kind in ("spline", "ncp"):
+        for mu in (0, 1):
+            out.append((f"{kind}-loops-mu{mu}",
+                        lambda kind=kind, mu=mu: PlaquetteCoupling((L, L), mu=mu, offset=1, kind=kind, hidden=(8,),
+                                                                   context="loops")))
     out.append(("phi4-flow", lambda: FlowModel({"name": "phi4", "shape": [L, L]}, {"n_layers": 4, "hidden": [8]}).flow))
     for kind in ("spline", "ncp"):
         out.append((f"u1-flow-{kind}", lambda kind=kind: FlowModel(
@@ -99,10 +104,11 @@ def _gauge_transform(links: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
     return out
 
 
-@pytest.mark.parametrize("kind", ["spline", "ncp"])
-def test_u1_flow_is_gauge_equivariant(kind):
-    flow = _randomize(FlowModel({"name": "u1", "shape": [8, 8]}, {"n_layers": 8, "hidden": [8], "coupling": kind}).flow,
-                      seed=3).double()
+@pytest.mark.parametrize("kind,context", [("spline", "plaquettes"), ("ncp", "plaquettes"), ("spline", "loops"),
+                                          ("ncp", "loops")])
+def test_u1_flow_is_gauge_equivariant(kind, context):
+    arch = {"n_layers": 8, "hidden": [8], "coupling": kind, "context": context}
+    flow = _randomize(FlowModel({"name": "u1", "shape": [8, 8]}, arch).flow, seed=3).double()
     g = torch.Generator().manual_seed(5)
     links = 2 * math.pi * torch.rand((3, 2, 8, 8), generator=g, dtype=torch.float64) - math.pi
     alpha = 2 * math.pi * torch.rand((3, 8, 8), generator=g, dtype=torch.float64)
@@ -138,3 +144,21 @@ def test_gauge_layer_refuses_extents_not_divisible_by_four():
 
     with pytest.raises(ParameterError, match="shape"):
         PlaquetteCoupling((6, 6), mu=0, offset=0)
+
+
+@pytest.mark.parametrize("mu", [0, 1])
+def test_loop_context_is_invariant_under_the_layer(mu):
+    """The 1×2 loops fed to the conditioner (and the frozen plaquettes) are the same before and after."""
+    layer = _randomize(PlaquetteCoupling((8, 8), mu=mu, offset=2, context="loops", hidden=(4,)), seed=11).double()
+    x = 2 * math.pi * torch.rand((2, 2, 8, 8), generator=torch.Generator().manual_seed(8), dtype=torch.float64) - math.pi
+    with torch.no_grad():
+        y, _ = layer(x)
+    p_x, p_y = plaquette(x), plaquette(y)
+    loops = [pl + torch.roll(pl, 1, 2 - mu) for pl in (p_x, p_y)]
+    active = layer.active.bool()
+    assert float(wrap(loops[1] - loops[0])[:, active].abs().max()) < 1e-12
+    assert float(wrap(p_y - p_x)[:, active].abs().max()) > 1e-2  # while the active plaquettes change
+    with torch.no_grad():
+        assert torch.allclose(layer._params(wrap(p_x)), layer._params(wrap(p_y)), atol=1e-12, rtol=0)
+    plain = _randomize(PlaquetteCoupling((8, 8), mu=mu, offset=2, hidden=(4,)), seed=11).double()
+    assert plain.net[0].in_channels == 2 and layer.net[0].in_channels == 4

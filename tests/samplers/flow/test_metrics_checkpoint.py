@@ -176,3 +176,56 @@ def test_interrupted_training_is_checkpointed(phi4_theory):
         train(model, Interrupting(), config=TrainConfig(steps=10, batch=8), checkpoint=lambda s: saved.append(s.step),
               checkpoint_every=100)
     assert saved == [2]
+
+
+def test_new_phase_restarts_the_schedule_and_is_recorded(tmp_path, phi4_theory):
+    first = TrainConfig(steps=6, batch=8, lr=1e-2, seed=3)
+    second = first.next_phase(4, steps=10, batch=16, lr=2e-3)
+    assert (second.batch, second.lr, second.schedule_start, second.seed) == (16, 2e-3, 4, 3)
+    assert second.learning_rate(4) == pytest.approx(2e-3)
+    assert second.learning_rate(9) == pytest.approx(2e-3 * first.lr_min_factor)
+    assert first.learning_rate(0) > first.learning_rate(3) > first.learning_rate(5)
+    with pytest.raises(ParameterError, match="steps"):
+        first.next_phase(6, steps=6)
+    # two phases in one go == phase 1, checkpoint, phase 2 resumed from the checkpoint in two pieces
+    torch.manual_seed(0)
+    straight = FlowModel(phi4_theory.params(), {"n_layers": 2, "hidden": [4]})
+    st = train(straight, phi4_theory, config=first, until=4)
+    st = train(straight, phi4_theory, config=second, state=st)
+    torch.manual_seed(0)
+    model = FlowModel(phi4_theory.params(), {"n_layers": 2, "hidden": [4]})
+    state = train(model, phi4_theory, config=first, until=4)
+    state.phases.append({**first.to_dict(), "until": state.step})
+    state = train(model, phi4_theory, config=second, state=state, until=7)
+    save_checkpoint(tmp_path, model, config=second, state=state)
+    card = read_card(tmp_path)
+    assert card["training"]["phases"] == [{**first.to_dict(), "until": 4}]
+    assert TrainConfig.from_dict(card["training"]["config"]) == second
+    model, card = load_model(tmp_path, theory_params=phi4_theory.params(), dtype=torch.float32)
+    state = load_training_state(tmp_path, card)
+    assert state.step == 7 and state.phases == [{**first.to_dict(), "until": 4}]
+    state = train(model, phi4_theory, config=TrainConfig.from_dict(card["training"]["config"]), state=state)
+    assert state.step == 10 and state.history["lr"] == st.history["lr"]
+    assert state.history["lr"][4] == pytest.approx(2e-3)
+    for (k, a), (_, b) in zip(straight.state_dict().items(), model.state_dict().items()):
+        assert torch.equal(a, b), k
+
+
+def test_card_without_schedule_start_loads():
+    old = {k: v for k, v in TrainConfig(steps=5).to_dict().items() if k != "schedule_start"}
+    assert TrainConfig.from_dict(old).schedule_start == 0
+
+
+def test_card_written_before_the_context_key_loads_as_plaquettes(tmp_path):
+    theory = U1Theory(Lattice((4, 4)), beta=1.0)
+    torch.manual_seed(0)
+    model = FlowModel(theory.params(), {"n_layers": 2, "hidden": [4], "context": "plaquettes"})
+    config = TrainConfig(steps=1, batch=8)
+    save_checkpoint(tmp_path, model, config=config, state=train(model, theory, config=config))
+    card = read_card(tmp_path)
+    del card["architecture"]["context"]  # as the cards of the first sessions
+    (tmp_path / CARD_NAME).write_text(json.dumps(card))
+    loaded, _ = load_model(tmp_path, theory_params=theory.params())
+    assert loaded.architecture["context"] == "plaquettes"
+    x = torch.rand(3, 2, 4, 4, dtype=torch.float64)
+    assert torch.allclose(loaded.log_prob(x), model.double().log_prob(x), atol=1e-10)
