@@ -11,15 +11,7 @@ import pytest
 from qlat.analysis import light_mass_crosscheck as lm
 from qlat.analysis.schwinger_crosscheck import CHI_T, ENERGY
 
-
-@pytest.fixture(autouse=True)
-def _single_torch_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 
 TINY = lm.LightMassPreset(

@@ -13,16 +13,7 @@ import pytest
 from qlat.analysis import schwinger_crosscheck as sc
 from qlat.core.estimate import Estimate
 
-
-@pytest.fixture(autouse=True)
-def _single_torch_thread():
-    """Small batched tensors: one torch thread is much faster on a shared machine (restored after)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 
 TINY = sc.HeavyMassPreset(

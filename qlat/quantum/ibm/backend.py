@@ -41,6 +41,8 @@ DEFAULT_OBSERVABLES: tuple[str, ...] = ("energy", "condensate")
 DEFAULT_FAKE_DEVICE = "fake_guadalupe"
 #: Seconds between status polls while waiting for a service job.
 POLL_S = 10.0
+#: ``local_qubits`` choices of :func:`run_on_device` (local testing mode: simulate the active qubits or all).
+LOCAL_QUBITS: tuple[str, ...] = ("active", "all")
 
 
 def hardware_schedule() -> Any:
@@ -145,6 +147,7 @@ def run_on_device(
     service: Any = None,
     timeout: float | None = None,
     kind: str | None = None,
+    local_qubits: str = "active",
 ) -> DeviceRun:
     """Compile, (dry-run or) submit and collect the adiabatic vacuum of ``model`` on a device.
 
@@ -168,6 +171,11 @@ def run_on_device(
     kind: ``"estimator"`` or ``"sampler"`` to choose the primitive explicitly (default: the one the
         mitigation needs — the Sampler for ``postselect``/``readout``, else the Estimator); a
         Sampler run without them estimates from all bit strings.
+    local_qubits: ``fake:`` only — ``"active"`` (default) simulates only the qubits the ISA
+        circuits act on, with the device's noise on them (:mod:`qlat.quantum.ibm.active`; the
+        same distribution, and a 127-qubit device becomes simulable); ``"all"`` hands the whole
+        device to the runtime's local testing mode.  The legacy ``primitive="v2"`` always runs
+        all qubits (it simulates with the fake device's own ``run``).
     """
     from qlat.core.provenance import provenance
     from qlat.quantum.ibm.compile import compile_adiabatic
@@ -187,6 +195,7 @@ def run_on_device(
     if kind is None:
         kind = mit.kind
     require(kind in ("estimator", "sampler"), "kind", "must be 'estimator' or 'sampler'", kind)
+    require(local_qubits in LOCAL_QUBITS, "local_qubits", f"must be one of {', '.join(LOCAL_QUBITS)}", local_qubits)
     if kind != mit.kind and mit.names and (kind == "estimator" or {"trex", "zne"} & set(mit.names)):
         raise ParameterError("kind", f"mitigation {mit.label} needs the {mit.kind}", kind)
     if seed is not None:
@@ -231,6 +240,11 @@ def run_on_device(
         optimization_level=optimization_level, two_qubit_gates=chosen["two_qubit_gates"], depth=chosen["depth"],
         estimated_success_probability=chosen["estimated_success_probability"], circuit_hash=circuit_hash,
     )
+    # the legacy V2 primitives run the fake device's own simulator (backend.run, a noise model
+    # from its BackendProperties), which a restricted device does not reproduce: all qubits there
+    simulated = local_qubits if primitive == "executor" else "all"
+    if local:
+        prov["local_qubits"] = simulated
     if primitive == "v2" and local and mit.names:
         prov["warning"] = "legacy V2 primitives ignore mitigation options in local testing mode"
     ref = store.new_ref()
@@ -256,11 +270,18 @@ def run_on_device(
                                   label=label, provenance=prov,
                                   zne_noise_factors=ZNE_NOISE_FACTORS if "zne" in mit else None)
         pubs = [(compiled.circuits[0], compiled.observables)]
+    run_device = device
+    if local and simulated == "active":
+        from qlat.quantum.ibm.active import restrict_pubs
+
+        run_device, pubs, _ = restrict_pubs(device, pubs)
     params = {"model": model.params(), "schedule": schedule_description(schedule), "observables": list(observables),
               "shots": shots, "mitigation": mit.label, "seed": seed, "order": order, "layout": layout,
               "optimization_level": optimization_level, "report": report.to_dict()}
+    if local:
+        params["local_qubits"] = simulated
     channel = getattr(service, "channel", None) if service is not None else None
-    ref, estimates = submit(store, pubs=pubs, kind=kind, device=device, backend_label=backend,
+    ref, estimates = submit(store, pubs=pubs, kind=kind, device=run_device, backend_label=backend,
                             device_name=device_name, local=local, mode=mode, primitive=primitive, options=options,
                             params=params, recipe=recipe, circuit_hash=circuit_hash, ref=ref,
                             channel=channel if isinstance(channel, str) else None,

@@ -300,12 +300,31 @@ def _measure_circuit(bare: Any, pos: Sequence[int], basis: str) -> Any:
     return qc
 
 
+def _without_elide_permutations(stage: Any) -> Any:
+    """A copy of the pass-manager ``stage`` without ``ElidePermutations``."""
+    from qiskit.transpiler import PassManager
+    from qiskit.transpiler.passes import ElidePermutations
+
+    out = PassManager()
+    for task in stage._tasks:
+        passes = [p for p in (task if isinstance(task, list) else [task]) if not isinstance(p, ElidePermutations)]
+        if passes:
+            out.append(passes)
+    return out
+
+
 def _transpile(circuits: list[Any], device: Any, *, optimization_level: int, initial_layout: list[int] | None,
-               seed: int) -> list[Any]:
+               seed: int, keep_swaps: bool = False) -> list[Any]:
+    """Preset pass manager of ``optimization_level``.  ``keep_swaps``: drop ``ElidePermutations``
+    (levels 2, 3) from the init stage — for the swap network, whose SWAPs make every gate nearest
+    neighbour on the line: elided, they leave long-range gates that routing then brings back with
+    SWAPs through qubits off the line (at N = 10 on fake_torino: 14 qubits instead of 10)."""
     from qiskit.transpiler import generate_preset_pass_manager
 
     pm = generate_preset_pass_manager(optimization_level=optimization_level, backend=device,
                                       initial_layout=initial_layout, seed_transpiler=seed)
+    if keep_swaps and pm.init is not None:
+        pm.init = _without_elide_permutations(pm.init)
     return [pm.run(qc) for qc in circuits]
 
 
@@ -360,7 +379,8 @@ def compile_adiabatic(
             bare, pos = logical_circuit(model, schedule, order=order, layout="all-to-all")
             initial = None
         logical = [bare] if kind == "estimator" else [_measure_circuit(bare, pos, b) for b in bases]
-        isa = _transpile(logical, device, optimization_level=optimization_level, initial_layout=initial, seed=seed)
+        isa = _transpile(logical, device, optimization_level=optimization_level, initial_layout=initial, seed=seed,
+                         keep_swaps=name == "line")
         counts = [two_qubit_count(qc) for qc in isa]
         durations = [circuit_duration(qc, target) for qc in isa]
         found[name] = Candidate(

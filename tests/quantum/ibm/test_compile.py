@@ -181,6 +181,21 @@ def test_127_qubit_isa_layout_path_and_dry_run():
     assert data["estimated_qpu_seconds"] > 0
 
 
+@pytest.mark.parametrize("level", [2, 3])
+def test_line_candidate_stays_on_its_line_at_every_level(level):
+    """The swap network's SWAPs must not be elided (levels 2, 3 elide permutations by default):
+    elided, routing brings them back through qubits off the line (N = 10 on fake_torino: 14 qubits)."""
+    from qlat.quantum.ibm.active import active_qubits
+
+    model = SchwingerModel(n_sites=10, spacing=1.0, mass=0.5)
+    device = fake_device("fake_torino")
+    compiled = compile_adiabatic(model, AdiabaticSchedule(total_time=1.5, dt=0.75), device, kind="sampler",
+                                 bases=["Z"], layout="line", optimization_level=level, seed=0)
+    line = best_line(error_map(device.target), 10)
+    assert compiled.chosen.physical_qubits == line
+    assert active_qubits(compiled.circuits) == sorted(line)
+
+
 def test_bad_compile_requests():
     model = SchwingerModel(n_sites=6, spacing=1.0, mass=0.5)
     schedule = AdiabaticSchedule(total_time=0.75, dt=0.75)
