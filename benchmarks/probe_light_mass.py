@@ -46,9 +46,10 @@ def point(L: int, beta: float, samples: int, seed: int) -> dict[str, Any]:
     ag = 1.0 / math.sqrt(beta)
     m0 = critical_mass(beta) + MASS * ag
     configs, q, _ = lm._ensemble(L, beta, preset, seed=seed, progress=False)
-    logw, sign = lm._weights(configs, L, beta, m0, preset)
+    fermions = lm._fermions(configs, L, beta, m0, preset)
+    logw, sign = fermions["logw"], fermions["sign"]
     values = lm._reweighted(q, logw, sign, volume=L * L, g2a2=1.0 / beta, theta=0.5)
-    values.update(lm._pcac(configs, L, beta, m0, q, logw, sign, preset))
+    values.update(lm._pcac(fermions, L, beta, q, preset))
     w = sign * np.exp(logw - logw.max())
     out = {"L": L, "beta": beta, "a_g": ag, "physical_volume": L * L / beta, "m0": m0,
            "reweighting_ess": float(w.sum() ** 2 / (w * w).sum() / w.size), "average_sign": float(sign.mean()),

@@ -5,16 +5,19 @@ At m ≪ g the one-flavour Schwinger model has (mass perturbation theory, Adam; 
 .. math:: ℰ(θ) − ℰ(0) = mΣ(1 − \cos θ) + O(m^2), \qquad χ_t = ℰ''(0) = mΣ\,(1 + O(m)),
           \qquad Σ = \frac{e^{γ}}{2π^{3/2}}\,g = 0.159929\,g .
 
-Columns (units g = 1; z-scores against the ``ed`` column, the exact continuum Hamiltonian value
-at the same m, since the analytic one is first order in m only):
+Columns (units g = 1; z-scores against the ``hamiltonian`` column, the continuum Hamiltonian
+value at the same m, since the analytic one is first order in m only):
 
 - ``analytic``: mΣ and mΣ(1 − cos θ).
-- ``ed``: the staggered Hamiltonian (rotated formulation, lattice mass m − g²a/8 of Dempsey et
-  al. 2022) by exact diagonalization; χ_t = E₀''(0) per unit length from bulk differences of two
-  chain lengths [E(N₂) − E(N₁)]/((N₂ − N₁)a) (Richardson-improved central differences in θ),
-  extrapolated linearly in a → 0 (error from the fit residuals); ℰ(θ) − ℰ(0) is symmetrized in θ
-  (the open rotated chain has a boundary term odd in θ).  Systematic: the change when
-  both chains are two sites shorter (remaining boundary effects).
+- ``hamiltonian``: the staggered Hamiltonian (rotated formulation, lattice mass m − g²a/8 of
+  Dempsey et al. 2022), ground states by DMRG (:class:`~qlat.analysis.ground_solvers.DMRGSolver`;
+  exact diagonalization for tiny test presets); χ_t = E₀''(0) per unit length from bulk
+  differences of two chains of fixed *physical* lengths ℓ₁ < ℓ₂, [E(N₂) − E(N₁)]/((N₂ − N₁)a)
+  with N = ℓ/a (Richardson-improved central differences in θ), extrapolated linearly in a → 0
+  (error from the fit residuals); ℰ(θ) − ℰ(0) is symmetrized in θ (the open rotated chain has a
+  boundary term odd in θ).  Systematic: the change when both chains are longer by ℓ₂ − ℓ₁, at
+  the coarsest spacing (remaining boundary effects).  Chains of fixed N instead (N ≤ 20 for ED) shrink in
+  physical length as a → 0 and overestimate χ_t by ~25 % at a g = 0.25 (measured).
 - ``monte carlo``: Euclidean 2D U(1) with one Wilson fermion on L×L tori at fixed physical
   volume g²V = L²/β.  Pure-gauge ensembles (heatbath + Q → Q ± 1 instanton moves,
   :class:`~qlat.samplers.exact_determinant.HeatbathInstanton`) reweighted by the exact
@@ -24,9 +27,13 @@ at the same m, since the analytic one is first order in m only):
   m₀ = m_c(β) + m·a, a g = 1/√β, with the critical masses of Christian et al. 2006
   (:func:`~qlat.theories.schwinger_wilson.critical_mass`; beyond β = 6 the 1/β continuation).
   χ_t = ⟨Q²⟩/(V a²g²), ℰ(θ) − ℰ(0) = −log⟨cos θQ⟩/(V a²g²); extrapolated linearly in a g
-  (Wilson fermions: O(a) artifacts).  Systematics, each a number in the table's provenance:
-  *mass renormalization* — the same configurations reweighted at m₀ ± δm_c (δm_c = the table's
-  uncertainty, larger beyond β = 6), extrapolated the same way; *finite volume* — one ensemble
+  (Wilson fermions: O(a) artifacts) over a g ≤ 0.4: at g²V = 16, χ_t/m_PCAC changes by 25 %
+  from a g = 0.5 to 0.4 and by < 5 % below (``benchmarks/probe_light_mass.py``), so a g = 0.5 is
+  outside the linear region.  Systematics, each a number in the table's provenance:
+  *mass renormalization* — δm_c (the table's uncertainty, larger beyond β = 6) shifts the mass
+  m·a by δm_c, i.e. χ_t and ℰ(θ) − ℰ(0) (∝ m at leading order) by O·δm_c/(m a) per lattice,
+  propagated through the same linear extrapolation with the worst signs (the measured PCAC mass
+  is the direct check of the mass, row ``m_pcac``); *finite volume* — one ensemble
   at a larger volume g²V_big at the β of the middle lattice, the shift of χ_t there (the
   Hamiltonian column is at infinite volume and zero temperature, the torus is neither).
 """
@@ -53,7 +60,8 @@ from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 
-__all__ = ["CHI_OVER_M", "LIGHT_MASS_PRESETS", "M_PCAC", "LightMassPreset", "ed_light_mass_point", "light_mass"]
+__all__ = ["CHI_OVER_M", "LIGHT_MASS_PRESETS", "M_PCAC", "LightMassPreset", "hamiltonian_light_mass_point",
+           "light_mass"]
 
 #: The renormalized mass of the Monte Carlo from the PCAC relation, units of g.
 M_PCAC = "m_pcac"
@@ -70,7 +78,9 @@ class LightMassPreset:
     thermalization, instanton_moves: the pure-gauge ensembles; big_volume: (L, g²V) of the
     finite-volume check at β of the middle lattice; mass_uncertainty: δm_c for β ≤ 6 (the
     table's last digit) and beyond (the 1/β continuation).
-    ed_sites: (N₁, N₂) for the bulk differences; ed_spacings: a g of the ED extrapolation.
+    chain_lengths: physical lengths (ℓ₁, ℓ₂) g of the two chains of the bulk differences;
+    hamiltonian_spacings: a g of the a → 0 extrapolation; solver: ``"dmrg"`` or ``"ed"``;
+    bond_dim: DMRG bond dimension.
     """
 
     name: str
@@ -84,34 +94,43 @@ class LightMassPreset:
     instanton_moves: int
     big_volume: tuple[int, float]
     mass_uncertainty: tuple[float, float]
-    ed_sites: tuple[int, int]
-    ed_spacings: tuple[float, ...]
+    chain_lengths: tuple[float, float]
+    hamiltonian_spacings: tuple[float, ...]
+    solver: str = "dmrg"
+    bond_dim: int = 32
 
 
 LIGHT_MASS_PRESETS: dict[str, LightMassPreset] = {
     "quick": LightMassPreset(
-        name="quick", mass=0.1, theta=math.pi / 4, physical_volume=16.0, lattice_sizes=(8, 10, 12), samples=300,
-        chains=16, thermalization=100, instanton_moves=2, big_volume=(14, 31.36), mass_uncertainty=(0.001, 0.003),
-        ed_sites=(16, 20), ed_spacings=(0.5, 0.4, 1.0 / 3.0)),
+        name="quick", mass=0.1, theta=math.pi / 4, physical_volume=16.0, lattice_sizes=(10, 12, 16), samples=300,
+        chains=16, thermalization=100, instanton_moves=2, big_volume=(18, 36.0), mass_uncertainty=(0.001, 0.003),
+        chain_lengths=(12.0, 16.0), hamiltonian_spacings=(0.5, 0.4, 1.0 / 3.0)),
     "full": LightMassPreset(
-        name="full", mass=0.1, theta=math.pi / 4, physical_volume=16.0, lattice_sizes=(8, 10, 12, 14), samples=1500,
-        chains=16, thermalization=200, instanton_moves=2, big_volume=(16, 28.44444444444444),
-        mass_uncertainty=(0.001, 0.003), ed_sites=(18, 22), ed_spacings=(0.5, 0.4, 1.0 / 3.0, 0.25)),
+        name="full", mass=0.1, theta=math.pi / 4, physical_volume=16.0, lattice_sizes=(10, 12, 14, 16, 20),
+        samples=1500, chains=16, thermalization=200, instanton_moves=2, big_volume=(20, 400 / 12.25),
+        mass_uncertainty=(0.001, 0.003), chain_lengths=(12.0, 16.0),
+        hamiltonian_spacings=(0.5, 0.4, 1.0 / 3.0, 0.25, 0.2), bond_dim=64),
 }
 
 
-def ed_light_mass_point(*, spacing: float, mass: float, sites: tuple[int, int], theta: float,
-                        h: float = 0.2) -> dict[str, float]:
-    """Bulk E''(0)/L and the θ-even [ℰ(θ) − ℰ(0)] per length of the rotated chain with the mass shift (ED)."""
-    from qlat.exact.diagonalization import diagonalize_sector
+def _chain_sites(length: float, spacing: float) -> int:
+    n = length / spacing
+    require(abs(n - round(n)) < 1e-9 and round(n) % 2 == 0 and round(n) >= 4, "chain_lengths",
+            f"ℓ/a must be an even integer >= 4 at every spacing (a = {spacing:g})", length)
+    return int(round(n))
+
+
+def hamiltonian_light_mass_point(*, spacing: float, mass: float, lengths: tuple[float, float], theta: float,
+                                 solver: Any, h: float = 0.2) -> dict[str, float]:
+    """Bulk E''(0)/L and the θ-even [ℰ(θ) − ℰ(0)] per length of rotated chains with the mass shift."""
     from qlat.theories.schwinger_qubit import SchwingerModel
 
     def ground(n: int, th: float) -> float:
         model = SchwingerModel(n_sites=n, spacing=spacing, mass=mass, theta=th, mass_shift=True)
-        return float(diagonalize_sector(model, k=1).energies[0])
+        return float(solver.energy(solver.solve(model)))
 
-    n1, n2 = sites
-    require(n2 > n1, "ed_sites", "must be (N1, N2) with N2 > N1", sites)
+    require(lengths[1] > lengths[0] > 0, "chain_lengths", "must be (ℓ1, ℓ2) with ℓ2 > ℓ1 > 0", lengths)
+    n1, n2 = (_chain_sites(length, spacing) for length in lengths)
     length = (n2 - n1) * spacing
     d2 = [_second_derivative(functools.partial(ground, n), h) for n in (n1, n2)]
     # symmetrized in θ: on the open staggered chain the m sin θ hopping term has a boundary part
@@ -133,19 +152,15 @@ def _reweighted(q: np.ndarray, logw: np.ndarray, sign: np.ndarray, *, volume: in
     return {CHI_T: chi, ENERGY: energy}
 
 
-def _pcac(configs: Any, L: int, beta: float, m0: float, q: np.ndarray, logw: np.ndarray, sign: np.ndarray,
-          p: LightMassPreset) -> dict[str, Estimate]:
+def _pcac(fermions: dict[str, np.ndarray], L: int, beta: float, q: np.ndarray, p: LightMassPreset) -> dict[str, Estimate]:
     r"""m_PCAC/g and (χ_t/g²)/(m_PCAC/g) on the reweighted ensemble (Γ-method errors of the ratios).
 
     m_PCAC a = −Σ_t ∂̃C_AP(t) / (2 Σ_t C_PP(t)) over t ∈ [L/4, L/2) from the connected point-source
     correlators (:meth:`~qlat.theories.wilson_dirac.WilsonOperator.pcac_correlators`).
     """
     from qlat.analysis.statistics import derived_estimate
-    from qlat.core.lattice import Lattice
-    from qlat.theories.schwinger_wilson import SchwingerTheory
 
-    op = SchwingerTheory(Lattice((L, L)), beta=beta, mass=m0, nf=1).dirac(configs)
-    c_pp, c_ap = op.pcac_correlators()
+    c_pp, c_ap, logw, sign = fermions["c_pp"], fermions["c_ap"], fermions["logw"], fermions["sign"]
     t = np.arange(L // 4, L // 2)
     num = (-0.5 * (c_ap[:, t + 1] - c_ap[:, t - 1])).sum(axis=1).reshape(p.samples, p.chains)
     den = (2.0 * c_pp[:, t]).sum(axis=1).reshape(p.samples, p.chains)
@@ -172,18 +187,46 @@ def _ensemble(L: int, beta: float, p: LightMassPreset, *, seed: int, progress: b
     return configs, q, batch
 
 
-def _weights(configs: Any, L: int, beta: float, m0: float, p: LightMassPreset) -> tuple[np.ndarray, np.ndarray]:
+def _fermions(configs: Any, L: int, beta: float, m0: float, p: LightMassPreset) -> dict[str, np.ndarray]:
+    """One LU per configuration: the N_f = 1 weights (log|det D|, sign) and the PCAC correlators."""
     from qlat.core.lattice import Lattice
-    from qlat.samplers.exact_determinant import determinant_weights
     from qlat.theories.schwinger_wilson import SchwingerTheory
+    from qlat.theories.wilson_dirac import pcac_from_propagator
 
-    fermions = SchwingerTheory(Lattice((L, L)), beta=beta, mass=m0, nf=1)
-    logdet, sign = determinant_weights(fermions, configs)
-    return np.asarray(logdet).reshape(p.samples, p.chains), np.asarray(sign).reshape(p.samples, p.chains)
+    op = SchwingerTheory(Lattice((L, L)), beta=beta, mass=m0, nf=1).dirac(configs)
+    logdet, sign, propagator = op.log_abs_det_and_point_propagator()
+    c_pp, c_ap = pcac_from_propagator(propagator, (L, L))
+    return {"logw": logdet.reshape(p.samples, p.chains), "sign": sign.reshape(p.samples, p.chains),
+            "c_pp": c_pp, "c_ap": c_ap}
 
 
-def light_mass(preset: str | LightMassPreset = "quick", *, seed: int = 0, progress: bool = False) -> CrossCheckResult:
-    """Run the light-mass cross-check (module docstring) and return its table and data."""
+def _hamiltonian_column(p: LightMassPreset) -> dict[str, Any]:
+    """The Hamiltonian points of the light-mass cross-check (runs in its own process when parallel)."""
+    from qlat.analysis.ground_solvers import DMRGSolver, EDSolver
+
+    solver: Any = DMRGSolver(p.bond_dim) if p.solver == "dmrg" else EDSolver()
+    spacings = list(p.hamiltonian_spacings)
+    values: dict[str, list[float]] = {CHI_T: [], ENERGY: []}
+    for a in spacings:
+        point = hamiltonian_light_mass_point(spacing=a, mass=p.mass, lengths=p.chain_lengths, theta=p.theta,
+                                             solver=solver)
+        for name in (CHI_T, ENERGY):
+            values[name].append(point[name])
+    shift = p.chain_lengths[1] - p.chain_lengths[0]
+    longer = (p.chain_lengths[0] + shift, p.chain_lengths[1] + shift)
+    long_point = hamiltonian_light_mass_point(spacing=max(spacings), mass=p.mass, lengths=longer, theta=p.theta,
+                                              solver=solver)
+    return {"spacings": spacings, "values": values, "longer": longer, "long_point": long_point,
+            "spec": solver.spec()}
+
+
+def light_mass(preset: str | LightMassPreset = "quick", *, seed: int = 0, progress: bool = False,
+               parallel: bool = True) -> CrossCheckResult:
+    """Run the light-mass cross-check (module docstring) and return its table and data.
+
+    ``parallel``: the Hamiltonian column runs in a second (spawned) process beside the Monte
+    Carlo — the two cores of a laptop; the numbers are the same either way.
+    """
     from qlat.exact import continuum
     from qlat.theories.schwinger_wilson import critical_mass
 
@@ -193,10 +236,11 @@ def light_mass(preset: str | LightMassPreset = "quick", *, seed: int = 0, progre
     p = preset
     require(len(p.lattice_sizes) >= 3, "lattice_sizes", "needs at least 3 lattices (a linear fit with a residual)",
             p.lattice_sizes)
-    require(len(p.ed_spacings) >= 3, "ed_spacings", "needs at least 3 spacings (a linear fit with a residual)",
-            p.ed_spacings)
+    require(len(p.hamiltonian_spacings) >= 3, "hamiltonian_spacings",
+            "needs at least 3 spacings (a linear fit with a residual)", p.hamiltonian_spacings)
+    require(p.solver in ("dmrg", "ed"), "solver", "must be dmrg or ed", p.solver)
     m, theta = p.mass, p.theta
-    cc = TotalErrorCrossCheck(reference="ed")
+    cc = TotalErrorCrossCheck(reference="hamiltonian")
     result = CrossCheckResult(kind="light-mass", preset=dict(p.__dict__), crosscheck=cc)
     sigma = continuum.sigma()
     prov = provenance(source="first-order mass perturbation theory, qlat.exact.continuum", mass=m)
@@ -206,69 +250,80 @@ def light_mass(preset: str | LightMassPreset = "quick", *, seed: int = 0, progre
                          provenance={**prov, "theta": theta}),
     }
 
-    # --- Hamiltonian side: ED, a → 0, chain-length systematic at the finest spacing
-    ed_values: dict[str, list[float]] = {CHI_T: [], ENERGY: []}
-    for a in p.ed_spacings:
-        point = ed_light_mass_point(spacing=a, mass=m, sites=p.ed_sites, theta=theta)
-        for name in (CHI_T, ENERGY):
-            ed_values[name].append(point[name])
-            result.points.append({"column": "ed", "observable": name, "x": a, "value": point[name], "error": 0.0,
-                                  "sites": list(p.ed_sites)})
-    shorter = (p.ed_sites[0] - 2, p.ed_sites[1] - 2)
-    finest = min(p.ed_spacings)
-    short_point = ed_light_mass_point(spacing=finest, mass=m, sites=shorter, theta=theta)
-    row_ed = {}
-    for name in (CHI_T, ENERGY):
-        est, summary = _fit_estimate(list(p.ed_spacings), ed_values[name], None, degree=1, name=name, backend="ed",
-                                     extra={"mass": m, "sites": list(p.ed_sites), "formulation": "rotated",
-                                            "mass_shift": True})
-        at_finest = ed_values[name][list(p.ed_spacings).index(finest)]
-        row_ed[name] = est.with_systematic({f"chain length (N = {shorter} vs {p.ed_sites} at a = {finest:.3g})":
-                                            abs(at_finest - short_point[name])})
-        result.fits[f"ed:{name}"] = summary
-
-    # --- Euclidean side: N_f = 1 by exact-determinant reweighting of pure-gauge ensembles
-    xs: list[float] = []
-    mc: dict[str, list[Estimate]] = {CHI_T: [], ENERGY: [], M_PCAC: [], CHI_OVER_M: []}
-    shifted: dict[str, dict[int, list[float]]] = {CHI_T: {1: [], -1: []}, ENERGY: {1: [], -1: []}}
-    diagnostics: list[dict[str, Any]] = []
-    for i, L in enumerate(p.lattice_sizes):
-        beta = L * L / p.physical_volume
-        ag = 1.0 / math.sqrt(beta)
-        m_c = critical_mass(beta)
-        dm_c = p.mass_uncertainty[0] if beta <= 6.0 else p.mass_uncertainty[1]
-        m0 = m_c + m * ag
-        configs, q, batch = _ensemble(L, beta, p, seed=seed + 1000 * i, progress=progress)
-        logw, sign = _weights(configs, L, beta, m0, p)
-        values = _reweighted(q, logw, sign, volume=L * L, g2a2=1.0 / beta, theta=theta)
-        values.update(_pcac(configs, L, beta, m0, q, logw, sign, p))
-        for direction in (1, -1):
-            lw, sg = _weights(configs, L, beta, m0 + direction * dm_c, p)
-            other = _reweighted(q, lw, sg, volume=L * L, g2a2=1.0 / beta, theta=theta)
-            for name in (CHI_T, ENERGY):
-                shifted[name][direction].append(other[name].value)
-        w = sign * np.exp(logw - logw.max())
-        ess = float(w.sum() ** 2 / (w * w).sum() / w.size)
-        xs.append(ag)
-        diag = {"L": L, "beta": beta, "a_g": ag, "m_c": m_c, "delta_m_c": dm_c, "m0": m0, "kappa": 1.0 / (2 * m0 + 4),
-                "average_sign": float(sign.mean()), "reweighting_ess": ess,
-                "quenched_chi_t": float(np.mean(q * q)) * beta / (L * L), "instanton_acceptance": batch.acceptance}
-        diagnostics.append(diag)
-        for name in (CHI_T, ENERGY, M_PCAC, CHI_OVER_M):
-            mc[name].append(values[name])
-            result.points.append({"column": "monte carlo", "observable": name, "x": ag, "value": values[name].value,
-                                  "error": values[name].error, "tau_int": values[name].tau_int, **diag})
-    # finite volume: a larger torus at the β of the middle lattice
     mid = len(p.lattice_sizes) // 2
     L_big, v_big = p.big_volume
     beta_mid = p.lattice_sizes[mid] ** 2 / p.physical_volume
     require(abs(L_big * L_big / v_big - beta_mid) < 1e-9, "big_volume",
             f"must be at the β of the middle lattice ({beta_mid:g}): L²/(g²V) = β", p.big_volume)
-    configs, q, _ = _ensemble(L_big, beta_mid, p, seed=seed + 999_999, progress=progress)
-    m0_mid = critical_mass(beta_mid) + m / math.sqrt(beta_mid)
-    logw, sign = _weights(configs, L_big, beta_mid, m0_mid, p)
-    big = _reweighted(q, logw, sign, volume=L_big * L_big, g2a2=1.0 / beta_mid, theta=theta)
-    big.update(_pcac(configs, L_big, beta_mid, m0_mid, q, logw, sign, p))
+
+    # --- Hamiltonian side (DMRG) in a second process while this one runs the Monte Carlo
+    pool = None
+    if parallel:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        pending = pool.submit(_hamiltonian_column, p)
+    try:
+        ham = None if pool is not None else _hamiltonian_column(p)
+        # --- Euclidean side: N_f = 1 by exact-determinant reweighting of pure-gauge ensembles
+        xs: list[float] = []
+        mc: dict[str, list[Estimate]] = {CHI_T: [], ENERGY: [], M_PCAC: [], CHI_OVER_M: []}
+        mass_shift: dict[str, list[float]] = {CHI_T: [], ENERGY: []}
+        diagnostics: list[dict[str, Any]] = []
+        for i, L in enumerate(p.lattice_sizes):
+            beta = L * L / p.physical_volume
+            ag = 1.0 / math.sqrt(beta)
+            m_c = critical_mass(beta)
+            dm_c = p.mass_uncertainty[0] if beta <= 6.0 else p.mass_uncertainty[1]
+            m0 = m_c + m * ag
+            configs, q, batch = _ensemble(L, beta, p, seed=seed + 1000 * i, progress=progress)
+            fermions = _fermions(configs, L, beta, m0, p)
+            logw, sign = fermions["logw"], fermions["sign"]
+            values = _reweighted(q, logw, sign, volume=L * L, g2a2=1.0 / beta, theta=theta)
+            values.update(_pcac(fermions, L, beta, q, p))
+            for name in (CHI_T, ENERGY):  # ∝ m at leading order: δO = O·δm_c/(m a)
+                mass_shift[name].append(abs(values[name].value) * dm_c / (m * ag))
+            w = sign * np.exp(logw - logw.max())
+            ess = float(w.sum() ** 2 / (w * w).sum() / w.size)
+            xs.append(ag)
+            diag = {"L": L, "beta": beta, "a_g": ag, "m_c": m_c, "delta_m_c": dm_c, "m0": m0, "kappa": 1.0 / (2 * m0 + 4),
+                    "average_sign": float(sign.mean()), "reweighting_ess": ess,
+                    "quenched_chi_t": float(np.mean(q * q)) * beta / (L * L), "instanton_acceptance": batch.acceptance}
+            diagnostics.append(diag)
+            for name in (CHI_T, ENERGY, M_PCAC, CHI_OVER_M):
+                mc[name].append(values[name])
+                result.points.append({"column": "monte carlo", "observable": name, "x": ag, "value": values[name].value,
+                                      "error": values[name].error, "tau_int": values[name].tau_int, **diag})
+        # finite volume: a larger torus at the β of the middle lattice
+        configs, q, _ = _ensemble(L_big, beta_mid, p, seed=seed + 999_999, progress=progress)
+        m0_mid = critical_mass(beta_mid) + m / math.sqrt(beta_mid)
+        fermions = _fermions(configs, L_big, beta_mid, m0_mid, p)
+        big = _reweighted(q, fermions["logw"], fermions["sign"], volume=L_big * L_big, g2a2=1.0 / beta_mid,
+                          theta=theta)
+        big.update(_pcac(fermions, L_big, beta_mid, q, p))
+        if pool is not None:
+            ham = pending.result()
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    assert ham is not None
+    spacings = ham["spacings"]
+    ham_values = ham["values"]
+    for a, chi, energy in zip(spacings, ham_values[CHI_T], ham_values[ENERGY], strict=True):
+        for name, value in ((CHI_T, chi), (ENERGY, energy)):
+            result.points.append({"column": "hamiltonian", "observable": name, "x": a, "value": value,
+                                  "error": 0.0, "chain_lengths": list(p.chain_lengths), "solver": p.solver})
+    coarsest, longer = max(spacings), ham["longer"]
+    row_ed = {}
+    for name in (CHI_T, ENERGY):
+        est, summary = _fit_estimate(spacings, ham_values[name], None, degree=1, name=name, backend=p.solver,
+                                     extra={"mass": m, "chain_lengths": list(p.chain_lengths), "formulation": "rotated",
+                                            "mass_shift": True, "ground_state": ham["spec"]})
+        at_coarsest = ham_values[name][spacings.index(coarsest)]
+        row_ed[name] = est.with_systematic({f"chain length (ℓ = {longer} vs {p.chain_lengths} at a = {coarsest:.3g})":
+                                            abs(at_coarsest - ham["long_point"][name])})
+        result.fits[f"hamiltonian:{name}"] = summary
     row_mc = {}
     extra = {"physical_volume": p.physical_volume, "lattice_sizes": list(p.lattice_sizes), "nf": 1,
              "method": "exact-determinant reweighting of heatbath+instanton pure-gauge ensembles",
@@ -278,9 +333,9 @@ def light_mass(preset: str | LightMassPreset = "quick", *, seed: int = 0, progre
     for name in (CHI_T, ENERGY):
         est, summary = _fit_estimate(xs, [e.value for e in mc[name]], [e.error for e in mc[name]], degree=1,
                                      name=name, backend="nf1-reweighted", extra=extra)
-        up, _ = _fit_estimate(xs, shifted[name][1], None, degree=1, name=name, backend="", extra={})
-        down, _ = _fit_estimate(xs, shifted[name][-1], None, degree=1, name=name, backend="", extra={})
-        mass_syst[name] = 0.5 * abs(up.value - down.value)
+        # the δm_c of each lattice propagated through the same linear extrapolation (worst sign pattern)
+        coef = np.polyfit(xs, np.eye(len(xs)), 1)[-1]  # value at a = 0 as a linear form in the points
+        mass_syst[name] = float(np.sum(np.abs(coef) * np.asarray(mass_shift[name])))
         fv_shift[name] = big[name].value - mc[name][mid].value
         row_mc[name] = est.with_systematic({
             "mass renormalization (m_c ± δm_c)": mass_syst[name],
@@ -301,14 +356,14 @@ def light_mass(preset: str | LightMassPreset = "quick", *, seed: int = 0, progre
         result.points.append({"column": "monte carlo (big volume)", "observable": name, "x": 1.0 / math.sqrt(beta_mid),
                               "value": big[name].value, "error": big[name].error, "L": L_big, "physical_volume": v_big})
     prov_in = provenance(source="the Hamiltonian's mass parameter (continuum m/g)", mass=m)
-    row_ed[M_PCAC] = Estimate(m, 0.0, name=M_PCAC, unit="g", backend="ed", provenance=prov_in)
+    row_ed[M_PCAC] = Estimate(m, 0.0, name=M_PCAC, unit="g", backend=p.solver, provenance=prov_in)
     chi_ed = row_ed[CHI_T]
-    row_ed[CHI_OVER_M] = Estimate(chi_ed.value / m, chi_ed.error / m, name=CHI_OVER_M, unit="g", backend="ed",
+    row_ed[CHI_OVER_M] = Estimate(chi_ed.value / m, chi_ed.error / m, name=CHI_OVER_M, unit="g", backend=p.solver,
                                   provenance=chi_ed.provenance).with_systematic(
         {"from chi_t": chi_ed.systematic / m})
     analytic[M_PCAC] = Estimate(m, 0.0, name=M_PCAC, unit="g", backend="analytic", provenance=prov_in)
     analytic[CHI_OVER_M] = Estimate(sigma, 0.0, name=CHI_OVER_M, unit="g", backend="analytic", provenance=prov)
-    cc.add("ed", row_ed)
+    cc.add("hamiltonian", row_ed)
     cc.add("analytic", analytic)
     cc.add("monte carlo", row_mc)
 
@@ -317,20 +372,21 @@ def light_mass(preset: str | LightMassPreset = "quick", *, seed: int = 0, progre
     if z is not None and abs(z) > 3.0:
         from qlat.core.errors import warn
 
-        warn(f"light-mass χ_t: Monte Carlo and ED differ by z = {z:+.1f}, beyond their listed errors: the "
+        warn(f"light-mass χ_t: Monte Carlo and the Hamiltonian differ by z = {z:+.1f}, beyond their listed errors: the "
              "continuum limits are not under control at these lattices (Monte Carlo: O(a) Wilson artifacts and "
-             "the critical-mass input; ED: chains of a few correlation lengths) — see the per-spacing points")
+             "finite volume of the tori) — see the per-spacing points and benchmarks/probe_light_mass.py")
     result.notes.append(
-        f"m/g = {m:g}; ED: rotated chains N = {p.ed_sites} with m − g²a/8, a → 0 linear; Monte Carlo: N_f = 1 "
+        f"m/g = {m:g}; Hamiltonian ({p.solver}): rotated chains of lengths ℓ g = {p.chain_lengths} with m − g²a/8, "
+        f"a → 0 linear; Monte Carlo: N_f = 1 "
         f"Wilson, tori g²V = {p.physical_volume:g}, L = {list(p.lattice_sizes)}, a g → 0 linear; "
         f"average sign {min(d['average_sign'] for d in diagnostics):.3f} (smallest), reweighting ESS "
         f"{min(d['reweighting_ess'] for d in diagnostics):.2f}–{max(d['reweighting_ess'] for d in diagnostics):.2f}.")
     result.notes.append(
-        f"χ_t Monte Carlo − ED = {comparison['difference']:+.5f} (z = {z:+.2f}); its budget: statistics "
+        f"χ_t Monte Carlo − Hamiltonian = {comparison['difference']:+.5f} (z = {z:+.2f}); its budget: statistics "
         f"{row_mc[CHI_T].error:.5f}, mass renormalization {mass_syst[CHI_T]:.5f}, finite volume "
         f"{fv_shift[CHI_T]:+.5f} (torus → larger torus at one β), continuum fit over a g ∈ "
         f"[{min(xs):.2f}, {max(xs):.2f}] with O(a) Wilson artifacts; the analytic mΣ is first order in m "
-        f"(ED − mΣ = {row_ed[CHI_T].value - m * sigma:+.5f} is the O(m²) part).")
+        f"(Hamiltonian − mΣ = {row_ed[CHI_T].value - m * sigma:+.5f} is the O(m²) part).")
     per_lattice = ", ".join(f"a g = {x:.3f}: m_PCAC = {mp.value:.4f}({mp.error:.4f}), χ_t/m_PCAC = {r.value:.4f}"
                             f"({r.error:.4f})" for x, mp, r in zip(xs, mc[M_PCAC], mc[CHI_OVER_M]))
     result.notes.append(

@@ -154,7 +154,8 @@ class CrossCheckResult:
         analytic = self.crosscheck.entries.get("analytic", {}).get(CHI_T)
         ref_value = analytic.value if analytic is not None else 1.0 / (4.0 * math.pi**2)
         ref_label = "mΣ (first order)" if light else "1/(4π²)"
-        for ax, col, xlabel in ((axes[0], *mc_axis), (axes[1], ("ed",), "a g")):
+        ham_columns = ("hamiltonian",) if light else ("ed",)
+        for ax, col, xlabel in ((axes[0], *mc_axis), (axes[1], ham_columns, "a g")):
             for c, marker in zip(col, ("o", "s")):
                 pts = [p for p in self.points if p["column"] == c and p["observable"] == CHI_T]
                 if not pts:

@@ -1,9 +1,11 @@
 """``qlat crosscheck heavy-mass|light-mass``: classical and quantum estimates of the same Schwinger observables.
 
-Runs every column (analytic, exact lattice character expansion, pure-gauge Monte Carlo at fixed
-physical volume, exact diagonalization of the Hamiltonian), prints one table with z-scores
-against the analytic column and writes ``crosscheck_<kind>.csv``, ``.json`` and ``.png`` to
-``--out``.  Units: g = 1.  The physics is in :mod:`qlat.analysis.schwinger_crosscheck`.
+Runs every column (heavy-mass: analytic, exact lattice character expansion, pure-gauge Monte
+Carlo at fixed physical volume, exact diagonalization of the Hamiltonian; light-mass: analytic,
+the Hamiltonian by DMRG, N_f = 1 Monte Carlo), prints one table with z-scores against the
+reference column (analytic; the Hamiltonian for light-mass) and writes
+``crosscheck_<kind>.csv``, ``.json`` and ``.png`` to ``--out``.  Units: g = 1.  The physics is
+in :mod:`qlat.analysis.schwinger_crosscheck` and :mod:`qlat.analysis.light_mass_crosscheck`.
 ``--json`` prints one JSON object: ``table`` (estimates by column and the comparisons with
 their z), ``points`` (every lattice/spacing point), ``fits``, ``preset``, ``files``.
 """
@@ -31,7 +33,7 @@ def register(subparsers: Any) -> None:
         description="Cross-check of the Schwinger model: heavy-mass = pure-gauge U(1) Monte Carlo chi_t/g^2 and "
         "E(theta) - E(0) at fixed physical volume, continuum-extrapolated, vs exact diagonalization of the "
         "electric Hamiltonian at large m, vs the analytic values g^2/(4 pi^2) and (g^2/2)(theta/2pi)^2; "
-        "light-mass = N_f = 1 Wilson-fermion Monte Carlo (exact-determinant reweighting) vs ED of the rotated "
+        "light-mass = N_f = 1 Wilson-fermion Monte Carlo (exact-determinant reweighting) vs DMRG of the rotated "
         "Hamiltonian at m/g = 0.1, vs m Sigma, with the mass-renormalization and finite-volume systematics.")
     p.add_argument("kind", choices=KINDS, help="which cross-check")
     p.add_argument("--preset", choices=("quick", "full"), default="quick",

@@ -345,6 +345,30 @@ class WilsonOperator:
                 out[sel.start:sel.stop] = np.linalg.solve(self._dense_range(sel), np.broadcast_to(rhs, (len(sel), *rhs.shape)))
         return out
 
+    def log_abs_det_and_point_propagator(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(log|det D|, sign det D, S = D⁻¹ from a point source at the origin) from one LU per configuration."""
+        import scipy.linalg
+
+        require(self.dim <= DENSE_MAX_DIM, "shape",
+                f"dense Wilson matrices are limited to 2V <= {DENSE_MAX_DIM} (use the sparse path)", self.pattern.shape)
+        rhs = np.zeros((self.dim, 2), dtype=np.complex128)
+        rhs[0, 0] = rhs[1, 1] = 1.0
+        logs = np.empty(self.batch)
+        signs = np.empty(self.batch)
+        props = np.empty((self.batch, self.dim, 2), dtype=np.complex128)
+        with single_blas_thread():
+            for sel in self._chunks():
+                dense = self._dense_range(sel)
+                for k in range(len(sel)):
+                    lu, piv = scipy.linalg.lu_factor(dense[k], overwrite_a=True, check_finite=False)
+                    diag = np.diagonal(lu)
+                    swaps = int(np.count_nonzero(piv != np.arange(piv.size)))
+                    phase = np.prod(diag / np.abs(diag)) * (-1.0) ** swaps
+                    logs[sel.start + k] = float(np.sum(np.log(np.abs(diag))))
+                    signs[sel.start + k] = 1.0 if phase.real >= 0 else -1.0
+                    props[sel.start + k] = scipy.linalg.lu_solve((lu, piv), rhs, check_finite=False)
+        return logs, signs, props
+
     def pcac_correlators(self) -> tuple[np.ndarray, np.ndarray]:
         r"""Zero-momentum connected correlators (C_PP(t), C_AP(t)), each ``(batch, L₀)``, source at the origin.
 
@@ -358,12 +382,7 @@ class WilsonOperator:
         m(t) = −[C_AP(t + 1) − C_AP(t − 1)]/(4 C_PP(t)) (:func:`pcac_mass`; the sign makes the
         free mass positive, tested against the free operator).
         """
-        shape = self.pattern.shape
-        s = self.point_propagator().reshape(self.batch, shape[0], shape[1], 2, 2)  # (b, t, x, spin_sink, spin_src)
-        ssd = np.einsum("btxij,btxkj->btxik", s, s.conj())
-        c_pp = np.real(np.einsum("btxii->bt", ssd))
-        c_ap = np.real(np.einsum("ij,btxji->bt", GAMMA[0], ssd))
-        return c_pp, c_ap
+        return pcac_from_propagator(self.point_propagator(), self.pattern.shape)
 
     def trace_inverse(self) -> np.ndarray:
         """Re Tr D⁻¹ per configuration, exactly (sparse LU with all unit vectors; real by γ₅-hermiticity)."""
@@ -415,6 +434,16 @@ def _incidence(p: WilsonPattern) -> scipy.sparse.csr_matrix:
         _INCIDENCE[p.shape] = scipy.sparse.csr_matrix(
             (np.ones(k.size), (k, p.link[hop])), shape=(p.nnz, p.n_links))
     return _INCIDENCE[p.shape]
+
+
+def pcac_from_propagator(propagator: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(C_PP(t), C_AP(t)) of :meth:`WilsonOperator.pcac_correlators` from point propagators ``(batch, 2V, 2)``."""
+    batch = propagator.shape[0]
+    s = propagator.reshape(batch, shape[0], shape[1], 2, 2)  # (b, t, x, spin_sink, spin_src)
+    ssd = np.einsum("btxij,btxkj->btxik", s, s.conj())
+    c_pp = np.real(np.einsum("btxii->bt", ssd))
+    c_ap = np.real(np.einsum("ij,btxji->bt", GAMMA[0], ssd))
+    return c_pp, c_ap
 
 
 def pcac_mass(c_pp: np.ndarray, c_ap: np.ndarray, *, window: tuple[int, int]) -> float:

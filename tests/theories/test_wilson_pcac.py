@@ -38,3 +38,13 @@ def test_window_is_checked():
     cpp, cap = WilsonOperator(np.zeros((1, 2, 8, 8)), mass=0.1).pcac_correlators()
     with pytest.raises(ParameterError, match="window"):
         pcac_mass(cpp, cap, window=(0, 4))
+
+
+def test_one_lu_gives_the_determinant_and_the_propagator():
+    rng = np.random.default_rng(9)
+    theta = rng.uniform(-np.pi, np.pi, size=(3, 2, 4, 6))
+    op = WilsonOperator(theta, mass=-0.6)  # negative determinants occur below m_c
+    logs, signs, props = op.log_abs_det_and_point_propagator()
+    ref_logs, ref_signs = op.log_abs_det()
+    assert np.allclose(logs, ref_logs, atol=1e-10) and np.array_equal(signs, ref_signs)
+    assert np.allclose(props, op.point_propagator(), atol=1e-12)
