@@ -12,9 +12,13 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.py"))
+#: An example whose text holds this line runs minutes: it is part of the slow suite (make test-slow).
+SLOW_MARKER = "# qlat-example: slow"
+PARAMS = [pytest.param(p, id=p.name, marks=[pytest.mark.slow] if SLOW_MARKER in p.read_text() else [])
+          for p in EXAMPLES]
 
 
-@pytest.mark.parametrize("script", EXAMPLES, ids=[p.name for p in EXAMPLES])
+@pytest.mark.parametrize("script", PARAMS)
 def test_example_passes_its_own_checks(script):
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-2000:])

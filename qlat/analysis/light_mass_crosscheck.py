@@ -106,10 +106,9 @@ LIGHT_MASS_PRESETS: dict[str, LightMassPreset] = {
         chains=16, thermalization=100, instanton_moves=2, big_volume=(18, 36.0), mass_uncertainty=(0.001, 0.003),
         chain_lengths=(12.0, 16.0), hamiltonian_spacings=(0.5, 0.4, 1.0 / 3.0)),
     "full": LightMassPreset(
-        name="full", mass=0.1, theta=math.pi / 4, physical_volume=16.0, lattice_sizes=(10, 12, 14, 16, 20),
-        samples=1500, chains=16, thermalization=200, instanton_moves=2, big_volume=(20, 400 / 12.25),
-        mass_uncertainty=(0.001, 0.003), chain_lengths=(12.0, 16.0),
-        hamiltonian_spacings=(0.5, 0.4, 1.0 / 3.0, 0.25, 0.2), bond_dim=64),
+        name="full", mass=0.1, theta=math.pi / 4, physical_volume=16.0, lattice_sizes=(10, 12, 16), samples=1200,
+        chains=16, thermalization=200, instanton_moves=2, big_volume=(18, 36.0), mass_uncertainty=(0.001, 0.003),
+        chain_lengths=(12.0, 16.0), hamiltonian_spacings=(0.5, 0.4, 1.0 / 3.0, 0.25, 0.2), bond_dim=64),
 }
 
 

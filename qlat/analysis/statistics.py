@@ -416,6 +416,11 @@ def ensemble_estimates(
     :func:`derived_estimate`; an observable with more values per configuration (Wilson loops,
     the two-point function) gives one Estimate per component, named ``name[i,j,...]``.
     ``"acceptance"`` may be asked for too: the mean of the stored acceptance record.
+
+    One-flavour fermions (a theory with ``nf == 1`` and a ``sign`` observable, sign det D of each
+    configuration): the chain samples |det D|, so every other observable is the reweighted ratio
+    ⟨O s⟩/⟨s⟩ with its Γ-method error (:func:`derived_estimate`), and ``sign`` itself is the
+    average sign ⟨s⟩ — exactly 1 (error 0) when no configuration has det D < 0.
     """
     from qlat.core.observable import OBSERVABLES
 
@@ -427,7 +432,18 @@ def ensemble_estimates(
 
     theory = stored_theory(ensemble)
     wanted = [name for name in names if name != "acceptance"]
+    reweight = getattr(theory, "nf", None) == 1 and any(n not in ("acceptance", "sign") for n in wanted)
+    if reweight and "sign" not in wanted:
+        wanted.append("sign")
     series = ensemble_series(ensemble, wanted, skip=skip)
+    sign: np.ndarray | None = None
+    if "sign" in series:
+        sign = np.asarray(series["sign"][1], dtype=float)
+        if np.all(sign == 1.0):
+            record = {**record, "sign_reweighting": "none needed: det D > 0 on every configuration"}
+            sign = None
+        else:
+            record = {**record, "sign_reweighting": "<O s>/<s>, s = sign det D"}
     out: dict[str, Estimate] = {}
     for name in names:
         if name == "acceptance":
@@ -446,6 +462,28 @@ def ensemble_estimates(
             continue
         realization, values = series[name]
         unit = OBSERVABLES.get(name).unit_on(theory)
+        if name == "sign" and sign is None:  # det D > 0 everywhere: the average sign is exactly 1
+            out[name] = Estimate(1.0, 0.0, name="sign", unit=unit, n_samples=int(values.size), backend=backend,
+                                 provenance={**record, "note": "every configuration has det D > 0"})
+            continue
+        if sign is not None and name != "sign":
+            s_series = sign
+            if hasattr(realization, "derive"):
+                k = values.shape[-1]
+                out[name] = derived_estimate(
+                    lambda *means, _r=realization: _r.derive([m / means[-1] for m in means[:-1]]),
+                    *[values[..., j] * s_series for j in range(k)], s_series,
+                    name=name, unit=unit, backend=backend, S=S, provenance=record)
+            elif values.ndim == 2:
+                out[name] = derived_estimate(lambda os, ss: os / ss, values * s_series, s_series, name=name,
+                                             unit=unit, backend=backend, S=S, provenance=record)
+            else:
+                for index in np.ndindex(*values.shape[2:]):
+                    label = f"{name}[{','.join(str(i) for i in index)}]"
+                    component = values[(slice(None), slice(None), *index)]
+                    out[label] = derived_estimate(lambda os, ss: os / ss, component * s_series, s_series,
+                                                  name=label, unit=unit, backend=backend, S=S, provenance=record)
+            continue
         if hasattr(realization, "derive"):
             k = values.shape[-1]
             out[name] = derived_estimate(

@@ -86,3 +86,24 @@ def test_negative_determinants_beyond_the_critical_line():
         two = SchwingerTheory(lat, beta=1.0, kappa=0.34, nf=2)
     assert np.all(determinant_weights(two, configs)[1] == 1.0)
     np.testing.assert_array_equal(theory.determinant_sign(configs).numpy(), sign)
+
+
+def test_one_flavour_ensemble_estimates_are_sign_reweighted(tmp_path):
+    """N_f = 1 beyond κ_c: the ensemble backend reports ⟨O s⟩/⟨s⟩ and the average sign ⟨s⟩."""
+    import qlat
+    from qlat.core.ensemble import Ensemble
+
+    lat = Lattice((4, 4))
+    with pytest.warns(SignProblemWarning):
+        theory = SchwingerTheory(lat, beta=1.0, kappa=0.34, nf=1)
+    sampler = ExactDeterminantHMC(n_steps=4, thermalization=5)
+    batch, state = sampler.run(theory, 60, state=sampler.init_state(theory, chains=8, seed=3, start="hot"))
+    sign = batch.meta["sign"]
+    assert np.any(sign < 0), "the test needs negative determinants"
+    with Ensemble.create(tmp_path / "nf1.h5", theory=theory, sampler=sampler, chains=8, seed=3) as ens:
+        ens.append(batch, state)
+        est = qlat.estimate(ens, ["plaquette", "sign"], backend="ensemble")
+    plaq = theory.mean_plaquette(batch.configurations.reshape(-1, 2, 4, 4)).numpy().reshape(sign.shape)
+    assert est["plaquette"].value == pytest.approx(float(np.mean(plaq * sign) / np.mean(sign)), rel=1e-12)
+    assert est["sign"].value == pytest.approx(float(np.mean(sign)), rel=1e-12)
+    assert est["plaquette"].provenance["sign_reweighting"].startswith("<O s>/<s>")
