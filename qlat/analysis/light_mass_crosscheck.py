@@ -224,7 +224,9 @@ def light_mass(preset: str | LightMassPreset = "quick", *, seed: int = 0, progre
     """Run the light-mass cross-check (module docstring) and return its table and data.
 
     ``parallel``: the Hamiltonian column runs in a second (spawned) process beside the Monte
-    Carlo — the two cores of a laptop; the numbers are the same either way.
+    Carlo — the two cores of a laptop; the numbers are the same either way.  A script calling
+    this must guard its top level with ``if __name__ == "__main__":`` (the spawned process
+    imports it; ``examples/light_mass_crosscheck.py``), or pass ``parallel=False``.
     """
     from qlat.exact import continuum
     from qlat.theories.schwinger_wilson import critical_mass
