@@ -40,7 +40,6 @@ value at the same m, since the analytic one is first order in m only):
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -54,7 +53,7 @@ from qlat.analysis.schwinger_crosscheck import (
     CrossCheckResult,
     TotalErrorCrossCheck,
     _fit_estimate,
-    _second_derivative,
+    bulk_theta_point,
 )
 from qlat.core.errors import require
 from qlat.core.estimate import Estimate
@@ -129,13 +128,10 @@ def hamiltonian_light_mass_point(*, spacing: float, mass: float, lengths: tuple[
         return float(solver.energy(solver.solve(model)))
 
     require(lengths[1] > lengths[0] > 0, "chain_lengths", "must be (ℓ1, ℓ2) with ℓ2 > ℓ1 > 0", lengths)
-    n1, n2 = (_chain_sites(length, spacing) for length in lengths)
-    length = (n2 - n1) * spacing
-    d2 = [_second_derivative(functools.partial(ground, n), h) for n in (n1, n2)]
+    sites = (_chain_sites(lengths[0], spacing), _chain_sites(lengths[1], spacing))
     # symmetrized in θ: on the open staggered chain the m sin θ hopping term has a boundary part
     # odd in θ (a lattice artifact of the rotated form); E(θ) of the continuum is even
-    de = [0.5 * (ground(n, theta) + ground(n, -theta)) - ground(n, 0.0) for n in (n1, n2)]
-    return {CHI_T: (d2[1] - d2[0]) / length, ENERGY: (de[1] - de[0]) / length}
+    return bulk_theta_point(ground, sites=sites, spacing=spacing, theta=theta, h=h, symmetric=True)
 
 
 def _reweighted(q: np.ndarray, logw: np.ndarray, sign: np.ndarray, *, volume: int, g2a2: float,

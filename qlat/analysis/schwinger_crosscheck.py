@@ -202,6 +202,24 @@ def _second_derivative(energy: Callable[[float], float], h: float) -> float:
     return (4.0 * d(0.5 * h) - d(h)) / 3.0
 
 
+def bulk_theta_point(ground: Callable[[int, float], float], *, sites: tuple[int, int], spacing: float,
+                     theta: float, h: float = 0.2, symmetric: bool = False) -> dict[str, float]:
+    """Bulk E''(0) and ℰ(θ) − ℰ(0) per unit length from the ground energies ``ground(N, θ)`` of two chains.
+
+    [X(N₂) − X(N₁)]/((N₂ − N₁)a) removes the open-boundary part; ``symmetric`` averages ℰ(±θ)
+    (the θ-even part).
+    """
+    n1, n2 = sites
+    require(n2 > n1, "sites", "must be (N1, N2) with N2 > N1", sites)
+    length = (n2 - n1) * spacing
+    d2 = [_second_derivative(functools.partial(ground, n), h) for n in (n1, n2)]
+    if symmetric:
+        de = [0.5 * (ground(n, theta) + ground(n, -theta)) - ground(n, 0.0) for n in (n1, n2)]
+    else:
+        de = [ground(n, theta) - ground(n, 0.0) for n in (n1, n2)]
+    return {CHI_T: (d2[1] - d2[0]) / length, ENERGY: (de[1] - de[0]) / length}
+
+
 def ed_heavy_mass_point(*, spacing: float, mass: float, sites: tuple[int, int], theta: float,
                         h: float = 0.2) -> dict[str, float]:
     """Bulk E''(0)/L and [ℰ(θ) − ℰ(0)] per unit length of the electric-formulation chain (ED)."""
@@ -212,12 +230,8 @@ def ed_heavy_mass_point(*, spacing: float, mass: float, sites: tuple[int, int], 
         model = SchwingerModel(n_sites=n, spacing=spacing, mass=mass, theta=th, formulation="electric")
         return float(diagonalize_sector(model, k=1).energies[0])
 
-    n1, n2 = sites
-    require(n2 > n1, "ed_sites", "must be (N1, N2) with N2 > N1", sites)
-    length = (n2 - n1) * spacing
-    d2 = [_second_derivative(functools.partial(ground, n), h) for n in (n1, n2)]
-    de = [ground(n, theta) - ground(n, 0.0) for n in (n1, n2)]
-    return {"chi_t": (d2[1] - d2[0]) / length, "delta_energy_density": (de[1] - de[0]) / length}
+    require(sites[1] > sites[0], "ed_sites", "must be (N1, N2) with N2 > N1", sites)
+    return bulk_theta_point(ground, sites=sites, spacing=spacing, theta=theta, h=h)
 
 
 # ------------------------------------------------------------------------------ heavy mass

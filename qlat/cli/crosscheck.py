@@ -46,20 +46,6 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=with_flag_names({"preset": "--preset", "seed": "--seed", "threads": "--threads"})(cmd))
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def cmd(args: argparse.Namespace) -> int:
     import json
     import os
@@ -85,8 +71,10 @@ def cmd(args: argparse.Namespace) -> int:
     files = {"csv": str(out / f"{stem}.csv"), "json": str(out / f"{stem}.json"), "plot": str(out / f"{stem}.png")}
     payload = {**result.to_dict(), "files": files, "command": f"qlat crosscheck {args.kind} --preset {args.preset} "
                f"--seed {args.seed}"}
-    _write_atomic(out / f"{stem}.csv", result.csv_text())
-    _write_atomic(out / f"{stem}.json", json.dumps(jsonable(payload), indent=2) + "\n")
+    from qlat.core.files import atomic_write_bytes
+
+    atomic_write_bytes(out / f"{stem}.csv", result.csv_text().encode("utf-8"))
+    atomic_write_bytes(out / f"{stem}.json", (json.dumps(jsonable(payload), indent=2) + "\n").encode("utf-8"))
     fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{stem}.", suffix=".png")
     os.close(fd)
     try:

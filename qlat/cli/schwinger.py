@@ -255,17 +255,9 @@ def _schedule(args: argparse.Namespace, model):
 # --- exact -------------------------------------------------------------------------------------
 def _ground_state_methods() -> list[str]:
     """Registered backends that compute ground states of the qubit model (``ground_state = True``)."""
-    from qlat.core.backend import get_backend
     from qlat.core.registry import BACKENDS
 
-    out = []
-    for name in BACKENDS.names():
-        try:
-            if getattr(get_backend(name), "ground_state", False):
-                out.append(name)
-        except Exception:  # noqa: BLE001 — a broken plug-in is not offered
-            continue
-    return out
+    return [name for name in BACKENDS.names() if _is_ground_state_method(name)]
 
 
 def _is_ground_state_method(name: str) -> bool:
