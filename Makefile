@@ -31,7 +31,7 @@ test-fast: $(STAMP)
 	$(THREADS_ENV) $(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check qlat tests benchmarks examples
+	$(VENV)/bin/ruff check qlat tests benchmarks examples tools
 	$(VENV)/bin/mypy
 
 test-slow: $(STAMP)

@@ -93,7 +93,8 @@ class CrossCheck:
         diff = est.value - ref.value
         both_exact = est.total_error == 0.0 and ref.total_error == 0.0
         return {"label": label, "observable": name, "value": est, "reference": ref, "difference": diff,
-                "z": None if both_exact else est.z_score(ref)}
+                "z": None if both_exact else est.z_score(ref),
+                "warnings": list(dict.fromkeys(est.warnings + ref.warnings))}
 
     def rows(self, observables: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """One comparison per (non-reference backend, observable)."""
@@ -101,8 +102,17 @@ class CrossCheck:
         return [self.comparison(label, name) for label in self.entries if label != self.reference
                 for name in names]
 
+    def warnings(self) -> list[str]:
+        """Every distinct warning carried by an estimate in the table, in order of appearance."""
+        return list(dict.fromkeys(w for row in self.entries.values() for est in row.values() for w in est.warnings))
+
     def table(self, observables: Sequence[str] | None = None) -> str:
-        """A text table: observable, each backend's value(error), difference and z vs the reference."""
+        """A text table: observable, each backend's value(error), difference and z vs the reference.
+
+        A cell whose estimate carries a warning (:attr:`Estimate.warnings`: its error bar cannot
+        be fully trusted) is marked ``!N``, and so is every z-score it enters; the numbered
+        warnings follow the table.
+        """
         from qlat.analysis.tables import format_table
 
         names = list(observables) if observables is not None else self.observables
@@ -111,23 +121,32 @@ class CrossCheck:
         others = labels[1:]
         for lab in others:
             headers += [f"Δ {lab}", f"z {lab}"]
+        notes = self.warnings()
+
+        def mark(messages: Sequence[str]) -> str:
+            return "".join(f" !{notes.index(m) + 1}" for m in dict.fromkeys(messages))
+
         body = []
         for name in names:
             line: list[Any] = [name]
             for lab in labels:
                 est = self.entries[lab].get(name)
-                line.append("-" if est is None else est)
+                line.append("-" if est is None else f"{est}{mark(est.warnings)}")
             for lab in others:
                 cmp = self.comparison(lab, name)
                 line.append("-" if cmp["difference"] is None else f"{cmp['difference']:+.2e}")
-                line.append("-" if cmp["z"] is None else f"{cmp['z']:+.2f}")
+                line.append("-" if cmp["z"] is None else f"{cmp['z']:+.2f}{mark(cmp['warnings'])}")
             body.append(line)
-        return format_table(headers, body)
+        text = format_table(headers, body)
+        if notes:
+            text += "\n" + "\n".join(f"!{i + 1} {message}" for i, message in enumerate(notes))
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "reference": self.reference,
             "estimates": {lab: {n: e.to_dict() for n, e in row.items()} for lab, row in self.entries.items()},
+            "warnings": self.warnings(),
             "comparisons": [
                 {**{k: v for k, v in c.items() if k not in ("value", "reference")},
                  "value": None if c["value"] is None else c["value"].value,

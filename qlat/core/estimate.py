@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from qlat.core.errors import ParameterError
+from qlat.core.errors import ParameterError, require
 
 
 def format_value_error(value: float, error: float, *, digits: int = 2) -> str:
@@ -145,6 +145,39 @@ class Estimate:
         if sigma == 0.0:
             return 0.0 if diff == 0.0 else math.copysign(math.inf, diff)
         return diff / sigma
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Every reason this error bar cannot be fully trusted, in order, without repeats.
+
+        Collected from ``provenance["warnings"]`` (a list, written by :meth:`with_warning`) and
+        any provenance key starting with ``"warning"`` (``"warning"``, ``"warning_systematic"`` …,
+        written by older code paths).  An estimate with warnings is *unwarned* in no calibration
+        count (:mod:`qlat.analysis.calibration`) and cross-check tables mark its cell with ``!``.
+        """
+        found: list[str] = []
+        listed = self.provenance.get("warnings", ())
+        items = [listed] if isinstance(listed, str) else list(listed or ())
+        items += [v for k, v in self.provenance.items() if k != "warnings" and k.startswith("warning")]
+        for item in items:
+            text = str(item)
+            if text and text not in found:
+                found.append(text)
+        return tuple(found)
+
+    def with_warning(self, message: str, *, emit: bool = True) -> "Estimate":
+        """A copy with ``message`` added to ``provenance["warnings"]``; ``emit`` also issues a
+        :class:`~qlat.core.errors.QlatWarning` (stderr on the command line) prefixed by the name."""
+        require(isinstance(message, str) and bool(message), "message", "must be a non-empty string", message)
+        listed = self.provenance.get("warnings", ())
+        current = [listed] if isinstance(listed, str) else list(listed or ())
+        if message not in current:
+            current.append(message)
+        if emit:
+            from qlat.core.errors import warn
+
+            warn(f"{self.name}: {message}" if self.name else message, stacklevel=3)
+        return replace(self, provenance={**self.provenance, "warnings": current})
 
     def with_provenance(self, **items: Any) -> "Estimate":
         """A copy with ``items`` added to the provenance."""

@@ -120,3 +120,31 @@ def test_round_off_sized_errors_print_without_twenty_digits():
     assert str(Estimate(1.0, 8.7e-19)) == "1(0)"
     assert str(Estimate(0.25, 1e-17)) == "0.25(0)"
     assert str(Estimate(-0.1599, 0.0012)) == "-0.1599(12)"
+
+
+def test_warnings_collect_every_source_and_survive_json():
+    import warnings as _warnings
+
+    from qlat.core.errors import QlatWarning
+
+    est = Estimate(1.0, 0.1, name="energy", provenance={"warning": "old style", "warning_noise": "noisy"})
+    with pytest.warns(QlatWarning, match="energy: not adiabatic"):
+        est = est.with_warning("not adiabatic")
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("error")
+        est = est.with_warning("not adiabatic", emit=False)  # no repeat, no emission
+    assert est.warnings == ("not adiabatic", "old style", "noisy")
+    assert Estimate.from_json(est.to_json()).warnings == est.warnings
+    assert Estimate(1.0).warnings == ()
+
+
+def test_crosscheck_marks_warned_cells():
+    from qlat.analysis.crosscheck import CrossCheck
+
+    cc = CrossCheck(reference="exact")
+    cc.add("exact", {"energy": Estimate(-4.35, unit="g")})
+    cc.add("sim", {"energy": Estimate(-4.0, 0.02, unit="g").with_warning("fidelity 0.23", emit=False)})
+    text = cc.table()
+    assert "!1" in text and "!1 fidelity 0.23" in text
+    assert cc.to_dict()["warnings"] == ["fidelity 0.23"]
+    assert cc.rows()[0]["warnings"] == ["fidelity 0.23"]

@@ -1,0 +1,15 @@
+"""Measured calibration of every estimator's error bar (:mod:`qlat.analysis.calibration.harness`)."""
+
+from qlat.analysis.calibration.harness import (
+    COVERAGE_GOAL,
+    TIGHTNESS_GOAL,
+    CalibrationPoint,
+    CalibrationReport,
+    EstimatorSummary,
+    calibration_case,
+    load_cases,
+    run_calibration,
+)
+
+__all__ = ["COVERAGE_GOAL", "TIGHTNESS_GOAL", "CalibrationPoint", "CalibrationReport", "EstimatorSummary",
+           "calibration_case", "load_cases", "run_calibration"]
