@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test test-fast test-slow lint circuits bench clean
+.PHONY: venv demo test test-fast test-slow lint circuits bench calibrate mutants clean
 
 # torch is pinned to the CPU build that lies on this machine's disk; an unpinned
 # torch would pull a multi-GB CUDA build.
@@ -39,6 +39,15 @@ test-slow: $(STAMP)
 
 circuits: $(STAMP)
 	$(VENV)/bin/qlat circuits export --dir circuits
+
+# Calibration of every estimator's error bar (coverage and tightness against exact answers), the
+# recorded run: benchmarks/results/calibration.json and calibration.png.
+calibrate: $(STAMP)
+	$(THREADS_ENV) $(VENV)/bin/qlat calibrate --size full --out benchmarks/results --no-progress
+
+# Deliberate bugs that the fast suite must catch (tools/mutants/*.toml); each must turn its tests red.
+mutants: $(STAMP)
+	$(PY) tools/mutants/run.py
 
 # The quick forms of the benchmarks (minutes); each writes benchmarks/results/*.json.
 bench: $(STAMP)

@@ -157,6 +157,11 @@ CASES: list[tuple[list[str], str]] = [
     (["flow", "train", "u1", "--L", "8", "--beta", "1", "--lr", "-1", "--out", "m"], "--lr"),
     (["flow", "train", "bogus", "--out", "m"], "theory"),
     (["flow", "eval", "no-such-model"], "no-such-model"),
+    # --- calibrate
+    (["calibrate", "--estimators", "no-such-estimator"], "--estimators"),
+    (["calibrate", "--size", "huge"], "--size"),
+    (["calibrate", "--seed", "-1"], "--seed"),
+    (["calibrate", "--seed", "x"], "--seed"),
     # --- crosscheck
     (["crosscheck", "light-mass-bogus"], "invalid choice"),
     (["crosscheck", "heavy-mass", "--preset", "huge"], "--preset"),

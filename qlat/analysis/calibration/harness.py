@@ -269,8 +269,19 @@ class CalibrationReport:
         for ax in list(axes.flat)[n:]:
             ax.axis("off")
         fig.tight_layout()
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
+        import os
+        import tempfile
+
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".calibration.", suffix=".png")
+        os.close(fd)
+        try:  # appears complete or not at all
+            fig.savefig(tmp, dpi=110)
+            os.replace(tmp, path)
+        finally:
+            plt.close(fig)
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
 
 def run_calibration(
