@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from qlat.core.errors import ParameterError, require
@@ -86,6 +86,16 @@ class Estimate:
         What produced the number: ``"exact"``, ``"statevector"``, ``"aer-shots"``, ``"hmc"`` ...
     provenance:
         Parameters, seeds, versions — anything needed to reproduce the number.
+    history:
+        The statistical fluctuations behind ``error`` as a pyerrors ``Obs`` (a Monte Carlo
+        estimate's per-configuration history), or None; not serialized, not compared.  It makes
+        arithmetic keep correlations (:mod:`qlat.core.estimate_algebra`): ``P - P`` has error 0,
+        ``a - b`` of two observables of one chain gets the Γ-method error of the difference.
+
+    Arithmetic (``+ - * / **``, ``-a``, ``abs``, ``a.sqrt()``, ``a.log()`` … and so
+    ``numpy.log(a)``) propagates statistical and systematic errors separately, with units;
+    ``float(a)`` is the value; ``f"{a:.3f}"`` prints ``value ± error``; :meth:`to_pyerrors` /
+    :meth:`from_pyerrors` convert both ways.
     """
 
     value: float
@@ -98,6 +108,7 @@ class Estimate:
     n_samples: int | None = None
     backend: str = ""
     provenance: Mapping[str, Any] = field(default_factory=dict)
+    history: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "value", float(self.value))
@@ -185,7 +196,7 @@ class Estimate:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; ``value`` and ``error`` always present."""
-        out = asdict(self)
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "history"}
         out["provenance"] = dict(self.provenance)
         return out
 
@@ -216,4 +227,118 @@ class Estimate:
         return format_value_error(self.value, self.error)
 
     def __format__(self, spec: str) -> str:
-        return format(str(self), spec)
+        from qlat.core.estimate_algebra import format_estimate
+
+        return format_estimate(self, spec)
+
+    # --- comparison and conversion ------------------------------------------------------------
+
+    def compatible_with(self, other: "Estimate | float", *, z: float = 2.0) -> bool:
+        """|z-score| ≤ ``z`` (statistical and systematic errors of both sides combined)."""
+        return abs(self.z_score(other)) <= z
+
+    def __float__(self) -> float:
+        return self.value
+
+    def to_pyerrors(self) -> Any:
+        """A pyerrors ``Obs``: the Monte Carlo history (or one Gaussian source of width
+        ``error``) plus one covariance source per systematic source."""
+        from qlat.core.estimate_algebra import to_obs
+
+        return to_obs(self)
+
+    @classmethod
+    def from_pyerrors(cls, obs: Any, *, name: str = "", unit: str = "", backend: str = "pyerrors",
+                      S: float = 2.0) -> "Estimate":
+        """An Estimate from a pyerrors ``Obs`` (Γ-method with window parameter ``S``); sources named
+        ``qlat:sys:…`` (from :meth:`to_pyerrors`) come back as the systematic error."""
+        from qlat.core.estimate_algebra import from_obs
+
+        return from_obs(obs, name=name, unit=unit, backend=backend, S=S)
+
+    # --- arithmetic (qlat.core.estimate_algebra) ------------------------------------------------
+
+    def _binary(self, op: str, other: Any, *, reflected: bool = False) -> "Estimate":
+        from qlat.core.estimate_algebra import binary
+
+        return binary(op, other, self) if reflected else binary(op, self, other)
+
+    def __add__(self, other: Any) -> "Estimate":
+        return self._binary("+", other)
+
+    def __radd__(self, other: Any) -> "Estimate":
+        return self._binary("+", other, reflected=True)
+
+    def __sub__(self, other: Any) -> "Estimate":
+        return self._binary("-", other)
+
+    def __rsub__(self, other: Any) -> "Estimate":
+        return self._binary("-", other, reflected=True)
+
+    def __mul__(self, other: Any) -> "Estimate":
+        return self._binary("*", other)
+
+    def __rmul__(self, other: Any) -> "Estimate":
+        return self._binary("*", other, reflected=True)
+
+    def __truediv__(self, other: Any) -> "Estimate":
+        return self._binary("/", other)
+
+    def __rtruediv__(self, other: Any) -> "Estimate":
+        return self._binary("/", other, reflected=True)
+
+    def __pow__(self, other: Any) -> "Estimate":
+        return self._binary("**", other)
+
+    def __rpow__(self, other: Any) -> "Estimate":
+        return self._binary("**", other, reflected=True)
+
+    def _unary(self, fn: str) -> "Estimate":
+        from qlat.core.estimate_algebra import unary
+
+        return unary(fn, self)
+
+    def __neg__(self) -> "Estimate":
+        return self._unary("neg")
+
+    def __pos__(self) -> "Estimate":
+        return self
+
+    def __abs__(self) -> "Estimate":
+        return self._unary("abs")
+
+    def sqrt(self) -> "Estimate":
+        return self._unary("sqrt")
+
+    def exp(self) -> "Estimate":
+        return self._unary("exp")
+
+    def log(self) -> "Estimate":
+        return self._unary("log")
+
+    def sin(self) -> "Estimate":
+        return self._unary("sin")
+
+    def cos(self) -> "Estimate":
+        return self._unary("cos")
+
+    def tan(self) -> "Estimate":
+        return self._unary("tan")
+
+    def arcsin(self) -> "Estimate":
+        return self._unary("arcsin")
+
+    def arccos(self) -> "Estimate":
+        return self._unary("arccos")
+
+    def arctan(self) -> "Estimate":
+        return self._unary("arctan")
+
+    def sinh(self) -> "Estimate":
+        return self._unary("sinh")
+
+    def cosh(self) -> "Estimate":
+        return self._unary("cosh")
+
+    def tanh(self) -> "Estimate":
+        return self._unary("tanh")

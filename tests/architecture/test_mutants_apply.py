@@ -5,6 +5,7 @@ tests red.  This fast check keeps a refactor from silently turning a mutant into
 """
 
 import importlib.util
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -13,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _runner():
     spec = importlib.util.spec_from_file_location("qlat_mutants", ROOT / "tools" / "mutants" / "run.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("qlat_mutants", module)  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
