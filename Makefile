@@ -1,5 +1,11 @@
 # qlat — two commands on a fresh machine: `make demo` and `make test`.
-PYTHON ?= python3.11
+# Any Python >= 3.11 (3.11 first: this machine's CPU torch wheel is built for it).
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+	&& echo $$p && break; done)
+ifeq ($(strip $(PYTHON)),)
+$(error qlat needs Python >= 3.11: set PYTHON=/path/to/python3.11)
+endif
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed

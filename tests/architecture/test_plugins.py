@@ -74,3 +74,12 @@ def test_a_name_cannot_be_taken_twice(toy):
         BACKENDS.register("toy", Other)
     assert isinstance(BACKENDS.get("toy")(), ToySimulator)
     assert Estimate(1.0).exact
+
+
+def test_citation_file_names_this_version():
+    from pathlib import Path
+
+    from qlat._version import __version__
+
+    text = (Path(__file__).resolve().parents[2] / "CITATION.cff").read_text()
+    assert f"version: {__version__}" in text and "cff-version: 1.2.0" in text
