@@ -14,24 +14,10 @@ def _entry(est: Any, ensemble_info: dict[str, Any]) -> dict[str, Any]:
 
 
 def exact_references(theory: Any, names: Sequence[str]) -> dict[str, Any]:
-    """Exact values of ``names`` on ``theory`` from the first registered exact backend that has them.
+    """:func:`qlat.analysis.montecarlo.exact_references`."""
+    from qlat.analysis.montecarlo import exact_references as references
 
-    Looks through the registered backends whose Estimates are labelled ``"exact"`` (``u1-exact``,
-    ``free-scalar`` …) and that accept the theory; observables they do not know are left out.
-    """
-    from qlat.core.backend import get_backend
-    from qlat.core.registry import BACKENDS
-
-    for name in BACKENDS.names():
-        try:
-            backend = get_backend(name)
-            if getattr(backend, "label", "") != "exact" or not backend.supports(theory):
-                continue
-            known = [n for n in names if n in backend.observables(theory)]
-            return backend.estimate(theory, known) if known else {}
-        except Exception:  # noqa: BLE001 — a reference that cannot answer is simply not shown
-            continue
-    return {}
+    return references(theory, names)
 
 
 def report(ensemble: Any, names: Sequence[str], *, skip: int = 0, S: float = 2.0, as_json: bool = False,

@@ -18,15 +18,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import shlex
-import signal
 import sys
 import tempfile
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from qlat.core.errors import ParameterError, require
+from qlat.core.errors import require
 
 
 def default_observables(theory_params: dict[str, Any]) -> list[str]:
@@ -180,112 +177,12 @@ def _check_chunk_memory(args: argparse.Namespace, theory: Any) -> None:
                 f"{free / 2**30:.3g} GiB free in {where}", args.n)
 
 
-def _first_difference(stored: dict[str, Any], wanted: dict[str, Any], prefix: str = "") -> str | None:
-    for key in sorted(set(stored) | set(wanted)):
-        a, b = stored.get(key), wanted.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            found = _first_difference(a, b, f"{prefix}{key}.")
-            if found:
-                return found
-        elif (list(a) if isinstance(a, tuple) else a) != (list(b) if isinstance(b, tuple) else b):
-            return f"{prefix}{key}"
-    return None
-
-
 def check_resumable(ensemble: Any, *, theory: Any, sampler: Any, chains: int, seed: int, start: str) -> None:
-    """Raise :class:`ParameterError` naming the first parameter that differs from the stored run."""
-    prov = ensemble.provenance
-    stored = {"theory": prov.get("theory"), "sampler": prov.get("sampler"), "seed": prov.get("seed"),
-              "chains": prov.get("chains"), "start": prov.get("start")}
-    wanted = {"theory": theory.params(), "sampler": sampler.params(), "seed": seed, "chains": chains,
-              "start": start}
-    key = _first_difference(stored, wanted)
-    if key is not None:
-        flag = _resume_flags(theory, sampler).get(key, key)
-        have: Any = stored
-        for part in key.split("."):
-            have = have.get(part) if isinstance(have, dict) else None
-        raise ParameterError(
-            flag, f"differs from the run stored in {ensemble.path} ({key} = {have!r}); "
-            "use the same parameters to resume or another --out", _lookup(wanted, key),
-        )
+    """:func:`qlat.samplers.chains.check_resumable` naming the flag of the first parameter that differs."""
+    from qlat.samplers.chains import check_resumable as check
 
-
-def _lookup(data: dict[str, Any], key: str) -> Any:
-    found: Any = data
-    for part in key.split("."):
-        found = found.get(part) if isinstance(found, dict) else None
-    return found
-
-
-# ------------------------------------------------------------------------------- interrupts
-class _Interrupts:
-    """SIGINT/SIGTERM → KeyboardInterrupt, deferred while a chunk is being written."""
-
-    def __init__(self) -> None:
-        self.critical = False
-        self.pending = False
-
-    def handler(self, signum: int, frame: Any) -> None:
-        if self.critical:
-            self.pending = True
-            return
-        raise KeyboardInterrupt
-
-    @contextlib.contextmanager
-    def installed(self) -> Iterator["_Interrupts"]:
-        if threading.current_thread() is not threading.main_thread():
-            yield self
-            return
-        old = {s: signal.signal(s, self.handler) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield self
-        finally:
-            for s, h in old.items():
-                signal.signal(s, h)
-
-    @contextlib.contextmanager
-    def deferred(self) -> Iterator[None]:
-        self.critical = True
-        try:
-            yield
-        finally:
-            self.critical = False
-        if self.pending:
-            raise KeyboardInterrupt
-
-
-# ------------------------------------------------------------------------------- running
-def run_into(ensemble: Any, *, theory: Any, sampler: Any, n: int, chunk: int, start: str,
-             progress: bool) -> None:
-    """Continue the chains stored in ``ensemble`` until it holds ``n`` samples, chunk by chunk."""
-    from qlat.samplers.stored import stored_state
-
-    state = stored_state(ensemble)
-    if state is None:
-        state = sampler.init_state(theory, chains=ensemble.chains, seed=ensemble.seed, start=start)
-    todo = n - ensemble.n_samples
-    if todo <= 0:
-        return
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=n, initial=ensemble.n_samples, desc=f"{sampler.name} {theory.name}", unit="sample",
-                   file=sys.stderr, disable=None, leave=False)
-    interrupts = _Interrupts()
-    try:
-        with interrupts.installed():
-            while ensemble.n_samples < n:
-                m = min(chunk, n - ensemble.n_samples)
-                batch, state = sampler.run(theory, m, state=state)
-                with interrupts.deferred():
-                    ensemble.append(batch, state)
-                if bar is not None:
-                    bar.update(m)
-    finally:
-        if bar is not None:
-            bar.close()
+    check(ensemble, theory=theory, sampler=sampler, chains=chains, seed=seed, start=start,
+          names=_resume_flags(theory, sampler))
 
 
 def command_line(args: argparse.Namespace) -> str:
@@ -340,6 +237,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
             )
             stack.enter_context(ensemble)
         try:
+            from qlat.samplers.chains import run_into
+
             run_into(ensemble, theory=theory, sampler=sampler, n=args.n, chunk=args.chunk, start=args.start,
                      progress=not args.no_progress)
         except KeyboardInterrupt:

@@ -66,6 +66,42 @@ class QubitRealization(Protocol):
     def measurement_bases(self) -> list[str]: ...
 
 
+class BatchedRealization:
+    """A classical realization that takes any leading batch axes and numpy arrays as well.
+
+    Realizations are written for ``fields (batch, *field_shape)``; samplers return
+    ``(n, chains, *field_shape)`` and ensemble files give numpy arrays.  This wrapper flattens the
+    leading axes, converts numpy to torch, calls the realization and restores the leading axes on
+    the result (``(n, chains, ...)``).  Other attributes (``derive``, ``primary_names``) pass through.
+    """
+
+    def __init__(self, realization: Any, field_shape: tuple[int, ...]) -> None:
+        self._realization = realization
+        self._shape = field_shape
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._realization, name)
+
+    def __call__(self, fields: Any) -> Any:
+        if not hasattr(fields, "detach"):  # numpy or nested lists: the realizations compute in torch
+            import numpy as np
+            import torch
+
+            fields = torch.from_numpy(np.ascontiguousarray(np.asarray(fields, dtype=np.float64)))
+        k = len(self._shape)
+        if fields.dim() < k or tuple(fields.shape[fields.dim() - k:]) != self._shape:
+            from qlat.core.errors import ParameterError
+
+            raise ParameterError("fields", f"must end with the field shape {self._shape}", tuple(fields.shape))
+        if fields.dim() == k + 1:
+            return self._realization(fields)
+        lead = tuple(fields.shape[: fields.dim() - k])
+        if fields.dim() == k:
+            lead = ()
+        values = self._realization(fields.reshape(-1, *self._shape))
+        return values.reshape(tuple(lead) + tuple(values.shape[1:]))
+
+
 @dataclass(eq=False)
 class Observable:
     """A physical quantity with realizations on several kinds of target.
@@ -132,7 +168,11 @@ class Observable:
                 f"observable '{self.name}' has no realization on {type(target).__name__} "
                 f"(realized on: {have})"
             )
-        return factory(target)
+        realization = factory(target)
+        shape = getattr(target, "field_shape", None)
+        if callable(realization) and shape is not None:
+            return BatchedRealization(realization, tuple(int(s) for s in shape))
+        return realization
 
     def _factory_for(self, target: Any) -> RealizationFactory | None:
         for klass in type(target).__mro__:

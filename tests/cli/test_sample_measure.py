@@ -211,7 +211,7 @@ def test_command_line_exit_code_for_bad_input():
 
 
 def test_sigterm_is_an_interrupt_deferred_while_a_chunk_is_written():
-    from qlat.cli.sample import _Interrupts
+    from qlat.samplers.chains import Interrupts as _Interrupts
 
     interrupts = _Interrupts()
     before = signal.getsignal(signal.SIGTERM)

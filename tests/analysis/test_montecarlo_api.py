@@ -1,0 +1,68 @@
+"""qlat.sample: Monte Carlo in memory, the CLI's defaults, resumable into a file, bit for bit."""
+
+import numpy as np
+import pytest
+
+import qlat
+from qlat.core.ensemble import Ensemble
+from qlat.core.errors import ParameterError
+from qlat.core.observable import OBSERVABLES
+from qlat.theories.u1 import U1Theory
+
+
+@pytest.fixture(scope="module")
+def theory():
+    return U1Theory.from_options(L=4, ndim=2, beta=2.0)
+
+
+def test_in_memory_run_is_exact_and_extends_bit_for_bit(theory):
+    ens = qlat.sample(theory, "heatbath", n=120, chains=4, seed=3)
+    assert ens.configurations.shape == (120, 4, 2, 4, 4) and ens.seed == 3
+    assert ens.sampler.params()["thermalization"] == 100  # the command line's default, not the class's
+    est = ens.estimate(["plaquette", "q2"])
+    from qlat.exact.u1 import mean_plaquette
+
+    exact = mean_plaquette(2.0, (4, 4))
+    assert abs(est["plaquette"].z_score(exact)) < 4
+    assert est["plaquette"].error < 0.01  # power: a 5 % error in the plaquette could not hide
+    longer = ens.extend(30)
+    one_run = qlat.sample(theory, "heatbath", n=150, chains=4, seed=3)
+    assert np.array_equal(longer.configurations, one_run.configurations)
+    assert "exact" in ens.table()
+
+
+def test_file_run_resumes_and_equals_the_memory_run(theory, tmp_path):
+    path = tmp_path / "u1.h5"
+    first = qlat.sample(theory, "heatbath", n=60, chains=2, seed=5, path=path)
+    assert first.path == path and first.n_samples == 60
+    resumed = qlat.sample(theory, "heatbath", n=90, chains=2, seed=5, path=path)
+    memory = qlat.sample(theory, "heatbath", n=90, chains=2, seed=5)
+    assert np.array_equal(resumed.configurations, memory.configurations)
+    with pytest.raises(ParameterError, match="seed"):
+        qlat.sample(theory, "heatbath", n=90, chains=2, seed=6, path=path)
+    saved = memory.save(tmp_path / "copy.h5")
+    with Ensemble.open(saved) as ens:
+        assert np.array_equal(np.asarray(ens.configurations), memory.configurations)
+        assert ens.checksum
+
+
+def test_seed_is_drawn_and_recorded_and_bad_input_named(theory):
+    ens = qlat.sample(theory, "heatbath", n=5, chains=1)
+    assert isinstance(ens.seed, int) and ens.seed >= 0
+    with pytest.raises(ParameterError, match="sampler_options"):
+        qlat.sample(theory, "heatbath", n=5, chains=1, seed=0, n_steps=3)
+    with pytest.raises(ParameterError, match="n"):
+        qlat.sample(theory, "heatbath", n=10**9, chains=10**3, seed=0)
+    with pytest.raises(ParameterError, match="theory"):
+        qlat.sample("u1", "hmc", n=10)
+
+
+def test_observables_take_the_arrays_the_samplers_return(theory):
+    ens = qlat.sample(theory, "heatbath", n=6, chains=3, seed=1)
+    plaquette = OBSERVABLES.get("plaquette").realize(theory)
+    per_config = plaquette(ens.configurations)  # (n, chains, ...) numpy, as returned
+    assert tuple(per_config.shape) == (6, 3)
+    flat = plaquette(ens.configurations.reshape(18, 2, 4, 4))
+    assert np.allclose(per_config.reshape(-1).numpy(), flat.numpy())
+    with pytest.raises(ParameterError, match="field shape"):
+        plaquette(np.zeros((3, 4, 4)))
