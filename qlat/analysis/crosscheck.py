@@ -142,6 +142,34 @@ class CrossCheck:
             text += "\n" + "\n".join(f"!{i + 1} {message}" for i, message in enumerate(notes))
         return text
 
+    def records(self) -> list[dict[str, Any]]:
+        """One flat row per (backend, observable): the estimate's columns
+        (:data:`~qlat.analysis.tables.ESTIMATE_COLUMNS`), the reference value, Δ and z."""
+        from qlat.analysis.tables import estimate_record
+
+        out = []
+        for label, row in self.entries.items():
+            for name, est in row.items():
+                cmp = self.comparison(label, name) if label != self.reference else None
+                ref = self.entries[self.reference].get(name) if self.reference in self.entries else None
+                out.append({"observable": name, "backend_label": label, **estimate_record(est),
+                            "reference": self.reference, "reference_value": None if ref is None else ref.value,
+                            "difference": None if cmp is None else cmp["difference"],
+                            "z": None if cmp is None else cmp["z"]})
+        return out
+
+    def csv_text(self) -> str:
+        """The table as CSV: value, error, systematic, unit, backend, Δ and z per row."""
+        from qlat.analysis.tables import records_to_csv
+
+        return records_to_csv(self.records())
+
+    def to_dataframe(self) -> Any:
+        """The table as a pandas DataFrame (one row per backend and observable)."""
+        from qlat.analysis.tables import records_to_dataframe
+
+        return records_to_dataframe(self.records())
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "reference": self.reference,

@@ -148,6 +148,13 @@ class MonteCarloEnsemble:
                 f"{self.n_samples} samples (skip {skip}), seed {self.seed}")
         return head + "\n" + format_table(["observable", "value(error)", "tau_int", "samples", "exact", "z"], rows)
 
+    def to_dataframe(self, observables: Sequence[str] | None = None, *, skip: int = 0) -> Any:
+        """The estimates as a pandas DataFrame (value, error, systematic, unit, backend, τ_int …)."""
+        from qlat.analysis.tables import estimate_record, records_to_dataframe
+
+        return records_to_dataframe([{"observable": name, **estimate_record(est)}
+                                     for name, est in self.estimate(observables, skip=skip).items()])
+
     # --- running and saving --------------------------------------------------------------------
     def extend(self, n: int, *, progress: bool = False, chunk: int = 50) -> "MonteCarloEnsemble":
         """``n`` more samples per chain on the same chains (bit for bit one longer run)."""

@@ -14,3 +14,38 @@ def format_table(headers: list[str], rows: Iterable[Iterable[Any]]) -> str:
     sep = "  ".join("-" * w for w in widths)
     out = [line, sep] + ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in body]
     return "\n".join(out)
+
+
+#: The columns every table of Estimates exports (CSV, DataFrame), in this order.
+ESTIMATE_COLUMNS = ("value", "error", "systematic", "total_error", "unit", "backend", "tau_int", "n_samples",
+                    "warnings")
+
+
+def estimate_record(est: Any) -> dict[str, Any]:
+    """The exported columns of one Estimate (:data:`ESTIMATE_COLUMNS`); warnings joined by "; "."""
+    return {"value": est.value, "error": est.error, "systematic": est.systematic, "total_error": est.total_error,
+            "unit": est.unit, "backend": est.backend, "tau_int": est.tau_int, "n_samples": est.n_samples,
+            "warnings": "; ".join(est.warnings)}
+
+
+def records_to_csv(records: list[dict[str, Any]]) -> str:
+    """CSV text of flat records (the union of their keys as columns, in first-seen order)."""
+    import csv
+    import io
+
+    columns: list[str] = []
+    for rec in records:
+        columns += [k for k in rec if k not in columns]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for rec in records:
+        writer.writerow({k: ("" if v is None else v) for k, v in rec.items()})
+    return buf.getvalue()
+
+
+def records_to_dataframe(records: list[dict[str, Any]]) -> Any:
+    """A pandas DataFrame of flat records (pandas imported on first use)."""
+    import pandas as pd
+
+    return pd.DataFrame.from_records(records)

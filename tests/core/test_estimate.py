@@ -148,3 +148,20 @@ def test_crosscheck_marks_warned_cells():
     assert "!1" in text and "!1 fidelity 0.23" in text
     assert cc.to_dict()["warnings"] == ["fidelity 0.23"]
     assert cc.rows()[0]["warnings"] == ["fidelity 0.23"]
+
+
+def test_crosscheck_exports_csv_and_dataframe_with_errors_units_backends():
+    import csv
+    import io
+
+    from qlat.analysis.crosscheck import CrossCheck
+
+    cc = CrossCheck(reference="ed")
+    cc.add("ed", {"energy": Estimate(-4.35, unit="g", backend="exact")})
+    cc.add("aer", {"energy": Estimate(-4.30, 0.02, systematic=0.01, unit="g", backend="aer-shots")})
+    rows = list(csv.DictReader(io.StringIO(cc.csv_text())))
+    assert [r["backend_label"] for r in rows] == ["ed", "aer"]
+    assert rows[1]["error"] == "0.02" and rows[1]["systematic"] == "0.01" and rows[1]["unit"] == "g"
+    assert float(rows[1]["z"]) == pytest.approx(0.05 / math.hypot(0.02, 0.01))
+    frame = cc.to_dataframe()
+    assert list(frame["backend"]) == ["exact", "aer-shots"] and frame.loc[1, "total_error"] > 0.02

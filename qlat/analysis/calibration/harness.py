@@ -235,6 +235,19 @@ class CalibrationReport:
                 "summaries": [s.to_dict() for s in self.summaries],
                 "points": [p.to_dict() for p in self.points]}
 
+    def to_dataframe(self) -> Any:
+        """Every point as a pandas DataFrame (estimator, observable, value, errors, exact, z, σ/|Δ|, warned)."""
+        from qlat.analysis.tables import records_to_dataframe
+
+        rows = []
+        for p in self.points:
+            d = p.to_dict()
+            d.pop("systematic_sources")
+            d["warnings"] = "; ".join(d["warnings"])
+            d.update({f"point.{k}": v for k, v in d.pop("point").items()})
+            rows.append(d)
+        return records_to_dataframe(rows)
+
     def plot(self, path: str) -> None:
         """z histograms per estimator against the standard normal density, and σ/|Δ| per point."""
         import matplotlib
