@@ -140,41 +140,44 @@ def run_points(
 
 
 class ResultLog:
-    """Results appended as JSON lines as they arrive; a rerun skips the points already there.
+    """Results appended as they arrive to a hash-chained JSON-lines log; a rerun skips the finished points.
 
-    Each line is ``{"index": i, "point": …, "result": …}``; lines whose point differs from the
-    point at that index now (another study in the same file) are refused.
+    Each entry is ``{"index": i, "point": …, "result": …}``, one line of a
+    :class:`~qlat.core.hashlog.HashChainLog` (an edited or damaged line is refused, a line cut by a
+    crash is recomputed).  An entry whose point differs from the point at that index now (another
+    study in the same file) is refused; every refusal is a :class:`ParameterError` naming ``out``.
     """
 
+    KIND = "qlat study points v1"
+
     def __init__(self, path: str | os.PathLike) -> None:
+        from qlat.core.hashlog import HashChainLog
+
         self.path = Path(path)
+        self._log = HashChainLog(self.path, kind=self.KIND)
 
     def load(self, points: Sequence[Any]) -> dict[int, Any]:
         """Finished ``{index: result}`` for these points (empty if there is no log yet)."""
+        from qlat.core.errors import CorruptFileError
         from qlat.core.jsonio import jsonable
 
-        if not self.path.exists():
-            return {}
+        try:
+            entries = self._log.load()
+        except CorruptFileError as exc:
+            raise ParameterError("out", str(exc), str(self.path.parent)) from None
         found: dict[int, Any] = {}
-        for n, line in enumerate(self.path.read_text().splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut by a crash: that point is simply recomputed
-            i = int(entry["index"])
-            if not (0 <= i < len(points)) or entry["point"] != jsonable(points[i]):
-                raise ParameterError("out", f"{self.path} line {n} belongs to another study; use another --out",
-                                     str(self.path))
+        wanted = jsonable(list(points))
+        for n, entry in enumerate(entries, 1):
+            ok = isinstance(entry, dict) and {"index", "point", "result"} <= set(entry)
+            i = entry.get("index") if ok else None
+            if not ok or not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < len(points):
+                raise ParameterError("out", f"{self.path} entry {n} is not a point of this study; use another "
+                                     "folder", str(self.path.parent))
+            if entry["point"] != wanted[i]:
+                raise ParameterError("out", f"{self.path} entry {n} belongs to another study; use another folder",
+                                     str(self.path.parent))
             found[i] = entry["result"]
         return found
 
     def append(self, index: int, point: Any, result: Any) -> None:
-        from qlat.core.jsonio import dumps
-
-        line = dumps({"index": int(index), "point": point, "result": result})
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        self._log.append({"index": int(index), "point": point, "result": result})

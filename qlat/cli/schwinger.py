@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qlat.cli._common import LazyHelp, ensure_output_dir, format_table, print_json, with_flag_names
+from qlat.cli._common import LazyHelp, format_table, print_json, with_flag_names
 from qlat.core.errors import ParameterError, require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
@@ -25,7 +25,7 @@ MAX_STEPS = 1_000_000
 FLAGS = {"cluster": "--cluster", "cluster_config": "--cluster-config", "spacings": "--continuum-spacings", "volumes": "--continuum-volumes", "mitigation": "--mitigation", "mode": "--mode", "primitive": "--primitive", "n_sites": "--sites", "spacing": "--spacing", "mass": "--mass", "theta": "--theta",
          "coupling": "--coupling", "formulation": "--formulation", "total_time": "--time", "dt": "--dt",
          "ramp": "--ramp", "initial_mass": "--initial-mass", "shots": "--shots", "seed": "--seed",
-         "noise": "--noise", "backend": "--backend", "order": "--order", "layout": "--layout"}
+         "noise": "--noise", "backend": "--backend", "order": "--order", "layout": "--layout", "out": "--out"}
 
 
 def _model_arguments(p: argparse.ArgumentParser, *, multi: bool = False) -> None:
@@ -426,12 +426,9 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
 
 # --- scan --------------------------------------------------------------------------------------
 def cmd_scan(args: argparse.Namespace) -> int:
-    import json
 
     import numpy as np
 
-    from qlat.cli._common import jsonable
-    from qlat.exact import continuum
     args.layout = args.layout or "all-to-all"
     _check_common(args)
     # A ground-state method as --backend (ed, dmrg): no simulation, every value from that method.
@@ -483,10 +480,6 @@ def cmd_scan(args: argparse.Namespace) -> int:
         for vol in args.continuum_volumes:
             require(vol > 0, "--continuum-volumes", "must be > 0", vol)
     cluster = _check_distribution(args)
-    ensure_output_dir(args.out, "--out")
-    from qlat.analysis.distributed import ResultLog, run_points
-    from qlat.analysis.schwinger_studies import scan_point
-
     simulate = None
     if not args.exact_only:
         overrides = {k: v for k, v in (("total_time", args.time), ("dt", args.dt), ("ramp", args.ramp),
@@ -498,6 +491,31 @@ def cmd_scan(args: argparse.Namespace) -> int:
     points = [{"n_sites": n, "spacing": a, "thetas": [float(t) for t in thetas], "mass": args.mass,
                "coupling": args.coupling, "formulation": args.formulation, "mass_shift": args.mass_shift,
                "simulate": simulate, "ground_state": ground_spec} for n in args.sites for a in args.spacing]
+    from qlat.core.outdir import claim_output_dir
+
+    claim = claim_output_dir(args.out, command="qlat schwinger scan", flag="--out", names=SCAN_FLAGS,
+                             params={"points": points, "continuum": bool(args.continuum),
+                                     "continuum_method": args.continuum_method if args.continuum else None})
+    try:
+        return _run_scan(args, points, ground, ground_spec, bond_dim, cluster)
+    finally:
+        claim.release()
+
+
+#: Scan parameters stored in the folder's manifest and the flags that set them.
+SCAN_FLAGS = {"points": "--sites/--spacing/--thetas/--mass/… (the lattices)", "continuum": "--continuum",
+              "continuum_method": "--continuum-method"}
+
+
+def _run_scan(args: argparse.Namespace, points: list[dict[str, Any]], ground: str, ground_spec: dict[str, Any],
+              bond_dim: int, cluster: Any) -> int:
+    import json
+
+    from qlat.analysis.distributed import ResultLog, run_points
+    from qlat.analysis.schwinger_studies import scan_point
+    from qlat.cli._common import jsonable
+    from qlat.exact import continuum
+
     log = ResultLog(args.out / "scan-points.jsonl")
     finished = log.load(points)
     if finished and not args.json:
@@ -549,7 +567,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
         result["continuum"] = continuum_condensate_massless(
             n_sites=args.continuum_sites, volumes=args.continuum_volumes, coupling=args.coupling)
     result = _numbers_as_estimates(result)
-    (args.out / "scan.json").write_text(json.dumps(jsonable(result), indent=2) + "\n")
+    from qlat.core.files import atomic_write_bytes
+
+    atomic_write_bytes(args.out / "scan.json", (json.dumps(jsonable(result), indent=2) + "\n").encode())
     _write_csv(args.out / "scan.csv", rows)
     _plot_scan(args.out / "scan.png", rows, result, mass=args.mass)
     if args.json:
