@@ -1,0 +1,5 @@
+"""``python -m qlat …`` is the ``qlat`` command."""
+
+from qlat.cli.main import main
+
+raise SystemExit(main())
