@@ -43,17 +43,33 @@ def _model_arguments(p: argparse.ArgumentParser, *, multi: bool = False) -> None
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
-def _evolution_arguments(p: argparse.ArgumentParser, *, ground_state: bool = False) -> None:
-    p.add_argument("--time", type=float, default=None,
-                   help="total adiabatic time T in units of 1/g (> 0; default 60, qlat's default_schedule)")
-    p.add_argument("--dt", type=float, default=None,
-                   help="Trotter step in units of 1/g (0 < dt <= T, must divide T; default 0.05)")
+def _device_default(text: str, part: str, device: bool) -> str | LazyHelp:
+    """``text`` plus, for commands that run devices, the device schedule's value of ``part`` (lazy)."""
+    if not device:
+        return text
+
+    def build() -> str:
+        from qlat.quantum.ibm.backend import hardware_schedule
+
+        sched = hardware_schedule()
+        value = {"time": f"{sched.total_time:g}", "dt": f"{sched.dt:g} ({sched.n_steps} Trotter steps at the "
+                 "default T)", "ramp": sched.ramp, "initial_mass": f"{sched.initial_mass:g}"}[part]
+        return f"{text}; device runs (fake:/ibm:): default {value}, the short hardware schedule"
+
+    return LazyHelp(build)
+
+
+def _evolution_arguments(p: argparse.ArgumentParser, *, ground_state: bool = False, device: bool = False) -> None:
+    p.add_argument("--time", type=float, default=None, help=_device_default(
+        "total adiabatic time T in units of 1/g (> 0; default 60, qlat's default_schedule)", "time", device))
+    p.add_argument("--dt", type=float, default=None, help=_device_default(
+        "Trotter step in units of 1/g (0 < dt <= T, must divide T; default 0.05)", "dt", device))
     p.add_argument("--order", type=int, choices=(1, 2), default=2, help="Trotter order: 1 or 2 (default 2, symmetric)")
-    p.add_argument("--ramp", default=None,
-                   help="schedule ramp s(t/T): linear (arXiv:2001.00485), smoothstep, sin2 or smootherstep "
-                        "(default smootherstep)")
-    p.add_argument("--initial-mass", type=float, default=None,
-                   help="mass m0 of the bare start at t = 0, units of g (>= 0; default 0.5)")
+    p.add_argument("--ramp", default=None, help=_device_default(
+        "schedule ramp s(t/T): linear (arXiv:2001.00485), smoothstep, sin2 or smootherstep (default smootherstep)",
+        "ramp", device))
+    p.add_argument("--initial-mass", type=float, default=None, help=_device_default(
+        "mass m0 of the bare start at t = 0, units of g (>= 0; default 0.5)", "initial_mass", device))
     p.add_argument("--bond-dim", type=int, default=None,
                    help="MPS bond dimension: --backend tdvp (default 32) and mps (default: no cap) cap the "
                         "evolved state; --backend dmrg (scan; default 64) the ground states. tdvp and dmrg "
@@ -76,7 +92,10 @@ def _evolution_arguments(p: argparse.ArgumentParser, *, ground_state: bool = Fal
     p.add_argument("--noise", default=None,
                    help="noise model for aer: depolarizing:P1,P2 = depolarizing probability P1 after every "
                         "one-qubit gate and P2 after every two-qubit gate (default: none)")
-    p.add_argument("--seed", type=int, default=None, help="seed of the shot sampling (>= 0; default: fresh entropy)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the shot sampling (>= 0; default: fresh entropy)"
+                   + ("; device runs: seeds the transpiler and the local simulator (with its twirling and folding); "
+                      "when none is given one is drawn, printed and stored, and --seed with it repeats a fake run"
+                      if device else ""))
 
 
 #: Longest chain ``qlat schwinger scan --backend dmrg`` accepts (DMRG at χ = 64 takes ~1 min there).
@@ -130,7 +149,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--theta", type=float, default=0.0,
                    help="vacuum angle θ in radians (default 0; |θ| > 2π warns: on the open chain the electric "
                         "form is not 2π-periodic)")
-    _evolution_arguments(p)
+    _evolution_arguments(p, device=True)
     _device_arguments(p)
     p.set_defaults(func=with_flag_names(FLAGS)(cmd_adiabatic))
 
@@ -360,10 +379,12 @@ def _cmd_device(args: argparse.Namespace) -> int:
     if args.shots is not None:
         require(args.shots > 0, "--shots", "must be > 0", args.shots)
     require(args.noise is None, "--noise", "device runs have the device's own noise; drop --noise")
+    from qlat.quantum.ibm.backend import device_schedule
+
     model = _model(args, n_sites=args.sites, spacing=args.spacing, theta=args.theta)
-    schedule = None  # the short device schedule unless the user set the evolution
+    schedule = None  # the short device schedule (hardware_schedule), with the parts the user set replaced
     if any(v is not None for v in (args.time, args.dt, args.ramp, args.initial_mass)):
-        schedule = _schedule(args, model)
+        schedule = device_schedule(total_time=args.time, dt=args.dt, ramp=args.ramp, initial_mass=args.initial_mass)
     layout = {"line": "line", "all-to-all": "default", None: "auto"}[args.layout]
     run = run_on_device(model, backend=args.backend, schedule=schedule, shots=args.shots or 4096,
                         mitigation=args.mitigation, seed=args.seed, order=args.order, layout=layout,

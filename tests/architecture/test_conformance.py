@@ -180,7 +180,10 @@ def test_backend_results_are_keyed_estimates_with_units(name, backend_results):
         base = key.split("[")[0]
         assert base in names
         if base in OBSERVABLES:
-            assert est.unit == OBSERVABLES.get(base).unit_on(target) or est.unit, key
+            expected = OBSERVABLES.get(base).unit_on(target)
+            assert est.unit == expected, f"{name} {key}: unit {est.unit!r}, the observable says {expected!r}"
+        else:
+            assert est.unit, f"{name} {key}: an Estimate without a unit"
         assert Estimate.from_json(est.to_json()) == est
         assert est.backend, "every Estimate names what produced it"
     for base in names:

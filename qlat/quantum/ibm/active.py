@@ -46,14 +46,16 @@ def active_qubits(circuits: Sequence[Any]) -> list[int]:
     return sorted(used)
 
 
-def restricted_target(target: Any, qubits: Sequence[int]) -> Any:
+def restricted_target(target: Any, qubits: Sequence[int], *, noiseless: bool = False) -> Any:
     """The ``Target`` of ``target`` on ``qubits`` only, qubit ``qubits[i]`` relabelled ``i``.
 
     Every instruction keeps its properties (error, duration) on qargs made of kept qubits;
     qargs that touch a dropped qubit are dropped; global instructions (qargs ``None``) stay global.
-    Qubit properties (T1, T2, frequency) follow their qubits.
+    Qubit properties (T1, T2, frequency) follow their qubits.  ``noiseless``: error rates are
+    zero and no durations or qubit properties are kept, so Aer builds no noise at all — an ideal
+    device with the same gate set and connectivity.
     """
-    from qiskit.transpiler import Target
+    from qiskit.transpiler import InstructionProperties, Target
 
     qubits = [int(q) for q in qubits]
     if len(set(qubits)) != len(qubits) or any(q < 0 or q >= target.num_qubits for q in qubits):
@@ -68,7 +70,7 @@ def restricted_target(target: Any, qubits: Sequence[int]) -> Any:
         min_length=target.min_length,
         pulse_alignment=target.pulse_alignment,
         acquire_alignment=target.acquire_alignment,
-        qubit_properties=None if props is None else [props[q] for q in qubits],
+        qubit_properties=None if props is None or noiseless else [props[q] for q in qubits],
     )
     for name in target.operation_names:
         operation = target.operation_from_name(name)
@@ -78,6 +80,9 @@ def restricted_target(target: Any, qubits: Sequence[int]) -> Any:
             continue
         kept = {tuple(new_index[q] for q in qargs): p for qargs, p in inst_props.items()
                 if all(q in new_index for q in qargs)}
+        if noiseless:
+            kept = {qargs: None if p is None else InstructionProperties(error=0.0)
+                    for qargs, p in kept.items()}
         if kept:
             small.add_instruction(operation, kept, name=name)
     return small
@@ -89,12 +94,14 @@ def _backend_class() -> type:
     class RestrictedDevice(BackendV2):
         """A device cut down to some of its qubits (:func:`restricted_target`); for local simulation only."""
 
-        def __init__(self, device: Any, qubits: Sequence[int]) -> None:
-            super().__init__(name=str(device.name), description=f"{device.name} on qubits {list(qubits)}",
+        def __init__(self, device: Any, qubits: Sequence[int], noiseless: bool = False) -> None:
+            super().__init__(name=str(device.name), description=f"{device.name} on qubits {list(qubits)}"
+                             + (" without noise" if noiseless else ""),
                              backend_version=str(getattr(device, "backend_version", "")))
             self.parent = device
             self.qubits = [int(q) for q in qubits]
-            self._target = restricted_target(device.target, self.qubits)
+            self.noiseless = bool(noiseless)
+            self._target = restricted_target(device.target, self.qubits, noiseless=noiseless)
 
         @property
         def target(self) -> Any:
@@ -118,12 +125,12 @@ def _backend_class() -> type:
 _CLASS: type | None = None
 
 
-def restricted_device(device: Any, qubits: Sequence[int]) -> Any:
+def restricted_device(device: Any, qubits: Sequence[int], *, noiseless: bool = False) -> Any:
     """A ``BackendV2`` with the ``Target`` of ``device`` on ``qubits`` (:func:`restricted_target`)."""
     global _CLASS
     if _CLASS is None:
         _CLASS = _backend_class()
-    return _CLASS(device, qubits)
+    return _CLASS(device, qubits, noiseless)
 
 
 def remap_circuit(circuit: Any, qubits: Sequence[int]) -> Any:
@@ -167,16 +174,18 @@ def remap_observable(observable: Any, qubits: Sequence[int]) -> Any:
     return SparsePauliOp(kept, observable.coeffs)
 
 
-def restrict_pubs(device: Any, pubs: Sequence[tuple[Any, ...]]) -> tuple[Any, list[tuple[Any, ...]], list[int]]:
+def restrict_pubs(device: Any, pubs: Sequence[tuple[Any, ...]], *, noiseless: bool = False
+                  ) -> tuple[Any, list[tuple[Any, ...]], list[int]]:
     """``(restricted device, pubs on it, kept device qubits)`` for local simulation of ``pubs`` on ``device``.
 
     Each pub is ``(circuit,)`` (Sampler) or ``(circuit, observables)`` (Estimator, observables a
-    list of ``SparsePauliOp`` on the device's qubits).
+    list of ``SparsePauliOp`` on the device's qubits).  ``noiseless``: the restricted device has
+    no noise (:func:`restricted_target`).
     """
     qubits = active_qubits([pub[0] for pub in pubs])
     if not qubits:
         raise ParameterError("pubs", "act on no qubit")
-    small = restricted_device(device, qubits)
+    small = restricted_device(device, qubits, noiseless=noiseless)
     out: list[tuple[Any, ...]] = []
     for pub in pubs:
         circuit = remap_circuit(pub[0], qubits)

@@ -18,12 +18,24 @@ plus ``discarded_fraction`` under Gauss-law post-selection.  Their Estimates are
 hardware row sits beside ED and Aer in one :class:`~qlat.analysis.crosscheck.CrossCheck` table.
 
 The default schedule is short (hardware noise grows with every Trotter step): T = 3, dt = 0.75,
-linear ramp from m₀ = 1 — four steps (:func:`hardware_schedule`); pass ``schedule=`` for anything else.
+linear ramp from m₀ = 1 — four steps (:func:`hardware_schedule`); pass ``schedule=`` for anything else
+(:func:`device_schedule` changes parts of it).
+
+Every run's error is split (:mod:`qlat.quantum.ibm.reference`): beside the device value the same
+circuit is evaluated without noise; the Estimates carry the systematic sources ``"schedule"``
+(noiseless circuit vs exact) and ``"noise"`` (the white-noise model of the hardware bias), the
+noiseless value in their provenance, and warnings where the noise or the schedule dominates.
+
+Seeds.  One integer ``seed`` (drawn and recorded when none is given) seeds the transpiler and, in
+local testing mode, the simulator — from which the runtime's local executor also draws the
+twirling and gate-folding randomizations — so ``seed=<recorded seed>`` repeats a fake run bit for
+bit.  On hardware only the transpilation is repeatable.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,15 +57,57 @@ POLL_S = 10.0
 LOCAL_QUBITS: tuple[str, ...] = ("active", "all")
 
 
+#: The default device schedule (:func:`hardware_schedule`).
+HARDWARE_TOTAL_TIME = 3.0
+HARDWARE_DT = 0.75
+HARDWARE_INITIAL_MASS = 1.0
+HARDWARE_RAMP = "linear"
+
+
 def hardware_schedule() -> Any:
     """The default schedule for devices: T = 3/g, dt = 0.75/g, m₀ = 1, linear ramp (4 Trotter steps).
 
     At a = 1, m = 0.5 it prepares the vacuum with fidelity 0.996 (N = 4) and 0.993 (N = 6) without
-    noise, so on a device the noise, not the schedule, dominates the error.
+    noise; elsewhere it can be far from adiabatic (fidelity 0.83 at N = 4, a = 0.45, m = 0.2), which
+    the ``"schedule"`` systematic of every device Estimate reports (:mod:`qlat.quantum.ibm.reference`).
     """
     from qlat.quantum.adiabatic import AdiabaticSchedule
 
-    return AdiabaticSchedule(total_time=3.0, dt=0.75, initial_mass=1.0, ramp="linear")
+    return AdiabaticSchedule(total_time=HARDWARE_TOTAL_TIME, dt=HARDWARE_DT, initial_mass=HARDWARE_INITIAL_MASS,
+                             ramp=HARDWARE_RAMP)
+
+
+def device_schedule(*, total_time: float | None = None, dt: float | None = None, ramp: str | None = None,
+                    initial_mass: float | None = None) -> Any:
+    """:func:`hardware_schedule` with the given parts replaced (a total time shorter than its step takes dt = T)."""
+    from dataclasses import replace
+
+    base = hardware_schedule()
+    changes: dict[str, Any] = {}
+    if total_time is not None:
+        changes["total_time"] = total_time
+        if dt is None and base.dt > total_time:
+            changes["dt"] = total_time
+    if dt is not None:
+        changes["dt"] = dt
+    if ramp is not None:
+        changes["ramp"] = ramp
+    if initial_mass is not None:
+        changes["initial_mass"] = initial_mass
+    return replace(base, **changes) if changes else base
+
+
+def describe_schedule(schedule: Any, *, order: int) -> str:
+    """One line: ``T = 3, dt = 0.75 (4 Trotter steps), ramp linear, m0 = 1, order 2``."""
+    return (f"T = {schedule.total_time:g}, dt = {schedule.dt:g} ({schedule.n_steps} Trotter steps), ramp "
+            f"{schedule.ramp}, m0 = {schedule.initial_mass:g}, order {order}")
+
+
+def draw_seed() -> int:
+    """A fresh seed in [0, 2^31) from the operating system's entropy (recorded, so the run can be repeated)."""
+    import secrets
+
+    return secrets.randbelow(2**31)
 
 
 @dataclass(frozen=True)
@@ -66,22 +120,60 @@ class DeviceRun:
     job_id: str | None = None
     status: str = "dry-run"
     estimates: dict[str, Estimate] | None = None
+    schedule: dict[str, Any] | None = None
+    seeds: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"backend": self.backend, "ref": self.ref, "job_id": self.job_id, "status": self.status,
-                "report": self.report.to_dict(),
+                "schedule": self.schedule, "seeds": self.seeds, "report": self.report.to_dict(),
                 "estimates": None if self.estimates is None else {k: e.to_dict() for k, e in self.estimates.items()}}
 
     def __str__(self) -> str:
         lines = [str(self.report)]
+        if self.schedule is not None:
+            lines.append(f"  schedule {self.schedule['description']}"
+                         + (" (the device default)" if self.schedule.get("default") else ""))
+        if self.seeds is not None:
+            repeat = ("repeat with seed=" if "simulator" in self.seeds else
+                      "hardware shots are not seeded; the same transpilation with seed=")
+            lines.append(f"  seeds {', '.join(f'{k} {v}' for k, v in self.seeds.items() if k != 'seed')}; "
+                         f"{repeat}{self.seeds['seed']}")
         if self.ref is not None:
             lines.append(f"job {self.ref} (runtime id {self.job_id}): {self.status}")
         if self.estimates is not None:
-            for key, est in self.estimates.items():
-                lines.append(f"  {key:<24s} {est}  [{est.unit}]")
+            lines += _estimate_lines(self.estimates)
         elif self.ref is not None:
             lines.append(f"  collect the result later with: qlat jobs fetch {self.ref[:12]}")
         return "\n".join(lines)
+
+
+def _number(x: Any, fmt: str = "+.6g") -> str:
+    return "-" if x is None else format(float(x), fmt)
+
+
+def _estimate_lines(estimates: dict[str, Estimate]) -> list[str]:
+    """The Estimates with their split (:mod:`qlat.quantum.ibm.reference`): value(stat)(sys), noiseless value,
+    schedule error (noiseless − exact), noise estimate."""
+    header = (f"  {'observable':<20s} {'device value(stat)(sys)':<26s} {'noiseless circuit':>17s} "
+              f"{'schedule error':>14s} {'noise error':>11s}  unit")
+    lines = [header]
+    f = None
+    for key, est in estimates.items():
+        prov = est.provenance
+        sources = prov.get("systematic_sources", {})
+        if "noiseless_value" not in prov:
+            lines.append(f"  {key:<20s} {str(est):<26s} {'':>17s} {'':>14s} {'':>11s}  {est.unit}")
+            continue
+        f = prov.get("error_free_fraction", f)
+        schedule = prov.get("schedule_error")
+        sched = _number(schedule) if schedule is not None else (
+            "±" + _number(sources["schedule"], ".3g") if "schedule" in sources else "unknown")
+        lines.append(f"  {key:<20s} {str(est):<26s} {_number(prov.get('noiseless_value')):>17s} {sched:>14s} "
+                     f"{_number(sources.get('noise'), '.3g'):>11s}  {est.unit}")
+    if f is not None:
+        lines.append(f"  schedule error: noiseless circuit - exact; noise error: white-noise model with estimated "
+                     f"error-free fraction f = {float(f):.3g} (qlat.quantum.ibm.reference)")
+    return lines
 
 
 def _check_shots(shots: Any) -> int:
@@ -148,6 +240,7 @@ def run_on_device(
     timeout: float | None = None,
     kind: str | None = None,
     local_qubits: str = "active",
+    device_noise: bool = True,
 ) -> DeviceRun:
     """Compile, (dry-run or) submit and collect the adiabatic vacuum of ``model`` on a device.
 
@@ -158,7 +251,8 @@ def run_on_device(
     observables: observable names with a qubit realization.
     shots: shots per circuit (Sampler: per measurement basis).
     mitigation: names of :mod:`qlat.quantum.ibm.mitigation` (``"trex+zne"``, ``"postselect"`` …).
-    seed: seeds the transpiler and, in local testing mode, the simulator.
+    seed: seeds the transpiler and, in local testing mode, the simulator (and through it the twirling and
+        folding randomizations); ``None`` draws one (:func:`draw_seed`), recorded in the provenance.
     order, layout, optimization_level: Trotter order (1, 2); ``"auto"``/``"line"``/``"default"``
         (:mod:`qlat.quantum.ibm.compile`); Qiskit's transpiler level 0–3.
     mode: ``"job"``, ``"batch"`` or ``"session"``.  primitive: ``"executor"`` (recommended) or ``"v2"`` (legacy).
@@ -176,6 +270,10 @@ def run_on_device(
         same distribution, and a 127-qubit device becomes simulable); ``"all"`` hands the whole
         device to the runtime's local testing mode.  The legacy ``primitive="v2"`` always runs
         all qubits (it simulates with the fake device's own ``run``).
+    device_noise: ``fake:`` with the executor primitives only — ``False`` simulates the ISA circuits
+        on the device's qubits *without* its noise (an ideal device): a check of the whole
+        compile–submit–result path, whose values must agree with the noiseless value within shot
+        noise.  The Estimates are labelled ``fake:<device>/noiseless``.
     """
     from qlat.core.provenance import provenance
     from qlat.quantum.ibm.compile import compile_adiabatic
@@ -201,6 +299,12 @@ def run_on_device(
     if seed is not None:
         require(isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0, "seed", "must be an integer >= 0",
                 seed)
+    require(isinstance(device_noise, bool), "device_noise", "must be True or False", device_noise)
+    if not device_noise:
+        require(provider == "fake", "device_noise", "only a fake device can run without its noise", device_noise)
+        require(primitive == "executor", "device_noise", "a noiseless fake run needs primitive='executor'",
+                device_noise)
+    default_schedule = schedule is None
     if schedule is None:
         schedule = hardware_schedule()
     comps = _components(model, observables)
@@ -210,6 +314,13 @@ def run_on_device(
         store = JobStore()  # opened (and checked) before anything slow or remote happens
     device, service = resolve_device(provider, device_name, service=service, timeout=timeout)
     local = provider == "fake"
+    if seed is None:
+        seed = draw_seed()
+    seeds: dict[str, Any] = {"seed": seed, "transpiler": seed}
+    if local:
+        seeds["simulator"] = seed  # the local executor draws twirling and ZNE folding from it too
+    schedule_info = {"description": describe_schedule(schedule, order=order), "default": default_schedule,
+                     **schedule_description(schedule)}
 
     splits: list[dict[str, Any]] = []
     if kind == "sampler":
@@ -218,25 +329,41 @@ def run_on_device(
         splits = [split_operator(op) for *_, op in comps]
         compiled = compile_adiabatic(model, schedule, device, kind="sampler", bases=needed_bases(splits),
                                      order=order, layout=layout, optimization_level=optimization_level,
-                                     seed=seed or 0)
+                                     seed=seed)
     else:
         compiled = compile_adiabatic(model, schedule, device, kind="estimator", operators=[op for *_, op in comps],
                                      order=order, layout=layout, optimization_level=optimization_level,
-                                     seed=seed or 0)
+                                     seed=seed)
     report = dry_run_report(compiled, device, backend=backend, shots=shots, primitive=primitive, mode=mode,
                             mitigation=mit)
     if dry_run:
-        return DeviceRun(backend=backend, report=report)
+        return DeviceRun(backend=backend, report=report, schedule=schedule_info, seeds=seeds)
 
+    from qlat.quantum.ibm.reference import NOISE_METHOD, error_free_fraction, noiseless_reference
     from qlat.quantum.ibm.results import estimator_recipe, sampler_recipe
 
-    label = backend if not mit.names else f"{backend}+{mit.label}"
+    reference = noiseless_reference(model, schedule, comps, order=order)
+    if device_noise:
+        from qlat.quantum.ibm.compile import observable_qubits
+
+        readout = not ({"trex", "readout"} & set(mit.names))
+        reference["error_free_fraction"] = error_free_fraction(
+            compiled.circuits, device.target, readout=readout,
+            readout_qubits=[observable_qubits(compiled.observables)] if kind == "estimator" else None)
+        reference["noise_method"] = NOISE_METHOD + ("" if readout else "; readout errors left out (mitigated)") + (
+            "; not reduced for the mitigation " + mit.label if {"zne", "postselect"} & set(mit.names) else "")
+    else:
+        reference["error_free_fraction"] = 1.0
+        reference["noise_method"] = "none: simulated without the device's noise"
+    base_label = backend if device_noise else f"{backend}/noiseless"
+    label = base_label if not mit.names else f"{base_label}+{mit.label}"
     circuit_hash = compiled.circuit_hash()
     chosen = compiled.chosen.summary(compiled.n_steps)
     prov = provenance(
         model=model.params(), schedule=schedule_description(schedule), order=order, device=device_name,
         provider=provider, local_testing_mode=local, mitigation=mit.label, primitive=primitive, mode=mode,
-        kind=kind, shots=shots, seed=seed, layout=chosen["layout"], physical_qubits=chosen["physical_qubits"],
+        kind=kind, shots=shots, seed=seed, seeds=seeds, layout=chosen["layout"],
+        physical_qubits=chosen["physical_qubits"], device_noise=device_noise,
         optimization_level=optimization_level, two_qubit_gates=chosen["two_qubit_gates"], depth=chosen["depth"],
         estimated_success_probability=chosen["estimated_success_probability"], circuit_hash=circuit_hash,
     )
@@ -253,7 +380,7 @@ def run_on_device(
         options = sampler_options(mit, shots=shots, seed=seed, primitive=primitive, tags=tags)
         recipe = sampler_recipe([{"key": k, "name": n, "unit": u, "split": s} for (k, n, u, _), s in zip(comps, splits)],
                                 bases=compiled.bases, n_qubits=compiled.n_qubits, shots=shots,
-                                postselect=mit.postselect, label=label, provenance=prov)
+                                postselect=mit.postselect, label=label, provenance=prov, reference=reference)
         pubs: list[Any] = [(qc,) for qc in compiled.circuits]
         if "readout" in mit:
             from qlat.quantum.ibm.compile import measured_qubits, readout_calibration_circuits
@@ -267,25 +394,28 @@ def run_on_device(
         from qlat.quantum.ibm.mitigation import ZNE_NOISE_FACTORS
 
         recipe = estimator_recipe([{"key": k, "name": n, "unit": u} for k, n, u, _ in comps], shots=shots,
-                                  label=label, provenance=prov,
+                                  label=label, provenance=prov, reference=reference,
                                   zne_noise_factors=ZNE_NOISE_FACTORS if "zne" in mit else None)
         pubs = [(compiled.circuits[0], compiled.observables)]
     run_device = device
-    if local and simulated == "active":
+    if local and (simulated == "active" or not device_noise):
         from qlat.quantum.ibm.active import restrict_pubs
 
-        run_device, pubs, _ = restrict_pubs(device, pubs)
+        run_device, pubs, _ = restrict_pubs(device, pubs, noiseless=not device_noise)
     params = {"model": model.params(), "schedule": schedule_description(schedule), "observables": list(observables),
-              "shots": shots, "mitigation": mit.label, "seed": seed, "order": order, "layout": layout,
-              "optimization_level": optimization_level, "report": report.to_dict()}
+              "shots": shots, "mitigation": mit.label, "seed": seed, "seeds": seeds, "order": order, "layout": layout,
+              "optimization_level": optimization_level, "report": report.to_dict(), "device_noise": device_noise}
     if local:
         params["local_qubits"] = simulated
     channel = getattr(service, "channel", None) if service is not None else None
-    ref, estimates = submit(store, pubs=pubs, kind=kind, device=run_device, backend_label=backend,
-                            device_name=device_name, local=local, mode=mode, primitive=primitive, options=options,
-                            params=params, recipe=recipe, circuit_hash=circuit_hash, ref=ref,
-                            channel=channel if isinstance(channel, str) else None,
-                            on_submitted=getattr(service, "file_job", None) if service is not None else None)
+    with warnings.catch_warnings():
+        if not device_noise:  # Aer on the ideal device: no relaxation is what is asked for
+            warnings.filterwarnings("ignore", message=".*has no QubitProperties", category=UserWarning)
+        ref, estimates = submit(store, pubs=pubs, kind=kind, device=run_device, backend_label=base_label,
+                                device_name=device_name, local=local, mode=mode, primitive=primitive,
+                                options=options, params=params, recipe=recipe, circuit_hash=circuit_hash, ref=ref,
+                                channel=channel if isinstance(channel, str) else None,
+                                on_submitted=getattr(service, "file_job", None) if service is not None else None)
     rec = store.get(ref)
     if estimates is None and wait is not False:
         deadline = None if wait is True else time.monotonic() + float(wait)
@@ -301,7 +431,7 @@ def run_on_device(
             time.sleep(POLL_S if deadline is None else max(0.0, min(POLL_S, deadline - time.monotonic())))
         rec = store.get(ref)
     return DeviceRun(backend=backend, report=report, ref=ref, job_id=rec.job_id, status=rec.status,
-                     estimates=estimates)
+                     estimates=estimates, schedule=schedule_info, seeds=seeds)
 
 
 class _DeviceBackend:

@@ -144,10 +144,16 @@ def success_probability(isa_circuit: Any, target: Any) -> float:
     A crude but standard figure of merit (the ESP of Nishio et al., arXiv:1910.07869); it
     ignores idle decoherence and crosstalk, so the real fidelity is lower.
     """
+    return gate_error_free_fraction(isa_circuit, target) * readout_error_free_fraction(isa_circuit, target)
+
+
+def gate_error_free_fraction(isa_circuit: Any, target: Any) -> float:
+    """Π (1 − ε) over the gates of the ISA circuit, measurements left out (the gate part of
+    :func:`success_probability`)."""
     log_p = 0.0
     for inst in isa_circuit.data:
         name = inst.operation.name
-        if name in ("barrier", "delay") or name not in target.operation_names:
+        if name in ("barrier", "delay", "measure") or name not in target.operation_names:
             continue
         qargs = tuple(isa_circuit.find_bit(q).index for q in inst.qubits)
         try:
@@ -158,6 +164,33 @@ def success_probability(isa_circuit: Any, target: Any) -> float:
         if e:
             log_p += math.log1p(-e)
     return float(math.exp(log_p))
+
+
+def readout_error_free_fraction(isa_circuit: Any, target: Any, *, qubits: Sequence[int] | None = None) -> float:
+    """Π (1 − ε_ro) over the read-out ``qubits`` (default: the qubits the circuit measures)."""
+    if qubits is None:
+        qubits = [isa_circuit.find_bit(inst.qubits[0]).index for inst in isa_circuit.data
+                  if inst.operation.name == "measure"]
+    log_p = 0.0
+    if "measure" in target.operation_names:
+        for q in qubits:
+            try:
+                props = target["measure"].get((int(q),))
+            except (KeyError, TypeError):
+                props = None
+            e = _err(props)
+            if e:
+                log_p += math.log1p(-e)
+    return float(math.exp(log_p))
+
+
+def observable_qubits(observables: Sequence[Any]) -> list[int]:
+    """Sorted device qubits on which any of the ISA ``observables`` (``SparsePauliOp``) acts."""
+    used: set[int] = set()
+    for op in observables:
+        support = np.any(op.paulis.x | op.paulis.z, axis=0)
+        used.update(int(q) for q in np.flatnonzero(support))
+    return sorted(used)
 
 
 def circuit_duration(isa_circuit: Any, target: Any) -> float | None:

@@ -32,22 +32,26 @@ DISCARDED_KEY = "discarded_fraction"
 
 
 def estimator_recipe(components: Sequence[Mapping[str, Any]], *, shots: int, label: str,
-                     provenance: Mapping[str, Any], zne_noise_factors: Sequence[float] | None = None
-                     ) -> dict[str, Any]:
+                     provenance: Mapping[str, Any], zne_noise_factors: Sequence[float] | None = None,
+                     reference: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``components``: [{"key", "name", "unit"}] in the order of the pub's observables;
-    ``zne_noise_factors``: the folding factors when ZNE is on (:func:`linear_extrapolation`)."""
+    ``zne_noise_factors``: the folding factors when ZNE is on (:func:`linear_extrapolation`);
+    ``reference``: the error split (:mod:`qlat.quantum.ibm.reference`) that :func:`finalize` applies."""
     return {"kind": "estimator", "shots": int(shots), "label": label, "components": [dict(c) for c in components],
             "provenance": dict(provenance),
-            "zne_noise_factors": None if zne_noise_factors is None else [float(f) for f in zne_noise_factors]}
+            "zne_noise_factors": None if zne_noise_factors is None else [float(f) for f in zne_noise_factors],
+            "reference": None if reference is None else dict(reference)}
 
 
 def sampler_recipe(components: Sequence[Mapping[str, Any]], *, bases: Sequence[str], n_qubits: int, shots: int,
-                   postselect: bool, label: str, provenance: Mapping[str, Any]) -> dict[str, Any]:
+                   postselect: bool, label: str, provenance: Mapping[str, Any],
+                   reference: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``components``: [{"key", "name", "unit", "split"}] with the split of
-    :func:`qlat.quantum.ibm.postselect.split_operator`; ``bases``: the basis of each pub."""
+    :func:`qlat.quantum.ibm.postselect.split_operator`; ``bases``: the basis of each pub;
+    ``reference`` as in :func:`estimator_recipe`."""
     return {"kind": "sampler", "shots": int(shots), "bases": list(bases), "n_qubits": int(n_qubits),
             "postselect": bool(postselect), "label": label, "components": [dict(c) for c in components],
-            "provenance": dict(provenance)}
+            "provenance": dict(provenance), "reference": None if reference is None else dict(reference)}
 
 
 def linear_extrapolation(factors: Sequence[float], values: np.ndarray, errors: np.ndarray
@@ -85,7 +89,20 @@ def _bits(pub_result: Any, n_qubits: int) -> np.ndarray:
 
 def finalize(recipe: Mapping[str, Any], result: Any, *, extra_provenance: Mapping[str, Any] | None = None
              ) -> dict[str, Estimate]:
-    """Estimates from a ``PrimitiveResult`` and the job's recipe."""
+    """Estimates from a ``PrimitiveResult`` and the job's recipe, with the error split of the recipe's
+    ``reference`` (:func:`qlat.quantum.ibm.reference.split_errors`) when it has one."""
+    out = _raw_estimates(recipe, result, extra_provenance=extra_provenance)
+    reference = recipe.get("reference")
+    if reference:
+        from qlat.quantum.ibm.reference import split_errors
+
+        out = split_errors(out, reference, label=str(recipe["label"]))
+    return out
+
+
+def _raw_estimates(recipe: Mapping[str, Any], result: Any, *, extra_provenance: Mapping[str, Any] | None = None
+                   ) -> dict[str, Estimate]:
+    """The Estimates of the primitive result alone (value, shot-noise error, provenance)."""
     prov = {**recipe.get("provenance", {}), **(extra_provenance or {})}
     label = recipe["label"]
     out: dict[str, Estimate] = {}

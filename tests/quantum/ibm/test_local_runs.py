@@ -17,6 +17,19 @@ from qlat.quantum.ibm.submit import fetch
 SHOTS = 300
 
 
+def _within_error_model(estimates, model):
+    """Each value sits within 3 of its total errors (shot noise, schedule, noise model) of ED, with the split."""
+    from qlat.quantum.exact_backend import exact_estimates
+
+    keys = [k for k in estimates if k != "discarded_fraction"]
+    exact = exact_estimates(model, observables=sorted({k.split("[")[0] for k in keys}))
+    for key in keys:
+        est = estimates[key]
+        assert set(est.provenance["systematic_sources"]) == {"schedule", "noise"}, key
+        assert abs(est.z_score(exact[key].value)) < 3, (key, est, exact[key].value)
+        assert est.provenance["exact_value"] == pytest.approx(exact[key].value, abs=1e-10)
+
+
 def test_estimator_run_is_stored_and_fetch_is_idempotent(model4, one_step):
     store = JobStore()
     run = run_on_device(model4, backend="fake:fake_manila", schedule=one_step, shots=SHOTS, seed=5, store=store)
@@ -26,6 +39,7 @@ def test_estimator_run_is_stored_and_fetch_is_idempotent(model4, one_step):
         assert isinstance(est, Estimate) and est.name == key and est.unit == "g"
         assert est.backend == "fake:fake_manila" and est.n_samples == SHOTS
         assert math.isfinite(est.value) and 0 < est.error < 1
+        assert est.provenance["noiseless_value"] is not None and 0 < est.provenance["error_free_fraction"] < 1
         prov = est.provenance
         assert prov["device"] == "fake_manila" and prov["mitigation"] == "none" and prov["local_testing_mode"]
         assert prov["job_id"] == run.job_id and prov["ref"] == run.ref and prov["layout"] in ("line", "default")
@@ -39,6 +53,7 @@ def test_estimator_run_is_stored_and_fetch_is_idempotent(model4, one_step):
     second = fetch(other, run.ref[:10])
     assert first == second == run.estimates
     assert other.count_results(run.ref) == 1 and len(other.list()) == 1
+    _within_error_model(run.estimates, model4)
     # the simulator seed makes a local run reproducible
     again = run_on_device(model4, backend="fake:fake_manila", schedule=one_step, shots=SHOTS, seed=5, store=store)
     assert again.estimates["energy"].value == run.estimates["energy"].value
@@ -53,6 +68,9 @@ def test_trex_zne_twirling_dd_run_locally(model4, one_step):
         assert est.backend == "fake:fake_manila+dd+trex+twirling+zne"
         assert est.provenance["mitigation"] == "dd+trex+twirling+zne"
         assert math.isfinite(est.value) and math.isfinite(est.error) and est.error > 0
+        assert "not reduced for the mitigation" in est.provenance["noise_error_method"]
+        assert "readout errors left out" in est.provenance["noise_error_method"]  # trex mitigates the readout
+    _within_error_model(run.estimates, model4)
 
 
 def test_postselected_sampler_run_reports_the_discarded_fraction(model4, one_step):
@@ -66,6 +84,7 @@ def test_postselected_sampler_run_reports_the_discarded_fraction(model4, one_ste
     assert est["condensate"].n_samples < SHOTS  # the kept shots
     assert est["energy"].backend == "fake:fake_manila+postselect"
     assert JobStore().get(run.ref).kind == "sampler"
+    _within_error_model(est, model4)
 
 
 @pytest.mark.parametrize("mode,primitive,mitigation", [("batch", "executor", "postselect+readout"),
@@ -76,7 +95,7 @@ def test_modes_and_legacy_primitives(model4, one_step, mode, primitive, mitigati
                         primitive=primitive, mitigation=mitigation)
     rec = JobStore().get(run.ref)
     assert rec.mode == mode and rec.primitive == primitive and rec.status == "done"
-    assert all(math.isfinite(e.value) for e in run.estimates.values())
+    _within_error_model(run.estimates, model4)
 
 
 def test_dry_run_submits_and_stores_nothing(model4, one_step):
