@@ -33,6 +33,8 @@ def _layer_of_module(dotted: str) -> int | None:
         return len(LAYERS)  # the top-level package: above everything
     if parts[1] == "_version":
         return -1
+    if parts[1] == "__main__":
+        return len(LAYERS)  # ``python -m qlat``: the command itself, above every layer
     if not (ROOT / parts[1]).is_dir() and not (ROOT / f"{parts[1]}.py").is_file():
         return len(LAYERS)  # ``from qlat import name``: a name of the top-level package, above every layer
     if parts[1] not in RANK:
