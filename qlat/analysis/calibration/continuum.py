@@ -19,7 +19,7 @@ lattice data whose limit is known in closed form, so a miss is the extrapolation
   fixed L, then L → ∞ in e^{−ML} — against −e^γ/(2π^{3/2}) = −0.1599288.  Points: 3–5 chain
   lengths from 6 … 18, 2–4 volumes L from [3, 7] upward in steps of 0.7–2.
 - ``dmrg-continuum``: the same study on DMRG chains (:mod:`qlat.analysis.dmrg_continuum`, χ = 32,
-  the χ vs χ/2 truncation propagated).  Points: 3 volumes from L ∈ [5, 8] upward, 3–4 chains
+  the χ vs χ/2 truncation propagated).  Points: 3 volumes from L ∈ [5, 8] upward, 4–5 chains
   N = 10 … 28 (test: N = 6 … 10 at two volumes, χ = 16).  DMRG costs 5–30 s per chain even when
   short, so these sizes are small: 1, 2 and 6 points.
 
@@ -148,7 +148,7 @@ def dmrg_cases(rng: np.random.Generator, size: str) -> Iterator[CalibrationPoint
             n_sites, volumes = _continuum_point(rng, sizes=(6, 8, 10), n_sizes=(3, 4), n_volumes=(2, 3),
                                                 first=(4.0, 6.0))
         else:
-            n_sites, volumes = _continuum_point(rng, sizes=(10, 12, 14, 16, 18, 20, 24, 28), n_sizes=(3, 5),
+            n_sites, volumes = _continuum_point(rng, sizes=(10, 12, 14, 16, 18, 20, 24, 28), n_sizes=(4, 6),
                                                 n_volumes=(3, 4), first=(5.0, 8.0))
         bond_dim = 16 if size == "test" else 32
         with _quiet():
