@@ -89,6 +89,12 @@ def cmd(args: argparse.Namespace) -> int:
         sys.stdout.write(f"qlat crosscheck {args.kind} ({args.preset}); units g = 1; z against "
                          f"'{result.crosscheck.reference}' with statistical and systematic errors combined\n")
         sys.stdout.write(result.table() + "\n")
+        for label, row in result.crosscheck.entries.items():
+            for name, est in row.items():
+                sources = est.provenance.get("systematic_sources") or {}
+                if sources:
+                    listed = ", ".join(f"{k} {v:.2g}" for k, v in sources.items())
+                    sys.stdout.write(f"systematic of {label} {name}: {listed}\n")
         for note in result.notes:
             sys.stdout.write(f"note: {note}\n")
         sys.stdout.write(f"wrote {files['csv']}, {files['json']}, {files['plot']}\n")

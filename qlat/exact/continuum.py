@@ -19,6 +19,17 @@ are collected in docs/references.md; every number here is computed from its form
 
 - Heavy-mass (quenched) limit m ≫ g: pure U(1) gauge theory with a background field,
   ℰ(θ) = (g²/2)(θ/2π)² for |θ| ≤ π, periodic with period 2π; χ_t = g²/(4π²).
+
+- The same pure gauge theory on a torus of area A (the β → ∞ limit at fixed V/β = g²A of the
+  lattice character expansion, :mod:`qlat.exact.u1`; Wiese, Nucl. Phys. B 318, 153 (1989);
+  Bonati & Rossi, arXiv:1901.09830): a sum over the electric flux sectors k,
+
+  .. math:: Z_A(θ) = \sum_{k∈ℤ} e^{-\frac{g^2A}{2}(k + θ/2π)^2}, \qquad
+            ℰ_A(θ) − ℰ_A(0) = −\frac{1}{A}\ln\frac{Z_A(θ)}{Z_A(0)}, \qquad
+            χ_{t,A} = \frac{g^2}{4π^2}\big(1 − g^2A\,⟨k^2⟩\big),
+
+  ⟨k²⟩ = Σ k² e^{−g²Ak²/2}/Σ e^{−g²Ak²/2}; both approach the infinite-volume values like
+  g²A e^{−g²A/2}.
 """
 
 from __future__ import annotations
@@ -32,7 +43,8 @@ from qlat.core.errors import require
 __all__ = [
     "sigma", "massless_condensate", "boson_mass", "mpt_energy_density", "mpt_condensate",
     "mpt_topological_susceptibility", "quenched_energy_density",
-    "quenched_topological_susceptibility",
+    "quenched_topological_susceptibility", "quenched_torus_energy_density",
+    "quenched_torus_topological_susceptibility",
 ]
 
 
@@ -98,3 +110,42 @@ def quenched_topological_susceptibility(*, coupling: float = 1.0) -> float:
     r"""Heavy-mass limit χ_t = ∂²ℰ/∂θ² = g²/(4π²)."""
     _check_coupling(coupling)
     return coupling**2 / (4.0 * math.pi**2)
+
+
+def _check_area(area: float) -> float:
+    require(isinstance(area, (int, float)) and math.isfinite(area) and area > 0, "area",
+            "must be a finite physical area g²A > 0 (in units of 1/g²)", area)
+    return float(area)
+
+
+def _flux_sectors(x: float) -> np.ndarray:
+    """k = −K … K with e^{−x k²/2} below 1e-30 of the k = 0 term beyond K (x = g²A)."""
+    k_max = int(math.ceil(math.sqrt(2.0 * 70.0 / x))) + 2
+    return np.arange(-k_max, k_max + 1, dtype=float)
+
+
+def quenched_torus_energy_density(theta, *, area: float, coupling: float = 1.0):
+    r"""Heavy-mass limit on a torus of area A: ℰ_A(θ) − ℰ_A(0) = −(1/A) ln[Z_A(θ)/Z_A(0)] (module docstring).
+
+    ``area`` is A in units of 1/g² at ``coupling`` g (g²A = coupling² · area).  Tends to
+    (g²/2)(θ/2π)² for |θ| ≤ π as A → ∞.  ``theta`` may be an array.
+    """
+    _check_coupling(coupling)
+    x = coupling**2 * _check_area(area)
+    k = _flux_sectors(x)
+    theta_arr = np.atleast_1d(np.asarray(theta, dtype=float))
+    nu = k[None, :] + theta_arr[:, None] / (2.0 * math.pi)
+    log_z = np.logaddexp.reduce(-0.5 * x * nu**2, axis=1)
+    log_z0 = float(np.logaddexp.reduce(-0.5 * x * k**2))
+    out = -(log_z - log_z0) * coupling**2 / x
+    return float(out[0]) if np.ndim(theta) == 0 else out
+
+
+def quenched_torus_topological_susceptibility(*, area: float, coupling: float = 1.0) -> float:
+    r"""Heavy-mass limit on a torus of area A: χ_t = (g²/4π²)(1 − g²A⟨k²⟩) (module docstring)."""
+    _check_coupling(coupling)
+    x = coupling**2 * _check_area(area)
+    k = _flux_sectors(x)
+    w = np.exp(-0.5 * x * k**2)
+    mean_k2 = float(np.sum(k**2 * w) / np.sum(w))
+    return coupling**2 / (4.0 * math.pi**2) * (1.0 - x * mean_k2)

@@ -13,7 +13,7 @@ from qlat.analysis.schwinger_studies import (
     site_condensate,
     theta_scan_exact,
 )
-from qlat.core.errors import ParameterError
+from qlat.core.errors import ParameterError, QlatWarning
 from qlat.exact import continuum
 from qlat.exact.diagonalization import diagonalize, diagonalize_sector
 from qlat.theories.schwinger_qubit import SchwingerModel, mass_derivative_terms
@@ -66,6 +66,7 @@ def test_mass_shift_acts_on_the_scalar_mass_only():
                        electric.with_(mass=0.2, mass_shift=False).hamiltonian().to_matrix(), atol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore:condensate")
 def test_continuum_condensate_machinery_small_chains():
     result = continuum_condensate_massless(n_sites=[6, 8, 10, 12], volumes=[3.0, 4.0, 5.0])
     assert len(result.table) == 4 * 3
@@ -75,10 +76,18 @@ def test_continuum_condensate_machinery_small_chains():
     values = [s["value"] for s in result.stage1]
     # continuum values at fixed L approach the infinite-volume condensate from above, monotonically
     assert values[0] > values[1] > values[2] > result.reference
-    assert result.estimate.error > 0
-    assert result.estimate.provenance["systematic_error"] >= 0
-    assert "spacing_degree-1" in result.variants  # (dropping N = 6 leaves too few points here)
-    assert result.final_fit["dof"] == 0  # three volumes, quadratic in exp(-ML)
+    est = result.estimate
+    assert est.error > 0 and est.error == est.provenance["fit_error"]
+    # the model spread of both stages is the systematic, by named source, kept apart from the fit error
+    sources = est.provenance["systematic_sources"]
+    assert {"a->0 fit_model", "a->0 fit_range", "L->inf fit_model", "L->inf fit_range"} <= set(sources)
+    assert est.systematic == pytest.approx(math.hypot(*sources.values())) and est.systematic > 0
+    assert est.systematic == est.provenance["systematic_error"]
+    assert set(result.variants) == {c["model"] for c in result.final_fit["candidates"]}
+    assert {"degree 0", "degree 1", "degree 2"} <= set(result.variants)
+    # L = 3..5 are too small: only the quadratic in e^{-ML} through the three volumes (0 dof) describes them,
+    # and the number says that its fit could not test itself
+    assert any("0 degrees of freedom" in w for w in est.warnings)
     json.dumps(result.to_dict())
     # at fixed L, |b| decreases monotonically as a = L/N → 0 and stays above the a → 0 value
     for vol, stage in zip((3.0, 4.0, 5.0), result.stage1):
@@ -88,21 +97,44 @@ def test_continuum_condensate_machinery_small_chains():
         assert bulks[-1] < stage["value"]
 
 
+def test_continuum_condensate_at_moderate_chains_is_calibrated():
+    """N = 10 … 16 at L = 5 … 8 (a second): within 2σ of −e^γ/(2π^{3/2}), no warning, and the bar is
+    not wide (σ ≤ 5|Δ|; the fixed quadratic of the old study, with its 0-dof variant, had 7×)."""
+    result = continuum_condensate_massless(n_sites=[10, 12, 14, 16], volumes=[5.0, 6.0, 7.0, 8.0])
+    est = result.estimate
+    assert not est.warnings
+    assert abs(result.z_score) <= 2
+    assert est.total_error <= 5 * abs(est.value - result.reference)
+    assert est.provenance["extrapolation"]["candidates"]
+
+
+def test_two_volumes_linear_in_exp_ml_cannot_test_itself():
+    """Two volumes: the e^{−ML} line has 0 degrees of freedom; the constant is rejected, so the
+    preferred model cannot test itself and the number says so."""
+    with pytest.warns(QlatWarning, match="0 degrees of freedom"):
+        result = continuum_condensate_massless(n_sites=[8, 10, 12, 14], volumes=[4.0, 6.0])
+    assert any("0 degrees of freedom" in w for w in result.estimate.warnings)
+
+
 def test_continuum_condensate_bad_input():
     with pytest.raises(ParameterError, match="spacings/volumes"):
         continuum_condensate_massless(n_sites=[6, 8], spacings=[1.0], volumes=[4.0])
     with pytest.raises(ParameterError, match="n_sites"):
         continuum_condensate_massless(n_sites=[6, 7], volumes=[3.0, 4.0, 5.0])
+    with pytest.raises(ParameterError, match="n_sites"):
+        continuum_condensate_massless(n_sites=[6, 8], volumes=[3.0, 4.0, 5.0])
     with pytest.raises(ParameterError, match="volumes"):
-        continuum_condensate_massless(n_sites=[6, 8, 10, 12], volumes=[3.0, 4.0])
+        continuum_condensate_massless(n_sites=[6, 8, 10, 12], volumes=[3.0])
 
 
 @pytest.mark.slow
 def test_continuum_massless_condensate_from_ed_up_to_20_qubits():
+    """The README's command (N = 12 … 20, L = 5 … 8): covered, unwarned, not wide."""
     result = continuum_condensate_massless(n_sites=[12, 14, 16, 18, 20], volumes=[5.0, 6.0, 7.0, 8.0])
     exact = -math.exp(np.euler_gamma) / (2 * math.pi**1.5)
     assert result.reference == pytest.approx(exact, rel=1e-15)
-    assert abs(result.estimate.z_score(exact)) <= 2
+    assert abs(result.estimate.z_score(exact)) <= 2 and not result.estimate.warnings
+    assert result.estimate.total_error <= 5 * abs(result.estimate.value - exact)
     assert abs(result.estimate.value - exact) / abs(exact) < 0.05
 
 
