@@ -102,8 +102,7 @@ def continuum_study() -> dict[str, Any]:
               f"(trunc {row['bulk_systematic']:.1e}) {row['seconds']:7.1f}s", flush=True)
 
     result = continuum_condensate_massless_dmrg(
-        volumes=[20.0, 24.0], spacings=[0.4, 1 / 3, 0.25, 0.2, 1 / 6], bond_dim=64, spacing_degree=2,
-        volume_degree=1,
+        volumes=[20.0, 24.0], spacings=[0.4, 1 / 3, 0.25, 0.2, 1 / 6], bond_dim=64,
         settings=DMRGSettings(blas_threads=1), progress=show)
     est = result.estimate
     print(f"continuum condensate {est.value:.7f} ± {est.error:.1e} (fit {est.provenance['fit_error']:.1e}, "
