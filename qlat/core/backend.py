@@ -83,15 +83,6 @@ def get_backend(name: str, *, parameter: str = "backend") -> Backend:
     return backend  # type: ignore[no-any-return]
 
 
-def backends_for(target: Any) -> list[str]:
-    """Names of the registered backends that accept ``target`` (imports every declared backend)."""
-    out = []
-    for name in BACKENDS.names():
-        if get_backend(name).supports(target):
-            out.append(name)
-    return out
-
-
 def estimate(
     target: Any,
     observables: Sequence[str] | str,
@@ -131,16 +122,6 @@ def _supports(name: str, target: Any) -> bool:
         return bool(get_backend(name).supports(target))
     except Exception:  # a broken third-party plug-in must not hide the real error
         return False
-
-
-def check_estimates(result: Mapping[str, Any]) -> dict[str, "Estimate"]:
-    """Require ``{str: Estimate}`` (what every backend returns)."""
-    from qlat.core.estimate import Estimate
-
-    for key, value in result.items():
-        require(isinstance(key, str) and isinstance(value, Estimate), "estimates",
-                "must map keys to Estimates", f"{key!r}: {type(value).__name__}")
-    return dict(result)
 
 
 def components(estimates: Mapping[str, "Estimate"], name: str) -> list["Estimate"]:

@@ -127,20 +127,31 @@ class Observable:
         """Register ``factory(target)`` as the realization on instances of ``target_type``.
 
         ``unit`` is the unit of this realization (default: the observable's :attr:`unit`).
-        Usable directly or as a decorator.  Registering twice for the same type replaces the
-        earlier factory (the later, more specific module wins).
+        Usable directly or as a decorator.  A second, different factory for the same type is
+        refused (a silent replacement would change every backend's numbers); register on a
+        subclass to specialise, or call :meth:`unregister` first.
         """
-        if unit is not None:
-            self._units[target_type] = unit
+
+        def add(fn: RealizationFactory) -> RealizationFactory:
+            have = self._realizations.get(target_type)
+            if have is not None and have is not fn:
+                from qlat.core.errors import ParameterError
+
+                raise ParameterError("target_type", f"observable '{self.name}' already has a realization on "
+                                     f"{target_type.__name__}; unregister it first", target_type.__name__)
+            if unit is not None:
+                self._units[target_type] = unit
+            self._realizations[target_type] = fn
+            return fn
+
         if factory is None:
+            return add
+        return add(factory)
 
-            def decorator(fn: RealizationFactory) -> RealizationFactory:
-                self._realizations[target_type] = fn
-                return fn
-
-            return decorator
-        self._realizations[target_type] = factory
-        return factory
+    def unregister(self, target_type: type) -> None:
+        """Remove the realization on ``target_type`` (tests and plug-ins replacing one on purpose)."""
+        self._realizations.pop(target_type, None)
+        self._units.pop(target_type, None)
 
     def unit_on(self, target: Any) -> str:
         """The unit of the realization on ``target`` (looked up along its MRO)."""
@@ -170,9 +181,16 @@ class Observable:
             )
         realization = factory(target)
         shape = getattr(target, "field_shape", None)
-        if callable(realization) and shape is not None:
-            return BatchedRealization(realization, tuple(int(s) for s in shape))
-        return realization
+        if not callable(realization) or shape is None:
+            return realization
+        shape = tuple(int(s) for s in shape)
+        import dataclasses
+
+        primaries = getattr(realization, "primaries", None)
+        if dataclasses.is_dataclass(realization) and not isinstance(realization, type) and callable(primaries):
+            # a derived realization keeps its type (and derive); only its per-configuration part is batched
+            return dataclasses.replace(realization, primaries=BatchedRealization(primaries, shape))  # type: ignore[type-var]
+        return BatchedRealization(realization, shape)
 
     def _factory_for(self, target: Any) -> RealizationFactory | None:
         for klass in type(target).__mro__:

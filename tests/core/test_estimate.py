@@ -165,3 +165,16 @@ def test_crosscheck_exports_csv_and_dataframe_with_errors_units_backends():
     assert float(rows[1]["z"]) == pytest.approx(0.05 / math.hypot(0.02, 0.01))
     frame = cc.to_dataframe()
     assert list(frame["backend"]) == ["exact", "aer-shots"] and frame.loc[1, "total_error"] > 0.02
+
+
+def test_observable_refuses_a_silent_second_realization():
+    class Target: ...
+
+    obs = Observable("thing2", unit="1", description="a test quantity")
+    first = obs.register(Target, lambda target: 1)
+    obs.register(Target, first)  # the same factory again: fine (a module imported twice)
+    with pytest.raises(ParameterError, match="already has a realization on Target"):
+        obs.register(Target, lambda target: 2)
+    obs.unregister(Target)
+    obs.register(Target, lambda target: 3)
+    assert obs.realize(Target()) == 3
