@@ -63,12 +63,12 @@ class EDSolver:
         return float(state.energies[0])
 
     def site_condensate(self, state: Any, model: SchwingerModel) -> np.ndarray:
-        from qlat.analysis.schwinger_studies import site_condensate
+        from qlat.exact.diagonalization import site_condensate
 
         return site_condensate(state, model.spacing)
 
     def expectation(self, state: Any, terms: SchwingerTerms) -> float:
-        from qlat.analysis.schwinger_studies import sector_expectation
+        from qlat.exact.diagonalization import sector_expectation
 
         return sector_expectation(terms, state)
 

@@ -66,13 +66,8 @@ from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.exact import continuum
-from qlat.exact.diagonalization import (
-    SectorSpectrum,
-    diagonalize_sector,
-    sparse_on,
-    z_values,
-)
-from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms, free_condensate, mass_derivative_terms
+from qlat.exact.diagonalization import diagonalize_sector, site_condensate
+from qlat.theories.schwinger_qubit import SchwingerModel, free_condensate, mass_derivative_terms
 
 if TYPE_CHECKING:
     from qlat.analysis.ground_solvers import GroundStateSolver
@@ -81,14 +76,6 @@ METHODS: tuple[str, ...] = ("fixed-volume", "fixed-spacing")
 
 
 # --- observables on sector eigenvectors ---------------------------------------------------
-def site_condensate(spectrum: SectorSpectrum, spacing: float, *, column: int = 0) -> np.ndarray:
-    """c_n = (−1)^n ⟨Z_n⟩/(2a) in eigenstate ``column``; its mean is the DESIGN condensate."""
-    prob = np.abs(spectrum.vectors[:, column]) ** 2
-    n = spectrum.n_qubits
-    z = np.array([prob @ z_values(spectrum.basis, q) for q in range(n)])
-    return (-1.0) ** np.arange(n) * z / (2.0 * spacing)
-
-
 def bulk_condensate(profile: np.ndarray) -> float:
     """Central estimator b = (10c_h + 5c_{h+1} + c_{h+2})/16, h = N/2 (module docstring).
 
@@ -100,13 +87,6 @@ def bulk_condensate(profile: np.ndarray) -> float:
     require(n >= 6 and n % 2 == 0, "profile", "needs an even number of sites >= 6", n)
     h = n // 2
     return float((10.0 * profile[h] + 5.0 * profile[h + 1] + profile[h + 2]) / 16.0)
-
-
-def sector_expectation(terms: SchwingerTerms, spectrum: SectorSpectrum, *, column: int = 0) -> float:
-    """⟨ψ|O|ψ⟩ for an operator of Schwinger-terms form, evaluated on the sector basis."""
-    matrix = sparse_on(terms, spectrum.basis, full=spectrum.sector == "full")
-    vec = spectrum.vectors[:, column]
-    return float(np.real(np.vdot(vec, matrix @ vec)))
 
 
 # --- 1. continuum limit of the massless condensate -------------------------------------------

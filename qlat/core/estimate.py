@@ -254,7 +254,7 @@ class Estimate:
         ``qlat:sys:…`` (from :meth:`to_pyerrors`) come back as the systematic error."""
         from qlat.core.estimate_algebra import from_obs
 
-        return from_obs(obs, name=name, unit=unit, backend=backend, S=S)
+        return from_obs(obs, cls=cls, name=name, unit=unit, backend=backend, S=S)
 
     # --- arithmetic (qlat.core.estimate_algebra) ------------------------------------------------
 

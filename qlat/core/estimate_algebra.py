@@ -33,12 +33,12 @@ import uuid
 import warnings
 from collections.abc import Callable, Mapping
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from qlat.core.errors import ParameterError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from qlat.core.estimate import Estimate
+#: An Estimate (``qlat.core.estimate``, which imports this module: the type is not imported back).
+Estimate = Any
 
 STAT_PREFIX = "qlat:stat:"
 SYS_PREFIX = "qlat:sys:"
@@ -112,12 +112,12 @@ def _same_unit(a: str, b: str) -> bool:
 
 # --- Estimate <-> Obs --------------------------------------------------------------------------
 
-def _uid(est: "Estimate") -> str:
+def _uid(est: Estimate) -> str:
     """The estimate's identity, kept by every copy: stored on its history Obs."""
     return str(history_of(est).qlat_uid)
 
 
-def history_of(est: "Estimate") -> Any:
+def history_of(est: Estimate) -> Any:
     """The statistical part of ``est`` as an Obs: its Monte Carlo history, or (made once and
     cached on the estimate) one Gaussian source of width ``error``."""
     if est.history is None:
@@ -133,7 +133,7 @@ def history_of(est: "Estimate") -> Any:
     return est.history
 
 
-def systematic_sources(est: "Estimate") -> dict[str, float]:
+def systematic_sources(est: Estimate) -> dict[str, float]:
     """``{source: size}``; a systematic without named sources is one source ``"systematic"``."""
     sources = {str(k): abs(float(v)) for k, v in dict(est.provenance.get("systematic_sources", {})).items()}
     if not sources and est.systematic > 0:
@@ -141,7 +141,7 @@ def systematic_sources(est: "Estimate") -> dict[str, float]:
     return sources
 
 
-def to_obs(est: "Estimate") -> Any:
+def to_obs(est: Estimate) -> Any:
     """A pyerrors Obs carrying the statistical history and every systematic source of ``est``."""
     pe = pyerrors()
     hist = history_of(est)
@@ -155,16 +155,14 @@ def to_obs(est: "Estimate") -> Any:
     return obs
 
 
-def from_obs(obs: Any, *, name: str = "", unit: str = "", backend: str = "", S: float = 2.0,
-             provenance: Mapping[str, Any] | None = None) -> "Estimate":
+def from_obs(obs: Any, *, cls: type, name: str = "", unit: str = "", backend: str = "", S: float = 2.0,
+             provenance: Mapping[str, Any] | None = None) -> Estimate:
     """An Estimate from a pyerrors Obs: contributions named ``qlat:sys:<source>:…`` are the
     systematic error (per source), everything else (Monte Carlo ensembles, other covariances) the
     statistical error; τ_int and the sample count when one Monte Carlo ensemble is behind it."""
-    from qlat.core.estimate import Estimate
-
     pe = pyerrors()
     if not isinstance(obs, pe.Obs):
-        return Estimate(float(obs), 0.0, name=name, unit=unit, backend=backend, provenance=dict(provenance or {}))
+        return cls(float(obs), 0.0, name=name, unit=unit, backend=backend, provenance=dict(provenance or {}))
     obs.gamma_method(S=S)
     stat2 = 0.0
     sys2: dict[str, float] = {}
@@ -187,32 +185,30 @@ def from_obs(obs: Any, *, name: str = "", unit: str = "", backend: str = "", S: 
         prov["systematic_sources"] = sources
     obs.qlat_uid = uuid.uuid4().hex[:16]
     obs.qlat_sys = frozenset(sources) | frozenset(k for k in sys2)
-    return Estimate(float(obs.value), math.sqrt(stat2), systematic=math.sqrt(sum(sys2.values())), name=name,
+    return cls(float(obs.value), math.sqrt(stat2), systematic=math.sqrt(sum(sys2.values())), name=name,
                     unit=unit, tau_int=tau, tau_int_error=tau_err, n_samples=n_samples, backend=backend,
                     provenance=prov, history=obs)
 
 
 # --- arithmetic --------------------------------------------------------------------------------
 
-def _label(x: Any) -> str:
-    from qlat.core.estimate import Estimate
+def _is_estimate(x: Any) -> bool:
+    return hasattr(x, "total_error") and hasattr(x, "provenance") and hasattr(x, "history")
 
-    if isinstance(x, Estimate):
+
+def _label(x: Any) -> str:
+    if _is_estimate(x):
         return x.name or str(x)
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
 def _backend(*args: Any) -> str:
-    from qlat.core.estimate import Estimate
-
-    names = {a.backend for a in args if isinstance(a, Estimate) and a.backend}
+    names = {a.backend for a in args if _is_estimate(a) and a.backend}
     return names.pop() if len(names) == 1 else ("derived" if names else "")
 
 
 def _operand(x: Any) -> Any:
-    from qlat.core.estimate import Estimate
-
-    if isinstance(x, Estimate):
+    if _is_estimate(x):
         return to_obs(x)
     if isinstance(x, bool) or not isinstance(x, (int, float)) and not hasattr(x, "__float__"):
         raise TypeError(f"cannot combine an Estimate with {type(x).__name__}")
@@ -220,12 +216,10 @@ def _operand(x: Any) -> Any:
 
 
 def _unit_of(x: Any) -> str | None:
-    from qlat.core.estimate import Estimate
-
-    return x.unit if isinstance(x, Estimate) else None
+    return x.unit if _is_estimate(x) else None
 
 
-def binary(op: str, a: Any, b: Any) -> "Estimate":
+def binary(op: str, a: Any, b: Any) -> Estimate:
     """``a op b`` for op in + - * / ** with at least one Estimate operand."""
     ua, ub = _unit_of(a), _unit_of(b)
     if op in "+-":
@@ -250,7 +244,8 @@ def binary(op: str, a: Any, b: Any) -> "Estimate":
         "/": lambda p, q: p / q, "**": lambda p, q: p**q,
     }
     result = funcs[op](x, y)
-    return from_obs(result, unit=unit, backend=_backend(a, b),
+    cls = type(a) if _is_estimate(a) else type(b)
+    return from_obs(result, cls=cls, unit=unit, backend=_backend(a, b),
                     provenance={"derived": f"({_label(a)}) {op} ({_label(b)})"})
 
 
@@ -259,28 +254,29 @@ FUNCTIONS = ("exp", "log", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "s
              "arcsinh", "arccosh", "arctanh")
 
 
-def unary(fn: str, a: "Estimate") -> "Estimate":
+def unary(fn: str, a: Estimate) -> Estimate:
     """``fn(a)`` for fn in :data:`FUNCTIONS`, ``sqrt``, ``neg``, ``abs``."""
     x = to_obs(a)
+    cls = type(a)
     if fn == "neg":
-        return from_obs(-x, unit=a.unit, backend=a.backend, provenance={"derived": f"-({_label(a)})"})
+        return from_obs(-x, cls=cls, unit=a.unit, backend=a.backend, provenance={"derived": f"-({_label(a)})"})
     if fn == "abs":
-        return from_obs(x if a.value >= 0 else -x, unit=a.unit, backend=a.backend,
+        return from_obs(x if a.value >= 0 else -x, cls=cls, unit=a.unit, backend=a.backend,
                         provenance={"derived": f"|{_label(a)}|"})
     if fn == "sqrt":
-        return from_obs(x.sqrt(), unit=_unit_power(a.unit or "1", 0.5), backend=a.backend,
+        return from_obs(x.sqrt(), cls=cls, unit=_unit_power(a.unit or "1", 0.5), backend=a.backend,
                         provenance={"derived": f"sqrt({_label(a)})"})
     if fn not in FUNCTIONS:
         raise ParameterError("function", f"must be one of {', '.join(FUNCTIONS)}, sqrt", fn)
-    return from_obs(getattr(x, fn)(), unit="1", backend=a.backend, provenance={"derived": f"{fn}({_label(a)})"})
+    return from_obs(getattr(x, fn)(), cls=cls, unit="1", backend=a.backend, provenance={"derived": f"{fn}({_label(a)})"})
 
 
-def derived(func: Callable[..., Any], *args: "Estimate", name: str = "", unit: str = "") -> "Estimate":
+def derived(func: Callable[..., Any], *args: Estimate, name: str = "", unit: str = "") -> Estimate:
     """f(a, b, …) for any function written with ``autograd.numpy`` (pyerrors' derivative)."""
     pe = pyerrors()
     obs = [to_obs(a) for a in args]
     result = pe.derived_observable(lambda x, **kw: func(*x), obs)
-    return from_obs(result, name=name, unit=unit, backend=_backend(*args),
+    return from_obs(result, cls=type(args[0]), name=name, unit=unit, backend=_backend(*args),
                     provenance={"derived": f"{getattr(func, '__name__', 'f')}({', '.join(_label(a) for a in args)})"})
 
 
@@ -290,7 +286,7 @@ _SPEC = re.compile(r"^(?P<align>(?:.?[<>=^])?)(?P<sign>[+\- ]?)(?P<z>z?)(?P<alt>
                    r"(?P<grouping>[,_]?)(?P<precision>(?:\.\d+)?)(?P<type>[bcdeEfFgGnosxX%]?)$")
 
 
-def format_estimate(est: "Estimate", spec: str) -> str:
+def format_estimate(est: Estimate, spec: str) -> str:
     """``format(est, spec)``: an alignment-only spec pads ``str(est)``; a numeric spec (precision or
     type e/f/g/%) formats value and errors: ``f"{a:.3f}"`` → ``-0.160 ± 0.001`` (``± 0.002 syst``)."""
     m = _SPEC.match(spec)

@@ -105,3 +105,79 @@ def test_the_walker_sees_lazy_relative_and_type_checking_imports(tmp_path):
 @pytest.mark.parametrize("package", LAYERS)
 def test_every_layer_exists(package):
     assert (ROOT / package / "__init__.py").is_file()
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """``qlat`` module → the ``qlat`` modules (files) it imports, lazy and TYPE_CHECKING imports included."""
+    modules = {}
+    for path in _modules():
+        rel = path.relative_to(ROOT)
+        name = ".".join(("qlat", *rel.with_suffix("").parts))
+        modules[name.removesuffix(".__init__")] = path
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        if name == "qlat":
+            continue  # the top-level package re-exports lazily from every layer
+        deps = set()
+        for _, imported in _imports(path, path.relative_to(ROOT)):
+            parts = imported.split(".")
+            while parts and ".".join(parts) not in modules:
+                parts.pop()
+            target = ".".join(parts)
+            if target and target not in (name, "qlat"):
+                deps.add(target)
+        graph[name] = deps
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    import sys
+
+    sys.setrecursionlimit(max(10_000, sys.getrecursionlimit()))
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                found.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(found)
+
+
+#: Import circles still to be broken (issue 22); this list may only shrink.
+KNOWN_CYCLES: list[list[str]] = [
+    ["qlat.quantum.backends", "qlat.quantum.run", "qlat.quantum.simulators"],
+    ["qlat.samplers.flow", "qlat.samplers.flow.checkpoint", "qlat.samplers.flow.sampler",
+     "qlat.samplers.flow.training"],
+]
+
+
+def test_no_import_circles_between_files():
+    cycles = _cycles(_module_graph())
+    new = [c for c in cycles if c not in KNOWN_CYCLES]
+    assert not new, "import circles (files importing each other, lazily or not):\n" + "\n".join(map(str, new))
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]

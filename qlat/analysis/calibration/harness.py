@@ -142,12 +142,12 @@ def load_cases() -> dict[str, CaseGenerator]:
     """
     import importlib
     import pkgutil
+    from pathlib import Path
 
-    import qlat.analysis.calibration as package
-
-    for info in pkgutil.iter_modules(package.__path__):
+    package = __name__.rsplit(".", 1)[0]
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
         if info.name != "harness" and not info.name.startswith("_"):
-            importlib.import_module(f"{package.__name__}.{info.name}")
+            importlib.import_module(f"{package}.{info.name}")
     return dict(CASES)
 
 
