@@ -98,7 +98,9 @@ def device_schedule(*, total_time: float | None = None, dt: float | None = None,
 
 
 def describe_schedule(schedule: Any, *, order: int) -> str:
-    """One line: ``T = 3, dt = 0.75 (4 Trotter steps), ramp linear, m0 = 1, order 2``."""
+    """One line: ``T = 3, dt = 0.75 (4 Trotter steps), ramp linear, m0 = 1, order 2`` (or the ansatz's description)."""
+    if hasattr(schedule, "describe"):
+        return str(schedule.describe())
     return (f"T = {schedule.total_time:g}, dt = {schedule.dt:g} ({schedule.n_steps} Trotter steps), ramp "
             f"{schedule.ramp}, m0 = {schedule.initial_mass:g}, order {order}")
 
@@ -176,6 +178,23 @@ def _estimate_lines(estimates: dict[str, Estimate]) -> list[str]:
     return lines
 
 
+def bare_vacuum_value(operator: Any, n_sites: int) -> float:
+    """⟨bare vacuum|O|bare vacuum⟩ of a ``SparsePauliOp``: the noiseless value of ODR's calibration circuit.
+
+    The bare vacuum is a computational basis state, so only I/Z terms contribute, each
+    c·Π_{q ∈ Z} z_q with z_q = +1 for bit 0 and −1 for bit 1 (any N, no simulation).
+    """
+    import numpy as np
+
+    from qlat.theories.schwinger_qubit import bare_vacuum_bits
+
+    z = 1.0 - 2.0 * bare_vacuum_bits(n_sites).astype(float)
+    paulis = operator.paulis
+    diagonal = ~np.any(paulis.x, axis=1)
+    signs = np.prod(np.where(paulis.z[diagonal], z[None, :], 1.0), axis=1)
+    return float(np.real(np.sum(np.asarray(operator.coeffs)[diagonal] * signs)))
+
+
 def _check_shots(shots: Any) -> int:
     require(isinstance(shots, int) and not isinstance(shots, bool) and 2 <= shots <= 10_000_000, "shots",
             "must be an integer in [2, 10000000]", shots)
@@ -224,6 +243,7 @@ def run_on_device(
     *,
     backend: str,
     schedule: Any = None,
+    preparation: Any = None,
     observables: Sequence[str] = DEFAULT_OBSERVABLES,
     shots: int = DEFAULT_SHOTS,
     mitigation: Any = None,
@@ -248,9 +268,13 @@ def run_on_device(
     ----------
     backend: ``"fake:<device>"`` (local testing mode, e.g. ``fake:fake_manila``) or ``"ibm:<device>"``.
     schedule: an :class:`~qlat.quantum.adiabatic.AdiabaticSchedule`; ``None``: :func:`hardware_schedule`.
+    preparation: instead of the adiabatic schedule, a variational
+        :class:`~qlat.quantum.variational.ScalableAnsatz` (SC-ADAPT-VQE; e.g.
+        ``train_ansatz(model).ansatz(model.n_sites)``); its noiseless value is the exact ansatz state.
     observables: observable names with a qubit realization.
     shots: shots per circuit (Sampler: per measurement basis).
-    mitigation: names of :mod:`qlat.quantum.ibm.mitigation` (``"trex+zne"``, ``"postselect"`` …).
+    mitigation: names of :mod:`qlat.quantum.ibm.mitigation` (``"trex+zne"``, ``"postselect"``, ``"odr+trex"`` …;
+        ``odr`` needs a ``preparation``).
     seed: seeds the transpiler and, in local testing mode, the simulator (and through it the twirling and
         folding randomizations); ``None`` draws one (:func:`draw_seed`), recorded in the provenance.
     order, layout, optimization_level: Trotter order (1, 2); ``"auto"``/``"line"``/``"default"``
@@ -304,8 +328,19 @@ def run_on_device(
         require(provider == "fake", "device_noise", "only a fake device can run without its noise", device_noise)
         require(primitive == "executor", "device_noise", "a noiseless fake run needs primitive='executor'",
                 device_noise)
-    default_schedule = schedule is None
-    if schedule is None:
+    if preparation is not None:
+        from qlat.quantum.variational import ScalableAnsatz
+
+        require(isinstance(preparation, ScalableAnsatz), "preparation", "must be a ScalableAnsatz (qlat.quantum."
+                "variational)", type(preparation).__name__)
+        require(schedule is None, "schedule", "give a schedule (adiabatic) or a preparation (variational), not both",
+                schedule)
+    require("odr" not in mit or preparation is not None, "mitigation",
+            "odr needs a variational preparation (its calibration circuit sets every parameter to 0)", mit.label)
+    default_schedule = schedule is None and preparation is None
+    if preparation is not None:
+        schedule = preparation
+    elif schedule is None:
         schedule = hardware_schedule()
     comps = _components(model, observables)
     if store is None and not dry_run:
@@ -333,9 +368,9 @@ def run_on_device(
     else:
         compiled = compile_adiabatic(model, schedule, device, kind="estimator", operators=[op for *_, op in comps],
                                      order=order, layout=layout, optimization_level=optimization_level,
-                                     seed=seed)
+                                     seed=seed, calibration="odr" in mit)
     report = dry_run_report(compiled, device, backend=backend, shots=shots, primitive=primitive, mode=mode,
-                            mitigation=mit)
+                            mitigation=mit, preparation="variational" if preparation is not None else "adiabatic")
     if dry_run:
         return DeviceRun(backend=backend, report=report, schedule=schedule_info, seeds=seeds)
 
@@ -366,7 +401,12 @@ def run_on_device(
         physical_qubits=chosen["physical_qubits"], device_noise=device_noise,
         optimization_level=optimization_level, two_qubit_gates=chosen["two_qubit_gates"], depth=chosen["depth"],
         estimated_success_probability=chosen["estimated_success_probability"], circuit_hash=circuit_hash,
+        preparation="variational" if preparation is not None else "adiabatic",
     )
+    if "zne" in mit:
+        from qlat.quantum.ibm.mitigation import ZNE_METHOD, ZNE_NOISE_FACTORS
+
+        prov["zne"] = {"noise_factors": list(ZNE_NOISE_FACTORS), "extrapolator": "linear", "method": ZNE_METHOD}
     # the legacy V2 primitives run the fake device's own simulator (backend.run, a noise model
     # from its BackendProperties), which a restricted device does not reproduce: all qubits there
     simulated = local_qubits if primitive == "executor" else "all"
@@ -397,6 +437,13 @@ def run_on_device(
                                   label=label, provenance=prov, reference=reference,
                                   zne_noise_factors=ZNE_NOISE_FACTORS if "zne" in mit else None)
         pubs = [(compiled.circuits[0], compiled.observables)]
+        if "odr" in mit:
+            from qlat.quantum.ibm.reference import mixed_value, operator_scale
+
+            recipe["odr"] = {"calibration_noiseless": {k: bare_vacuum_value(op, model.n_sites) for k, _, _, op in comps},
+                             "mixed": {k: mixed_value(op) for k, _, _, op in comps},
+                             "scale": {k: operator_scale(op) for k, _, _, op in comps}}
+            pubs.append((compiled.calibration_circuits[0], compiled.observables))
     run_device = device
     if local and (simulated == "active" or not device_noise):
         from qlat.quantum.ibm.active import restrict_pubs

@@ -73,6 +73,8 @@ NEAR_MIXED_FRACTION = 0.05
 #: What the noiseless value is computed with (provenance).
 NOISELESS_METHOD = ("qlat statevector kernel on the logical circuit (same model, schedule and Trotter order as the "
                     "submitted ISA circuit)")
+NOISELESS_METHOD_VARIATIONAL = ("qlat's exact zero-charge-sector simulation of the variational ansatz "
+                                "(qlat.quantum.variational; the same operators and parameters as the submitted circuit)")
 NOISE_METHOD = ("white-noise model: (1/f - 1)|value - Tr(O)/2^N|, f = estimated error-free fraction "
                 "(prod of 1 - gate error and 1 - readout error from the device calibration)")
 
@@ -104,6 +106,7 @@ def noiseless_reference(model: Any, schedule: Any, components: Sequence[tuple[st
          "noiseless_method": str | None, "schedule_method": str | None, "warnings": [str, ...]}
     """
     from qlat.exact.diagonalization import ED_ROUTINE_MAX_QUBITS
+    from qlat.quantum.ibm.compile import is_variational
     from qlat.quantum.statevector import MAX_QUBITS as STATEVECTOR_MAX_QUBITS
 
     n = int(model.n_qubits)
@@ -113,15 +116,26 @@ def noiseless_reference(model: Any, schedule: Any, components: Sequence[tuple[st
               "schedule": None, "schedule_signed": None}
         for key, op in ops.items()}
     out: dict[str, Any] = {"keys": keys, "noiseless_method": None, "schedule_method": None, "warnings": []}
-    if n > STATEVECTOR_MAX_QUBITS:
-        out["warnings"].append(f"the noiseless value is not computed at N = {n} (statevector limit "
-                               f"{STATEVECTOR_MAX_QUBITS}): schedule and hardware errors are not split and neither "
+    variational = is_variational(schedule)
+    if variational:
+        from qlat.quantum.variational import SECTOR_MAX_SITES
+
+        limit = SECTOR_MAX_SITES
+    else:
+        limit = STATEVECTOR_MAX_QUBITS
+    if n > limit:
+        out["warnings"].append(f"the noiseless value is not computed at N = {n} (exact simulation limit "
+                               f"{limit}): schedule and hardware errors are not split and neither "
                                "is in the error bar")
         return out
     from qlat.quantum.statevector import evolve_statevector, expectation_values
 
-    noiseless = expectation_values(evolve_statevector(model, schedule, order=order), ops)
-    out["noiseless_method"] = NOISELESS_METHOD
+    if variational:
+        noiseless = expectation_values(schedule.state(model), ops)
+        out["noiseless_method"] = NOISELESS_METHOD_VARIATIONAL
+    else:
+        noiseless = expectation_values(evolve_statevector(model, schedule, order=order), ops)
+        out["noiseless_method"] = NOISELESS_METHOD
     for key in ops:
         keys[key]["noiseless"] = float(noiseless[key])
     if n <= ED_ROUTINE_MAX_QUBITS:
@@ -136,7 +150,7 @@ def noiseless_reference(model: Any, schedule: Any, components: Sequence[tuple[st
         return out
     from qlat.quantum.systematics import adiabatic_systematics, can_estimate
 
-    if can_estimate(model):
+    if not variational and can_estimate(model):
         sources, how = adiabatic_systematics(model, schedule, ops, order=order, reference=noiseless)
         for key in ops:
             keys[key]["schedule"] = float(math.sqrt(sum(float(v) ** 2 for v in sources[key].values())))

@@ -1,0 +1,99 @@
+"""The variational preparation on the device path: compiled circuits, noiseless reference, ODR.
+
+Every value is compared with a reference computed here: the exact ansatz state (qlat's sector
+simulation, itself tested against Qiskit's Statevector) and exact diagonalization.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qlat.core.errors import ParameterError
+from qlat.quantum.ibm.backend import bare_vacuum_value, run_on_device
+from qlat.quantum.ibm.mitigation import odr_correct
+from qlat.quantum.observables import qubit_observable
+from qlat.quantum.statevector import expectation_values
+from qlat.quantum.variational import PoolOperator, ScalableAnsatz
+from qlat.theories.schwinger_qubit import SchwingerModel
+
+MODEL = SchwingerModel(4, 1.0, 0.5)
+#: Operators and parameters trained at N = 4 (fixed here so the test needs no training).
+ANSATZ = ScalableAnsatz((PoolOperator("mh", 1), PoolOperator("h", 1)), (0.27, -0.05))
+KEYS = ("energy", "condensate")
+
+
+def _noiseless():
+    ops = {k: qubit_observable(k, MODEL).operators[0] for k in KEYS}
+    return expectation_values(ANSATZ.state(MODEL), ops)
+
+
+def test_a_noiseless_device_reproduces_the_exact_ansatz_value():
+    noiseless = _noiseless()
+    run = run_on_device(MODEL, backend="fake:fake_manila", preparation=ANSATZ, shots=4000, seed=5,
+                        device_noise=False)
+    assert "SC-ADAPT-VQE" in run.schedule["description"] and run.schedule["default"] is False
+    for key in KEYS:
+        est = run.estimates[key]
+        assert est.provenance["preparation"] == "variational"
+        assert est.provenance["noiseless_value"] == pytest.approx(noiseless[key], abs=1e-12)
+        assert abs(est.value - noiseless[key]) < 4 * est.error
+        assert 5 * est.error < 0.25 * abs(noiseless[key])  # power: 25 % off would be far outside
+    assert run.report.preparation == "variational" and run.report.n_steps == 2
+
+
+def test_odr_calibration_circuit_has_the_physics_circuit_structure_and_a_known_value():
+    from qlat.quantum.ibm.compile import compile_adiabatic, two_qubit_count
+    from qlat.quantum.ibm.devices import fake_device
+
+    device = fake_device("fake_manila", parameter="backend")
+    ops = [qubit_observable(k, MODEL).operators[0] for k in KEYS]
+    compiled = compile_adiabatic(MODEL, ANSATZ, device, operators=ops, seed=3, calibration=True)
+    physics, calibration = compiled.circuits[0], compiled.calibration_circuits[0]
+    assert [i.operation.name for i in physics.data] == [i.operation.name for i in calibration.data]
+    assert two_qubit_count(physics) == two_qubit_count(calibration) > 0
+    from qiskit.quantum_info import Statevector
+
+    # noiselessly the calibration circuit is the bare vacuum: its values are bare_vacuum_value
+    state = Statevector(calibration)
+    for op, key in zip(compiled.observables, KEYS):
+        logical = qubit_observable(key, MODEL).operators[0]
+        assert state.expectation_value(op).real == pytest.approx(bare_vacuum_value(logical, 4), abs=1e-9)
+    assert bare_vacuum_value(qubit_observable("condensate", MODEL).operators[0], 4) == pytest.approx(-1 / (2 * 1.0))
+
+
+def test_odr_correct_undoes_white_noise_exactly():
+    ideal_value, cal_ideal, mixed = -0.4, -0.5, 0.1
+    for f in (0.9, 0.5):
+        raw = mixed + f * (ideal_value - mixed)
+        cal = mixed + f * (cal_ideal - mixed)
+        value, error, r = odr_correct(raw, 0.01, cal, 0.01, ideal=cal_ideal, mixed=mixed)
+        assert value == pytest.approx(ideal_value, abs=1e-12) and r == pytest.approx(1 / f)
+        assert error > 0.01 / f * 0.999
+    with pytest.raises(ParameterError):
+        odr_correct(0.1, 0.01, mixed, 0.01, ideal=cal_ideal, mixed=mixed)
+
+
+def test_odr_on_a_noisy_device_moves_the_condensate_to_the_noiseless_value():
+    noiseless = _noiseless()["condensate"]
+    raw = run_on_device(MODEL, backend="fake:fake_manila", preparation=ANSATZ, shots=4000, seed=11,
+                        observables=["condensate"])
+    odr = run_on_device(MODEL, backend="fake:fake_manila", preparation=ANSATZ, shots=4000, seed=11,
+                        observables=["condensate"], mitigation="odr")
+    r, o = raw.estimates["condensate"], odr.estimates["condensate"]
+    assert o.provenance["odr"]["applied"] is True and o.provenance["odr"]["rescale"] > 1
+    assert o.provenance["odr"]["raw_value"] == pytest.approx(r.value)  # the same seed: the same raw shots
+    assert abs(r.value - noiseless) > 5 * r.error  # the device is noisy
+    assert abs(o.value - noiseless) < 0.5 * abs(r.value - noiseless)  # ODR moves the value most of the way
+    assert abs(o.value - noiseless) < 4 * o.error + 0.02 * abs(noiseless)
+
+
+def test_odr_needs_a_variational_preparation():
+    with pytest.raises(ParameterError, match="odr"):
+        run_on_device(MODEL, backend="fake:fake_manila", mitigation="odr", dry_run=True)
+    with pytest.raises(ParameterError, match="not both"):
+        from qlat.quantum.ibm.backend import hardware_schedule
+
+        run_on_device(MODEL, backend="fake:fake_manila", preparation=ANSATZ, schedule=hardware_schedule(),
+                      dry_run=True)
+    assert np.isfinite(bare_vacuum_value(qubit_observable("energy", MODEL).operators[0], 4))
