@@ -137,9 +137,11 @@ class DeviceRun:
                          + (" (the device default)" if self.schedule.get("default") else ""))
         if self.seeds is not None:
             repeat = ("repeat with seed=" if "simulator" in self.seeds else
-                      "hardware shots are not seeded; the same transpilation with seed=")
+                      "hardware shots and twirls are not seeded; the same transpilation with seed=")
             lines.append(f"  seeds {', '.join(f'{k} {v}' for k, v in self.seeds.items() if k != 'seed')}; "
                          f"{repeat}{self.seeds['seed']}")
+        if self.ref is not None:
+            lines.append(f"  executed circuits: qlat circuits export --job {self.ref[:12]} --dir <directory>")
         if self.ref is not None:
             lines.append(f"job {self.ref} (runtime id {self.job_id}): {self.status}")
         if self.estimates is not None:
@@ -353,7 +355,8 @@ def run_on_device(
         seed = draw_seed()
     seeds: dict[str, Any] = {"seed": seed, "transpiler": seed}
     if local:
-        seeds["simulator"] = seed  # the local executor draws twirling and ZNE folding from it too
+        seeds["simulator"] = seed
+        seeds["twirling"] = seed  # the local executor draws twirling and ZNE folding from the simulator seed
     schedule_info = {"description": describe_schedule(schedule, order=order), "default": default_schedule,
                      **schedule_description(schedule)}
 
@@ -454,6 +457,13 @@ def run_on_device(
               "optimization_level": optimization_level, "report": report.to_dict(), "device_noise": device_noise}
     if local:
         params["local_qubits"] = simulated
+    from qlat.quantum.ibm.jobs import CIRCUITS_KEY, encode_circuits
+
+    submitted = [*compiled.circuits, *(compiled.calibration_circuits if "odr" in mit else [])]
+    names = [f"{compiled.kind}_{i}" for i in range(len(compiled.circuits))] + (
+        ["odr_calibration"] if "odr" in mit else [])
+    params[CIRCUITS_KEY] = encode_circuits(submitted, names=names)
+    params["preparation"] = "variational" if preparation is not None else "adiabatic"
     channel = getattr(service, "channel", None) if service is not None else None
     with warnings.catch_warnings():
         if not device_noise:  # Aer on the ideal device: no relaxation is what is asked for

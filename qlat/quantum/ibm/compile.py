@@ -130,12 +130,70 @@ def best_line(errors: ErrorMap, n: int, *, beam: int = LINE_BEAM, edge_uses: flo
                 if total < grown.get(key, math.inf):
                     grown[key] = total
         if not grown:
-            raise ParameterError("n_sites", f"the device has no line of {n} connected working qubits", n)
+            found = _search_line(adjacency, n, qubit_cost)
+            if found is None:
+                raise ParameterError("n_sites", f"the device has no line of {n} connected working qubits", n)
+            return found
         ranked = sorted((c, p) for p, c in grown.items())[:beam]
         # keep both orientations growing: a path can only be extended at its last qubit
         paths = ranked + [(c, p[::-1]) for c, p in ranked]
     best = min(paths)
     return list(best[1])
+
+
+#: Node expansions of the depth-first line search (:func:`_search_line`) per start qubit.
+LINE_SEARCH_EXPANSIONS = 20_000
+#: Start qubits tried by the depth-first line search.
+LINE_SEARCH_STARTS = 24
+
+
+def _ordered_neighbours(adjacency: dict[int, list[tuple[int, float]]], q: int, visited: set[int]
+                        ) -> list[tuple[int, float]]:
+    """Free neighbours of ``q`` with their edge costs, the best candidate (Warnsdorff, then cost) last."""
+    free = [(nb, c) for nb, c in adjacency.get(q, ()) if nb not in visited]
+    free.sort(key=lambda item: (sum(1 for x, _ in adjacency.get(item[0], ()) if x not in visited), item[1]),
+              reverse=True)
+    return free
+
+
+def _search_line(adjacency: dict[int, list[tuple[int, float]]], n: int, qubit_cost: Any) -> list[int] | None:
+    """A line of ``n`` qubits by depth-first search, for long lines where the beam dead-ends.
+
+    Long lines fill most of a heavy-hex device; the beam of lowest-cost partial paths then ends in
+    pockets it cannot leave.  Here each start (the qubits of fewest neighbours first: the corners of
+    the lattice) is grown depth first, neighbours ordered by Warnsdorff's rule (fewest onward free
+    neighbours, then the edge cost), with backtracking and at most :data:`LINE_SEARCH_EXPANSIONS`
+    expansions; the cheapest line found over :data:`LINE_SEARCH_STARTS` starts is returned.
+    """
+    starts = sorted(adjacency, key=lambda q: (len(adjacency[q]), qubit_cost(q)))[:LINE_SEARCH_STARTS]
+    best: tuple[float, list[int]] | None = None
+    for start in starts:
+        path = [start]
+        visited = {start}
+        cost = [qubit_cost(start)]
+        stack: list[list[tuple[int, float]]] = []
+        expansions = 0
+
+        stack.append(_ordered_neighbours(adjacency, start, visited))
+        while stack and expansions < LINE_SEARCH_EXPANSIONS:
+            if len(path) == n:
+                total = cost[-1]
+                if best is None or total < best[0]:
+                    best = (total, list(path))
+                break
+            options = stack[-1]
+            if not options:
+                stack.pop()
+                visited.discard(path.pop())
+                cost.pop()
+                continue
+            nxt, c_edge = options.pop()
+            expansions += 1
+            path.append(nxt)
+            visited.add(nxt)
+            cost.append(cost[-1] + c_edge + qubit_cost(nxt))
+            stack.append(_ordered_neighbours(adjacency, nxt, visited))
+    return None if best is None else best[1]
 
 
 def success_probability(isa_circuit: Any, target: Any) -> float:

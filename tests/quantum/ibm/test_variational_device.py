@@ -97,3 +97,35 @@ def test_odr_needs_a_variational_preparation():
         run_on_device(MODEL, backend="fake:fake_manila", preparation=ANSATZ, schedule=hardware_schedule(),
                       dry_run=True)
     assert np.isfinite(bare_vacuum_value(qubit_observable("energy", MODEL).operators[0], 4))
+
+
+def test_a_run_records_its_seeds_and_circuits_and_repeats_bit_for_bit(tmp_path, capsys):
+    from qiskit import qasm3
+
+    from qlat.cli.main import main
+    from qlat.quantum.ibm.compile import compile_adiabatic
+    from qlat.quantum.ibm.devices import fake_device
+    from qlat.quantum.ibm.store import JobStore
+
+    store = JobStore(tmp_path / "jobs.sqlite")
+    first = run_on_device(MODEL, backend="fake:fake_manila", preparation=ANSATZ, shots=300, store=store,
+                          observables=["condensate"], mitigation="odr+twirling")
+    seed = first.seeds["seed"]
+    assert first.seeds == {"seed": seed, "transpiler": seed, "simulator": seed, "twirling": seed}
+    assert main(["circuits", "export", "--job", first.ref[:10], "--dir", str(tmp_path / "out"),
+                 "--store", str(store.path)]) == 0
+    assert "odr_calibration" in capsys.readouterr().out
+    files = sorted((tmp_path / "out").glob("*.qasm"))
+    assert [f.name.split("_", 2)[2] for f in files] == ["estimator_0.qasm", "odr_calibration.qasm"]
+    # the exported text is the circuit a fresh compilation with the recorded seed gives
+    ops = [qubit_observable("condensate", MODEL).operators[0]]
+    fresh = compile_adiabatic(MODEL, ANSATZ, fake_device("fake_manila", parameter="backend"), operators=ops,
+                              seed=seed, calibration=True)
+    assert files[0].read_text() == qasm3.dumps(fresh.circuits[0])
+    assert files[1].read_text() == qasm3.dumps(fresh.calibration_circuits[0])
+    assert fresh.circuit_hash() == store.get(first.ref).circuit_hash
+    again = run_on_device(MODEL, backend="fake:fake_manila", preparation=ANSATZ, shots=300, store=store,
+                          observables=["condensate"], mitigation="odr+twirling", seed=seed)
+    a, b = first.estimates["condensate"], again.estimates["condensate"]
+    assert (a.value, a.error, a.systematic) == (b.value, b.error, b.systematic)
+    assert a.provenance["odr"]["calibration_value"] == b.provenance["odr"]["calibration_value"]
