@@ -62,7 +62,15 @@ def measure(sites: list[int], shots: int, methods: list[str]) -> dict:
     from qlat.theories.schwinger_qubit import SchwingerModel
 
     store = JobStore(Path(tempfile.mkdtemp(prefix="qlat-bench-")) / "jobs.sqlite")
-    rows = []
+    rows: list[dict] = []
+
+    def record() -> dict:
+        return {"benchmark": "hardware_mitigation", "device": DEVICE, "shots": shots, "seed": SEED,
+                "model": {"spacing": 1.0, "mass": 0.5, "theta": 0.0}, "observable": "condensate",
+                "preparation": "SC-ADAPT-VQE (qlat.quantum.variational), trained on N <= 12, default pool",
+                "methods": {label: (mit or "none") + f" ({kind})" for label, mit, kind in METHODS},
+                "zne_extrapolator": "linear (weighted least squares through noise factors 1, 3, 5)",
+                "rows": rows, "machine": describe_machine()}
     for n in sites:
         model = SchwingerModel(n, 1.0, 0.5)
         sizes = tuple(k for k in (4, 6, 8, 10, 12) if k <= max(n, 6))
@@ -98,12 +106,8 @@ def measure(sites: list[int], shots: int, methods: list[str]) -> dict:
             print(f"N={n:2d} {label:12s} {est.value:+.5f} ± {est.error:.5f}  noiseless {noiseless:+.5f}  "
                   f"residual {row['residual']:+.5f} ({row['z_statistical']:+.1f} sigma)  2q {row['two_qubit_gates']}  "
                   f"{row['seconds']:.0f} s", flush=True)
-    return {"benchmark": "hardware_mitigation", "device": DEVICE, "shots": shots, "seed": SEED,
-            "model": {"spacing": 1.0, "mass": 0.5, "theta": 0.0}, "observable": "condensate",
-            "preparation": "SC-ADAPT-VQE (qlat.quantum.variational), trained on N <= 12, default pool",
-            "methods": {label: (mit or "none") + f" ({kind})" for label, mit, kind in METHODS},
-            "zne_extrapolator": "linear (weighted least squares through noise factors 1, 3, 5)",
-            "rows": rows, "machine": describe_machine()}
+            JSON.write_text(json.dumps(record(), indent=2) + "\n")  # partial results survive an interruption
+    return record()
 
 
 def acceptance(record: dict, n: int = 8) -> str:

@@ -129,3 +129,14 @@ def test_a_run_records_its_seeds_and_circuits_and_repeats_bit_for_bit(tmp_path, 
     a, b = first.estimates["condensate"], again.estimates["condensate"]
     assert (a.value, a.error, a.systematic) == (b.value, b.error, b.systematic)
     assert a.provenance["odr"]["calibration_value"] == b.provenance["odr"]["calibration_value"]
+
+
+def test_a_line_of_112_qubits_on_a_156_qubit_heron():
+    from qlat.quantum.ibm.compile import best_line, error_map
+    from qlat.quantum.ibm.devices import fake_device
+
+    errors = error_map(fake_device("fake_fez", parameter="backend").target)
+    line = best_line(errors, 112)
+    assert len(line) == len(set(line)) == 112
+    for a, b in zip(line, line[1:]):
+        assert (min(a, b), max(a, b)) in errors.edges  # consecutive qubits are coupled by a working gate
