@@ -97,7 +97,8 @@ def dry_run_report(compiled: Any, device: Any, *, backend: str, shots: int, prim
     notes = []
     if compiled.n_qubits > 4 and chosen["estimated_success_probability"] < 0.01:
         notes.append("estimated success probability below 1 %: expect results dominated by noise; "
-                     "use fewer Trotter steps or mitigation")
+                     + ("use fewer Trotter steps (--budget) or mitigation" if preparation == "adiabatic" else
+                        "use mitigation (odr rescales by a calibration circuit of the same depth)"))
     if primitive == "v2" and getattr(device, "name", "").startswith("fake_") and mitigation.names:
         notes.append("legacy V2 primitives ignore mitigation options in local testing mode")
     return DryRunReport(
