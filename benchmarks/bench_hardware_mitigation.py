@@ -177,7 +177,7 @@ def plot(record: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     labels = list(dict.fromkeys(r["method"] for r in record["rows"]))
     for k, label in enumerate(labels):
-        rows = [r for r in record["rows"] if r["method"] == label]
+        rows = sorted((r for r in record["rows"] if r["method"] == label), key=lambda r: r["n_sites"])
         x = [r["n_sites"] + 0.12 * (k - len(labels) / 2) for r in rows]
         y = [r["residual"] / abs(r["noiseless"]) for r in rows]
         e = [r["error"] / abs(r["noiseless"]) for r in rows]
