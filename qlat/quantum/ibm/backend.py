@@ -162,8 +162,10 @@ def _estimate_lines(estimates: dict[str, Estimate]) -> list[str]:
               f"{'schedule error':>14s} {'noise error':>11s}  unit")
     lines = [header]
     f = None
+    odr = False
     for key, est in estimates.items():
         prov = est.provenance
+        odr = odr or bool((prov.get("odr") or {}).get("applied"))
         sources = prov.get("systematic_sources", {})
         if "noiseless_value" not in prov:
             lines.append(f"  {key:<20s} {str(est):<26s} {'':>17s} {'':>14s} {'':>11s}  {est.unit}")
@@ -174,7 +176,12 @@ def _estimate_lines(estimates: dict[str, Estimate]) -> list[str]:
             "±" + _number(sources["schedule"], ".3g") if "schedule" in sources else "unknown")
         lines.append(f"  {key:<20s} {str(est):<26s} {_number(prov.get('noiseless_value')):>17s} {sched:>14s} "
                      f"{_number(sources.get('noise'), '.3g'):>11s}  {est.unit}")
-    if f is not None:
+    if f is not None and odr:
+        from qlat.quantum.ibm.reference import ODR_RESIDUAL_FRACTION
+
+        lines.append(f"  schedule error: noiseless circuit - exact; noise error after ODR: {ODR_RESIDUAL_FRACTION:g} x "
+                     f"|ODR correction| (error-free fraction f = {float(f):.3g}; qlat.quantum.ibm.reference)")
+    elif f is not None:
         lines.append(f"  schedule error: noiseless circuit - exact; noise error: white-noise model with estimated "
                      f"error-free fraction f = {float(f):.3g} (qlat.quantum.ibm.reference)")
     return lines

@@ -142,6 +142,17 @@ def test_a_line_of_112_qubits_on_a_156_qubit_heron():
         assert (min(a, b), max(a, b)) in errors.edges  # consecutive qubits are coupled by a working gate
 
 
+def test_cli_preparation_flags_conflict_cleanly(capsys):
+    from qlat.cli.main import main
+
+    for bad in (["--preparation", "sc-vqe", "--time", "2"], ["--budget", "150", "--dt", "0.5"],
+                ["--backend", "statevector", "--preparation", "sc-vqe"]):
+        args = ["schwinger", "adiabatic", "--backend", "fake:fake_manila", "--sites", "4", "--dry-run", *bad]
+        assert main(args) == 2
+        assert "qlat: error: --" in capsys.readouterr().err
+
+
+@pytest.mark.slow
 def test_cli_preparations_on_the_device_path(capsys):
     from qlat.cli.main import main
 
@@ -153,8 +164,3 @@ def test_cli_preparations_on_the_device_path(capsys):
                  "--mass", "0.5", "--budget", "150", "--dry-run", "--seed", "1"]) == 0
     out = capsys.readouterr().out
     assert "budget 150 two-qubit gates at N = 4" in out and "Trotter steps" in out
-    for bad in (["--preparation", "sc-vqe", "--time", "2"], ["--budget", "150", "--dt", "0.5"],
-                ["--backend", "statevector", "--preparation", "sc-vqe"]):
-        args = ["schwinger", "adiabatic", "--backend", "fake:fake_manila", "--sites", "4", "--dry-run", *bad]
-        assert main(args) == 2
-        assert "qlat: error: --" in capsys.readouterr().err
