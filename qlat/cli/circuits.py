@@ -4,6 +4,9 @@
 (:data:`qlat.quantum.qasm_export.CANONICAL_POINTS`), ``manifest.json`` (parameters, schedule,
 gate counts, depth, sha256, qlat version) and ``README.md``.  ``--check`` instead verifies that
 the files in ``--dir`` are exactly what a fresh export writes (exit 1 if not).
+``qlat circuits export --job REF --dir DIR`` writes the ISA circuits that job REF of the job store
+submitted (each checked against the sha256 recorded at submission;
+:func:`qlat.quantum.ibm.jobs.executed_circuits`).
 """
 
 from __future__ import annotations
@@ -27,11 +30,39 @@ def register(subparsers: Any) -> None:
     p.add_argument("--dir", type=Path, default=Path("circuits"), help="output directory (default: circuits)")
     p.add_argument("--check", action="store_true",
                    help="do not write; verify that --dir matches a fresh export byte for byte")
+    p.add_argument("--job", default=None,
+                   help="export the ISA circuits a device job executed instead (qlat ref or runtime job id, or a "
+                        "unique prefix; see qlat jobs list)")
+    p.add_argument("--store", default=None, help="with --job: the job store file (default: $QLAT_DATA_DIR/jobs.sqlite)")
     p.set_defaults(func=cmd_export)
+
+
+def _export_job(args: argparse.Namespace) -> int:
+    from qlat.cli._common import ensure_output_dir
+    from qlat.core.errors import require
+    from qlat.quantum.ibm.jobs import executed_circuits
+
+    require(not args.check, "--check", "applies to the canonical export, not to --job")
+    rec, circuits = executed_circuits(args.job, store=args.store)
+    ensure_output_dir(args.dir, "--dir")
+    for name, text in circuits:
+        path = args.dir / f"job_{rec.ref[:12]}_{name}.qasm"
+        path.write_text(text, encoding="utf-8")
+        sys.stdout.write(f"{path}  {len(text.encode())} bytes  (job {rec.ref[:12]} on {rec.backend}, circuit hash "
+                         f"{rec.circuit_hash[:16]})\n")
+    return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from qlat.quantum.qasm_export import MANIFEST_NAME, README_NAME, export_circuits, verify_manifest
+
+    if args.job is not None:
+        from qlat.cli._common import with_flag_names
+
+        return with_flag_names({"job": "--job", "QLAT_DATA_DIR": "--store"})(_export_job)(args)
+    from qlat.core.errors import require
+
+    require(args.store is None, "--store", "applies with --job only")
 
     if not args.check:
         from qlat.cli._common import ensure_output_dir

@@ -146,7 +146,12 @@ def _show(args: argparse.Namespace) -> int:
     for key in ("ref", "job_id", "backend", "device", "local", "channel", "instance", "mode", "primitive", "kind",
                 "status", "error", "circuit_hash", "qlat_version", "created_utc", "submitted_utc", "finished_utc"):
         sys.stdout.write(f"{key:<14s} {data[key]}\n")
-    sys.stdout.write(f"{'params':<14s} {json.dumps(data['params'], sort_keys=True)}\n")
+    params = dict(data["params"])
+    circuits = params.pop("isa_circuits", None)
+    sys.stdout.write(f"{'params':<14s} {json.dumps(params, sort_keys=True)}\n")
+    if circuits:
+        names = ", ".join(c["name"] for c in circuits["circuits"])
+        sys.stdout.write(f"{'circuits':<14s} {names} (OpenQASM 3; qlat circuits export --job {rec.ref[:12]} --dir DIR)\n")
     if rec.results:
         for k, e in rec.results.items():
             sys.stdout.write(f"  {k:<24s} {e}  [{e.unit}]\n")

@@ -22,7 +22,7 @@ from qlat.core.provenance import provenance
 #: Most Trotter steps a run may take (a typo such as --dt 1e-9 must not hang the machine).
 MAX_STEPS = 1_000_000
 #: Library parameter → command-line flag, for one-line errors that name what the user typed.
-FLAGS = {"cluster": "--cluster", "cluster_config": "--cluster-config", "spacings": "--continuum-spacings", "volumes": "--continuum-volumes", "mitigation": "--mitigation", "mode": "--mode", "primitive": "--primitive", "n_sites": "--sites", "spacing": "--spacing", "mass": "--mass", "theta": "--theta",
+FLAGS = {"cluster": "--cluster", "cluster_config": "--cluster-config", "spacings": "--continuum-spacings", "volumes": "--continuum-volumes", "mitigation": "--mitigation", "mode": "--mode", "preparation": "--preparation", "budget": "--budget", "primitive": "--primitive", "n_sites": "--sites", "spacing": "--spacing", "mass": "--mass", "theta": "--theta",
          "coupling": "--coupling", "formulation": "--formulation", "total_time": "--time", "dt": "--dt",
          "ramp": "--ramp", "initial_mass": "--initial-mass", "shots": "--shots", "seed": "--seed",
          "noise": "--noise", "backend": "--backend", "order": "--order", "layout": "--layout", "out": "--out"}
@@ -125,6 +125,14 @@ def _device_arguments(p: argparse.ArgumentParser) -> None:
                    help="device runs: executor (the runtime's recommended primitives, default) or v2 (legacy)")
     p.add_argument("--no-wait", action="store_true",
                    help="device runs: return after submission (the job id is in the job store; see qlat jobs)")
+    p.add_argument("--budget", type=int, default=None,
+                   help="device runs, adiabatic preparation: the most two-qubit gates the circuit may have; the "
+                        "schedule (steps, T, ramp, m0) of highest ground-state fidelity within it is chosen "
+                        "(qlat.quantum.schedules; searched on the chain, or on N = 14 for longer chains)")
+    p.add_argument("--preparation", choices=("adiabatic", "sc-vqe"), default="adiabatic",
+                   help="device runs: adiabatic (the Trotterized ramp, default) or sc-vqe (SC-ADAPT-VQE, "
+                        "arXiv:2308.04481: trained exactly on chains of 6-12 sites, parameters extrapolated to "
+                        "--sites; shallow enough for 100+ qubits; needed by --mitigation odr)")
 
 
 def register(subparsers: Any) -> None:
@@ -383,15 +391,41 @@ def _cmd_device(args: argparse.Namespace) -> int:
 
     model = _model(args, n_sites=args.sites, spacing=args.spacing, theta=args.theta)
     schedule = None  # the short device schedule (hardware_schedule), with the parts the user set replaced
-    if any(v is not None for v in (args.time, args.dt, args.ramp, args.initial_mass)):
+    preparation = None
+    trained = None
+    if args.preparation == "sc-vqe":
+        for flag, value in (("--time", args.time), ("--dt", args.dt), ("--ramp", args.ramp),
+                            ("--initial-mass", args.initial_mass), ("--budget", args.budget)):
+            require(value is None, flag, "applies to the adiabatic preparation, not to --preparation sc-vqe")
+        from qlat.quantum.variational import train_ansatz
+
+        trained = train_ansatz(model)
+        preparation = trained.ansatz(model.n_sites)
+    elif args.budget is not None:
+        for flag, value in (("--time", args.time), ("--dt", args.dt), ("--ramp", args.ramp),
+                            ("--initial-mass", args.initial_mass)):
+            require(value is None, flag, "is chosen by --budget; give one or the other")
+        from qlat.quantum.schedules import budget_schedule
+
+        chosen = budget_schedule(model, args.budget, order=args.order)
+        schedule = chosen.schedule
+        if not args.json:
+            print(chosen)
+    elif any(v is not None for v in (args.time, args.dt, args.ramp, args.initial_mass)):
         schedule = device_schedule(total_time=args.time, dt=args.dt, ramp=args.ramp, initial_mass=args.initial_mass)
     layout = {"line": "line", "all-to-all": "default", None: "auto"}[args.layout]
-    run = run_on_device(model, backend=args.backend, schedule=schedule, shots=args.shots or 4096,
-                        mitigation=args.mitigation, seed=args.seed, order=args.order, layout=layout,
-                        mode=args.mode, primitive=args.primitive, dry_run=args.dry_run, wait=not args.no_wait)
+    run = run_on_device(model, backend=args.backend, schedule=schedule, preparation=preparation,
+                        shots=args.shots or 4096, mitigation=args.mitigation, seed=args.seed, order=args.order,
+                        layout=layout, mode=args.mode, primitive=args.primitive, dry_run=args.dry_run,
+                        wait=not args.no_wait)
     if args.json:
-        print_json(run.to_dict())
+        out = run.to_dict()
+        if trained is not None:
+            out["training"] = trained.to_dict()
+        print_json(out)
         return 0
+    if trained is not None:
+        print(trained.table())
     print(str(run))
     from qlat.exact.diagonalization import ED_ROUTINE_MAX_QUBITS
 
@@ -417,7 +451,8 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
     args.layout = args.layout or "all-to-all"
     for flag, given in (("--mitigation", args.mitigation is not None), ("--dry-run", args.dry_run),
                         ("--no-wait", args.no_wait), ("--mode", args.mode != "job"),
-                        ("--primitive", args.primitive != "executor")):
+                        ("--primitive", args.primitive != "executor"),
+                        ("--preparation", args.preparation != "adiabatic"), ("--budget", args.budget is not None)):
         require(not given, flag, "applies to device backends (fake:<device>, ibm:<device>) only")
     _check_evolution(args)
     model = _model(args, n_sites=args.sites, spacing=args.spacing, theta=args.theta)

@@ -98,7 +98,9 @@ def device_schedule(*, total_time: float | None = None, dt: float | None = None,
 
 
 def describe_schedule(schedule: Any, *, order: int) -> str:
-    """One line: ``T = 3, dt = 0.75 (4 Trotter steps), ramp linear, m0 = 1, order 2``."""
+    """One line: ``T = 3, dt = 0.75 (4 Trotter steps), ramp linear, m0 = 1, order 2`` (or the ansatz's description)."""
+    if hasattr(schedule, "describe"):
+        return str(schedule.describe())
     return (f"T = {schedule.total_time:g}, dt = {schedule.dt:g} ({schedule.n_steps} Trotter steps), ramp "
             f"{schedule.ramp}, m0 = {schedule.initial_mass:g}, order {order}")
 
@@ -135,9 +137,11 @@ class DeviceRun:
                          + (" (the device default)" if self.schedule.get("default") else ""))
         if self.seeds is not None:
             repeat = ("repeat with seed=" if "simulator" in self.seeds else
-                      "hardware shots are not seeded; the same transpilation with seed=")
+                      "hardware shots and twirls are not seeded; the same transpilation with seed=")
             lines.append(f"  seeds {', '.join(f'{k} {v}' for k, v in self.seeds.items() if k != 'seed')}; "
                          f"{repeat}{self.seeds['seed']}")
+        if self.ref is not None:
+            lines.append(f"  executed circuits: qlat circuits export --job {self.ref[:12]} --dir <directory>")
         if self.ref is not None:
             lines.append(f"job {self.ref} (runtime id {self.job_id}): {self.status}")
         if self.estimates is not None:
@@ -158,8 +162,10 @@ def _estimate_lines(estimates: dict[str, Estimate]) -> list[str]:
               f"{'schedule error':>14s} {'noise error':>11s}  unit")
     lines = [header]
     f = None
+    odr = False
     for key, est in estimates.items():
         prov = est.provenance
+        odr = odr or bool((prov.get("odr") or {}).get("applied"))
         sources = prov.get("systematic_sources", {})
         if "noiseless_value" not in prov:
             lines.append(f"  {key:<20s} {str(est):<26s} {'':>17s} {'':>14s} {'':>11s}  {est.unit}")
@@ -170,10 +176,32 @@ def _estimate_lines(estimates: dict[str, Estimate]) -> list[str]:
             "±" + _number(sources["schedule"], ".3g") if "schedule" in sources else "unknown")
         lines.append(f"  {key:<20s} {str(est):<26s} {_number(prov.get('noiseless_value')):>17s} {sched:>14s} "
                      f"{_number(sources.get('noise'), '.3g'):>11s}  {est.unit}")
-    if f is not None:
+    if f is not None and odr:
+        from qlat.quantum.ibm.reference import ODR_RESIDUAL_FRACTION
+
+        lines.append(f"  schedule error: noiseless circuit - exact; noise error after ODR: {ODR_RESIDUAL_FRACTION:g} x "
+                     f"|ODR correction| (error-free fraction f = {float(f):.3g}; qlat.quantum.ibm.reference)")
+    elif f is not None:
         lines.append(f"  schedule error: noiseless circuit - exact; noise error: white-noise model with estimated "
                      f"error-free fraction f = {float(f):.3g} (qlat.quantum.ibm.reference)")
     return lines
+
+
+def bare_vacuum_value(operator: Any, n_sites: int) -> float:
+    """⟨bare vacuum|O|bare vacuum⟩ of a ``SparsePauliOp``: the noiseless value of ODR's calibration circuit.
+
+    The bare vacuum is a computational basis state, so only I/Z terms contribute, each
+    c·Π_{q ∈ Z} z_q with z_q = +1 for bit 0 and −1 for bit 1 (any N, no simulation).
+    """
+    import numpy as np
+
+    from qlat.theories.schwinger_qubit import bare_vacuum_bits
+
+    z = 1.0 - 2.0 * bare_vacuum_bits(n_sites).astype(float)
+    paulis = operator.paulis
+    diagonal = ~np.any(paulis.x, axis=1)
+    signs = np.prod(np.where(paulis.z[diagonal], z[None, :], 1.0), axis=1)
+    return float(np.real(np.sum(np.asarray(operator.coeffs)[diagonal] * signs)))
 
 
 def _check_shots(shots: Any) -> int:
@@ -224,6 +252,7 @@ def run_on_device(
     *,
     backend: str,
     schedule: Any = None,
+    preparation: Any = None,
     observables: Sequence[str] = DEFAULT_OBSERVABLES,
     shots: int = DEFAULT_SHOTS,
     mitigation: Any = None,
@@ -248,9 +277,13 @@ def run_on_device(
     ----------
     backend: ``"fake:<device>"`` (local testing mode, e.g. ``fake:fake_manila``) or ``"ibm:<device>"``.
     schedule: an :class:`~qlat.quantum.adiabatic.AdiabaticSchedule`; ``None``: :func:`hardware_schedule`.
+    preparation: instead of the adiabatic schedule, a variational
+        :class:`~qlat.quantum.variational.ScalableAnsatz` (SC-ADAPT-VQE; e.g.
+        ``train_ansatz(model).ansatz(model.n_sites)``); its noiseless value is the exact ansatz state.
     observables: observable names with a qubit realization.
     shots: shots per circuit (Sampler: per measurement basis).
-    mitigation: names of :mod:`qlat.quantum.ibm.mitigation` (``"trex+zne"``, ``"postselect"`` …).
+    mitigation: names of :mod:`qlat.quantum.ibm.mitigation` (``"trex+zne"``, ``"postselect"``, ``"odr+trex"`` …;
+        ``odr`` needs a ``preparation``).
     seed: seeds the transpiler and, in local testing mode, the simulator (and through it the twirling and
         folding randomizations); ``None`` draws one (:func:`draw_seed`), recorded in the provenance.
     order, layout, optimization_level: Trotter order (1, 2); ``"auto"``/``"line"``/``"default"``
@@ -304,8 +337,19 @@ def run_on_device(
         require(provider == "fake", "device_noise", "only a fake device can run without its noise", device_noise)
         require(primitive == "executor", "device_noise", "a noiseless fake run needs primitive='executor'",
                 device_noise)
-    default_schedule = schedule is None
-    if schedule is None:
+    if preparation is not None:
+        from qlat.quantum.variational import ScalableAnsatz
+
+        require(isinstance(preparation, ScalableAnsatz), "preparation", "must be a ScalableAnsatz (qlat.quantum."
+                "variational)", type(preparation).__name__)
+        require(schedule is None, "schedule", "give a schedule (adiabatic) or a preparation (variational), not both",
+                schedule)
+    require("odr" not in mit or preparation is not None, "mitigation",
+            "odr needs a variational preparation (its calibration circuit sets every parameter to 0)", mit.label)
+    default_schedule = schedule is None and preparation is None
+    if preparation is not None:
+        schedule = preparation
+    elif schedule is None:
         schedule = hardware_schedule()
     comps = _components(model, observables)
     if store is None and not dry_run:
@@ -318,7 +362,8 @@ def run_on_device(
         seed = draw_seed()
     seeds: dict[str, Any] = {"seed": seed, "transpiler": seed}
     if local:
-        seeds["simulator"] = seed  # the local executor draws twirling and ZNE folding from it too
+        seeds["simulator"] = seed
+        seeds["twirling"] = seed  # the local executor draws twirling and ZNE folding from the simulator seed
     schedule_info = {"description": describe_schedule(schedule, order=order), "default": default_schedule,
                      **schedule_description(schedule)}
 
@@ -333,9 +378,9 @@ def run_on_device(
     else:
         compiled = compile_adiabatic(model, schedule, device, kind="estimator", operators=[op for *_, op in comps],
                                      order=order, layout=layout, optimization_level=optimization_level,
-                                     seed=seed)
+                                     seed=seed, calibration="odr" in mit)
     report = dry_run_report(compiled, device, backend=backend, shots=shots, primitive=primitive, mode=mode,
-                            mitigation=mit)
+                            mitigation=mit, preparation="variational" if preparation is not None else "adiabatic")
     if dry_run:
         return DeviceRun(backend=backend, report=report, schedule=schedule_info, seeds=seeds)
 
@@ -366,7 +411,12 @@ def run_on_device(
         physical_qubits=chosen["physical_qubits"], device_noise=device_noise,
         optimization_level=optimization_level, two_qubit_gates=chosen["two_qubit_gates"], depth=chosen["depth"],
         estimated_success_probability=chosen["estimated_success_probability"], circuit_hash=circuit_hash,
+        preparation="variational" if preparation is not None else "adiabatic",
     )
+    if "zne" in mit:
+        from qlat.quantum.ibm.mitigation import ZNE_METHOD, ZNE_NOISE_FACTORS
+
+        prov["zne"] = {"noise_factors": list(ZNE_NOISE_FACTORS), "extrapolator": "linear", "method": ZNE_METHOD}
     # the legacy V2 primitives run the fake device's own simulator (backend.run, a noise model
     # from its BackendProperties), which a restricted device does not reproduce: all qubits there
     simulated = local_qubits if primitive == "executor" else "all"
@@ -397,6 +447,13 @@ def run_on_device(
                                   label=label, provenance=prov, reference=reference,
                                   zne_noise_factors=ZNE_NOISE_FACTORS if "zne" in mit else None)
         pubs = [(compiled.circuits[0], compiled.observables)]
+        if "odr" in mit:
+            from qlat.quantum.ibm.reference import mixed_value, operator_scale
+
+            recipe["odr"] = {"calibration_noiseless": {k: bare_vacuum_value(op, model.n_sites) for k, _, _, op in comps},
+                             "mixed": {k: mixed_value(op) for k, _, _, op in comps},
+                             "scale": {k: operator_scale(op) for k, _, _, op in comps}}
+            pubs.append((compiled.calibration_circuits[0], compiled.observables))
     run_device = device
     if local and (simulated == "active" or not device_noise):
         from qlat.quantum.ibm.active import restrict_pubs
@@ -407,6 +464,13 @@ def run_on_device(
               "optimization_level": optimization_level, "report": report.to_dict(), "device_noise": device_noise}
     if local:
         params["local_qubits"] = simulated
+    from qlat.quantum.ibm.jobs import CIRCUITS_KEY, encode_circuits
+
+    submitted = [*compiled.circuits, *(compiled.calibration_circuits if "odr" in mit else [])]
+    names = [f"{compiled.kind}_{i}" for i in range(len(compiled.circuits))] + (
+        ["odr_calibration"] if "odr" in mit else [])
+    params[CIRCUITS_KEY] = encode_circuits(submitted, names=names)
+    params["preparation"] = "variational" if preparation is not None else "adiabatic"
     channel = getattr(service, "channel", None) if service is not None else None
     with warnings.catch_warnings():
         if not device_noise:  # Aer on the ideal device: no relaxation is what is asked for

@@ -130,12 +130,70 @@ def best_line(errors: ErrorMap, n: int, *, beam: int = LINE_BEAM, edge_uses: flo
                 if total < grown.get(key, math.inf):
                     grown[key] = total
         if not grown:
-            raise ParameterError("n_sites", f"the device has no line of {n} connected working qubits", n)
+            found = _search_line(adjacency, n, qubit_cost)
+            if found is None:
+                raise ParameterError("n_sites", f"the device has no line of {n} connected working qubits", n)
+            return found
         ranked = sorted((c, p) for p, c in grown.items())[:beam]
         # keep both orientations growing: a path can only be extended at its last qubit
         paths = ranked + [(c, p[::-1]) for c, p in ranked]
     best = min(paths)
     return list(best[1])
+
+
+#: Node expansions of the depth-first line search (:func:`_search_line`) per start qubit.
+LINE_SEARCH_EXPANSIONS = 20_000
+#: Start qubits tried by the depth-first line search.
+LINE_SEARCH_STARTS = 24
+
+
+def _ordered_neighbours(adjacency: dict[int, list[tuple[int, float]]], q: int, visited: set[int]
+                        ) -> list[tuple[int, float]]:
+    """Free neighbours of ``q`` with their edge costs, the best candidate (Warnsdorff, then cost) last."""
+    free = [(nb, c) for nb, c in adjacency.get(q, ()) if nb not in visited]
+    free.sort(key=lambda item: (sum(1 for x, _ in adjacency.get(item[0], ()) if x not in visited), item[1]),
+              reverse=True)
+    return free
+
+
+def _search_line(adjacency: dict[int, list[tuple[int, float]]], n: int, qubit_cost: Any) -> list[int] | None:
+    """A line of ``n`` qubits by depth-first search, for long lines where the beam dead-ends.
+
+    Long lines fill most of a heavy-hex device; the beam of lowest-cost partial paths then ends in
+    pockets it cannot leave.  Here each start (the qubits of fewest neighbours first: the corners of
+    the lattice) is grown depth first, neighbours ordered by Warnsdorff's rule (fewest onward free
+    neighbours, then the edge cost), with backtracking and at most :data:`LINE_SEARCH_EXPANSIONS`
+    expansions; the cheapest line found over :data:`LINE_SEARCH_STARTS` starts is returned.
+    """
+    starts = sorted(adjacency, key=lambda q: (len(adjacency[q]), qubit_cost(q)))[:LINE_SEARCH_STARTS]
+    best: tuple[float, list[int]] | None = None
+    for start in starts:
+        path = [start]
+        visited = {start}
+        cost = [qubit_cost(start)]
+        stack: list[list[tuple[int, float]]] = []
+        expansions = 0
+
+        stack.append(_ordered_neighbours(adjacency, start, visited))
+        while stack and expansions < LINE_SEARCH_EXPANSIONS:
+            if len(path) == n:
+                total = cost[-1]
+                if best is None or total < best[0]:
+                    best = (total, list(path))
+                break
+            options = stack[-1]
+            if not options:
+                stack.pop()
+                visited.discard(path.pop())
+                cost.pop()
+                continue
+            nxt, c_edge = options.pop()
+            expansions += 1
+            path.append(nxt)
+            visited.add(nxt)
+            cost.append(cost[-1] + c_edge + qubit_cost(nxt))
+            stack.append(_ordered_neighbours(adjacency, nxt, visited))
+    return None if best is None else best[1]
 
 
 def success_probability(isa_circuit: Any, target: Any) -> float:
@@ -227,12 +285,28 @@ def two_qubit_count(circuit: Any) -> int:
 
 
 # --------------------------------------------------------------------------------- logical circuits
-def logical_circuit(model: Any, schedule: Any, *, order: int, layout: str) -> tuple[Any, list[int]]:
-    """The adiabatic circuit on N virtual qubits without the final order restoration.
+def is_variational(preparation: Any) -> bool:
+    """Whether ``preparation`` is a variational ansatz (:class:`qlat.quantum.variational.ScalableAnsatz`)
+    rather than an adiabatic schedule."""
+    from qlat.quantum.variational import ScalableAnsatz
 
+    return isinstance(preparation, ScalableAnsatz)
+
+
+def logical_circuit(model: Any, schedule: Any, *, order: int, layout: str) -> tuple[Any, list[int]]:
+    """The preparation circuit on N virtual qubits without the final order restoration.
+
+    ``schedule``: an adiabatic schedule (Trotterized ramp) or a variational
+    :class:`~qlat.quantum.variational.ScalableAnsatz` (its circuit with one circuit ``Parameter``
+    per operator, bound after transpilation: see :func:`compile_adiabatic`).
     Returns ``(circuit, pos)`` where ``pos[l]`` is the virtual qubit that holds logical qubit
     (site) ``l`` at the end (the swap network reverses the chain on every ZZ layer).
     """
+    if is_variational(schedule):
+        from qiskit.circuit import ParameterVector
+
+        symbols = ParameterVector("theta", schedule.n_steps)
+        return schedule.logical_circuit(model, parameters=list(symbols))
     from qlat.quantum.trotter import adiabatic_circuit
 
     measured = adiabatic_circuit(model, schedule, order=order, layout=layout, measure=True)
@@ -299,13 +373,14 @@ class Compiled:
     chosen: Candidate
     candidates: dict[str, dict[str, Any]] = field(default_factory=dict)
     optimization_level: int = 2
+    calibration_circuits: list[Any] = field(default_factory=list)
 
     def circuit_hash(self) -> str:
         """sha256 of the OpenQASM 3 text of the ISA circuits and the observable labels."""
         from qiskit import qasm3
 
         h = hashlib.sha256()
-        for qc in self.circuits:
+        for qc in [*self.circuits, *self.calibration_circuits]:
             h.update(qasm3.dumps(qc).encode())
         for op in self.observables:
             for label, coeff in op.to_list():
@@ -380,9 +455,17 @@ def compile_adiabatic(
     layout: str = "auto",
     optimization_level: int = 2,
     seed: int = 0,
+    calibration: bool = False,
 ) -> Compiled:
-    """Transpile the adiabatic circuit of ``model`` along ``schedule`` for ``device`` (a BackendV2).
+    r"""Transpile the preparation circuit of ``model`` for ``device`` (a BackendV2).
 
+    ``schedule``: an adiabatic schedule, or a :class:`~qlat.quantum.variational.ScalableAnsatz`
+    (transpiled once with its parameters as circuit ``Parameter``\ s, then bound, so that
+    ``calibration=True`` can add the *same* ISA circuit with every parameter 0 — the calibration
+    circuit of operator decoherence renormalization, whose noiseless state is the bare vacuum;
+    :mod:`qlat.quantum.ibm.mitigation`).  For an ansatz, whose gates are all nearest neighbour,
+    ``layout="auto"`` compiles only the line (the default pass manager is tried when the device
+    has no line of N qubits).
     kind ``"estimator"``: one circuit, ``operators`` (logical SparsePauliOps) mapped to ISA
     observables.  kind ``"sampler"``: one measured circuit per entry of ``bases``
     (:data:`qlat.quantum.ibm.postselect.PAIR_BASES`).  See the module docstring for ``layout``.
@@ -394,11 +477,17 @@ def compile_adiabatic(
     n = int(model.n_qubits)
     if n > device.num_qubits:
         raise ParameterError("n_sites", f"device {device.name} has only {device.num_qubits} qubits", n)
+    variational = is_variational(schedule)
+    require(not calibration or variational, "calibration",
+            "a calibration circuit is built for a variational preparation (ScalableAnsatz) only", calibration)
     target = device.target
     errors = error_map(target)
     names = ("line", "default") if layout == "auto" else (layout,)
     found: dict[str, Candidate] = {}
+    zero_circuits: dict[str, list[Any]] = {}
     for name in names:
+        if name == "default" and variational and layout == "auto" and "line" in found:
+            continue  # nearest-neighbour gates only: the line is optimal, Sabre would only cost time
         if name == "line":
             try:
                 line = best_line(errors, n)
@@ -414,6 +503,12 @@ def compile_adiabatic(
         logical = [bare] if kind == "estimator" else [_measure_circuit(bare, pos, b) for b in bases]
         isa = _transpile(logical, device, optimization_level=optimization_level, initial_layout=initial, seed=seed,
                          keep_swaps=name == "line")
+        if variational:
+            symbols = sorted(bare.parameters, key=lambda p: p.index)
+            values = dict(zip(symbols, (float(v) for v in schedule.parameters)))
+            zeros = dict.fromkeys(symbols, 0.0)
+            zero_circuits[name] = [qc.assign_parameters(zeros) for qc in isa] if calibration else []
+            isa = [qc.assign_parameters(values) for qc in isa]
         counts = [two_qubit_count(qc) for qc in isa]
         durations = [circuit_duration(qc, target) for qc in isa]
         found[name] = Candidate(
@@ -432,6 +527,7 @@ def compile_adiabatic(
         kind=kind, device=str(device.name), n_qubits=n, n_steps=n_steps, circuits=chosen.circuits,
         observables=observables, bases=list(bases) if kind == "sampler" else [], chosen=chosen,
         candidates={name: c.summary(n_steps) for name, c in found.items()}, optimization_level=optimization_level,
+        calibration_circuits=zero_circuits.get(chosen.name, []),
     )
 
 

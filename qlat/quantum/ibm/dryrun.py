@@ -46,6 +46,7 @@ class DryRunReport:
     estimated_qpu_seconds: float | None
     line_reference_cnots_per_step: int
     notes: list[str] = field(default_factory=list)
+    preparation: str = "adiabatic"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,16 +56,21 @@ class DryRunReport:
             "candidates": self.candidates, "n_circuits": self.n_circuits, "shots": self.shots,
             "estimated_qpu_seconds": self.estimated_qpu_seconds,
             "line_reference_cnots_per_step": self.line_reference_cnots_per_step, "notes": list(self.notes),
+            "preparation": self.preparation,
         }
 
     def __str__(self) -> str:
         c = self.chosen
+        steps = "Trotter steps" if self.preparation == "adiabatic" else "ansatz operators"
+        qubits = c["physical_qubits"]
+        shown = str(qubits) if len(qubits) <= 24 else f"[{', '.join(map(str, qubits[:12]))}, ... ({len(qubits)} qubits)]"
         lines = [
-            f"dry run on {self.backend} ({self.device_qubits} qubits): N = {self.n_sites}, {self.n_steps} Trotter steps, "
+            f"dry run on {self.backend} ({self.device_qubits} qubits): N = {self.n_sites}, {self.n_steps} {steps}, "
             f"{self.kind} ({self.primitive}), mode {self.mode}, mitigation {self.mitigation}",
-            f"  layout {c['layout']} on qubits {c['physical_qubits']}",
-            f"  two-qubit gates {c['two_qubit_gates']} per circuit ({c['two_qubit_gates_per_step']:.1f} per step; "
-            f"line reference {self.line_reference_cnots_per_step} per first-order step), depth {c['depth']}",
+            f"  layout {c['layout']} on qubits {shown}",
+            f"  two-qubit gates {c['two_qubit_gates']} per circuit ({c['two_qubit_gates_per_step']:.1f} per "
+            f"{'step' if self.preparation == 'adiabatic' else 'operator'}; line reference "
+            f"{self.line_reference_cnots_per_step} per first-order Trotter step), depth {c['depth']}",
             f"  estimated success probability {c['estimated_success_probability']:.3g}",
             f"  {self.n_circuits} circuit(s) x {self.shots} shots"
             + ("" if self.estimated_qpu_seconds is None else f", about {self.estimated_qpu_seconds:.1f} s of QPU time"),
@@ -77,7 +83,7 @@ class DryRunReport:
 
 
 def dry_run_report(compiled: Any, device: Any, *, backend: str, shots: int, primitive: str, mode: str,
-                   mitigation: Any) -> DryRunReport:
+                   mitigation: Any, preparation: str = "adiabatic") -> DryRunReport:
     """The :class:`DryRunReport` of ``compiled`` on ``device``."""
     from qlat.quantum.ibm.mitigation import ZNE_NOISE_FACTORS
 
@@ -86,12 +92,13 @@ def dry_run_report(compiled: Any, device: Any, *, backend: str, shots: int, prim
     rep_delay = float(rep) if isinstance(rep, (int, float)) and rep > 0 else DEFAULT_REP_DELAY_S
     factor = len(ZNE_NOISE_FACTORS) if "zne" in mitigation else 1
     duration = compiled.chosen.duration_s
-    n_circuits = len(compiled.circuits)
+    n_circuits = len(compiled.circuits) + len(compiled.calibration_circuits)
     qpu = None if duration is None else n_circuits * shots * factor * (duration + rep_delay)
     notes = []
     if compiled.n_qubits > 4 and chosen["estimated_success_probability"] < 0.01:
         notes.append("estimated success probability below 1 %: expect results dominated by noise; "
-                     "use fewer Trotter steps or mitigation")
+                     + ("use fewer Trotter steps (--budget) or mitigation" if preparation == "adiabatic" else
+                        "use mitigation (odr rescales by a calibration circuit of the same depth)"))
     if primitive == "v2" and getattr(device, "name", "").startswith("fake_") and mitigation.names:
         notes.append("legacy V2 primitives ignore mitigation options in local testing mode")
     return DryRunReport(
@@ -100,4 +107,5 @@ def dry_run_report(compiled: Any, device: Any, *, backend: str, shots: int, prim
         mitigation=mitigation.label, optimization_level=int(compiled.optimization_level), chosen=chosen,
         candidates=compiled.candidates, n_circuits=n_circuits, shots=int(shots), estimated_qpu_seconds=qpu,
         line_reference_cnots_per_step=line_reference_cnots(int(compiled.n_qubits)), notes=notes,
+        preparation=preparation,
     )

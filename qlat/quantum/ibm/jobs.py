@@ -73,3 +73,47 @@ def cancel_job(key: str, *, store: JobStore | str | None = None, service: Any = 
 def show_job(key: str, *, store: JobStore | str | None = None) -> JobRecord:
     """The full stored record (no network)."""
     return _store(store).get(key)
+
+
+# --------------------------------------------------------------------------------- executed circuits
+#: Key of the job parameters that hold the ISA circuits as submitted (:func:`encode_circuits`).
+CIRCUITS_KEY = "isa_circuits"
+
+
+def encode_circuits(circuits: list[Any], *, names: list[str]) -> dict[str, Any]:
+    """The ISA ``circuits`` as OpenQASM 3 (``qiskit.qasm3.dumps``), zlib-compressed and base64-encoded,
+    with the sha256 of each text — JSON that goes into the job's parameters at submission."""
+    import base64
+    import hashlib
+    import zlib
+
+    from qiskit import qasm3
+
+    out = []
+    for name, qc in zip(names, circuits):
+        text = qasm3.dumps(qc)
+        out.append({"name": name, "sha256": hashlib.sha256(text.encode()).hexdigest(),
+                    "qasm3_zlib_b64": base64.b64encode(zlib.compress(text.encode(), 9)).decode("ascii")})
+    return {"format": "OpenQASM 3 (qiskit.qasm3.dumps), zlib, base64", "circuits": out}
+
+
+def executed_circuits(key: str, *, store: JobStore | str | None = None) -> tuple[JobRecord, list[tuple[str, str]]]:
+    """``(record, [(name, OpenQASM 3 text)])``: the ISA circuits job ``key`` submitted, each checked
+    against the sha256 recorded at submission (no network)."""
+    import base64
+    import hashlib
+    import zlib
+
+    from qlat.core.errors import CorruptFileError, QlatError
+
+    rec = _store(store).get(key)
+    stored = rec.params.get(CIRCUITS_KEY)
+    if not stored:
+        raise QlatError(f"job {rec.ref[:8]} has no stored circuits (submitted by a qlat older than the circuit record)")
+    out = []
+    for item in stored["circuits"]:
+        text = zlib.decompress(base64.b64decode(item["qasm3_zlib_b64"])).decode()
+        if hashlib.sha256(text.encode()).hexdigest() != item["sha256"]:
+            raise CorruptFileError(f"job {rec.ref[:8]}: stored circuit {item['name']} does not match its sha256")
+        out.append((str(item["name"]), text))
+    return rec, out

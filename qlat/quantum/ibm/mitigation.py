@@ -16,6 +16,12 @@ name           what it does                                                     
 ``readout``    qlat's readout correction of Sampler counts: tensored inverse of per-qubit   Sampler
                assignment matrices calibrated in the same job (all-|0⟩ and all-|1⟩
                circuits); combines with ``postselect`` (correct, then post-select)
+``odr``        operator decoherence renormalization (Farrell et al. arXiv:2308.04481):      Estimator
+               the same ISA circuit with every variational parameter 0 (noiselessly the
+               bare vacuum, known exactly at any N) runs in the same job; each observable
+               is rescaled about its maximally mixed value by the calibration's
+               noiseless/measured ratio (:func:`odr_correct`); variational preparations
+               only (:class:`qlat.quantum.variational.ScalableAnsatz`)
 =============  =========================================================================  ===========
 
 Names combine with ``+`` or ``,`` (``"trex+zne"``, ``"postselect,readout"``).  ``postselect`` and
@@ -37,15 +43,46 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from qlat.core.errors import ParameterError
 
-MITIGATIONS: tuple[str, ...] = ("none", "trex", "zne", "dd", "twirling", "postselect", "readout")
+MITIGATIONS: tuple[str, ...] = ("none", "trex", "zne", "dd", "twirling", "postselect", "readout", "odr")
 #: Names that need the Sampler (qlat post-processes its bit strings).
 SAMPLER_ONLY = frozenset({"postselect", "readout"})
 PRIMITIVES: tuple[str, ...] = ("executor", "v2")
 #: ZNE settings used for ``zne`` (module docstring).
 ZNE_NOISE_FACTORS: tuple[float, ...] = (1.0, 3.0, 5.0)
 ZNE_EXTRAPOLATOR = "linear"
+#: How the ZNE value is extrapolated (qlat fits it from the per-factor values: results.linear_extrapolation).
+ZNE_METHOD = ("weighted least-squares line through the values at noise factors 1, 3, 5 (gate folding), evaluated "
+              "at 0")
+#: ODR is applied to an observable only if its calibration value is at least this fraction of the
+#: operator's scale away from the maximally mixed value (noiselessly) and 3 standard errors (measured).
+ODR_MIN_SIGNAL = 0.05
+
+
+def odr_correct(raw: float, raw_error: float, calibration: float, calibration_error: float, *, ideal: float,
+                mixed: float) -> tuple[float, float, float]:
+    r"""Operator decoherence renormalization of one expectation value.
+
+    Under a depolarizing (white-noise) channel every observable shrinks towards its maximally
+    mixed value O_mix = Tr O/2^N by the same factor, ⟨O⟩ − O_mix = (1 − η)(O_ideal − O_mix); the
+    calibration circuit (noiseless value C_ideal, measured C) gives 1 − η, so
+
+    .. math::
+        O_\text{ODR} = O_\text{mix} + (O - O_\text{mix})\,r, \qquad
+        r = \frac{C_\text{ideal} - O_\text{mix}}{C - O_\text{mix}},
+
+    with σ² = (rσ_O)² + ((O − O_mix) r σ_C/(C − O_mix))².  Returns ``(value, error, r)``.
+    """
+    denominator = calibration - mixed
+    if denominator == 0.0:
+        raise ParameterError("calibration", "equals the maximally mixed value: ODR has no signal", calibration)
+    r = (ideal - mixed) / denominator
+    value = mixed + (raw - mixed) * r
+    error = float(np.hypot(r * raw_error, (raw - mixed) * r * calibration_error / denominator))
+    return float(value), error, float(r)
 
 
 @dataclass(frozen=True)
@@ -87,8 +124,8 @@ def parse_mitigation(spec: str | Iterable[str] | Mitigation | None, *, parameter
         if name not in MITIGATIONS:
             raise ParameterError(parameter, f"unknown mitigation; use {', '.join(MITIGATIONS)} (joined with +)", name)
     names = tuple(sorted(set(items) - {"none"}))
-    if (SAMPLER_ONLY & set(names)) and ({"trex", "zne"} & set(names)):
-        raise ParameterError(parameter, "postselect/readout run on the Sampler, trex/zne on the Estimator: choose "
+    if (SAMPLER_ONLY & set(names)) and ({"trex", "zne", "odr"} & set(names)):
+        raise ParameterError(parameter, "postselect/readout run on the Sampler, trex/zne/odr on the Estimator: choose "
                              "one side (run twice to compare)", "+".join(names))
     return Mitigation(names)
 

@@ -44,7 +44,10 @@ mitigation).  Then ⟨O⟩_dev − O_mix = f (O_nl − O_mix) with O_mix = Tr O 
 It is a model: relaxation pulls towards |0…0⟩, not 𝟙/2^N, and an error on a qubit outside an
 observable's light cone does not bias it; its coverage is *measured* on fake devices
 (:mod:`qlat.analysis.calibration.devices`).  It is not reduced for ``zne`` or ``postselect``
-(which remove part of the bias), so there it errs on the wide side.
+(which remove part of the bias), so there it errs on the wide side.  Under ``odr`` (operator
+decoherence renormalization, which *is* this model's correction) the source is instead
+:data:`ODR_RESIDUAL_FRACTION` × |ODR value − raw value|, the non-white remainder, with the
+fraction measured on fake devices.
 
 Warnings (stderr and ``provenance["warnings"]``): the estimated error-free fraction is below
 :data:`NOISE_DOMINATES_FRACTION` (the model's correction exceeds the measured signal itself: the
@@ -73,6 +76,15 @@ NEAR_MIXED_FRACTION = 0.05
 #: What the noiseless value is computed with (provenance).
 NOISELESS_METHOD = ("qlat statevector kernel on the logical circuit (same model, schedule and Trotter order as the "
                     "submitted ISA circuit)")
+NOISELESS_METHOD_VARIATIONAL = ("qlat's exact zero-charge-sector simulation of the variational ansatz "
+                                "(qlat.quantum.variational; the same operators and parameters as the submitted circuit)")
+#: After ODR the hardware bias left is taken as this fraction of the ODR correction |ODR value − raw value|:
+#: the white-noise part is removed, relaxation and readout (which pull towards other states) are not.
+#: Measured on fake Heron devices (benchmarks/bench_hardware_mitigation.py): residual/correction
+#: 0.04-0.08 for ODR alone at N = 4, 8 (condensate); 0.15 leaves room for N and device.
+ODR_RESIDUAL_FRACTION = 0.15
+ODR_NOISE_METHOD = (f"after ODR: {ODR_RESIDUAL_FRACTION:g} x |ODR value - raw value| (the non-white remainder of the "
+                    "correction; fraction measured on fake Heron devices, benchmarks/bench_hardware_mitigation.py)")
 NOISE_METHOD = ("white-noise model: (1/f - 1)|value - Tr(O)/2^N|, f = estimated error-free fraction "
                 "(prod of 1 - gate error and 1 - readout error from the device calibration)")
 
@@ -104,6 +116,7 @@ def noiseless_reference(model: Any, schedule: Any, components: Sequence[tuple[st
          "noiseless_method": str | None, "schedule_method": str | None, "warnings": [str, ...]}
     """
     from qlat.exact.diagonalization import ED_ROUTINE_MAX_QUBITS
+    from qlat.quantum.ibm.compile import is_variational
     from qlat.quantum.statevector import MAX_QUBITS as STATEVECTOR_MAX_QUBITS
 
     n = int(model.n_qubits)
@@ -113,15 +126,26 @@ def noiseless_reference(model: Any, schedule: Any, components: Sequence[tuple[st
               "schedule": None, "schedule_signed": None}
         for key, op in ops.items()}
     out: dict[str, Any] = {"keys": keys, "noiseless_method": None, "schedule_method": None, "warnings": []}
-    if n > STATEVECTOR_MAX_QUBITS:
-        out["warnings"].append(f"the noiseless value is not computed at N = {n} (statevector limit "
-                               f"{STATEVECTOR_MAX_QUBITS}): schedule and hardware errors are not split and neither "
+    variational = is_variational(schedule)
+    if variational:
+        from qlat.quantum.variational import SECTOR_MAX_SITES
+
+        limit = SECTOR_MAX_SITES
+    else:
+        limit = STATEVECTOR_MAX_QUBITS
+    if n > limit:
+        out["warnings"].append(f"the noiseless value is not computed at N = {n} (exact simulation limit "
+                               f"{limit}): schedule and hardware errors are not split and neither "
                                "is in the error bar")
         return out
     from qlat.quantum.statevector import evolve_statevector, expectation_values
 
-    noiseless = expectation_values(evolve_statevector(model, schedule, order=order), ops)
-    out["noiseless_method"] = NOISELESS_METHOD
+    if variational:
+        noiseless = expectation_values(schedule.state(model), ops)
+        out["noiseless_method"] = NOISELESS_METHOD_VARIATIONAL
+    else:
+        noiseless = expectation_values(evolve_statevector(model, schedule, order=order), ops)
+        out["noiseless_method"] = NOISELESS_METHOD
     for key in ops:
         keys[key]["noiseless"] = float(noiseless[key])
     if n <= ED_ROUTINE_MAX_QUBITS:
@@ -136,7 +160,7 @@ def noiseless_reference(model: Any, schedule: Any, components: Sequence[tuple[st
         return out
     from qlat.quantum.systematics import adiabatic_systematics, can_estimate
 
-    if can_estimate(model):
+    if not variational and can_estimate(model):
         sources, how = adiabatic_systematics(model, schedule, ops, order=order, reference=noiseless)
         for key in ops:
             keys[key]["schedule"] = float(math.sqrt(sum(float(v) ** 2 for v in sources[key].values())))
@@ -187,7 +211,14 @@ def split_errors(estimates: Mapping[str, Estimate], reference: Mapping[str, Any]
             out[key] = est
             continue
         found: list[str] = list(reference.get("warnings", []))
-        noise = (1.0 / f - 1.0) * abs(est.value - float(ref["mixed"])) if f > 0 else math.inf
+        odr = est.provenance.get("odr")
+        if isinstance(odr, Mapping) and odr.get("applied"):
+            # ODR removed the white-noise bias; what is left is the non-white part, a fraction of its correction
+            noise = ODR_RESIDUAL_FRACTION * abs(est.value - float(odr["raw_value"]))
+            noise_method = ODR_NOISE_METHOD
+        else:
+            noise = (1.0 / f - 1.0) * abs(est.value - float(ref["mixed"])) if f > 0 else math.inf
+            noise_method = reference.get("noise_method", NOISE_METHOD)
         sources = {"noise": noise}
         if ref.get("schedule") is not None:
             sources["schedule"] = float(ref["schedule"])
@@ -195,7 +226,7 @@ def split_errors(estimates: Mapping[str, Estimate], reference: Mapping[str, Any]
                 "schedule_error": ref.get("schedule_signed"),
                 "schedule_error_method": reference.get("schedule_method"),
                 "exact_value": ref.get("exact"), "mixed_value": ref["mixed"], "error_free_fraction": f,
-                "noise_error_method": reference.get("noise_method", NOISE_METHOD)}
+                "noise_error_method": noise_method}
         new = est.with_provenance(**prov).with_systematic(sources)
         if f < NOISE_DOMINATES_FRACTION:
             found.append(f"estimated error-free fraction of the circuit f = {f:.2g} < {NOISE_DOMINATES_FRACTION:g}: "

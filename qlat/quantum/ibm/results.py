@@ -75,6 +75,40 @@ def linear_extrapolation(factors: Sequence[float], values: np.ndarray, errors: n
     return intercept, np.sqrt(sxx / delta)
 
 
+def _estimator_values(data: Any, factors: Sequence[float] | None) -> tuple[np.ndarray, np.ndarray]:
+    """(values, standard errors) of one Estimator pub, ZNE-extrapolated by qlat when folded."""
+    evs = np.asarray(data.evs, dtype=float).reshape(-1)
+    stds = np.asarray(data.stds, dtype=float).reshape(-1)
+    if factors and "evs_noise_factors" in data:
+        evs, stds = linear_extrapolation(factors, np.asarray(data.evs_noise_factors, dtype=float),
+                                         np.asarray(data.ensemble_stds_noise_factors, dtype=float))
+    return evs, stds
+
+
+def _apply_odr(est: Estimate, key: str, odr: Mapping[str, Any], calibration: float, calibration_error: float
+               ) -> Estimate:
+    """``est`` rescaled by operator decoherence renormalization (:func:`~qlat.quantum.ibm.mitigation.odr_correct`),
+    or unchanged with a warning where the calibration has no signal for this observable."""
+    from qlat.quantum.ibm.mitigation import ODR_MIN_SIGNAL, odr_correct
+
+    ideal = float(odr["calibration_noiseless"][key])
+    mixed = float(odr["mixed"][key])
+    scale = float(odr["scale"][key])
+    info = {"calibration_value": calibration, "calibration_error": calibration_error, "calibration_noiseless": ideal,
+            "raw_value": est.value, "raw_error": est.error,
+            "method": "operator decoherence renormalization (arXiv:2308.04481): value rescaled about Tr(O)/2^N by "
+                      "(noiseless - mixed)/(measured - mixed) of the all-parameters-zero calibration circuit"}
+    if abs(ideal - mixed) < ODR_MIN_SIGNAL * scale or not abs(calibration - mixed) > 3 * calibration_error:
+        return est.with_provenance(odr={**info, "applied": False}).with_warning(
+            "ODR not applied: the calibration circuit has no signal for this observable (its value is at the "
+            "maximally mixed value); the raw value is reported", emit=False)
+    value, error, r = odr_correct(est.value, est.error, calibration, calibration_error, ideal=ideal, mixed=mixed)
+    from dataclasses import replace
+
+    return replace(est, value=value, error=error, provenance={**est.provenance, "odr": {**info, "applied": True,
+                                                                                        "rescale": r}})
+
+
 def _bits(pub_result: Any, n_qubits: int) -> np.ndarray:
     data = pub_result.data
     names = list(data.keys()) if hasattr(data, "keys") else []
@@ -107,20 +141,24 @@ def _raw_estimates(recipe: Mapping[str, Any], result: Any, *, extra_provenance: 
     label = recipe["label"]
     out: dict[str, Estimate] = {}
     if recipe["kind"] == "estimator":
-        data = result[0].data
-        evs = np.asarray(data.evs, dtype=float).reshape(-1)
-        stds = np.asarray(data.stds, dtype=float).reshape(-1)
         factors = recipe.get("zne_noise_factors")
-        if factors and "evs_noise_factors" in data:
-            evs, stds = linear_extrapolation(factors, np.asarray(data.evs_noise_factors, dtype=float),
-                                             np.asarray(data.ensemble_stds_noise_factors, dtype=float))
+        evs, stds = _estimator_values(result[0].data, factors)
         comps = recipe["components"]
         if evs.size != len(comps):
             raise QlatError(f"the Estimator result has {evs.size} values for {len(comps)} observables")
+        odr = recipe.get("odr")
+        cal_evs = cal_stds = None
+        if odr:
+            if len(result) < 2:
+                raise QlatError("the ODR job has no calibration result")
+            cal_evs, cal_stds = _estimator_values(result[1].data, factors)
         for k, comp in enumerate(comps):
             error = float(stds[k]) if np.isfinite(stds[k]) and stds[k] >= 0 else float("inf")
-            out[comp["key"]] = Estimate(float(evs[k]), error, name=comp["key"], unit=comp["unit"],
-                                        n_samples=int(recipe["shots"]), backend=label, provenance=prov)
+            est = Estimate(float(evs[k]), error, name=comp["key"], unit=comp["unit"],
+                           n_samples=int(recipe["shots"]), backend=label, provenance=prov)
+            if odr and cal_evs is not None and cal_stds is not None:
+                est = _apply_odr(est, comp["key"], odr, float(cal_evs[k]), float(cal_stds[k]))
+            out[comp["key"]] = est
         return out
     if recipe["kind"] != "sampler":
         raise QlatError(f"unknown recipe kind {recipe['kind']!r} in the job store")

@@ -94,7 +94,7 @@ def test_seed_is_drawn_recorded_and_repeats_a_fake_run_bit_for_bit(model4, one_s
                           store=store)
     seeds = first.estimates["energy"].provenance["seeds"]
     seed = first.estimates["energy"].provenance["seed"]
-    assert isinstance(seed, int) and seeds == {"seed": seed, "transpiler": seed, "simulator": seed}
+    assert isinstance(seed, int) and seeds == {"seed": seed, "transpiler": seed, "simulator": seed, "twirling": seed}
     assert first.seeds == seeds and store.get(first.ref).params["seed"] == seed
     again = run_on_device(model4, backend="fake:fake_manila", schedule=one_step, shots=200, mitigation="twirling",
                           seed=seed, store=store)
