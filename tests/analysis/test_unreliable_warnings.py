@@ -50,3 +50,49 @@ def test_cli_prints_the_warning_on_stderr_and_in_json(capsys):
     assert "qlat: warning:" in captured.err and "Traceback" not in captured.err
     out = json.loads(captured.out)
     assert any("warning" in entry.get("provenance", {}) for key, entry in out.items() if key != "ensemble")
+
+
+def _gaussian_independence_chain(variance, n, chains, seed):
+    """Independence Metropolis from q = N(0, 1) to p = N(0, s²) (weights with a Pareto tail k = 1 − 1/s²)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n + 1, chains))
+    log_w = (1 - 1 / variance) / 2 * x**2
+    cur, cur_lw = x[0].copy(), log_w[0].copy()
+    states, stay = np.empty((n, chains)), np.zeros((n, chains), dtype=bool)
+    for t in range(n):
+        accept = np.log(rng.random(chains)) < log_w[t + 1] - cur_lw
+        cur, cur_lw = np.where(accept, x[t + 1], cur), np.where(accept, log_w[t + 1], cur_lw)
+        states[t], stay[t] = cur, ~accept
+    return states, stay, log_w[1:]
+
+
+def test_heavy_tailed_independence_chain_warns_on_stderr_and_in_json():
+    from qlat.analysis.statistics import IndependenceDiagnostics, independence_chain_estimate
+
+    states, stay, log_w = _gaussian_independence_chain(4.0, 2000, 4, seed=1)
+    diagnostics = IndependenceDiagnostics(stay, proposal_log_weights=log_w, thermalization=500)
+    with pytest.warns(QlatWarning, match="heavy-tailed"):
+        est = independence_chain_estimate(gamma_estimate(states**2, name="x2"), diagnostics)
+    assert any("heavy-tailed" in w for w in est.warnings)
+    data = json.loads(est.to_json())
+    assert any("heavy-tailed" in w for w in data["provenance"]["warnings"])
+    assert data["provenance"]["independence_chain"]["pareto_k"] >= 0.5
+    # the flow's own evaluation (model card) is enough when this run's proposals miss the tail
+    light_states, light_stay, light_w = _gaussian_independence_chain(1.2, 2000, 4, seed=2)
+    flagged = IndependenceDiagnostics(light_stay, proposal_log_weights=light_w, thermalization=500, flow_pareto_k=0.8)
+    assert any("when it was evaluated" in w for w in flagged.warnings())
+    assert not IndependenceDiagnostics(light_stay, proposal_log_weights=light_w, thermalization=500).warnings()
+
+
+def test_independence_chain_with_short_runs_or_thermalization_warns():
+    from qlat.analysis.statistics import IndependenceDiagnostics
+
+    stay = np.zeros((200, 4), dtype=bool)
+    stay[20:180, 0] = True  # one rejection run of 80 % of a chain: τ_repeat ≈ 16.7, 200/16.7 < 20 samples per τ
+    d = IndependenceDiagnostics(stay, thermalization=1000)
+    assert d.longest_repeat == 160 and d.tau_repeat == pytest.approx(0.5 + 160 * 161 / 2 / (199 * 4), rel=1e-12)
+    assert any("samples per τ_int" in w for w in d.warnings())
+    quiet = np.zeros((2000, 4), dtype=bool)
+    quiet[::3] = True  # τ_repeat ≈ 0.83
+    assert not IndependenceDiagnostics(quiet, thermalization=100).warnings()
+    assert any("thermalize longer" in w for w in IndependenceDiagnostics(quiet, thermalization=2).warnings())
