@@ -52,6 +52,16 @@ Independence-Metropolis chains (flows)
     :func:`ensemble_estimates` applies this to every ensemble whose sampler declares
     ``independent_proposals`` (the flow sampler).
 
+Chain-level checks (every ensemble)
+    :func:`repeat_bound_estimate` raises τ_int to τ_repeat of runs of repeated configurations and
+    warns when the chains stayed put too long (an HMC with acceptance 0.008 gave ⟨Q²⟩ 21σ off with a
+    windowed τ_int of 22, unwarned, before); :func:`gamma_estimate` warns when a series with few
+    distinct values changed value fewer than :data:`MIN_VALUE_CHANGES` times (a frozen topological
+    charge, 13σ off with τ_int = 1 before); :func:`slowest_mode_warnings` warns every observable of a
+    set of chains too short for the slowest one measured on them.  Measured effect on the
+    calibration of HMC, heatbath and local Metropolis (:mod:`qlat.analysis.calibration.montecarlo`,
+    full size): |z| ≤ 2 for 90 %, 95 %, 91 % of the unwarned points before, 92 %, 97 %, 93 % after.
+
 Degenerate cases
     A series whose entries are all equal gets error = inf, τ_int unknown and a ``warning`` in the
     provenance (a chain that never moved must not look exact); an empty, too short (fewer than 5 samples per chain) or non-finite series
@@ -73,6 +83,12 @@ from qlat.core.estimate import Estimate
 #: Below this many samples per integrated autocorrelation time (per chain) the Γ-method error is
 #: flagged as unreliable (Wolff hep-lat/0306017 recommends N ≫ τ_int; 20 is a common floor).
 MIN_SAMPLES_PER_TAU = 20
+
+#: A series with few distinct values (a topological charge, Q²) must change value at least this many
+#: times, all chains together, for its Γ-method error to mean anything: a charge that stays in one
+#: sector in every chain shows a tiny τ_int and error however wrong its mean (measured: local
+#: Metropolis at β = 3.9 on 4×4, 8 chains × 100 sweeps, ⟨Q²⟩ 13σ below the exact value, τ_int = 1).
+MIN_VALUE_CHANGES = 20
 
 #: Provenance warning of an Estimate from a series that never changed.
 CONSTANT_WARNING = ("constant series: the chains did not move (or the observable is constant); "
@@ -162,6 +178,7 @@ def gamma_estimate(
     backend: str = "",
     S: float = 2.0,
     provenance: Mapping[str, Any] | None = None,
+    check_changes: bool = True,
 ) -> Estimate:
     """Mean of a Monte Carlo series with its Γ-method error and integrated autocorrelation time.
 
@@ -174,6 +191,10 @@ def gamma_estimate(
         Copied into the :class:`Estimate`.
     S:
         Wolff's windowing parameter (eq. 52); S ≈ 1–2 is the usual range.
+    check_changes:
+        Warn when a series with few distinct values changed value fewer than
+        :data:`MIN_VALUE_CHANGES` times (off for an acceptance record, whose rare rejections are
+        counts, not a frozen mode).
 
     Returns
     -------
@@ -202,6 +223,12 @@ def gamma_estimate(
         extra["warning"] = (f"only {n_per_chain / tau:.1f} samples per τ_int per chain (< {MIN_SAMPLES_PER_TAU}): "
                             "the error and τ_int are unreliable; run longer")
         warn(f"{label}: {extra['warning']}")
+    changes = int(np.count_nonzero(series[1:] != series[:-1]))
+    if check_changes and changes < MIN_VALUE_CHANGES and np.unique(series).size <= max(2, series.size // 20):
+        extra["warning_changes"] = (f"the series changed value only {changes} times in {series.shape[1]} chains "
+                                    f"(< {MIN_VALUE_CHANGES}; it takes {np.unique(series).size} values): a rarely "
+                                    "changing observable (a frozen topological charge) has no reliable error; run longer")
+        warn(f"{label}: {extra['warning_changes']}")
     return Estimate(
         value, error, name=name, unit=unit, tau_int=tau, tau_int_error=dtau,
         n_samples=n_total, backend=backend, provenance={**record, "window": window, **extra},
@@ -577,6 +604,71 @@ def ensemble_series(ensemble: Any, names: Sequence[str], *, skip: int = 0) -> di
     return {name: (realizations[name], np.concatenate(parts[name], axis=0)) for name in names}
 
 
+def repeat_bound_estimate(estimate: Estimate, stay: Any, *, emit: bool = True) -> Estimate:
+    """``estimate`` of any Markov chain with τ_int raised to τ_repeat of its repeated samples.
+
+    While a chain stays put (rejected HMC trajectories, sweeps with no accepted update) every
+    observable is constant, so runs of repeats contribute at least τ_repeat = ½ + Σ ℓ(ℓ+1)/(2N)
+    (:class:`IndependenceDiagnostics`) to τ_int, without any window.  Where τ_repeat exceeds the
+    Γ-method's τ_int the error is scaled by √(τ_repeat/τ_Γ), and fewer than
+    :data:`MIN_SAMPLES_PER_TAU` samples per τ_repeat per chain warn (measured: HMC with acceptance
+    0.008, 2 chains × 500, gave ⟨Q²⟩ 21σ off with τ_Γ = 22; τ_repeat = 125 says so).  Harmless where
+    chains move: τ_repeat ≈ ½ then.
+    """
+    stay = np.asarray(stay, dtype=bool)
+    if stay.ndim == 1:
+        stay = stay[:, None]
+    if stay.shape[0] < 2 or estimate.tau_int is None or not math.isfinite(estimate.error):
+        return estimate
+    record = stay[1:]
+    runs = [_runs(record[:, c]) for c in range(record.shape[1])]
+    lengths = np.concatenate(runs)
+    tau_repeat = float(0.5 + np.sum(lengths * (lengths + 1) / 2.0) / record.size)
+    out = estimate.with_provenance(tau_repeat=tau_repeat, moved=float(1.0 - record.mean()))
+    if tau_repeat > estimate.tau_int > 0:
+        from dataclasses import replace
+
+        out = replace(out, error=estimate.error * math.sqrt(tau_repeat / estimate.tau_int), tau_int=tau_repeat,
+                      provenance={**out.provenance, "tau_int_gamma": estimate.tau_int,
+                                  "error_gamma": estimate.error})
+    n = stay.shape[0]
+    if n / tau_repeat < MIN_SAMPLES_PER_TAU:
+        out = out.with_warning(f"the chains stayed put for long runs (they moved on {1.0 - record.mean():.3f} of "
+                               f"the samples): only {n / tau_repeat:.1f} samples per τ_int per chain "
+                               f"(< {MIN_SAMPLES_PER_TAU}, τ_int >= {tau_repeat:.1f}); the error is unreliable",
+                               emit=emit)
+    return out
+
+
+def slowest_mode_warnings(estimates: Mapping[str, Estimate], samples_per_chain: int, *,
+                          emit: bool = True) -> dict[str, Estimate]:
+    """Warn every estimate of a set of chains when the slowest observable measured on them has fewer than
+    :data:`MIN_SAMPLES_PER_TAU` samples per τ_int per chain.
+
+    A chain too short for one of its modes has not sampled that mode, and every observable that
+    couples to it inherits the bias without seeing it in its own τ_int (measured: HMC on 6×6 U(1) at
+    β = 3.9, 2 chains × 250: ⟨Q²⟩ τ_int = 37 warned, the plaquette τ_int = 4.8 did not and sat
+    3.9σ off).  The acceptance record is left out of the comparison.
+    """
+    taus = [(key, est.tau_int) for key, est in estimates.items()
+            if key != "acceptance" and est.tau_int is not None and math.isfinite(est.tau_int)]
+    if not taus:
+        return dict(estimates)
+    key, tau = max(taus, key=lambda item: item[1])
+    if samples_per_chain / tau >= MIN_SAMPLES_PER_TAU:
+        return dict(estimates)
+    out: dict[str, Estimate] = {}
+    for name, est in estimates.items():
+        if name == key or est.tau_int is None or samples_per_chain / est.tau_int < MIN_SAMPLES_PER_TAU:
+            out[name] = est  # it has its own warning
+            continue
+        out[name] = est.with_warning(f"the slowest observable on the same chains ({key}, τ_int = {tau:.1f}) has only "
+                                     f"{samples_per_chain / tau:.1f} samples per τ_int per chain (< "
+                                     f"{MIN_SAMPLES_PER_TAU}): modes it sees slowly may bias this one too; run longer",
+                                     emit=emit)
+    return out
+
+
 def ensemble_independence_diagnostics(ensemble: Any, *, skip: int = 0) -> "IndependenceDiagnostics | None":
     """:class:`IndependenceDiagnostics` of a stored chain whose sampler has independent proposals (a flow).
 
@@ -600,10 +692,7 @@ def ensemble_independence_diagnostics(ensemble: Any, *, skip: int = 0) -> "Indep
         return None
     n = ensemble.n_samples
     configs = ensemble.configurations
-    start = max(skip - 1, 0)
-    stay = repeat_record(np.asarray(configs[start:n]))
-    if skip > 0:
-        stay = stay[1:]
+    stay = ensemble_repeats(ensemble, skip=skip)
     every = int(params.get("every", 1))
     thermalization = int(params.get("thermalization", 0)) + int(skip) * every
     proposals = None
@@ -686,7 +775,8 @@ def ensemble_estimates(
                 out[name] = Estimate(value, 0.0, name="acceptance", unit="1", n_samples=int(acc.size),
                                      backend=backend, provenance={**record, "note": note})
                 continue
-            out[name] = gamma_estimate(acc, name="acceptance", unit="1", backend=backend, S=S, provenance=record)
+            out[name] = gamma_estimate(acc, name="acceptance", unit="1", backend=backend, S=S, provenance=record,
+                                       check_changes=False)
             continue
         realization, values = series[name]
         unit = OBSERVABLES.get(name).unit_on(theory)
@@ -728,14 +818,36 @@ def ensemble_estimates(
     independence = ensemble_independence_diagnostics(ensemble, skip=skip)
     if independence is not None:
         out = {key: independence_chain_estimate(est, independence) for key, est in out.items()}
-    return out
+    else:
+        stay = ensemble_repeats(ensemble, skip=skip)
+        out = {key: est if key == "acceptance" else repeat_bound_estimate(est, stay) for key, est in out.items()}
+    return slowest_mode_warnings(out, ensemble.n_samples - skip)
+
+
+def ensemble_repeats(ensemble: Any, *, skip: int = 0) -> np.ndarray:
+    """:func:`repeat_record` of a stored chain from sample ``skip`` on, read block by block, shape ``(n − skip, chains)``."""
+    n, chains = ensemble.n_samples, ensemble.chains
+    configs = ensemble.configurations
+    row_bytes = 8 * chains * int(np.prod(ensemble.field_shape, dtype=np.int64))
+    block = max(2, (64 << 20) // max(row_bytes, 1))
+    stay = np.zeros((n - skip, chains), dtype=bool)
+    previous = np.asarray(configs[skip - 1]).reshape(chains, -1) if skip > 0 else None
+    for start in range(skip, n, block):
+        rows = np.asarray(configs[start:min(start + block, n)]).reshape(-1, chains, int(row_bytes // 8 // chains))
+        if previous is not None:
+            stay[start - skip] = np.all(rows[0] == previous, axis=-1)
+        stay[start - skip + 1:start - skip + rows.shape[0]] = np.all(rows[1:] == rows[:-1], axis=-1)
+        previous = rows[-1]
+    return stay
 
 
 __all__ = [
     "MIN_SAMPLES_PER_CHAIN",
     "IndependenceDiagnostics",
     "independence_chain_estimate",
+    "repeat_bound_estimate",
     "repeat_record",
+    "slowest_mode_warnings",
     "ensemble_estimates",
     "ensemble_series",
     "as_series",

@@ -319,3 +319,32 @@ def test_gaussian_independence_chain_tail_and_error(variance, tail):
         assert abs(est.value - variance) < 3 * est.error
     else:
         assert any("heavy-tailed" in w for w in est.warnings)
+
+
+def test_a_windowed_tau_below_the_rejection_bound_is_raised_to_it():
+    """Short chains of the two-weight model (exact τ = 44.6 for an observable independent of w): where
+    the Γ-method's window gives τ ≈ 24, the bound from the runs and the ESS (≈ 45) replaces it and the
+    error grows by √(τ/τ_Γ)."""
+    from qlat.analysis.statistics import IndependenceDiagnostics, independence_chain_estimate
+
+    eps, big, n, chains = 0.01, 200.0, 400, 8
+    p_w = eps * big / (eps * big + 1 - eps)
+    r = (1 - eps) * (1 - 1 / big)
+    exact_tau = 0.5 + p_w * r / (1 - r)
+    rng = np.random.default_rng(1)
+    heavy = rng.random((n + 1, chains)) < eps
+    values = rng.normal(size=(n + 1, chains))
+    log_w = np.where(heavy, math.log(big), 0.0)
+    cur, cur_lw = values[0].copy(), log_w[0].copy()
+    states, stay = np.empty((n, chains)), np.zeros((n, chains), dtype=bool)
+    for t in range(n):
+        accept = np.log(rng.random(chains)) < log_w[t + 1] - cur_lw
+        cur, cur_lw = np.where(accept, values[t + 1], cur), np.where(accept, log_w[t + 1], cur_lw)
+        states[t], stay[t] = cur, ~accept
+    d = IndependenceDiagnostics(stay, proposal_log_weights=log_w[1:])
+    gamma = gamma_estimate(states)
+    est = independence_chain_estimate(gamma, d, emit=False)
+    assert gamma.tau_int < d.tau_bound  # the window cut the tail here
+    assert est.tau_int == pytest.approx(d.tau_bound) and abs(est.tau_int - exact_tau) < abs(gamma.tau_int - exact_tau)
+    assert est.error == pytest.approx(gamma.error * math.sqrt(d.tau_bound / gamma.tau_int))
+    assert est.provenance["tau_int_gamma"] == gamma.tau_int and est.provenance["error_gamma"] == gamma.error
