@@ -34,6 +34,34 @@ Ensembles
     :mod:`qlat.core.observables`) on a stored :class:`~qlat.core.ensemble.Ensemble`, block by
     block, and :func:`ensemble_estimates` turns them into Estimates (what ``qlat measure`` prints).
 
+Independence-Metropolis chains (flows)
+    Every proposal of an independence sampler is a fresh draw from q, so an observable decorrelates
+    when the chain moves, and long runs of rejections are what make ρ(t) decay slowly — a tail the
+    Γ-method's automatic window cuts.  :class:`IndependenceDiagnostics` reads the chain's rejection
+    runs and the importance weights of its proposals and bounds τ_int from below
+    (τ_repeat from the runs, 1/ESS − ½ from the weights); :func:`independence_chain_estimate` raises
+    τ_int to that bound and warns (stderr and JSON) when the weights are heavy-tailed (Pareto
+    k̂ ≥ ½: infinite variance, τ_int infinite), when a chain has fewer than 20 samples per τ_int, or
+    when it discarded fewer than 5 τ_int after its start.  Measured on independence chains over
+    fresh samples of 22 tiny trained flows (10 U(1) 4×4 flows, β = 1–6; 12 φ⁴ 4×4 flows, free and
+    interacting; 10 runs of each of 3–4 chain shapes, 4–16 chains of 250–4000 samples; exact or
+    long-HMC answers): the Γ-method alone covered |z| ≤ 2 for 84 % (U(1)) and 67 % (φ⁴) of the
+    points it did not warn about; with the bound and these warnings, 92 % of the unwarned U(1)
+    points (91 of 584) and 91 % of all unwarned points (106 of 1904).  Tiny φ⁴ flows nearly always
+    have k̂ ≥ ½ and warn.
+    :func:`ensemble_estimates` applies this to every ensemble whose sampler declares
+    ``independent_proposals`` (the flow sampler).
+
+Chain-level checks (every ensemble)
+    :func:`repeat_bound_estimate` raises τ_int to τ_repeat of runs of repeated configurations and
+    warns when the chains stayed put too long (an HMC with acceptance 0.008 gave ⟨Q²⟩ 21σ off with a
+    windowed τ_int of 22, unwarned, before); :func:`gamma_estimate` warns when a series with few
+    distinct values changed value fewer than :data:`MIN_VALUE_CHANGES` times (a frozen topological
+    charge, 13σ off with τ_int = 1 before); :func:`slowest_mode_warnings` warns every observable of a
+    set of chains too short for the slowest one measured on them.  Measured effect on the
+    calibration of HMC, heatbath and local Metropolis (:mod:`qlat.analysis.calibration.montecarlo`,
+    full size): |z| ≤ 2 for 90 %, 95 %, 91 % of the unwarned points before, 92 %, 97 %, 93 % after.
+
 Degenerate cases
     A series whose entries are all equal gets error = inf, τ_int unknown and a ``warning`` in the
     provenance (a chain that never moved must not look exact); an empty, too short (fewer than 5 samples per chain) or non-finite series
@@ -55,6 +83,12 @@ from qlat.core.estimate import Estimate
 #: Below this many samples per integrated autocorrelation time (per chain) the Γ-method error is
 #: flagged as unreliable (Wolff hep-lat/0306017 recommends N ≫ τ_int; 20 is a common floor).
 MIN_SAMPLES_PER_TAU = 20
+
+#: A series with few distinct values (a topological charge, Q²) must change value at least this many
+#: times, all chains together, for its Γ-method error to mean anything: a charge that stays in one
+#: sector in every chain shows a tiny τ_int and error however wrong its mean (measured: local
+#: Metropolis at β = 3.9 on 4×4, 8 chains × 100 sweeps, ⟨Q²⟩ 13σ below the exact value, τ_int = 1).
+MIN_VALUE_CHANGES = 20
 
 #: Provenance warning of an Estimate from a series that never changed.
 CONSTANT_WARNING = ("constant series: the chains did not move (or the observable is constant); "
@@ -144,6 +178,7 @@ def gamma_estimate(
     backend: str = "",
     S: float = 2.0,
     provenance: Mapping[str, Any] | None = None,
+    check_changes: bool = True,
 ) -> Estimate:
     """Mean of a Monte Carlo series with its Γ-method error and integrated autocorrelation time.
 
@@ -156,6 +191,10 @@ def gamma_estimate(
         Copied into the :class:`Estimate`.
     S:
         Wolff's windowing parameter (eq. 52); S ≈ 1–2 is the usual range.
+    check_changes:
+        Warn when a series with few distinct values changed value fewer than
+        :data:`MIN_VALUE_CHANGES` times (off for an acceptance record, whose rare rejections are
+        counts, not a frozen mode).
 
     Returns
     -------
@@ -184,6 +223,12 @@ def gamma_estimate(
         extra["warning"] = (f"only {n_per_chain / tau:.1f} samples per τ_int per chain (< {MIN_SAMPLES_PER_TAU}): "
                             "the error and τ_int are unreliable; run longer")
         warn(f"{label}: {extra['warning']}")
+    changes = int(np.count_nonzero(series[1:] != series[:-1]))
+    if check_changes and changes < MIN_VALUE_CHANGES and np.unique(series).size <= max(2, series.size // 20):
+        extra["warning_changes"] = (f"the series changed value only {changes} times in {series.shape[1]} chains "
+                                    f"(< {MIN_VALUE_CHANGES}; it takes {np.unique(series).size} values): a rarely "
+                                    "changing observable (a frozen topological charge) has no reliable error; run longer")
+        warn(f"{label}: {extra['warning_changes']}")
     return Estimate(
         value, error, name=name, unit=unit, tau_int=tau, tau_int_error=dtau,
         n_samples=n_total, backend=backend, provenance={**record, "window": window, **extra},
@@ -358,6 +403,163 @@ def bootstrap_estimate(
                     backend=backend, provenance=record)
 
 
+# --------------------------------------------------------------------------- independence-Metropolis chains
+#: An independence-Metropolis chain (every proposal a fresh draw from q, e.g. a normalizing flow)
+#: should discard at least this many τ_int after its start.  Measured over 4000 chains of tiny U(1)
+#: and φ⁴ flows with light-tailed weights (Pareto k̂ < ½): from a bare flow sample the bias of the
+#: mean falls from 0.3–1.0 σ (σ the observable's spread) below 0.1 σ after ≈ 2–3 τ_repeat and to the
+#: 0.05 σ noise floor after ≈ 5 τ_repeat; the importance-resampled start of the flow sampler starts
+#: at 0.05–0.1 σ.  With heavy-tailed weights the bias lasted the whole 600 updates measured — those
+#: chains are warned for their tails.
+THERMALIZATION_PER_TAU = 5
+
+
+def repeat_record(configurations: Any) -> np.ndarray:
+    """``stay[i, c]``: sample i of chain c equals sample i − 1 bit for bit (``stay[0] = False``).
+
+    ``configurations`` has shape ``(n, chains, *field_shape)``.  For an independence sampler a
+    repeated configuration is a rejected proposal (the proposals are continuous, so an accepted one
+    differs from the current state), whatever the thinning ``every``.
+    """
+    if hasattr(configurations, "detach"):
+        configurations = configurations.detach().cpu().numpy()
+    arr = np.asarray(configurations)
+    require(arr.ndim >= 2, "configurations", "must have shape (n, chains, ...)", arr.shape)
+    n, chains = arr.shape[:2]
+    flat = arr.reshape(n, chains, -1)
+    stay = np.zeros((n, chains), dtype=bool)
+    if n > 1:
+        stay[1:] = np.all(flat[1:] == flat[:-1], axis=-1)
+    return stay
+
+
+def _runs(stay_chain: np.ndarray) -> np.ndarray:
+    """Lengths of the runs of True in a 1-d boolean array."""
+    edges = np.diff(np.concatenate([[0], stay_chain.astype(np.int8), [0]]))
+    return np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+
+
+class IndependenceDiagnostics:
+    r"""What an independence-Metropolis chain tells about its own autocorrelation (no exact answer used).
+
+    For an independence sampler every accepted proposal is a fresh draw from q, so an observable
+    decorrelates once the chain moves: its autocorrelation ρ(t) is (for an observable not
+    correlated with the weight) the probability that the chain stayed put t times in a row.  The
+    sum of those probabilities is read off the runs of repeated samples without any window,
+
+    .. math:: τ_\text{repeat} = \tfrac12 + \frac{1}{N}\sum_\text{runs} \frac{ℓ(ℓ + 1)}{2},
+
+    and, with w = p/q the importance weights of the proposals and ESS = (Σw)²/(NΣw²), the mean
+    holding time obeys E_p[1/(1 − r(x))] ≥ E_p[w]/E_q[w] = 1/ESS, so
+
+    .. math:: τ_\text{int} ≳ τ_\text{bound} = \max\big(τ_\text{repeat},\ 1/\mathrm{ESS} − \tfrac12\big).
+
+    When the weights have infinite variance (Pareto tail shape k̂ ≥ ½,
+    :func:`qlat.samplers.flow.metrics.pareto_khat`), E_p[w] = ∞ and τ_int is infinite: no error bar
+    from such a chain can be trusted, whatever its length.
+    """
+
+    def __init__(self, stay: Any, *, proposal_log_weights: Any = None, thermalization: int | None = None,
+                 flow_pareto_k: float | None = None) -> None:
+        from qlat.samplers.flow.metrics import ess, pareto_khat
+
+        stay = np.asarray(stay, dtype=bool)
+        if stay.ndim == 1:
+            stay = stay[:, None]
+        require(stay.ndim == 2 and stay.shape[0] >= 2, "stay", "must have shape (n >= 2, chains)", stay.shape)
+        n, chains = stay.shape
+        record = stay[1:]  # the first sample has no predecessor in the record
+        self.samples_per_chain = int(n)
+        self.chains = int(chains)
+        self.acceptance = float(1.0 - record.mean())
+        self.moves_per_chain = int((~record).sum(axis=0).min())
+        runs = [_runs(record[:, c]) for c in range(chains)]
+        lengths = np.concatenate(runs) if runs else np.zeros(0, dtype=int)
+        self.longest_repeat = int(lengths.max()) if lengths.size else 0
+        self.tau_repeat = float(0.5 + np.sum(lengths * (lengths + 1) / 2.0) / record.size)
+        self.thermalization = None if thermalization is None else int(thermalization)
+        self.note: str | None = None  # why a piece of information is missing, if one is
+        self.proposals: int | None = None
+        self.ess: float | None = None
+        self.pareto_k: float | None = None
+        #: k̂ of the flow measured when it was trained (``qlat flow train``: 4096 fresh samples), if known
+        self.flow_pareto_k = None if flow_pareto_k is None or not math.isfinite(flow_pareto_k) else float(flow_pareto_k)
+        if proposal_log_weights is not None:
+            lw = np.asarray(proposal_log_weights, dtype=np.float64).reshape(-1)
+            if lw.size >= 2:
+                self.proposals = int(lw.size)
+                self.ess = float(ess(lw))
+                k = pareto_khat(lw)
+                self.pareto_k = None if math.isnan(k) else float(k)
+
+    @property
+    def tau_bound(self) -> float:
+        """max(τ_repeat, 1/ESS − ½): a lower bound on τ_int of a generic observable (class docstring)."""
+        bound = self.tau_repeat
+        if self.ess is not None and self.ess > 0:
+            bound = max(bound, 1.0 / self.ess - 0.5)
+        return bound
+
+    def warnings(self, tau_int: float | None = None) -> list[str]:
+        """Every reason the Γ-method error of an observable with τ_int = ``tau_int`` cannot be trusted."""
+        from qlat.samplers.flow.metrics import HEAVY_TAIL_K
+
+        out: list[str] = []
+        if self.pareto_k is not None and self.pareto_k >= HEAVY_TAIL_K:
+            out.append(f"independence sampler: the importance weights of its {self.proposals} proposals are "
+                       f"heavy-tailed (Pareto k = {self.pareto_k:.2f} >= {HEAVY_TAIL_K}: infinite variance), so "
+                       "τ_int is infinite and no error from this chain can be trusted; use a better flow")
+        elif self.flow_pareto_k is not None and self.flow_pareto_k >= HEAVY_TAIL_K:
+            out.append(f"independence sampler: the flow's importance weights were heavy-tailed when it was evaluated "
+                       f"(Pareto k = {self.flow_pareto_k:.2f} >= {HEAVY_TAIL_K}: infinite variance), so τ_int is "
+                       "infinite and no error from this chain can be trusted, even where this run's proposals "
+                       "happen to miss the tail; use a better flow")
+        tau = max(self.tau_bound, tau_int or 0.0)
+        if self.samples_per_chain / tau < MIN_SAMPLES_PER_TAU:
+            out.append(f"independence sampler: only {self.samples_per_chain / tau:.1f} samples per τ_int per chain "
+                       f"(< {MIN_SAMPLES_PER_TAU}; τ_int >= {tau:.1f} from the rejection runs and the ESS of the "
+                       f"proposals, acceptance {self.acceptance:.3f}): the error is unreliable; run longer")
+        if self.thermalization is not None and self.thermalization < THERMALIZATION_PER_TAU * tau:
+            out.append(f"independence sampler: the chain discarded {self.thermalization} updates after its start, "
+                       f"fewer than {THERMALIZATION_PER_TAU} τ_int (τ_int >= {tau:.1f}): the start from a flow "
+                       "sample may bias the mean; thermalize longer")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"samples_per_chain": self.samples_per_chain, "chains": self.chains, "acceptance": self.acceptance,
+                "moves_per_chain_min": self.moves_per_chain, "longest_repeat": self.longest_repeat,
+                "tau_repeat": self.tau_repeat, "tau_bound": self.tau_bound, "proposals": self.proposals,
+                "ess": self.ess, "pareto_k": self.pareto_k, "flow_pareto_k": self.flow_pareto_k,
+                "thermalization": self.thermalization,
+                **({"note": self.note} if self.note else {})}
+
+
+def independence_chain_estimate(estimate: Estimate, diagnostics: IndependenceDiagnostics, *,
+                                emit: bool = True) -> Estimate:
+    r"""The Γ-method ``estimate`` of an independence-Metropolis chain with τ_int raised to the chain's bound.
+
+    τ = max(τ_Γ, τ_bound) (:class:`IndependenceDiagnostics`): the automatic window of the Γ-method
+    cuts the slowly decaying tail that long rejection runs give ρ(t), so the error is scaled by
+    √(τ/τ_Γ).  Every reason in :meth:`IndependenceDiagnostics.warnings` is attached with
+    :meth:`Estimate.with_warning` (stderr and JSON).  The Γ-method values stay in the provenance.
+    """
+    tau_gamma = estimate.tau_int
+    out = estimate
+    record: dict[str, Any] = {"independence_chain": diagnostics.to_dict()}
+    if tau_gamma is not None and tau_gamma > 0 and math.isfinite(estimate.error):
+        tau = max(tau_gamma, diagnostics.tau_bound)
+        scale = math.sqrt(tau / tau_gamma)
+        record.update(tau_int_gamma=tau_gamma, error_gamma=estimate.error)
+        from dataclasses import replace
+
+        out = replace(estimate, error=estimate.error * scale, tau_int=tau,
+                      tau_int_error=None if estimate.tau_int_error is None else estimate.tau_int_error * tau / tau_gamma)
+    out = out.with_provenance(**record)
+    for message in diagnostics.warnings(tau_gamma):
+        out = out.with_warning(message, emit=emit)
+    return out
+
+
 def ensemble_series(ensemble: Any, names: Sequence[str], *, skip: int = 0) -> dict[str, tuple[Any, np.ndarray]]:
     """Per-configuration values of the observables ``names`` on an ensemble, read block by block.
 
@@ -400,6 +602,121 @@ def ensemble_series(ensemble: Any, names: Sequence[str], *, skip: int = 0) -> di
                 values = values.detach().cpu().numpy() if hasattr(values, "detach") else np.asarray(values)
                 parts[name].append(values.reshape(m, chains, *values.shape[1:]))
     return {name: (realizations[name], np.concatenate(parts[name], axis=0)) for name in names}
+
+
+def repeat_bound_estimate(estimate: Estimate, stay: Any, *, emit: bool = True) -> Estimate:
+    """``estimate`` of any Markov chain with τ_int raised to τ_repeat of its repeated samples.
+
+    While a chain stays put (rejected HMC trajectories, sweeps with no accepted update) every
+    observable is constant, so runs of repeats contribute at least τ_repeat = ½ + Σ ℓ(ℓ+1)/(2N)
+    (:class:`IndependenceDiagnostics`) to τ_int, without any window.  Where τ_repeat exceeds the
+    Γ-method's τ_int the error is scaled by √(τ_repeat/τ_Γ), and fewer than
+    :data:`MIN_SAMPLES_PER_TAU` samples per τ_repeat per chain warn (measured: HMC with acceptance
+    0.008, 2 chains × 500, gave ⟨Q²⟩ 21σ off with τ_Γ = 22; τ_repeat = 125 says so).  Harmless where
+    chains move: τ_repeat ≈ ½ then.
+    """
+    stay = np.asarray(stay, dtype=bool)
+    if stay.ndim == 1:
+        stay = stay[:, None]
+    if stay.shape[0] < 2 or estimate.tau_int is None or not math.isfinite(estimate.error):
+        return estimate
+    record = stay[1:]
+    runs = [_runs(record[:, c]) for c in range(record.shape[1])]
+    lengths = np.concatenate(runs)
+    tau_repeat = float(0.5 + np.sum(lengths * (lengths + 1) / 2.0) / record.size)
+    out = estimate.with_provenance(tau_repeat=tau_repeat, moved=float(1.0 - record.mean()))
+    if tau_repeat > estimate.tau_int > 0:
+        from dataclasses import replace
+
+        out = replace(out, error=estimate.error * math.sqrt(tau_repeat / estimate.tau_int), tau_int=tau_repeat,
+                      provenance={**out.provenance, "tau_int_gamma": estimate.tau_int,
+                                  "error_gamma": estimate.error})
+    n = stay.shape[0]
+    if n / tau_repeat < MIN_SAMPLES_PER_TAU:
+        out = out.with_warning(f"the chains stayed put for long runs (they moved on {1.0 - record.mean():.3f} of "
+                               f"the samples): only {n / tau_repeat:.1f} samples per τ_int per chain "
+                               f"(< {MIN_SAMPLES_PER_TAU}, τ_int >= {tau_repeat:.1f}); the error is unreliable",
+                               emit=emit)
+    return out
+
+
+def slowest_mode_warnings(estimates: Mapping[str, Estimate], samples_per_chain: int, *,
+                          emit: bool = True) -> dict[str, Estimate]:
+    """Warn every estimate of a set of chains when the slowest observable measured on them has fewer than
+    :data:`MIN_SAMPLES_PER_TAU` samples per τ_int per chain.
+
+    A chain too short for one of its modes has not sampled that mode, and every observable that
+    couples to it inherits the bias without seeing it in its own τ_int (measured: HMC on 6×6 U(1) at
+    β = 3.9, 2 chains × 250: ⟨Q²⟩ τ_int = 37 warned, the plaquette τ_int = 4.8 did not and sat
+    3.9σ off).  The acceptance record is left out of the comparison.
+    """
+    taus = [(key, est.tau_int) for key, est in estimates.items()
+            if key != "acceptance" and est.tau_int is not None and math.isfinite(est.tau_int)]
+    if not taus:
+        return dict(estimates)
+    key, tau = max(taus, key=lambda item: item[1])
+    if samples_per_chain / tau >= MIN_SAMPLES_PER_TAU:
+        return dict(estimates)
+    out: dict[str, Estimate] = {}
+    for name, est in estimates.items():
+        if name == key or est.tau_int is None or samples_per_chain / est.tau_int < MIN_SAMPLES_PER_TAU:
+            out[name] = est  # it has its own warning
+            continue
+        out[name] = est.with_warning(f"the slowest observable on the same chains ({key}, τ_int = {tau:.1f}) has only "
+                                     f"{samples_per_chain / tau:.1f} samples per τ_int per chain (< "
+                                     f"{MIN_SAMPLES_PER_TAU}): modes it sees slowly may bias this one too; run longer",
+                                     emit=emit)
+    return out
+
+
+def ensemble_independence_diagnostics(ensemble: Any, *, skip: int = 0) -> "IndependenceDiagnostics | None":
+    """:class:`IndependenceDiagnostics` of a stored chain whose sampler has independent proposals (a flow).
+
+    ``None`` for any other sampler.  The rejection runs come from repeated configurations (any
+    ``every``); the proposals' weights are rebuilt from the ΔH record when ``every = 1`` and the model
+    the sampler names can be loaded (:meth:`~qlat.samplers.flow.sampler.FlowSampler.recorded_proposal_log_weights`),
+    else they are left out (and the provenance says why).  The thermalization counted is the
+    sampler's plus ``skip`` · ``every`` updates.
+    """
+    import torch
+
+    from qlat.core.errors import ParameterError
+    from qlat.core.registry import SAMPLERS
+
+    params = dict(ensemble.sampler_params)
+    try:
+        cls = SAMPLERS.get(str(params.get("name")), parameter="sampler")
+    except ParameterError:
+        return None
+    if not getattr(cls, "independent_proposals", False):
+        return None
+    n = ensemble.n_samples
+    configs = ensemble.configurations
+    stay = ensemble_repeats(ensemble, skip=skip)
+    every = int(params.get("every", 1))
+    thermalization = int(params.get("thermalization", 0)) + int(skip) * every
+    proposals = None
+    flow_k = None
+    note = None
+    try:
+        from qlat.samplers.base import sampler_from_params
+        from qlat.samplers.stored import stored_theory
+
+        sampler: Any = sampler_from_params(params)
+        flow_k = sampler.evaluated_pareto_k()
+        if every != 1:
+            note = "proposal weights not recorded: the chain was thinned (every > 1)"
+        else:
+            first = torch.from_numpy(np.ascontiguousarray(configs[skip]))
+            rows = slice(skip + 1, n)
+            proposals = sampler.recorded_proposal_log_weights(stored_theory(ensemble), first,
+                                                              ensemble.delta_h[rows], ensemble.acceptance[rows])
+    except (ParameterError, OSError, ValueError) as exc:
+        note = f"proposal weights unavailable ({exc})"
+    diagnostics = IndependenceDiagnostics(stay, proposal_log_weights=proposals, thermalization=thermalization,
+                                          flow_pareto_k=flow_k)
+    diagnostics.note = note
+    return diagnostics
 
 
 def ensemble_estimates(
@@ -458,7 +775,8 @@ def ensemble_estimates(
                 out[name] = Estimate(value, 0.0, name="acceptance", unit="1", n_samples=int(acc.size),
                                      backend=backend, provenance={**record, "note": note})
                 continue
-            out[name] = gamma_estimate(acc, name="acceptance", unit="1", backend=backend, S=S, provenance=record)
+            out[name] = gamma_estimate(acc, name="acceptance", unit="1", backend=backend, S=S, provenance=record,
+                                       check_changes=False)
             continue
         realization, values = series[name]
         unit = OBSERVABLES.get(name).unit_on(theory)
@@ -497,11 +815,39 @@ def ensemble_estimates(
                 label = f"{name}[{','.join(str(i) for i in index)}]"
                 out[label] = gamma_estimate(values[(slice(None), slice(None), *index)], name=label,
                                             unit=unit, backend=backend, S=S, provenance=record)
-    return out
+    independence = ensemble_independence_diagnostics(ensemble, skip=skip)
+    if independence is not None:
+        out = {key: independence_chain_estimate(est, independence) for key, est in out.items()}
+    else:
+        stay = ensemble_repeats(ensemble, skip=skip)
+        out = {key: est if key == "acceptance" else repeat_bound_estimate(est, stay) for key, est in out.items()}
+    return slowest_mode_warnings(out, ensemble.n_samples - skip)
+
+
+def ensemble_repeats(ensemble: Any, *, skip: int = 0) -> np.ndarray:
+    """:func:`repeat_record` of a stored chain from sample ``skip`` on, read block by block, shape ``(n − skip, chains)``."""
+    n, chains = ensemble.n_samples, ensemble.chains
+    configs = ensemble.configurations
+    row_bytes = 8 * chains * int(np.prod(ensemble.field_shape, dtype=np.int64))
+    block = max(2, (64 << 20) // max(row_bytes, 1))
+    stay = np.zeros((n - skip, chains), dtype=bool)
+    previous = np.asarray(configs[skip - 1]).reshape(chains, -1) if skip > 0 else None
+    for start in range(skip, n, block):
+        rows = np.asarray(configs[start:min(start + block, n)]).reshape(-1, chains, int(row_bytes // 8 // chains))
+        if previous is not None:
+            stay[start - skip] = np.all(rows[0] == previous, axis=-1)
+        stay[start - skip + 1:start - skip + rows.shape[0]] = np.all(rows[1:] == rows[:-1], axis=-1)
+        previous = rows[-1]
+    return stay
 
 
 __all__ = [
     "MIN_SAMPLES_PER_CHAIN",
+    "IndependenceDiagnostics",
+    "independence_chain_estimate",
+    "repeat_bound_estimate",
+    "repeat_record",
+    "slowest_mode_warnings",
     "ensemble_estimates",
     "ensemble_series",
     "as_series",

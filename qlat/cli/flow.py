@@ -6,7 +6,10 @@ state, model card; see :mod:`qlat.samplers.flow.checkpoint`) and resumes from ``
 a model of the same theory and architecture (``--steps`` is the total; ``--new-phase`` continues
 with another ``--batch``/``--lr``, the cosine schedule restarted at the step reached).  At the end the flow is
 evaluated on ``--eval-n`` fresh samples: ``kl`` (⟨log q + S⟩ = KL(q‖p) − log Z), ``ess``
-((Σw)²/(NΣw²), bootstrap error) and ``acceptance`` (independence Metropolis, Γ-method error).
+((Σw)²/(NΣw²), bootstrap error), ``acceptance`` (the equilibrium independence-Metropolis acceptance
+E_{p×q}[min(1, w'/w)], the quantity a sampler chain's acceptance estimates; bootstrap error) and
+``pareto_k`` (the tail shape of the weights; a warning at k̂ >= 0.5, where the weights have infinite
+variance).
 
 ``qlat flow eval DIR`` prints the same metrics, plus the default observables of the theory and
 their τ_int measured on an independence-Metropolis chain of the flow (``--chains`` × ``--n``).
@@ -16,7 +19,6 @@ The flow is exact through that Metropolis test: ``qlat sample … --sampler flow
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -131,36 +133,6 @@ def _architecture(args: argparse.Namespace) -> dict[str, Any]:
     return arch
 
 
-def evaluate(model: Any, theory: Any, *, n: int, seed: int) -> dict[str, Any]:
-    """``kl``, ``ess`` and ``acceptance`` Estimates from ``n`` fresh float64 flow samples."""
-    import numpy as np
-
-    from qlat.analysis.statistics import gamma_estimate
-    from qlat.core.estimate import Estimate
-    from qlat.samplers.flow import ess_with_error, independence_metropolis, sample_log_weights
-
-    _, log_w = sample_log_weights(model, theory, n, seed=seed)
-    lw = log_w.numpy()
-    finite = np.isfinite(lw)
-    kl = -lw[finite]
-    ess, ess_err = ess_with_error(lw, seed=seed)
-    record = {"n_samples": int(n), "seed": int(seed)}
-    out: dict[str, Any] = {
-        "kl": Estimate(float(kl.mean()), float(kl.std(ddof=1) / math.sqrt(kl.size)), name="kl", unit="1",
-                       n_samples=int(kl.size), backend="flow", provenance={"definition": "<log q + S> = KL - log Z",
-                                                                           **record}),
-        "ess": Estimate(ess, ess_err, name="ess", unit="1", n_samples=int(n), backend="flow",
-                        provenance={"method": "bootstrap", "n_boot": 200, **record}),
-    }
-    acc = independence_metropolis(lw, seed=seed).astype(float)
-    if acc.size >= 5 and acc.min() != acc.max():
-        out["acceptance"] = gamma_estimate(acc, name="acceptance", unit="1", backend="flow", provenance=record)
-    else:
-        out["acceptance"] = Estimate(float(acc.mean()) if acc.size else math.nan, math.inf, name="acceptance",
-                                     unit="1", n_samples=int(acc.size), backend="flow", provenance=record)
-    return out
-
-
 def _print(result: dict[str, Any], *, as_json: bool, title: str) -> None:
     from qlat.cli._common import format_table, print_json
     from qlat.core.estimate import Estimate
@@ -180,6 +152,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from qlat.cli._common import ensure_output_dir
     from qlat.samplers.flow import FlowModel, TrainConfig, load_model, load_training_state, save_checkpoint, train
     from qlat.samplers.flow.checkpoint import CARD_NAME, card_architecture, check_theory, read_card
+    from qlat.samplers.flow.training import evaluate_flow
 
     require(args.threads >= 1, "--threads", "must be an integer >= 1", args.threads)
     require(args.dtype in ("float32", "float64"), "--dtype", "must be float32 or float64", args.dtype)
@@ -261,7 +234,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGTERM, previous)
     eval_model = FlowModel(theory.params(), model.architecture).double()
     eval_model.load_state_dict({k: v.detach().cpu() for k, v in model.state_dict().items()})
-    metrics = evaluate(eval_model.eval(), theory, n=args.eval_n, seed=args.seed + 1)
+    metrics = evaluate_flow(eval_model.eval(), theory, n=args.eval_n, seed=args.seed + 1)
     save_checkpoint(args.out, model, config=config, state=state, device=args.device,
                     metrics={k: v.to_dict() for k, v in metrics.items()})
     result = {**metrics, "model": str(args.out), "theory": theory.params(), "architecture": model.architecture,
@@ -278,6 +251,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from qlat.analysis.statistics import MIN_SAMPLES_PER_CHAIN, ensemble_estimates
     from qlat.core.ensemble import Ensemble
     from qlat.samplers.flow import FlowSampler
+    from qlat.samplers.flow.training import evaluate_flow
     from qlat.theories.base import theory_from_params
 
     require(args.threads >= 1, "--threads", "must be an integer >= 1", args.threads)
@@ -287,7 +261,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     sampler = FlowSampler(model=str(args.model_dir))
     theory = theory_from_params(sampler.card["theory"])
-    result: dict[str, Any] = evaluate(sampler.flow, theory, n=args.n, seed=args.seed)
+    result: dict[str, Any] = evaluate_flow(sampler.flow, theory, n=args.n, seed=args.seed)
     per_chain = max(args.n // args.chains, MIN_SAMPLES_PER_CHAIN)
     with tempfile.TemporaryDirectory(prefix="qlat-flow-eval-") as tmp:
         ens = Ensemble.create(Path(tmp) / "chain.h5", theory=theory, sampler=sampler, chains=args.chains,

@@ -249,3 +249,102 @@ def test_bad_options_give_a_clear_error():
     with pytest.raises(ParameterError, match="fn"), np.errstate(divide="ignore"):
         derived_estimate(lambda u: np.log(u - u), x)
     assert as_series(x).shape == (100, 1)
+
+
+# ------------------------------------------------------------------ independence-Metropolis chains
+def _independence_chain(log_w_of, draw, n, chains, rng):
+    """An independence-Metropolis chain over fresh draws: (states, stay record, proposal log-weights)."""
+    proposals = draw((n + 1, chains))
+    log_w = log_w_of(proposals)
+    cur, cur_lw = proposals[0].copy(), log_w[0].copy()
+    states, stay = np.empty((n, chains)), np.zeros((n, chains), dtype=bool)
+    log_u = np.log(rng.random((n, chains)))
+    for t in range(n):
+        accept = log_u[t] < log_w[t + 1] - cur_lw
+        cur = np.where(accept, proposals[t + 1], cur)
+        cur_lw = np.where(accept, log_w[t + 1], cur_lw)
+        states[t], stay[t] = cur, ~accept
+    return states, stay, log_w[1:]
+
+
+def test_repeat_record_marks_repeated_configurations():
+    from qlat.analysis.statistics import repeat_record
+
+    configs = np.zeros((5, 2, 3))
+    configs[:, 0] = [[0, 0, 0], [1, 0, 0], [1, 0, 0], [1, 0, 0], [2, 0, 0]]
+    configs[:, 1] = [[0, 0, 0], [0, 0, 0], [0, 1, 0], [0, 1, 0], [0, 1, 1]]
+    np.testing.assert_array_equal(repeat_record(configs), [[0, 0], [0, 1], [1, 0], [1, 1], [0, 0]])
+
+
+def test_tau_repeat_and_the_ess_bound_on_a_two_weight_chain():
+    """Proposals with w = 1 (prob 1 − ε) or W (prob ε), an observable independent of w: exactly
+    ρ(t) = p_W r^t with p_W = εW/(εW + 1 − ε), r = (1 − ε)(1 − 1/W), so τ = ½ + p_W r/(1 − r), and
+    1/ESS − ½ = E_q[w²]/E_q[w]² − ½ is a lower bound (tight here)."""
+    from qlat.analysis.statistics import IndependenceDiagnostics
+
+    eps, big = 0.01, 200.0
+    rng = np.random.default_rng(5)
+    p_w = eps * big / (eps * big + 1 - eps)
+    r = (1 - eps) * (1 - 1 / big)
+    tau = 0.5 + p_w * r / (1 - r)
+    bound = (1 - eps + eps * big**2) / (1 - eps + eps * big) ** 2 - 0.5
+    assert bound <= tau
+    heavy = rng.random((3001, 48)) < eps
+    _, stay, log_w = _independence_chain(lambda h: np.where(h, math.log(big), 0.0), lambda shape: heavy[: shape[0]],
+                                         3000, 48, rng)
+    d = IndependenceDiagnostics(stay, proposal_log_weights=log_w)
+    assert d.tau_repeat == pytest.approx(tau, rel=0.1)
+    assert d.tau_bound >= d.tau_repeat and 1 / d.ess - 0.5 == pytest.approx(bound, rel=0.1)
+    assert d.acceptance == pytest.approx(1 - p_w * r, rel=0.05)
+
+
+@pytest.mark.parametrize("variance, tail", [(1.25, 0.2), (4.0, 0.75)])
+def test_gaussian_independence_chain_tail_and_error(variance, tail):
+    """q = N(0, 1), p = N(0, s²): w ∝ exp((1 − 1/s²) x²/2) has a Pareto tail of shape k = 1 − 1/s².
+
+    Light tail (s² = 1.25): the corrected error covers ⟨x²⟩ = s² and nothing warns; heavy tail
+    (s² = 4, infinite variance of w): the diagnostics say so."""
+    from qlat.analysis.statistics import IndependenceDiagnostics, independence_chain_estimate
+
+    rng = np.random.default_rng(11)
+    a = (1 - 1 / variance) / 2
+    states, stay, log_w = _independence_chain(lambda x: a * x**2, lambda shape: rng.normal(size=shape), 2500, 8, rng)
+    d = IndependenceDiagnostics(stay, proposal_log_weights=log_w, thermalization=200)
+    assert d.pareto_k == pytest.approx(tail, abs=0.2)  # (the Gaussian tail is Pareto only asymptotically)
+    assert (d.pareto_k >= 0.5) == (tail >= 0.5)
+    est = independence_chain_estimate(gamma_estimate(states**2), d, emit=False)
+    assert est.error >= est.provenance["error_gamma"] and est.tau_int >= d.tau_bound
+    if tail < 0.5:
+        assert not est.warnings
+        assert abs(est.value - variance) < 3 * est.error
+    else:
+        assert any("heavy-tailed" in w for w in est.warnings)
+
+
+def test_a_windowed_tau_below_the_rejection_bound_is_raised_to_it():
+    """Short chains of the two-weight model (exact τ = 44.6 for an observable independent of w): where
+    the Γ-method's window gives τ ≈ 24, the bound from the runs and the ESS (≈ 45) replaces it and the
+    error grows by √(τ/τ_Γ)."""
+    from qlat.analysis.statistics import IndependenceDiagnostics, independence_chain_estimate
+
+    eps, big, n, chains = 0.01, 200.0, 400, 8
+    p_w = eps * big / (eps * big + 1 - eps)
+    r = (1 - eps) * (1 - 1 / big)
+    exact_tau = 0.5 + p_w * r / (1 - r)
+    rng = np.random.default_rng(1)
+    heavy = rng.random((n + 1, chains)) < eps
+    values = rng.normal(size=(n + 1, chains))
+    log_w = np.where(heavy, math.log(big), 0.0)
+    cur, cur_lw = values[0].copy(), log_w[0].copy()
+    states, stay = np.empty((n, chains)), np.zeros((n, chains), dtype=bool)
+    for t in range(n):
+        accept = np.log(rng.random(chains)) < log_w[t + 1] - cur_lw
+        cur, cur_lw = np.where(accept, values[t + 1], cur), np.where(accept, log_w[t + 1], cur_lw)
+        states[t], stay[t] = cur, ~accept
+    d = IndependenceDiagnostics(stay, proposal_log_weights=log_w[1:])
+    gamma = gamma_estimate(states)
+    est = independence_chain_estimate(gamma, d, emit=False)
+    assert gamma.tau_int < d.tau_bound  # the window cut the tail here
+    assert est.tau_int == pytest.approx(d.tau_bound) and abs(est.tau_int - exact_tau) < abs(gamma.tau_int - exact_tau)
+    assert est.error == pytest.approx(gamma.error * math.sqrt(d.tau_bound / gamma.tau_int))
+    assert est.provenance["tau_int_gamma"] == gamma.tau_int and est.provenance["error_gamma"] == gamma.error

@@ -43,14 +43,16 @@ def test_reversibility_and_resume():
 
 
 def test_one_flavour_plaquette_vs_reweighting():
-    """N_f = 1 on 4×4, β = 1, m₀ = −0.1 (above m_c(1) = −0.32): det-hmc ⟨P s⟩/⟨s⟩ vs heatbath configurations reweighted by det D."""
+    """N_f = 1 on 4×4, β = 1, m₀ = −0.1 (above m_c(1) = −0.32): det-hmc ⟨P s⟩/⟨s⟩ vs heatbath configurations
+    reweighted by det D.  The step is coarse (3 leapfrog steps, acceptance ≈ 0.87): without its Metropolis
+    test the chain's plaquette is ≈ 7σ below the reweighted value (measured, same seeds)."""
     from qlat.analysis.statistics import derived_estimate, gamma_estimate
     from qlat.samplers.metropolis import U1Heatbath
 
     lat = Lattice((4, 4))
     theory = SchwingerTheory(lat, beta=1.0, mass=-0.1, nf=1)
-    sampler = ExactDeterminantHMC(n_steps=5, thermalization=10)
-    batch, _ = sampler.run(theory, 60, state=sampler.init_state(theory, chains=12, seed=4))
+    sampler = ExactDeterminantHMC(n_steps=3, thermalization=10)
+    batch, _ = sampler.run(theory, 100, state=sampler.init_state(theory, chains=12, seed=4))
     sign = batch.meta["sign"]
     plaq = theory.mean_plaquette(batch.configurations.reshape(-1, 2, 4, 4)).numpy().reshape(sign.shape)
     hmc = derived_estimate(lambda a, b: a / b, plaq * sign, sign)

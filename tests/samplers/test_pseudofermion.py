@@ -111,7 +111,9 @@ def test_refuses_one_flavour_and_loose_tolerance():
 def test_exp_minus_delta_h_and_plaquette_vs_reweighted_pure_gauge():
     """⟨e^{−ΔH}⟩ = 1 and ⟨P⟩_{Nf=2} equal to pure-gauge heatbath configurations reweighted by det(D†D).
 
-    Documented point: 4×4, β = 1, m₀ = 0, N_f = 2 (pure gauge ⟨P⟩ = 0.446, N_f = 2 ≈ 0.50).
+    Documented point: 4×4, β = 1, m₀ = 0, N_f = 2 (pure gauge ⟨P⟩ = 0.446, N_f = 2 ≈ 0.50).  The step
+    is coarse (3 leapfrog steps, acceptance ≈ 0.65): without its Metropolis test the chain's plaquette
+    is 8σ below the reweighted value (measured, same seeds), so the comparison can fail.
     """
     from qlat.analysis.statistics import derived_estimate, gamma_estimate
     from qlat.exact.u1 import mean_plaquette
@@ -121,10 +123,14 @@ def test_exp_minus_delta_h_and_plaquette_vs_reweighted_pure_gauge():
 
     lat = Lattice((4, 4))
     theory = SchwingerTheory(lat, **POINT)
-    sampler = PseudofermionHMC(n_steps=6, thermalization=10)
-    batch, _ = sampler.run(theory, 120, state=sampler.init_state(theory, chains=12, seed=1))
+    # ⟨e^{−ΔH}⟩ = 1 on a fine step (at the coarse one below e^{−ΔH} is heavy-tailed: single values
+    # of 10⁴ were seen, so its Γ-method error means little there)
+    fine = PseudofermionHMC(n_steps=6, thermalization=10)
+    batch, _ = fine.run(theory, 40, state=fine.init_state(theory, chains=12, seed=3))
     accept = gamma_estimate(np.exp(-batch.delta_h))
-    assert abs(accept.value - 1.0) < 3 * accept.error
+    assert abs(accept.value - 1.0) < 3 * accept.error and accept.error < 0.03
+    sampler = PseudofermionHMC(n_steps=3, thermalization=10)
+    batch, _ = sampler.run(theory, 120, state=sampler.init_state(theory, chains=12, seed=1))
     plaq = gamma_estimate(theory.mean_plaquette(batch.configurations.reshape(-1, 2, 4, 4)).numpy().reshape(120, 12))
 
     gauge = U1Theory(lat, beta=POINT["beta"])

@@ -117,7 +117,22 @@ def test_protocol_params_and_observables(fields):
         values = OBSERVABLES.get(name).realize(theory)(f)
         assert values.shape == (2,)
     assert "sign" in theory.default_observables()
-    assert obs.TOPOLOGICAL_CHARGE.realize(theory)(f).abs().sum() >= 0
+    # the charge is the geometric one, Q = (1/2π) Σ_P arg e^{iθ_P} with arg in (−π, π]:
+    charge = obs.TOPOLOGICAL_CHARGE.realize(theory)
+    theta = f.numpy()
+    plaq = theta[:, 0] + np.roll(theta[:, 1], -1, axis=1) - np.roll(theta[:, 0], -1, axis=2) - theta[:, 1]
+    expected = np.angle(np.exp(1j * plaq)).sum(axis=(1, 2)) / (2 * np.pi)
+    np.testing.assert_allclose(charge(f).numpy(), expected, atol=1e-12)
+    np.testing.assert_allclose(expected, np.round(expected), atol=1e-12)  # integers on every configuration
+    assert torch.equal(charge(theory.cold_start(2)), torch.zeros(2, dtype=torch.float64))
+    # the constant-field instanton: every plaquette angle 2π/V, so Q = ±1 exactly
+    L0, L1 = theory.lattice.shape
+    volume = L0 * L1
+    inst = torch.zeros((1, 2, L0, L1), dtype=torch.float64)
+    inst[0, 1] = 2 * np.pi * torch.arange(L0, dtype=torch.float64)[:, None] / volume
+    inst[0, 0, L0 - 1] = -2 * np.pi * L0 * torch.arange(L1, dtype=torch.float64) / volume
+    both = torch.cat([inst, -inst])
+    np.testing.assert_allclose(charge(both).numpy(), [1.0, -1.0], atol=1e-12)
     # the heatbath / local Metropolis must not mistake it for pure gauge
     from qlat.theories.base import CompactLinkAction
 

@@ -8,13 +8,21 @@ arXiv:1904.12072, 2003.06413, 2101.08176.  Importing this package imports torch.
 """
 
 from qlat.samplers.flow.checkpoint import load_model, load_training_state, read_card, save_checkpoint
-from qlat.samplers.flow.metrics import acceptance, ess, ess_with_error, independence_metropolis
+from qlat.samplers.flow.metrics import (
+    acceptance,
+    acceptance_with_error,
+    ess,
+    ess_with_error,
+    independence_metropolis,
+    pareto_khat,
+)
 from qlat.samplers.flow.models import FlowModel, default_architecture
 from qlat.samplers.flow.sampler import FlowSampler
 from qlat.samplers.flow.training import TrainConfig, TrainingState, sample_log_weights, train
 
 __all__ = [
-    "FlowModel", "FlowSampler", "TrainConfig", "TrainingState", "acceptance", "default_architecture", "ess",
-    "ess_with_error", "independence_metropolis", "load_model", "load_training_state", "read_card",
+    "FlowModel", "FlowSampler", "TrainConfig", "TrainingState", "acceptance", "acceptance_with_error",
+    "default_architecture", "ess", "ess_with_error", "independence_metropolis", "load_model", "load_training_state",
+    "pareto_khat", "read_card",
     "sample_log_weights", "save_checkpoint", "train",
 ]

@@ -21,7 +21,8 @@ Two gradient estimators of the same expectation (``gradient``):
 
 minimized with Adam, a cosine learning-rate schedule from ``lr`` down to ``lr · lr_min_factor``
 over ``steps`` steps, and gradient-norm clipping.  Every step records the loss, the batch ESS,
-the batch independence-Metropolis acceptance and the learning rate.
+the batch's equilibrium independence-Metropolis acceptance (:func:`~qlat.samplers.flow.metrics.acceptance`)
+and the learning rate.
 
 Training may continue in a new *phase* (:meth:`TrainConfig.next_phase`): another batch size and
 learning rate from the step reached on, with the cosine schedule restarted from that step
@@ -130,7 +131,7 @@ def reverse_kl_loss(model: FlowModel, theory: Any, n: int, *, generator: torch.G
     require(gradient in GRADIENTS, "gradient", f"must be one of {', '.join(GRADIENTS)}", gradient)
     x, log_q = model.sample(n, generator=generator)
     log_p = theory.log_prob(x)
-    log_w = (log_p - log_q).detach()
+    log_w = metrics.importance_log_weight(log_p, log_q).detach()
     if gradient == "reparam":
         return (log_q - log_p).mean(), log_w
     frozen = {name: p.detach() for name, p in model.named_parameters()}
@@ -205,7 +206,7 @@ def train(
             h["step"].append(state.step)
             h["loss"].append(float(loss.detach()))
             h["ess"].append(metrics.ess(log_w))
-            h["acceptance"].append(metrics.acceptance(log_w, seed=state.step))
+            h["acceptance"].append(metrics.acceptance(log_w))
             h["lr"].append(lr)
             state.step += 1
             if bar is not None:
@@ -242,6 +243,46 @@ def sample_log_weights(model: FlowModel, theory: Any, n: int, *, seed: int = 0, 
         m = min(batch, n - done)
         x, log_q = model.sample(m, generator=gen)
         xs.append(x.double().cpu())
-        ws.append((theory.log_prob(x.double()) - log_q.double()).cpu())
+        ws.append(metrics.importance_log_weight(theory.log_prob(x.double()), log_q.double()).cpu())
         done += m
     return torch.cat(xs), torch.cat(ws)
+
+
+def evaluate_flow(model: FlowModel, theory: Any, *, n: int, seed: int) -> dict[str, Any]:
+    """``kl``, ``ess`` and ``acceptance`` Estimates from ``n`` fresh float64 flow samples.
+
+    ``acceptance`` is the equilibrium independence-Metropolis acceptance E_{p×q}[min(1, w'/w)]
+    (:func:`~qlat.samplers.flow.metrics.acceptance`, bootstrap error): the same quantity the sampler's
+    chain acceptance estimates.  The provenance holds ``pareto_k``, the tail shape k̂ of the weights
+    (:func:`~qlat.samplers.flow.metrics.pareto_khat`): at k̂ >= :data:`~qlat.samplers.flow.metrics.HEAVY_TAIL_K`
+    the weights have infinite variance, the ESS is not a property of the flow, and a warning says so.
+    """
+    import numpy as np
+
+    from qlat.core.estimate import Estimate
+
+    _, log_w = sample_log_weights(model, theory, n, seed=seed)
+    lw = log_w.numpy()
+    finite = np.isfinite(lw)
+    kl = -lw[finite]
+    ess, ess_err = metrics.ess_with_error(lw, seed=seed)
+    acc, acc_err = metrics.acceptance_with_error(lw, seed=seed)
+    khat = metrics.pareto_khat(lw)
+    record = {"n_samples": int(n), "seed": int(seed), "pareto_k": None if math.isnan(khat) else khat}
+    out: dict[str, Any] = {
+        "kl": Estimate(float(kl.mean()), float(kl.std(ddof=1) / math.sqrt(kl.size)), name="kl", unit="1",
+                       n_samples=int(kl.size), backend="flow", provenance={"definition": "<log q + S> = KL - log Z",
+                                                                           **record}),
+        "ess": Estimate(ess, ess_err, name="ess", unit="1", n_samples=int(n), backend="flow",
+                        provenance={"method": "bootstrap", "n_boot": 200, **record}),
+        "acceptance": Estimate(acc, acc_err, name="acceptance", unit="1", n_samples=int(n), backend="flow",
+                               provenance={"definition": "E_{x~p, x'~q}[min(1, w(x')/w(x))] from fresh samples",
+                                           "method": "bootstrap", "n_boot": 200, **record}),
+    }
+    if math.isfinite(khat) and khat >= metrics.HEAVY_TAIL_K:
+        message = (f"the importance weights are heavy-tailed (Pareto k = {khat:.2f} >= {metrics.HEAVY_TAIL_K}): "
+                   "their variance is infinite, so the ESS and acceptance above are not properties of the flow "
+                   "and Monte Carlo errors of its chains cannot be trusted; train longer or use a larger flow")
+        out["ess"] = out["ess"].with_warning(message)
+        out["acceptance"] = out["acceptance"].with_warning(message, emit=False)
+    return out

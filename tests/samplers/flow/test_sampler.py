@@ -94,6 +94,62 @@ def test_barely_trained_u1_flow_is_exact(u1_model_dir, u1_theory):
     assert abs(z_p) < 3 and abs(z_q) < 3
     assert 0.05 < batch.acceptance < 0.9
     assert est_p.tau_int > 1.0  # a poor flow: correlated chain, errors from the Γ-method
+    # one definition of the acceptance: E_{p×q}[min(1, w'/w)] from fresh samples (what `flow train`
+    # reports) is what the chain accepts (the issue saw 2 % from a single chain vs 8–14 % sampled)
+    from qlat.samplers.flow import acceptance_with_error, sample_log_weights
+
+    fresh, fresh_err = acceptance_with_error(sample_log_weights(sampler.flow, u1_theory, 4096, seed=7)[1].numpy())
+    chain = _z(batch.accepted.astype(float), fresh)[1]
+    assert abs(chain.value - fresh) < 3 * np.hypot(chain.error, fresh_err), (chain, fresh, fresh_err)
+    assert np.hypot(chain.error, fresh_err) < 0.1 * fresh
+
+
+def test_proposals_are_recorded_and_rebuilt_from_the_chain_record(u1_model_dir, u1_theory):
+    """``meta["proposal_log_weights"]`` holds log w of every proposal; a stored chain rebuilds them from ΔH."""
+    sampler = FlowSampler(model=str(u1_model_dir), thermalization=3)
+    state = sampler.init_state(u1_theory, chains=3, seed=4)
+    batch, _ = sampler.run(u1_theory, 10, state=state)
+    proposals = batch.meta["proposal_log_weights"]
+    assert proposals.shape == (13, 3) and batch.meta["thermalization_updates"] == 3
+    rebuilt = sampler.recorded_proposal_log_weights(u1_theory, batch.configurations[0], batch.delta_h[1:],
+                                                    batch.accepted[1:])
+    np.testing.assert_allclose(rebuilt, proposals[4:], atol=1e-9)
+    with pytest.raises(ParameterError, match="every"):
+        FlowSampler(model=str(u1_model_dir), every=2).recorded_proposal_log_weights(
+            u1_theory, batch.configurations[0], batch.delta_h, batch.accepted)
+
+
+def test_hot_start_is_an_importance_resample(u1_model_dir, u1_theory):
+    """The hot start picks among START_CANDIDATES flow samples with probability ∝ w: its log-weights sit
+    well above those of bare flow samples (a start closer to p, less thermalization needed)."""
+    from qlat.samplers.flow import sample_log_weights
+
+    sampler = FlowSampler(model=str(u1_model_dir))
+    start = sampler.init_state(u1_theory, chains=128, seed=3).fields
+    resampled = sampler.log_weight(u1_theory, start).numpy()
+    bare = sample_log_weights(sampler.flow, u1_theory, 128, seed=3)[1].numpy()
+    spread = np.hypot(resampled.std(), bare.std()) / np.sqrt(128)
+    assert resampled.mean() - bare.mean() > 5 * spread
+    cold = sampler.init_state(u1_theory, chains=2, seed=3, start="cold").fields
+    assert torch.equal(cold, u1_theory.cold_start(2))
+
+
+def test_ensemble_estimates_carry_the_independence_diagnostics(tmp_path, u1_model_dir, u1_theory):
+    """The ensemble backend reads rejection runs and the proposals' weights of a flow chain, raises τ_int
+    to the chain's bound and warns when the chain is too short for it."""
+    import qlat
+
+    sampler = FlowSampler(model=str(u1_model_dir), thermalization=20)
+    with Ensemble.create(tmp_path / "e.h5", theory=u1_theory, sampler=sampler, chains=4, seed=1) as ens:
+        state = sampler.init_state(u1_theory, chains=4, seed=1)
+        batch, state = sampler.run(u1_theory, 60, state=state)
+        ens.append(batch, state)
+        est = qlat.estimate(ens, ["plaquette"], backend="ensemble")["plaquette"]
+    diag = est.provenance["independence_chain"]
+    assert diag["proposals"] == 59 * 4 and diag["thermalization"] == 20 and 0 < diag["acceptance"] < 1
+    assert est.tau_int >= max(est.provenance["tau_int_gamma"], diag["tau_bound"])
+    assert est.error >= est.provenance["error_gamma"]
+    assert any("samples per τ_int" in w for w in est.warnings)  # 60 samples per chain are too few
 
 
 def test_free_field_chi2(free_model_dir, free_theory):
