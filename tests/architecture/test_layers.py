@@ -171,8 +171,6 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 #: Import circles still to be broken (issue 22); this list may only shrink.
 KNOWN_CYCLES: list[list[str]] = [
     ["qlat.quantum.backends", "qlat.quantum.run", "qlat.quantum.simulators"],
-    ["qlat.samplers.flow", "qlat.samplers.flow.checkpoint", "qlat.samplers.flow.sampler",
-     "qlat.samplers.flow.training"],
 ]
 
 

@@ -46,8 +46,8 @@ from typing import Any
 
 import torch
 
+import qlat.samplers.flow.metrics as metrics
 from qlat.core.errors import require
-from qlat.samplers.flow import metrics
 from qlat.samplers.flow.models import FlowModel
 
 GRADIENTS = ("reparam", "path")
