@@ -82,7 +82,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from qlat.quantum.adiabatic import AdiabaticSchedule
     from qlat.theories.schwinger_qubit import SchwingerModel
 
-__all__ = ["FIDELITY_WARN", "LANDAU_ZENER_WARN", "LEAKED_WEIGHT_WARN", "SYSTEMATICS_MAX_SITES", "StateModel",
+__all__ = ["FIDELITY_WARN", "LANDAU_ZENER_WARN", "LEAKED_WEIGHT_WARN", "SYSTEMATICS_MAX_SITES", "SectorOperators", "StateModel",
            "adiabatic_systematics", "can_estimate", "lanczos_step", "path_check", "state_model",
            "warning_messages"]
 
@@ -176,17 +176,35 @@ def _sector_operator(op: Any, basis: np.ndarray) -> scipy.sparse.csr_matrix:
     return matrix.tocsr()
 
 
-def state_model(model: "SchwingerModel", state: np.ndarray, ops: Mapping[str, Any]) -> StateModel:
+@dataclass(frozen=True)
+class SectorOperators:
+    """H and the observables as sparse matrices on the zero-charge sector (built once per model)."""
+
+    hamiltonian: Any
+    basis: np.ndarray
+    matrices: dict[str, Any]
+
+    @classmethod
+    def of(cls, model: "SchwingerModel", ops: Mapping[str, Any]) -> "SectorOperators":
+        from qlat.exact.diagonalization import sparse_hamiltonian
+
+        hamiltonian, basis = sparse_hamiltonian(model.terms(), sector="physical")
+        return cls(hamiltonian, basis, {key: _sector_operator(op, basis) for key, op in ops.items()})
+
+
+def state_model(model: "SchwingerModel", state: np.ndarray, ops: Mapping[str, Any], *,
+                operators: SectorOperators | None = None) -> StateModel:
     """The one-Lanczos-step model of the full 2^N ``state`` for the operators ``ops`` {key: Pauli op}.
 
     The state must lie in the zero-charge sector (every adiabatic evolution from the bare vacuum
     does); H is the sector Hamiltonian of ``model`` (:func:`qlat.exact.diagonalization.sparse_hamiltonian`).
+    ``operators``: the sector matrices if already built (:meth:`SectorOperators.of`).
     """
-    from qlat.exact.diagonalization import sparse_hamiltonian
-
     state = np.asarray(state, dtype=complex).reshape(-1)
     require(state.size == 1 << model.n_qubits, "state", f"must have length 2^{model.n_qubits}", state.size)
-    hamiltonian, basis = sparse_hamiltonian(model.terms(), sector="physical")
+    if operators is None:
+        operators = SectorOperators.of(model, ops)
+    hamiltonian, basis = operators.hamiltonian, operators.basis
     psi = state[basis]
     require(abs(np.vdot(psi, psi).real - 1.0) < 1e-8, "state", "must be a normalized state in the zero-charge sector",
             float(np.vdot(psi, psi).real))
@@ -204,8 +222,8 @@ def state_model(model: "SchwingerModel", state: np.ndarray, ops: Mapping[str, An
         third = float(np.vdot(v1, hamiltonian @ v1).real - mu) * variance  # μ₃ = σ_H²(⟨v₁|H|v₁⟩ − μ)
     ritz, a, b = lanczos_step(mu, 0.0 if eigen else variance, third)
     values, corrections, spreads = {}, {}, {}
-    for key, op in ops.items():
-        matrix = _sector_operator(op, basis)
+    for key in ops:
+        matrix = operators.matrices[key]
         o_psi = matrix @ psi
         value = float(np.vdot(psi, o_psi).real)
         spread = math.sqrt(max(float(np.vdot(o_psi, o_psi).real) - value * value, 0.0))
@@ -239,7 +257,9 @@ def adiabatic_systematics(
     weight ε_L²) and the schedule of the second run.
     """
     n_steps = int(schedule.n_steps)
-    main = state_model(model, state if state is not None else _state(model, schedule, order), ops)
+    operators = SectorOperators.of(model, ops)
+    main = state_model(model, state if state is not None else _state(model, schedule, order), ops,
+                       operators=operators)
     if n_steps % 2 == 0 and n_steps >= 2:
         other_schedule = dataclasses.replace(schedule, dt=2 * schedule.dt)
         factor = 2.0**order - 1.0
@@ -248,7 +268,7 @@ def adiabatic_systematics(
         other_schedule = dataclasses.replace(schedule, dt=schedule.dt / 2)
         factor = 1.0 - 2.0**-order
         trotter_how = f"|O~(dt) - O~(dt/2)|/(1 - 2^-{order}), dt/2 = {other_schedule.dt:g}, O~ = <O> + dO_L"
-    other = state_model(model, _state(model, other_schedule, order), ops)
+    other = state_model(model, _state(model, other_schedule, order), ops, operators=operators)
     sources = {key: {"adiabatic": main.adiabatic(key),
                      "trotter": abs(main.corrected(key) - other.corrected(key)) / factor} for key in ops}
     how = {
