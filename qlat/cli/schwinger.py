@@ -474,10 +474,31 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
     if "exact" in out:
         print(check.table(names))
     else:
-        print(format_table(["observable", out["backend"]], [(n, out[n]) for n in names]))
+        notes = check.warnings()
+        rows = [(n, f"{out[n]}" + "".join(f" !{notes.index(w) + 1}" for w in out[n].warnings)) for n in names]
+        print(format_table(["observable", out["backend"]], rows))
+        for i, message in enumerate(notes):
+            print(f"!{i + 1} {message}")
     if out["fidelity"] is not None:
         print(f"fidelity with the exact ground state: {out['fidelity']}")
+    print(_adiabaticity_line(out["energy"].provenance))
     return 0
+
+
+def _adiabaticity_line(prov: dict[str, Any]) -> str:
+    """What the systematic error and the warnings rest on: the state model and the gap along the path."""
+    parts = []
+    state = prov.get("systematic_method", {}).get("state_model") if isinstance(prov.get("systematic_method"),
+                                                                               dict) else None
+    if state:
+        parts.append(f"energy variance {state['energy_variance']:.3g}, leaked weight {state['leaked_weight']:.3g} "
+                     "(one Lanczos step)")
+    lz = prov.get("landau_zener")
+    if lz:
+        where = f"N = {lz['n_sites']} proxy" if lz.get("proxy") else f"N = {lz['n_sites']}"
+        parts.append(f"narrowest gap {lz['min_gap']:.3g} at t/T = {lz['u_min']:.3f}, Landau-Zener "
+                     f"probability {lz['probability']:.2g} ({where})")
+    return "adiabaticity: " + ("; ".join(parts) if parts else "not estimated")
 
 
 # --- scan --------------------------------------------------------------------------------------

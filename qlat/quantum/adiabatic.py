@@ -260,8 +260,9 @@ def default_schedule(model: SchwingerModel) -> AdiabaticSchedule:
     arXiv:2001.00485 the condensate is still off by 1e-3–6e-3 at T = 50 (its leakage falls
     only like 1/T).
     The cost scales with T/dt = 1200 steps; for hardware runs choose a much shorter schedule.
-    Near a level crossing (θ → π at m ≳ 0.33, arXiv:2411.01079) no schedule is adiabatic:
-    check :func:`qlat.quantum.diagnostics.minimum_gap_along_path` first.
+    Near a narrow avoided crossing (θ → π at m ≳ 0.33 in the rotated formulation,
+    arXiv:2411.01079) no practical schedule is adiabatic: :func:`qlat.quantum.run.run_adiabatic`
+    checks the gap along the path (:func:`qlat.quantum.diagnostics.landau_zener`) and warns.
     """
     require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)
     return AdiabaticSchedule(total_time=60.0, dt=0.05, initial_mass=DEFAULT_INITIAL_MASS, ramp="smootherstep")

@@ -303,18 +303,21 @@ def run_adiabatic(
     wall = time.perf_counter() - start
     params["wall_time_s"] = wall
     sources: dict[str, dict[str, float]] = {}
+    leaked_weight: float | None = None
     if systematics == "estimate" and hasattr(impl, "systematics"):
         # a backend that estimates its own errors (tdvp: time step, truncation, adiabatic)
         sources, how = impl.systematics(request, {k: v for k, (v, _) in values.items()})
         prov["systematic_method"] = how
+        leaked_weight = how.get("state_model", {}).get("leaked_weight")
     elif systematics == "estimate":
         from qlat.quantum.systematics import adiabatic_systematics, can_estimate
 
         if can_estimate(model):
             ops = {key: op for o in qobs for key, op in zip(o.keys, o.operators)}
-            reference = {k: v for k, (v, _) in values.items()} if impl.name == "statevector" else None
-            sources, how = adiabatic_systematics(model, schedule, ops, order=order, reference=reference)
+            sources, how = adiabatic_systematics(model, schedule, ops, order=order,
+                                                 state=request.artifacts.get("state"))
             prov["systematic_method"] = how
+            leaked_weight = how["state_model"]["leaked_weight"]
         else:
             prov["warning_systematic"] = (f"Trotter and adiabatic errors not estimated at N = {model.n_sites} "
                                           "(statevector reruns stop at N = 22): the error is statistical only")
@@ -324,10 +327,23 @@ def run_adiabatic(
     else:
         prov["warning_systematic"] = "systematic errors not estimated (systematics='none')"
     params["systematics"] = systematics
+    from qlat.quantum.systematics import path_check, warning_messages
+
+    crossing = path_check(model, schedule) if systematics == "estimate" else None
+    if crossing is not None:
+        prov["landau_zener"] = crossing
+    messages = warning_messages(leaked_weight=leaked_weight, landau_zener=crossing, fidelity=fidelity_value)
+    if messages:
+        from qlat.core.errors import warn
+
+        for message in messages:
+            warn(message)
     fidelity = None
     if fidelity_value is not None:
         fidelity = Estimate(value=fidelity_value, error=0.0, name="fidelity", unit="1", backend=impl.label,
                             provenance=prov)
+        for message in messages:
+            fidelity = fidelity.with_warning(message, emit=False)
 
     estimates: dict[str, Estimate] = {}
     for o in qobs:
@@ -340,7 +356,10 @@ def run_adiabatic(
                 value=value, error=error, name=key, unit=o.unit, n_samples=shots,
                 backend=impl.label, provenance=obs_prov,
             )
-            estimates[key] = est.with_systematic(sources[key]) if key in sources else est
+            est = est.with_systematic(sources[key]) if key in sources else est
+            for message in messages:
+                est = est.with_warning(message, emit=False)
+            estimates[key] = est
     return AdiabaticResult(estimates=estimates, fidelity=fidelity, circuit=summary, backend=backend,
                            params=params)
 

@@ -19,7 +19,7 @@ A new simulator is one subclass here (or in its own module) with ``@BACKENDS.reg
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qlat.core.registry import BACKENDS
@@ -48,6 +48,9 @@ class SimulationRequest:
     progress: bool
     max_bond_dimension: int | None
     circuit: "QuantumCircuit | None"
+    #: What a simulator leaves for the systematic-error estimate of the same run (the statevector
+    #: backend: its final ``"state"``, so that the estimate does not evolve it a second time).
+    artifacts: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 class AdiabaticSimulator:
@@ -126,6 +129,7 @@ class StatevectorSimulator(AdiabaticSimulator):
         from qlat.quantum.statevector import evolve_statevector, expectation_values
 
         state = evolve_statevector(request.model, request.schedule, order=request.order, progress=request.progress)
+        request.artifacts["state"] = state
         ops = _keyed_operators(request)
         exact = expectation_values(state, ops)
         values = {key: (float(exact[key]), 0.0) for key in ops}

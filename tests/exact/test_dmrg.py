@@ -187,6 +187,21 @@ def test_truncation_systematic_covers_the_error():
     assert est["energy"].provenance["runs"][1]["ground"]["max_bond_dim"] <= 6
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 17: the truncation systematic |O(chi) - O(chi/2)| of qlat/exact/dmrg.py is 100-2300x the real "
+    "distance to ED (N = 12, chi = 6-16); the fix belongs in qlat/exact/dmrg.py (a model, e.g. an "
+    "extrapolation in the discarded weight or the energy variance) - when it lands this test passes and "
+    "the xfail must go"))
+def test_truncation_systematic_is_not_many_times_the_error():
+    """Power check of the test above: the systematic within 5× the real distance (it covers it by 100×)."""
+    model = SchwingerModel(12, 0.3, 0.1)
+    exact = diagonalize(model, k=1).ground_energy
+    est = dmrg_estimates(model, ["energy"], bond_dim=8, reference_bond_dim=4)
+    error = abs(est["energy"].value - exact)
+    assert error > 1e-8
+    assert est["energy"].systematic <= 5 * error
+
+
 def test_excited_state_is_orthogonal_and_in_sector():
     model = SchwingerModel(8, 0.5, 0.3, theta=0.5, formulation="electric")
     ground = ground_state(model, bond_dim=16)

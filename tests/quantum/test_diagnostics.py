@@ -66,3 +66,26 @@ def test_trotter_error_by_name():
         trotter_error(model, AdiabaticSchedule(total_time=1.0, dt=0.25), observable=3)
     with pytest.raises(ParameterError):
         trotter_error(model, AdiabaticSchedule(total_time=1.0, dt=0.25), levels=4)
+
+
+def test_landau_zener_probability_scales_with_the_ramp_time():
+    """At the narrow avoided crossing of the rotated path (θ near π, m above ~0.33) P is close to 1
+    and P(T) = exp(−πΔ²T/2v): P(2T) = P(T)²; a path with wide gaps has P = 0."""
+    import math
+
+    from qlat.quantum.diagnostics import landau_zener
+
+    model = SchwingerModel(8, 0.5, 0.5, theta=math.pi)
+    short = landau_zener(model, AdiabaticSchedule(total_time=30.0, dt=0.5, ramp="smootherstep"))
+    long = landau_zener(model, AdiabaticSchedule(total_time=60.0, dt=0.5, ramp="smootherstep"))
+    assert 0.5 < long["probability"] < short["probability"] < 1.0
+    assert long["probability"] == pytest.approx(short["probability"] ** 2, rel=1e-6)
+    assert long["min_gap"] == pytest.approx(short["min_gap"]) and 0.4 < long["u_min"] < 0.8
+    assert long["min_gap"] < 0.3 * long["final_gap"]
+    assert long["s_min"] == pytest.approx(AdiabaticSchedule(60.0, 0.5, ramp="smootherstep").ramp_value(
+        long["u_min"] * 60.0))
+    easy = landau_zener(SchwingerModel(8, 0.5, 0.1, theta=0.5), AdiabaticSchedule(60.0, 0.5, ramp="smootherstep"))
+    assert easy["probability"] < 1e-6 and easy["min_gap"] > 0.5
+    with pytest.raises(ParameterError) as err:
+        landau_zener(SchwingerModel(16, 0.5, 0.1), AdiabaticSchedule(60.0, 0.5))
+    assert err.value.parameter == "n_sites"
