@@ -42,6 +42,27 @@ def test_two_worker_scan_equals_the_serial_scan(cluster):
     assert parallel == serial  # same numbers, bit for bit, in point order
 
 
+def _refuse_three(x):
+    from qlat.core.errors import ParameterError
+
+    if x == 3:
+        raise ParameterError("ramp", "must be one of linear, smootherstep", "bogus")
+    return x
+
+
+def test_a_refusal_in_a_task_comes_back_as_one_error_not_retried(cluster):
+    """A QlatError of a task is deterministic: raised here with its parameter, not retried and not logged."""
+    from qlat.core.errors import ParameterError
+
+    arrived = []
+    with pytest.raises(ParameterError) as info:
+        run_points(_refuse_three, [1, 3, 5], cluster=cluster, on_result=lambda i, r: arrived.append(r))
+    assert info.value.parameter == "ramp" and info.value.value == "bogus" and "\n" not in str(info.value)
+    assert 3 not in arrived
+    with pytest.raises(ParameterError, match="ramp"):  # serially the same error
+        run_points(_refuse_three, [1, 3, 5])
+
+
 def test_a_killed_worker_does_not_lose_the_scan(cluster):
     from distributed import Client
 
@@ -90,3 +111,4 @@ def test_slurm_job_script_is_generated_without_slurm():
         cluster.close()
     assert "#SBATCH -p short" in script and "#SBATCH -A lattice" in script and "#SBATCH -t 01:00:00" in script
     assert "export OMP_NUM_THREADS=1" in script and "dask" in script
+
