@@ -90,7 +90,7 @@ def batch_cluster(kind: str, config: dict[str, Any]) -> Any:
         raise ParameterError("cluster_config", f"not accepted by {cls.__name__}: {text[:300]}") from None
 
 
-def load_cluster_config(path: str | os.PathLike, kind: str | None = None) -> dict[str, Any]:
+def load_cluster_config(path: str | os.PathLike, *, kind: str | None = None) -> dict[str, Any]:
     """The JSON object of keyword arguments for :func:`batch_cluster`, schema-checked.
 
     With ``kind`` every key must be a keyword of that cluster class (an unknown one is named with

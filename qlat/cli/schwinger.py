@@ -803,7 +803,7 @@ def _check_distribution(args: argparse.Namespace) -> dict[str, Any] | None:
     from qlat.analysis.distributed import CLUSTERS, load_cluster_config, require_batch_system
 
     require(args.cluster in CLUSTERS, "--cluster", f"must be one of {', '.join(CLUSTERS)}", args.cluster)
-    config = load_cluster_config(args.cluster_config, args.cluster) if args.cluster_config is not None else {}
+    config = load_cluster_config(args.cluster_config, kind=args.cluster) if args.cluster_config is not None else {}
     require_batch_system(args.cluster)
     return {"kind": args.cluster, "config": config}
 

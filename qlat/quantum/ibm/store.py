@@ -228,9 +228,10 @@ class JobStore:
         if path.is_symlink() and not path.exists():
             raise ParameterError(self.source, "is a dangling symbolic link", str(path))
         if path.exists() and not path.is_file():
-            what = "a folder" if path.is_dir() else "not a file"
-            raise self._corrupt(f"is {what}, not a regular file (give the store's file, e.g. {path / STORE_NAME})"
-                                if path.is_dir() else f"is {what}: not a regular file")
+            if path.is_dir():
+                raise self._corrupt(f"is a folder, not a regular file (give the store's file, e.g. "
+                                    f"{path / STORE_NAME})")
+            raise self._corrupt("is not a regular file")
         if not path.exists() or path.stat().st_size == 0:
             if not create:
                 state = "is an empty file" if path.exists() else "does not exist"
@@ -320,6 +321,9 @@ class JobStore:
                 conn.execute("COMMIT")
             finally:
                 conn.close()  # the last connection: the WAL is checkpointed into the file and removed
+        except sqlite3.Error as exc:
+            self._remove_temporary(tmp)
+            raise QlatError(f"{self.path}: cannot create the job store in {folder} ({exc})") from None
         except BaseException:
             self._remove_temporary(tmp)
             raise
