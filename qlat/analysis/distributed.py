@@ -20,13 +20,15 @@ out never recomputes a finished point after a crash (:class:`ResultLog`).
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qlat.core.errors import ParameterError, require, require_int
+from qlat.core.errors import ParameterError, QlatError, require, require_int
+from qlat.core.schema import ANY, Obj, Where, check, load_json
 
 #: Environment of every worker: one BLAS/OpenMP thread (the parallelism is across points).
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -43,35 +45,91 @@ def spawn_seeds(seed: int, n: int) -> list[int]:
     return [int(s.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for s in np.random.SeedSequence(seed).spawn(n)]
 
 
-def batch_cluster(kind: str, config: dict[str, Any]) -> Any:
-    """A ``dask_jobqueue`` cluster (``SLURMCluster`` / ``PBSCluster``) from its keyword arguments."""
+def _cluster_class(kind: str) -> Any:
     require(kind in CLUSTERS, "cluster", f"must be one of {', '.join(CLUSTERS)}", kind)
     import dask_jobqueue
 
-    cls = {"slurm": dask_jobqueue.SLURMCluster, "pbs": dask_jobqueue.PBSCluster}[kind]
+    return {"slurm": dask_jobqueue.SLURMCluster, "pbs": dask_jobqueue.PBSCluster}[kind]
+
+
+def cluster_keywords(kind: str) -> set[str]:
+    """The keyword arguments the ``kind`` cluster class (and its job class) accepts, by their signatures."""
+    import inspect
+
+    cls = _cluster_class(kind)
+    names: set[str] = set()
+    for klass in (*cls.__mro__, *cls.job_cls.__mro__):
+        if "__init__" in vars(klass):
+            params = inspect.signature(vars(klass)["__init__"]).parameters.values()
+            names |= {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return names - {"self", "job_cls", "loop", "asynchronous"}
+
+
+def require_batch_system(kind: str) -> None:
+    """Refuse ``kind`` where its submit command (``sbatch`` / ``qsub``) is not installed: dask-jobqueue
+    would otherwise fail in a background thread and the run would wait forever for its workers."""
+    import shutil
+
+    command = str(getattr(_cluster_class(kind).job_cls, "submit_command", "") or "").split(" ")[0]
+    if command and shutil.which(command) is None:
+        raise ParameterError("cluster", f"{kind} jobs are submitted with '{command}', which is not installed here "
+                             "(not on PATH); run on the batch system's login node, or use --workers or --scheduler",
+                             kind)
+
+
+def batch_cluster(kind: str, config: dict[str, Any]) -> Any:
+    """A ``dask_jobqueue`` cluster (``SLURMCluster`` / ``PBSCluster``) from its keyword arguments."""
+    cls = _cluster_class(kind)
     env = [f"export {k}={v}" for k, v in WORKER_ENV.items()]
     kwargs = {"cores": 1, "memory": "4GB", "processes": 1, **config}
     kwargs["job_script_prologue"] = list(kwargs.get("job_script_prologue", [])) + env
     try:
         return cls(**kwargs)
-    except TypeError as exc:
-        raise ParameterError("cluster_config", f"not accepted by {cls.__name__}: {exc}") from None
+    except (TypeError, ValueError) as exc:
+        text = " ".join(str(exc).split())
+        raise ParameterError("cluster_config", f"not accepted by {cls.__name__}: {text[:300]}") from None
 
 
-def load_cluster_config(path: str | os.PathLike) -> dict[str, Any]:
-    """The JSON object of keyword arguments for :func:`batch_cluster`."""
-    p = Path(path)
-    require(p.is_file(), "cluster_config", "no such file", str(p))
-    try:
-        data = json.loads(p.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ParameterError("cluster_config", f"not a JSON file ({exc})", str(p)) from None
-    require(isinstance(data, dict), "cluster_config", "must hold a JSON object of cluster keyword arguments", str(p))
-    return data
+def load_cluster_config(path: str | os.PathLike, *, kind: str | None = None) -> dict[str, Any]:
+    """The JSON object of keyword arguments for :func:`batch_cluster`, schema-checked.
+
+    With ``kind`` every key must be a keyword of that cluster class (an unknown one is named with
+    the file, not found later by dask-jobqueue); ``n_workers`` is a whole number >= 1.
+    """
+    fields: dict[str, Any] = {"n_workers?": Where(int, lambda v: 1 <= v <= 10_000, "an integer in [1, 10000]"),
+                              "job_script_prologue?": [str]}
+    if kind is None:
+        spec: Any = Obj(fields)
+    else:
+        spec = Obj({**{f"{name}?": ANY for name in sorted(cluster_keywords(kind))}, **fields}, closed=True)
+    return dict(load_json(path, spec, flag="cluster_config"))
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """A :class:`~qlat.core.errors.QlatError` raised by a task, carried back as a value: a refusal is
+    deterministic, so it is not retried, not logged by the worker, and re-raised here as one line."""
+
+    message: str
+    parameter: str | None = None
+    requirement: str | None = None
+    value: Any = None
+
+    @classmethod
+    def of(cls, exc: QlatError) -> _Refusal:
+        if isinstance(exc, ParameterError):
+            value = exc.value if isinstance(exc.value, (str, int, float, bool, type(None))) else repr(exc.value)
+            return cls(str(exc), exc.parameter, exc.requirement, value)
+        return cls(str(exc))
+
+    def error(self) -> QlatError:
+        if self.parameter is not None and self.requirement is not None:
+            return ParameterError(self.parameter, self.requirement, self.value)
+        return QlatError(self.message)
 
 
 def _pinned(fn: Callable[[Any], Any], point: Any) -> Any:
-    """Run ``fn(point)`` with torch pinned to the worker's one thread."""
+    """Run ``fn(point)`` with torch pinned to the worker's one thread; a QlatError comes back as a value."""
     threads = os.environ.get("QLAT_TORCH_THREADS")
     if threads:
         try:
@@ -80,7 +138,76 @@ def _pinned(fn: Callable[[Any], Any], point: Any) -> Any:
             torch.set_num_threads(int(threads))
         except ImportError:  # pragma: no cover - torch is a dependency
             pass
-    return fn(point)
+    try:
+        return fn(point)
+    except QlatError as exc:
+        return _Refusal.of(exc)
+
+
+def _probe(scheduler: str) -> None:
+    """A plain TCP connection to a ``tcp://``/``tls://`` scheduler address: a refused or unresolvable
+    one is a :class:`ParameterError` at once (Dask itself retries until its 10 s timeout)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(scheduler)
+    if parts.scheme not in ("tcp", "tls"):
+        return
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if not host or port is None:
+        raise ParameterError("scheduler", "must be an address with host and port, e.g. tcp://host:8786", scheduler)
+    try:
+        socket.create_connection((host, port), timeout=10).close()
+    except OSError as exc:
+        raise ParameterError("scheduler", f"cannot connect to the Dask scheduler ({exc.strerror or exc})",
+                             scheduler) from None
+
+
+@contextmanager
+def dask_client(*, workers: int | None = None, scheduler: str | None = None, cluster: Any = None,
+                cluster_workers: int | None = None) -> Iterator[Any]:
+    """The Dask client :func:`run_points` submits to (``None`` when all three are ``None``: serial).
+
+    Opened before a caller writes anything, so an unreachable scheduler is a
+    :class:`ParameterError` naming ``scheduler``, not a traceback after the output folder exists.
+    ``cluster``: a cluster object (e.g. :func:`batch_cluster`), scaled to ``cluster_workers`` if given.
+    """
+    if workers is None and scheduler is None and cluster is None:
+        yield None
+        return
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    for name in ("distributed", "distributed.nanny", "distributed.worker", "distributed.scheduler",
+                 "distributed.core", "distributed.comm"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)  # a killed worker is retried: no log noise
+    own = None
+    if cluster is not None:
+        if cluster_workers is not None:
+            cluster.scale(int(cluster_workers))
+        client = Client(cluster)
+    elif scheduler is not None:
+        _probe(scheduler)
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            text = " ".join(str(exc).split())
+            raise ParameterError("scheduler", f"cannot connect to the Dask scheduler ({text})", scheduler) from None
+    else:
+        n_workers = require_int(workers, "workers", minimum=1)
+        own = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                           env=WORKER_ENV, silence_logs=logging.CRITICAL)
+        client = Client(own)
+    try:
+        yield client
+    finally:
+        client.close()
+        if own is not None:
+            own.close()
 
 
 def run_points(
@@ -90,52 +217,44 @@ def run_points(
     workers: int | None = None,
     scheduler: str | None = None,
     cluster: Any = None,
+    client: Any = None,
     retries: int = 2,
     on_result: Callable[[int, Any], None] | None = None,
     skip: Sequence[int] = (),
 ) -> list[Any]:
     """``[fn(p) for p in points]``, serially or as Dask tasks (see the module docstring).
 
+    ``client``: an open Dask client (:func:`dask_client`); else one is opened from
+    ``workers``/``scheduler``/``cluster`` for this call (none of them: serial in this process).
     ``skip``: indices already done (their entry in the returned list is ``None``);
-    ``on_result(i, r)`` is called once per finished point, in completion order.
+    ``on_result(i, r)`` is called once per finished point, in completion order.  A
+    :class:`~qlat.core.errors.QlatError` of a task is raised here (the other tasks are cancelled).
     """
     points = list(points)
     done = set(int(i) for i in skip)
     todo = [i for i in range(len(points)) if i not in done]
     results: list[Any] = [None] * len(points)
-    if workers is None and scheduler is None and cluster is None:
+    if client is None and workers is None and scheduler is None and cluster is None:
         for i in todo:
             results[i] = fn(points[i])
             if on_result is not None:
                 on_result(i, results[i])
         return results
-    import logging
+    if client is None:
+        with dask_client(workers=workers, scheduler=scheduler, cluster=cluster) as own:
+            return run_points(fn, points, client=own, retries=retries, on_result=on_result, skip=skip)
+    from distributed import as_completed
 
-    from distributed import Client, LocalCluster, as_completed
-
-    for name in ("distributed", "distributed.nanny", "distributed.worker", "distributed.scheduler"):
-        logging.getLogger(name).setLevel(logging.ERROR)  # a killed worker is retried: no log noise
-    own = None
-    if cluster is not None:
-        client = Client(cluster)
-    elif scheduler is not None:
-        client = Client(scheduler, timeout="10s")
-    else:
-        n_workers = require_int(workers, "workers", minimum=1)
-        own = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           env=WORKER_ENV)
-        client = Client(own)
-    try:
-        futures = {client.submit(_pinned, fn, points[i], pure=False, retries=retries): i for i in todo}
-        for future in as_completed(futures):
-            i = futures[future]
-            results[i] = future.result()
-            if on_result is not None:
-                on_result(i, results[i])
-    finally:
-        client.close()
-        if own is not None:
-            own.close()
+    futures = {client.submit(_pinned, fn, points[i], pure=False, retries=retries): i for i in todo}
+    for future in as_completed(futures):
+        i = futures[future]
+        result = future.result()
+        if isinstance(result, _Refusal):
+            client.cancel(list(futures))
+            raise result.error()
+        results[i] = result
+        if on_result is not None:
+            on_result(i, result)
     return results
 
 
@@ -144,16 +263,18 @@ class ResultLog:
 
     Each entry is ``{"index": i, "point": …, "result": …}``, one line of a
     :class:`~qlat.core.hashlog.HashChainLog` (an edited or damaged line is refused, a line cut by a
-    crash is recomputed).  An entry whose point differs from the point at that index now (another
+    crash is recomputed), checked against :mod:`qlat.core.schema` (``result`` against
+    ``result_spec``).  An entry whose point differs from the point at that index now (another
     study in the same file) is refused; every refusal is a :class:`ParameterError` naming ``out``.
     """
 
     KIND = "qlat study points v1"
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, *, result_spec: Any = ANY) -> None:
         from qlat.core.hashlog import HashChainLog
 
         self.path = Path(path)
+        self.result_spec = result_spec
         self._log = HashChainLog(self.path, kind=self.KIND)
 
     def load(self, points: Sequence[Any]) -> dict[int, Any]:
@@ -167,12 +288,11 @@ class ResultLog:
             raise ParameterError("out", str(exc), str(self.path.parent)) from None
         found: dict[int, Any] = {}
         wanted = jsonable(list(points))
+        spec = {"index": Where(int, lambda i: 0 <= i < len(wanted), f"a point index in [0, {len(wanted) - 1}] (a "
+                               "point of this study)"), "point": ANY, "result": self.result_spec}
         for n, entry in enumerate(entries, 1):
-            ok = isinstance(entry, dict) and {"index", "point", "result"} <= set(entry)
-            i = entry.get("index") if ok else None
-            if not ok or not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < len(points):
-                raise ParameterError("out", f"{self.path} entry {n} is not a point of this study; use another "
-                                     "folder", str(self.path.parent))
+            entry = check(entry, spec, file=self.path, flag="out", where=f"entry {n}")
+            i = entry["index"]
             if entry["point"] != wanted[i]:
                 raise ParameterError("out", f"{self.path} entry {n} belongs to another study; use another folder",
                                      str(self.path.parent))

@@ -54,6 +54,11 @@ def ensure_output_dir(path: Any, flag: str) -> None:
     """Create the output directory now (before any long computation), or fail naming ``flag``."""
     from pathlib import Path
 
+    folder = Path(path)
+    if folder.is_symlink() and not folder.exists():
+        raise ParameterError(flag, "is a dangling symbolic link", str(path))
+    if folder.exists() and not folder.is_dir():
+        raise ParameterError(flag, "exists and is not a folder", str(path))
     try:
         Path(path).mkdir(parents=True, exist_ok=True)
         probe = Path(path) / ".qlat-write-test"

@@ -17,6 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from qlat.core.errors import QlatError
+
 #: Position in ``qlat --help``.
 HELP_ORDER = 30
 HELP = "OpenQASM 3 exports of the adiabatic circuits"
@@ -38,12 +40,24 @@ def register(subparsers: Any) -> None:
 
 
 def _export_job(args: argparse.Namespace) -> int:
+    import binascii
+    import zlib
+
     from qlat.cli._common import ensure_output_dir
+    from qlat.cli.jobs import open_store
     from qlat.core.errors import require
+    from qlat.core.schema import MalformedFileError
     from qlat.quantum.ibm.jobs import executed_circuits
 
     require(not args.check, "--check", "applies to the canonical export, not to --job")
-    rec, circuits = executed_circuits(args.job, store=args.store)
+    store = open_store(args.store)
+    try:
+        rec, circuits = executed_circuits(args.job, store=store)
+    except (KeyError, TypeError, ValueError, binascii.Error, zlib.error) as exc:
+        if isinstance(exc, QlatError):
+            raise
+        raise MalformedFileError(store.path, f"the stored circuits cannot be decoded ({type(exc).__name__}: {exc})",
+                                 flag=store.source, where=f"job {args.job}") from None
     ensure_output_dir(args.dir, "--dir")
     for name, text in circuits:
         path = args.dir / f"job_{rec.ref[:12]}_{name}.qasm"
@@ -59,7 +73,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.job is not None:
         from qlat.cli._common import with_flag_names
 
-        return with_flag_names({"job": "--job", "QLAT_DATA_DIR": "--store"})(_export_job)(args)
+        return with_flag_names({"job": "--job"})(_export_job)(args)
     from qlat.core.errors import require
 
     require(args.store is None, "--store", "applies with --job only")
@@ -74,6 +88,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                              f"{entry['cnot_count']} CNOTs  depth {entry['depth']}\n")
         sys.stdout.write(f"{args.dir / MANIFEST_NAME}\n")
         return 0
+    _check_manifest(args.dir)
     checked = verify_manifest(args.dir)
     with tempfile.TemporaryDirectory() as tmp:
         fresh = export_circuits(tmp)
@@ -88,3 +103,16 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 1
     sys.stdout.write(f"{len(checked)} circuits in {args.dir} match the manifest and a fresh export\n")
     return 0
+
+
+def _check_manifest(directory: Path) -> None:
+    """``--dir``'s manifest.json read through the schema check: a hand-edited or foreign manifest
+    (a list, an entry without ``file``, a path outside the folder) is one line naming it."""
+    from qlat.core.errors import require
+    from qlat.core.schema import COUNT, PLAIN_NAME, SHA256, load_json
+    from qlat.quantum.qasm_export import MANIFEST_NAME
+
+    require(directory.is_dir(), "--dir", "is not a folder of exported circuits (write one with qlat circuits export "
+            "--dir DIR)", str(directory))
+    load_json(directory / MANIFEST_NAME, {"circuits": [{"file": PLAIN_NAME, "bytes": COUNT, "sha256": SHA256}]},
+              flag="--dir")

@@ -1,6 +1,8 @@
 """``qlat jobs list|status|fetch|cancel|show``: the IBM Runtime jobs kept in qlat's job store.
 
 The store is ``$QLAT_DATA_DIR/jobs.sqlite`` (or the user data directory; ``--store`` names a file).
+These commands never create a store or its folder (``list`` of a missing store says there is none);
+a store this user may only read can be listed and shown.
 A job is named by its qlat ref or its runtime job id, or a unique prefix of either (≥ 6
 characters).  ``fetch`` prints the job's Estimates, retrieving them from IBM Quantum by id the
 first time and from the store afterwards (idempotent).  ``--json`` prints one JSON object.
@@ -47,7 +49,15 @@ def register(subparsers: Any) -> None:
 def _flagged(fn: Any) -> Any:
     from qlat.cli._common import with_flag_names
 
-    return with_flag_names({"job": "JOB", "limit": "--limit", "ref": "JOB", "QLAT_DATA_DIR": "--store"})(fn)
+    # the store names its source itself: --store (open_store), or QLAT_DATA_DIR for the default path
+    return with_flag_names({"job": "JOB", "limit": "--limit", "ref": "JOB"})(fn)
+
+
+def open_store(path: str | None) -> Any:
+    """The existing job store (``--store`` or the default one), opened without creating anything."""
+    from qlat.quantum.ibm.store import JobStore
+
+    return JobStore(path, create=False, source="--store" if path is not None else None)
 
 
 def _row(rec: Any) -> list[str]:
@@ -61,9 +71,20 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from qlat.cli._common import format_table, print_json
+    from qlat.core.errors import require
     from qlat.quantum.ibm.jobs import list_jobs
+    from qlat.quantum.ibm.store import MissingStoreError
 
-    records = list_jobs(store=args.store, limit=args.limit)
+    require(args.limit is None or args.limit >= 1, "--limit", "must be an integer >= 1", args.limit)
+    try:
+        store = open_store(args.store)
+    except MissingStoreError as exc:
+        if args.json:
+            print_json({"jobs": []})
+        else:
+            sys.stdout.write(f"no jobs: {exc.requirement}\n")
+        return 0
+    records = list_jobs(store=store, limit=args.limit)
     if args.json:
         print_json({"jobs": [r.summary() for r in records]})
         return 0
@@ -83,7 +104,7 @@ def _status(args: argparse.Namespace) -> int:
     from qlat.cli._common import print_json
     from qlat.quantum.ibm.jobs import job_status
 
-    rec = job_status(args.job, store=args.store)
+    rec = job_status(args.job, store=open_store(args.store))
     if args.json:
         print_json({**rec.summary(), "error": rec.error})
     else:
@@ -100,7 +121,7 @@ def _fetch(args: argparse.Namespace) -> int:
     from qlat.cli._common import format_table, print_json
     from qlat.quantum.ibm.jobs import fetch_job
 
-    rec, estimates = fetch_job(args.job, store=args.store)
+    rec, estimates = fetch_job(args.job, store=open_store(args.store))
     if args.json:
         print_json({"ref": rec.ref, "job_id": rec.job_id, "backend": rec.backend, "status": rec.status,
                     "estimates": estimates})
@@ -120,7 +141,7 @@ def _cancel(args: argparse.Namespace) -> int:
     from qlat.cli._common import print_json
     from qlat.quantum.ibm.jobs import cancel_job
 
-    rec = cancel_job(args.job, store=args.store)
+    rec = cancel_job(args.job, store=open_store(args.store))
     if args.json:
         print_json(rec.summary())
     else:
@@ -138,7 +159,7 @@ def _show(args: argparse.Namespace) -> int:
     from qlat.cli._common import print_json
     from qlat.quantum.ibm.jobs import show_job
 
-    rec = show_job(args.job, store=args.store)
+    rec = show_job(args.job, store=open_store(args.store))
     data = rec.to_dict()
     if args.json:
         print_json(data)

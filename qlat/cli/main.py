@@ -78,12 +78,38 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _active_bars() -> list:
+    """The progress bars (tqdm) drawn on the terminal now, if tqdm is loaded at all."""
+    module = sys.modules.get("tqdm")
+    return list(getattr(getattr(module, "tqdm", None), "_instances", None) or ()) if module is not None else []
+
+
+def _clear_progress() -> str:
+    """Close every progress bar still drawn, so that an error starts on a line of its own; returns
+    the carriage return that brings the cursor back to the line's start ("" if no bar was drawn)."""
+    bars = _active_bars()
+    for bar in bars:
+        try:
+            bar.close()
+        except Exception:  # noqa: BLE001 — a bar that cannot close must not hide the error
+            pass
+    return "\r" if bars else ""
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
-    """Warnings as one line on stderr: ``qlat: warning: …`` (qlat's own), ``warning: …`` (others)."""
+    """Warnings as one line on stderr: ``qlat: warning: …`` (qlat's own), ``warning: …`` (others).
+
+    A multi-line message (third-party libraries write several) is folded into one line; while a
+    progress bar is drawn the line goes above it (``tqdm.write``), never onto the bar's line.
+    """
     from qlat.core.errors import QlatWarning
 
     prefix = "qlat: warning" if issubclass(category, QlatWarning) else f"warning ({category.__name__})"
-    sys.stderr.write(f"{prefix}: {message}\n")
+    text = f"{prefix}: {' '.join(str(message).split())}"
+    if _active_bars():
+        sys.modules["tqdm"].tqdm.write(text, file=sys.stderr)
+    else:
+        sys.stderr.write(text + "\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -104,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except QlatError as exc:
-        sys.stderr.write(f"qlat: error: {exc}\n")
+        sys.stderr.write(f"{_clear_progress()}qlat: error: {' '.join(str(exc).split())}\n")
         return 2
     except BrokenPipeError:  # `qlat … | head`: the reader left; not an error of ours
         import os
@@ -112,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        sys.stderr.write("qlat: interrupted; finished results were saved where the command says\n")
+        sys.stderr.write(_clear_progress() + "qlat: interrupted; finished results were saved where the command says\n")
         return 130
 
 

@@ -40,12 +40,23 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_measure(args: argparse.Namespace) -> int:
+    from qlat.cli._common import with_flag_names
+
+    # the library names the file "path" and an unknown name "observable": say what the user typed
+    return int(with_flag_names({"path": "FILE", "observable": "--obs", "skip": "--skip", "S": "--S"})(_measure)(args))
+
+
+def _measure(args: argparse.Namespace) -> int:
+    import math
+
     from qlat.cli._report import report
     from qlat.core.ensemble import Ensemble
     from qlat.samplers.stored import stored_theory
 
-    require(args.S > 0, "--S", "must be a number > 0", args.S)
+    require(math.isfinite(args.S) and args.S > 0, "--S", "must be a number > 0", args.S)
     require(args.skip >= 0, "--skip", "must be an integer >= 0", args.skip)
+    require(not args.file.is_dir(), "FILE", "is a folder, not an ensemble file (give the .h5 file qlat sample "
+            "wrote)", str(args.file))
     with Ensemble.open(args.file, mode="r") as ensemble:
         from qlat.analysis.statistics import MIN_SAMPLES_PER_CHAIN
 

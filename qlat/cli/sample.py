@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import shlex
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from qlat.core.errors import require
+from qlat.core.errors import ParameterError, require
 
 
 def default_observables(theory_params: dict[str, Any]) -> list[str]:
@@ -116,8 +117,17 @@ def make_sampler(args: argparse.Namespace, theory: Any) -> Any:
 
     cls: Any = SAMPLERS.get(args.sampler, parameter="--sampler")
     sampler = cls.from_params({"name": args.sampler, **collect(cls.OPTIONS, args)})
-    require(sampler.supports(theory), "--sampler", f"{args.sampler} cannot sample theory {theory.name}",
-            args.sampler)
+    if not sampler.supports(theory):
+        # the sampler's own start says why (e.g. pf-hmc: "two Wilson flavours, --nf 2"); one chain, cold
+
+        why = ""
+        try:
+            sampler.init_state(theory, chains=1, seed=0, start="cold")
+        except ParameterError as exc:
+            if exc.parameter in flag_names(args):
+                raise  # names an option of the theory or sampler: reported with its flag
+            why = f": {exc.requirement}"
+        raise ParameterError("--sampler", f"{args.sampler} cannot sample theory {theory.name}{why}", args.sampler)
     return sampler
 
 
@@ -159,7 +169,14 @@ def _check_counts(args: argparse.Namespace) -> None:
     require(1 <= args.ndim <= 4, "--ndim", "must be 1, 2, 3 or 4", args.ndim)
 
 
+#: Field-sized arrays per chain a sampler works with besides the chunk it holds (fields, momenta,
+#: forces, the proposal, staples/plaquettes): the working memory of the update, roughly.
+WORKING_FIELDS = 10
+
+
 def _check_chunk_memory(args: argparse.Namespace, theory: Any) -> None:
+    from qlat.core.resources import require_memory
+
     field = 1.0
     for extent in theory.field_shape:
         field *= float(extent)
@@ -167,6 +184,9 @@ def _check_chunk_memory(args: argparse.Namespace, theory: Any) -> None:
     require(chunk_bytes <= MAX_CHUNK_BYTES, "--L/--chains/--chunk",
             f"a chunk of configurations would take {chunk_bytes / 2**30:.3g} GiB of memory "
             f"(at most {MAX_CHUNK_BYTES / 2**30:.0f} GiB; lower --chunk, --chains or --L)")
+    require_memory(chunk_bytes + 8.0 * field * args.chains * WORKING_FIELDS, "--L/--chains/--chunk",
+                   f"{args.chains} chains on {theory.field_shape} fields (a chunk of {min(args.chunk, args.n)} "
+                   "configurations and the update's working arrays)")
     import shutil
 
     where = args.out.parent if args.out is not None else Path(tempfile.gettempdir())
@@ -203,10 +223,29 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return int(with_flag_names(flag_names(args))(_cmd_sample)(args))
 
 
+def _discard_new_file(path: Path, created: os.stat_result) -> None:
+    """Remove the empty ensemble this run created at ``path`` (only if it is still that file)."""
+    try:
+        if os.path.samestat(os.stat(path), created):
+            path.unlink()
+    except OSError:
+        pass
+
+
+def _check_out(out: Path | None) -> None:
+    """--out names a file: not a folder, not a dangling link (said before anything is built)."""
+    if out is None:
+        return
+    if out.is_symlink() and not out.exists():
+        raise ParameterError("--out", "is a dangling symbolic link", str(out))
+    require(not out.is_dir(), "--out", "is a folder; give the ensemble's file name (e.g. DIR/ensemble.h5)", str(out))
+
+
 def _cmd_sample(args: argparse.Namespace) -> int:
     from qlat.core.ensemble import Ensemble
 
     _check_counts(args)
+    _check_out(args.out)
     require(args.threads >= 1, "--threads", "must be an integer >= 1", args.threads)
     import torch
 
@@ -214,15 +253,24 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     theory = make_theory(args)
     sampler = make_sampler(args, theory)
     _check_chunk_memory(args, theory)
+    created = None  # os.stat of the file this run created, if it did
     with contextlib.ExitStack() as stack:
         out = args.out
         if out is None:
             out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qlat-sample-"))) / "ensemble.h5"
         if out.exists():
-            ensemble = Ensemble.open(out, mode="a")
+            # checked read-only first: a file holding another run is refused without being touched
+            # (opening an HDF5 file for writing rewrites its superblock)
+            with Ensemble.open(out, mode="r") as stored:
+                check_resumable(stored, theory=theory, sampler=sampler, chains=args.chains, seed=args.seed,
+                                start=args.start)
+                have, checksum = stored.n_samples, stored.checksum
+            ensemble = Ensemble.open(out, mode="a" if have < args.n else "r", verify=False)
             stack.enter_context(ensemble)
-            check_resumable(ensemble, theory=theory, sampler=sampler, chains=args.chains, seed=args.seed,
-                            start=args.start)
+            if ensemble.checksum != checksum:  # appended to in between (by whom?): verify it all again
+                ensemble.verify()
+                check_resumable(ensemble, theory=theory, sampler=sampler, chains=args.chains, seed=args.seed,
+                                start=args.start)
             have = ensemble.n_samples
             if have >= args.n:
                 sys.stderr.write(f"qlat: {out} holds {have} samples per chain (>= --n {args.n}): nothing to run; "
@@ -236,6 +284,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
                 provenance={"start": args.start, "command_line": command_line(args)},
             )
             stack.enter_context(ensemble)
+            created = os.stat(out)
         try:
             from qlat.samplers.chains import run_into
 
@@ -245,6 +294,12 @@ def _cmd_sample(args: argparse.Namespace) -> int:
             kept = f"{out} holds {ensemble.n_samples} samples per chain; rerun the same command to resume"
             sys.stderr.write(f"qlat: interrupted; {kept if args.out is not None else 'nothing kept (no --out)'}\n")
             return 130
+        except Exception:
+            # refused (or failed) before the first chunk, e.g. a sampler that checks the lattice at its
+            # first step: the file this run created holds nothing; it goes, so a refusal leaves nothing
+            if created is not None and ensemble.n_samples == 0:
+                _discard_new_file(out, created)
+            raise
         from qlat.cli._report import report
 
         names = list(theory.default_observables()) + ["acceptance"]

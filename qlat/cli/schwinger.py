@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
 from pathlib import Path
@@ -25,7 +26,8 @@ MAX_STEPS = 1_000_000
 FLAGS = {"cluster": "--cluster", "cluster_config": "--cluster-config", "spacings": "--continuum-spacings", "volumes": "--continuum-volumes", "mitigation": "--mitigation", "mode": "--mode", "preparation": "--preparation", "budget": "--budget", "primitive": "--primitive", "n_sites": "--sites", "spacing": "--spacing", "mass": "--mass", "theta": "--theta",
          "coupling": "--coupling", "formulation": "--formulation", "total_time": "--time", "dt": "--dt",
          "ramp": "--ramp", "initial_mass": "--initial-mass", "shots": "--shots", "seed": "--seed",
-         "noise": "--noise", "backend": "--backend", "order": "--order", "layout": "--layout", "out": "--out"}
+         "noise": "--noise", "backend": "--backend", "order": "--order", "layout": "--layout", "out": "--out",
+         "scheduler": "--scheduler", "workers": "--workers"}
 
 
 def _model_arguments(p: argparse.ArgumentParser, *, multi: bool = False) -> None:
@@ -252,6 +254,55 @@ def _check_evolution(args: argparse.Namespace) -> None:
         require(4 <= args.bond_dim <= 4096, "--bond-dim", "must be an integer in [4, 4096]", args.bond_dim)
 
 
+#: Bond dimension of the compact Schwinger MPO (:data:`qlat.exact.schwinger_mpo.COMPACT_BOND_DIM`) and the
+#: local dimension of a qubit: the sizes of the environment and site legs in the memory estimate below.
+_MPO_BOND_DIM, _QUBIT_DIM = 5, 2
+
+
+def _require_chain_memory(n_sites: int, *, bond_dim: int | None, itemsize: int, what: str, pauli: bool = False,
+                          sites_flag: str = "--sites") -> None:
+    """Refuse, before anything is built, a chain the machine cannot hold (:func:`qlat.core.resources.require_memory`).
+
+    Estimate (bytes), N sites, bond dimension χ (capped at 2^(N/2)), d = 2, D = 5:
+    16 N² — the N×N ZZ coupling matrix of :func:`~qlat.theories.schwinger_qubit.schwinger_terms` (two copies);
+    + 2 · itemsize · N · χ² · (d + D) — the MPS and its environments (DMRG: real, TDVP/MPS: complex);
+    + 2 N³ with ``pauli`` — the N(N−1)/2 ZZ terms as Pauli strings of N bits (X and Z) for circuits/devices.
+    The flag blamed is ``sites_flag`` when the chain alone (χ = 2) is too large, else --bond-dim.
+    """
+    from qlat.core.resources import MEMORY_FRACTION, available_memory, require_memory
+
+    n = float(n_sites)
+
+    def estimate(chi: float) -> float:
+        chi = min(chi, 2.0 ** min(n / 2, 512))
+        total = 16.0 * n * n + 2.0 * itemsize * n * chi * chi * (_QUBIT_DIM + _MPO_BOND_DIM)
+        return total + (2.0 * n**3 if pauli else 0.0)
+
+    chi = float(bond_dim) if bond_dim is not None else 2.0
+    need = estimate(chi)
+    if need <= MEMORY_FRACTION * available_memory():
+        return
+    flag = sites_flag if bond_dim is None or estimate(2.0) > MEMORY_FRACTION * available_memory() else "--bond-dim"
+    described = f"{what} of N = {n_sites:,} sites" + (f" at bond dimension {bond_dim}" if bond_dim else "")
+    require_memory(need, flag, described)
+
+
+def _require_simulator_memory(args: argparse.Namespace, n_sites: int) -> None:
+    """The memory estimate of the MPS simulators (tdvp: its default χ; mps: the Pauli operators, and
+    the MPS when --bond-dim caps it); the statevector backends have their own qubit limits."""
+    from qlat.quantum.simulators import adiabatic_simulators
+
+    if not adiabatic_simulators()[args.backend].bond_dimension:
+        return
+    bond_dim = args.bond_dim
+    if args.backend == "tdvp" and bond_dim is None:
+        from qlat.quantum.tdvp import DEFAULT_BOND_DIM
+
+        bond_dim = DEFAULT_BOND_DIM
+    _require_chain_memory(n_sites, bond_dim=bond_dim, itemsize=16, pauli=args.backend != "tdvp",
+                          what=f"the {args.backend} simulation")
+
+
 def _model(args: argparse.Namespace, *, n_sites: int, spacing: float, theta: float):
     from qlat.theories.schwinger_qubit import SchwingerModel
 
@@ -319,8 +370,14 @@ def cmd_exact(args: argparse.Namespace) -> int:
 
         require(model.n_sites <= ED_MAX_QUBITS, "--sites",
                 f"exact diagonalization is limited to N <= {ED_MAX_QUBITS}; use --method dmrg", model.n_sites)
-    elif not args.json:
-        options["progress"] = sys.stderr.isatty()
+    else:
+        if args.method == "dmrg":
+            from qlat.exact.dmrg import DMRGSettings
+
+            _require_chain_memory(model.n_sites, bond_dim=args.bond_dim or DMRGSettings.bond_dim, itemsize=8,
+                                  what="DMRG")
+        if not args.json:
+            options["progress"] = sys.stderr.isatty()
     backend = get_backend(args.method)
     est = backend.estimate(model, list(DEFAULT_OBSERVABLES), **options)
     result = {**est, "params": model.params(), "backend": backend.label}
@@ -389,6 +446,12 @@ def _cmd_device(args: argparse.Namespace) -> int:
     require(args.noise is None, "--noise", "device runs have the device's own noise; drop --noise")
     from qlat.quantum.ibm.backend import device_schedule
 
+    if provider == "fake":  # the chain must fit on the device (known offline for fake devices)
+        from qlat.quantum.ibm.devices import fake_device
+
+        qubits = int(fake_device(device, parameter="--backend").num_qubits)
+        require(args.sites <= qubits, "--sites", f"{device} has {qubits} qubits", args.sites)
+    _require_chain_memory(args.sites, bond_dim=None, itemsize=16, pauli=True, what="the device circuits")
     model = _model(args, n_sites=args.sites, spacing=args.spacing, theta=args.theta)
     schedule = None  # the short device schedule (hardware_schedule), with the parts the user set replaced
     preparation = None
@@ -456,6 +519,7 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
         require(not given, flag, "applies to device backends (fake:<device>, ibm:<device>) only")
     _check_evolution(args)
     model = _model(args, n_sites=args.sites, spacing=args.spacing, theta=args.theta)
+    _require_simulator_memory(args, model.n_sites)
     out = run_point(args, model, progress=not args.json and sys.stderr.isatty())
     if args.json:
         print_json(out)
@@ -556,6 +620,16 @@ def cmd_scan(args: argparse.Namespace) -> int:
                     f"must be even and in [6, {ED_MAX_QUBITS}]", n)
         for vol in args.continuum_volumes:
             require(vol > 0, "--continuum-volumes", "must be > 0", vol)
+    if ground == "dmrg":
+        _require_chain_memory(max(args.sites), bond_dim=bond_dim, itemsize=8, what="DMRG ground states")
+    if args.continuum and args.continuum_method == "dmrg":
+        longest = max(vol / a for vol in args.continuum_volumes for a in args.continuum_spacings)
+        _require_chain_memory(round(longest), bond_dim=bond_dim, itemsize=8, sites_flag="--continuum-volumes",
+                              what="the DMRG continuum extrapolation")
+    if not args.exact_only:
+        for n in args.sites:  # the schedule every lattice will run (ramp, T, dt), checked now, not on a worker
+            for a in args.spacing:
+                _schedule(args, _model(args, n_sites=n, spacing=a, theta=0.0))
     cluster = _check_distribution(args)
     simulate = None
     if not args.exact_only:
@@ -570,13 +644,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
                "simulate": simulate, "ground_state": ground_spec} for n in args.sites for a in args.spacing]
     from qlat.core.outdir import claim_output_dir
 
-    claim = claim_output_dir(args.out, command="qlat schwinger scan", flag="--out", names=SCAN_FLAGS,
-                             params={"points": points, "continuum": bool(args.continuum),
-                                     "continuum_method": args.continuum_method if args.continuum else None})
-    try:
-        return _run_scan(args, points, ground, ground_spec, bond_dim, cluster)
-    finally:
-        claim.release()
+    with _dask(args, cluster) as client:  # an unreachable scheduler is refused before --out exists
+        claim = claim_output_dir(args.out, command="qlat schwinger scan", flag="--out", names=SCAN_FLAGS,
+                                 params={"points": points, "continuum": bool(args.continuum),
+                                         "continuum_method": args.continuum_method if args.continuum else None})
+        try:
+            return _run_scan(args, points, ground, ground_spec, bond_dim, client)
+        finally:
+            claim.release()
 
 
 #: Scan parameters stored in the folder's manifest and the flags that set them.
@@ -585,7 +660,7 @@ SCAN_FLAGS = {"points": "--sites/--spacing/--thetas/--mass/… (the lattices)", 
 
 
 def _run_scan(args: argparse.Namespace, points: list[dict[str, Any]], ground: str, ground_spec: dict[str, Any],
-              bond_dim: int, cluster: Any) -> int:
+              bond_dim: int, client: Any) -> int:
     import json
 
     from qlat.analysis.distributed import ResultLog, run_points
@@ -593,7 +668,7 @@ def _run_scan(args: argparse.Namespace, points: list[dict[str, Any]], ground: st
     from qlat.cli._common import jsonable
     from qlat.exact import continuum
 
-    log = ResultLog(args.out / "scan-points.jsonl")
+    log = ResultLog(args.out / "scan-points.jsonl", result_spec={"rows": [dict], "study": dict})
     finished = log.load(points)
     if finished and not args.json:
         sys.stderr.write(f"qlat: {len(finished)} of {len(points)} lattices already in {log.path}: not recomputed\n")
@@ -604,9 +679,10 @@ def _run_scan(args: argparse.Namespace, points: list[dict[str, Any]], ground: st
         log.append(i, points[i], res)
         bar.update(1)
 
-    results = run_points(scan_point, points, workers=args.workers, scheduler=args.scheduler, cluster=cluster,
-                         on_result=arrived, skip=sorted(finished))
-    bar.close()
+    try:  # the bar is cleared before any error is printed: an error line never lands on the bar's line
+        results = run_points(scan_point, points, client=client, on_result=arrived, skip=sorted(finished))
+    finally:
+        bar.close()
     for i, res in finished.items():
         results[i] = res
     rows = [_estimates_back(row) for res in results for row in res["rows"]]
@@ -730,8 +806,9 @@ def _estimates_back(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _check_distribution(args: argparse.Namespace) -> Any:
-    """Validate --workers/--scheduler/--cluster before any work; the batch cluster object or None."""
+def _check_distribution(args: argparse.Namespace) -> dict[str, Any] | None:
+    """Validate --workers/--scheduler/--cluster/--cluster-config before any work (nothing is started):
+    the batch cluster's kind and config, or None."""
     chosen = [flag for flag, v in (("--workers", args.workers), ("--scheduler", args.scheduler),
                                    ("--cluster", args.cluster)) if v is not None]
     require(len(chosen) <= 1, chosen[-1] if chosen else "--workers", "choose one of --workers, --scheduler, --cluster")
@@ -744,19 +821,38 @@ def _check_distribution(args: argparse.Namespace) -> Any:
         require(args.cluster is not None, "--cluster-config", "needs --cluster slurm|pbs")
     if args.cluster is None:
         return None
-    from qlat.analysis.distributed import CLUSTERS, batch_cluster, load_cluster_config
+    from qlat.analysis.distributed import CLUSTERS, load_cluster_config, require_batch_system
 
     require(args.cluster in CLUSTERS, "--cluster", f"must be one of {', '.join(CLUSTERS)}", args.cluster)
-    config = load_cluster_config(args.cluster_config) if args.cluster_config is not None else {}
-    cluster = batch_cluster(args.cluster, config)
-    cluster.scale(int(config.get("n_workers", 2)))
-    return cluster
+    config = load_cluster_config(args.cluster_config, kind=args.cluster) if args.cluster_config is not None else {}
+    require_batch_system(args.cluster)
+    return {"kind": args.cluster, "config": config}
+
+
+@contextlib.contextmanager
+def _dask(args: argparse.Namespace, cluster: dict[str, Any] | None):
+    """The Dask client of the scan (None: serial), connected before the output folder is claimed."""
+    from qlat.analysis.distributed import batch_cluster, dask_client
+
+    if cluster is None:
+        with dask_client(workers=args.workers, scheduler=args.scheduler) as client:
+            yield client
+        return
+    config = dict(cluster["config"])
+    n_workers = int(config.pop("n_workers", 2))
+    batch = batch_cluster(cluster["kind"], config)
+    try:
+        with dask_client(cluster=batch, cluster_workers=n_workers) as client:
+            yield client
+    finally:
+        batch.close()
 
 
 def _progress(*, total: int, desc: str, enabled: bool):
+    """A progress bar on stderr, drawn only on a terminal (never mixed into a log file or a pipe)."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, disable=not enabled, file=sys.stderr, leave=False)
+    return tqdm(total=total, desc=desc, disable=not (enabled and sys.stderr.isatty()), file=sys.stderr, leave=False)
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -84,6 +84,11 @@ def claim_output_dir(path: str | os.PathLike[str], *, command: str, params: Mapp
         raise ParameterError(flag, "exists and is not a folder", str(folder))
     if not folder.parent.is_dir():
         raise ParameterError(flag, "its parent folder does not exist", str(folder))
+    wanted = json.loads(canonical(params))
+    if folder.is_dir():
+        # a folder that holds another run or foreign files is refused before the lock file is created
+        # in it (a refusal alters nothing); only a refusal is decided here, acceptance under the lock
+        _stored_run(folder, command=command, wanted=wanted, flag=flag, names=names, ignore=ignore)
     created = False
     try:
         folder.mkdir()
@@ -113,34 +118,12 @@ def claim_output_dir(path: str | os.PathLike[str], *, command: str, params: Mapp
         os.close(fd)
         raise ParameterError(flag, "another qlat process is writing to this folder now; wait for it or use "
                              "another folder", str(folder)) from None
-    wanted = json.loads(canonical(params))
     digest = __import__("hashlib").sha256(canonical({"command": command, "params": wanted}).encode()).hexdigest()
     manifest_path = folder / MANIFEST
     try:
-        if manifest_path.exists():
-            try:
-                stored = json.loads(manifest_path.read_text())
-                ok = isinstance(stored, dict) and isinstance(stored.get("params"), dict)
-            except (OSError, ValueError):
-                ok = False
-            if not ok:
-                raise ParameterError(flag, f"{manifest_path} is not a qlat run manifest (damaged or foreign); "
-                                     "use another folder", str(folder))
-            if stored.get("command") != command:
-                raise ParameterError(flag, f"holds a '{stored.get('command')}' run, not '{command}'; use another "
-                                     "folder", str(folder))
-            key = _first_difference(stored["params"], wanted)
-            if key is not None:
-                shown = (names or {}).get(key, key)
-                raise ParameterError(flag, f"holds a run with other parameters ({shown}: stored "
-                                     f"{_lookup(stored['params'], key)!r}, now {_lookup(wanted, key)!r}); rerun with "
-                                     "the same parameters to resume, or use another folder", str(folder))
+        stored = _stored_run(folder, command=command, wanted=wanted, flag=flag, names=names, ignore=ignore)
+        if stored is not None:
             return OutputDir(folder, stored, True, fd)
-        others = [p.name for p in folder.iterdir() if p.name not in (LOCK, *ignore) and not p.name.startswith(".")]
-        if others:
-            raise ParameterError(flag, f"is not empty and was not written by qlat {command} (it holds "
-                                 f"{', '.join(sorted(others)[:3])}{' …' if len(others) > 3 else ''}); use another "
-                                 "folder", str(folder))
         manifest = {"command": command, "params": wanted, "sha256": digest}
         atomic_write_bytes(manifest_path, (dumps(manifest, indent=2) + "\n").encode())
         return OutputDir(folder, manifest, False, fd)
@@ -148,6 +131,40 @@ def claim_output_dir(path: str | os.PathLike[str], *, command: str, params: Mapp
         os.close(fd)
         undo()
         raise
+
+
+def _stored_run(folder: Path, *, command: str, wanted: Any, flag: str, names: Mapping[str, str] | None,
+                ignore: tuple[str, ...]) -> dict[str, Any] | None:
+    """The folder's manifest if it holds this run (resume), None if it holds nothing of substance;
+    ParameterError if it holds another run, a damaged manifest or foreign files.  The files are
+    listed before the manifest is read, so a file listed without a manifest predates any qlat run."""
+    others = [p.name for p in folder.iterdir() if p.name not in (LOCK, *ignore) and not p.name.startswith(".")]
+    manifest_path = folder / MANIFEST
+    if manifest_path.exists():
+        try:
+            stored = json.loads(manifest_path.read_text())
+            ok = isinstance(stored, dict) and isinstance(stored.get("params"), dict)
+        except (OSError, ValueError):
+            ok = False
+        if not ok:
+            raise ParameterError(flag, f"{manifest_path} is not a qlat run manifest (damaged or foreign); "
+                                 "use another folder", str(folder))
+        if stored.get("command") != command:
+            raise ParameterError(flag, f"holds a '{stored.get('command')}' run, not '{command}'; use another "
+                                 "folder", str(folder))
+        key = _first_difference(stored["params"], wanted)
+        if key is not None:
+            shown = (names or {}).get(key, key)
+            raise ParameterError(flag, f"holds a run with other parameters ({shown}: stored "
+                                 f"{_lookup(stored['params'], key)!r}, now {_lookup(wanted, key)!r}); rerun with "
+                                 "the same parameters to resume, or use another folder", str(folder))
+        return stored
+    others = [name for name in others if name != MANIFEST]
+    if others:
+        raise ParameterError(flag, f"is not empty and was not written by qlat {command} (it holds "
+                             f"{', '.join(sorted(others)[:3])}{' …' if len(others) > 3 else ''}); use another "
+                             "folder", str(folder))
+    return None
 
 
 def _lookup(data: Any, key: str) -> Any:

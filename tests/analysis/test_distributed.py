@@ -42,6 +42,35 @@ def test_two_worker_scan_equals_the_serial_scan(cluster):
     assert parallel == serial  # same numbers, bit for bit, in point order
 
 
+def _refuse_three(x, log=None):
+    from qlat.core.errors import ParameterError
+
+    if log is not None:
+        with open(log, "a") as f:
+            f.write(f"{x}\n")
+    if x == 3:
+        raise ParameterError("ramp", "must be one of linear, smootherstep", "bogus")
+    return x
+
+
+def test_a_refusal_in_a_task_comes_back_as_one_error_not_retried(cluster, tmp_path):
+    """A QlatError of a task is deterministic: raised here with its parameter, computed once (not retried)."""
+    import functools
+
+    from qlat.core.errors import ParameterError
+
+    log = tmp_path / "calls.txt"
+    arrived = []
+    with pytest.raises(ParameterError) as info:
+        run_points(functools.partial(_refuse_three, log=str(log)), [1, 3, 5], cluster=cluster, retries=2,
+                   on_result=lambda i, r: arrived.append(r))
+    assert info.value.parameter == "ramp" and info.value.value == "bogus" and "\n" not in str(info.value)
+    assert 3 not in arrived
+    assert log.read_text().split().count("3") == 1  # a retried refusal would run 3 times
+    with pytest.raises(ParameterError, match="ramp"):  # serially the same error
+        run_points(_refuse_three, [1, 3, 5])
+
+
 def test_a_killed_worker_does_not_lose_the_scan(cluster):
     from distributed import Client
 
@@ -90,3 +119,4 @@ def test_slurm_job_script_is_generated_without_slurm():
         cluster.close()
     assert "#SBATCH -p short" in script and "#SBATCH -A lattice" in script and "#SBATCH -t 01:00:00" in script
     assert "export OMP_NUM_THREADS=1" in script and "dask" in script
+

@@ -174,6 +174,57 @@ CASES: list[tuple[list[str], str]] = [
     # --- measure
     (["measure", "no-such-file.h5"], "no-such-file.h5"),
     (["measure"], "file"),
+    # --- issue 24: absurd sizes refused with the estimate, before anything is allocated or created
+    # (the memory available is pinned to 8 GiB below, so the refusals do not depend on the machine)
+    (EX + ["--method", "dmrg", "--sites", "100000000"], "--sites"),
+    (EX + ["--method", "dmrg", "--sites", "2000", "--bond-dim", "4096"], "--bond-dim"),
+    (EX + ["--method", "dmrg", "--sites", "8", "--bond-dim", "1"], "--bond-dim"),
+    (S + ["adiabatic", "--sites", "10000000", "--backend", "tdvp"], "--sites"),
+    (S + ["adiabatic", "--sites", "400", "--backend", "tdvp", "--bond-dim", "4096"], "--bond-dim"),
+    (S + ["adiabatic", "--sites", "100000", "--backend", "mps", "--bond-dim", "8"], "--sites"),
+    (S + ["adiabatic", "--sites", "100000", "--backend", "mps"], "--sites"),
+    (S + ["adiabatic", "--sites", "1000", "--backend", "fake:fake_manila"], "--sites"),
+    (S + ["adiabatic", "--sites", "100000", "--backend", "ibm:ibm_torino"], "--sites"),
+    (S + ["scan", "--sites", "400", "--backend", "dmrg", "--bond-dim", "4096", "--out", "scan-out"], "--bond-dim"),
+    (SC + ["--continuum", "--continuum-method", "dmrg", "--continuum-volumes", "1000000", "--continuum-spacings",
+           "0.5", "0.25", "0.2", "0.125"], "--continuum-volumes"),
+    (["sample", "schwinger", "--sampler", "det-hmc", "--L", "64", "--beta", "1", "--mass", "0", "--n", "20",
+      "--out", "x.h5", "--no-progress"], "--L"),
+    (["sample", "u1", "--L", "8000", "--chains", "1", "--chunk", "1", "--beta", "1", "--n", "20", "--out", "x.h5"],
+     "--L/--chains/--chunk"),
+    (["sample", "u1", "--L", "100000", "--beta", "1", "--n", "20", "--out", "x.h5"], "--L/--chains/--chunk"),
+    # --- issue 24: validation before anything is created or started (scan: no scan-out, no Dask workers)
+    (S + ["scan", "--sites", "4", "--thetas", "0", "--out", "scan-out", "--ramp", "bogus"], "--ramp"),
+    (S + ["scan", "--sites", "4", "--thetas", "0", "--out", "scan-out", "--workers", "2", "--ramp", "bogus"],
+     "--ramp"),
+    (S + ["scan", "--sites", "4", "--thetas", "0", "--out", "scan-out", "--time", "1", "--dt", "0.3"], "--dt"),
+    (SC + ["--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
+    (SC + ["--scheduler", "tcp://no-such-host.invalid:8786"], "--scheduler"),
+    (SC + ["--scheduler", "tcp://localhost"], "--scheduler"),
+    (SC + ["--cluster", "slurm", "--cluster-config", "existing.txt"], "--cluster-config"),
+    (["sample", "schwinger", "--L", "4", "--beta", "1", "--mass", "0", "--nf", "1", "--sampler", "pf-hmc", "--n",
+      "20", "--out", "x.h5"], "--nf"),
+    # --- issue 24: misleading messages
+    (["measure", "."], "FILE: is a folder"),
+    (["measure", "existing.txt", "--obs", "plaquette"], "not an HDF5 file"),
+    (SA + ["--out", "."], "--out: is a folder"),
+    (["crosscheck", "heavy-mass", "--out", "existing.txt"], "--out: exists and is not a folder"),
+    (["calibrate", "--size", "test", "--out", "existing.txt"], "--out: exists and is not a folder"),
+    (["demo", "--out", "existing.txt"], "--out: exists and is not a folder"),
+    (["circuits", "export", "--dir", "existing.txt"], "--dir: exists and is not a folder"),
+    (["circuits", "export", "--check", "--dir", "no-such-dir"], "--dir"),
+    (["circuits", "export", "--check", "--dir", "."], "--dir"),
+    (["circuits", "export", "--job", "abcdef", "--dir", "out"], "QLAT_DATA_DIR: there is no job store"),
+    (["circuits", "export", "--job", "abcdef", "--dir", "out", "--store", "s.sqlite"], "--store: there is no job"),
+    (["jobs", "show", "abcdef"], "QLAT_DATA_DIR: there is no job store"),
+    (["jobs", "status", "abcdef"], "QLAT_DATA_DIR"),
+    (["jobs", "fetch", "abcdef"], "QLAT_DATA_DIR"),
+    (["jobs", "cancel", "abcdef"], "QLAT_DATA_DIR"),
+    (["jobs", "show", "abcdef", "--store", "s.sqlite"], "--store: there is no job store"),
+    (["jobs", "list", "--store", "existing.txt"], "not a SQLite database"),
+    (["jobs", "list", "--store", "."], "is a folder"),
+    (["jobs", "list", "--limit", "0"], "--limit"),
+    (["jobs", "show"], "job"),
 ]
 
 
@@ -181,11 +232,21 @@ def _listing(root: Path) -> list[tuple[str, int, int]]:
     return sorted((str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*"))
 
 
-@pytest.mark.parametrize("argv, needle", CASES, ids=[" ".join(a)[:80] for a, _ in CASES])
-def test_bad_input_is_one_line_exit_2_and_touches_nothing(argv, needle, tmp_path, capsys, monkeypatch):
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """An empty working directory with one user file, its own QLAT_DATA_DIR (not created) and 8 GiB of
+    memory available as far as qlat's size estimates know (so the size refusals are machine-independent)."""
+    import qlat.core.resources
+
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QLAT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(qlat.core.resources, "available_memory", lambda: 8 * 2**30)
     (tmp_path / "existing.txt").write_text("a user's file\n")
-    before = _listing(tmp_path)
+    return tmp_path
+
+
+def _assert_refused(argv, needle, root, capsys):
+    before = _listing(root)
     try:
         code = main(argv)
     except SystemExit as exc:  # argparse errors exit from inside parse_args
@@ -197,7 +258,12 @@ def test_bad_input_is_one_line_exit_2_and_touches_nothing(argv, needle, tmp_path
     assert len(err) == 1, err
     assert err[0].startswith("qlat: error:"), err
     assert needle in err[0], err
-    assert _listing(tmp_path) == before, "a failed command created or altered files"
+    assert _listing(root) == before, "a failed command created or altered files"
+
+
+@pytest.mark.parametrize("argv, needle", CASES, ids=[" ".join(a)[:80] for a, _ in CASES])
+def test_bad_input_is_one_line_exit_2_and_touches_nothing(argv, needle, workdir, capsys):
+    _assert_refused(argv, needle, workdir, capsys)
 
 
 def test_the_corpus_is_large_and_covers_every_subcommand():
@@ -205,7 +271,7 @@ def test_the_corpus_is_large_and_covers_every_subcommand():
 
     assert len(CASES) >= 100
     covered = {argv[0] for argv, _ in CASES if argv}
-    missing = set(command_modules()) - covered - {"jobs", "slmc"}
+    missing = set(command_modules()) - covered - {"slmc"}
     assert not missing, f"no bad-input case for: {sorted(missing)}"
 
 
@@ -216,3 +282,145 @@ def test_measure_of_a_file_that_is_not_ours_leaves_it_untouched(tmp_path, capsys
     assert main(["measure", str(victim)]) == 2
     assert "not an HDF5 file" in capsys.readouterr().err
     assert victim.read_bytes() == b"" and os.stat(victim).st_mtime_ns == stamp
+
+
+# --- issue 24: files qlat reads back (handed in, edited, damaged or written by another run) ----------------
+def _write(name: str, text: str):
+    def setup(root: Path) -> None:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return setup
+
+
+def _store(name: str = "s.sqlite", **columns: str):
+    """A job store with one job (ref abcdef…), its columns then overwritten with ``columns`` (raw SQL text)."""
+    def setup(root: Path) -> None:
+        import sqlite3
+
+        from qlat.core.estimate import Estimate
+        from qlat.quantum.ibm.store import JobStore
+
+        store = JobStore(root / name)
+        ref = "abcdef" + "0" * 26
+        store.record_pending(ref=ref, backend="fake:fake_manila", device="fake_manila", local=True, mode="job",
+                             primitive="executor", kind="estimator", params={"shots": 100}, recipe={"kind": "x"},
+                             circuit_hash="h")
+        store.record_submitted(ref, "runtime-1")
+        store.record_results(ref, {"energy": Estimate(-1.0, 0.1, name="energy", unit="g")})
+        if columns:
+            conn = sqlite3.connect(root / name)
+            for column, text in columns.items():
+                conn.execute(f"UPDATE jobs SET {column} = ?", (text,))
+            conn.commit()
+            conn.close()
+    return setup
+
+
+def _scan_folder(manifest: str):
+    return _write("scan-out/qlat-run.json", manifest)
+
+
+_ENSEMBLE: list[bytes] = []
+
+
+def _ensemble(root: Path) -> None:
+    """A small finished ensemble e.h5 (sampled once per session, then copied)."""
+    if not _ENSEMBLE:
+        assert main(["sample", "u1", "--L", "4", "--beta", "1", "--n", "10", "--chains", "1", "--out", "e.h5",
+                     "--no-progress", "--json"]) == 0
+        _ENSEMBLE.append((root / "e.h5").read_bytes())
+    else:
+        (root / "e.h5").write_bytes(_ENSEMBLE[0])
+
+
+CC = SC + ["--cluster", "slurm", "--cluster-config", "cc.json"]
+CHECK = ["circuits", "export", "--check", "--dir", "c"]
+FILE_CASES: list[tuple[object, list[str], str]] = [
+    # cluster configs
+    (_write("cc.json", '{"bogus_kw": 1}'), CC, "--cluster-config: cc.json: unknown key bogus_kw"),
+    (_write("cc.json", '{"queu": "short"}'), CC, "did you mean queue"),
+    (_write("cc.json", "[1, 2]"), CC, "--cluster-config: cc.json: must be an object"),
+    (_write("cc.json", "{oops"), CC, "--cluster-config: cc.json: not valid JSON"),
+    (_write("cc.json", '{"n_workers": "two"}'), CC, "n_workers"),
+    (_write("cc.json", '{"n_workers": 0}'), CC, "n_workers"),
+    (_write("cc.json/x", ""), CC, "--cluster-config: cc.json: is a folder"),
+    # the circuits manifest
+    (_write("c/manifest.json", "[1]"), CHECK, "--dir: c/manifest.json: must be an object"),
+    (_write("c/manifest.json", '{"circuits": [{"bytes": 3, "sha256": "' + "0" * 64 + '"}]}'), CHECK,
+     "circuits[0].file: missing"),
+    (_write("c/manifest.json", '{"circuits": [{"file": "../existing.txt", "bytes": 3, "sha256": "' + "0" * 64
+            + '"}]}'), CHECK, "circuits[0].file: must be a file name without folders"),
+    (_write("c/manifest.json", '{"circuits": "all"}'), CHECK, "circuits: must be an array"),
+    (_write("c/manifest.json", "\x00\x01"), CHECK, "not valid JSON"),
+    # job store rows
+    (_store(results='{"energy": 5}'), ["jobs", "show", "abcdef", "--store", "s.sqlite"],
+     "--store: s.sqlite: job abcdef000000 results.energy: must be an object"),
+    (_store(results='{"energy": 5}'), ["jobs", "fetch", "abcdef", "--store", "s.sqlite"], "results"),
+    (_store(results='{"energy": {"value": 1, "colour": "red"}}'), ["jobs", "fetch", "abcdef", "--store", "s.sqlite"],
+     "not an Estimate"),
+    (_store(results="[garbage"), ["jobs", "list", "--store", "s.sqlite"], "results: not valid JSON"),
+    (_store(params="[]"), ["jobs", "list", "--store", "s.sqlite"], "params: must be an object"),
+    (_store(status="exploded"), ["jobs", "status", "abcdef", "--store", "s.sqlite"], "status: must be one of"),
+    (_store(params='{"isa_circuits": {"circuits": [{"name": "c", "sha256": "x", "qasm3_zlib_b64": "!!"}]}}'),
+     ["circuits", "export", "--job", "abcdef", "--dir", "out", "--store", "s.sqlite"], "--store"),
+    (_write("s.sqlite", "SQLite format 3\x00" + "garbage" * 200), ["jobs", "list", "--store", "s.sqlite"],
+     "--store: s.sqlite: is corrupted"),
+    # output folders and files that hold something else (conflicting writers)
+    (_scan_folder('{"command": "qlat flow train", "params": {}}'), SC, "--out: holds a 'qlat flow train' run"),
+    (_scan_folder("[1]"), SC, "not a qlat run manifest"),
+    (_write("scan-out/notes.txt", "mine"), SC, "--out: is not empty"),
+    (_write("scan-out", "a file"), SC, "--out: exists and is not a folder"),
+    (_ensemble, ["sample", "u1", "--L", "4", "--beta", "2", "--n", "10", "--chains", "1", "--out", "e.h5"], "--beta"),
+    (_ensemble, ["sample", "u1", "--L", "6", "--beta", "1", "--n", "10", "--chains", "1", "--out", "e.h5"], "--L"),
+    (_ensemble, ["measure", "e.h5", "--obs", "bogus"], "--obs"),
+    (_write("empty.h5", ""), ["measure", "empty.h5"], "not an HDF5 file"),
+]
+
+
+@pytest.mark.parametrize("setup, argv, needle", FILE_CASES, ids=[" ".join(a)[:70] + f" [{n[:20]}]"
+                                                                 for _, a, n in FILE_CASES])
+def test_malformed_files_and_other_writers_are_one_line_and_untouched(setup, argv, needle, workdir, capsys):
+    setup(workdir)
+    capsys.readouterr()
+    _assert_refused(argv, needle, workdir, capsys)
+
+
+def test_bad_data_dir_is_named_as_such(workdir, monkeypatch, capsys):
+    monkeypatch.setenv("QLAT_DATA_DIR", str(workdir / "existing.txt" / "data"))
+    _assert_refused(["jobs", "show", "abcdef"], "QLAT_DATA_DIR: there is no job store", workdir, capsys)
+    _assert_refused(["schwinger", "adiabatic", "--sites", "4", "--backend", "fake:fake_manila", "--time", "0.75",
+                     "--dt", "0.75", "--shots", "100", "--seed", "1"],
+                    "QLAT_DATA_DIR: cannot create the job store's folder", workdir, capsys)
+
+
+# --- issue 24: read-only commands never create anything ---------------------------------------------------
+READ_ONLY = [
+    (["jobs", "list"], 0, "no jobs"),
+    (["jobs", "list", "--json"], 0, '"jobs": []'),
+    (["jobs", "list", "--store", "empty.sqlite"], 0, "no jobs"),
+    (["jobs", "show", "abcdef"], 2, ""),
+    (["jobs", "status", "abcdef", "--store", "empty.sqlite"], 2, ""),
+    (["jobs", "fetch", "abcdef", "--store", "new/s.sqlite"], 2, ""),
+    (["circuits", "export", "--job", "abcdef", "--dir", "out"], 2, ""),
+]
+
+
+@pytest.mark.parametrize("argv, code, text", READ_ONLY, ids=[" ".join(a) for a, _, _ in READ_ONLY])
+def test_read_only_commands_create_nothing(argv, code, text, workdir, capsys):
+    (workdir / "empty.sqlite").write_bytes(b"")
+    before = _listing(workdir)
+    assert main(argv) == code
+    captured = capsys.readouterr()
+    assert text in captured.out and "Traceback" not in captured.err
+    assert _listing(workdir) == before  # no store, no data folder, the empty file left empty
+
+
+def test_reading_a_store_alters_nothing(workdir, capsys):
+    _store()(workdir)
+    before = _listing(workdir)
+    for argv in (["jobs", "list"], ["jobs", "show", "abcdef"], ["jobs", "status", "abcdef"],
+                 ["jobs", "fetch", "abcdef", "--json"]):
+        assert main([*argv, "--store", "s.sqlite"]) == 0
+    assert "-1.00(10)" not in capsys.readouterr().err
+    assert _listing(workdir) == before

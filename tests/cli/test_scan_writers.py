@@ -69,3 +69,18 @@ def test_tampered_resume_log_is_refused_and_an_intact_one_resumes(tmp_path, caps
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
     assert main([*SCAN, "--mass", "0.3", "--out", str(out)]) == 2  # another study: names the parameter
     assert "other parameters" in capsys.readouterr().err
+    # a log whose hash chain verifies but whose entry is not a scan result (rewritten with the hashes
+    # recomputed): the schema check refuses it, one line naming the file, the entry and the flag
+    from qlat.analysis.distributed import ResultLog
+    from qlat.core.hashlog import HashChainLog
+
+    log.write_text(text)
+    entry = HashChainLog(log, kind=ResultLog.KIND).load()[0]
+    log.unlink()
+    HashChainLog(log, kind=ResultLog.KIND).append({**entry, "result": {"rows": 5, "study": {}}})
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("qlat: error: --out:"), err
+    assert "scan-points.jsonl: entry 1.result.rows: must be an array" in err[0]
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before

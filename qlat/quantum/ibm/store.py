@@ -42,6 +42,7 @@ from typing import Any
 
 from qlat.core.errors import CorruptFileError, ParameterError, QlatError
 from qlat.core.estimate import Estimate
+from qlat.core.schema import ANY, Build, MalformedFileError, MapOf, Where, check, parse_json
 
 #: Version of the table layout below; a store with a higher version is refused (newer qlat).
 SCHEMA_VERSION = 1
@@ -162,66 +163,114 @@ class JobRecord:
         return out
 
 
+class MissingStoreError(ParameterError):
+    """There is no job store at the path (raised instead of creating one when ``create=False``)."""
+
+
 class JobStore:
     """The SQLite job store at ``path`` (default :func:`default_store_path`).
 
-    Opening checks the file (it is created with its schema if it does not exist or is empty);
-    a foreign, corrupt or newer-schema file raises :class:`CorruptFileError` and is left alone.
+    Opening checks the file; a foreign, corrupt or newer-schema file raises
+    :class:`CorruptFileError` and is left alone.  With ``create`` (the default, for submitting) a
+    missing or empty file becomes a new store; without it (``qlat jobs``, which only reads and
+    follows jobs) nothing is created and :class:`MissingStoreError` says there is no store.
+
+    Creation is safe when several processes use a new store at the same moment: the new store is
+    written complete under a temporary name in the same folder and hard-linked to ``path`` (which
+    fails if ``path`` appeared meanwhile: the loser uses the winner's store), the same mechanism as
+    :meth:`qlat.core.ensemble.Ensemble.create`; an empty file is initialized under an exclusive
+    ``flock`` on it.  Connections never create files (``mode=rw`` URIs).
+
+    A store this user cannot write (``read_only``) is read through a read-only connection: listing
+    and showing jobs works, recording raises a one-line :class:`ParameterError` that says so.
+    ``source`` names what chose the path in errors (default ``"path"`` for an explicit path, else
+    ``QLAT_DATA_DIR``; the command line passes ``"--store"``).
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, create: bool = True,
+                 source: str | None = None) -> None:
         self.path = Path(path) if path is not None else default_store_path()
-        self._open_checked()
+        self.source = source or ("path" if path is not None else DATA_DIR_ENV)
+        self.read_only = False
+        self._immutable = False
+        self._open_checked(create=create)
 
     # ------------------------------------------------------------------ opening and checks
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(str(self.path), timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        from urllib.parse import quote
+
+        mode = "ro" if self.read_only else "rw"  # never "rwc": a connection must not create the file
+        uri = f"file:{quote(str(self.path.absolute()))}?mode={mode}" + ("&immutable=1" if self._immutable else "")
+        conn = sqlite3.connect(uri, uri=True, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         return conn
 
     def _corrupt(self, why: str) -> CorruptFileError:
-        return CorruptFileError(
-            f"{self.path}: {why}; qlat will not modify or replace it — move it away (or point "
-            f"{DATA_DIR_ENV} elsewhere) to start a new job store")
+        """A damaged or foreign store: a :class:`CorruptFileError` naming the path and where it came from."""
+        return MalformedFileError(self.path, f"{why}; qlat will not modify or replace it — move it away (or point "
+                                  f"{DATA_DIR_ENV} elsewhere) to start a new job store", flag=self.source)
 
-    def _open_checked(self) -> None:
+    def _sqlite_error(self, exc: sqlite3.Error, doing: str) -> QlatError:
+        """A one-line error for a SQLite failure, by its cause: damage, permissions, a lock, the disk."""
+        name = str(getattr(exc, "sqlite_errorname", ""))
+        if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
+            return ParameterError(self.source, f"{self.path}: cannot {doing}: permission denied for this user "
+                                  f"({exc}); check the permissions of the file and its folder")
+        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+            return QlatError(f"{self.path}: another process has held the job store locked for more than "
+                             f"{_BUSY_TIMEOUT_MS // 1000} s ({exc}); try again")
+        if name.startswith(("SQLITE_IOERR", "SQLITE_FULL")):
+            return QlatError(f"{self.path}: cannot {doing}: input/output error or full disk ({exc})")
+        return self._corrupt(f"is corrupted ({exc})")
+
+    def _open_checked(self, *, create: bool) -> None:
         path = self.path
+        if path.is_symlink() and not path.exists():
+            raise ParameterError(self.source, "is a dangling symbolic link", str(path))
         if path.exists() and not path.is_file():
+            if path.is_dir():
+                raise self._corrupt(f"is a folder, not a regular file (give the store's file, e.g. "
+                                    f"{path / STORE_NAME})")
             raise self._corrupt("is not a regular file")
-        fresh = not path.exists() or path.stat().st_size == 0
-        if not fresh:
-            with open(path, "rb") as fh:
-                head = fh.read(len(_SQLITE_MAGIC))
-            if head != _SQLITE_MAGIC:
-                raise self._corrupt("is not a SQLite database (not a qlat job store, or corrupted)")
-        else:
+        if not path.exists() or path.stat().st_size == 0:
+            if not create:
+                state = "is an empty file" if path.exists() else "does not exist"
+                raise MissingStoreError(self.source, f"there is no job store at {path} (it {state}: no job was "
+                                        "submitted with it)")
+            if path.exists():
+                self._initialize_empty()
+            else:
+                self._create_new()
+        with open(path, "rb") as fh:
+            head = fh.read(len(_SQLITE_MAGIC))
+        if head != _SQLITE_MAGIC:
+            raise self._corrupt("is not a SQLite database (not a qlat job store, or corrupted)")
+        if not os.access(path, os.W_OK):
+            self.read_only = True
+        while True:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            except OSError as exc:
-                raise ParameterError(DATA_DIR_ENV, f"cannot create the job store directory ({exc.strerror})",
-                                     str(path.parent)) from None
-        try:
-            conn = self._connect()
-        except sqlite3.Error as exc:
-            raise self._corrupt(f"cannot be opened as SQLite ({exc})") from None
-        try:
-            try:
-                tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            except sqlite3.DatabaseError as exc:
-                raise self._corrupt(f"is corrupted ({exc})") from None
-            if not tables:
-                if not fresh:
-                    # a valid SQLite file without tables: created by someone else, leave it alone
-                    raise self._corrupt("is an SQLite database without a qlat job table (not a qlat job store)")
-                self._create(conn)
+                self._check_tables()
                 return
+            except sqlite3.Error as exc:
+                error = self._sqlite_error(exc, "open the job store")
+                if not isinstance(error, ParameterError) or self._immutable:
+                    raise error from None
+                # no write permission (to the file, or to its folder for the WAL index): read only,
+                # and if SQLite cannot even set up its WAL index, as an immutable file
+                self._immutable = self.read_only
+                self.read_only = True
+
+    def _check_tables(self) -> None:
+        conn = self._connect()
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if not tables:
+                # a valid SQLite file without tables: created by someone else, leave it alone
+                raise self._corrupt("is an SQLite database without a qlat job table (not a qlat job store)")
             if not {"meta", "jobs"} <= tables:
                 raise self._corrupt(f"is an SQLite database of another application (tables: {', '.join(sorted(tables))})")
-            try:
-                meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-                check = conn.execute("PRAGMA quick_check").fetchone()[0]
-            except sqlite3.DatabaseError as exc:
-                raise self._corrupt(f"is corrupted ({exc})") from None
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            check = conn.execute("PRAGMA quick_check").fetchone()[0]
             if meta.get("application") != APPLICATION:
                 raise self._corrupt("is an SQLite database of another application (no qlat marker)")
             if check != "ok":
@@ -234,41 +283,135 @@ class JobStore:
                 raise self._corrupt(f"was written by a newer qlat (schema {version}, this qlat reads {SCHEMA_VERSION})")
             if version < 1:
                 raise self._corrupt(f"has an unknown schema version {version}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            if not self.read_only and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
         finally:
             conn.close()
 
-    def _create(self, conn: sqlite3.Connection) -> None:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("BEGIN IMMEDIATE")
+    def _folder(self) -> Path:
+        folder = self.path.parent
         try:
-            for statement in filter(None, (part.strip() for part in _SCHEMA.split(";"))):
-                conn.execute(statement)
-            conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [
-                ("application", APPLICATION), ("schema_version", str(SCHEMA_VERSION)), ("created_utc", _now()),
-            ])
-            conn.execute("COMMIT")
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise ParameterError(self.source, f"cannot create the job store's folder {folder} "
+                                 f"({exc.strerror or exc})", str(self.path)) from None
+        return folder
+
+    def _build(self, folder: Path) -> Path:
+        """A complete new store under a temporary name in ``folder`` (closed: ready to be linked)."""
+        import tempfile
+
+        try:
+            fd, name = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}.", suffix=".creating")
+        except OSError as exc:
+            raise ParameterError(self.source, f"cannot write a job store in {folder} ({exc.strerror or exc})",
+                                 str(self.path)) from None
+        os.close(fd)  # mkstemp: mode 0600, the store's
+        tmp = Path(name)
+        try:
+            conn = sqlite3.connect(str(tmp), isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in filter(None, (part.strip() for part in _SCHEMA.split(";"))):
+                    conn.execute(statement)
+                conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [
+                    ("application", APPLICATION), ("schema_version", str(SCHEMA_VERSION)), ("created_utc", _now()),
+                ])
+                conn.execute("COMMIT")
+            finally:
+                conn.close()  # the last connection: the WAL is checkpointed into the file and removed
+        except sqlite3.Error as exc:
+            self._remove_temporary(tmp)
+            raise QlatError(f"{self.path}: cannot create the job store in {folder} ({exc})") from None
         except BaseException:
-            conn.execute("ROLLBACK")
+            self._remove_temporary(tmp)
             raise
+        return tmp
+
+    @staticmethod
+    def _remove_temporary(tmp: Path) -> None:
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
+            leftover.unlink(missing_ok=True)
+
+    def _create_new(self) -> None:
+        """Create the store at a missing ``path``; of several processes at once, one link wins."""
+        tmp = self._build(self._folder())
         try:
-            os.chmod(self.path, 0o600)
-        except OSError:  # pragma: no cover - exotic file systems
-            pass
+            os.link(tmp, self.path)  # atomic and exclusive
+        except FileExistsError:
+            pass  # another process created the store at the same moment: it is complete, use it
+        except OSError as exc:
+            raise ParameterError(self.source, f"cannot create the job store ({exc.strerror or exc})",
+                                 str(self.path)) from None
+        finally:
+            self._remove_temporary(tmp)
+
+    def _initialize_empty(self) -> None:
+        """Turn an empty file at ``path`` into a store, under an exclusive flock on it (one process does)."""
+        import fcntl
+
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError as exc:
+            raise ParameterError(self.source, f"cannot open the empty job store file ({exc.strerror or exc})",
+                                 str(self.path)) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # waits while another process initializes it
+            mine = os.fstat(fd)
+            if mine.st_size == 0 and os.path.samestat(mine, os.stat(self.path)):
+                tmp = self._build(self.path.parent)
+                try:
+                    os.replace(tmp, self.path)  # the empty file becomes a complete store at once
+                except OSError as exc:
+                    raise ParameterError(self.source, f"cannot create the job store ({exc.strerror or exc})",
+                                         str(self.path)) from None
+                finally:
+                    self._remove_temporary(tmp)
+        finally:
+            os.close(fd)
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection for reading; SQLite failures become one-line errors."""
+        try:
+            conn = self._connect()
+        except sqlite3.Error as exc:
+            raise self._sqlite_error(exc, "read the job store") from None
+        try:
+            yield conn
+        except sqlite3.Error as exc:
+            raise self._sqlite_error(exc, "read the job store") from None
+        finally:
+            conn.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic write transaction (``BEGIN IMMEDIATE`` … ``COMMIT``, rollback on error)."""
-        conn = self._connect()
+        if self.read_only:
+            raise ParameterError(self.source, f"{self.path} is read-only for this user: jobs can be listed and "
+                                 "shown, but nothing can be recorded; use a store you can write")
         try:
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("BEGIN IMMEDIATE")
+            conn = self._connect()
+        except sqlite3.Error as exc:
+            raise self._sqlite_error(exc, "write the job store") from None
+        try:
+            try:
+                conn.execute("PRAGMA synchronous = FULL")
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._sqlite_error(exc, "write the job store") from None
             try:
                 yield conn
-            except BaseException:
+            except BaseException as exc:
                 conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._sqlite_error(exc, "write the job store") from None
                 raise
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise self._sqlite_error(exc, "write the job store") from None
         finally:
             conn.close()
 
@@ -343,7 +486,7 @@ class JobStore:
                 stored = text
             else:
                 stored = row[0]
-        decoded = _decode_results(stored)
+        decoded = self._decode_results(stored, ref)
         assert decoded is not None
         return decoded
 
@@ -370,8 +513,7 @@ class JobStore:
         if not isinstance(key, str) or not key.strip():
             raise ParameterError("job", "must be a job id or qlat ref", key)
         key = key.strip()
-        conn = self._connect()
-        try:
+        with self._reading() as conn:
             rows = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE ref = ? OR job_id = ?",
                                 (key, key)).fetchall()
             if not rows and len(key) >= 6:
@@ -379,13 +521,11 @@ class JobStore:
                 rows = conn.execute(
                     f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE ref LIKE ? ESCAPE '\\' "
                     "OR job_id LIKE ? ESCAPE '\\'", (like, like)).fetchall()
-        finally:
-            conn.close()
         if not rows:
             raise ParameterError("job", f"not in the job store {self.path}", key)
         if len(rows) > 1:
             raise ParameterError("job", f"prefix matches {len(rows)} jobs; give more characters", key)
-        return _decode_row(rows[0])
+        return self._decode_row(rows[0])
 
     def list(self, *, limit: int | None = None) -> list[JobRecord]:
         """All jobs, newest first (at most ``limit``)."""
@@ -396,32 +536,55 @@ class JobStore:
                 raise ParameterError("limit", "must be an integer >= 1", limit)
             sql += " LIMIT ?"
             params = (limit,)
-        conn = self._connect()
-        try:
-            return [_decode_row(row) for row in conn.execute(sql, params).fetchall()]
-        finally:
-            conn.close()
+        with self._reading() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [self._decode_row(row) for row in rows]
 
     def count_results(self, ref: str) -> int:
         """How many result sets job ``ref`` holds (0 or 1: storing is idempotent)."""
-        conn = self._connect()
-        try:
+        with self._reading() as conn:
             row = conn.execute("SELECT COUNT(*) FROM jobs WHERE ref = ? AND results IS NOT NULL", (ref,)).fetchone()
-        finally:
-            conn.close()
         return int(row[0])
 
+    # ------------------------------------------------------------------ decoding (schema-checked)
+    def _decode_results(self, text: Any, ref: Any) -> dict[str, Estimate] | None:
+        if text is None:
+            return None
+        return self._parse(text, _RESULTS, ref, "results")
 
-def _decode_results(text: str | None) -> dict[str, Estimate] | None:
-    if text is None:
-        return None
-    return {k: Estimate.from_dict(v) for k, v in json.loads(text).items()}
+    def _parse(self, text: Any, spec: Any, ref: Any, column: str) -> Any:
+        where = f"job {str(ref)[:12]} {column}"
+        if not isinstance(text, str):
+            raise MalformedFileError(self.path, f"must be JSON text, not {type(text).__name__}", flag=self.source,
+                                     where=where)
+        return parse_json(text, spec, file=self.path, flag=self.source, where=where)
+
+    def _decode_row(self, row: tuple) -> JobRecord:
+        """A row as a :class:`JobRecord`, every column checked: a damaged or edited row is one line
+        (:class:`~qlat.core.schema.MalformedFileError` naming the store, the job and the column)."""
+        data = dict(zip(_COLUMNS, row))
+        ref = data.get("ref")
+        data["params"] = self._parse(data["params"], dict, ref, "params")
+        data["recipe"] = self._parse(data["recipe"], dict, ref, "recipe")
+        data["results"] = self._decode_results(data["results"], ref)
+        data = check(data, _ROW, file=self.path, flag=self.source, where=f"job {str(ref)[:12]}")
+        data["local"] = bool(data["local"])
+        return JobRecord(**data)
 
 
-def _decode_row(row: tuple) -> JobRecord:
-    data = dict(zip(_COLUMNS, row))
-    data["local"] = bool(data["local"])
-    data["params"] = json.loads(data["params"])
-    data["recipe"] = json.loads(data["recipe"])
-    data["results"] = _decode_results(data["results"])
-    return JobRecord(**data)
+def _estimate(data: Any) -> Estimate:
+    return Estimate.from_dict(data)
+
+
+def _schemas() -> tuple[Any, Any]:
+    text, maybe = str, (str, type(None))
+    row = {"ref": text, "job_id": maybe, "backend": text, "device": text, "local": Where(int, lambda v: v in (0, 1),
+           "0 or 1"), "channel": maybe, "instance": maybe, "mode": text, "primitive": text, "kind": text,
+           "params": dict, "recipe": dict, "circuit_hash": text, "qlat_version": text,
+           "status": Where(str, lambda v: v in STATUSES, f"one of {', '.join(STATUSES)}"), "created_utc": text,
+           "submitted_utc": maybe, "updated_utc": text, "finished_utc": maybe, "error": maybe, "results": ANY}
+    return row, MapOf(Build(_estimate, "an Estimate", spec=dict))
+
+
+#: What a row and its ``results`` column must hold (:mod:`qlat.core.schema`).
+_ROW, _RESULTS = _schemas()
