@@ -8,7 +8,9 @@ Two habits of qlat's docstrings that reST reads otherwise:
   or tables);
 - numpy-style section headers (``Parameters`` over a line of dashes) whose entries are written
   ``name:  text`` (continuation lines indented), not numpy's ``name : type``: the header becomes a
-  rubric, and a paragraph made only of such entries a reST field list (each entry on its line).
+  rubric, and a paragraph made only of such entries Sphinx fields (``:param name:`` under
+  Parameters, ``:ivar:`` under Attributes, ``:raises:`` under Raises) or, elsewhere, a definition
+  list with the names as literal terms (each entry on its own line).
 
 :func:`process` applies both to a docstring's lines in place; ``tests/docs/test_docstrings.py``
 parses every public docstring with it, so markup that would make the docs build warn fails the
@@ -78,28 +80,62 @@ def section_headers(lines: list[str]) -> None:
             lines[k + 1] = ""
 
 
+#: Sections whose entries become Sphinx's own fields (merged with the signature's types), by rubric.
+FIELD_KINDS = {"Parameters": "param", "Attributes": "ivar", "Raises": "raises"}
+
+
+def _entry(pad: str, names: list[str], text: str, more: list[str], kind: str | None) -> list[str]:
+    """One ``name: text`` entry as Sphinx fields (``:param name: text``, one per name) or as a
+    definition-list item whose term is the literal name(s)."""
+    body = [f"{pad}    {m}" for m in more]
+    if kind is not None:
+        out: list[str] = []
+        for name in names:
+            out += [f"{pad}:{kind} {name}: {text}".rstrip(), *body]
+        return out
+    return [pad + ", ".join(f"``{n}``" for n in names), *([f"{pad}    {text}"] if text else []), *body]
+
+
 def entry_lists(lines: list[str]) -> None:
-    """Paragraphs made only of ``name: text`` entries (two or more, or one under a rubric) become field lists."""
+    """Paragraphs made only of ``name: text`` entries (two or more, or one under a rubric), in place.
+
+    Under a ``Parameters``, ``Attributes`` or ``Raises`` rubric they become ``:param:``, ``:ivar:``,
+    ``:raises:`` fields (the rubric goes: Sphinx heads the fields itself, with the types from the
+    signature); elsewhere a definition list with the names as literal terms."""
     prose = _prose(lines)
+    out: list[str] = []
     k = 0
     while k < len(lines):
         if not prose[k] or (k > 0 and lines[k - 1].strip()):
+            out.append(lines[k])
             k += 1
             continue
         end = k
         while end < len(lines) and lines[end].strip():
             end += 1
+        paragraph = lines[k:end]
         first = _ENTRY.match(lines[k])
+        rubric = out[-2].strip()[len(".. rubric::"):].strip() if (
+            len(out) >= 2 and out[-2].lstrip().startswith(".. rubric::")) else None
         if first and all(prose[j] for j in range(k, end)):
             base = len(first.group(1))
-            entries = [j for j in range(k, end) if _indent(lines[j]) == base]
-            after_rubric = k >= 2 and lines[k - 2].lstrip().startswith(".. rubric::")
-            if len(entries) >= (1 if after_rubric else 2) and all(_ENTRY.match(lines[j]) for j in entries):
-                for j in entries:
-                    m = _ENTRY.match(lines[j])
+            heads = [j for j in range(k, end) if _indent(lines[j]) == base]
+            if len(heads) >= (1 if rubric is not None else 2) and all(_ENTRY.match(lines[j]) for j in heads):
+                head = (rubric or "").split(" ", 1)
+                kind = FIELD_KINDS.get(head[0])
+                if kind is not None:               # Sphinx heads the fields itself; a remark stays as text
+                    remark = head[1].strip().strip("()").rstrip(".") if len(head) > 1 else ""
+                    out[-2] = " " * base + remark[:1].upper() + remark[1:] + "." if remark else ""
+                paragraph = []
+                for h, nxt in zip(heads, [*heads[1:], end]):
+                    m = _ENTRY.match(lines[h])
                     assert m is not None
-                    lines[j] = f"{m.group(1)}:{m.group(2)}: {m.group(3) or ''}".rstrip()
+                    names = [n.strip() for n in m.group(2).split(",")]
+                    paragraph += _entry(m.group(1), names, m.group(3) or "", [ln.strip() for ln in lines[h + 1:nxt]],
+                                        kind)
+        out += paragraph
         k = end
+    lines[:] = out
 
 
 def process(lines: list[str]) -> None:

@@ -121,4 +121,8 @@ def test_style_keeps_code_and_tables():
     assert lines[2] == "    x = a | b" and lines[5] == "a|b       c" and lines[-1] == r"The ket \|0⟩."
     entries = ["Parameters", "----------", "n_sites:  N, even.", "spacing:  a > 0,", "    in 1/g."]
     style.process(entries)
-    assert entries[:5] == [".. rubric:: Parameters", "", ":n_sites: N, even.", ":spacing: a > 0,", "    in 1/g."]
+    assert entries == ["", "", ":param n_sites: N, even.", ":param spacing: a > 0,", "    in 1/g."]
+    listed = ["Attributes of a result:", "", "table:  one row per run.", "fit, spread:  the fits."]
+    style.process(listed)
+    assert listed == ["Attributes of a result:", "", "``table``", "    one row per run.", "``fit``, ``spread``",
+                      "    the fits."]
