@@ -10,7 +10,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test test-fast test-slow lint circuits bench calibrate mutants clean
+.PHONY: venv demo test test-fast test-slow lint circuits bench calibrate mutants docs clean
 
 # torch is pinned to the CPU build that lies on this machine's disk; an unpinned
 # torch would pull a multi-GB CUDA build.
@@ -46,6 +46,19 @@ test-slow: $(STAMP)
 circuits: $(STAMP)
 	$(VENV)/bin/qlat circuits export --dir circuits
 
+# The documentation site, docs/_build/html: the API reference from the docstrings and the tutorials
+# (docs/tutorials, executed as notebooks); any Sphinx warning, failing cell or failed physics check
+# fails it.  Then every docs test, the slow ones too: each code block of the README and docs/ runs
+# and prints what the page shows, and each tutorial runs again under pytest.
+DOCS_STAMP := $(VENV)/.installed-docs
+$(DOCS_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(THREADS_ENV) $(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+	$(THREADS_ENV) $(PY) -m pytest -q tests/docs -m "slow or not slow"
+
 # Calibration of every estimator's error bar (coverage and tightness against exact answers), the
 # recorded run: benchmarks/results/calibration.json and calibration.png.
 calibrate: $(STAMP)
@@ -63,4 +76,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_topological_freezing.py --quick
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache
+	rm -rf $(VENV) demo-output .pytest_cache docs/_build docs/api/generated docs/jupyter_execute

@@ -184,7 +184,7 @@ def evolve_statevector(
 
 def expectation_values(state: np.ndarray,
                        observables: Mapping[str, PauliSum | SparsePauliOp]) -> dict[str, float]:
-    """{name: ⟨ψ|O|ψ⟩} (real part) for a full 2^N state and Hermitian ``PauliSum``/``SparsePauliOp``s.
+    """{name: ⟨ψ|O|ψ⟩} (real part) for a full 2^N state and Hermitian ``PauliSum`` / ``SparsePauliOp`` operators.
 
     Every Pauli term is summed over the support of the state only (the occupied charge sector
     for an evolved state), term by term, by :func:`qlat.exact.sector_kernels.pauli_expectations`;

@@ -118,7 +118,7 @@ class CompactLinkAction(Protocol):
 
 
 def check_field_shape(fields: "torch.Tensor", field_shape: tuple[int, ...]) -> None:
-    """Require a batch of configurations: shape (batch, *field_shape)."""
+    """Require a batch of configurations: shape ``(batch, *field_shape)``."""
     require(
         fields.dim() == 1 + len(field_shape) and tuple(fields.shape[1:]) == tuple(field_shape),
         "fields",

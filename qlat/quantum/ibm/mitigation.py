@@ -1,8 +1,8 @@
 r"""Error mitigation by name, mapped onto the runtime primitives' options.
 
-=============  =========================================================================  ===========
+============== =========================================================================  ===========
 name           what it does                                                                primitive
-=============  =========================================================================  ===========
+============== =========================================================================  ===========
 ``none``       nothing (``resilience_level = 0``)                                          both
 ``trex``       twirled readout error extinction (van den Berg et al. arXiv:2012.09738):    Estimator
                measurement twirling plus a calibration of the readout flip rates
@@ -13,16 +13,18 @@ name           what it does                                                     
 ``twirling``   Pauli twirling of the two-qubit gates (arXiv:1512.01098)                    both
 ``postselect`` qlat's Gauss-law post-selection of Sampler bit strings on Σ_n Q_n = 0        Sampler
                (:mod:`qlat.quantum.ibm.postselect`), discarded fraction reported
-``readout``    qlat's readout correction of Sampler counts: tensored inverse of per-qubit   Sampler
-               assignment matrices calibrated in the same job (all-|0⟩ and all-|1⟩
-               circuits); combines with ``postselect`` (correct, then post-select)
+``readout``    qlat's readout correction of Sampler counts: tensored inverse of             Sampler
+               per-qubit assignment matrices calibrated in the same job (all-``|0⟩``
+               and all-``|1⟩`` circuits); combines with ``postselect`` (correct, then
+               post-select)
 ``odr``        operator decoherence renormalization (Farrell et al. arXiv:2308.04481):      Estimator
                the same ISA circuit with every variational parameter 0 (noiselessly the
-               bare vacuum, known exactly at any N) runs in the same job; each observable
-               is rescaled about its maximally mixed value by the calibration's
-               noiseless/measured ratio (:func:`odr_correct`); variational preparations
-               only (:class:`qlat.quantum.variational.ScalableAnsatz`)
-=============  =========================================================================  ===========
+               bare vacuum, known exactly at any N) runs in the same job; each
+               observable is rescaled about its maximally mixed value by the
+               calibration's noiseless/measured ratio (:func:`odr_correct`);
+               variational preparations only
+               (:class:`qlat.quantum.variational.ScalableAnsatz`)
+============== =========================================================================  ===========
 
 Names combine with ``+`` or ``,`` (``"trex+zne"``, ``"postselect,readout"``).  ``postselect`` and
 ``readout`` select the Sampler; ``trex`` / ``zne`` the Estimator; asking for both is an error
