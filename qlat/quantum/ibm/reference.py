@@ -144,7 +144,8 @@ def noiseless_reference(model: Any, schedule: Any, components: Sequence[tuple[st
         noiseless = expectation_values(schedule.state(model), ops)
         out["noiseless_method"] = NOISELESS_METHOD_VARIATIONAL
     else:
-        noiseless = expectation_values(evolve_statevector(model, schedule, order=order), ops)
+        noiseless_state = evolve_statevector(model, schedule, order=order)
+        noiseless = expectation_values(noiseless_state, ops)
         out["noiseless_method"] = NOISELESS_METHOD
     for key in ops:
         keys[key]["noiseless"] = float(noiseless[key])
@@ -161,7 +162,7 @@ def noiseless_reference(model: Any, schedule: Any, components: Sequence[tuple[st
     from qlat.quantum.systematics import adiabatic_systematics, can_estimate
 
     if not variational and can_estimate(model):
-        sources, how = adiabatic_systematics(model, schedule, ops, order=order, reference=noiseless)
+        sources, how = adiabatic_systematics(model, schedule, ops, order=order, state=noiseless_state)
         for key in ops:
             keys[key]["schedule"] = float(math.sqrt(sum(float(v) ** 2 for v in sources[key].values())))
         out["schedule_method"] = ("qlat.quantum.systematics.adiabatic_systematics in quadrature: "
