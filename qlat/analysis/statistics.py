@@ -179,6 +179,8 @@ def gamma_estimate(
     S: float = 2.0,
     provenance: Mapping[str, Any] | None = None,
     check_changes: bool = True,
+    ensemble: str | None = None,
+    first: int = 0,
 ) -> Estimate:
     """Mean of a Monte Carlo series with its Γ-method error and integrated autocorrelation time.
 
@@ -195,6 +197,12 @@ def gamma_estimate(
         Warn when a series with few distinct values changed value fewer than
         :data:`MIN_VALUE_CHANGES` times (off for an acceptance record, whose rare rejections are
         counts, not a frozen mode).
+    ensemble, first:
+        The identity of the ensemble the series was measured on (e.g. its checksum) and the index
+        of its first configuration: the estimate then carries its Monte Carlo history
+        (:attr:`Estimate.history`, a pyerrors ``Obs`` with replicas ``ensemble|r<chain>`` and
+        configurations ``first, first+1, …``), so that arithmetic between two estimates of one
+        ensemble keeps their correlation (``P - P`` has error 0).
 
     Returns
     -------
@@ -232,7 +240,20 @@ def gamma_estimate(
     return Estimate(
         value, error, name=name, unit=unit, tau_int=tau, tau_int_error=dtau,
         n_samples=n_total, backend=backend, provenance={**record, "window": window, **extra},
+        history=None if ensemble is None else mc_history(series, ensemble=ensemble, first=first),
     )
+
+
+def mc_history(series: np.ndarray, *, ensemble: str, first: int = 0) -> Any:
+    """The Monte Carlo history of an ``(n, chains)`` series for :attr:`Estimate.history`: one
+    pyerrors replica ``ensemble|r<c>`` per chain, configurations numbered from ``first + 1``
+    (pyerrors correlates two Obs through these names); built into an Obs when first used."""
+    from qlat.core.estimate_algebra import DeferredHistory
+
+    n, chains = series.shape
+    tag = str(ensemble).replace("|", "/")
+    return DeferredHistory([np.array(series[:, c], dtype=np.float64) for c in range(chains)],
+                           [f"{tag}|r{c}" for c in range(chains)], [range(first + 1, first + n + 1)] * chains)
 
 
 def _prepare(series: Sequence[Any]) -> list[np.ndarray]:
@@ -762,6 +783,7 @@ def ensemble_estimates(
         else:
             record = {**record, "sign_reweighting": "<O s>/<s>, s = sign det D"}
     out: dict[str, Estimate] = {}
+    history_tag = f"qlat:{ensemble.checksum}" if getattr(ensemble, "checksum", None) else None
     for name in names:
         if name == "acceptance":
             acc = np.asarray(ensemble.acceptance[skip:], dtype=float)
@@ -809,7 +831,8 @@ def ensemble_estimates(
                 name=name, unit=unit, backend=backend, S=S, provenance=record,
             )
         elif values.ndim == 2:
-            out[name] = gamma_estimate(values, name=name, unit=unit, backend=backend, S=S, provenance=record)
+            out[name] = gamma_estimate(values, name=name, unit=unit, backend=backend, S=S, provenance=record,
+                                       ensemble=history_tag, first=skip)
         else:
             for index in np.ndindex(*values.shape[2:]):
                 label = f"{name}[{','.join(str(i) for i in index)}]"

@@ -28,7 +28,7 @@ def register(subparsers: Any) -> None:
         "calibrate", help=HELP,
         description="Run seeded, randomized points with known answers for every registered estimator and report "
         "its coverage (|z| <= 1, 2, 3 over the points that did not warn) and tightness (median sigma/|Delta|). "
-        "Goal: |z| <= 2 for >= 90 %% of the unwarned points and median sigma/|Delta| <= 5.")
+        "Goal: |z| <= 2 for >= 90 % of the unwarned points and median sigma/|Delta| <= 5.")
     p.add_argument("--estimators", nargs="+", metavar="NAME", default=None,
                    help="which estimators (default: all registered; an unknown name lists them)")
     p.add_argument("--size", choices=("test", "quick", "full"), default="quick",

@@ -117,9 +117,25 @@ def _uid(est: Estimate) -> str:
     return str(history_of(est).qlat_uid)
 
 
+class DeferredHistory:
+    """A Monte Carlo history not yet turned into a pyerrors Obs (importing pyerrors costs about a
+    second, which a command that only prints its estimates should not pay): per-chain series,
+    replica names ``ensemble|r<c>`` and configuration numbers."""
+
+    __slots__ = ("samples", "names", "idl")
+
+    def __init__(self, samples: list[Any], names: list[str], idl: list[range]) -> None:
+        self.samples, self.names, self.idl = samples, names, idl
+
+    def build(self) -> Any:
+        return pyerrors().Obs(self.samples, self.names, idl=self.idl)
+
+
 def history_of(est: Estimate) -> Any:
     """The statistical part of ``est`` as an Obs: its Monte Carlo history, or (made once and
     cached on the estimate) one Gaussian source of width ``error``."""
+    if isinstance(est.history, DeferredHistory):
+        object.__setattr__(est, "history", est.history.build())  # cached: value, error, equality unchanged
     if est.history is None:
         pe = pyerrors()
         uid = uuid.uuid4().hex[:16]

@@ -66,3 +66,18 @@ def test_observables_take_the_arrays_the_samplers_return(theory):
     assert np.allclose(per_config.reshape(-1).numpy(), flat.numpy())
     with pytest.raises(ParameterError, match="field shape"):
         plaquette(np.zeros((3, 4, 4)))
+
+
+def test_estimates_of_one_ensemble_keep_their_correlation(theory):
+    """Two estimates from one chain carry its history: P - P' (two separate calls) has error 0,
+    and a derived difference of overlapping windows is smaller than the uncorrelated sum."""
+    ens = qlat.sample(theory, "heatbath", n=120, chains=2, seed=5)
+    first = ens.estimate(["plaquette"])["plaquette"]
+    second = ens.estimate(["plaquette"])["plaquette"]
+    assert first is not second
+    assert (first - second).error == 0.0 and (first - second).value == 0.0
+    late = ens.estimate(["plaquette"], skip=12)["plaquette"]
+    uncorrelated = (first.error**2 + late.error**2) ** 0.5
+    assert (first - late).error < 0.8 * uncorrelated
+    other = qlat.sample(theory, "heatbath", n=120, chains=2, seed=6).estimate(["plaquette"])["plaquette"]
+    assert (first - other).error == pytest.approx((first.error**2 + other.error**2) ** 0.5, rel=0.35)

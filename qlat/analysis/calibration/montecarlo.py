@@ -45,7 +45,7 @@ Measured (``run_calibration(estimators=[...all eight...], size="full", seed=0)``
 shared, heavily loaded 2-core machine; unwarned points, |z| ≤ 1/2/3, median σ/|Δ|):
 
 =============  ======  ======  ================  ============
-estimator      points  warned  |z| ≤ 1 / 2 / 3    σ/|Δ|
+estimator      points  warned  within 1/2/3 σ    σ/distance
 =============  ======  ======  ================  ============
 hmc             160      44    67 / 92 / 98 %     1.41
 heatbath         80      20    75 / 97 / 100 %    1.70
