@@ -17,8 +17,6 @@ from typing import Any
 
 from qlat.cli._common import LazyHelp, format_table, print_json, with_flag_names
 from qlat.core.errors import ParameterError, require
-from qlat.core.estimate import Estimate
-from qlat.core.provenance import provenance
 
 #: Most Trotter steps a run may take (a typo such as --dt 1e-9 must not hang the machine).
 MAX_STEPS = 1_000_000
@@ -567,9 +565,6 @@ def _adiabaticity_line(prov: dict[str, Any]) -> str:
 
 # --- scan --------------------------------------------------------------------------------------
 def cmd_scan(args: argparse.Namespace) -> int:
-
-    import numpy as np
-
     args.layout = args.layout or "all-to-all"
     _check_common(args)
     # A ground-state method as --backend (ed, dmrg): no simulation, every value from that method.
@@ -587,7 +582,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
     bond_dim = args.bond_dim if args.bond_dim is not None else 64
     if args.continuum_method is None:
         args.continuum_method = ground
-    thetas = np.linspace(0.0, math.pi, 9) if args.thetas is None else np.asarray(args.thetas, dtype=float)
+    from qlat.analysis.scan import DEFAULT_THETAS
+
+    thetas = list(DEFAULT_THETAS) if args.thetas is None else [float(t) for t in args.thetas]
     for t in thetas:
         require(math.isfinite(t), "--thetas", "must be finite angles in radians", float(t))
     from qlat.exact.diagonalization import ED_MAX_QUBITS, ED_ROUTINE_MAX_QUBITS
@@ -661,149 +658,30 @@ SCAN_FLAGS = {"points": "--sites/--spacing/--thetas/--mass/… (the lattices)", 
 
 def _run_scan(args: argparse.Namespace, points: list[dict[str, Any]], ground: str, ground_spec: dict[str, Any],
               bond_dim: int, client: Any) -> int:
-    import json
+    from qlat.analysis.scan import run_theta_scan
 
-    from qlat.analysis.distributed import ResultLog, run_points
-    from qlat.analysis.schwinger_studies import scan_point
-    from qlat.cli._common import jsonable
-    from qlat.exact import continuum
-
-    log = ResultLog(args.out / "scan-points.jsonl", result_spec={"rows": [dict], "study": dict})
-    finished = log.load(points)
-    if finished and not args.json:
-        sys.stderr.write(f"qlat: {len(finished)} of {len(points)} lattices already in {log.path}: not recomputed\n")
-    bar = _progress(total=len(points), desc="scan (lattices)", enabled=not args.json)
-    bar.update(len(finished))
-
-    def arrived(i: int, res: dict[str, Any]) -> None:
-        log.append(i, points[i], res)
-        bar.update(1)
-
-    try:  # the bar is cleared before any error is printed: an error line never lands on the bar's line
-        results = run_points(scan_point, points, client=client, on_result=arrived, skip=sorted(finished))
-    finally:
-        bar.close()
-    for i, res in finished.items():
-        results[i] = res
-    rows = [_estimates_back(row) for res in results for row in res["rows"]]
-    studies = [res["study"] for res in results]
-
-    result: dict[str, Any] = {
-        "rows": rows,
-        "lattices": studies,
-        "backend": ("dmrg" if ground == "dmrg" else "exact") if args.exact_only else args.backend,
-        "ground_state": ground_spec,
-        "params": {"mass": args.mass, "coupling": args.coupling, "formulation": args.formulation,
-                   "mass_shift": args.mass_shift},
-        "analytic": {"massless_condensate": continuum.massless_condensate(coupling=args.coupling),
-                     "sigma": continuum.sigma(coupling=args.coupling),
-                     "mpt": "ΔE(θ)/L = −mΣ(cos θ − 1), physical ⟨ψ̄ψ⟩ = −Σ cos θ (first order in m)"},
-        "provenance": provenance(command="qlat schwinger scan"),
-    }
-    if args.continuum and args.continuum_method == "dmrg":
-        from qlat.analysis.dmrg_continuum import continuum_condensate_massless_dmrg
-
-        if not args.json:
-            sys.stderr.write(f"continuum extrapolation of the massless condensate (DMRG, L = {args.continuum_volumes}, "
-                             f"a = {[round(a, 4) for a in args.continuum_spacings]}) ...\n")
-        result["continuum"] = continuum_condensate_massless_dmrg(
-            volumes=args.continuum_volumes, spacings=args.continuum_spacings, coupling=args.coupling,
-            bond_dim=bond_dim,
-            progress=None if args.json else (lambda row: sys.stderr.write(
-                f"  N = {row['n_sites']:4d}  a = {row['spacing']:.4f}  bulk ⟨ψ̄ψ⟩ = {row['bulk']:+.7f}\n")))
-    elif args.continuum:
-        from qlat.analysis.schwinger_studies import continuum_condensate_massless
-
-        if not args.json:
-            sys.stderr.write("continuum extrapolation of the massless condensate (ED, N ≤ "
-                             f"{max(args.continuum_sites)}) ...\n")
-        result["continuum"] = continuum_condensate_massless(
-            n_sites=args.continuum_sites, volumes=args.continuum_volumes, coupling=args.coupling)
-    result = _numbers_as_estimates(result)
-    from qlat.core.files import atomic_write_bytes
-
-    atomic_write_bytes(args.out / "scan.json", (json.dumps(jsonable(result), indent=2) + "\n").encode())
-    _write_csv(args.out / "scan.csv", rows)
-    _plot_scan(args.out / "scan.png", rows, result, mass=args.mass)
+    continuum = None
+    if args.continuum:
+        continuum = {"method": args.continuum_method, "sites": args.continuum_sites,
+                     "volumes": args.continuum_volumes, "spacings": args.continuum_spacings, "bond_dim": bond_dim}
+    scan = run_theta_scan(
+        points, log_path=args.out / "scan-points.jsonl", client=client, simulated=not args.exact_only,
+        backend=("dmrg" if ground == "dmrg" else "exact") if args.exact_only else args.backend,
+        continuum=continuum, command="qlat schwinger scan", progress=not args.json,
+        message=None if args.json else sys.stderr.write)
+    result = scan.to_dict()
+    files = scan.write(args.out, json_payload=result)
     if args.json:
         print_json(result)
         return 0
-    src = ground.upper()
-    headers = ["N", "a", "θ", f"⟨ψ̄ψ⟩ {src}", f"Δ⟨ψ̄ψ⟩phys {src}", "Δ⟨ψ̄ψ⟩phys MPT", f"bulk ΔE/L {src}",
-               "ΔE/L MPT", "rel. dev."]
-    if not args.exact_only:
-        headers += [f"⟨ψ̄ψ⟩ {args.backend}", "fidelity"]
-    table = []
-    for r in rows:
-        mpt = r["mpt_delta_energy_density"]
-        dev = (r["bulk_delta_energy_density"] - mpt) / mpt if abs(mpt) > 1e-12 else float("nan")
-        line = [r["n_sites"], r["spacing"], f"{r['theta']:.4f}", f"{r['condensate_design']:.6f}",
-                f"{r['bulk_condensate_physical_shift']:+.6f}", f"{r['mpt_condensate_shift']:+.6f}",
-                f"{r['bulk_delta_energy_density']:.6f}", f"{mpt:.6f}",
-                "-" if math.isnan(dev) else f"{dev:+.3f}"]
-        if not args.exact_only:
-            line += [r["condensate"], f"{r['fidelity'].value:.6f}" if r["fidelity"] is not None else "-"]
-        table.append(line)
-    print(format_table(headers, table))
-    devs = [abs((r["bulk_delta_energy_density"] - r["mpt_delta_energy_density"]) / r["mpt_delta_energy_density"])
-            for r in rows if abs(r["mpt_delta_energy_density"]) > 1e-12]
-    if devs and max(devs) > 0.2:
-        from qlat.core.errors import warn
+    print(scan.table())
+    from qlat.core.errors import warn
 
-        warn(f"the bulk ΔE/L deviates from first-order mass perturbation theory by up to {100 * max(devs):.0f} %: "
-             "beyond the O(m) correction, so finite size (small N·a) and lattice artifacts dominate here — "
-             "compare at larger N and smaller a (qlat schwinger scan --continuum)")
-    print(f"⟨ψ̄ψ⟩ {src} = (1/2aN) Σ(−1)ⁿ⟨Zₙ⟩ (docs/conventions.md); Δ⟨ψ̄ψ⟩phys = bulk ∂ℰ/∂m at θ minus at 0, MPT −Σ(cos θ − 1);\n"
-          "bulk ΔE/L = [ΔE_N(θ) − ΔE_{N−2}(θ)]/(2a) cancels the open-chain boundary energy; "
-          "MPT = −mΣ(cos θ − 1), first order in m (deviation O(m) relative).")
-    if args.continuum:
-        c = result["continuum"]
-        print(f"continuum massless condensate ({args.continuum_method.upper()}, {c.method}): {c.estimate}  "
-              f"analytic {c.reference:.7f}  "
-              f"z = {c.z_score:+.2f}  deviation {100 * c.relative_deviation:.3f} %")
-    print(f"wrote {args.out / 'scan.json'}, {args.out / 'scan.csv'}, {args.out / 'scan.png'}")
+    for message in scan.warnings():
+        warn(message)
+    print(scan.notes())
+    print(f"wrote {files['json']}, {files['csv']}, {files['plot']}")
     return 0
-
-
-#: Parameters of a scan row (plain numbers); every other number in it is a physical result.
-_SCAN_PARAMETERS = ("n_sites", "spacing", "theta")
-
-
-def _numbers_as_estimates(result: dict[str, Any]) -> dict[str, Any]:
-    """Every physical number of the scan JSON as an Estimate (exact ED, analytic, or simulated)."""
-    prov = {"model": result["params"], "ground_state": result.get("ground_state", {"method": "ed"})}
-    solved = "dmrg" if prov["ground_state"].get("method") == "dmrg" else "exact"
-
-    def wrap(key: str, value: Any, truncation: dict[str, float]) -> Any:
-        if not isinstance(value, float) or key in _SCAN_PARAMETERS:
-            return value
-        unit = "g^2" if "energy" in key else "g"
-        analytic = key.startswith("mpt") or key in ("massless_condensate", "sigma")
-        first_order = key.startswith("lattice_first_order") or key == "lattice_sigma"
-        backend = "analytic" if analytic else ("lattice perturbation theory" if first_order else solved)
-        est = Estimate(value, 0.0, name=key, unit=unit, backend=backend, provenance=prov)
-        if key in truncation and not analytic:
-            est = est.with_systematic({"truncation": float(truncation[key])})
-        return est
-
-    def wrap_all(record: dict[str, Any]) -> dict[str, Any]:
-        truncation = record.get("truncation") or {}
-        return {k: wrap(k, v, truncation) for k, v in record.items() if k != "truncation"}
-
-    out = dict(result)
-    out["rows"] = [wrap_all(row) for row in result["rows"]]
-    out["lattices"] = [wrap_all(lat) for lat in result["lattices"]]
-    out["analytic"] = {k: wrap(k, v, {}) for k, v in result["analytic"].items()}
-    return out
-
-
-def _estimates_back(row: dict[str, Any]) -> dict[str, Any]:
-    """A scan row read back from JSON: the simulated values as Estimates again."""
-    out = dict(row)
-    for key in ("energy", "condensate", "condensate_subtracted", "fidelity"):
-        if isinstance(out.get(key), dict):
-            out[key] = Estimate.from_dict(out[key])
-    return out
 
 
 def _check_distribution(args: argparse.Namespace) -> dict[str, Any] | None:
@@ -846,82 +724,3 @@ def _dask(args: argparse.Namespace, cluster: dict[str, Any] | None):
             yield client
     finally:
         batch.close()
-
-
-def _progress(*, total: int, desc: str, enabled: bool):
-    """A progress bar on stderr, drawn only on a terminal (never mixed into a log file or a pipe)."""
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, disable=not (enabled and sys.stderr.isatty()), file=sys.stderr, leave=False)
-
-
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    keys = [k for k in rows[0] if not isinstance(rows[0][k], (dict, list))]
-    lines = [",".join(keys)]
-    for r in rows:
-        cells = []
-        for k in keys:
-            v = r[k]
-            cells.append("" if v is None else (f"{v.value!r}" if isinstance(v, Estimate) else repr(v)))
-        lines.append(",".join(cells))
-    path.write_text("\n".join(lines) + "\n")
-
-
-def _plot_scan(path: Path, rows: list[dict[str, Any]], result: dict[str, Any], *, mass: float) -> None:
-    import matplotlib
-    import numpy as np
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from qlat.exact import continuum
-
-    n_panels = 4 if "continuum" in result else 3
-    fig, axes = plt.subplots(1, n_panels, figsize=(5.0 * n_panels, 4.2))
-    ax1, axp, ax2 = axes[0], axes[1], axes[2]
-    for n, a in sorted({(r["n_sites"], r["spacing"]) for r in rows}):
-        sel = [r for r in rows if (r["n_sites"], r["spacing"]) == (n, a)]
-        th = np.array([r["theta"] for r in sel])
-        line, = ax1.plot(th, [r["condensate_design"] for r in sel], "-", label=f"ED N={n} a={a:g}")
-        if "condensate" in sel[0]:
-            ax1.errorbar(th, [r["condensate"].value for r in sel], yerr=[r["condensate"].error for r in sel],
-                         fmt="o", mfc="none", color=line.get_color(), label=f"{result['backend']} N={n} a={a:g}")
-        ax2.plot(th, [r["bulk_delta_energy_density"] for r in sel], "o-", color=line.get_color(),
-                 label=f"ED bulk N={n} a={a:g}")
-        axp.plot(th, [r["bulk_condensate_physical_shift"] for r in sel], "o-", color=line.get_color(),
-                 label=f"ED bulk N={n} a={a:g}")
-    th_all = [r["theta"] for r in rows]
-    dense = np.linspace(min(th_all), max(th_all), 200)
-    coupling = result["params"]["coupling"]
-    ax2.plot(dense, continuum.mpt_energy_density(dense, mass=mass, coupling=coupling), "k--",
-             label="mass perturbation theory O(m)")
-    axp.plot(dense, continuum.mpt_condensate(dense, coupling=coupling) - continuum.mpt_condensate(0.0, coupling=coupling),
-             "k--", label="−Σ(cos θ − 1), mass perturbation theory")
-    axp.set_xlabel("θ")
-    axp.set_ylabel("⟨ψ̄ψ⟩_phys(θ) − ⟨ψ̄ψ⟩_phys(0)  [g]")
-    axp.set_title("physical condensate ∂ℰ/∂m (bulk)")
-    ax1.set_xlabel("θ")
-    ax1.set_ylabel("⟨ψ̄ψ⟩ = (1/2aN) Σ(−1)ⁿ⟨Zₙ⟩  [g]")
-    ax1.set_title(f"chiral condensate, m={mass:g} ({result['params']['formulation']})")
-    ax2.set_xlabel("θ")
-    ax2.set_ylabel("[E(θ) − E(0)] per length (bulk)  [g²]")
-    ax2.set_title("θ dependence of the vacuum energy")
-    if "continuum" in result:
-        c = result["continuum"]
-        ax3 = axes[3]
-        for group in c.stage1:
-            key = "volume" if "volume" in group else "spacing"
-            ax3.errorbar([group[key]], [group["value"]], yerr=[group["error"]], fmt="o", color="C0")
-        ax3.axhline(c.reference, color="k", ls="--", label="analytic −exp(γ)/(2π^1.5)")
-        ax3.axhspan(c.estimate.value - c.estimate.error, c.estimate.value + c.estimate.error, color="C1",
-                    alpha=0.3, label=f"continuum {c.estimate}")
-        ax3.set_xlabel("physical volume L = Na  (a → 0 at each L)")
-        ax3.set_ylabel("massless ⟨ψ̄ψ⟩  [g]")
-        ax3.set_title("continuum limit of the massless condensate")
-        axes = list(axes)
-    for ax in axes:
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

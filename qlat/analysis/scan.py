@@ -1,0 +1,342 @@
+"""The θ scan of the Schwinger model on qubits as one result object (``qlat schwinger scan`` prints it).
+
+:func:`run_theta_scan` runs the lattices (N, a) of a scan — serially or as Dask tasks
+(:mod:`qlat.analysis.distributed`), resuming from a hash-chained log of finished lattices — and,
+optionally, the continuum extrapolation of the massless condensate (ED:
+:func:`~qlat.analysis.schwinger_studies.continuum_condensate_massless`; DMRG:
+:func:`~qlat.analysis.dmrg_continuum.continuum_condensate_massless_dmrg`).  The
+:class:`ThetaScan` it returns knows its units (every physical number an
+:class:`~qlat.core.estimate.Estimate` in g or g² in :meth:`ThetaScan.to_dict`), the deviation of
+the bulk vacuum energy from first-order mass perturbation theory ΔE(θ)/L = −mΣ(cos θ − 1)
+(Adam, Ann. Phys. 259 (1997) 1; computed by
+:func:`~qlat.analysis.schwinger_studies.mpt_relative_deviation`), and writes its table, CSV,
+JSON and plot — from Python as from the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qlat.analysis.tables import format_table
+from qlat.core.estimate import Estimate
+
+#: Parameters of a scan row (plain numbers); every other number in it is a physical result.
+SCAN_PARAMETERS = ("n_sites", "spacing", "theta")
+#: Values of a row that a simulation produced (Estimates; JSON dicts in the resume log).
+SIMULATED_KEYS = ("energy", "condensate", "condensate_subtracted", "fidelity")
+#: θ of a scan by default: 9 points in [0, π] (radians).
+DEFAULT_THETAS = tuple(i * (math.pi / 8) for i in range(9))
+#: |ΔE_MPT| below which the relative deviation is not defined (θ = 0, m = 0).
+MPT_FLOOR = 1e-12
+#: Relative deviation from first-order MPT beyond which the scan warns (finite size, lattice artifacts).
+MPT_WARN = 0.2
+#: What the columns of :meth:`ThetaScan.table` mean (printed under it).
+DEFINITIONS = ("⟨ψ̄ψ⟩ {src} = (1/2aN) Σ(−1)ⁿ⟨Zₙ⟩ (docs/conventions.md); Δ⟨ψ̄ψ⟩phys = bulk ∂ℰ/∂m at θ minus at 0, "
+               "MPT −Σ(cos θ − 1);\nbulk ΔE/L = [ΔE_N(θ) − ΔE_{{N−2}}(θ)]/(2a) cancels the open-chain boundary "
+               "energy; MPT = −mΣ(cos θ − 1), first order in m (deviation O(m) relative).")
+
+
+def estimates_back(row: dict[str, Any]) -> dict[str, Any]:
+    """A scan row read back from JSON: the simulated values as Estimates again."""
+    out = dict(row)
+    for key in SIMULATED_KEYS:
+        if isinstance(out.get(key), dict):
+            out[key] = Estimate.from_dict(out[key])
+    return out
+
+
+def unit_of(key: str) -> str:
+    """The unit of a scan number: energies (and energy densities) in g², condensates and Σ in g."""
+    return "g^2" if "energy" in key else "g"
+
+
+@dataclass
+class ThetaScan:
+    """A θ scan: one row per (lattice, θ), one study per lattice, the analytic values, the continuum limit.
+
+    rows:      ground-state values (floats; ED or DMRG), their MPT values and — when simulated —
+               ``energy``/``condensate``/``condensate_subtracted``/``fidelity`` Estimates;
+               DMRG rows carry ``truncation`` = {key: |value(χ) − value(χ/2)|}.
+    lattices:  per lattice (N, a) its massless lattice Σ.
+    backend:   the simulator, or ``exact``/``dmrg`` without simulation.
+    params:    mass, coupling, formulation, mass_shift (units of g).
+    continuum: the :class:`~qlat.analysis.schwinger_studies.ContinuumResult`, or None.
+    """
+
+    rows: list[dict[str, Any]]
+    lattices: list[dict[str, Any]]
+    backend: str
+    ground_state: dict[str, Any]
+    params: dict[str, Any]
+    simulated: bool
+    provenance: dict[str, Any]
+    continuum: Any = None
+    continuum_method: str | None = None
+    analytic: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        """The ground-state method of the exact columns (ED or DMRG)."""
+        return "DMRG" if self.ground_state.get("method") == "dmrg" else "ED"
+
+    # --- physics read off the rows -------------------------------------------------------------
+    def deviations(self) -> list[float | None]:
+        """Per row, (bulk ΔE/L − ΔE_MPT)/ΔE_MPT (:func:`~qlat.analysis.schwinger_studies.mpt_relative_deviation`);
+        None where |ΔE_MPT| <= :data:`MPT_FLOOR` (θ = 0, m = 0)."""
+        from qlat.analysis.schwinger_studies import mpt_relative_deviation
+
+        out: list[float | None] = []
+        for row in self.rows:
+            if abs(row["mpt_delta_energy_density"]) <= MPT_FLOOR:
+                out.append(None)
+                continue
+            out.append(mpt_relative_deviation({"records": [row]})[row["theta"]])
+        return out
+
+    def warnings(self) -> list[str]:
+        """Why the table should not be read as the continuum: a large deviation from first-order MPT."""
+        devs = [abs(d) for d in self.deviations() if d is not None]
+        if devs and max(devs) > MPT_WARN:
+            return [f"the bulk ΔE/L deviates from first-order mass perturbation theory by up to "
+                    f"{100 * max(devs):.0f} %: beyond the O(m) correction, so finite size (small N·a) and lattice "
+                    "artifacts dominate here — compare at larger N and smaller a (qlat schwinger scan --continuum)"]
+        return []
+
+    # --- output --------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The scan as JSON: every physical number an Estimate with its unit and backend (exact, DMRG with its
+        truncation as systematic error, analytic, lattice perturbation theory, or simulated)."""
+        result: dict[str, Any] = {
+            "rows": self.rows, "lattices": self.lattices, "backend": self.backend,
+            "ground_state": self.ground_state, "params": self.params, "analytic": self.analytic,
+            "provenance": self.provenance,
+        }
+        if self.continuum is not None:
+            result["continuum"] = self.continuum
+        return _numbers_as_estimates(result)
+
+    def table(self) -> str:
+        """One line per (N, a, θ): the ground-state condensate, the physical condensate shift and the bulk
+        vacuum energy beside first-order MPT, their relative deviation and (simulated) the simulator's values."""
+        src = self.source
+        headers = ["N", "a", "θ", f"⟨ψ̄ψ⟩ {src}", f"Δ⟨ψ̄ψ⟩phys {src}", "Δ⟨ψ̄ψ⟩phys MPT", f"bulk ΔE/L {src}",
+                   "ΔE/L MPT", "rel. dev."]
+        if self.simulated:
+            headers += [f"⟨ψ̄ψ⟩ {self.backend}", "fidelity"]
+        lines = []
+        for r, dev in zip(self.rows, self.deviations(), strict=True):
+            line = [r["n_sites"], r["spacing"], f"{r['theta']:.4f}", f"{r['condensate_design']:.6f}",
+                    f"{r['bulk_condensate_physical_shift']:+.6f}", f"{r['mpt_condensate_shift']:+.6f}",
+                    f"{r['bulk_delta_energy_density']:.6f}", f"{r['mpt_delta_energy_density']:.6f}",
+                    "-" if dev is None else f"{dev:+.3f}"]
+            if self.simulated:
+                line += [r["condensate"], f"{r['fidelity'].value:.6f}" if r["fidelity"] is not None else "-"]
+            lines.append(line)
+        return format_table(headers, lines)
+
+    def notes(self) -> str:
+        """The definitions of the table's columns and, with a continuum limit, its value against the analytic one."""
+        text = DEFINITIONS.format(src=self.source)
+        if self.continuum is not None:
+            c = self.continuum
+            text += (f"\ncontinuum massless condensate ({str(self.continuum_method).upper()}, {c.method}): "
+                     f"{c.estimate}  analytic {c.reference:.7f}  z = {c.z_score:+.2f}  "
+                     f"deviation {100 * c.relative_deviation:.3f} %")
+        return text
+
+    def csv_text(self) -> str:
+        """The rows as CSV: every scalar column, empty for a missing value.  An Estimate column ``k`` is its
+        value followed by ``k_error`` (statistical) and ``k_systematic``; a ground-state column with a DMRG
+        truncation error is followed by ``k_systematic``."""
+        first = self.rows[0]
+        truncated = {k for r in self.rows for k in (r.get("truncation") or {})}
+        columns: list[tuple[str, str, str]] = []  # (header, key, part)
+        for k in first:
+            if isinstance(first[k], (dict, list)):
+                continue
+            columns.append((k, k, "value"))
+            if any(isinstance(r.get(k), Estimate) for r in self.rows):
+                columns += [(f"{k}_error", k, "error"), (f"{k}_systematic", k, "systematic")]
+            elif k in truncated:
+                columns.append((f"{k}_systematic", k, "truncation"))
+        lines = [",".join(c[0] for c in columns)]
+        for r in self.rows:
+            lines.append(",".join(_cell(r, key, part) for _, key, part in columns))
+        return "\n".join(lines) + "\n"
+
+    def to_dataframe(self) -> Any:
+        """The CSV columns as a pandas DataFrame (pandas imported here)."""
+        import io
+
+        import pandas as pd
+
+        return pd.read_csv(io.StringIO(self.csv_text()))
+
+    def write(self, folder: str | Path, *, json_payload: dict[str, Any] | None = None) -> dict[str, Path]:
+        """Write ``scan.json`` (``json_payload`` or :meth:`to_dict`), ``scan.csv`` and ``scan.png`` to ``folder``."""
+        from qlat.core.files import atomic_write_bytes
+        from qlat.core.jsonio import jsonable
+
+        folder = Path(folder)
+        files = {"json": folder / "scan.json", "csv": folder / "scan.csv", "plot": folder / "scan.png"}
+        payload = self.to_dict() if json_payload is None else json_payload
+        atomic_write_bytes(files["json"], (json.dumps(jsonable(payload), indent=2) + "\n").encode())
+        atomic_write_bytes(files["csv"], self.csv_text().encode())
+        self.plot(files["plot"])
+        return files
+
+    def figure(self) -> Any:
+        """The scan's matplotlib Figure (:func:`qlat.analysis.scan_plot.scan_figure`)."""
+        from qlat.analysis.scan_plot import scan_figure
+
+        return scan_figure(self)
+
+    def plot(self, path: str | Path) -> None:
+        """Write the scan's figure to ``path`` (PNG)."""
+        import matplotlib.pyplot as plt
+
+        fig = self.figure()
+        try:
+            fig.savefig(path, dpi=120)
+        finally:
+            plt.close(fig)
+
+
+def _cell(row: dict[str, Any], key: str, part: str) -> str:
+    """One CSV cell: the value (an Estimate's value, error or systematic; a DMRG truncation) or empty."""
+    v = row.get(key)
+    if part == "truncation":
+        return repr(float((row.get("truncation") or {}).get(key, 0.0)))
+    if v is None:
+        return ""
+    if isinstance(v, Estimate):
+        return repr(float(getattr(v, part)))
+    return repr(v)
+
+
+def _numbers_as_estimates(result: dict[str, Any]) -> dict[str, Any]:
+    """Every physical number of the scan JSON as an Estimate (exact ED, analytic, or simulated)."""
+    prov = {"model": result["params"], "ground_state": result.get("ground_state", {"method": "ed"})}
+    solved = "dmrg" if prov["ground_state"].get("method") == "dmrg" else "exact"
+
+    def wrap(key: str, value: Any, truncation: dict[str, float]) -> Any:
+        if not isinstance(value, float) or key in SCAN_PARAMETERS:
+            return value
+        analytic = key.startswith("mpt") or key in ("massless_condensate", "sigma")
+        first_order = key.startswith("lattice_first_order") or key == "lattice_sigma"
+        backend = "analytic" if analytic else ("lattice perturbation theory" if first_order else solved)
+        est = Estimate(value, 0.0, name=key, unit=unit_of(key), backend=backend, provenance=prov)
+        if key in truncation and not analytic:
+            est = est.with_systematic({"truncation": float(truncation[key])})
+        return est
+
+    def wrap_all(record: dict[str, Any]) -> dict[str, Any]:
+        truncation = record.get("truncation") or {}
+        return {k: wrap(k, v, truncation) for k, v in record.items() if k != "truncation"}
+
+    out = dict(result)
+    out["rows"] = [wrap_all(row) for row in result["rows"]]
+    out["lattices"] = [wrap_all(lat) for lat in result["lattices"]]
+    out["analytic"] = {k: wrap(k, v, {}) for k, v in result["analytic"].items()}
+    return out
+
+
+def progress_bar(*, total: int, desc: str, enabled: bool) -> Any:
+    """A progress bar on stderr, drawn only on a terminal (never mixed into a log file or a pipe)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not (enabled and sys.stderr.isatty()), file=sys.stderr, leave=False)
+
+
+def run_theta_scan(
+    points: list[dict[str, Any]],
+    *,
+    log_path: str | Path,
+    client: Any = None,
+    backend: str,
+    simulated: bool,
+    continuum: dict[str, Any] | None = None,
+    command: str = "qlat.analysis.scan.run_theta_scan",
+    progress: bool = False,
+    message: Callable[[str], Any] | None = None,
+) -> ThetaScan:
+    """Run the lattices ``points`` (:func:`~qlat.analysis.schwinger_studies.scan_point`) and the continuum limit.
+
+    ``points``: one dict per lattice (N, a) as :func:`~qlat.analysis.schwinger_studies.scan_point`
+    takes it, all with the same mass, coupling, formulation, mass_shift and ground-state method.
+    ``log_path``: the resume log (:class:`~qlat.analysis.distributed.ResultLog`); lattices already
+    in it are not recomputed.  ``client``: a Dask client (:func:`~qlat.analysis.distributed.dask_client`)
+    or None (serial).  ``backend``: the simulator (``simulated``) or the ground-state label.
+    ``continuum``: None, or ``{"method": "ed", "sites": […], "volumes": […]}`` /
+    ``{"method": "dmrg", "volumes": […], "spacings": […], "bond_dim": χ}``.
+    ``progress``: a bar over the lattices on stderr (drawn only on a terminal); ``message(text)``
+    receives the progress lines (resumed lattices, the continuum runs).
+    """
+    from qlat.analysis.distributed import ResultLog, run_points
+    from qlat.analysis.schwinger_studies import scan_point
+    from qlat.core.provenance import provenance
+    from qlat.exact import continuum as analytic
+
+    log = ResultLog(Path(log_path), result_spec={"rows": [dict], "study": dict})
+    finished = log.load(points)
+    if finished and message is not None:
+        message(f"qlat: {len(finished)} of {len(points)} lattices already in {log.path}: not recomputed\n")
+    bar = progress_bar(total=len(points), desc="scan (lattices)", enabled=progress)
+    bar.update(len(finished))
+
+    def arrived(i: int, res: dict[str, Any]) -> None:
+        log.append(i, points[i], res)
+        bar.update(1)
+
+    try:  # the bar is cleared before any error is printed: an error line never lands on the bar's line
+        results = run_points(scan_point, points, client=client, on_result=arrived, skip=sorted(finished))
+    finally:
+        bar.close()
+    for i, res in finished.items():
+        results[i] = res
+    first = points[0]
+    coupling = first["coupling"]
+    ground_spec = first.get("ground_state") or {"method": "ed"}
+    scan = ThetaScan(
+        rows=[estimates_back(row) for res in results for row in res["rows"]],
+        lattices=[res["study"] for res in results],
+        backend=backend, ground_state=ground_spec, simulated=simulated,
+        params={"mass": first["mass"], "coupling": coupling, "formulation": first["formulation"],
+                "mass_shift": first["mass_shift"]},
+        analytic={"massless_condensate": analytic.massless_condensate(coupling=coupling),
+                  "sigma": analytic.sigma(coupling=coupling),
+                  "mpt": "ΔE(θ)/L = −mΣ(cos θ − 1), physical ⟨ψ̄ψ⟩ = −Σ cos θ (first order in m)"},
+        provenance=provenance(command=command),
+    )
+    if continuum is not None:
+        scan.continuum_method = continuum["method"]
+        scan.continuum = continuum_limit(continuum, coupling=coupling, message=message)
+    return scan
+
+
+def continuum_limit(spec: dict[str, Any], *, coupling: float, message: Callable[[str], Any] | None = None) -> Any:
+    """The continuum extrapolation of the massless condensate that ``spec`` names (see :func:`run_theta_scan`)."""
+    if spec["method"] == "dmrg":
+        from qlat.analysis.dmrg_continuum import continuum_condensate_massless_dmrg
+
+        if message is not None:
+            message(f"continuum extrapolation of the massless condensate (DMRG, L = {spec['volumes']}, "
+                    f"a = {[round(a, 4) for a in spec['spacings']]}) ...\n")
+        return continuum_condensate_massless_dmrg(
+            volumes=spec["volumes"], spacings=spec["spacings"], coupling=coupling, bond_dim=spec["bond_dim"],
+            progress=None if message is None else (lambda row: message(
+                f"  N = {row['n_sites']:4d}  a = {row['spacing']:.4f}  bulk ⟨ψ̄ψ⟩ = {row['bulk']:+.7f}\n")))
+    from qlat.analysis.schwinger_studies import continuum_condensate_massless
+
+    if message is not None:
+        message(f"continuum extrapolation of the massless condensate (ED, N ≤ {max(spec['sites'])}) ...\n")
+    return continuum_condensate_massless(n_sites=spec["sites"], volumes=spec["volumes"], coupling=coupling)
+
+
+__all__ = ["ThetaScan", "run_theta_scan", "continuum_limit", "estimates_back", "unit_of"]
