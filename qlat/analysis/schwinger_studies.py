@@ -515,7 +515,6 @@ def scan_point(point: dict[str, Any]) -> dict[str, Any]:
     study carries ``truncation`` = {key: |value(χ) − value(χ/2)|}, the systematic error of each
     number.  Returns ``{"rows": […], "study": {…}}`` with Estimates as dicts.
     """
-    import dataclasses
 
     from qlat.analysis.ground_solvers import DMRGSolver, solver_from_spec
     from qlat.core.jsonio import jsonable
@@ -526,18 +525,14 @@ def scan_point(point: dict[str, Any]) -> dict[str, Any]:
     simulate = None
     options = point.get("simulate")
     if options:
-        from qlat.quantum.adiabatic import default_schedule
+        from qlat.quantum.adiabatic import schedule_for
         from qlat.quantum.run import run_adiabatic
 
         overrides = dict(options.get("schedule") or {})
         run_options = {k: v for k, v in options.items() if k != "schedule"}
 
         def simulate(m: SchwingerModel) -> dict[str, Any]:
-            schedule = default_schedule(m)
-            if overrides:
-                if "total_time" in overrides and "dt" not in overrides and schedule.dt > overrides["total_time"]:
-                    overrides["dt"] = overrides["total_time"]
-                schedule = dataclasses.replace(schedule, **overrides)
+            schedule = schedule_for(m, **overrides)
             res = run_adiabatic(m, schedule, observables=("energy", "condensate", "condensate_subtracted"),
                                 **run_options)
             return {**res.estimates, "fidelity": res.fidelity}

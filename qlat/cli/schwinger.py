@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qlat.cli._common import LazyHelp, format_table, print_json, with_flag_names
+from qlat.cli._common import LazyHelp, print_json, with_flag_names
 from qlat.core.errors import ParameterError, require
 
 #: Most Trotter steps a run may take (a typo such as --dt 1e-9 must not hang the machine).
@@ -206,12 +206,9 @@ def _check_common(args: argparse.Namespace) -> None:
     require(math.isfinite(args.coupling) and args.coupling > 0, "--coupling", "must be > 0", args.coupling)
     theta = getattr(args, "theta", None)
     if theta is not None:
-        require(math.isfinite(theta), "--theta", "must be a finite angle in radians", theta)
-        if abs(theta) > 2 * math.pi:
-            from qlat.core.errors import warn
+        from qlat.theories.schwinger_qubit import check_theta
 
-            warn(f"--theta {theta:g} is beyond ±2π: the rotated form is 2π-periodic, the electric form on an "
-                 "open chain is not (its background field θ/2π is physical); did you mean radians?")
+        check_theta(theta, "--theta")
 
 
 def _check_evolution(args: argparse.Namespace) -> None:
@@ -252,53 +249,21 @@ def _check_evolution(args: argparse.Namespace) -> None:
         require(4 <= args.bond_dim <= 4096, "--bond-dim", "must be an integer in [4, 4096]", args.bond_dim)
 
 
-#: Bond dimension of the compact Schwinger MPO (:data:`qlat.exact.schwinger_mpo.COMPACT_BOND_DIM`) and the
-#: local dimension of a qubit: the sizes of the environment and site legs in the memory estimate below.
-_MPO_BOND_DIM, _QUBIT_DIM = 5, 2
-
-
 def _require_chain_memory(n_sites: int, *, bond_dim: int | None, itemsize: int, what: str, pauli: bool = False,
                           sites_flag: str = "--sites") -> None:
-    """Refuse, before anything is built, a chain the machine cannot hold (:func:`qlat.core.resources.require_memory`).
+    """:func:`qlat.exact.schwinger_mpo.require_chain_memory`, naming the flags."""
+    from qlat.exact.schwinger_mpo import require_chain_memory
 
-    Estimate (bytes), N sites, bond dimension χ (capped at 2^(N/2)), d = 2, D = 5:
-    16 N² — the N×N ZZ coupling matrix of :func:`~qlat.theories.schwinger_qubit.schwinger_terms` (two copies);
-    + 2 · itemsize · N · χ² · (d + D) — the MPS and its environments (DMRG: real, TDVP/MPS: complex);
-    + 2 N³ with ``pauli`` — the N(N−1)/2 ZZ terms as Pauli strings of N bits (X and Z) for circuits/devices.
-    The flag blamed is ``sites_flag`` when the chain alone (χ = 2) is too large, else --bond-dim.
-    """
-    from qlat.core.resources import MEMORY_FRACTION, available_memory, require_memory
-
-    n = float(n_sites)
-
-    def estimate(chi: float) -> float:
-        chi = min(chi, 2.0 ** min(n / 2, 512))
-        total = 16.0 * n * n + 2.0 * itemsize * n * chi * chi * (_QUBIT_DIM + _MPO_BOND_DIM)
-        return total + (2.0 * n**3 if pauli else 0.0)
-
-    chi = float(bond_dim) if bond_dim is not None else 2.0
-    need = estimate(chi)
-    if need <= MEMORY_FRACTION * available_memory():
-        return
-    flag = sites_flag if bond_dim is None or estimate(2.0) > MEMORY_FRACTION * available_memory() else "--bond-dim"
-    described = f"{what} of N = {n_sites:,} sites" + (f" at bond dimension {bond_dim}" if bond_dim else "")
-    require_memory(need, flag, described)
+    require_chain_memory(n_sites, bond_dim=bond_dim, itemsize=itemsize, what=what, pauli=pauli,
+                         sites_parameter=sites_flag, bond_parameter="--bond-dim")
 
 
 def _require_simulator_memory(args: argparse.Namespace, n_sites: int) -> None:
-    """The memory estimate of the MPS simulators (tdvp: its default χ; mps: the Pauli operators, and
-    the MPS when --bond-dim caps it); the statevector backends have their own qubit limits."""
-    from qlat.quantum.simulators import adiabatic_simulators
+    """:func:`qlat.quantum.simulators.require_simulator_memory`, naming the flags."""
+    from qlat.quantum.simulators import require_simulator_memory
 
-    if not adiabatic_simulators()[args.backend].bond_dimension:
-        return
-    bond_dim = args.bond_dim
-    if args.backend == "tdvp" and bond_dim is None:
-        from qlat.quantum.tdvp import DEFAULT_BOND_DIM
-
-        bond_dim = DEFAULT_BOND_DIM
-    _require_chain_memory(n_sites, bond_dim=bond_dim, itemsize=16, pauli=args.backend != "tdvp",
-                          what=f"the {args.backend} simulation")
+    require_simulator_memory(args.backend, n_sites, bond_dim=args.bond_dim, sites_parameter="--sites",
+                             bond_parameter="--bond-dim")
 
 
 def _model(args: argparse.Namespace, *, n_sites: int, spacing: float, theta: float):
@@ -309,23 +274,9 @@ def _model(args: argparse.Namespace, *, n_sites: int, spacing: float, theta: flo
 
 
 def _schedule(args: argparse.Namespace, model):
-    from dataclasses import replace
+    from qlat.quantum.adiabatic import schedule_for
 
-    from qlat.quantum.adiabatic import default_schedule
-
-    sched = default_schedule(model)
-    changes: dict[str, Any] = {}
-    if args.time is not None:
-        changes["total_time"] = args.time
-        if args.dt is None and sched.dt > args.time:
-            changes["dt"] = args.time
-    if args.dt is not None:
-        changes["dt"] = args.dt
-    if args.ramp is not None:
-        changes["ramp"] = args.ramp
-    if args.initial_mass is not None:
-        changes["initial_mass"] = args.initial_mass
-    return replace(sched, **changes) if changes else sched
+    return schedule_for(model, total_time=args.time, dt=args.dt, ramp=args.ramp, initial_mass=args.initial_mass)
 
 
 # --- exact -------------------------------------------------------------------------------------
@@ -351,9 +302,6 @@ def _is_ground_state_method(name: str) -> bool:
 
 def cmd_exact(args: argparse.Namespace) -> int:
     _check_common(args)  # the flags are checked before the heavy imports (issue 12: start-up)
-    from qlat.core.backend import get_backend
-    from qlat.quantum.exact_backend import DEFAULT_OBSERVABLES, SCALAR_OBSERVABLES
-
     if not _is_ground_state_method(args.method):  # the full list (every plug-in imported) only on error
         methods = _ground_state_methods()
         require(args.method in methods, "--method", f"must be one of {', '.join(methods)}", args.method)
@@ -376,61 +324,19 @@ def cmd_exact(args: argparse.Namespace) -> int:
                                   what="DMRG")
         if not args.json:
             options["progress"] = sys.stderr.isatty()
-    backend = get_backend(args.method)
-    est = backend.estimate(model, list(DEFAULT_OBSERVABLES), **options)
-    result = {**est, "params": model.params(), "backend": backend.label}
-    if args.json:
-        print_json(result)
-        return 0
-    print(f"Schwinger model, {backend.description.split(';')[0]}  {_describe(model)}")
-    rows = [(k, est[k]) for k in (*SCALAR_OBSERVABLES, "gap") if k in est]
-    print(format_table(["observable", "value"], rows))
-    from qlat.core.backend import components
+    from qlat.analysis.schwinger_points import ground_state_point
 
-    print("electric field L_n:", " ".join(f"{e.value:+.4f}" for e in components(est, "electric_field")))
+    point = ground_state_point(model, method=args.method, **options)
+    if args.json:
+        print_json(point.to_dict())
+        return 0
+    print(point.table())
     return 0
 
 
-def _describe(model) -> str:
-    return (f"N={model.n_sites} a={model.spacing:g} m={model.mass:g} θ={model.theta:.4g} "
-            f"g={model.coupling:g} [{model.formulation}{', mass shift' if model.mass_shift else ''}]")
-
-
 # --- adiabatic ---------------------------------------------------------------------------------
-def run_point(args: argparse.Namespace, model, *, progress: bool) -> dict[str, Any]:
-    """One adiabatic run with the flags' backend, plus the ED values for comparison (N <= 20)."""
-    from qlat.exact.diagonalization import ED_ROUTINE_MAX_QUBITS
-    from qlat.quantum.run import run_adiabatic
-
-    schedule = _schedule(args, model)
-    result = run_adiabatic(
-        model, schedule, observables=("energy", "condensate", "condensate_subtracted"),
-        backend=args.backend, shots=args.shots, seed=args.seed, noise=args.noise,
-        order=args.order, layout=args.layout, progress=progress, max_bond_dimension=args.bond_dim,
-    )
-    out = result.to_dict()
-    for name, est in result.estimates.items():
-        out[name] = est
-    out["fidelity"] = result.fidelity
-    out["params"] = {**model.params(), "schedule": _schedule_dict(schedule), "order": args.order,
-                     "layout": args.layout, "shots": args.shots, "seed": args.seed, "noise": args.noise}
-    out["backend"] = result.backend
-    if model.n_sites <= ED_ROUTINE_MAX_QUBITS:
-        from qlat.quantum.exact_backend import exact_estimates
-
-        out["exact"] = exact_estimates(model)
-    return out
-
-
-def _schedule_dict(schedule) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(schedule)
-
-
 def _cmd_device(args: argparse.Namespace) -> int:
     """``--backend fake:<device>|ibm:<device>``: compile, dry-run or submit, store, collect."""
-    from qlat.quantum.ibm.backend import run_on_device
 
     provider, _, device = args.backend.partition(":")
     require(provider in ("fake", "ibm") and bool(device), "--backend",
@@ -442,7 +348,6 @@ def _cmd_device(args: argparse.Namespace) -> int:
     if args.shots is not None:
         require(args.shots > 0, "--shots", "must be > 0", args.shots)
     require(args.noise is None, "--noise", "device runs have the device's own noise; drop --noise")
-    from qlat.quantum.ibm.backend import device_schedule
 
     if provider == "fake":  # the chain must fit on the device (known offline for fake devices)
         from qlat.quantum.ibm.devices import fake_device
@@ -451,55 +356,26 @@ def _cmd_device(args: argparse.Namespace) -> int:
         require(args.sites <= qubits, "--sites", f"{device} has {qubits} qubits", args.sites)
     _require_chain_memory(args.sites, bond_dim=None, itemsize=16, pauli=True, what="the device circuits")
     model = _model(args, n_sites=args.sites, spacing=args.spacing, theta=args.theta)
-    schedule = None  # the short device schedule (hardware_schedule), with the parts the user set replaced
-    preparation = None
-    trained = None
     if args.preparation == "sc-vqe":
         for flag, value in (("--time", args.time), ("--dt", args.dt), ("--ramp", args.ramp),
                             ("--initial-mass", args.initial_mass), ("--budget", args.budget)):
             require(value is None, flag, "applies to the adiabatic preparation, not to --preparation sc-vqe")
-        from qlat.quantum.variational import train_ansatz
-
-        trained = train_ansatz(model)
-        preparation = trained.ansatz(model.n_sites)
     elif args.budget is not None:
         for flag, value in (("--time", args.time), ("--dt", args.dt), ("--ramp", args.ramp),
                             ("--initial-mass", args.initial_mass)):
             require(value is None, flag, "is chosen by --budget; give one or the other")
-        from qlat.quantum.schedules import budget_schedule
+    from qlat.analysis.schwinger_points import device_point
 
-        chosen = budget_schedule(model, args.budget, order=args.order)
-        schedule = chosen.schedule
-        if not args.json:
-            print(chosen)
-    elif any(v is not None for v in (args.time, args.dt, args.ramp, args.initial_mass)):
-        schedule = device_schedule(total_time=args.time, dt=args.dt, ramp=args.ramp, initial_mass=args.initial_mass)
     layout = {"line": "line", "all-to-all": "default", None: "auto"}[args.layout]
-    run = run_on_device(model, backend=args.backend, schedule=schedule, preparation=preparation,
-                        shots=args.shots or 4096, mitigation=args.mitigation, seed=args.seed, order=args.order,
-                        layout=layout, mode=args.mode, primitive=args.primitive, dry_run=args.dry_run,
-                        wait=not args.no_wait)
+    point = device_point(model, backend=args.backend, preparation=args.preparation, budget=args.budget,
+                         total_time=args.time, dt=args.dt, ramp=args.ramp, initial_mass=args.initial_mass,
+                         shots=args.shots or 4096, mitigation=args.mitigation, seed=args.seed, order=args.order,
+                         layout=layout, mode=args.mode, primitive=args.primitive, dry_run=args.dry_run,
+                         wait=not args.no_wait, announce=None if args.json else print)
     if args.json:
-        out = run.to_dict()
-        if trained is not None:
-            out["training"] = trained.to_dict()
-        print_json(out)
+        print_json(point.to_dict())
         return 0
-    if trained is not None:
-        print(trained.table())
-    print(str(run))
-    from qlat.exact.diagonalization import ED_ROUTINE_MAX_QUBITS
-
-    if run.estimates and model.n_sites <= ED_ROUTINE_MAX_QUBITS:
-        from qlat.analysis.crosscheck import CrossCheck
-        from qlat.quantum.exact_backend import exact_estimates
-
-        names = [k for k in run.estimates if k in ("energy", "condensate")]
-        label = next(iter(run.estimates.values())).backend or args.backend
-        check = CrossCheck(reference="exact (ED)")
-        check.add("exact (ED)", exact_estimates(model, observables=names))
-        check.add(label, {k: run.estimates[k] for k in names})
-        print(check.table(names))
+    print(point.table())
     return 0
 
 
@@ -518,49 +394,16 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
     _check_evolution(args)
     model = _model(args, n_sites=args.sites, spacing=args.spacing, theta=args.theta)
     _require_simulator_memory(args, model.n_sites)
-    out = run_point(args, model, progress=not args.json and sys.stderr.isatty())
+    from qlat.analysis.schwinger_points import adiabatic_point
+
+    point = adiabatic_point(model, _schedule(args, model), backend=args.backend, shots=args.shots, seed=args.seed,
+                            noise=args.noise, order=args.order, layout=args.layout, max_bond_dimension=args.bond_dim,
+                            progress=not args.json and sys.stderr.isatty())
     if args.json:
-        print_json(out)
+        print_json(point.to_dict())
         return 0
-    print(f"Adiabatic preparation on '{out['backend']}'  {_describe(model)}")
-    sched = out["params"]["schedule"]
-    print(f"schedule: T={sched['total_time']:g} dt={sched['dt']:g} ramp={sched['ramp']} "
-          f"m0={sched['initial_mass']:g} order={args.order} layout={args.layout}")
-    from qlat.analysis.crosscheck import CrossCheck
-
-    names = ("energy", "condensate", "condensate_subtracted")
-    check = CrossCheck(reference="exact (ED)")
-    if "exact" in out:
-        check.add("exact (ED)", {n: out["exact"][n] for n in names})
-    check.add(out["backend"], {n: out[n] for n in names})
-    if "exact" in out:
-        print(check.table(names))
-    else:
-        notes = check.warnings()
-        rows = [(n, f"{out[n]}" + "".join(f" !{notes.index(w) + 1}" for w in out[n].warnings)) for n in names]
-        print(format_table(["observable", out["backend"]], rows))
-        for i, message in enumerate(notes):
-            print(f"!{i + 1} {message}")
-    if out["fidelity"] is not None:
-        print(f"fidelity with the exact ground state: {out['fidelity']}")
-    print(_adiabaticity_line(out["energy"].provenance))
+    print(point.table())
     return 0
-
-
-def _adiabaticity_line(prov: dict[str, Any]) -> str:
-    """What the systematic error and the warnings rest on: the state model and the gap along the path."""
-    parts = []
-    state = prov.get("systematic_method", {}).get("state_model") if isinstance(prov.get("systematic_method"),
-                                                                               dict) else None
-    if state:
-        parts.append(f"energy variance {state['energy_variance']:.3g}, leaked weight {state['leaked_weight']:.3g} "
-                     "(one Lanczos step)")
-    lz = prov.get("landau_zener")
-    if lz:
-        where = f"N = {lz['n_sites']} proxy" if lz.get("proxy") else f"N = {lz['n_sites']}"
-        parts.append(f"narrowest gap {lz['min_gap']:.3g} at t/T = {lz['u_min']:.3f}, Landau-Zener "
-                     f"probability {lz['probability']:.2g} ({where})")
-    return "adiabaticity: " + ("; ".join(parts) if parts else "not estimated")
 
 
 # --- scan --------------------------------------------------------------------------------------

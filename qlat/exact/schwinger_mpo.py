@@ -60,12 +60,47 @@ __all__ = [
     "compact_mpo",
     "explicit_mpo",
     "product_mps",
+    "require_chain_memory",
     "spin_site",
     "tenpy_model",
 ]
 
 #: Bond dimension of the compact automaton MPO (independent of N).
 COMPACT_BOND_DIM = 5
+#: Local dimension of a qubit site (the site legs of the MPS).
+QUBIT_DIM = 2
+
+
+def chain_memory(n_sites: int, *, bond_dim: float, itemsize: int, pauli: bool = False) -> float:
+    """Bytes a Schwinger chain of ``n_sites`` needs at bond dimension ``bond_dim`` (a float: no overflow).
+
+    Estimate, N sites, bond dimension χ (capped at 2^(N/2)), d = 2, D = 5 (:data:`COMPACT_BOND_DIM`):
+    16 N² — the N×N ZZ coupling matrix of :func:`~qlat.theories.schwinger_qubit.schwinger_terms` (two copies);
+    + 2 · itemsize · N · χ² · (d + D) — the MPS and its environments (DMRG: real, TDVP/MPS: complex);
+    + 2 N³ with ``pauli`` — the N(N−1)/2 ZZ terms as Pauli strings of N bits (X and Z) for circuits/devices.
+    """
+    n = float(n_sites)
+    chi = min(float(bond_dim), 2.0 ** min(n / 2, 512))
+    total = 16.0 * n * n + 2.0 * itemsize * n * chi * chi * (QUBIT_DIM + COMPACT_BOND_DIM)
+    return total + (2.0 * n**3 if pauli else 0.0)
+
+
+def require_chain_memory(n_sites: int, *, bond_dim: int | None, itemsize: int, what: str, pauli: bool = False,
+                         sites_parameter: str = "n_sites", bond_parameter: str = "bond_dim") -> None:
+    """Refuse, before anything is built, a chain the machine cannot hold (:func:`qlat.core.resources.require_memory`
+    with :func:`chain_memory`; χ = 2 when ``bond_dim`` is None).  The parameter blamed is ``sites_parameter`` when
+    the chain alone (χ = 2) is too large, else ``bond_parameter``."""
+    from qlat.core.resources import MEMORY_FRACTION, available_memory, require_memory
+
+    need = chain_memory(n_sites, bond_dim=bond_dim if bond_dim is not None else 2, itemsize=itemsize, pauli=pauli)
+    if need <= MEMORY_FRACTION * available_memory():
+        return
+    alone = chain_memory(n_sites, bond_dim=2, itemsize=itemsize, pauli=pauli)
+    blamed = sites_parameter if bond_dim is None or alone > MEMORY_FRACTION * available_memory() else bond_parameter
+    described = f"{what} of N = {n_sites:,} sites" + (f" at bond dimension {bond_dim}" if bond_dim else "")
+    require_memory(need, blamed, described)
+
+
 #: ``"compact"``: the automaton of this module; ``"explicit"``: TeNPy's generic MPO from couplings.
 MPO_KINDS: tuple[str, ...] = ("compact", "explicit")
 

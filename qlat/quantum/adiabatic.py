@@ -38,6 +38,7 @@ and the fast simulator are built from that decomposition, which also lets θ be 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ __all__ = [
     "AdiabaticSchedule",
     "TermsBasis",
     "default_schedule",
+    "schedule_for",
     "combine_terms",
 ]
 
@@ -266,3 +268,22 @@ def default_schedule(model: SchwingerModel) -> AdiabaticSchedule:
     """
     require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)
     return AdiabaticSchedule(total_time=60.0, dt=0.05, initial_mass=DEFAULT_INITIAL_MASS, ramp="smootherstep")
+
+
+def schedule_for(model: SchwingerModel, *, total_time: float | None = None, dt: float | None = None,
+                 ramp: str | None = None, initial_mass: float | None = None) -> AdiabaticSchedule:
+    """:func:`default_schedule` with the parts given replaced (None: the default's); a ``total_time``
+    shorter than the default step, with no ``dt``, takes one step (dt = T)."""
+    sched = default_schedule(model)
+    changes: dict[str, Any] = {}
+    if total_time is not None:
+        changes["total_time"] = total_time
+        if dt is None and sched.dt > total_time:
+            changes["dt"] = total_time
+    if dt is not None:
+        changes["dt"] = dt
+    if ramp is not None:
+        changes["ramp"] = ramp
+    if initial_mass is not None:
+        changes["initial_mass"] = initial_mass
+    return dataclasses.replace(sched, **changes) if changes else sched

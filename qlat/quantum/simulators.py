@@ -65,6 +65,7 @@ class AdiabaticSimulator:
     needs_circuit: whether :meth:`simulate` needs the built circuit (the statevector does not).
     bond_dimension: whether the state is an MPS whose bond dimension can be capped
         (``max_bond_dimension``).
+    default_bond_dimension: the cap when none is given (``None``: no cap).
     """
 
     name = ""
@@ -75,6 +76,7 @@ class AdiabaticSimulator:
     noise = False
     needs_circuit = True
     bond_dimension = False
+    default_bond_dimension: int | None = None
     accepts: tuple[str, ...] = ("SchwingerModel",)
 
     def supports(self, target: Any) -> bool:
@@ -204,3 +206,20 @@ def adiabatic_simulators() -> dict[str, AdiabaticSimulator]:
         if isinstance(backend, AdiabaticSimulator):
             out[name] = backend
     return out
+
+
+def require_simulator_memory(backend: str, n_sites: int, *, bond_dim: int | None = None,
+                             sites_parameter: str = "n_sites", bond_parameter: str = "bond_dim") -> None:
+    """Refuse a chain the MPS simulators cannot hold (:func:`qlat.exact.schwinger_mpo.require_chain_memory`):
+    the MPS at ``bond_dim`` or the simulator's ``default_bond_dimension`` (complex), plus the Pauli operators
+    when it runs circuits (mps).  The statevector backends have their own qubit limits (``max_qubits``)."""
+    spec = adiabatic_simulators()[backend]
+    if not spec.bond_dimension:
+        return
+    if bond_dim is None:
+        bond_dim = spec.default_bond_dimension
+    from qlat.exact.schwinger_mpo import require_chain_memory
+
+    require_chain_memory(n_sites, bond_dim=bond_dim, itemsize=16, pauli=spec.needs_circuit,
+                         what=f"the {backend} simulation", sites_parameter=sites_parameter,
+                         bond_parameter=bond_parameter)

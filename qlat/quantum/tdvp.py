@@ -255,6 +255,7 @@ class TDVPSimulator(AdiabaticSimulator):
     shots = "never"
     needs_circuit = False
     bond_dimension = True
+    default_bond_dimension = DEFAULT_BOND_DIM
 
     def observables(self, target: Any) -> list[str]:
         return sorted(TDVP_OBSERVABLES) if self.supports(target) else []

@@ -126,6 +126,17 @@ class SchwingerTerms:
         return op.simplify(atol=0.0) if simplify else op
 
 
+def check_theta(theta: float, parameter: str = "theta") -> None:
+    """Refuse a θ that is not a finite angle; warn beyond ±2π, where the two formulations part: the rotated
+    form is 2π-periodic, the electric form on an open chain is not (its background field θ/2π is physical)."""
+    require(math.isfinite(theta), parameter, "must be a finite angle in radians", theta)
+    if abs(theta) > 2 * math.pi:
+        from qlat.core.errors import warn
+
+        warn(f"{parameter} {theta:g} is beyond ±2π: the rotated form is 2π-periodic, the electric form on an "
+             "open chain is not (its background field θ/2π is physical); did you mean radians?")
+
+
 def _check_sites(n_sites: int) -> None:
     require(
         isinstance(n_sites, (int, np.integer)) and n_sites >= 2 and n_sites % 2 == 0,

@@ -1,0 +1,238 @@
+"""One point of the Schwinger model on qubits as a result object: ground state, adiabatic preparation, device run.
+
+``qlat schwinger exact|adiabatic`` print these (``.table()``, ``.to_dict()``); from Python:
+
+>>> from qlat.analysis.schwinger_points import ground_state_point   # doctest: +SKIP
+>>> print(ground_state_point(SchwingerModel(8, 0.5, 0.1), method="ed").table())   # doctest: +SKIP
+
+Units: energies in g (the Hamiltonian H of docs/conventions.md, constant included), condensates in
+g; the adiabatic point is compared with exact diagonalization (N <= 20) in a
+:class:`~qlat.analysis.crosscheck.CrossCheck` with z-scores from the total error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from qlat.analysis.tables import format_table
+
+#: The observables of an adiabatic point (and of its comparison with ED).
+ADIABATIC_OBSERVABLES = ("energy", "condensate", "condensate_subtracted")
+
+
+def describe_model(model: Any) -> str:
+    """One line: N, a, m, θ, g, the formulation and the mass shift of a SchwingerModel."""
+    return (f"N={model.n_sites} a={model.spacing:g} m={model.mass:g} θ={model.theta:.4g} "
+            f"g={model.coupling:g} [{model.formulation}{', mass shift' if model.mass_shift else ''}]")
+
+
+# --- ground state -----------------------------------------------------------------------------
+@dataclass
+class GroundStatePoint:
+    """The ground state of one model by a ground-state backend (ED, DMRG): every default observable."""
+
+    model: Any
+    estimates: dict[str, Any]
+    backend: str
+    description: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.estimates, "params": self.model.params(), "backend": self.backend}
+
+    def table(self) -> str:
+        from qlat.core.backend import components
+        from qlat.quantum.exact_backend import SCALAR_OBSERVABLES
+
+        rows = [(k, self.estimates[k]) for k in (*SCALAR_OBSERVABLES, "gap") if k in self.estimates]
+        field_line = " ".join(f"{e.value:+.4f}" for e in components(self.estimates, "electric_field"))
+        return "\n".join([f"Schwinger model, {self.description.split(';')[0]}  {describe_model(self.model)}",
+                          format_table(["observable", "value"], rows), f"electric field L_n: {field_line}"])
+
+
+def ground_state_point(model: Any, *, method: str = "ed", **options: Any) -> GroundStatePoint:
+    """The default observables of ``model``'s ground state from the registered backend ``method``."""
+    from qlat.core.backend import get_backend
+    from qlat.quantum.exact_backend import DEFAULT_OBSERVABLES
+
+    backend = get_backend(method)
+    est = backend.estimate(model, list(DEFAULT_OBSERVABLES), **options)
+    return GroundStatePoint(model=model, estimates=dict(est), backend=backend.label,
+                            description=backend.description)
+
+
+# --- adiabatic preparation on a simulator ------------------------------------------------------
+@dataclass
+class AdiabaticPoint:
+    """One adiabatic run (:func:`qlat.quantum.run.run_adiabatic`) with the ED values beside it (N <= 20)."""
+
+    model: Any
+    schedule: Any
+    run: Any
+    options: dict[str, Any]
+    exact: dict[str, Any] | None = None
+
+    @property
+    def backend(self) -> str:
+        return str(self.run.backend)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.run.to_dict()
+        for name, est in self.run.estimates.items():
+            out[name] = est
+        out["fidelity"] = self.run.fidelity
+        out["params"] = {**self.model.params(), "schedule": asdict(self.schedule), **self.options}
+        out["backend"] = self.run.backend
+        if self.exact is not None:
+            out["exact"] = self.exact
+        return out
+
+    def crosscheck(self) -> Any:
+        """The run beside ED (when known) as a :class:`~qlat.analysis.crosscheck.CrossCheck`."""
+        from qlat.analysis.crosscheck import CrossCheck
+
+        check = CrossCheck(reference="exact (ED)")
+        if self.exact is not None:
+            check.add("exact (ED)", {n: self.exact[n] for n in ADIABATIC_OBSERVABLES})
+        check.add(self.backend, {n: self.run.estimates[n] for n in ADIABATIC_OBSERVABLES})
+        return check
+
+    def table(self) -> str:
+        s = self.schedule
+        lines = [f"Adiabatic preparation on '{self.backend}'  {describe_model(self.model)}",
+                 f"schedule: T={s.total_time:g} dt={s.dt:g} ramp={s.ramp} m0={s.initial_mass:g} "
+                 f"order={self.options['order']} layout={self.options['layout']}"]
+        check = self.crosscheck()
+        if self.exact is not None:
+            lines.append(check.table(ADIABATIC_OBSERVABLES))
+        else:
+            notes = check.warnings()
+            est = self.run.estimates
+            rows = [(n, f"{est[n]}" + "".join(f" !{notes.index(w) + 1}" for w in est[n].warnings))
+                    for n in ADIABATIC_OBSERVABLES]
+            lines.append(format_table(["observable", self.backend], rows))
+            lines += [f"!{i + 1} {message}" for i, message in enumerate(notes)]
+        if self.run.fidelity is not None:
+            lines.append(f"fidelity with the exact ground state: {self.run.fidelity}")
+        lines.append(adiabaticity_line(self.run.estimates["energy"].provenance))
+        return "\n".join(lines)
+
+
+def adiabaticity_line(prov: dict[str, Any]) -> str:
+    """What the systematic error and the warnings rest on: the state model and the gap along the path."""
+    parts = []
+    method = prov.get("systematic_method")
+    state = method.get("state_model") if isinstance(method, dict) else None
+    if state:
+        parts.append(f"energy variance {state['energy_variance']:.3g}, leaked weight {state['leaked_weight']:.3g} "
+                     "(one Lanczos step)")
+    lz = prov.get("landau_zener")
+    if lz:
+        where = f"N = {lz['n_sites']} proxy" if lz.get("proxy") else f"N = {lz['n_sites']}"
+        parts.append(f"narrowest gap {lz['min_gap']:.3g} at t/T = {lz['u_min']:.3f}, Landau-Zener "
+                     f"probability {lz['probability']:.2g} ({where})")
+    return "adiabaticity: " + ("; ".join(parts) if parts else "not estimated")
+
+
+def adiabatic_point(model: Any, schedule: Any, *, backend: str = "statevector", shots: int | None = None,
+                    seed: int | None = None, noise: str | None = None, order: int = 2, layout: str = "all-to-all",
+                    max_bond_dimension: int | None = None, progress: bool = False) -> AdiabaticPoint:
+    """One adiabatic run of ``model`` along ``schedule`` on ``backend``, plus the ED values for comparison."""
+    from qlat.exact.diagonalization import ED_ROUTINE_MAX_QUBITS
+    from qlat.quantum.run import run_adiabatic
+
+    run = run_adiabatic(model, schedule, observables=ADIABATIC_OBSERVABLES, backend=backend, shots=shots, seed=seed,
+                        noise=noise, order=order, layout=layout, progress=progress,
+                        max_bond_dimension=max_bond_dimension)
+    exact = None
+    if model.n_sites <= ED_ROUTINE_MAX_QUBITS:
+        from qlat.quantum.exact_backend import exact_estimates
+
+        exact = exact_estimates(model)
+    options = {"order": order, "layout": layout, "shots": shots, "seed": seed, "noise": noise}
+    return AdiabaticPoint(model=model, schedule=schedule, run=run, options=options, exact=exact)
+
+
+# --- a device run ------------------------------------------------------------------------------
+@dataclass
+class DevicePoint:
+    """A run on a fake or IBM device (:func:`qlat.quantum.ibm.backend.run_on_device`), with the training of
+    an SC-ADAPT-VQE preparation and, for finished runs of N <= 20, the comparison with ED."""
+
+    model: Any
+    run: Any
+    backend: str
+    trained: Any = None
+    exact: dict[str, Any] = field(default_factory=dict)
+    compared: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.run.to_dict()
+        if self.trained is not None:
+            out["training"] = self.trained.to_dict()
+        return out
+
+    def table(self) -> str:
+        lines = []
+        if self.trained is not None:
+            lines.append(self.trained.table())
+        lines.append(str(self.run))
+        if self.exact:
+            from qlat.analysis.crosscheck import CrossCheck
+
+            names = list(self.compared)
+            label = next(iter(self.run.estimates.values())).backend or self.backend
+            check = CrossCheck(reference="exact (ED)")
+            check.add("exact (ED)", self.exact)
+            check.add(label, {k: self.run.estimates[k] for k in names})
+            lines.append(check.table(names))
+        return "\n".join(lines)
+
+
+def device_point(model: Any, *, backend: str, preparation: str = "adiabatic", budget: int | None = None,
+                 total_time: float | None = None, dt: float | None = None, ramp: str | None = None,
+                 initial_mass: float | None = None, shots: int = 4096, mitigation: str | None = None,
+                 seed: int | None = None, order: int = 2, layout: str = "auto", mode: str = "job",
+                 primitive: str = "executor", dry_run: bool = False, wait: bool = True,
+                 announce: Callable[[str], Any] | None = None) -> DevicePoint:
+    """Prepare ``model`` on a device and measure it (compile only with ``dry_run``; submit only without ``wait``).
+
+    ``preparation``: ``"adiabatic"`` (the short device schedule :func:`~qlat.quantum.ibm.backend.hardware_schedule`
+    with the parts given replaced, or with ``budget`` the schedule of highest fidelity within that many two-qubit
+    gates, :func:`~qlat.quantum.schedules.budget_schedule`) or ``"sc-vqe"`` (SC-ADAPT-VQE,
+    :func:`~qlat.quantum.variational.train_ansatz`).  ``announce(text)`` receives the chosen budget schedule
+    before the run.
+    """
+    from qlat.quantum.ibm.backend import device_schedule, run_on_device
+
+    schedule = None
+    prepared = None
+    trained = None
+    if preparation == "sc-vqe":
+        from qlat.quantum.variational import train_ansatz
+
+        trained = train_ansatz(model)
+        prepared = trained.ansatz(model.n_sites)
+    elif budget is not None:
+        from qlat.quantum.schedules import budget_schedule
+
+        chosen = budget_schedule(model, budget, order=order)
+        schedule = chosen.schedule
+        if announce is not None:
+            announce(str(chosen))
+    elif any(v is not None for v in (total_time, dt, ramp, initial_mass)):
+        schedule = device_schedule(total_time=total_time, dt=dt, ramp=ramp, initial_mass=initial_mass)
+    run = run_on_device(model, backend=backend, schedule=schedule, preparation=prepared, shots=shots,
+                        mitigation=mitigation, seed=seed, order=order, layout=layout, mode=mode, primitive=primitive,
+                        dry_run=dry_run, wait=wait)
+    exact: dict[str, Any] = {}
+    names: list[str] = []
+    from qlat.exact.diagonalization import ED_ROUTINE_MAX_QUBITS
+
+    if run.estimates and model.n_sites <= ED_ROUTINE_MAX_QUBITS:
+        from qlat.quantum.exact_backend import exact_estimates
+
+        names = [k for k in run.estimates if k in ("energy", "condensate")]
+        exact = exact_estimates(model, observables=names)
+    return DevicePoint(model=model, run=run, backend=backend, trained=trained, exact=exact, compared=tuple(names))

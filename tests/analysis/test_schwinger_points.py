@@ -1,0 +1,52 @@
+"""Result objects of one Schwinger point (qlat.analysis.schwinger_points): what `qlat schwinger exact|adiabatic`
+print, usable from Python — the ED comparison, the schedule, the fidelity and what the adiabatic error rests on."""
+
+from __future__ import annotations
+
+import pytest
+
+from qlat.analysis.schwinger_points import adiabatic_point, adiabaticity_line, describe_model, ground_state_point
+from qlat.quantum.adiabatic import AdiabaticSchedule, schedule_for
+from qlat.theories.schwinger_qubit import SchwingerModel
+
+MODEL = SchwingerModel(4, 0.5, 0.2, theta=0.3)
+
+
+def test_ground_state_point_table_and_json():
+    point = ground_state_point(MODEL, method="ed")
+    text = point.table()
+    assert describe_model(MODEL) in text.splitlines()[0]
+    assert "gap" in text and "electric field L_n:" in text
+    assert text.splitlines()[-1].count(" ") >= MODEL.n_sites - 1  # one value per link
+    out = point.to_dict()
+    assert out["params"] == MODEL.params() and out["energy"].unit
+    assert out["energy"].value == pytest.approx(point.estimates["energy"].value)
+
+
+def test_adiabatic_point_compares_with_ed_and_says_what_its_error_rests_on():
+    schedule = AdiabaticSchedule(total_time=4.0, dt=0.5, ramp="sin2")
+    point = adiabatic_point(MODEL, schedule, backend="statevector")
+    out = point.to_dict()
+    assert out["exact"]["energy"].value == pytest.approx(ground_state_point(MODEL).estimates["energy"].value)
+    assert out["params"]["schedule"]["total_time"] == 4.0 and out["params"]["order"] == 2
+    text = point.table()
+    assert "T=4 dt=0.5 ramp=sin2" in text
+    assert "exact (ED)" in text and "z statevector" in text
+    assert "fidelity with the exact ground state:" in text
+    assert text.splitlines()[-1].startswith("adiabaticity: energy variance")
+    assert "leaked weight" in text and "Landau-Zener" in text
+
+
+def test_adiabaticity_line_without_and_with_a_proxy():
+    assert adiabaticity_line({}) == "adiabaticity: not estimated"
+    lz = {"n_sites": 14, "proxy": True, "min_gap": 0.1, "u_min": 0.5, "probability": 0.25}
+    assert "(N = 14 proxy)" in adiabaticity_line({"landau_zener": lz})
+
+
+def test_schedule_for_replaces_only_the_parts_given():
+    base = schedule_for(MODEL)
+    assert schedule_for(MODEL, ramp="linear").ramp == "linear"
+    assert schedule_for(MODEL, ramp="linear").total_time == base.total_time
+    short = schedule_for(MODEL, total_time=0.01)  # shorter than the default step: one step
+    assert short.dt == short.total_time == 0.01
+    assert schedule_for(MODEL, total_time=2.0).dt == base.dt
