@@ -58,9 +58,9 @@ def cmd(args: argparse.Namespace) -> int:
     require(args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
     require(args.threads >= 1, "--threads", "must be an integer >= 1", args.threads)
     ensure_output_dir(args.out, "--out")
-    import torch
+    from qlat.core.compute import set_threads
 
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     from qlat.analysis.light_mass_crosscheck import light_mass
     from qlat.analysis.schwinger_crosscheck import heavy_mass
 

@@ -147,9 +147,8 @@ def _print(result: dict[str, Any], *, as_json: bool, title: str) -> None:
 
 # ------------------------------------------------------------------------------- commands
 def cmd_train(args: argparse.Namespace) -> int:
-    import torch
-
     from qlat.cli._common import ensure_output_dir
+    from qlat.core.compute import require_device, seed_torch, set_threads, torch_dtype
     from qlat.samplers.flow import FlowModel, TrainConfig, load_model, load_training_state, save_checkpoint, train
     from qlat.samplers.flow.checkpoint import CARD_NAME, card_architecture, check_theory, read_card
     from qlat.samplers.flow.training import evaluate_flow
@@ -158,16 +157,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     require(args.dtype in ("float32", "float64"), "--dtype", "must be float32 or float64", args.dtype)
     require(args.eval_n >= 16, "--eval-n", "must be an integer >= 16", args.eval_n)
     require(args.max_minutes is None or args.max_minutes > 0, "--max-minutes", "must be > 0", args.max_minutes)
-    require(args.device == "cpu" or args.device.startswith("cuda"), "--device", "must be cpu or cuda[:i]",
-            args.device)
-    if args.device.startswith("cuda"):
-        require(torch.cuda.is_available(), "--device", "CUDA is not available on this machine", args.device)
-    torch.set_num_threads(args.threads)
+    require_device(args.device, "--device")
+    set_threads(args.threads)
     theory = _theory(args)
     arch = _architecture(args)
     config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, clip_norm=args.clip, seed=args.seed,
                          gradient=args.gradient)
-    dtype = getattr(torch, args.dtype)
+    dtype = torch_dtype(args.dtype, "--dtype")
     try:  # the architecture is checked before anything is written (a bad flag leaves no --out behind)
         FlowModel(theory.params(), arch)
     except ParameterError as exc:
@@ -208,7 +204,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                         "add --new-phase to continue with it", getattr(config, key))
             config.schedule_start = stored.schedule_start
     else:
-        torch.manual_seed(args.seed)  # the initial weights
+        seed_torch(args.seed)  # the initial weights
         model = FlowModel(theory.params(), arch).to(device=args.device, dtype=dtype)
 
     def checkpoint(st: Any) -> None:
@@ -246,8 +242,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     import tempfile
 
-    import torch
-
     from qlat.analysis.statistics import MIN_SAMPLES_PER_CHAIN, ensemble_estimates
     from qlat.core.ensemble import Ensemble
     from qlat.samplers.flow import FlowSampler
@@ -258,7 +252,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     require(args.n >= 16, "--n", "must be an integer >= 16", args.n)
     require(args.chains >= 1, "--chains", "must be an integer >= 1", args.chains)
     require(args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
-    torch.set_num_threads(args.threads)
+    from qlat.core.compute import set_threads
+
+    set_threads(args.threads)
     sampler = FlowSampler(model=str(args.model_dir))
     theory = theory_from_params(sampler.card["theory"])
     result: dict[str, Any] = evaluate_flow(sampler.flow, theory, n=args.n, seed=args.seed)

@@ -247,9 +247,9 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     _check_counts(args)
     _check_out(args.out)
     require(args.threads >= 1, "--threads", "must be an integer >= 1", args.threads)
-    import torch
+    from qlat.core.compute import set_threads
 
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     theory = make_theory(args)
     sampler = make_sampler(args, theory)
     _check_chunk_memory(args, theory)

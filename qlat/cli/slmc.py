@@ -19,7 +19,6 @@ or ``--shape LxxLy`` with ``--boundary periodic|open``; energies in units of t. 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -99,18 +98,6 @@ def _check_common(args: argparse.Namespace) -> None:
     require(args.every >= 1, "--every", "must be an integer >= 1", args.every)
 
 
-def _mse_estimate(model: Any, data: Any, name: str) -> Any:
-    """The mean squared residual with the standard error of the mean of the squared residuals."""
-    import torch
-
-    from qlat.core.estimate import Estimate
-
-    with torch.no_grad():
-        r2 = (model(data.spins) - data.energies).square()
-    err = float(r2.std() / math.sqrt(len(r2))) if len(r2) > 1 else math.inf
-    return Estimate(float(r2.mean()), err, name=name, unit="t^2", n_samples=len(r2), backend="slmc")
-
-
 def _initial_model(args: argparse.Namespace, theory: Any) -> Any:
     """A fresh model, or the ``--init`` transformer continued (same layers) or grown by one layer."""
     from qlat.samplers.slmc.models import deepen
@@ -132,9 +119,8 @@ def _initial_model(args: argparse.Namespace, theory: Any) -> Any:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    import torch
-
     from qlat.cli._common import ensure_output_dir, print_json
+    from qlat.core.compute import set_threads
 
     _check_common(args)
     require(args.model in ("linear", "transformer"), "--model", "must be linear or transformer", args.model)
@@ -142,13 +128,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     require(args.rounds >= 1, "--rounds", "must be an integer >= 1", args.rounds)
     require(args.check >= 0, "--check", "must be an integer >= 0", args.check)
     require(0 < args.val_fraction < 1, "--val-fraction", "must be in (0, 1)", args.val_fraction)
-    torch.set_num_threads(1)
+    set_threads(1)
     theory = make_theory(args)
     ensure_output_dir(args.out, "--out")
     from qlat.samplers.slmc.sampler import SLMC
     from qlat.samplers.slmc.training import (
         energies_of,
         exact_training_data,
+        mse_estimate,
         parameter_count,
         save_model,
         train_model,
@@ -186,7 +173,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     result: dict[str, Any] = {
         "model": str(args.out), "kind": args.model, "config": model.config(),
         "parameters": parameter_count(model), "theory": theory.params(),
-        "train_mse": _mse_estimate(model, train, "train_mse"), "val_mse": _mse_estimate(model, val, "val_mse"),
+        "train_mse": mse_estimate(model, train, "train_mse"), "val_mse": mse_estimate(model, val, "val_mse"),
         "rounds": rounds,
     }
     if args.check:

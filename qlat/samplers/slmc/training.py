@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from qlat.core.errors import CorruptFileError, ParameterError, require
+from qlat.core.estimate import Estimate
 from qlat.core.files import atomic_write_bytes, sha256_file
 from qlat.samplers.slmc.models import (
     EquivariantTransformer,
@@ -110,6 +111,15 @@ def mse(model: nn.Module, data: TrainingData, *, batch: int = 512) -> float:
             diff = model(data.spins[k:k + batch]) - data.energies[k:k + batch]
             total += float(diff.square().sum())
     return total / len(data)
+
+
+def mse_estimate(model: nn.Module, data: TrainingData, name: str) -> Estimate:
+    """The mean squared residual ⟨(E_model − E)²⟩ over ``data`` (units t²) with the standard error of the
+    mean of the squared residuals, σ(r²)/√n (infinite for one configuration)."""
+    with torch.no_grad():
+        r2 = (model(data.spins) - data.energies).square()
+    err = float(r2.std() / math.sqrt(len(r2))) if len(r2) > 1 else math.inf
+    return Estimate(float(r2.mean()), err, name=name, unit="t^2", n_samples=len(r2), backend="slmc")
 
 
 def train_model(model: Any, data: TrainingData, *, epochs: int = 200, lr: float = 1e-2,
