@@ -21,7 +21,7 @@ out never recomputes a finished point after a crash (:class:`ResultLog`).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,6 +208,55 @@ def dask_client(*, workers: int | None = None, scheduler: str | None = None, clu
         client.close()
         if own is not None:
             own.close()
+
+
+def check_distribution(*, workers: int | None = None, scheduler: str | None = None, cluster: str | None = None,
+                       cluster_config: str | os.PathLike | None = None,
+                       names: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+    """Check where points will run before any work (nothing is started): at most one of ``workers``
+    (1–256 local processes), ``scheduler`` (an address) and ``cluster`` (a batch system, with its JSON
+    ``cluster_config``).  Returns the batch cluster's ``{"kind", "config"}`` or None; errors name the
+    parameter as ``names`` shows it (e.g. the command-line flags)."""
+
+    def name(key: str) -> str:
+        return (names or {}).get(key, key)
+
+    chosen = [name(key) for key, v in (("workers", workers), ("scheduler", scheduler), ("cluster", cluster))
+              if v is not None]
+    require(len(chosen) <= 1, chosen[-1] if chosen else name("workers"),
+            f"choose one of {name('workers')}, {name('scheduler')}, {name('cluster')}")
+    if workers is not None:
+        require(1 <= workers <= 256, name("workers"), "must be an integer in [1, 256]", workers)
+    if scheduler is not None:
+        require(scheduler.startswith(("tcp://", "tls://", "inproc://")), name("scheduler"),
+                "must be a scheduler address such as tcp://host:8786", scheduler)
+    if cluster_config is not None:
+        require(cluster is not None, name("cluster_config"), f"needs {name('cluster')} slurm|pbs")
+    if cluster is None:
+        return None
+    require(cluster in CLUSTERS, name("cluster"), f"must be one of {', '.join(CLUSTERS)}", cluster)
+    config = load_cluster_config(cluster_config, kind=cluster) if cluster_config is not None else {}
+    require_batch_system(cluster)
+    return {"kind": cluster, "config": config}
+
+
+@contextmanager
+def distribution_client(*, workers: int | None = None, scheduler: str | None = None,
+                        cluster: dict[str, Any] | None = None) -> Iterator[Any]:
+    """The Dask client for :func:`run_points` (None: serial) from :func:`check_distribution`'s choice: local
+    ``workers``, a ``scheduler``, or the batch ``cluster`` (scaled to its config's ``n_workers``, default 2)."""
+    if cluster is None:
+        with dask_client(workers=workers, scheduler=scheduler) as client:
+            yield client
+        return
+    config = dict(cluster["config"])
+    n_workers = int(config.pop("n_workers", 2))
+    batch = batch_cluster(cluster["kind"], config)
+    try:
+        with dask_client(cluster=batch, cluster_workers=n_workers) as client:
+            yield client
+    finally:
+        batch.close()
 
 
 def run_points(

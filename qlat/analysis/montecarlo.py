@@ -36,6 +36,44 @@ from qlat.core.estimate import Estimate
 MAX_IN_MEMORY_BYTES = 8 * 2**30
 
 
+#: Largest chunk of configurations held in memory at once (bytes), chains × chunk × field size.
+MAX_CHUNK_BYTES = 4 * 2**30
+#: Field-sized arrays per chain a sampler works with besides the chunk it holds (fields, momenta,
+#: forces, the proposal, staples/plaquettes): the working memory of the update, roughly.
+WORKING_FIELDS = 10
+
+
+def require_sampling_memory(field_shape: Sequence[int], *, chains: int, chunk: int, n: int,
+                            where: str | os.PathLike | None = None, parameter: str = "field_shape/chains/chunk",
+                            n_parameter: str = "n") -> None:
+    """Refuse, before any chain runs, a sampling run the machine cannot hold (8-byte fields).
+
+    A chunk of chains × min(chunk, n) configurations must stay under :data:`MAX_CHUNK_BYTES` and, with
+    :data:`WORKING_FIELDS` field-sized working arrays per chain, under the available memory
+    (:func:`qlat.core.resources.require_memory`); the whole ensemble, chains × n configurations, must fit on
+    the disk at ``where`` (when it is a folder).  Errors name ``parameter`` (sizes) and ``n_parameter`` (disk).
+    """
+    import shutil
+
+    from qlat.core.resources import require_memory
+
+    field = 1.0
+    for extent in field_shape:
+        field *= float(extent)
+    chunk_bytes = 8.0 * field * chains * min(chunk, n)
+    require(chunk_bytes <= MAX_CHUNK_BYTES, parameter,
+            f"a chunk of configurations would take {chunk_bytes / 2**30:.3g} GiB of memory "
+            f"(at most {MAX_CHUNK_BYTES / 2**30:.0f} GiB; lower --chunk, --chains or --L)")
+    require_memory(chunk_bytes + 8.0 * field * chains * WORKING_FIELDS, parameter,
+                   f"{chains} chains on {tuple(field_shape)} fields (a chunk of {min(chunk, n)} "
+                   "configurations and the update's working arrays)")
+    if where is not None and Path(where).is_dir():
+        total = 8.0 * field * chains * n
+        free = shutil.disk_usage(where).free
+        require(total <= free, n_parameter, f"the ensemble would take {total / 2**30:.3g} GiB, more than the "
+                f"{free / 2**30:.3g} GiB free in {where}", n)
+
+
 def _sampler(sampler: Any, options: dict[str, Any]) -> Any:
     """A Sampler from a registered name (command-line defaults + ``options``) or the object itself."""
     from qlat.core.registry import SAMPLERS

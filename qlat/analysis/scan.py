@@ -18,18 +18,23 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qlat.analysis.tables import format_table
+from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 
 #: Parameters of a scan row (plain numbers); every other number in it is a physical result.
 SCAN_PARAMETERS = ("n_sites", "spacing", "theta")
 #: Values of a row that a simulation produced (Estimates; JSON dicts in the resume log).
 SIMULATED_KEYS = ("energy", "condensate", "condensate_subtracted", "fidelity")
+#: Longest chain a scan with DMRG ground states accepts (DMRG at χ = 64 takes ~1 min there).
+DMRG_SCAN_MAX_SITES = 400
+#: Bond dimension of DMRG ground states (scan and continuum) when none is given.
+DEFAULT_SCAN_BOND_DIM = 64
 #: θ of a scan by default: 9 points in [0, π] (radians).
 DEFAULT_THETAS = tuple(i * (math.pi / 8) for i in range(9))
 #: |ΔE_MPT| below which the relative deviation is not defined (θ = 0, m = 0).
@@ -54,6 +59,11 @@ def estimates_back(row: dict[str, Any]) -> dict[str, Any]:
 def unit_of(key: str) -> str:
     """The unit of a scan number: energies (and energy densities) in g², condensates and Σ in g."""
     return "g^2" if "energy" in key else "g"
+
+
+def is_analytic(key: str) -> bool:
+    """Whether a scan number is analytic (mass perturbation theory, the continuum Σ): exact, no truncation."""
+    return key.startswith("mpt") or key in ("massless_condensate", "sigma")
 
 
 @dataclass
@@ -163,7 +173,7 @@ class ThetaScan:
             columns.append((k, k, "value"))
             if any(isinstance(r.get(k), Estimate) for r in self.rows):
                 columns += [(f"{k}_error", k, "error"), (f"{k}_systematic", k, "systematic")]
-            elif k in truncated:
+            elif k in truncated and not is_analytic(k):
                 columns.append((f"{k}_systematic", k, "truncation"))
         lines = [",".join(c[0] for c in columns)]
         for r in self.rows:
@@ -228,7 +238,7 @@ def _numbers_as_estimates(result: dict[str, Any]) -> dict[str, Any]:
     def wrap(key: str, value: Any, truncation: dict[str, float]) -> Any:
         if not isinstance(value, float) or key in SCAN_PARAMETERS:
             return value
-        analytic = key.startswith("mpt") or key in ("massless_condensate", "sigma")
+        analytic = is_analytic(key)
         first_order = key.startswith("lattice_first_order") or key == "lattice_sigma"
         backend = "analytic" if analytic else ("lattice perturbation theory" if first_order else solved)
         est = Estimate(value, 0.0, name=key, unit=unit_of(key), backend=backend, provenance=prov)
@@ -245,6 +255,113 @@ def _numbers_as_estimates(result: dict[str, Any]) -> dict[str, Any]:
     out["lattices"] = [wrap_all(lat) for lat in result["lattices"]]
     out["analytic"] = {k: wrap(k, v, {}) for k, v in result["analytic"].items()}
     return out
+
+
+@dataclass
+class ScanPlan:
+    """A checked θ scan, ready to run: the lattices (:func:`~qlat.analysis.schwinger_studies.scan_point`'s
+    points), the ground-state method and the continuum step (:func:`run_theta_scan`'s ``continuum``)."""
+
+    points: list[dict[str, Any]]
+    ground_state: dict[str, Any]
+    backend: str
+    simulated: bool
+    continuum: dict[str, Any] | None
+
+
+def plan_theta_scan(
+    *,
+    n_sites: Sequence[int],
+    spacing: Sequence[float],
+    thetas: Sequence[float] | None = None,
+    mass: float,
+    coupling: float = 1.0,
+    formulation: str = "rotated",
+    mass_shift: bool = False,
+    ground: str = "ed",
+    simulate: dict[str, Any] | None = None,
+    bond_dim: int | None = None,
+    continuum: bool = False,
+    continuum_method: str | None = None,
+    continuum_sites: Sequence[int] = (12, 14, 16, 18, 20),
+    volumes: Sequence[float] | None = None,
+    spacings: Sequence[float] = (0.4, 1 / 3, 0.25, 0.2, 1 / 6),
+) -> ScanPlan:
+    """Check a θ scan before anything runs (a bad value is one :class:`~qlat.core.errors.ParameterError`
+    naming the parameter, and a chain the machine cannot hold is refused) and lay out its lattices.
+
+    ``ground``: ``"ed"`` or ``"dmrg"`` (ground states at ``bond_dim``, default 64, with the χ/2 rerun as
+    systematic).  ``simulate``: None (ground states only) or the adiabatic options of
+    :func:`~qlat.analysis.schwinger_studies.scan_point` (``backend``, ``shots`` … and ``schedule`` overrides:
+    every lattice's schedule is built now, not on a worker).  ``continuum``: also the continuum limit of the
+    massless condensate by ``continuum_method`` (default: ``ground``) — ED on chains ``continuum_sites`` at
+    the ``volumes`` (default 5 6 7 8), DMRG at ``spacings`` for every volume (default 20 24).
+    """
+    from qlat.exact.diagonalization import ED_MAX_QUBITS, ED_ROUTINE_MAX_QUBITS
+    from qlat.exact.schwinger_mpo import require_chain_memory
+
+    simulated = simulate is not None
+    if bond_dim is not None and not simulated:
+        require(ground == "dmrg" or continuum_method == "dmrg", "bond_dim",
+                "applies to --backend dmrg, tdvp, mps or --continuum-method dmrg (ED is exact)", bond_dim)
+        require(4 <= bond_dim <= 4096, "bond_dim",
+                "must be an integer in [4, 4096] (the truncation check runs at half of it)", bond_dim)
+    chi = bond_dim if bond_dim is not None else DEFAULT_SCAN_BOND_DIM
+    method = continuum_method if continuum_method is not None else ground
+    angles = list(DEFAULT_THETAS) if thetas is None else [float(t) for t in thetas]
+    for t in angles:
+        require(math.isfinite(t), "thetas", "must be finite angles in radians", float(t))
+    for n in n_sites:
+        if ground == "dmrg":
+            require(4 <= n <= DMRG_SCAN_MAX_SITES, "n_sites",
+                    f"scan with dmrg (and N−2 for bulk differences): 4 <= N <= {DMRG_SCAN_MAX_SITES}", n)
+        else:
+            require(4 <= n <= ED_ROUTINE_MAX_QUBITS, "n_sites",
+                    f"scan compares with ED (and N−2 for bulk differences): 4 <= N <= {ED_ROUTINE_MAX_QUBITS}; "
+                    "longer chains with --backend dmrg", n)
+    spec: dict[str, Any] | None = None
+    if continuum:
+        require(method in ("ed", "dmrg"), "continuum_method", "must be ed or dmrg", method)
+        if volumes is None:
+            volumes = [5.0, 6.0, 7.0, 8.0] if method == "ed" else [20.0, 24.0]
+        if method == "dmrg":
+            require(len(set(spacings)) >= 4, "spacings",
+                    "needs at least 4 distinct spacings (a quadratic fit in a with a residual)", list(spacings))
+        for a in spacings:
+            require(math.isfinite(a) and 0 < a <= 2, "spacings", "must be in (0, 2]", a)
+            if method == "dmrg":
+                for vol in volumes:
+                    ratio = vol / a
+                    require(abs(ratio - round(ratio)) < 1e-9 and round(ratio) % 2 == 0 and round(ratio) >= 6,
+                            "spacings",
+                            f"L/a must be an even integer >= 6 for every volume (L = {vol:g})", a)
+        for n in continuum_sites:
+            require(6 <= n <= ED_MAX_QUBITS and n % 2 == 0, "continuum_sites",
+                    f"must be even and in [6, {ED_MAX_QUBITS}]", n)
+        for vol in volumes:
+            require(vol > 0, "volumes", "must be > 0", vol)
+        spec = {"method": method, "sites": list(continuum_sites), "volumes": list(volumes),
+                "spacings": list(spacings), "bond_dim": chi}
+    if ground == "dmrg":
+        require_chain_memory(max(n_sites), bond_dim=chi, itemsize=8, what="DMRG ground states")
+    if spec is not None and method == "dmrg":
+        longest = max(vol / a for vol in spec["volumes"] for a in spec["spacings"])
+        require_chain_memory(round(longest), bond_dim=chi, itemsize=8, sites_parameter="volumes",
+                             what="the DMRG continuum extrapolation")
+    if simulate is not None:
+        from qlat.quantum.adiabatic import schedule_for
+        from qlat.theories.schwinger_qubit import SchwingerModel
+
+        for n in n_sites:  # the schedule every lattice will run (ramp, T, dt), checked now, not on a worker
+            for a in spacing:
+                schedule_for(SchwingerModel(n, a, mass, 0.0, coupling=coupling, formulation=formulation,  # type: ignore[arg-type]
+                                            mass_shift=mass_shift), **simulate.get("schedule", {}))
+    ground_spec = {"method": "dmrg", "bond_dim": chi} if ground == "dmrg" else {"method": "ed"}
+    points = [{"n_sites": n, "spacing": a, "thetas": angles, "mass": mass, "coupling": coupling,
+               "formulation": formulation, "mass_shift": mass_shift, "simulate": simulate,
+               "ground_state": ground_spec} for n in n_sites for a in spacing]
+    backend = str(simulate["backend"]) if simulate is not None else ("dmrg" if ground == "dmrg" else "exact")
+    return ScanPlan(points=points, ground_state=ground_spec, backend=backend, simulated=simulated, continuum=spec)
 
 
 def progress_bar(*, total: int, desc: str, enabled: bool) -> Any:

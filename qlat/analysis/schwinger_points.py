@@ -12,7 +12,7 @@ g; the adiabatic point is compared with exact diagonalization (N <= 20) in a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -188,6 +188,52 @@ class DevicePoint:
             check.add(label, {k: self.run.estimates[k] for k in names})
             lines.append(check.table(names))
         return "\n".join(lines)
+
+
+def check_device_run(backend: str, *, n_sites: int, preparation: str = "adiabatic", budget: int | None = None,
+                     total_time: float | None = None, dt: float | None = None, ramp: str | None = None,
+                     initial_mass: float | None = None, shots: int | None = None, noise: str | None = None,
+                     names: Mapping[str, str] | None = None) -> None:
+    """Check a device run before anything is compiled or submitted (one :class:`~qlat.core.errors.ParameterError`
+    naming the parameter as ``names`` shows it, e.g. the command-line flags).
+
+    ``backend`` is ``fake:<device>`` or ``ibm:<device>`` (a fake device must have ``n_sites`` qubits); T, dt,
+    shots > 0; no ``noise`` (the device has its own); the chain's Pauli operators must fit in memory; an
+    SC-ADAPT-VQE preparation takes no schedule or budget, a ``budget`` chooses the schedule alone.
+    """
+    import math
+
+    from qlat.core.errors import require
+    from qlat.exact.schwinger_mpo import require_chain_memory
+
+    def name(key: str) -> str:
+        return (names or {}).get(key, key)
+
+    provider, _, device = backend.partition(":")
+    require(provider in ("fake", "ibm") and bool(device), name("backend"),
+            "a device is written fake:<device> or ibm:<device>", backend)
+    if total_time is not None:
+        require(math.isfinite(total_time) and total_time > 0, name("total_time"), "must be > 0", total_time)
+    if dt is not None:
+        require(math.isfinite(dt) and dt > 0, name("dt"), "must be > 0", dt)
+    if shots is not None:
+        require(shots > 0, name("shots"), "must be > 0", shots)
+    require(noise is None, name("noise"), f"device runs have the device's own noise; drop {name('noise')}")
+    if provider == "fake":  # the chain must fit on the device (known offline for fake devices)
+        from qlat.quantum.ibm.devices import fake_device
+
+        qubits = int(fake_device(device, parameter=name("backend")).num_qubits)
+        require(n_sites <= qubits, name("n_sites"), f"{device} has {qubits} qubits", n_sites)
+    require_chain_memory(n_sites, bond_dim=None, itemsize=16, pauli=True, what="the device circuits",
+                         sites_parameter=name("n_sites"), bond_parameter=name("bond_dim"))
+    schedule_parts = (("total_time", total_time), ("dt", dt), ("ramp", ramp), ("initial_mass", initial_mass))
+    if preparation == "sc-vqe":
+        for key, value in (*schedule_parts, ("budget", budget)):
+            require(value is None, name(key),
+                    f"applies to the adiabatic preparation, not to {name('preparation')} sc-vqe")
+    elif budget is not None:
+        for key, value in schedule_parts:
+            require(value is None, name(key), f"is chosen by {name('budget')}; give one or the other")
 
 
 def device_point(model: Any, *, backend: str, preparation: str = "adiabatic", budget: int | None = None,

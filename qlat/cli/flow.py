@@ -134,15 +134,13 @@ def _architecture(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _print(result: dict[str, Any], *, as_json: bool, title: str) -> None:
-    from qlat.cli._common import format_table, print_json
-    from qlat.core.estimate import Estimate
+    from qlat.analysis.flow_evaluation import flow_table
+    from qlat.cli._common import print_json
 
     if as_json:
         print_json(result)
         return
-    rows = [[k, str(v), "-" if v.tau_int is None else f"{v.tau_int:.2f}"]
-            for k, v in result.items() if isinstance(v, Estimate)]
-    sys.stdout.write(title + "\n" + format_table(["quantity", "estimate", "tau_int"], rows) + "\n")
+    sys.stdout.write(flow_table(result, title=title))
 
 
 # ------------------------------------------------------------------------------- commands
@@ -240,42 +238,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    import tempfile
-
-    from qlat.analysis.statistics import MIN_SAMPLES_PER_CHAIN, ensemble_estimates
-    from qlat.core.ensemble import Ensemble
-    from qlat.samplers.flow import FlowSampler
-    from qlat.samplers.flow.training import evaluate_flow
-    from qlat.theories.base import theory_from_params
+    from qlat.analysis.flow_evaluation import evaluate_flow_model
+    from qlat.core.compute import set_threads
 
     require(args.threads >= 1, "--threads", "must be an integer >= 1", args.threads)
     require(args.n >= 16, "--n", "must be an integer >= 16", args.n)
     require(args.chains >= 1, "--chains", "must be an integer >= 1", args.chains)
     require(args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
-    from qlat.core.compute import set_threads
-
     set_threads(args.threads)
-    sampler = FlowSampler(model=str(args.model_dir))
-    theory = theory_from_params(sampler.card["theory"])
-    result: dict[str, Any] = evaluate_flow(sampler.flow, theory, n=args.n, seed=args.seed)
-    per_chain = max(args.n // args.chains, MIN_SAMPLES_PER_CHAIN)
-    with tempfile.TemporaryDirectory(prefix="qlat-flow-eval-") as tmp:
-        ens = Ensemble.create(Path(tmp) / "chain.h5", theory=theory, sampler=sampler, chains=args.chains,
-                              seed=args.seed)
-        with ens:
-            state = sampler.init_state(theory, chains=args.chains, seed=args.seed)
-            batch, state = sampler.run(theory, per_chain, state=state, progress=not args.no_progress)
-            ens.append(batch, state)
-            chain = ensemble_estimates(ens, theory.default_observables() + ["acceptance"])
-    for est in chain.values():  # the chain's file was temporary: do not point at it
-        if isinstance(est.provenance, dict):
-            est.provenance.pop("file", None)
-            est.provenance["chain"] = "independence-Metropolis chain of qlat flow eval (not kept)"
-    result.update({f"chain_{k}" if k == "acceptance" else k: v for k, v in chain.items()})
-    result["model"] = {"dir": sampler.model, "weights_sha256": sampler.model_sha256,
-                       "card_sha256": sampler.card_sha256, "theory": sampler.card["theory"],
-                       "architecture": sampler.card["architecture"],
-                       "steps_done": sampler.card.get("training", {}).get("steps_done")}
-    _print(result, as_json=args.json, title=f"{sampler.model}: flow metrics ({args.n} samples) and an "
-           f"independence-Metropolis chain ({args.chains} × {per_chain})")
+    evaluation = evaluate_flow_model(args.model_dir, n=args.n, chains=args.chains, seed=args.seed,
+                                     progress=not args.no_progress)
+    _print(evaluation.to_dict(), as_json=args.json, title=evaluation.title)
     return 0

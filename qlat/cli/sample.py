@@ -151,10 +151,6 @@ def _resume_flags(theory: Any, sampler: Any) -> dict[str, str]:
     return flags
 
 
-#: Largest chunk of configurations held in memory at once (bytes), chains × chunk × field size.
-MAX_CHUNK_BYTES = 4 * 2**30
-
-
 def _check_counts(args: argparse.Namespace) -> None:
     from qlat.analysis.statistics import MIN_SAMPLES_PER_CHAIN
 
@@ -169,32 +165,13 @@ def _check_counts(args: argparse.Namespace) -> None:
     require(1 <= args.ndim <= 4, "--ndim", "must be 1, 2, 3 or 4", args.ndim)
 
 
-#: Field-sized arrays per chain a sampler works with besides the chunk it holds (fields, momenta,
-#: forces, the proposal, staples/plaquettes): the working memory of the update, roughly.
-WORKING_FIELDS = 10
-
-
 def _check_chunk_memory(args: argparse.Namespace, theory: Any) -> None:
-    from qlat.core.resources import require_memory
-
-    field = 1.0
-    for extent in theory.field_shape:
-        field *= float(extent)
-    chunk_bytes = 8.0 * field * args.chains * min(args.chunk, args.n)
-    require(chunk_bytes <= MAX_CHUNK_BYTES, "--L/--chains/--chunk",
-            f"a chunk of configurations would take {chunk_bytes / 2**30:.3g} GiB of memory "
-            f"(at most {MAX_CHUNK_BYTES / 2**30:.0f} GiB; lower --chunk, --chains or --L)")
-    require_memory(chunk_bytes + 8.0 * field * args.chains * WORKING_FIELDS, "--L/--chains/--chunk",
-                   f"{args.chains} chains on {theory.field_shape} fields (a chunk of {min(args.chunk, args.n)} "
-                   "configurations and the update's working arrays)")
-    import shutil
+    """:func:`qlat.analysis.montecarlo.require_sampling_memory`, naming the flags."""
+    from qlat.analysis.montecarlo import require_sampling_memory
 
     where = args.out.parent if args.out is not None else Path(tempfile.gettempdir())
-    if where.is_dir():
-        total = 8.0 * field * args.chains * args.n
-        free = shutil.disk_usage(where).free
-        require(total <= free, "--n", f"the ensemble would take {total / 2**30:.3g} GiB, more than the "
-                f"{free / 2**30:.3g} GiB free in {where}", args.n)
+    require_sampling_memory(theory.field_shape, chains=args.chains, chunk=args.chunk, n=args.n, where=where,
+                            parameter="--L/--chains/--chunk", n_parameter="--n")
 
 
 def check_resumable(ensemble: Any, *, theory: Any, sampler: Any, chains: int, seed: int, start: str) -> None:

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import sys
 from pathlib import Path
@@ -18,8 +17,6 @@ from typing import Any
 from qlat.cli._common import LazyHelp, print_json, with_flag_names
 from qlat.core.errors import ParameterError, require
 
-#: Most Trotter steps a run may take (a typo such as --dt 1e-9 must not hang the machine).
-MAX_STEPS = 1_000_000
 #: Library parameter → command-line flag, for one-line errors that name what the user typed.
 FLAGS = {"cluster": "--cluster", "cluster_config": "--cluster-config", "spacings": "--continuum-spacings", "volumes": "--continuum-volumes", "mitigation": "--mitigation", "mode": "--mode", "preparation": "--preparation", "budget": "--budget", "primitive": "--primitive", "n_sites": "--sites", "spacing": "--spacing", "mass": "--mass", "theta": "--theta",
          "coupling": "--coupling", "formulation": "--formulation", "total_time": "--time", "dt": "--dt",
@@ -97,9 +94,6 @@ def _evolution_arguments(p: argparse.ArgumentParser, *, ground_state: bool = Fal
                       "when none is given one is drawn, printed and stored, and --seed with it repeats a fake run"
                       if device else ""))
 
-
-#: Longest chain ``qlat schwinger scan --backend dmrg`` accepts (DMRG at χ = 64 takes ~1 min there).
-DMRG_SCAN_MAX_SITES = 400
 
 #: Position in ``qlat --help``.
 HELP_ORDER = 10
@@ -212,58 +206,15 @@ def _check_common(args: argparse.Namespace) -> None:
 
 
 def _check_evolution(args: argparse.Namespace) -> None:
-    names = _simulator_names()
-    require(args.backend in names, "--backend", f"must be one of {', '.join(names)}", args.backend)
-    if args.time is not None:
-        require(math.isfinite(args.time) and args.time > 0, "--time", "must be > 0", args.time)
-    if args.dt is not None:
-        require(math.isfinite(args.dt) and args.dt > 0, "--dt", "must be > 0", args.dt)
-        if args.time is not None:
-            require(args.dt <= args.time, "--dt", f"must be <= --time ({args.time})", args.dt)
-            steps = args.time / args.dt
-            require(steps <= MAX_STEPS, "--dt", f"gives {steps:.3g} Trotter steps; at most {MAX_STEPS:,} allowed",
-                    args.dt)
-            require(abs(steps - round(steps)) <= 1e-9 * steps, "--dt", f"must divide --time ({args.time})", args.dt)
-    if args.initial_mass is not None:
-        require(math.isfinite(args.initial_mass) and args.initial_mass >= 0, "--initial-mass", "must be >= 0",
-                args.initial_mass)
-    if args.shots is not None:
-        require(args.shots > 0, "--shots", "must be > 0", args.shots)
-    if args.seed is not None:
-        require(args.seed >= 0, "--seed", "must be >= 0", args.seed)
-    from qlat.quantum.simulators import adiabatic_simulators
+    from qlat.quantum.simulators import check_simulation
 
-    spec = adiabatic_simulators()[args.backend]
-    if spec.shots == "never" and args.shots is not None:
-        samplers = [n for n, b in adiabatic_simulators().items() if b.shots != "never"]
-        raise ParameterError("--shots", f"backend {args.backend} is exact and takes no shots; sampling backends: "
-                             f"{', '.join(samplers)}", args.shots)
-    if not spec.noise and args.noise is not None:
-        noisy = [n for n, b in adiabatic_simulators().items() if b.noise]
-        raise ParameterError("--noise", f"backend {args.backend} takes no noise model; backends with noise: "
-                             f"{', '.join(noisy)}", args.noise)
-    if args.bond_dim is not None:
-        mps_like = [n for n, b in adiabatic_simulators().items() if b.bond_dimension]
-        require(spec.bond_dimension, "--bond-dim", f"applies to the MPS backends ({', '.join(mps_like)})",
-                args.bond_dim)
-        require(4 <= args.bond_dim <= 4096, "--bond-dim", "must be an integer in [4, 4096]", args.bond_dim)
+    check_simulation(args.backend, total_time=args.time, dt=args.dt, initial_mass=args.initial_mass, shots=args.shots,
+                     seed=args.seed, noise=args.noise, bond_dim=args.bond_dim,
+                     names=_NAMES)
 
 
-def _require_chain_memory(n_sites: int, *, bond_dim: int | None, itemsize: int, what: str, pauli: bool = False,
-                          sites_flag: str = "--sites") -> None:
-    """:func:`qlat.exact.schwinger_mpo.require_chain_memory`, naming the flags."""
-    from qlat.exact.schwinger_mpo import require_chain_memory
-
-    require_chain_memory(n_sites, bond_dim=bond_dim, itemsize=itemsize, what=what, pauli=pauli,
-                         sites_parameter=sites_flag, bond_parameter="--bond-dim")
-
-
-def _require_simulator_memory(args: argparse.Namespace, n_sites: int) -> None:
-    """:func:`qlat.quantum.simulators.require_simulator_memory`, naming the flags."""
-    from qlat.quantum.simulators import require_simulator_memory
-
-    require_simulator_memory(args.backend, n_sites, bond_dim=args.bond_dim, sites_parameter="--sites",
-                             bond_parameter="--bond-dim")
+#: Library parameter → flag for the checks that name their parameters (FLAGS, plus the names it lacks).
+_NAMES = {**FLAGS, "total_time": "--time", "bond_dim": "--bond-dim"}
 
 
 def _model(args: argparse.Namespace, *, n_sites: int, spacing: float, theta: float):
@@ -281,23 +232,15 @@ def _schedule(args: argparse.Namespace, model):
 
 # --- exact -------------------------------------------------------------------------------------
 def _ground_state_methods() -> list[str]:
-    """Registered backends that compute ground states of the qubit model (``ground_state = True``)."""
-    from qlat.core.registry import BACKENDS
+    from qlat.core.backend import ground_state_methods
 
-    return [name for name in BACKENDS.names() if _is_ground_state_method(name)]
+    return ground_state_methods()
 
 
 def _is_ground_state_method(name: str) -> bool:
-    """Whether ``name`` is a registered ground-state backend (imports that plug-in only)."""
-    from qlat.core.backend import get_backend
-    from qlat.core.registry import BACKENDS
+    from qlat.core.backend import is_ground_state_method
 
-    if name not in BACKENDS.names():
-        return False
-    try:
-        return bool(getattr(get_backend(name), "ground_state", False))
-    except Exception:  # noqa: BLE001 — a broken plug-in is not offered
-        return False
+    return is_ground_state_method(name)
 
 
 def cmd_exact(args: argparse.Namespace) -> int:
@@ -319,9 +262,10 @@ def cmd_exact(args: argparse.Namespace) -> int:
     else:
         if args.method == "dmrg":
             from qlat.exact.dmrg import DMRGSettings
+            from qlat.exact.schwinger_mpo import require_chain_memory
 
-            _require_chain_memory(model.n_sites, bond_dim=args.bond_dim or DMRGSettings.bond_dim, itemsize=8,
-                                  what="DMRG")
+            require_chain_memory(model.n_sites, bond_dim=args.bond_dim or DMRGSettings.bond_dim, itemsize=8,
+                                 what="DMRG", sites_parameter="--sites", bond_parameter="--bond-dim")
         if not args.json:
             options["progress"] = sys.stderr.isatty()
     from qlat.analysis.schwinger_points import ground_state_point
@@ -337,33 +281,12 @@ def cmd_exact(args: argparse.Namespace) -> int:
 # --- adiabatic ---------------------------------------------------------------------------------
 def _cmd_device(args: argparse.Namespace) -> int:
     """``--backend fake:<device>|ibm:<device>``: compile, dry-run or submit, store, collect."""
+    from qlat.analysis.schwinger_points import check_device_run
 
-    provider, _, device = args.backend.partition(":")
-    require(provider in ("fake", "ibm") and bool(device), "--backend",
-            "a device is written fake:<device> or ibm:<device>", args.backend)
-    if args.time is not None:
-        require(math.isfinite(args.time) and args.time > 0, "--time", "must be > 0", args.time)
-    if args.dt is not None:
-        require(math.isfinite(args.dt) and args.dt > 0, "--dt", "must be > 0", args.dt)
-    if args.shots is not None:
-        require(args.shots > 0, "--shots", "must be > 0", args.shots)
-    require(args.noise is None, "--noise", "device runs have the device's own noise; drop --noise")
-
-    if provider == "fake":  # the chain must fit on the device (known offline for fake devices)
-        from qlat.quantum.ibm.devices import fake_device
-
-        qubits = int(fake_device(device, parameter="--backend").num_qubits)
-        require(args.sites <= qubits, "--sites", f"{device} has {qubits} qubits", args.sites)
-    _require_chain_memory(args.sites, bond_dim=None, itemsize=16, pauli=True, what="the device circuits")
+    check_device_run(args.backend, n_sites=args.sites, preparation=args.preparation, budget=args.budget,
+                     total_time=args.time, dt=args.dt, ramp=args.ramp, initial_mass=args.initial_mass,
+                     shots=args.shots, noise=args.noise, names=_NAMES)
     model = _model(args, n_sites=args.sites, spacing=args.spacing, theta=args.theta)
-    if args.preparation == "sc-vqe":
-        for flag, value in (("--time", args.time), ("--dt", args.dt), ("--ramp", args.ramp),
-                            ("--initial-mass", args.initial_mass), ("--budget", args.budget)):
-            require(value is None, flag, "applies to the adiabatic preparation, not to --preparation sc-vqe")
-    elif args.budget is not None:
-        for flag, value in (("--time", args.time), ("--dt", args.dt), ("--ramp", args.ramp),
-                            ("--initial-mass", args.initial_mass)):
-            require(value is None, flag, "is chosen by --budget; give one or the other")
     from qlat.analysis.schwinger_points import device_point
 
     layout = {"line": "line", "all-to-all": "default", None: "auto"}[args.layout]
@@ -393,7 +316,10 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
         require(not given, flag, "applies to device backends (fake:<device>, ibm:<device>) only")
     _check_evolution(args)
     model = _model(args, n_sites=args.sites, spacing=args.spacing, theta=args.theta)
-    _require_simulator_memory(args, model.n_sites)
+    from qlat.quantum.simulators import require_simulator_memory
+
+    require_simulator_memory(args.backend, model.n_sites, bond_dim=args.bond_dim, sites_parameter="--sites",
+                             bond_parameter="--bond-dim")
     from qlat.analysis.schwinger_points import adiabatic_point
 
     point = adiabatic_point(model, _schedule(args, model), backend=args.backend, shots=args.shots, seed=args.seed,
@@ -417,60 +343,6 @@ def cmd_scan(args: argparse.Namespace) -> int:
         args.exact_only = True
     elif not args.exact_only:
         _check_evolution(args)
-    if args.bond_dim is not None and args.exact_only:
-        require(ground == "dmrg" or args.continuum_method == "dmrg", "--bond-dim",
-                "applies to --backend dmrg, tdvp, mps or --continuum-method dmrg (ED is exact)", args.bond_dim)
-        require(4 <= args.bond_dim <= 4096, "--bond-dim",
-                "must be an integer in [4, 4096] (the truncation check runs at half of it)", args.bond_dim)
-    bond_dim = args.bond_dim if args.bond_dim is not None else 64
-    if args.continuum_method is None:
-        args.continuum_method = ground
-    from qlat.analysis.scan import DEFAULT_THETAS
-
-    thetas = list(DEFAULT_THETAS) if args.thetas is None else [float(t) for t in args.thetas]
-    for t in thetas:
-        require(math.isfinite(t), "--thetas", "must be finite angles in radians", float(t))
-    from qlat.exact.diagonalization import ED_MAX_QUBITS, ED_ROUTINE_MAX_QUBITS
-
-    for n in args.sites:
-        if ground == "dmrg":
-            require(4 <= n <= DMRG_SCAN_MAX_SITES, "--sites",
-                    f"scan with dmrg (and N−2 for bulk differences): 4 <= N <= {DMRG_SCAN_MAX_SITES}", n)
-        else:
-            require(4 <= n <= ED_ROUTINE_MAX_QUBITS, "--sites",
-                    f"scan compares with ED (and N−2 for bulk differences): 4 <= N <= {ED_ROUTINE_MAX_QUBITS}; "
-                    "longer chains with --backend dmrg", n)
-    if args.continuum:
-        require(args.continuum_method in ("ed", "dmrg"), "--continuum-method", "must be ed or dmrg",
-                args.continuum_method)
-        if args.continuum_volumes is None:
-            args.continuum_volumes = [5.0, 6.0, 7.0, 8.0] if args.continuum_method == "ed" else [20.0, 24.0]
-        if args.continuum_method == "dmrg":
-            require(len(set(args.continuum_spacings)) >= 4, "--continuum-spacings",
-                    "needs at least 4 distinct spacings (a quadratic fit in a with a residual)", args.continuum_spacings)
-        for a in args.continuum_spacings:
-            require(math.isfinite(a) and 0 < a <= 2, "--continuum-spacings", "must be in (0, 2]", a)
-            if args.continuum_method == "dmrg":
-                for vol in args.continuum_volumes:
-                    n = vol / a
-                    require(abs(n - round(n)) < 1e-9 and round(n) % 2 == 0 and round(n) >= 6, "--continuum-spacings",
-                            f"L/a must be an even integer >= 6 for every volume (L = {vol:g})", a)
-        for n in args.continuum_sites:
-            require(6 <= n <= ED_MAX_QUBITS and n % 2 == 0, "--continuum-sites",
-                    f"must be even and in [6, {ED_MAX_QUBITS}]", n)
-        for vol in args.continuum_volumes:
-            require(vol > 0, "--continuum-volumes", "must be > 0", vol)
-    if ground == "dmrg":
-        _require_chain_memory(max(args.sites), bond_dim=bond_dim, itemsize=8, what="DMRG ground states")
-    if args.continuum and args.continuum_method == "dmrg":
-        longest = max(vol / a for vol in args.continuum_volumes for a in args.continuum_spacings)
-        _require_chain_memory(round(longest), bond_dim=bond_dim, itemsize=8, sites_flag="--continuum-volumes",
-                              what="the DMRG continuum extrapolation")
-    if not args.exact_only:
-        for n in args.sites:  # the schedule every lattice will run (ramp, T, dt), checked now, not on a worker
-            for a in args.spacing:
-                _schedule(args, _model(args, n_sites=n, spacing=a, theta=0.0))
-    cluster = _check_distribution(args)
     simulate = None
     if not args.exact_only:
         overrides = {k: v for k, v in (("total_time", args.time), ("dt", args.dt), ("ramp", args.ramp),
@@ -478,18 +350,28 @@ def cmd_scan(args: argparse.Namespace) -> int:
         simulate = {"backend": args.backend, "shots": args.shots, "seed": args.seed, "noise": args.noise,
                     "order": args.order, "layout": args.layout, "schedule": overrides,
                     "max_bond_dimension": args.bond_dim}
-    ground_spec = {"method": "dmrg", "bond_dim": bond_dim} if ground == "dmrg" else {"method": "ed"}
-    points = [{"n_sites": n, "spacing": a, "thetas": [float(t) for t in thetas], "mass": args.mass,
-               "coupling": args.coupling, "formulation": args.formulation, "mass_shift": args.mass_shift,
-               "simulate": simulate, "ground_state": ground_spec} for n in args.sites for a in args.spacing]
+    from qlat.analysis.scan import plan_theta_scan
+
+    try:
+        plan = plan_theta_scan(
+            n_sites=args.sites, spacing=args.spacing, thetas=args.thetas, mass=args.mass, coupling=args.coupling,
+            formulation=args.formulation, mass_shift=args.mass_shift, ground=ground, simulate=simulate,
+            bond_dim=args.bond_dim, continuum=args.continuum, continuum_method=args.continuum_method,
+            continuum_sites=args.continuum_sites, volumes=args.continuum_volumes, spacings=args.continuum_spacings)
+    except ParameterError as exc:
+        raise ParameterError(SCAN_PARAMETER_FLAGS.get(exc.parameter, exc.parameter), exc.requirement,
+                             exc.value) from None
+    from qlat.analysis.distributed import check_distribution, distribution_client
     from qlat.core.outdir import claim_output_dir
 
-    with _dask(args, cluster) as client:  # an unreachable scheduler is refused before --out exists
+    cluster = check_distribution(workers=args.workers, scheduler=args.scheduler, cluster=args.cluster,
+                                 cluster_config=args.cluster_config, names=_NAMES)
+    with distribution_client(workers=args.workers, scheduler=args.scheduler, cluster=cluster) as client:  # an unreachable scheduler is refused before --out exists
         claim = claim_output_dir(args.out, command="qlat schwinger scan", flag="--out", names=SCAN_FLAGS,
-                                 params={"points": points, "continuum": bool(args.continuum),
-                                         "continuum_method": args.continuum_method if args.continuum else None})
+                                 params={"points": plan.points, "continuum": bool(args.continuum),
+                                         "continuum_method": plan.continuum["method"] if plan.continuum else None})
         try:
-            return _run_scan(args, points, ground, ground_spec, bond_dim, client)
+            return _run_scan(args, plan, client)
         finally:
             claim.release()
 
@@ -497,21 +379,18 @@ def cmd_scan(args: argparse.Namespace) -> int:
 #: Scan parameters stored in the folder's manifest and the flags that set them.
 SCAN_FLAGS = {"points": "--sites/--spacing/--thetas/--mass/… (the lattices)", "continuum": "--continuum",
               "continuum_method": "--continuum-method"}
+#: Parameters of :func:`qlat.analysis.scan.plan_theta_scan` whose flags are not in FLAGS.
+SCAN_PARAMETER_FLAGS = {"thetas": "--thetas", "bond_dim": "--bond-dim", "continuum_method": "--continuum-method",
+                        "continuum_sites": "--continuum-sites"}
 
 
-def _run_scan(args: argparse.Namespace, points: list[dict[str, Any]], ground: str, ground_spec: dict[str, Any],
-              bond_dim: int, client: Any) -> int:
+def _run_scan(args: argparse.Namespace, plan: Any, client: Any) -> int:
     from qlat.analysis.scan import run_theta_scan
 
-    continuum = None
-    if args.continuum:
-        continuum = {"method": args.continuum_method, "sites": args.continuum_sites,
-                     "volumes": args.continuum_volumes, "spacings": args.continuum_spacings, "bond_dim": bond_dim}
-    scan = run_theta_scan(
-        points, log_path=args.out / "scan-points.jsonl", client=client, simulated=not args.exact_only,
-        backend=("dmrg" if ground == "dmrg" else "exact") if args.exact_only else args.backend,
-        continuum=continuum, command="qlat schwinger scan", progress=not args.json,
-        message=None if args.json else sys.stderr.write)
+    scan = run_theta_scan(plan.points, log_path=args.out / "scan-points.jsonl", client=client,
+                          simulated=plan.simulated, backend=plan.backend, continuum=plan.continuum,
+                          command="qlat schwinger scan", progress=not args.json,
+                          message=None if args.json else sys.stderr.write)
     result = scan.to_dict()
     files = scan.write(args.out, json_payload=result)
     if args.json:
@@ -525,45 +404,3 @@ def _run_scan(args: argparse.Namespace, points: list[dict[str, Any]], ground: st
     print(scan.notes())
     print(f"wrote {files['json']}, {files['csv']}, {files['plot']}")
     return 0
-
-
-def _check_distribution(args: argparse.Namespace) -> dict[str, Any] | None:
-    """Validate --workers/--scheduler/--cluster/--cluster-config before any work (nothing is started):
-    the batch cluster's kind and config, or None."""
-    chosen = [flag for flag, v in (("--workers", args.workers), ("--scheduler", args.scheduler),
-                                   ("--cluster", args.cluster)) if v is not None]
-    require(len(chosen) <= 1, chosen[-1] if chosen else "--workers", "choose one of --workers, --scheduler, --cluster")
-    if args.workers is not None:
-        require(1 <= args.workers <= 256, "--workers", "must be an integer in [1, 256]", args.workers)
-    if args.scheduler is not None:
-        require(args.scheduler.startswith(("tcp://", "tls://", "inproc://")), "--scheduler",
-                "must be a scheduler address such as tcp://host:8786", args.scheduler)
-    if args.cluster_config is not None:
-        require(args.cluster is not None, "--cluster-config", "needs --cluster slurm|pbs")
-    if args.cluster is None:
-        return None
-    from qlat.analysis.distributed import CLUSTERS, load_cluster_config, require_batch_system
-
-    require(args.cluster in CLUSTERS, "--cluster", f"must be one of {', '.join(CLUSTERS)}", args.cluster)
-    config = load_cluster_config(args.cluster_config, kind=args.cluster) if args.cluster_config is not None else {}
-    require_batch_system(args.cluster)
-    return {"kind": args.cluster, "config": config}
-
-
-@contextlib.contextmanager
-def _dask(args: argparse.Namespace, cluster: dict[str, Any] | None):
-    """The Dask client of the scan (None: serial), connected before the output folder is claimed."""
-    from qlat.analysis.distributed import batch_cluster, dask_client
-
-    if cluster is None:
-        with dask_client(workers=args.workers, scheduler=args.scheduler) as client:
-            yield client
-        return
-    config = dict(cluster["config"])
-    n_workers = int(config.pop("n_workers", 2))
-    batch = batch_cluster(cluster["kind"], config)
-    try:
-        with dask_client(cluster=batch, cluster_workers=n_workers) as client:
-            yield client
-    finally:
-        batch.close()

@@ -133,3 +133,22 @@ def components(estimates: Mapping[str, "Estimate"], name: str) -> list["Estimate
             index = tuple(int(i) for i in key[len(prefix):-1].split(","))
             found.append((index, est))
     return [est for _, est in sorted(found, key=lambda item: item[0])]
+
+
+def ground_state_methods() -> list[str]:
+    """Registered backends that compute ground states of the qubit model (``ground_state = True``)."""
+    from qlat.core.registry import BACKENDS
+
+    return [name for name in BACKENDS.names() if is_ground_state_method(name)]
+
+
+def is_ground_state_method(name: str) -> bool:
+    """Whether ``name`` is a registered ground-state backend (imports that plug-in only; a broken one is not)."""
+    from qlat.core.registry import BACKENDS
+
+    if name not in BACKENDS.names():
+        return False
+    try:
+        return bool(getattr(get_backend(name), "ground_state", False))
+    except Exception:  # noqa: BLE001 — a broken plug-in is not offered
+        return False

@@ -18,7 +18,7 @@ A new simulator is one subclass here (or in its own module) with ``@BACKENDS.reg
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -223,3 +223,59 @@ def require_simulator_memory(backend: str, n_sites: int, *, bond_dim: int | None
     require_chain_memory(n_sites, bond_dim=bond_dim, itemsize=16, pauli=spec.needs_circuit,
                          what=f"the {backend} simulation", sites_parameter=sites_parameter,
                          bond_parameter=bond_parameter)
+
+
+def check_simulation(backend: str, *, total_time: float | None = None, dt: float | None = None,
+                     initial_mass: float | None = None, shots: int | None = None, seed: int | None = None,
+                     noise: str | None = None, bond_dim: int | None = None,
+                     names: Mapping[str, str] | None = None) -> None:
+    """Check an adiabatic simulation's options against the simulator's declared capabilities, before any work.
+
+    ``backend`` must be a registered simulator; T, dt > 0 with dt <= T dividing T in at most
+    :data:`qlat.quantum.adiabatic.MAX_STEPS` steps; m₀ >= 0; shots > 0 only for a sampling simulator,
+    ``noise`` only for one with a noise model, ``bond_dim`` in [4, 4096] only for an MPS simulator.
+    A failure is one :class:`~qlat.core.errors.ParameterError` naming the parameter as ``names`` shows it
+    (e.g. the command-line flags; default: the parameter names).
+    """
+    import math
+
+    from qlat.core.errors import ParameterError, require
+    from qlat.quantum.adiabatic import MAX_STEPS
+
+    def name(key: str) -> str:
+        return (names or {}).get(key, key)
+
+    simulators = adiabatic_simulators()
+    require(backend in simulators, name("backend"), f"must be one of {', '.join(simulators)}", backend)
+    if total_time is not None:
+        require(math.isfinite(total_time) and total_time > 0, name("total_time"), "must be > 0", total_time)
+    if dt is not None:
+        require(math.isfinite(dt) and dt > 0, name("dt"), "must be > 0", dt)
+        if total_time is not None:
+            require(dt <= total_time, name("dt"), f"must be <= {name('total_time')} ({total_time})", dt)
+            steps = total_time / dt
+            require(steps <= MAX_STEPS, name("dt"), f"gives {steps:.3g} Trotter steps; at most {MAX_STEPS:,} allowed",
+                    dt)
+            require(abs(steps - round(steps)) <= 1e-9 * steps, name("dt"), f"must divide {name('total_time')} "
+                    f"({total_time})", dt)
+    if initial_mass is not None:
+        require(math.isfinite(initial_mass) and initial_mass >= 0, name("initial_mass"), "must be >= 0",
+                initial_mass)
+    if shots is not None:
+        require(shots > 0, name("shots"), "must be > 0", shots)
+    if seed is not None:
+        require(seed >= 0, name("seed"), "must be >= 0", seed)
+    spec = simulators[backend]
+    if spec.shots == "never" and shots is not None:
+        samplers = [n for n, b in simulators.items() if b.shots != "never"]
+        raise ParameterError(name("shots"), f"backend {backend} is exact and takes no shots; sampling backends: "
+                             f"{', '.join(samplers)}", shots)
+    if not spec.noise and noise is not None:
+        noisy = [n for n, b in simulators.items() if b.noise]
+        raise ParameterError(name("noise"), f"backend {backend} takes no noise model; backends with noise: "
+                             f"{', '.join(noisy)}", noise)
+    if bond_dim is not None:
+        mps_like = [n for n, b in simulators.items() if b.bond_dimension]
+        require(spec.bond_dimension, name("bond_dim"), f"applies to the MPS backends ({', '.join(mps_like)})",
+                bond_dim)
+        require(4 <= bond_dim <= 4096, name("bond_dim"), "must be an integer in [4, 4096]", bond_dim)

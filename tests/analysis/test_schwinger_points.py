@@ -16,7 +16,10 @@ def test_ground_state_point_table_and_json():
     point = ground_state_point(MODEL, method="ed")
     text = point.table()
     assert describe_model(MODEL) in text.splitlines()[0]
-    assert "gap" in text and "electric field L_n:" in text
+    rows = {line.split()[0]: line.split()[1] for line in text.splitlines()[3:-1]}
+    assert float(rows["gap"]) == pytest.approx(point.estimates["gap"].value) and point.estimates["gap"].value > 0
+    assert float(rows["energy"]) == pytest.approx(point.estimates["energy"].value)
+    assert "electric field L_n:" in text
     assert text.splitlines()[-1].count(" ") >= MODEL.n_sites - 1  # one value per link
     out = point.to_dict()
     assert out["params"] == MODEL.params() and out["energy"].unit
