@@ -131,65 +131,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     set_threads(1)
     theory = make_theory(args)
     ensure_output_dir(args.out, "--out")
-    from qlat.samplers.slmc.sampler import SLMC
-    from qlat.samplers.slmc.training import (
-        energies_of,
-        exact_training_data,
-        mse_estimate,
-        parameter_count,
-        save_model,
-        train_model,
-    )
+    from qlat.analysis.slmc_training import train_slmc
 
-    progress = not args.no_progress
     model: Any = _initial_model(args, theory)
-    data = exact_training_data(theory, n=args.n, chains=args.chains, seed=args.seed,
-                               thermalization=args.thermalize, every=args.every, progress=progress)
-    rounds: list[dict[str, Any]] = []
-    record = None
-    state = None
-    for r in range(args.rounds):
-        if r > 0:  # online retraining: add exact samples from the SLMC chain of the current model
-            sampler = SLMC(model=str(args.out), thermalization=args.thermalize if state is None else 0,
-                           every=args.every)
-            state = state or sampler.init_state(theory, chains=args.chains, seed=args.seed + 1000 + r)
-            batch, state = sampler.run(theory, args.n, state=state, progress=progress)
-            spins = batch.configurations.reshape(-1, *theory.field_shape)
-            from qlat.samplers.slmc.training import TrainingData
-
-            data = data + TrainingData(spins, energies_of(theory, spins))
-            rounds[-1]["slmc_acceptance"] = batch.acceptance
-        record = train_model(model, data, epochs=args.epochs, lr=args.lr, batch_size=args.batch,
-                             val_fraction=args.val_fraction, seed=args.seed + r, progress=progress,
-                             init_linear=args.init is None)
-        rounds.append({"configurations": len(data), "best_val_mse": record.best_val_mse,
-                       "best_epoch": record.best_epoch})
-        save_model(args.out, model, theory_params=theory.params(),
-                   training={"rounds": rounds, "record": record.to_dict(), "seed": args.seed,
-                             "epochs": args.epochs, "lr": args.lr, "batch": args.batch,
-                             "val_fraction": args.val_fraction, "command": " ".join(sys.argv)})
-    assert record is not None
-    train, val = data.split(val_fraction=args.val_fraction, seed=args.seed + args.rounds - 1)
-    result: dict[str, Any] = {
-        "model": str(args.out), "kind": args.model, "config": model.config(),
-        "parameters": parameter_count(model), "theory": theory.params(),
-        "train_mse": mse_estimate(model, train, "train_mse"), "val_mse": mse_estimate(model, val, "val_mse"),
-        "rounds": rounds,
-    }
-    if args.check:
-        from qlat.analysis.statistics import gamma_estimate
-
-        sampler = SLMC(model=str(args.out), thermalization=min(args.thermalize, 20))
-        st = sampler.init_state(theory, chains=args.chains, seed=args.seed + 7)
-        batch, _ = sampler.run(theory, args.check, state=st, progress=progress)
-        result["acceptance"] = gamma_estimate(batch.accepted, name="acceptance", unit="1", backend="slmc")
-        result["inner_acceptance"] = batch.meta["inner_acceptance"]
+    training = train_slmc(theory, model, out=args.out, kind=args.model, n=args.n, chains=args.chains,
+                          seed=args.seed, thermalize=args.thermalize, every=args.every, rounds=args.rounds,
+                          epochs=args.epochs, lr=args.lr, batch=args.batch, val_fraction=args.val_fraction,
+                          check=args.check, init_linear=args.init is None, progress=not args.no_progress,
+                          command=" ".join(sys.argv))
     if args.json:
-        print_json(result)
+        print_json(training.to_dict())
     else:
-        line = f"{args.out}: {args.model} ({result['parameters']} parameters), val MSE {result['val_mse']} t²"
-        if "acceptance" in result:
-            line += f", SLMC acceptance {result['acceptance']}"
-        sys.stdout.write(line + "\n")
+        sys.stdout.write(training.summary() + "\n")
     return 0
-
