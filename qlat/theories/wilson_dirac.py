@@ -380,8 +380,8 @@ class WilsonOperator:
         .. math:: \det D = \det S_e,\quad S_e = α^2 − H_{eo}H_{oe},\qquad
                   x_e = S_e^{−1} α b_e,\quad x_o = −H_{oe}x_e/α \quad (D x = b,\ b_o = 0)
 
-        (Schur complement and Sylvester's determinant identity; DeGrand & Hecht, PRD 46 (1992)
-        2222).  S_e is V×V, half the size of D, so one LU per mass costs 1/8 of a dense LU of D;
+        (Schur complement and Sylvester's determinant identity: the standard odd-even
+        preconditioning, e.g. the baseline of arXiv:hep-lat/9602019).  S_e is V×V, half the size of D, so one LU per mass costs 1/8 of a dense LU of D;
         H_eoH_oe (≤ 18 entries per row) is built once for all masses.  Only the hopping terms of
         this operator are used, not its own mass.
         """
