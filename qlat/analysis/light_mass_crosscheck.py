@@ -62,12 +62,12 @@ from typing import Any
 
 import numpy as np
 
+from qlat.analysis.crosscheck import CrossCheck
 from qlat.analysis.schwinger_crosscheck import (
     CHI_T,
     ENERGY,
     UNIT,
     CrossCheckResult,
-    TotalErrorCrossCheck,
     bulk_theta_point,
 )
 from qlat.core.errors import require
@@ -606,7 +606,7 @@ def light_mass(preset: str | LightMassPreset = "quick", *, seed: int = 0, progre
         preset = LIGHT_MASS_PRESETS[preset]
     p = preset
     _check_preset(p)
-    cc = TotalErrorCrossCheck(reference="hamiltonian")
+    cc = CrossCheck(reference="hamiltonian")
     result = CrossCheckResult(kind="light-mass", preset=dict(p.__dict__), crosscheck=cc)
 
     pool = None
