@@ -46,7 +46,8 @@ Columns (units g = 1; z-scores against the ``hamiltonian`` column):
   sizes give χ(ℓ), ℓ = L a g, fitted by χ_∞ + c e^{−Mℓ} (M² = μ² + 4πmΣ, the boson mass of the
   bosonized potential to first order in m, Coleman 1976); the continuum value is multiplied by
   the fitted χ_∞/χ(ℓ_ref) (:func:`finite_volume_ratio`).  Statistical error: the continuum fit's
-  and the ratio's (independent ensembles) combined.  Systematics, each named in the provenance:
+  (× √(χ²/dof) when the lattices scatter more than their errors, :func:`_intercept`) and the
+  ratio's (independent ensembles) combined.  Systematics, each named in the provenance:
   continuum fit model (no O(a) term; linear over the finer half; without the coarsest lattice),
   PCAC window (t ∈ [3L/8, L/2) instead: the tuning's O(a) ambiguity carried to a = 0),
   finite-volume model (M × 0.9, × 1.1, e^{−Mℓ}/√(Mℓ), without the smallest torus) and its
@@ -491,6 +492,17 @@ def _continuum(xs: list[float], ests: list[Estimate]) -> tuple[Any, dict[str, fl
     return fit, variants
 
 
+def _intercept(fit: Any) -> tuple[float, float, float]:
+    """c₀ of a weighted fit and its error, scaled by S = max(1, √(χ²/dof)) (the PDG scale factor).
+
+    When the lattices scatter more than their Γ-method errors allow (χ²/dof > 1), the fit's own
+    covariance understates the intercept's error; S widens it by the observed scatter.  Returns
+    (c₀, S·σ(c₀), S); S = 1 for dof = 0.
+    """
+    scale = max(1.0, math.sqrt(fit.chi2 / fit.dof)) if fit.dof > 0 else 1.0
+    return float(fit.coefficients[0]), scale * float(math.sqrt(fit.covariance[0, 0])), scale
+
+
 def _monte_carlo(p: LightMassPreset, *, seed: int, progress: bool) -> dict[str, Any]:
     """Every Monte Carlo ensemble of the run (series and finite-volume studies)."""
     lattices = [_series_lattice(L, p, seed=seed + 1000 * i, progress=progress)
@@ -522,7 +534,7 @@ def _monte_carlo_row(p: LightMassPreset, mc: dict[str, Any], result: CrossCheckR
                                   "value": est.value, "error": est.error, "tau_int": est.tau_int, **lat["diag"]})
         fit, variants = _continuum(xs, main)
         alt_fit, _ = _continuum(xs, alt)
-        cont, cont_err = float(fit.coefficients[0]), float(math.sqrt(fit.covariance[0, 0]))
+        cont, cont_err, scale = _intercept(fit)
         fv = []
         for study in studies:
             tori = study["tori"]
@@ -553,6 +565,7 @@ def _monte_carlo_row(p: LightMassPreset, mc: dict[str, Any], result: CrossCheckR
         est = Estimate(value, error, name=name, unit=UNIT, n_samples=len(xs), backend="nf1-reweighted",
                        provenance=provenance(
                            extrapolation=summary, fit_variants=variants, continuum=cont, continuum_error=cont_err,
+                           continuum_error_scale_factor=scale,
                            finite_volume=[{**f, "L_ref": s["L_ref"]} for f, s in zip(fv, studies, strict=True)],
                            physical_volume=p.physical_volume, lattice_sizes=list(p.lattice_sizes), nf=1,
                            method="exact-determinant reweighting of heatbath+instanton pure-gauge ensembles, "

@@ -225,6 +225,27 @@ def test_finite_volume_ratio_checks_its_input():
 
 
 # ------------------------------------------------------------------------------ the table
+def test_continuum_error_grows_with_the_scatter_of_the_lattices():
+    """σ(c₀) × √(χ²/dof) when the points scatter more than their errors (PDG scale factor), not
+    less when they agree better: the same points with 3× their scatter give ≈ 3× the error."""
+    from qlat.core.estimate import Estimate
+
+    xs = [0.5, 0.42, 0.36, 0.31, 0.28, 0.25]
+    noise = np.array([1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
+    err = 0.0005
+
+    def intercept(k):
+        ests = [Estimate(0.011 + 0.008 * x + k * err * e, err, name=CHI_T) for x, e in zip(xs, noise)]
+        fit, _ = lm._continuum(xs, ests)
+        return lm._intercept(fit), fit
+
+    (c_small, e_small, s_small), _ = intercept(0.3)
+    (c_big, e_big, s_big), fit = intercept(3.0)
+    assert s_small == 1.0 and e_small == pytest.approx(math.sqrt(fit.covariance[0, 0]))
+    assert s_big == pytest.approx(math.sqrt(fit.chi2 / fit.dof)) and s_big > 2.0
+    assert e_big == pytest.approx(s_big * e_small, rel=1e-9)
+
+
 def test_tiny_light_mass_run(tmp_path):
     result = lm.light_mass(TINY, seed=2, parallel=False)
     cc = result.crosscheck
@@ -240,6 +261,7 @@ def test_tiny_light_mass_run(tmp_path):
         assert any(k.startswith(key) for k in sources), key
     # the finite-volume correction is applied, not only quoted
     assert mc.value == pytest.approx(prov["continuum"] * prov["finite_volume"][0]["ratio"], rel=1e-12)
+    assert prov["continuum_error_scale_factor"] >= 1.0
     assert math.isfinite(mc.value) and mc.error > 0
     diag = [p for p in result.points if p["column"] == "monte carlo" and p["observable"] == CHI_T]
     assert [p["L"] for p in diag] == [4, 6, 8]
