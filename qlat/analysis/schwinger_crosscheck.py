@@ -152,7 +152,7 @@ class CrossCheckResult:
 
     kind: str
     preset: dict[str, Any]
-    crosscheck: TotalErrorCrossCheck
+    crosscheck: CrossCheck
     points: list[dict[str, Any]] = field(default_factory=list)
     fits: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)

@@ -33,8 +33,9 @@ def register(subparsers: Any) -> None:
         description="Cross-check of the Schwinger model: heavy-mass = pure-gauge U(1) Monte Carlo chi_t/g^2 and "
         "E(theta) - E(0) at fixed physical volume, continuum-extrapolated, vs exact diagonalization of the "
         "electric Hamiltonian at large m, vs the analytic values g^2/(4 pi^2) and (g^2/2)(theta/2pi)^2; "
-        "light-mass = N_f = 1 Wilson-fermion Monte Carlo (exact-determinant reweighting) vs DMRG of the rotated "
-        "Hamiltonian at m/g = 0.1, vs m Sigma, with the mass-renormalization and finite-volume systematics.")
+        "light-mass = N_f = 1 Wilson-fermion Monte Carlo (exact-determinant reweighting, bare mass tuned by the PCAC "
+        "mass, finite volume corrected) vs DMRG of the electric Hamiltonian at m/g = 0.1, vs m Sigma and second-order "
+        "mass perturbation theory; the notes say what difference the preset can resolve.")
     p.add_argument("kind", choices=KINDS, help="which cross-check")
     p.add_argument("--preset", choices=("quick", "full"), default="quick",
                    help="quick (a few minutes on 2 cores) or full (the recorded run)")
