@@ -16,10 +16,17 @@ force ∂S̃/∂V by automatic differentiation through f and its log-Jacobian, t
 Reversibility holds to the round-off of f∘f⁻¹ (~1e-14 in float64); the test uses S̃ exactly as the
 force does, so the chain is exact in V and, f being a bijection, in U.
 
-References: Foreman, Izubuchi, Jin, Jin, Tomiya et al., "HMC with normalizing flows",
-arXiv:2112.01586 (Lattice 2021; FTHMC with gauge-equivariant flows for 2D U(1)); X.-Y. Jin,
-"Neural network field transformation and its application in HMC", arXiv:2201.01862; the flows:
-Kanwar et al. arXiv:2003.06413, Albergo et al. arXiv:2101.08176.
+Smoothness: the conditioners of :mod:`qlat.samplers.flow.layers` use LeakyReLU, so S̃ is only
+piecewise smooth and ΔH falls between O(ε) and O(ε²) (measured in ``tests/samplers/test_fthmc.py``);
+the chain stays exact (each kick and drift is a shear, volume-preserving and reversible for any
+force), only the acceptance at a given ε is lower than with a C¹ transformation (Jin constrains his
+networks to be continuously differentiable for this reason).  Use the smooth ``ncp`` couplings:
+the ``spline`` ones are only C¹, so their force jumps at the knots.
+
+References: S. Foreman, T. Izubuchi, L. Jin, X.-Y. Jin, J. C. Osborn, A. Tomiya, "HMC with
+Normalizing Flows", PoS LATTICE2021 (2022) 073, arXiv:2112.01586 (FTHMC with gauge-equivariant
+flows for 2D U(1)); X.-Y. Jin, "Neural Network Field Transformation and Its Application in HMC",
+arXiv:2201.01862; the flows: Kanwar et al. arXiv:2003.06413, Albergo et al. arXiv:2101.08176.
 
 The state holds U (observables and stored ensembles are in the physical variables); the model is
 pinned by the sha256 of its weights and card as for the ``flow`` sampler.

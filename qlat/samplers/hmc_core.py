@@ -17,7 +17,7 @@ The chain samples e^{−S_acc} in the variables q *whatever S_MD is*: leapfrog a
 reversible and area-preserving for any smooth S_MD, so the Metropolis test on the true H makes
 the update exact (the MD only sets the acceptance).  This is why the MD force and the accept
 action are two separate members of :class:`HMCAction`: self-learning HMC integrates an
-approximate action and accepts with the exact one (Nagai, Okumura, Tanaka, arXiv:1909.02255),
+approximate action and accepts with the exact one (Nagai, Tanaka, Tomiya, arXiv:2010.11900),
 field-transformation HMC works in flowed variables whose accept action carries −log|det J|
 (:mod:`qlat.samplers.fthmc`).  A variant is a subclass of :class:`HMCCore` that says which
 theories it supports (``supports``/``requirement``) and returns its :class:`HMCAction`
