@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from qlat.core.options import Option
 from qlat.core.registry import SAMPLERS
-from qlat.samplers.base import SampleBatch
+from qlat.samplers.base import ChainState, SampleBatch
 from qlat.samplers.hmc_core import HMCCore, hmc_cli_options
 
 if TYPE_CHECKING:
@@ -135,6 +135,21 @@ class FieldTransformationHMC(HMCCore):
         if callable(getattr(theory, "params", None)):
             self.pinned.check(theory)
         super().check_theory(theory)
+
+    def init_state(self, theory: "Theory", *, chains: int, seed: int, start: str = "hot") -> ChainState:
+        """``hot``: the theory's random start taken as the flowed variables V, so the chain starts at
+        U = f(V), a sample of the flow (near equilibrium for a trained flow; from a random U itself the
+        flowed action of a briefly trained flow is stiff and a tuned step size collapses); ``cold``: ordered."""
+        import dataclasses
+
+        import torch
+
+        state = super().init_state(theory, chains=chains, seed=seed, start=start)
+        if start != "hot":
+            return state
+        with torch.no_grad():
+            fields = theory.canonicalize(self.pinned.flow.flow(state.fields)[0])
+        return dataclasses.replace(state, fields=fields)
 
     def hmc_action(self, theory: Any, stats: dict[str, Any]) -> FlowedAction:
         return FlowedAction(theory, self.pinned.flow)
