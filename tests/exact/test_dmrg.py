@@ -187,11 +187,6 @@ def test_truncation_systematic_covers_the_error():
     assert est["energy"].provenance["runs"][1]["ground"]["max_bond_dim"] <= 6
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 17: the truncation systematic |O(chi) - O(chi/2)| of qlat/exact/dmrg.py is 100-2300x the real "
-    "distance to ED (N = 12, chi = 6-16); the fix belongs in qlat/exact/dmrg.py (a model, e.g. an "
-    "extrapolation in the discarded weight or the energy variance) - when it lands this test passes and "
-    "the xfail must go"))
 def test_truncation_systematic_is_not_many_times_the_error():
     """Power check of the test above: the systematic within 5× the real distance (it covers it by 100×)."""
     model = SchwingerModel(12, 0.3, 0.1)
