@@ -513,7 +513,7 @@ def dmrg_estimates(
         close()
     assert ground is not None
     final = measured[-1]
-    systematics, truncation, trust = _truncation(names, measured, runs) if truncation_check else ({}, None, [])
+    systematics, truncation, trust = _truncation(names, measured, runs, model.n_sites) if truncation_check else ({}, None, [])
     base = provenance(
         model=model.params(), sector="physical", method="dmrg", library=_tenpy_version(),
         mpo={"kind": settings.mpo, "bond_dim": _mpo_bond_dim(settings.mpo, model.n_sites)},
@@ -539,16 +539,16 @@ def dmrg_estimates(
     return out
 
 
-def _truncation(names: Sequence[str], measured: list[dict[str, Any]],
-                runs: list[dict[str, Any]]) -> tuple[dict[str, np.ndarray], dict[str, Any], list[str]]:
+def _truncation(names: Sequence[str], measured: list[dict[str, Any]], runs: list[dict[str, Any]],
+                n_sites: int) -> tuple[dict[str, np.ndarray], dict[str, Any], list[str]]:
     """(systematic of each name, description, warnings) from the χ_ref and χ runs
     (:func:`qlat.exact.dmrg_truncation.truncation_errors`)."""
-    from qlat.exact.dmrg_truncation import truncation_errors
+    from qlat.exact.dmrg_truncation import rounding_floor, truncation_errors
 
     if "same_as_bond_dim" in runs[-1]:  # χ_ref never bound: the χ run is the same computation
-        zeros = {name: np.zeros_like(np.asarray(measured[-1][name], dtype=float)) for name in names}
-        return zeros, {"method": "chi_ref never bound (only svd_min truncated): no truncation error"}, []
-    return truncation_errors(names, measured[0], measured[-1], runs[0], runs[-1])
+        floor = {name: rounding_floor(measured[-1][name], n_sites) for name in names}
+        return floor, {"method": "chi_ref never bound (only svd_min truncated): rounding only"}, []
+    return truncation_errors(names, measured[0], measured[-1], runs[0], runs[-1], n_sites=n_sites)
 
 
 def _bond_limited(run: DMRGRun) -> bool:

@@ -22,7 +22,9 @@ the bare difference of a component is the largest of its own and its neighbours'
 profile crosses zero where the error need not).  The gap E₁ − E₀ takes the line of each energy
 with its own discarded weight, combined in quadrature.
 
-A run whose χ did not bind (only ``svd_min`` truncated) has w ≈ 0 and no truncation error.
+A run whose χ did not bind (only ``svd_min`` truncated) has w ≈ 0 and no truncation error.  No
+systematic is below the rounding of the MPS contractions, :data:`ROUNDING` · N · max(1, |O|)
+(measured: 2·10⁻¹⁵–2·10⁻¹⁴ from ED at N = 8–14 where χ holds the state to w < 10⁻¹⁵).
 
 **Warnings** (the bar cannot be trusted, from the runs alone): a DMRG run that stopped without
 converging, and a χ run that binds but whose discarded weight is not below the χ_ref run's (the
@@ -38,7 +40,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ENERGY_KEYS", "OBSERVABLE_FACTOR", "PROFILE_KEYS", "extrapolation_factor", "truncation_errors"]
+__all__ = ["ENERGY_KEYS", "OBSERVABLE_FACTOR", "PROFILE_KEYS", "ROUNDING", "extrapolation_factor", "rounding_floor",
+           "truncation_errors"]
 
 #: Observables that are energies (second order in the state error): the plain line in w.
 ENERGY_KEYS: tuple[str, ...] = ("energy", "energy_density")
@@ -46,6 +49,8 @@ ENERGY_KEYS: tuple[str, ...] = ("energy", "energy_density")
 PROFILE_KEYS: tuple[str, ...] = ("electric_field", "charge_density", "entanglement_entropy")
 #: The line's uncertainty for observables first order in the state error (module docstring).
 OBSERVABLE_FACTOR = 3.0
+#: Rounding of a value contracted on an N-site MPS, per site and relative to max(1, |O|).
+ROUNDING = 1e-14
 
 METHOD = ("linear extrapolation in the discarded weight w of the runs at chi_ref and chi (White & Huse 1993; "
           "Legeza & Fath 1996): |O(chi) - O(chi_ref)| w(chi)/(w(chi_ref) - w(chi)); x{factor:g} for observables "
@@ -65,6 +70,11 @@ def extrapolation_factor(w_ref: float, w: float, *, bound: bool) -> float:
     return 1.0
 
 
+def rounding_floor(value: Any, n_sites: int) -> np.ndarray:
+    """:data:`ROUNDING` · N · max(1, |O|): the smallest systematic of a value contracted on an N-site MPS."""
+    return ROUNDING * n_sites * np.maximum(1.0, np.abs(np.asarray(value, dtype=float)))
+
+
 def _spread(diff: np.ndarray) -> np.ndarray:
     """|Δ_i| → max(|Δ_{i−1}|, |Δ_i|, |Δ_{i+1}|) along a profile."""
     a = np.abs(diff.reshape(-1))
@@ -80,13 +90,15 @@ def truncation_errors(
     final: Mapping[str, Any],
     reference_runs: Mapping[str, Mapping[str, Any]],
     final_runs: Mapping[str, Mapping[str, Any]],
+    *,
+    n_sites: int,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any], list[str]]:
     """``({name: systematic (array of the value's shape)}, description, warnings)`` (module docstring).
 
     ``reference``/``final``: the measured values at χ_ref and χ (``gap`` needs ``energy`` too);
     ``reference_runs``/``final_runs``: ``{"ground": summary, "excited": summary}``
     (:meth:`qlat.exact.dmrg.DMRGRun.summary`: ``discarded_weight``, ``max_bond_dim``, ``bond_dim``,
-    ``converged``).
+    ``converged``); ``n_sites``: N, for the rounding floor.
     """
     factors: dict[str, float] = {}
     warnings: list[str] = []
@@ -115,11 +127,13 @@ def truncation_errors(
             e1_ref = float(reference["energy"]) + float(reference["gap"])
             e1 = abs(e1_final - e1_ref) * factors.get("excited", 1.0)
             out[name] = np.asarray(float(np.hypot(e0, e1)))
+            value = np.asarray(abs(e1_final) + abs(float(final["energy"])))
         elif name in ENERGY_KEYS:
             out[name] = np.abs(diff) * factors["ground"]
         else:
             bare = _spread(diff).reshape(value.shape) if name in PROFILE_KEYS else np.abs(diff)
             out[name] = OBSERVABLE_FACTOR * bare * factors["ground"]
+        out[name] = np.maximum(out[name], rounding_floor(value, n_sites))
     description = {"method": METHOD.format(factor=OBSERVABLE_FACTOR),
                    "discarded_weights": weights, "line_fraction": factors}
     return out, description, warnings

@@ -209,6 +209,17 @@ def test_excited_state_is_orthogonal_and_in_sector():
     assert abs(excited.energy - spectrum.energies[1]) < 1e-9
 
 
+def test_unconverged_run_warns_on_every_estimate():
+    """A run stopped after one sweep: the truncation model cannot be trusted, and every Estimate says so."""
+    from qlat.core.errors import QlatWarning
+
+    model = SchwingerModel(6, 0.5, 0.2, theta=0.5)
+    settings = DMRGSettings(max_sweeps=1, min_sweeps=1, mixer_sweeps=0)
+    with pytest.warns(QlatWarning, match="did not converge"), pytest.warns(RuntimeWarning):
+        est = dmrg_estimates(model, ["energy", "electric_field"], bond_dim=4, settings=settings)
+    assert all(any("did not converge" in w for w in e.warnings) for e in est.values())
+
+
 def test_progress_reports_every_sweep():
     seen: list[dict] = []
     model = SchwingerModel(6, 0.5, 0.1)
