@@ -33,7 +33,8 @@ has no lever arm; the bare difference is used instead); and a χ run that discar
 DMRG state: far from the regime where the error is linear in w — measured, field errors 4–5× the
 systematic at χ = 4, w ≈ 5·10⁻⁴).
 
-**Calibration** (:mod:`qlat.analysis.calibration.dmrg`, against ED at N ≤ 14): see that module.
+**Calibration** (:mod:`qlat.analysis.calibration.dmrg`, against ED at N = 8–14, χ = 4–16, two seeds of
+~155 points): |z| ≤ 2 for 98–99 % of the unwarned points, median σ/|Δ| 2.4–2.9 (energy ≈ 1.3).
 """
 
 from __future__ import annotations
