@@ -22,9 +22,10 @@ mixer for the first sweeps.
   n and n + 1).
 - Truncation error: every value is computed at two bond dimensions, χ_ref = χ/2 (default) and χ
   (warm-started from the χ_ref state); the Estimate's value is the χ one and its *systematic*
-  error |O(χ) − O(χ_ref)| (a conservative bound when the truncation error decreases with χ).
-  It is the Estimate's ``systematic`` with ``provenance["systematic_sources"] =
-  {"truncation": ...}``; the statistical ``error`` is 0.
+  error the extrapolation of the two runs linear in their discarded weights (White & Huse 1993;
+  :mod:`qlat.exact.dmrg_truncation`, which also says when to warn).  It is the Estimate's
+  ``systematic`` with ``provenance["systematic_sources"] = {"truncation": ...}`` and the method in
+  ``provenance["truncation"]``; the statistical ``error`` is 0.
 
 Layers: exact/ imports core/ and theories/ only, so the few observable formulas are written out
 here; S_free is the model layer's :func:`qlat.theories.schwinger_qubit.free_condensate`, shared
@@ -43,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qlat.core.errors import ParameterError, require
+from qlat.core.errors import ParameterError, require, warn
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.core.registry import BACKENDS
@@ -457,8 +458,10 @@ def dmrg_estimates(
     link i, ``charge_density[i]`` on site i, ``entanglement_entropy[i]`` on bond i), ``gap`` for
     E₁ − E₀ (only when asked for: it costs a second DMRG).  Values at bond dimension
     ``bond_dim``; with ``truncation_check`` everything is also computed at ``reference_bond_dim``
-    (default ``bond_dim // 2``) and |difference| is the systematic truncation error in
-    ``Estimate.systematic`` (source ``provenance["systematic_sources"]["truncation"]``; error 0).
+    (default ``bond_dim // 2``) and the two runs' extrapolation in the discarded weight
+    (:mod:`qlat.exact.dmrg_truncation`) is the systematic truncation error in ``Estimate.systematic``
+    (source ``provenance["systematic_sources"]["truncation"]``; error 0; a warning on every Estimate
+    when a run did not converge or the discarded weight did not fall).
     The χ_ref run comes first (from the bare vacuum, with the mixer); the χ run is warm-started
     from it (no mixer, at least 2 sweeps), and skipped when χ_ref never bound (the state was
     truncated by ``svd_min`` only: then the χ run is the same computation and the systematic 0).
@@ -510,23 +513,42 @@ def dmrg_estimates(
         close()
     assert ground is not None
     final = measured[-1]
+    systematics, truncation, trust = _truncation(names, measured, runs, model.n_sites) if truncation_check else ({}, None, [])
     base = provenance(
         model=model.params(), sector="physical", method="dmrg", library=_tenpy_version(),
         mpo={"kind": settings.mpo, "bond_dim": _mpo_bond_dim(settings.mpo, model.n_sites)},
         settings=settings.as_dict(), bond_dims=chis, runs=runs, seconds=round(time.perf_counter() - start, 3),
     )
+    if truncation is not None:
+        base["truncation"] = truncation
     out: dict[str, Estimate] = {}
     for name in names:
         value = np.asarray(final[name], dtype=float)
-        systematic = np.abs(value - np.asarray(measured[0][name], dtype=float)) if truncation_check else None
+        systematic = systematics.get(name)
         keys = [name] if value.ndim == 0 else [f"{name}[{i}]" for i in range(value.size)]
         flat = value.reshape(-1)
         for idx, key in enumerate(keys):
             est = Estimate(float(flat[idx]), 0.0, name=key, unit=_unit(name), backend="dmrg", provenance=dict(base))
             if systematic is not None:
                 est = est.with_systematic({"truncation": float(systematic.reshape(-1)[idx])})
+            for message in trust:
+                est = est.with_warning(message, emit=False)
             out[key] = est
+    for message in trust:
+        warn(f"dmrg: {message}")
     return out
+
+
+def _truncation(names: Sequence[str], measured: list[dict[str, Any]], runs: list[dict[str, Any]],
+                n_sites: int) -> tuple[dict[str, np.ndarray], dict[str, Any], list[str]]:
+    """(systematic of each name, description, warnings) from the χ_ref and χ runs
+    (:func:`qlat.exact.dmrg_truncation.truncation_errors`)."""
+    from qlat.exact.dmrg_truncation import rounding_floor, truncation_errors
+
+    if "same_as_bond_dim" in runs[-1]:  # χ_ref never bound: the χ run is the same computation
+        floor = {name: rounding_floor(measured[-1][name], n_sites) for name in names}
+        return floor, {"method": "chi_ref never bound (only svd_min truncated): rounding only"}, []
+    return truncation_errors(names, measured[0], measured[-1], runs[0], runs[-1], n_sites=n_sites)
 
 
 def _bond_limited(run: DMRGRun) -> bool:
