@@ -206,3 +206,43 @@ def load_training_state(directory: str | os.PathLike, card: Mapping[str, Any], *
                          rng_state=rng if rng.numel() else None, history=history,
                          wall_s=float(training.get("wall_s", 0.0)),
                          phases=[dict(ph) for ph in training.get("phases", [])])
+
+
+class PinnedModel:
+    """A model loaded from its directory for a sampler, pinned by the sha256 of its weights and card.
+
+    ``model_sha256``/``card_sha256`` given (as recorded in a sampler's ``params()``): the files must
+    still have them, else ``ParameterError`` naming ``model`` (the weights or card changed since).
+    """
+
+    def __init__(self, model: str | os.PathLike, *, model_sha256: str | None = None,
+                 card_sha256: str | None = None) -> None:
+        require(isinstance(model, (str, Path)) and str(model) != "", "model", "must be a model directory", model)
+        path = Path(model).expanduser().resolve()
+        self.flow, self.card = load_model(path, dtype=torch.float64, device="cpu")
+        self.path = str(path)
+        self.model_sha256 = str(self.card["weights"]["sha256"])
+        self.card_sha256 = sha256_file(path / CARD_NAME)
+        for given, have, what in ((model_sha256, self.model_sha256, "weights"),
+                                  (card_sha256, self.card_sha256, "model card")):
+            require(given is None or given == have, "model",
+                    f"the {what} in {path} changed since these parameters were recorded "
+                    f"(sha256 {have[:16]}…, expected {str(given)[:16]}…)", str(path))
+
+    def params(self) -> dict[str, str]:
+        """``model``, ``model_sha256``, ``card_sha256`` (the keywords that reload exactly this model)."""
+        return {"model": self.path, "model_sha256": self.model_sha256, "card_sha256": self.card_sha256}
+
+    def supports(self, theory: Any) -> bool:
+        """Whether the model was trained for exactly ``theory`` (name, couplings, lattice)."""
+        if not callable(getattr(theory, "params", None)):
+            return False
+        try:
+            check_theory(self.card, theory.params())
+        except ParameterError:
+            return False
+        return True
+
+    def check(self, theory: Any) -> None:
+        """``ParameterError`` naming the first mismatch between the model's theory and ``theory``."""
+        check_theory(self.card, theory.params(), where=f" in {self.path}")
