@@ -1,7 +1,9 @@
 r"""Self-learning hybrid Monte Carlo (``slhmc``) for Wilson fermions on small lattices.
 
 SLHMC (Nagai, Okumura, Kobayashi, Shiga arXiv:1909.02255; for gauge theories with dynamical
-fermions Nagai & Tomiya arXiv:2103.11965, with the CASK transformer arXiv:2501.16955): one
+fermions Nagai & Tomiya arXiv:2103.11965, with the CASK transformer arXiv:2501.16955; the
+self-learning Monte Carlo of Nagai, Tanaka, Tomiya arXiv:2010.11900 accepts effective-action
+updates with the exact fermion action in the same way): one
 trajectory of every chain, from θ,
 
 1. draw momenta p ~ N(0, 1);
