@@ -150,8 +150,12 @@ def test_exact_with_a_bad_model(theory, bad_model):
 def test_one_flavour_keeps_the_sign(tmp_path):
     theory = SchwingerTheory(Lattice((4, 4)), beta=1.0, mass=-0.1, nf=1)
     save_model(tmp_path / "m", EffectiveAction.pure_gauge(1.0), theory_params=theory.params())
-    sampler = SLHMC(model=str(tmp_path / "m"), n_steps=3, thermalization=2)
+    sampler = SLHMC(model=str(tmp_path / "m"), n_steps=3, thermalization=2, every=2)
     batch, _ = sampler.run(theory, 5, state=sampler.init_state(theory, chains=4, seed=1))
+    errors = batch.meta["model_error"]  # every trajectory: 2 thermalization + 5 × 2
+    assert errors.shape == (12, 4)
+    np.testing.assert_array_equal(batch.meta["delta_h_md"], batch.delta_h - errors[3::2])
+    assert np.abs(batch.meta["delta_h_md"]).mean() < np.abs(errors).mean()  # the pure gauge model lacks the fermions
     sign = batch.meta["sign"]
     assert sign.shape == (5, 4) and set(np.unique(sign)) <= {-1.0, 1.0}
     flat = batch.configurations.reshape(-1, 2, 4, 4)
