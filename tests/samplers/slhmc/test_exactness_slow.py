@@ -49,6 +49,7 @@ def test_slhmc_agrees_with_det_hmc(beta, kappa, nf, tmp_path):
             else:
                 ea, eb = gamma_estimate(sa[name]), gamma_estimate(sb[name])
             z = (ea.value - eb.value) / math.hypot(ea.error, eb.error)
+            print(f"beta={beta} kappa={kappa} nf={nf} {name}: slhmc {ea} det-hmc {eb} z={z:+.2f}")
             assert abs(z) < 3, (name, ea, eb, z)
         accept = gamma_estimate(np.exp(-a.delta_h))
     assert abs(accept.value - 1) < 3 * accept.error
