@@ -166,6 +166,10 @@ def register(subparsers: Any) -> None:
     _evolution_arguments(p, ground_state=True)
     p.set_defaults(func=with_flag_names(FLAGS)(cmd_scan))
 
+    from qlat.cli import _schwinger_studies  # spectrum, theta-pi, theta-dependence, string-tension (issue 23)
+
+    _schwinger_studies.register(actions)
+
 
 # --- argument checks: one-line errors naming the command-line flag -------------------------------
 def _check_common(args: argparse.Namespace) -> None:
