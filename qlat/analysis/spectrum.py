@@ -25,8 +25,9 @@ by the finite-volume fit errors (scaled by √(χ²/dof) when those do not expla
 **Errors.**  ``error`` (statistical in the Estimate's sense) is the fit error of this chain of
 fits — for deterministic ED/DMRG data it measures how well the models describe the levels.
 ``systematic`` has its sources in ``provenance["systematic_sources"]``: *continuum* (largest
-shift under spacing degree + 1 and dropping the coarsest spacing), *finite volume* (dropping
-each spacing's smallest L; for the scalar also the other finite-volume form) and *truncation*
+shift under spacing degree + 1 and dropping the coarsest spacing), *finite volume* (each
+spacing's smallest L dropped — with three chains the remaining two determine (M, δ) exactly;
+for the scalar also the other finite-volume form) and *truncation*
 (DMRG only: the whole analysis redone on the χ/2 levels).
 
 References: M_V = g/√π and M_S = 2g/√π at m = 0 (exact); Bañuls, Cichy, Jansen, Cirac,
@@ -83,14 +84,14 @@ def _two_particle(p: np.ndarray, L: np.ndarray) -> np.ndarray:
 
 
 def _finite_volume(rows: list[dict[str, Any]], label: str, key: str, form: str,
-                   delta: float | None = None) -> dict[str, Any] | None:
+                   delta: float | None = None, min_chains: int = MIN_CHAINS) -> dict[str, Any] | None:
     """Fit ΔE(L) of ``label`` over ``rows`` with ``form`` (module docstring); None if too few chains."""
     points = []
     for r in sorted(rows, key=lambda r: r["volume"]):
         lv = _level(r, label)
         if lv is not None and _usable(r, label) and lv.get(key) is not None:
             points.append((r["volume"], lv[key]))
-    if len(points) < MIN_CHAINS:
+    if len(points) < min_chains:
         return None
     L = np.array([p[0] for p in points])
     y = np.array([p[1] for p in points])
@@ -120,19 +121,21 @@ def _pipeline(rows: list[dict[str, Any]], *, mass: float, key: str = "gap", spac
     stage1: list[dict[str, Any]] = []
     for a in spacings:
         sel = sorted((r for r in rows if r["spacing"] == a), key=lambda r: r["volume"])
-        if drop_smallest_volume and len(sel) > MIN_CHAINS:
-            sel = sel[1:]
-        vector = _finite_volume(sel, "V1", key, "one-particle")
+        need = MIN_CHAINS
+        if drop_smallest_volume:  # the variant: the two (or more) longest chains, solved exactly if two
+            sel, need = sel[1:], 2
+        vector = _finite_volume(sel, "V1", key, "one-particle", min_chains=need)
         scalar = None
         if scalar_form == "two-particle+1/L":
             if vector is not None:
-                scalar = _finite_volume(sel, "S", key, scalar_form, delta=vector["fit"]["params"][1])
+                scalar = _finite_volume(sel, "S", key, scalar_form, delta=vector["fit"]["params"][1], min_chains=need)
         else:
-            scalar = _finite_volume(sel, "S", key, scalar_form)
+            scalar = _finite_volume(sel, "S", key, scalar_form, min_chains=need)
         stage1.append({"spacing": a, "vector": vector, "scalar": scalar})
     out: dict[str, Any] = {"stage1": stage1}
     for name in ("vector", "scalar"):
-        pts = [(s["spacing"], s[name]["mass"], s[name]["error"]) for s in stage1 if s[name] is not None]
+        pts = [(s["spacing"], s[name]["mass"], s[name]["error"] if math.isfinite(s[name]["error"]) else 1e-3)
+               for s in stage1 if s[name] is not None]
         if len(pts) < spacing_degree + 1:
             out[name] = None
             continue
