@@ -45,9 +45,9 @@ RUNS: dict[str, tuple[str, dict[str, Any], str]] = {
     "theta_pi": (
         "qlat.analysis.theta_pi:theta_pi_study",
         {"spacings": [0.5, 0.4, THIRD], "volumes": [10.0, 15.0, 20.0, 30.0],
-         "masses": [0.30, 0.32, 0.34, 0.36, 0.38], "bond_dim": 48},
+         "masses": [0.30, 0.32, 0.34, 0.36, 0.38], "scan_masses": [0.1, 0.2, 0.5, 0.7, 1.0], "bond_dim": 48},
         "qlat schwinger theta-pi --spacings 0.5 0.4 0.3333333333333333 --volumes 10 15 20 30 "
-        "--masses 0.30 0.32 0.34 0.36 0.38 --bond-dim 48",
+        "--masses 0.30 0.32 0.34 0.36 0.38 --scan-masses 0.1 0.2 0.5 0.7 1.0 --bond-dim 48",
     ),
     "theta_dependence": (
         "qlat.analysis.theta_dependence:theta_dependence_study",

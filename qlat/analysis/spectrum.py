@@ -248,7 +248,7 @@ class SpectrumResult:
                     ax.axhline(ref["value"], color=bars[0].get_color(), ls="--", lw=0.8)
             ax.set_xlabel("a g")
             ax.set_ylabel(title)
-            ax.set_title(f"{title}: L → ∞ at each a, then a → 0 (dashed: reference)")
+            ax.set_title(f"{title}: L → ∞ at each a, then a → 0\n(squares: continuum, dashed: reference)", fontsize=9)
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(fontsize=8)
         fig.tight_layout()
