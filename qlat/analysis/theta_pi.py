@@ -24,9 +24,10 @@ field averaged over the central half of the links (⟨Ē⟩ = 0 in a mirror eige
 J. Phys. A 14, 241 (1981), the method of Byrnes et al.): with z = 1, LΔ = f((m − m_c)L^{1/ν})
 (ν = 1) — LΔ grows like L in the disordered phase and falls like 1/L in the ordered one (a kink
 in a box), so the curves LΔ(m) of two lengths L₁ < L₂ cross at m*(L₁, L₂) → m_c.  Crossings are
-located by cubic interpolation on the mass grid; m*(L̄), L̄ = (L₁L₂)^{1/2}, is extrapolated
-linearly in 1/L̄² (Ising: 1/ν + ω with ω = 1 for boundary corrections; the variant 1/L̄ is a
-systematic), then m_c(a) linearly in a (variants: quadratic, drop the coarsest a).  The
+located by cubic interpolation on the mass grid; m*(L̄), L̄ = (L₁L₂)^{1/2}, of the pairs with
+L̄ ≥ ``min_volume`` (15/g: the pairs with L̄ ≈ 12 are far from the scaling regime) is
+extrapolated linearly in 1/L̄² (Ising: 1/ν + ω with ω = 1 for boundary corrections; two pairs
+give the line through them, with half the shift as its error), then m_c(a) linearly in a.  The
 order parameter gives a second, diagnostic estimator: crossings of L^{2β/ν}⟨Ē²⟩ = L^{1/4}⟨Ē²⟩
 (β = 1/8), reported as the variant ``order_parameter`` but *not* folded into the error: ⟨Ē²⟩ of
 a lattice field carries a non-universal short-distance part that does not scale as L^{−1/4},
@@ -35,8 +36,9 @@ crossings wander (0.323, 0.348, 0.308 for L̄ = 12, 17, 25 at a = 0.5, where the
 crossings converge as 0.344, 0.332, 0.330).
 
 Error: the fit error of the final extrapolation (propagated from the crossing-fit residuals) as
-``error``; systematic sources: finite-size form (1/L̄ instead of 1/L̄²), continuum (degree + 1,
-coarsest a dropped), truncation (DMRG χ/2, the crossing analysis redone on the χ/2 gaps).
+``error``; systematic sources: finite size (1/L̄ instead of 1/L̄², and all crossings including
+L̄ < ``min_volume``), continuum (degree + 1, coarsest a dropped), truncation (DMRG χ/2, the
+crossing analysis redone on the χ/2 gaps).
 """
 
 from __future__ import annotations
@@ -152,13 +154,14 @@ def _crossings(rows: list[dict[str, Any]], key: str, exponent: float) -> list[di
 
 
 def _extrapolate(crossings: list[dict[str, Any]], *, size_power: float, spacing_degree: int,
-                 drop_coarsest: bool = False) -> dict[str, Any] | None:
+                 drop_coarsest: bool = False, min_volume: float = 0.0) -> dict[str, Any] | None:
     per_a = []
     spacings = sorted({c["spacing"] for c in crossings}, reverse=True)
     if drop_coarsest and len(spacings) > 1:
         spacings = spacings[1:]
     for a in spacings:
-        pts = [c for c in crossings if c["spacing"] == a and c["crossing"] is not None]
+        pts = [c for c in crossings if c["spacing"] == a and c["crossing"] is not None
+               and c["mean_volume"] >= min_volume]
         if len(pts) < 2:
             continue
         x = [c["mean_volume"] ** (-size_power) for c in pts]
@@ -273,37 +276,53 @@ class ThetaPiResult:
 
 
 def analyze_theta_pi(rows: list[dict[str, Any]], *, size_power: float = 2.0, spacing_degree: int = 1,
-                     settings: dict[str, Any] | None = None) -> ThetaPiResult:
-    """Crossings and extrapolations (module docstring) of measured rows."""
+                     min_volume: float = 15.0, settings: dict[str, Any] | None = None) -> ThetaPiResult:
+    """Crossings and extrapolations (module docstring) of measured rows.
+
+    ``min_volume``: only crossings of chain pairs with L̄ = (L₁L₂)^{1/2} >= min_volume enter the
+    estimate (all of them give the variant ``all_crossings``, part of the finite-size systematic).
+    """
+    require(math.isfinite(min_volume) and min_volume >= 0, "min_volume", "must be a length >= 0", min_volume)
     crossings = {"gap": _crossings(rows, "scaled_gap", 0.0),
                  "order": _crossings(rows, "field_square", ORDER_EXPONENT)}
     # scaled_gap already contains L; field_square needs L^{2β/ν}
-    base = _extrapolate(crossings["gap"], size_power=size_power, spacing_degree=spacing_degree)
-    notes = [f"{sum(c['crossing'] is None for c in crossings['gap'])} of {len(crossings['gap'])} chain pairs have no "
-             "scaled-gap crossing inside the mass grid"] if any(c["crossing"] is None for c in crossings["gap"]) else []
-    variants: dict[str, float | None] = {}
+
+    def ext(key: str = "gap", **overrides: Any) -> dict[str, Any] | None:
+        opts: dict[str, Any] = {"size_power": size_power, "spacing_degree": spacing_degree,
+                                "min_volume": min_volume, **overrides}
+        return _extrapolate(crossings[key], **opts)
 
     def value(result: dict[str, Any] | None) -> float | None:
         return None if result is None else float(result["final"]["value"])
 
-    variants["size_power=1"] = value(_extrapolate(crossings["gap"], size_power=1.0, spacing_degree=spacing_degree))
+    base = ext()
+    notes = []
+    missing = sum(c["crossing"] is None for c in crossings["gap"])
+    if missing:
+        notes.append(f"{missing} of {len(crossings['gap'])} chain pairs have no scaled-gap crossing inside the "
+                     "mass grid")
+    small = sum(c["crossing"] is not None and c["mean_volume"] < min_volume for c in crossings["gap"])
+    if small:
+        notes.append(f"{small} crossings of pairs with L̄ < min_volume = {min_volume:g} left out of the estimate "
+                     "(variant all_crossings)")
+    variants: dict[str, float | None] = {"all_crossings": value(ext(min_volume=0.0)),
+                                         "size_power=1": value(ext(size_power=1.0))}
     n_spacings = len({c["spacing"] for c in crossings["gap"]})
     if n_spacings >= spacing_degree + 3:
-        variants["spacing_degree+1"] = value(_extrapolate(crossings["gap"], size_power=size_power,
-                                                          spacing_degree=spacing_degree + 1))
+        variants["spacing_degree+1"] = value(ext(spacing_degree=spacing_degree + 1))
     if n_spacings >= spacing_degree + 2:
-        variants["drop_coarsest_a"] = value(_extrapolate(crossings["gap"], size_power=size_power,
-                                                         spacing_degree=spacing_degree, drop_coarsest=True))
-    variants["order_parameter"] = value(_extrapolate(crossings["order"], size_power=size_power,
-                                                     spacing_degree=spacing_degree))
+        variants["drop_coarsest_a"] = value(ext(drop_coarsest=True))
+    variants["order_parameter"] = value(ext("order"))
     if any(r.get("scaled_gap_reference") is not None for r in rows):
         ref_rows = [{**r, "scaled_gap": r.get("scaled_gap_reference", r["scaled_gap"])} for r in rows]
         variants["truncation(chi/2)"] = value(_extrapolate(_crossings(ref_rows, "scaled_gap", 0.0),
-                                                           size_power=size_power, spacing_degree=spacing_degree))
+                                                           size_power=size_power, spacing_degree=spacing_degree,
+                                                           min_volume=min_volume))
     estimate = None
     if base is not None:
         final = base["final"]
-        groups = {"finite size": ("size_power=1",), "continuum": ("spacing_degree+1", "drop_coarsest_a"),
+        groups = {"finite size": ("size_power=1", "all_crossings"),
+                  "continuum": ("spacing_degree+1", "drop_coarsest_a"),
                   "truncation": ("truncation(chi/2)",)}
         sources = {}
         for source, names in groups.items():
@@ -313,7 +332,8 @@ def analyze_theta_pi(rows: list[dict[str, Any]], *, size_power: float = 2.0, spa
         estimate = Estimate(final["value"], final["error"], name="critical_mass", unit="g",
                             backend="ed+dmrg", n_samples=len(final["x"]),
                             provenance=provenance(study="theta_pi", fit=final, variants=variants,
-                                                  size_power=size_power, spacing_degree=spacing_degree))
+                                                  size_power=size_power, spacing_degree=spacing_degree,
+                                                  min_volume=min_volume))
         estimate = estimate.with_systematic(sources)
         if final["dof"] == 0:
             estimate = estimate.with_warning(f"continuum extrapolation from {len(final['x'])} spacings with no "
@@ -323,27 +343,30 @@ def analyze_theta_pi(rows: list[dict[str, Any]], *, size_power: float = 2.0, spa
                      f">= {spacing_degree + 1} spacings)")
     return ThetaPiResult(rows=rows, crossings=crossings, fits={"gap": base}, variants=variants, estimate=estimate,
                          reference=CRITICAL_MASS_THETA_PI.as_dict(),
-                         settings=dict(settings or {}, size_power=size_power, spacing_degree=spacing_degree),
+                         settings=dict(settings or {}, size_power=size_power, spacing_degree=spacing_degree,
+                                       min_volume=min_volume),
                          notes=notes)
 
 
 def theta_pi_study(
     *,
     spacings: Sequence[float] = (0.5, 0.4, 1.0 / 3.0),
-    volumes: Sequence[float] = (10.0, 15.0, 20.0),
+    volumes: Sequence[float] = (15.0, 20.0, 30.0),
     masses: Sequence[float] = (0.30, 0.32, 0.34, 0.36, 0.38),
     scan_masses: Sequence[float] = (),
     method: str = "auto",
     bond_dim: int = 48,
     size_power: float = 2.0,
     spacing_degree: int = 1,
+    min_volume: float = 15.0,
     cache: RowCache | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
     plan_only: bool = False,
 ) -> ThetaPiResult | list[dict[str, Any]]:
     """Measure the symmetric θ = π chains on the (a, L, m) grid and locate (m/g)_c (module docstring).
 
-    Each volume L gives the odd chain length N nearest to L/a (so the L are approximate).
+    Each volume L gives the odd chain length N nearest to L/a (so the L are approximate); the
+    estimate uses the chain pairs with L̄ >= ``min_volume`` (at least two per spacing).
     ``scan_masses``: extra masses computed on the chains of the coarsest spacing only, for the
     curves of the gap and the order parameter against m/g (not used by the crossings).
     ``cache``: a :class:`RowCache` (finished chains are not recomputed).
@@ -357,6 +380,7 @@ def theta_pi_study(
     require(all(math.isfinite(m) and m > 0 for m in scan_masses), "scan_masses", "must be positive masses",
             list(scan_masses))
     require(method in ("auto", "ed", "dmrg"), "method", "must be auto, ed or dmrg", method)
+    require(math.isfinite(min_volume) and min_volume >= 0, "min_volume", "must be a length >= 0", min_volume)
     cache = cache if cache is not None else RowCache()
     planned: list[dict[str, Any]] = []
     start = time.perf_counter()
@@ -386,4 +410,5 @@ def theta_pi_study(
                 "bond_dim": int(bond_dim),
                 "chain": "N odd, electric formulation, theta = pi, total charge -1, mass shift",
                 "seconds": round(time.perf_counter() - start, 3)}
-    return analyze_theta_pi(rows, size_power=size_power, spacing_degree=spacing_degree, settings=settings)
+    return analyze_theta_pi(rows, size_power=size_power, spacing_degree=spacing_degree, min_volume=min_volume,
+                            settings=settings)

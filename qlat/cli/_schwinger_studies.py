@@ -23,7 +23,7 @@ FLAGS = {
     "levels": "--levels", "dmrg_levels": "--dmrg-levels", "method": "--method", "bond_dim": "--bond-dim",
     "spacing_degree": "--spacing-degree", "thetas": "--thetas", "charges": "--charges", "length": "--length",
     "separations": "--separations", "volumes/n_sites": "--volumes/--sites", "reference_bond_dim": "--bond-dim",
-    "scan_masses": "--scan-masses",
+    "scan_masses": "--scan-masses", "min_volume": "--min-volume",
 }
 
 #: The commands: name → (help, study function path, output stem).
@@ -74,8 +74,11 @@ def register(actions: Any) -> None:
     p.add_argument("--masses", type=float, nargs="+", default=[0.30, 0.32, 0.34, 0.36, 0.38],
                    help="mass grid m/g around the critical point (default 0.30 … 0.38)")
     p.add_argument("--spacings", type=float, nargs="+", default=[0.5, 0.4, 1 / 3], help="lattice spacings a g")
-    p.add_argument("--volumes", type=float, nargs="+", default=[10.0, 15.0, 20.0],
-                   help="physical lengths L g (N = nearest odd L/a; default 10 15 20)")
+    p.add_argument("--volumes", type=float, nargs="+", default=[15.0, 20.0, 30.0],
+                   help="physical lengths L g (N = nearest odd L/a; default 15 20 30)")
+    p.add_argument("--min-volume", type=float, default=15.0,
+                   help="only chain pairs with (L1 L2)^(1/2) >= this enter the estimate (default 15; "
+                        "all pairs give a finite-size variant)")
     p.add_argument("--scan-masses", type=float, nargs="+", default=[],
                    help="extra masses on the coarsest spacing's chains, for the curves vs m/g (not in the fit)")
     _common(p, out="theta-pi-output", method_help=method)
@@ -115,7 +118,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
             opts["volumes"] = args.volumes
         opts.update(levels=args.levels, dmrg_levels=args.dmrg_levels)
     elif args.study == "theta-pi":
-        opts.update(volumes=args.volumes, scan_masses=args.scan_masses)
+        opts.update(volumes=args.volumes, scan_masses=args.scan_masses, min_volume=args.min_volume)
     elif args.study == "theta-dependence":
         opts.update(thetas=args.thetas, volumes=args.volumes)
     else:

@@ -118,6 +118,7 @@ CASES: list[tuple[list[str], str]] = [
     (S + ["theta-pi", "--volumes", "10"], "--volumes"),
     (S + ["theta-pi", "--masses", "0.33"], "--masses"),
     (S + ["theta-pi", "--spacings", "nan"], "--spacings"),
+    (S + ["theta-pi", "--min-volume", "-1"], "--min-volume"),
     (S + ["theta-dependence", "--thetas", "4"], "--thetas"),
     (S + ["theta-dependence", "--volumes", "8"], "--volumes"),
     (S + ["theta-dependence", "--spacings", "0.5", "0.4"], "--spacings"),
