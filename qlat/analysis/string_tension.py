@@ -44,7 +44,7 @@ from qlat.exact.levels import ED_LEVELS_MAX_SITES, dmrg_levels, ed_levels
 from qlat.theories.schwinger_qubit import SchwingerChain
 
 __all__ = ["StringTensionResult", "analyze_string_tension", "measure_probe_chain", "probe_chain",
-           "string_tension_mpt", "string_tension_study"]
+           "probe_separation", "string_tension_mpt", "string_tension_study"]
 
 
 def string_tension_mpt(q: float, theta: float, *, mass: float, second_order: bool = True) -> float:
@@ -67,6 +67,20 @@ def probe_chain(n_sites: int, spacing: float, mass: float, *, theta: float, q: f
     charges[p], charges[n_sites - 1 - p] = q, -q
     return SchwingerChain(int(n_sites), float(spacing), float(mass), theta=float(theta), formulation="electric",
                           mass_shift=True, external_charges=tuple(charges))
+
+
+def probe_separation(sites: float, n_sites: int) -> int:
+    """The site count s nearest to ``sites`` with s ≡ N − 3 (mod 4), clipped to the chain.
+
+    Then p = (N − 1 − s)/2 is odd for every separation: both probes stay on the same staggered
+    sublattice (+q on an odd site, −q on an even one), so E₀(ℓ) = c + σℓ has one constant c.  A
+    probe pair moved to the other sublattice changes c (at a = 0.4, m = 0.1, q = ½ by ≈ 0.09 g),
+    which a straight-line fit would take for a change of slope.  Steps of s are 4 sites (2 unit
+    cells, one per probe).
+    """
+    r = (int(n_sites) - 3) % 4
+    s = 4 * int(round((float(sites) - r) / 4.0)) + r
+    return int(min(max(s, r), n_sites - 3))
 
 
 def measure_probe_chain(n_sites: int, spacing: float, mass: float, *, theta: float, q: float, separation: int,
@@ -281,7 +295,7 @@ def string_tension_study(
             for theta in sorted(float(t) for t in thetas):
                 for a in sorted((float(a) for a in spacings), reverse=True):
                     n = max(4, 2 * int(round(length / a / 2.0)))
-                    seps = sorted({min(n - 1, 2 * int(round((s / a - 1) / 2.0)) + 1) for s in separations})
+                    seps = sorted({probe_separation(s / a, n) for s in separations})
                     require(len(seps) >= 3, "separations", f"give at least 3 distinct odd site counts at a = {a:g}",
                             seps)
                     for sep in seps:

@@ -9,6 +9,7 @@ import pytest
 from qlat.analysis.string_tension import (
     measure_probe_chain,
     probe_chain,
+    probe_separation,
     string_tension_mpt,
     string_tension_study,
 )
@@ -48,11 +49,23 @@ def test_small_mass_formula():
 
 def test_pipeline_heavy_mass_continuum():
     res = string_tension_study(masses=[20.0], charges=[0.25], thetas=[1.0], spacings=[0.5, 0.4, 1 / 3],
-                               length=6.0, separations=[1.5, 2.5, 3.5], method="ed", spacing_degree=1)
+                               length=6.0, separations=[1.0, 2.35, 3.65], method="ed", spacing_degree=1)
     est = res.points[0]["estimate"]
     # the continuum at m = 20 g keeps O((g/m)²) vacuum-polarization corrections to the quenched string
     assert est.value == pytest.approx(_quenched_sigma(0.25, 1.0), rel=1e-2)
     assert "σ/g²" in res.table() and res.to_dict()["points"][0]["q"] == 0.25
+
+
+def test_probes_keep_their_sublattice_at_every_separation():
+    """p = (N − 1 − s)/2 odd for every planned separation (one constant in E₀(ℓ) = c + σℓ): at
+    a = 0.4, L = 32 the old odd-only rule put ℓ = 14 on the other sublattice (E₀ off by ≈ 0.09 g)."""
+    for a in (0.5, 0.4, 1 / 3, 0.25):
+        plan = string_tension_study(spacings=[a], separations=[8, 10, 12, 14], plan_only=True)
+        seps = [c["separation"] for c in plan]
+        n = plan[0]["n_sites"]
+        assert len(set(seps)) == 4 and all(((n - 1 - s) // 2) % 2 == 1 and (n - 1 - s) % 2 == 0 for s in seps), a
+        assert all(abs(s * a - ell) <= 2 * a for s, ell in zip(seps, (8, 10, 12, 14), strict=True)), a
+    assert probe_separation(35.0, 80) == 33 and probe_separation(1.0, 80) == 1 and probe_separation(500.0, 80) == 77
 
 
 def test_bad_input():
