@@ -10,6 +10,9 @@ description, the wall time of this run and the CPU seconds summed over the chain
         theta_dependence string_tension --work /tmp/hamiltonian-studies
 
 DMRG is CPU-heavy: the full set is several hours of one core (see each file's ``cpu_seconds``).
+The ``*_2core`` presets are the reduced runs recorded on a shared two-core machine
+(docs/hamiltonian-studies.md): spectrum_massless, spectrum_m025_2core, theta_pi_2spacings_2core
+and string_tension_2core.
 """
 
 from __future__ import annotations
@@ -49,6 +52,13 @@ RUNS: dict[str, tuple[str, dict[str, Any], str]] = {
         "qlat schwinger theta-pi --spacings 0.5 0.4 0.3333333333333333 --volumes 10 15 20 30 "
         "--masses 0.30 0.32 0.34 0.36 0.38 --scan-masses 0.1 0.2 0.5 0.7 1.0 --bond-dim 48",
     ),
+    "theta_pi_large_volume": (
+        "qlat.analysis.theta_pi:theta_pi_study",
+        {"spacings": [0.5], "volumes": [10.0, 15.0, 20.0, 30.0, 40.0, 60.0],
+         "masses": [0.30, 0.32, 0.34, 0.36, 0.38], "bond_dim": 48, "spacing_degree": 0},
+        "qlat schwinger theta-pi --spacings 0.5 --volumes 10 15 20 30 40 60 "
+        "--masses 0.30 0.32 0.34 0.36 0.38 --bond-dim 48 --spacing-degree 0",
+    ),
     "theta_dependence": (
         "qlat.analysis.theta_dependence:theta_dependence_study",
         {"masses": [0.1, 2.0], "thetas": [0.4, 0.8, 1.6, 2.4], "spacings": [0.5, 0.4, THIRD, 0.25, 0.2],
@@ -62,6 +72,50 @@ RUNS: dict[str, tuple[str, dict[str, Any], str]] = {
          "length": 32.0, "separations": [8.0, 10.0, 12.0, 14.0], "bond_dim": 48},
         "qlat schwinger string-tension --masses 0.1 --charges 0.25 0.5 --thetas 0 "
         "--spacings 0.5 0.4 0.3333333333333333 0.25 --length 32 --separations 8 10 12 14 --bond-dim 48",
+    ),
+    # Reduced presets for about an hour of two shared cores (the recorded run of
+    # benchmarks/results/hamiltonian_*_2core.*): fewer volumes/masses than the above and χ = 32
+    # (truncation still checked at χ/2 = 16).
+    "spectrum_massive_2core": (
+        "qlat.analysis.spectrum:spectrum_study",
+        {"masses": [0.125, 0.25, 0.5], "spacings": [0.5, 0.4, THIRD, 0.25], "volumes": [7.0, 9.0, 11.0],
+         "levels": 6, "dmrg_levels": 2, "bond_dim": 32, "spacing_degree": 1},
+        "qlat schwinger spectrum --masses 0.125 0.25 0.5 --spacings 0.5 0.4 0.3333333333333333 0.25 "
+        "--volumes 7 9 11 --levels 6 --dmrg-levels 2 --bond-dim 32 --spacing-degree 1",
+    ),
+    "theta_pi_2core": (
+        "qlat.analysis.theta_pi:theta_pi_study",
+        {"spacings": [0.5, 0.4, THIRD], "volumes": [15.0, 20.0, 30.0],
+         "masses": [0.32, 0.34, 0.36], "bond_dim": 32},
+        "qlat schwinger theta-pi --spacings 0.5 0.4 0.3333333333333333 --volumes 15 20 30 "
+        "--masses 0.32 0.34 0.36 --bond-dim 32",
+    ),
+    "spectrum_m025_2core": (
+        "qlat.analysis.spectrum:spectrum_study",
+        {"masses": [0.25], "spacings": [0.5, 0.4, THIRD], "volumes": [7.0, 9.0, 11.0],
+         "levels": 3, "dmrg_levels": 2, "bond_dim": 32, "spacing_degree": 1},
+        "qlat schwinger spectrum --masses 0.25 --spacings 0.5 0.4 0.3333333333333333 "
+        "--volumes 7 9 11 --levels 3 --dmrg-levels 2 --bond-dim 32 --spacing-degree 1",
+    ),
+    "theta_pi_2spacings_2core": (
+        "qlat.analysis.theta_pi:theta_pi_study",
+        {"spacings": [0.5, 0.4], "volumes": [15.0, 20.0, 30.0], "masses": [0.32, 0.34, 0.36], "bond_dim": 32},
+        "qlat schwinger theta-pi --spacings 0.5 0.4 --volumes 15 20 30 --masses 0.32 0.34 0.36 --bond-dim 32",
+    ),
+    "theta_dependence_2core": (
+        "qlat.analysis.theta_dependence:theta_dependence_study",
+        {"masses": [0.1, 2.0], "thetas": [0.8, 1.6, 2.4], "spacings": [0.5, 0.4, THIRD],
+         "volumes": [8.0, 12.0], "bond_dim": 32},
+        "qlat schwinger theta-dependence --masses 0.1 2 --thetas 0.8 1.6 2.4 "
+        "--spacings 0.5 0.4 0.3333333333333333 --volumes 8 12 --bond-dim 32",
+    ),
+    "string_tension_2core": (
+        "qlat.analysis.string_tension:string_tension_study",
+        {"masses": [0.1], "charges": [0.5], "thetas": [0.0], "spacings": [0.5, 0.4, THIRD],
+         "length": 32.0, "separations": [8.0, 10.0, 12.0, 14.0], "bond_dim": 32, "spacing_degree": 1},
+        "qlat schwinger string-tension --masses 0.1 --charges 0.5 --thetas 0 "
+        "--spacings 0.5 0.4 0.3333333333333333 --length 32 --separations 8 10 12 14 --bond-dim 32 "
+        "--spacing-degree 1",
     ),
 }
 
