@@ -526,14 +526,14 @@ def scan_point(point: dict[str, Any]) -> dict[str, Any]:
     simulate = None
     options = point.get("simulate")
     if options:
-        from qlat.quantum.adiabatic import default_schedule
+        from qlat.quantum.adiabatic import backend_default_schedule
         from qlat.quantum.run import run_adiabatic
 
         overrides = dict(options.get("schedule") or {})
         run_options = {k: v for k, v in options.items() if k != "schedule"}
 
         def simulate(m: SchwingerModel) -> dict[str, Any]:
-            schedule = default_schedule(m)
+            schedule = backend_default_schedule(m, run_options.get("backend"))
             if overrides:
                 if "total_time" in overrides and "dt" not in overrides and schedule.dt > overrides["total_time"]:
                     overrides["dt"] = overrides["total_time"]

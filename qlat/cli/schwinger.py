@@ -65,7 +65,8 @@ def _evolution_arguments(p: argparse.ArgumentParser, *, ground_state: bool = Fal
     p.add_argument("--time", type=float, default=None, help=_device_default(
         "total adiabatic time T in units of 1/g (> 0; default 60, qlat's default_schedule)", "time", device))
     p.add_argument("--dt", type=float, default=None, help=_device_default(
-        "Trotter step in units of 1/g (0 < dt <= T, must divide T; default 0.05)", "dt", device))
+        "Trotter step in units of 1/g (0 < dt <= T, must divide T; default 0.05, --backend tdvp 0.5; with "
+        "--time alone the default shortened to divide T)", "dt", device))
     p.add_argument("--order", type=int, choices=(1, 2), default=2, help="Trotter order: 1 or 2 (default 2, symmetric)")
     p.add_argument("--ramp", default=None, help=_device_default(
         "schedule ramp s(t/T): linear (arXiv:2001.00485), smoothstep, sin2 or smootherstep (default smootherstep)",
@@ -195,6 +196,10 @@ def register(subparsers: Any) -> None:
     _evolution_arguments(p, ground_state=True)
     p.set_defaults(func=with_flag_names(FLAGS)(cmd_scan))
 
+    from qlat.cli import _schwinger_studies  # spectrum, theta-pi, theta-dependence, string-tension (issue 23)
+
+    _schwinger_studies.register(actions)
+
 
 # --- argument checks: one-line errors naming the command-line flag -------------------------------
 def _check_common(args: argparse.Namespace) -> None:
@@ -313,14 +318,14 @@ def _model(args: argparse.Namespace, *, n_sites: int, spacing: float, theta: flo
 def _schedule(args: argparse.Namespace, model):
     from dataclasses import replace
 
-    from qlat.quantum.adiabatic import default_schedule
+    from qlat.quantum.adiabatic import backend_default_schedule
 
-    sched = default_schedule(model)
+    sched = backend_default_schedule(model, getattr(args, "backend", None))
     changes: dict[str, Any] = {}
     if args.time is not None:
         changes["total_time"] = args.time
-        if args.dt is None and sched.dt > args.time:
-            changes["dt"] = args.time
+        if args.dt is None:  # the default step, shortened so that it divides --time
+            changes["dt"] = args.time / max(1, math.ceil(args.time / sched.dt - 1e-9))
     if args.dt is not None:
         changes["dt"] = args.dt
     if args.ramp is not None:

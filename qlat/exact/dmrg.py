@@ -49,7 +49,7 @@ from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.core.registry import BACKENDS
 from qlat.exact.schwinger_mpo import COMPACT_BOND_DIM, MPO_KINDS, bare_vacuum_mps, product_mps, quiet_tenpy, tenpy_model
-from qlat.theories.schwinger_qubit import SchwingerModel, bare_vacuum_bits, free_condensate
+from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms, bare_vacuum_bits, free_condensate
 
 if TYPE_CHECKING:  # pragma: no cover
     from tenpy.models.model import MPOModel
@@ -65,7 +65,9 @@ __all__ = [
     "excited_state",
     "free_condensate",
     "ground_state",
+    "lowest_states",
     "mps_measurements",
+    "terms_excitation_scale",
 ]
 
 #: Profiles (one value per site or link); their keys are ``name[i]``.
@@ -361,6 +363,71 @@ def excited_state(
     with quiet_tenpy():
         run.overlap = float(abs(ground.psi.overlap(run.psi)))
     return run
+
+
+def terms_excitation_scale(terms: SchwingerTerms) -> float:
+    """A generous bound on E_k − E₀ for any low state of ``terms``: 1 + N(8 max|h_n| + 2 max|μ_n|)."""
+    n = terms.n_qubits
+    return 1.0 + n * (8.0 * float(np.max(np.abs(terms.hopping), initial=0.0))
+                      + 2.0 * float(np.max(np.abs(terms.z), initial=0.0)))
+
+
+def _swapped_start(bits: Sequence[int], k: int) -> list[int]:
+    """``bits`` with the k-th adjacent occupied/empty pair (counted outwards from the middle)
+    exchanged: a different product state of the same charge sector for the k-th excited state."""
+    out = [int(b) for b in bits]
+    n = len(out)
+    bonds = sorted((i for i in range(n - 1) if out[i] != out[i + 1]), key=lambda i: (abs(i + 0.5 - n / 2), i))
+    if bonds:
+        i = bonds[(k - 1) % len(bonds)]
+        out[i], out[i + 1] = out[i + 1], out[i]
+    return out
+
+
+def lowest_states(
+    terms: SchwingerTerms,
+    n_states: int,
+    *,
+    start_bits: Sequence[int],
+    settings: DMRGSettings | None = None,
+    warm: Sequence[MPS] | None = None,
+    progress: ProgressCallback | None = None,
+) -> list[DMRGRun]:
+    r"""The ``n_states`` lowest states of H (as Schwinger terms) in the charge sector of ``start_bits``.
+
+    Sequential DMRG: state k minimizes H in the orthogonal complement of states 0..k−1
+    (TeNPy's ``orthogonal_to``; as :func:`excited_state`, the MPO constant is lowered by
+    E₀ + :func:`terms_excitation_scale` so that the projected-out directions, which get
+    eigenvalue 0, lie above every target).  The ground state starts from the product state
+    ``start_bits`` (any sector: odd chains and charged sectors included), state k from it with
+    one adjacent pair exchanged (:func:`_swapped_start`), or each from ``warm[k]`` (e.g. the
+    same state at a smaller bond dimension).  Runs are returned sorted by energy (a later run
+    that lands below an earlier one is moved down).  Degenerate levels come out as some
+    orthonormal basis of their eigenspace.
+    """
+    require(isinstance(n_states, (int, np.integer)) and n_states >= 1, "n_states", "must be an integer >= 1",
+            n_states)
+    settings = settings or DMRGSettings()
+    require(warm is None or len(warm) >= n_states, "warm", f"must hold at least {n_states} states",
+            None if warm is None else len(warm))
+    runs: list[DMRGRun] = []
+    for k in range(int(n_states)):
+        if k == 0:
+            shift = 0.0
+            hamiltonian = tenpy_model(terms, mpo=settings.mpo)
+        elif k == 1:
+            shift = runs[0].energy + terms_excitation_scale(terms)
+            hamiltonian = tenpy_model(replace(terms, constant=terms.constant - shift), mpo=settings.mpo)
+        start = warm[k] if warm is not None else product_mps(
+            list(start_bits) if k == 0 else _swapped_start(start_bits, k))
+        report = None if progress is None else (lambda info, k=k: progress({"state": k, **info}))
+        run = _run(hamiltonian, start, settings, orthogonal_to=[r.psi for r in runs], energy_shift=shift,
+                   report=report)
+        if runs:
+            with quiet_tenpy():
+                run.overlap = float(max(abs(r.psi.overlap(run.psi)) for r in runs))
+        runs.append(run)
+    return sorted(runs, key=lambda r: r.energy)
 
 
 def _check_model(model: Any) -> None:

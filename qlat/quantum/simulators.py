@@ -65,6 +65,8 @@ class AdiabaticSimulator:
     needs_circuit: whether :meth:`simulate` needs the built circuit (the statevector does not).
     bond_dimension: whether the state is an MPS whose bond dimension can be capped
         (``max_bond_dimension``).
+    default_dt: time step of the default schedule on this simulator (``None``: that of
+        :func:`~qlat.quantum.adiabatic.default_schedule`, set by the Trotter error).
     """
 
     name = ""
@@ -75,6 +77,7 @@ class AdiabaticSimulator:
     noise = False
     needs_circuit = True
     bond_dimension = False
+    default_dt: float | None = None
     accepts: tuple[str, ...] = ("SchwingerModel",)
 
     def supports(self, target: Any) -> bool:
