@@ -21,7 +21,10 @@ HELP = "IBM Quantum jobs in qlat's job store (list, status, fetch, cancel, show)
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("jobs", help=HELP, description=__doc__.splitlines()[0])
+    parser = subparsers.add_parser("jobs", help=HELP, description="The IBM Runtime jobs kept in qlat's job store "
+                                   "($QLAT_DATA_DIR/jobs.sqlite, or --store FILE): list, status, fetch, cancel, "
+                                   "show. A job is named by its qlat ref or runtime job id, or a unique prefix of "
+                                   "either (>= 6 characters). These commands never create a store.")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
     actions.required = True
 
