@@ -111,7 +111,7 @@ CASES: list[tuple[list[str], str]] = [
     (["circuits"], "ACTION"),
     (["circuits", "bogus"], "invalid choice"),
     # --- sample
-    (["sample", "bogus", "--n", "20"], "theory"),
+    (["sample", "bogus", "--n", "20"], "THEORY"),
     (SA[:-1] + ["--sampler", "bogus"], "--sampler"),
     (["sample", "u1", "--L", "4", "--n", "20"], "--beta"),
     (SA + ["--beta", "0"], "--beta"),
@@ -145,8 +145,9 @@ CASES: list[tuple[list[str], str]] = [
     (["sample", "phi4", "--L", "4", "--m2", "1", "--lam", "-1", "--n", "20"], "--lam"),
     (["sample", "phi4", "--L", "4", "--m2", "-1", "--lam", "0", "--n", "20"], "--m2"),
     (["sample", "u1", "--L", "5", "--beta", "1", "--n", "20", "--sampler", "metropolis"], "--L/--ndim"),
-    (SA + ["--out", "no-such-dir/x.h5"], "--out"),
-    (["sample", "u1", "--L", "64", "--beta", "1", "--n", "1000000000", "--out", "big.h5"], "--n"),
+    (SA + ["--out", "no-such-dir/x"], "--out"),
+    (SA + ["--out", "x.h5"], "--out: must be a folder, not a file name"),
+    (["sample", "u1", "--L", "64", "--beta", "1", "--n", "1000000000", "--out", "big"], "--n"),
     (["sample", "u1", "--L", "512", "--beta", "1", "--n", "100", "--chains", "64"], "--L"),
     # --- flow
     (["flow", "train", "u1", "--L", "6", "--beta", "1", "--steps", "2", "--out", "m"], "--L"),
@@ -155,7 +156,7 @@ CASES: list[tuple[list[str], str]] = [
     (["flow", "train", "u1", "--L", "8", "--beta", "1", "--layers", "0", "--out", "m"], "--layers"),
     (["flow", "train", "u1", "--L", "8", "--beta", "1", "--batch", "1", "--out", "m"], "--batch"),
     (["flow", "train", "u1", "--L", "8", "--beta", "1", "--lr", "-1", "--out", "m"], "--lr"),
-    (["flow", "train", "bogus", "--out", "m"], "theory"),
+    (["flow", "train", "bogus", "--out", "m"], "THEORY"),
     (["flow", "eval", "no-such-model"], "no-such-model"),
     # --- calibrate
     (["calibrate", "--estimators", "no-such-estimator"], "--estimators"),
@@ -189,10 +190,10 @@ CASES: list[tuple[list[str], str]] = [
     (SC + ["--continuum", "--continuum-method", "dmrg", "--continuum-volumes", "1000000", "--continuum-spacings",
            "0.5", "0.25", "0.2", "0.125"], "--continuum-volumes"),
     (["sample", "schwinger", "--sampler", "det-hmc", "--L", "64", "--beta", "1", "--mass", "0", "--n", "20",
-      "--out", "x.h5", "--no-progress"], "--L"),
-    (["sample", "u1", "--L", "8000", "--chains", "1", "--chunk", "1", "--beta", "1", "--n", "20", "--out", "x.h5"],
+      "--out", "x", "--no-progress"], "--L"),
+    (["sample", "u1", "--L", "8000", "--chains", "1", "--chunk", "1", "--beta", "1", "--n", "20", "--out", "x"],
      "--L/--chains/--chunk"),
-    (["sample", "u1", "--L", "100000", "--beta", "1", "--n", "20", "--out", "x.h5"], "--L/--chains/--chunk"),
+    (["sample", "u1", "--L", "100000", "--beta", "1", "--n", "20", "--out", "x"], "--L/--chains/--chunk"),
     # --- issue 24: validation before anything is created or started (scan: no scan-out, no Dask workers)
     (S + ["scan", "--sites", "4", "--thetas", "0", "--out", "scan-out", "--ramp", "bogus"], "--ramp"),
     (S + ["scan", "--sites", "4", "--thetas", "0", "--out", "scan-out", "--workers", "2", "--ramp", "bogus"],
@@ -203,11 +204,11 @@ CASES: list[tuple[list[str], str]] = [
     (SC + ["--scheduler", "tcp://localhost"], "--scheduler"),
     (SC + ["--cluster", "slurm", "--cluster-config", "existing.txt"], "--cluster-config"),
     (["sample", "schwinger", "--L", "4", "--beta", "1", "--mass", "0", "--nf", "1", "--sampler", "pf-hmc", "--n",
-      "20", "--out", "x.h5"], "--nf"),
+      "20", "--out", "x"], "--nf"),
     # --- issue 24: misleading messages
     (["measure", "."], "FILE: is a folder"),
     (["measure", "existing.txt", "--obs", "plaquette"], "not an HDF5 file"),
-    (SA + ["--out", "."], "--out: is a folder"),
+    (SA + ["--out", "existing.txt"], "--out: exists and is not a folder"),
     (["crosscheck", "heavy-mass", "--out", "existing.txt"], "--out: exists and is not a folder"),
     (["calibrate", "--size", "test", "--out", "existing.txt"], "--out: exists and is not a folder"),
     (["demo", "--out", "existing.txt"], "--out: exists and is not a folder"),
@@ -327,11 +328,12 @@ _ENSEMBLE: list[bytes] = []
 def _ensemble(root: Path) -> None:
     """A small finished ensemble e.h5 (sampled once per session, then copied)."""
     if not _ENSEMBLE:
-        assert main(["sample", "u1", "--L", "4", "--beta", "1", "--n", "10", "--chains", "1", "--out", "e.h5",
-                     "--no-progress", "--json"]) == 0
-        _ENSEMBLE.append((root / "e.h5").read_bytes())
+        assert main(["sample", "u1", "--L", "4", "--beta", "1", "--n", "10", "--chains", "1", "--out", "e",
+                     "--seed", "1", "--no-progress", "--json"]) == 0
+        _ENSEMBLE.append((root / "e" / "ensemble.h5").read_bytes())
     else:
-        (root / "e.h5").write_bytes(_ENSEMBLE[0])
+        (root / "e").mkdir()
+        (root / "e" / "ensemble.h5").write_bytes(_ENSEMBLE[0])
 
 
 CC = SC + ["--cluster", "slurm", "--cluster-config", "cc.json"]
@@ -371,9 +373,11 @@ FILE_CASES: list[tuple[object, list[str], str]] = [
     (_scan_folder("[1]"), SC, "not a qlat run manifest"),
     (_write("scan-out/notes.txt", "mine"), SC, "--out: is not empty"),
     (_write("scan-out", "a file"), SC, "--out: exists and is not a folder"),
-    (_ensemble, ["sample", "u1", "--L", "4", "--beta", "2", "--n", "10", "--chains", "1", "--out", "e.h5"], "--beta"),
-    (_ensemble, ["sample", "u1", "--L", "6", "--beta", "1", "--n", "10", "--chains", "1", "--out", "e.h5"], "--L"),
-    (_ensemble, ["measure", "e.h5", "--obs", "bogus"], "--obs"),
+    (_ensemble, ["sample", "u1", "--L", "4", "--beta", "2", "--n", "10", "--chains", "1", "--out", "e"], "--beta"),
+    (_ensemble, ["sample", "u1", "--L", "6", "--beta", "1", "--n", "10", "--chains", "1", "--out", "e"], "--L"),
+    (_ensemble, ["sample", "u1", "--L", "4", "--beta", "1", "--n", "10", "--chains", "1", "--out", "e", "--seed", "2"],
+     "--seed"),
+    (_ensemble, ["measure", "e/ensemble.h5", "--obs", "bogus"], "--obs"),
     (_write("empty.h5", ""), ["measure", "empty.h5"], "not an HDF5 file"),
 ]
 
