@@ -168,5 +168,5 @@ def check_out_folder(path: Any, flag: str = "--out") -> None:
     if folder.exists() and not folder.is_dir():
         raise ParameterError(flag, "exists and is not a folder (--out is always a folder, docs/cli.md)", str(path))
     if not folder.exists() and folder.suffix.lower() in (".h5", ".hdf5", ".json", ".csv", ".png", ".qasm", ".pt"):
-        raise ParameterError(flag, f"must be a folder, not a file name (docs/cli.md): e.g. {flag} {folder.with_suffix('')}; "
-                             "the command writes its files inside it)", str(path))
+        raise ParameterError(flag, f"must be a folder, not a file name (docs/cli.md): the command writes its files "
+                             f"inside it, e.g. {flag} {folder.with_suffix('')}", str(path))

@@ -175,7 +175,7 @@ def _show(args: argparse.Namespace) -> int:
     sys.stdout.write(f"{'params':<14s} {json.dumps(params, sort_keys=True)}\n")
     if circuits:
         names = ", ".join(c["name"] for c in circuits["circuits"])
-        sys.stdout.write(f"{'circuits':<14s} {names} (OpenQASM 3; qlat circuits export --job {rec.ref[:12]} --dir DIR)\n")
+        sys.stdout.write(f"{'circuits':<14s} {names} (OpenQASM 3; qlat circuits export --job {rec.ref[:12]} --out DIR)\n")
     if rec.results:
         for k, e in rec.results.items():
             sys.stdout.write(f"  {k:<24s} {e}  [{e.unit}]\n")

@@ -146,6 +146,19 @@ def claim_output_dir(path: str | os.PathLike[str], *, command: str, params: Mapp
         raise
 
 
+def stored_params(path: str | os.PathLike[str], *, command: str) -> dict[str, Any] | None:
+    """The parameters of the ``command`` run recorded in folder ``path`` (its manifest), or None if it has
+    none (or a damaged one: :func:`claim_output_dir` refuses that).  Read-only; for a command that fills in
+    a parameter the user left out (a seed) from the run it resumes."""
+    try:
+        stored = json.loads((Path(path) / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("command") != command or not isinstance(stored.get("params"), dict):
+        return None
+    return stored["params"]
+
+
 def _stored_run(folder: Path, *, command: str, wanted: Any, flag: str, names: Mapping[str, str] | None,
                 ignore: tuple[str, ...]) -> dict[str, Any] | None:
     """The folder's manifest if it holds this run (resume), None if it holds nothing of substance;
