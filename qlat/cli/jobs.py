@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
         ("show", cmd_show, "print everything stored about a job (no network)"),
     ):
         p = actions.add_parser(name, help=text)
-        p.add_argument("job", help="qlat ref or runtime job id (or a unique prefix, >= 6 characters)")
+        p.add_argument("job", metavar="JOB", help="qlat ref or runtime job id (or a unique prefix, >= 6 characters)")
         common(p)
         p.set_defaults(func=func)
 

@@ -176,7 +176,7 @@ CASES: list[tuple[list[str], str]] = [
     (["sample", "schwinger", "--L", "5", "--beta", "1", "--mass", "0", "--n", "20"], "--L"),
     # --- measure
     (["measure", "no-such-file.h5"], "no-such-file.h5"),
-    (["measure"], "file"),
+    (["measure"], "FILE"),
     # --- issue 24: absurd sizes refused with the estimate, before anything is allocated or created
     # (the memory available is pinned to 8 GiB below, so the refusals do not depend on the machine)
     (EX + ["--method", "dmrg", "--sites", "100000000"], "--sites"),
@@ -228,7 +228,7 @@ CASES: list[tuple[list[str], str]] = [
     (["jobs", "list", "--store", "existing.txt"], "not a SQLite database"),
     (["jobs", "list", "--store", "."], "is a folder"),
     (["jobs", "list", "--limit", "0"], "--limit"),
-    (["jobs", "show"], "job"),
+    (["jobs", "show"], "JOB"),
     # --- issue 24: flow train / slmc train refuse before their --out folder exists (absurd sizes included)
     (FT + ["--L", "100000"], "--L: training a flow"),
     (FT + ["--hidden", "1000000000"], "--hidden: training a flow"),

@@ -103,7 +103,7 @@ def _card_spec() -> dict[str, Any]:
     from qlat.samplers.flow.models import THEORY_NAMES
 
     return {
-        "format": Where(str, lambda v: v == FORMAT, f"{FORMAT!r}"),
+        "format": Where(str, lambda v: v == FORMAT, f"{FORMAT!r} (a qlat flow model card)"),
         "format_version": Where(int, lambda v: v == FORMAT_VERSION, f"format version {FORMAT_VERSION}"),
         "theory": {"name": Where(str, lambda v: v in THEORY_NAMES, f"one of {', '.join(THEORY_NAMES)}"),
                    "shape": Where([Where(int, lambda v: v >= 2, "an integer >= 2")], lambda v: len(v) == 2,

@@ -222,7 +222,7 @@ def read_card(directory: str | os.PathLike) -> dict[str, Any]:
 
     path = Path(directory) / CARD_NAME
     require(path.is_file(), "model", f"no {CARD_NAME} in the model directory", str(directory))
-    spec = {"format": Where(str, lambda v: v == CARD_FORMAT, f"{CARD_FORMAT!r}"),
+    spec = {"format": Where(str, lambda v: v == CARD_FORMAT, f"{CARD_FORMAT!r} (a qlat SLMC model card)"),
             "config": {"kind": Where(str, lambda v: v in MODEL_KINDS, f"one of {', '.join(MODEL_KINDS)}")},
             "theory": {"name": str}, "weights_sha256": SHA256, "training?": dict}
     card = load_json(path, spec, flag="model")
