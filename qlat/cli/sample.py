@@ -273,6 +273,9 @@ def _check_out(out: Path | None) -> None:
         return
     from qlat.cli._common import check_out_folder
 
+    if out.is_file() and out.suffix.lower() in (".h5", ".hdf5"):  # an ensemble written before --out was a folder
+        raise ParameterError("--out", f"is a file; --out is a folder now (docs/cli.md): to resume this ensemble, move "
+                             f"it to DIR/{ENSEMBLE_NAME} and pass --out DIR", str(out))
     check_out_folder(out, "--out")
     require(out.is_dir() or out.parent.is_dir(), "--out", "its parent folder does not exist", str(out))
 

@@ -468,6 +468,8 @@ FILE_CASES: list[tuple[object, list[str], str]] = [
     (_ensemble, ["sample", "u1", "--L", "4", "--beta", "1", "--n", "10", "--chains", "1", "--out", "e", "--seed", "2"],
      "--seed"),
     (_ensemble, ["measure", "e/ensemble.h5", "--obs", "bogus"], "--obs"),
+    (_write("old.h5", "an ensemble of an older qlat"), ["sample", "u1", "--L", "4", "--beta", "1", "--n", "10",
+                                                       "--out", "old.h5"], "--out: is a file; --out is a folder now"),
     (_write("empty.h5", ""), ["measure", "empty.h5"], "not an HDF5 file"),
     # issue 24: model cards handed in (flow: MODEL_DIR / --model; slmc: --model / --init), absurd sizes
     (_model("flow", _set("theory.beta", "abc")), ["flow", "eval", "m"],

@@ -186,13 +186,18 @@ def test_quiet_silences_information_not_errors(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("qlat: error: THEORY")
 
 
+SCAN = ["schwinger", "scan", "--sites", "4", "--exact-only", "--thetas", "0", "--json"]
+
+
+@pytest.mark.parametrize("command", ["sample", "scan"])
 @pytest.mark.parametrize("terminal, flag, drawn", [(False, [], False), (True, ["--no-progress"], False),
                                                    (True, [], True)],
                          ids=["not-a-terminal", "terminal-no-progress", "terminal"])
-def test_progress_only_on_a_terminal(terminal, flag, drawn, monkeypatch, capsys):
+def test_progress_only_on_a_terminal(command, terminal, flag, drawn, tmp_path, monkeypatch, capsys):
     err = _Terminal() if terminal else io.StringIO()
     monkeypatch.setattr("sys.stderr", err)
-    assert main([*SAMPLE, "--seed", "1", *flag]) == 0
+    argv = [*SAMPLE, "--seed", "1"] if command == "sample" else [*SCAN, "--out", str(tmp_path / "s")]
+    assert main([*argv, *flag]) == 0
     capsys.readouterr()
     assert ("\r" in err.getvalue() or "it/s" in err.getvalue()) == drawn, repr(err.getvalue()[:300])
 

@@ -4,7 +4,7 @@ Upper estimates in bytes, so that ``qlat flow train --L 100000`` or ``--hidden 1
 refused with :func:`qlat.core.resources.require_memory` before a tensor is allocated:
 
 - parameters P = n_layers · Σ_i c_i c_{i+1} k² over the conditioner's channels
-  c = (c_io, *hidden, c_io) with c_io = max(8, 3·bins + 2) input/output channels, k the kernel;
+  c = (c_io, hidden₁, hidden₂, …, c_io) with c_io = max(8, 3·bins + 2) input/output channels, k the kernel;
   training keeps them with their gradient and Adam's two moments: 4 P · itemsize;
 - activations kept for the backward pass: batch · L^d · n_layers · (Σ hidden + 2 c_io) · itemsize · 2;
 - sampling (``flow eval`` / the sampler): the n samples and weights kept in float64,
