@@ -15,16 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qlat.cli._common import (
-    LazyHelp,
-    add_out_flag,
-    add_progress_flag,
-    format_table,
-    print_json,
-    resolve_seed,
-    show_progress,
-    with_flag_names,
-)
+from qlat.cli._common import LazyHelp, format_table, print_json, with_flag_names
 from qlat.core.errors import ParameterError, require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
@@ -148,6 +139,8 @@ def _device_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
+    from qlat.cli._common import add_out_flag, add_progress_flag
+
     parser = subparsers.add_parser("schwinger", help=HELP)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
     actions.required = True
@@ -389,6 +382,8 @@ def cmd_exact(args: argparse.Namespace) -> int:
 
             _require_chain_memory(model.n_sites, bond_dim=args.bond_dim or DMRGSettings.bond_dim, itemsize=8,
                                   what="DMRG")
+        from qlat.cli._common import show_progress
+
         options["progress"] = show_progress(args)
     backend = get_backend(args.method)
     est = backend.estimate(model, list(DEFAULT_OBSERVABLES), **options)
@@ -538,10 +533,11 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
         check_out_folder(args.out)
         require(args.out.is_dir() or args.out.parent.is_dir(), "--out", "its parent folder does not exist",
                 str(args.out))
+    from qlat.cli._common import announce_seed, resolve_seed, show_progress
+
     if _samples_shots(args):
         resolve_seed(args, announce=False)  # a shot run always records its seed (printed once the run is done)
     out = run_point(args, model, progress=show_progress(args))
-    from qlat.cli._common import announce_seed
 
     announce_seed(args)
     if args.out is not None:
@@ -681,6 +677,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     cluster = _check_distribution(args)
     simulate = None
     if not args.exact_only and _samples_shots(args):  # a shot scan records its seed (resumed: the stored one)
+        from qlat.cli._common import resolve_seed
         from qlat.core.outdir import stored_params
 
         stored = stored_params(args.out, command="qlat schwinger scan") or {}
@@ -725,7 +722,7 @@ def _run_scan(args: argparse.Namespace, points: list[dict[str, Any]], ground: st
 
     from qlat.analysis.distributed import ResultLog, run_points
     from qlat.analysis.schwinger_studies import scan_point
-    from qlat.cli._common import jsonable
+    from qlat.cli._common import jsonable, show_progress
     from qlat.exact import continuum
 
     log = ResultLog(args.out / "scan-points.jsonl", result_spec={"rows": [dict], "study": dict})
