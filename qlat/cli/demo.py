@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from qlat.cli._common import ensure_output_dir, format_table, jsonable
+from qlat.cli._common import add_out_flag, add_seed_flag, ensure_output_dir, format_table, jsonable, resolve_seed
 from qlat.core.errors import require
 from qlat.core.provenance import provenance
 
@@ -26,9 +26,9 @@ HELP = "adiabatic Schwinger vacuum on the local simulator, checked against ED"
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("demo", help=HELP)
-    p.add_argument("--out", type=Path, default=Path("demo-output"), help="directory for demo.json and demo.png")
-    p.add_argument("--shots", type=int, default=4000, help="shots per basis of the Aer run at θ = 0")
-    p.add_argument("--seed", type=int, default=2001, help="seed of the shot sampling")
+    add_out_flag(p, "demo.json and demo.png", default="demo-output")
+    p.add_argument("--shots", type=int, default=4000, help="shots per basis of the Aer run at θ = 0 (>= 1)")
+    add_seed_flag(p, "the shot sampling (make demo uses 2001, the README's numbers)")
     p.set_defaults(func=cmd_demo)
 
 
@@ -43,8 +43,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from qlat.theories.schwinger_qubit import SchwingerModel
 
     require(args.shots >= 1, "--shots", "must be an integer >= 1", args.shots)
-    require(args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
+    require(args.seed is None or args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
     ensure_output_dir(args.out, "--out")
+    resolve_seed(args)
     t0 = time.perf_counter()
     base = SchwingerModel(8, 0.5, 0.1, 0.0)
     thetas = [0.0, math.pi / 4, math.pi / 2]
@@ -85,7 +86,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         m = base.with_(theta=float(th))
         gs = diagonalize(m, k=1).ground_state
         curve.append(expectation(gs, qubit_observable("condensate", m).operators[0]))
-    payload = {"records": records, "exact_curve": {"theta": dense, "condensate": curve},
+    payload = {"records": records, "exact_curve": {"theta": dense, "condensate": curve}, "seed": args.seed,
                "provenance": provenance(command="qlat demo", seconds=time.perf_counter() - t0)}
     (args.out / "demo.json").write_text(json.dumps(jsonable(payload), indent=2) + "\n")
     _plot(args.out / "demo.png", dense, curve, records)

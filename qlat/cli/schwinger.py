@@ -95,7 +95,8 @@ def _evolution_arguments(p: argparse.ArgumentParser, *, ground_state: bool = Fal
     p.add_argument("--noise", default=None,
                    help="noise model for aer: depolarizing:P1,P2 = depolarizing probability P1 after every "
                         "one-qubit gate and P2 after every two-qubit gate (default: none)")
-    p.add_argument("--seed", type=int, default=None, help="seed of the shot sampling (>= 0; default: fresh entropy)"
+    p.add_argument("--seed", type=int, default=None, help="seed of the shot sampling (>= 0; default: drawn at random, "
+                   "printed and recorded in the results)"
                    + ("; device runs: seeds the transpiler and the local simulator (with its twirling and folding); "
                       "when none is given one is drawn, printed and stored, and --seed with it repeats a fake run"
                       if device else ""))
@@ -139,6 +140,8 @@ def _device_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
+    from qlat.cli._common import add_out_flag, add_progress_flag
+
     parser = subparsers.add_parser("schwinger", help=HELP)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
     actions.required = True
@@ -153,6 +156,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--theta", type=float, default=0.0,
                    help="vacuum angle θ in radians (default 0; |θ| > 2π warns: on the open chain the electric "
                         "form is not 2π-periodic)")
+    add_progress_flag(p)
     p.set_defaults(func=with_flag_names(FLAGS)(cmd_exact))
 
     p = actions.add_parser("adiabatic", help="adiabatic state preparation on a simulator, checked against ED")
@@ -162,6 +166,8 @@ def register(subparsers: Any) -> None:
                         "form is not 2π-periodic)")
     _evolution_arguments(p, device=True)
     _device_arguments(p)
+    add_out_flag(p, "adiabatic.json, the result as --json prints it (default: nothing written)")
+    add_progress_flag(p)
     p.set_defaults(func=with_flag_names(FLAGS)(cmd_adiabatic))
 
     p = actions.add_parser("scan", help="θ scan (and N, a) with table and plot vs exact and analytic curves")
@@ -184,9 +190,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--continuum-spacings", type=float, nargs="+", default=[0.4, 1 / 3, 0.25, 0.2, 1 / 6],
                    help="dmrg: lattice spacings of the continuum extrapolation at every volume "
                         "(default 0.4 1/3 0.25 0.2 1/6)")
-    p.add_argument("--out", type=Path, default=Path("scan-output"),
-                   help="directory for table, JSON and plot; finished lattices are kept in scan-points.jsonl "
-                        "there and not recomputed when the scan is rerun")
+    add_out_flag(p, "table, JSON and plot; finished lattices are kept in scan-points.jsonl there and not "
+                 "recomputed when the scan is rerun", default="scan-output")
     p.add_argument("--workers", type=int, default=None,
                    help="run the lattices as Dask tasks on a local cluster of this many processes")
     p.add_argument("--scheduler", default=None, help="run them on an existing Dask scheduler (tcp://host:port)")
@@ -194,6 +199,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--cluster-config", type=Path, default=None,
                    help="JSON of dask-jobqueue cluster arguments (queue, account, walltime, n_workers …)")
     _evolution_arguments(p, ground_state=True)
+    add_progress_flag(p)
     p.set_defaults(func=with_flag_names(FLAGS)(cmd_scan))
 
     from qlat.cli import _schwinger_studies  # spectrum, theta-pi, theta-dependence, string-tension (issue 23)
@@ -381,8 +387,9 @@ def cmd_exact(args: argparse.Namespace) -> int:
 
             _require_chain_memory(model.n_sites, bond_dim=args.bond_dim or DMRGSettings.bond_dim, itemsize=8,
                                   what="DMRG")
-        if not args.json:
-            options["progress"] = sys.stderr.isatty()
+        from qlat.cli._common import show_progress
+
+        options["progress"] = show_progress(args)
     backend = get_backend(args.method)
     est = backend.estimate(model, list(DEFAULT_OBSERVABLES), **options)
     result = {**est, "params": model.params(), "backend": backend.label}
@@ -525,7 +532,21 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
     _check_evolution(args)
     model = _model(args, n_sites=args.sites, spacing=args.spacing, theta=args.theta)
     _require_simulator_memory(args, model.n_sites)
-    out = run_point(args, model, progress=not args.json and sys.stderr.isatty())
+    if args.out is not None:
+        from qlat.cli._common import check_out_folder
+
+        check_out_folder(args.out)
+        require(args.out.is_dir() or args.out.parent.is_dir(), "--out", "its parent folder does not exist",
+                str(args.out))
+    from qlat.cli._common import announce_seed, resolve_seed, show_progress
+
+    if _samples_shots(args):
+        resolve_seed(args, announce=False)  # a shot run always records its seed (printed once the run is done)
+    out = run_point(args, model, progress=show_progress(args))
+
+    announce_seed(args)
+    if args.out is not None:
+        _write_result(args.out, "adiabatic.json", out)
     if args.json:
         print_json(out)
         return 0
@@ -554,6 +575,26 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
     return 0
 
 
+def _samples_shots(args: argparse.Namespace) -> bool:
+    """Whether the simulator run draws shots (then a seed is drawn if none was given, and recorded)."""
+    from qlat.quantum.simulators import adiabatic_simulators
+
+    policy = adiabatic_simulators()[args.backend].shots
+    return policy == "required" or (policy == "optional" and args.shots is not None)
+
+
+def _write_result(folder: Path, name: str, result: dict[str, Any]) -> None:
+    """``result`` as JSON into ``folder/name`` (the folder made if missing), atomically; prints the path."""
+    import json
+
+    from qlat.cli._common import ensure_output_dir, info, jsonable
+    from qlat.core.files import atomic_write_bytes
+
+    ensure_output_dir(folder, "--out")
+    atomic_write_bytes(folder / name, (json.dumps(jsonable(result), indent=2) + "\n").encode())
+    info(f"wrote {folder / name}")
+
+
 def _adiabaticity_line(prov: dict[str, Any]) -> str:
     """What the systematic error and the warnings rest on: the state model and the gap along the path."""
     parts = []
@@ -575,8 +616,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from qlat.cli._common import check_out_folder
+
     args.layout = args.layout or "all-to-all"
     _check_common(args)
+    check_out_folder(args.out)
     # A ground-state method as --backend (ed, dmrg): no simulation, every value from that method.
     ground = "ed"
     if args.backend in ("ed", "dmrg") and _is_ground_state_method(args.backend):
@@ -637,6 +681,16 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 _schedule(args, _model(args, n_sites=n, spacing=a, theta=0.0))
     cluster = _check_distribution(args)
     simulate = None
+    if not args.exact_only and _samples_shots(args):  # a shot scan records its seed (resumed: the stored one)
+        from qlat.cli._common import resolve_seed
+        from qlat.core.outdir import stored_params
+
+        stored = stored_params(args.out, command="qlat schwinger scan") or {}
+        try:
+            seed = stored["points"][0]["simulate"]["seed"]
+        except (KeyError, IndexError, TypeError):
+            seed = None
+        resolve_seed(args, stored=seed if isinstance(seed, int) and seed >= 0 else None, announce=False)
     if not args.exact_only:
         overrides = {k: v for k, v in (("total_time", args.time), ("dt", args.dt), ("ramp", args.ramp),
                                        ("initial_mass", args.initial_mass)) if v is not None}
@@ -654,6 +708,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
                                  params={"points": points, "continuum": bool(args.continuum),
                                          "continuum_method": args.continuum_method if args.continuum else None})
         try:
+            from qlat.cli._common import announce_seed
+
+            announce_seed(args)
             return _run_scan(args, points, ground, ground_spec, bond_dim, client)
         finally:
             claim.release()
@@ -670,14 +727,14 @@ def _run_scan(args: argparse.Namespace, points: list[dict[str, Any]], ground: st
 
     from qlat.analysis.distributed import ResultLog, run_points
     from qlat.analysis.schwinger_studies import scan_point
-    from qlat.cli._common import jsonable
+    from qlat.cli._common import jsonable, show_progress
     from qlat.exact import continuum
 
     log = ResultLog(args.out / "scan-points.jsonl", result_spec={"rows": [dict], "study": dict})
     finished = log.load(points)
     if finished and not args.json:
         sys.stderr.write(f"qlat: {len(finished)} of {len(points)} lattices already in {log.path}: not recomputed\n")
-    bar = _progress(total=len(points), desc="scan (lattices)", enabled=not args.json)
+    bar = _progress(total=len(points), desc="scan (lattices)", enabled=show_progress(args))
     bar.update(len(finished))
 
     def arrived(i: int, res: dict[str, Any]) -> None:
@@ -708,18 +765,18 @@ def _run_scan(args: argparse.Namespace, points: list[dict[str, Any]], ground: st
     if args.continuum and args.continuum_method == "dmrg":
         from qlat.analysis.dmrg_continuum import continuum_condensate_massless_dmrg
 
-        if not args.json:
+        if show_progress(args):
             sys.stderr.write(f"continuum extrapolation of the massless condensate (DMRG, L = {args.continuum_volumes}, "
                              f"a = {[round(a, 4) for a in args.continuum_spacings]}) ...\n")
         result["continuum"] = continuum_condensate_massless_dmrg(
             volumes=args.continuum_volumes, spacings=args.continuum_spacings, coupling=args.coupling,
             bond_dim=bond_dim,
-            progress=None if args.json else (lambda row: sys.stderr.write(
+            progress=None if not show_progress(args) else (lambda row: sys.stderr.write(
                 f"  N = {row['n_sites']:4d}  a = {row['spacing']:.4f}  bulk ⟨ψ̄ψ⟩ = {row['bulk']:+.7f}\n")))
     elif args.continuum:
         from qlat.analysis.schwinger_studies import continuum_condensate_massless
 
-        if not args.json:
+        if show_progress(args):
             sys.stderr.write("continuum extrapolation of the massless condensate (ED, N ≤ "
                              f"{max(args.continuum_sites)}) ...\n")
         result["continuum"] = continuum_condensate_massless(
@@ -857,7 +914,7 @@ def _progress(*, total: int, desc: str, enabled: bool):
     """A progress bar on stderr, drawn only on a terminal (never mixed into a log file or a pipe)."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, disable=not (enabled and sys.stderr.isatty()), file=sys.stderr, leave=False)
+    return tqdm(total=total, desc=desc, disable=not enabled, file=sys.stderr, leave=False)
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -126,6 +126,14 @@ class FlowSampler:
                 "card_sha256": self.card_sha256, "thermalization": self.thermalization, "every": self.every}
 
     # ------------------------------------------------------------------ theory checks
+    @classmethod
+    def could_sample(cls, theory: Theory) -> bool:
+        """Whether some trained flow could sample ``theory`` (flows exist for 2D phi4 and u1)."""
+        from qlat.samplers.flow.models import THEORY_NAMES
+
+        params = theory.params() if callable(getattr(theory, "params", None)) else {}
+        return params.get("name") in THEORY_NAMES and len(params.get("shape", ())) == 2
+
     def supports(self, theory: Theory) -> bool:
         """Whether the model was trained for exactly this theory (name, couplings, lattice)."""
         return callable(getattr(theory, "log_prob", None)) and self.pinned.supports(theory)
