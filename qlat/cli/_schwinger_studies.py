@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-from qlat.cli._common import ensure_output_dir, with_flag_names
+from qlat.cli._common import add_out_flag, add_progress_flag, ensure_output_dir, info, show_progress, with_flag_names
 
 #: Library parameter → command-line flag (errors name what the user typed).
 FLAGS = {
@@ -46,12 +45,11 @@ def _common(p: argparse.ArgumentParser, *, out: str, method_help: str) -> None:
                         "difference is the truncation systematic")
     p.add_argument("--spacing-degree", type=int, default=None, help="degree of the polynomial in a of the continuum "
                    "extrapolation (default: the study's)")
-    p.add_argument("--out", type=Path, default=Path(out),
-                   help=f"output directory (default {out}); finished chains are kept in points.jsonl there and "
-                        "not recomputed when the command is rerun")
+    add_out_flag(p, "the table, JSON and plot; finished chains are kept in points.jsonl there and not "
+                 "recomputed when the command is rerun", default=out)
     p.add_argument("--dry-run", action="store_true", help="print the chains the study would compute and stop")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of the table")
-    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_progress_flag(p)
 
 
 def register(actions: Any) -> None:
@@ -144,19 +142,23 @@ def cmd_study(args: argparse.Namespace) -> int:
 
         print_json({"study": args.study, "chains": plan, "count": len(plan)})
         return 0
+    from qlat.cli._common import check_out_folder
+
+    check_out_folder(args.out)
     ensure_output_dir(args.out, "--out")
     from qlat.analysis.study_cache import RowCache
     from qlat.core.files import atomic_write_bytes
     from qlat.core.jsonio import dumps
 
     cache = RowCache(args.out / "points.jsonl")
-    if len(cache) and not args.quiet:
-        sys.stderr.write(f"qlat: {len(cache)} chains already in {cache.path}: not recomputed\n")
+    if len(cache):
+        info(f"{len(cache)} chains already in {cache.path}: not recomputed")
+    shown = show_progress(args)
     done = [0]
 
     def progress(row: dict[str, Any]) -> None:
         done[0] += 1
-        if not args.quiet:
+        if shown:
             what = ", ".join(f"{k}={row[k]:g}" if isinstance(row[k], float) else f"{k}={row[k]}"
                              for k in ("mass", "spacing", "n_sites", "theta", "q") if k in row)
             sys.stderr.write(f"qlat: [{done[0]}/{len(plan)}] {what} ({row['method']}, {row['seconds']:.1f} s)\n")

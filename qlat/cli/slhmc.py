@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from qlat.core.errors import require
@@ -33,7 +32,7 @@ FLAGS = {"L": "--L", "beta": "--beta", "mass": "--mass", "kappa": "--kappa", "nf
 
 
 def register(subparsers: Any) -> None:
-    from qlat.cli._common import with_flag_names
+    from qlat.cli._common import add_out_flag, add_progress_flag, add_seed_flag, with_flag_names
 
     p = subparsers.add_parser("slhmc", help=HELP,
                               description="Self-learning HMC (arXiv:1909.02255, 2103.11965, 2501.16955): train "
@@ -55,7 +54,7 @@ def register(subparsers: Any) -> None:
     t.add_argument("--rounds", type=int, default=2, help="self-learning rounds (>= 1, default 2)")
     t.add_argument("--n", type=int, default=50, help="configurations per chain per round (default 50)")
     t.add_argument("--chains", type=int, default=8, help="chains (default 8)")
-    t.add_argument("--seed", type=int, default=0, help="seed (>= 0, default 0)")
+    add_seed_flag(t, "the chains, the model's initial weights and the training split")
     t.add_argument("--thermalize", type=int, default=20, help="trajectories discarded per round (default 20)")
     t.add_argument("--every", type=int, default=2, help="keep one configuration every this many trajectories")
     t.add_argument("--tau", type=float, default=1.0, help="trajectory length of the data chains (default 1)")
@@ -66,31 +65,77 @@ def register(subparsers: Any) -> None:
     t.add_argument("--val-fraction", type=float, default=0.2, help="validation fraction in (0, 1) (default 0.2)")
     t.add_argument("--device", default="cpu", help="torch device of the training (default cpu)")
     t.add_argument("--check", type=int, default=0, help="trajectories per chain to measure the acceptance (0: none)")
-    t.add_argument("--out", type=Path, required=True, help="model directory to write")
+    add_out_flag(t, "the model (model.pt, card.json)", required=True)
     t.add_argument("--json", action="store_true", help="print one JSON object")
-    t.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    add_progress_flag(t)
     t.set_defaults(func=with_flag_names(FLAGS)(cmd_train))
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from qlat.cli._common import ensure_output_dir, print_json
+def _check_train(args: argparse.Namespace) -> None:
+    """Every flag and the memory the run needs, before the theory, a model or a folder exists."""
+    import math
 
-    require(args.check >= 0, "--check", "must be an integer >= 0", args.check)
+    from qlat.core.resources import require_memory
+
+    for flag, value, low in (("--L", args.L, 4), ("--layers", args.layers, 0), ("--heads", args.heads, 1),
+                             ("--hidden", args.hidden, 1), ("--rounds", args.rounds, 1), ("--n", args.n, 2),
+                             ("--chains", args.chains, 1), ("--thermalize", args.thermalize, 0),
+                             ("--every", args.every, 1), ("--steps", args.steps, 1), ("--epochs", args.epochs, 0),
+                             ("--batch", args.batch, 2), ("--check", args.check, 0)):
+        require(isinstance(value, int) and value >= low, flag, f"must be an integer >= {low}", value)
+    for flag, value in (("--lr", args.lr), ("--tau", args.tau)):
+        require(math.isfinite(value) and value > 0, flag, "must be a finite number > 0", value)
     require(0 < args.val_fraction < 1, "--val-fraction", "must be in (0, 1)", args.val_fraction)
+    sites = float(args.L) ** 2
+    # the dense Dirac matrix (2 L^2)^2 complex of the exact accept, one LU per chain at a time
+    require_memory(16.0 * (2 * sites) ** 2 * 3, "--L", "the dense Dirac matrix of the exact accept")
+    # the training data (links of every kept configuration) and the attention network's activations
+    configurations = float(args.rounds) * args.n * args.chains
+    require_memory(8.0 * 2 * sites * configurations, "--n/--chains/--rounds", "the training configurations")
+    width = float(args.heads) * args.hidden
+    require_memory(8.0 * args.layers * (3 * width * args.hidden + 16 * width * 2 * sites * min(args.batch, 64)),
+                   "--layers/--heads/--hidden", "the attention network and its activations")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from qlat.cli._common import announce_seed, check_out_folder, print_json, resolve_seed, show_progress
+    from qlat.core.outdir import claim_output_dir
+
+    _check_train(args)
+    check_out_folder(args.out)
+    resolve_seed(args, announce=False)
     import torch
 
+    from qlat.samplers.slhmc.models import EffectiveAction
     from qlat.samplers.slhmc.selflearn import check_acceptance, train_self_learning
     from qlat.theories.schwinger_wilson import SchwingerTheory
 
     torch.set_num_threads(1)
     theory = SchwingerTheory.from_options(L=args.L, beta=args.beta, mass=args.mass, kappa=args.kappa, nf=args.nf)
-    ensure_output_dir(args.out, "--out")
-    progress = not args.no_progress
+    EffectiveAction(layers=args.layers, heads=args.heads, hidden=args.hidden, seed=args.seed)  # checks, unsaved
+    params = {"theory": theory.params(), "layers": args.layers, "heads": args.heads, "hidden": args.hidden,
+              "rounds": args.rounds, "n": args.n, "chains": args.chains, "seed": args.seed,
+              "thermalize": args.thermalize, "every": args.every, "tau": args.tau, "steps": args.steps,
+              "epochs": args.epochs, "lr": args.lr, "batch": args.batch, "val_fraction": args.val_fraction}
+    names = {k: f"--{k.replace('_', '-')}" for k in params}
+    claim = claim_output_dir(args.out, command="qlat slhmc train", flag="--out", params=params, names=names)
+    try:
+        announce_seed(args)
+        claim.remove_stale_temporaries()
+        return _train(args, theory, train_self_learning, check_acceptance, progress=show_progress(args),
+                      print_json=print_json)
+    finally:
+        claim.release()
+
+
+def _train(args: argparse.Namespace, theory: Any, train_self_learning: Any, check_acceptance: Any, *,
+           progress: bool, print_json: Any) -> int:
     result = train_self_learning(
         theory, args.out, layers=args.layers, heads=args.heads, hidden=args.hidden, rounds=args.rounds, n=args.n,
         chains=args.chains, seed=args.seed, thermalization=args.thermalize, every=args.every,
         trajectory_length=args.tau, n_steps=args.steps, epochs=args.epochs, lr=args.lr, batch_size=args.batch,
         val_fraction=args.val_fraction, device=args.device, progress=progress)
+    result["seed"] = args.seed
     if args.check:
         import warnings
 

@@ -23,6 +23,7 @@ SA = ["sample", "u1", "--L", "4", "--beta", "1", "--n", "20", "--no-progress"]
 SP = ["sample", "phi4", "--L", "4", "--m2", "-1", "--lam", "1", "--n", "20", "--no-progress"]
 FT = ["flow", "train", "u1", "--L", "8", "--beta", "1", "--steps", "2", "--no-progress", "--out", "m"]
 ST = ["slmc", "train", "--L", "4", "--J", "1", "--T", "0.1", "--no-progress", "--out", "m"]
+SH = ["slhmc", "train", "--L", "4", "--beta", "2", "--mass", "0.1", "--no-progress", "--out", "m"]
 
 CASES: list[tuple[list[str], str]] = [
     # --- qlat itself
@@ -278,6 +279,17 @@ CASES: list[tuple[list[str], str]] = [
     (ST + ["--chains", "10000000000"], "--chains: training on a"),
     (ST + ["--heads", "100000000"], "--heads: training on a"),
     (ST[:-2] + ["--out", "m.h5"], "--out: must be a folder"),
+    (SH + ["--layers", "-1"], "--layers"),
+    (SH + ["--heads", "0"], "--heads"),
+    (SH + ["--nf", "3"], "--nf"),
+    (SH + ["--L", "5"], "--L"),
+    (SH + ["--L", "100000"], "--L"),
+    (SH + ["--heads", "100000000"], "--layers/--heads/--hidden"),
+    (SH + ["--chains", "10000000000"], "--n/--chains/--rounds"),
+    (SH + ["--lr", "nan"], "--lr"),
+    (SH + ["--val-fraction", "1"], "--val-fraction"),
+    (SH + ["--seed", "-1"], "--seed"),
+    (SH[:-2] + ["--out", "m.h5"], "--out: must be a folder"),
     (["flow", "eval", "m", "--n", "10"], "--n"),
     (["flow", "eval", "m", "--seed", "-1"], "--seed"),
     # --- the grammar (docs/cli.md): --out is a folder on every command, options after the COMMAND

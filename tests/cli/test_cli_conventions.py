@@ -21,11 +21,12 @@ import pytest
 from qlat.cli.main import build_parser, main
 
 #: Leaves (command paths) that draw random numbers: each has --seed.
-RANDOM = {"sample", "flow train", "flow eval", "slmc train", "crosscheck", "calibrate", "demo",
+RANDOM = {"sample", "flow train", "flow eval", "slmc train", "slhmc train", "crosscheck", "calibrate", "demo",
           "schwinger adiabatic", "schwinger scan"}
 #: Leaves that show progress (bars or progress lines): each has --no-progress.
-PROGRESS = {"sample", "flow train", "flow eval", "slmc train", "crosscheck", "calibrate", "schwinger exact",
-            "schwinger adiabatic", "schwinger scan"}
+PROGRESS = {"sample", "flow train", "flow eval", "slmc train", "slhmc train", "crosscheck", "calibrate",
+            "schwinger exact", "schwinger adiabatic", "schwinger scan", "schwinger spectrum", "schwinger theta-pi",
+            "schwinger theta-dependence", "schwinger string-tension"}
 #: Markup that belongs in docstrings, never in --help.
 MARKUP = re.compile(r"``|:(func|mod|class|meth|data|attr):`|\*\*")
 #: A plug-in prefix written twice ("pf-hmc: pf-hmc: …").
@@ -107,6 +108,11 @@ OUT_ARGV = {
     "calibrate": ["calibrate", "--size", "test"],
     "demo": ["demo"],
     "circuits export": ["circuits", "export"],
+    "slhmc train": ["slhmc", "train", "--L", "4", "--beta", "2", "--mass", "0.1", "--no-progress"],
+    "schwinger spectrum": ["schwinger", "spectrum"],
+    "schwinger theta-pi": ["schwinger", "theta-pi"],
+    "schwinger theta-dependence": ["schwinger", "theta-dependence"],
+    "schwinger string-tension": ["schwinger", "string-tension"],
 }
 
 

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 from qlat.cli.main import main
 
 
-def test_spectrum_writes_table_json_plot_and_reuses_chains(tmp_path, capsys):
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_spectrum_writes_table_json_plot_and_reuses_chains(tmp_path, capsys, monkeypatch):
     out = tmp_path / "spec"
     argv = ["schwinger", "spectrum", "--method", "ed", "--spacings", "0.5", "0.4", "0.3333333333333333",
             "--sites", "8", "10", "12", "--levels", "3", "--spacing-degree", "1", "--out", str(out)]
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)  # progress lines are drawn on a terminal only
     assert main(argv) == 0
+    monkeypatch.undo()
     captured = capsys.readouterr()
-    assert "vector_mass" in captured.out and "[9/9]" in captured.err
+    assert "vector_mass" in captured.out and "[9/9]" in terminal.getvalue()
     for name in ("spectrum.txt", "spectrum.json", "spectrum.png", "points.jsonl"):
         assert (out / name).is_file(), name
     data = json.loads((out / "spectrum.json").read_text())

@@ -31,7 +31,7 @@ def test_train_writes_a_hashed_card(model_dir, capsys):
 def test_sample_with_the_model_and_refusals(model_dir, capsys, tmp_path):
     code = main(["sample", "schwinger", *THEORY, "--sampler", "slhmc", "--model", str(model_dir), "--n", "5",
                  "--thermalize", "1", "--chains", "2", "--steps", "3", "--json", "--no-progress",
-                 "--out", str(tmp_path / "e.h5")])
+                 "--out", str(tmp_path / "e")])
     out, _ = capsys.readouterr()
     assert code == 0 and "plaquette" in json.loads(out)
     code = main(["sample", "schwinger", "--L", "4", "--beta", "3", "--mass", "0.1", "--sampler", "slhmc", "--model",
@@ -41,3 +41,14 @@ def test_sample_with_the_model_and_refusals(model_dir, capsys, tmp_path):
     code = main(["slhmc", "train", *THEORY, "--nf", "3", "--out", str(tmp_path / "x")])
     _, err = capsys.readouterr()
     assert code == 2 and "--nf" in err
+    assert not (tmp_path / "x").exists()  # a refusal creates nothing
+
+
+@pytest.mark.parametrize("flags, named", [(["--heads", "100000000"], "--layers/--heads/--hidden"),
+                                          (["--L", "100000"], "--L"), (["--layers", "-1"], "--layers"),
+                                          (["--lr", "nan"], "--lr"), (["--batch", "0"], "--batch")])
+def test_train_refuses_bad_and_absurd_flags_before_creating_anything(flags, named, tmp_path, capsys):
+    code = main(["slhmc", "train", *THEORY, *flags, "--out", str(tmp_path / "m"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith(f"qlat: error: {named}") and err.count("\n") == 1, err
+    assert not (tmp_path / "m").exists()
