@@ -36,7 +36,7 @@ FTHMC ≥ 1.7 s and ≥ 3.5 s (+ 16.5 s training once).  Both reproduce ⟨P⟩ 
 torus values (|z| < 1.7).  A flow must map V to U with small, smooth forces to pay off (Jin
 arXiv:2201.01862 trains for that and keeps the network C¹); a KL-trained flow of this size does not.
 
-    .venv/bin/python benchmarks/bench_fthmc.py            # defaults: longer training (~15 CPU minutes)
+    .venv/bin/python benchmarks/bench_fthmc.py    # defaults: 8 layers, 300 steps, 32 chains (not run here)
 
 Writes ``benchmarks/results/fthmc_vs_hmc.json``.
 """
