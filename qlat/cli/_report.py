@@ -24,6 +24,7 @@ def report(ensemble: Any, names: Sequence[str], *, skip: int = 0, S: float = 2.0
            file_kept: bool = True) -> dict[str, Any]:
     """Measure ``names`` on ``ensemble`` and print them (table or JSON); returns the JSON object."""
     from qlat.analysis.statistics import ensemble_estimates
+    from qlat.analysis.tables import params_text
     from qlat.cli._common import format_table, print_json
 
     estimates = ensemble_estimates(ensemble, names, skip=skip, S=S)
@@ -59,7 +60,7 @@ def report(ensemble: Any, names: Sequence[str], *, skip: int = 0, S: float = 2.0
         info = result["ensemble"]
         where = f"{info['file']}: " if file_kept else ""
         sys.stdout.write(
-            f"{where}{info['theory']['name']} {info['theory']}, {info['sampler']['name']}, "
+            f"{where}{info['theory']['name']} ({params_text(info['theory'])}), {info['sampler']['name']}, "
             f"{info['chains']} chains × {info['n_samples']} samples (skip {skip})\n"
         )
         headers = ["observable", "value(error)", "tau_int", "samples"] + (["exact", "z"] if exact else [])
