@@ -420,7 +420,8 @@ def _phi4_case(L: int, chains: int, repeats: int) -> dict[str, Any]:
 
     from qlat.core.lattice import Lattice
     from qlat.samplers import hmc_kernels as hk
-    from qlat.samplers.hmc import HMC, _mean_acceptance
+    from qlat.samplers.hmc import HMC
+    from qlat.samplers.hmc_core import mean_acceptance
     from qlat.theories import Phi4Theory
 
     n_steps, tau = 10, 0.5
@@ -467,7 +468,7 @@ def _phi4_case(L: int, chains: int, repeats: int) -> dict[str, Any]:
     t_kernel = measure(integrator, repeats=repeats)
     t_copy = measure(lambda: (np.copyto(q, f_np), np.copyto(p, p0)), repeats=repeats)
     kernel_alone = t_kernel["cpu_s"] - t_copy["cpu_s"]
-    t_accept = measure(lambda: _mean_acceptance(dh), repeats=repeats)
+    t_accept = measure(lambda: mean_acceptance(dh), repeats=repeats)
     profile = cProfile.Profile(time.thread_time)
     count = max(200, int(0.5 / t_traj["cpu_s"]))
     profile.enable()

@@ -57,6 +57,7 @@ class DemoResult:
     curve_condensate: list[float]
     provenance: dict[str, Any]
     seconds: float
+    seed: int | None = None
 
     def table(self) -> str:
         return format_table(["θ", "backend", "energy", "energy (ED)", "⟨ψ̄ψ⟩", "⟨ψ̄ψ⟩ (ED)", "|Δ⟨ψ̄ψ⟩|",
@@ -65,7 +66,7 @@ class DemoResult:
     def to_dict(self) -> dict[str, Any]:
         return {"records": self.records, "exact_curve": {"theta": self.curve_theta,
                                                          "condensate": self.curve_condensate},
-                "provenance": self.provenance}
+                "seed": self.seed, "provenance": self.provenance}
 
     @property
     def worst_deviation(self) -> float:
@@ -127,7 +128,8 @@ class DemoResult:
 
 
 def run_demo(*, shots: int = 4000, seed: int = 2001) -> DemoResult:
-    """The demo's runs (statevector at :data:`DEMO_THETAS`, Aer with ``shots`` at θ = 0) and the exact curve."""
+    """The demo's runs (statevector at :data:`DEMO_THETAS`, Aer with ``shots`` and ``seed`` at θ = 0) and the
+    exact curve; the seed is recorded in the result."""
     import numpy as np
 
     from qlat.core.provenance import provenance
@@ -168,4 +170,4 @@ def run_demo(*, shots: int = 4000, seed: int = 2001) -> DemoResult:
     return DemoResult(records=records, rows=rows, shot_z=z, curve_theta=[float(t) for t in dense],
                       curve_condensate=[float(c) for c in curve],
                       provenance=provenance(command="qlat demo", seconds=time.perf_counter() - t0),
-                      seconds=time.perf_counter() - t0)
+                      seconds=time.perf_counter() - t0, seed=seed)

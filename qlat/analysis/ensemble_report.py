@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from qlat.analysis.tables import format_table
+from qlat.analysis.tables import format_table, params_text
 
 
 @dataclass
@@ -46,7 +46,7 @@ class EnsembleReport:
             rows.append(line)
         info = self.ensemble
         where = f"{info['file']}: " if self.file_kept else ""
-        text = (f"{where}{info['theory']['name']} {info['theory']}, {info['sampler']['name']}, "
+        text = (f"{where}{info['theory']['name']} ({params_text(info['theory'])}), {info['sampler']['name']}, "
                 f"{info['chains']} chains × {info['n_samples']} samples (skip {info['skip']})\n")
         headers = ["observable", "value(error)", "tau_int", "samples"] + (["exact", "z"] if self.exact else [])
         text += format_table(headers, rows) + "\n"

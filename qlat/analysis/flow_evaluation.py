@@ -71,6 +71,7 @@ def evaluate_flow_model(model_dir: str | os.PathLike, *, n: int, chains: int = 4
                        "card_sha256": sampler.card_sha256, "theory": sampler.card["theory"],
                        "architecture": sampler.card["architecture"],
                        "steps_done": sampler.card.get("training", {}).get("steps_done")}
+    result["seed"] = seed
     title = (f"{sampler.model}: flow metrics ({n} samples) and an independence-Metropolis chain "
              f"({chains} × {per_chain})")
     return FlowEvaluation(result=result, title=title)

@@ -171,7 +171,7 @@ class MonteCarloEnsemble:
 
     def table(self, observables: Sequence[str] | None = None, *, skip: int = 0) -> str:
         """Estimates next to the exact values (a registered exact backend), with z-scores."""
-        from qlat.analysis.tables import format_table
+        from qlat.analysis.tables import format_table, params_text
 
         estimates = self.estimate(observables, skip=skip)
         exact = exact_references(self.theory, [n for n in estimates if n != "acceptance"])
@@ -182,7 +182,7 @@ class MonteCarloEnsemble:
             rows.append([name, est, tau, est.n_samples if est.n_samples is not None else "-",
                          "-" if ref is None else f"{ref.value:.6g}",
                          "-" if ref is None or est.total_error == 0 else f"{est.z_score(ref):+.2f}"])
-        head = (f"{self.theory.name} {self.theory_params}, {self.sampler.name}, {self.chains} chains × "
+        head = (f"{self.theory.name} ({params_text(self.theory_params)}), {self.sampler.name}, {self.chains} chains × "
                 f"{self.n_samples} samples (skip {skip}), seed {self.seed}")
         return head + "\n" + format_table(["observable", "value(error)", "tau_int", "samples", "exact", "z"], rows)
 

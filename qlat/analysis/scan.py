@@ -355,7 +355,8 @@ def plan_theta_scan(
         for n in n_sites:  # the schedule every lattice will run (ramp, T, dt), checked now, not on a worker
             for a in spacing:
                 schedule_for(SchwingerModel(n, a, mass, 0.0, coupling=coupling, formulation=formulation,  # type: ignore[arg-type]
-                                            mass_shift=mass_shift), **simulate.get("schedule", {}))
+                                            mass_shift=mass_shift), backend=simulate.get("backend"),
+                             **simulate.get("schedule", {}))
     ground_spec = {"method": "dmrg", "bond_dim": chi} if ground == "dmrg" else {"method": "ed"}
     points = [{"n_sites": n, "spacing": a, "thetas": angles, "mass": mass, "coupling": coupling,
                "formulation": formulation, "mass_shift": mass_shift, "simulate": simulate,
@@ -365,10 +366,11 @@ def plan_theta_scan(
 
 
 def progress_bar(*, total: int, desc: str, enabled: bool) -> Any:
-    """A progress bar on stderr, drawn only on a terminal (never mixed into a log file or a pipe)."""
+    """A progress bar on stderr when ``enabled`` (the caller decides: the command line draws it on a terminal
+    only, :func:`qlat.cli._common.show_progress`)."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, disable=not (enabled and sys.stderr.isatty()), file=sys.stderr, leave=False)
+    return tqdm(total=total, desc=desc, disable=not enabled, file=sys.stderr, leave=False)
 
 
 def run_theta_scan(
@@ -382,6 +384,7 @@ def run_theta_scan(
     command: str = "qlat.analysis.scan.run_theta_scan",
     progress: bool = False,
     message: Callable[[str], Any] | None = None,
+    notice: Callable[[str], Any] | None = None,
 ) -> ThetaScan:
     """Run the lattices ``points`` (:func:`~qlat.analysis.schwinger_studies.scan_point`) and the continuum limit.
 
@@ -392,8 +395,9 @@ def run_theta_scan(
     or None (serial).  ``backend``: the simulator (``simulated``) or the ground-state label.
     ``continuum``: None, or ``{"method": "ed", "sites": […], "volumes": […]}`` /
     ``{"method": "dmrg", "volumes": […], "spacings": […], "bond_dim": χ}``.
-    ``progress``: a bar over the lattices on stderr (drawn only on a terminal); ``message(text)``
-    receives the progress lines (resumed lattices, the continuum runs).
+    ``progress``: a bar over the lattices on stderr (the caller checks for a terminal); ``message(text)``
+    receives the progress lines of the continuum runs, ``notice(text)`` the note of the lattices
+    resumed from the log (None: ``message``).
     """
     from qlat.analysis.distributed import ResultLog, run_points
     from qlat.analysis.schwinger_studies import scan_point
@@ -402,8 +406,9 @@ def run_theta_scan(
 
     log = ResultLog(Path(log_path), result_spec={"rows": [dict], "study": dict})
     finished = log.load(points)
-    if finished and message is not None:
-        message(f"qlat: {len(finished)} of {len(points)} lattices already in {log.path}: not recomputed\n")
+    notice = message if notice is None else notice
+    if finished and notice is not None:
+        notice(f"qlat: {len(finished)} of {len(points)} lattices already in {log.path}: not recomputed\n")
     bar = progress_bar(total=len(points), desc="scan (lattices)", enabled=progress)
     bar.update(len(finished))
 

@@ -42,8 +42,8 @@ the infinite-volume ones by the exact flux-sector sum of the pure gauge theory o
 g²A = 20, comparable with the extrapolation errors), so the ``character`` and ``monte carlo``
 columns are corrected by that shift (``finite_volume_correction`` in their provenance).
 
-z-scores: :class:`TotalErrorCrossCheck`, i.e. :class:`~qlat.analysis.crosscheck.CrossCheck`
-with σ = √(error² + systematic²) of both sides.
+z-scores: :class:`~qlat.analysis.crosscheck.CrossCheck`, whose σ is √(error² + systematic²) of both
+sides (:meth:`~qlat.core.estimate.Estimate.z_score`).
 """
 
 from __future__ import annotations
@@ -67,18 +67,6 @@ from qlat.core.provenance import provenance
 CHI_T = "chi_t"
 ENERGY = "delta_energy_density"
 UNIT = "g^2"
-
-
-class TotalErrorCrossCheck(CrossCheck):
-    """:class:`CrossCheck` whose z-scores use the total (statistical ⊕ systematic) errors."""
-
-    def comparison(self, label: str, name: str) -> dict[str, Any]:
-        out = super().comparison(label, name)
-        est, ref = out["value"], out["reference"]
-        if est is not None and ref is not None:
-            sigma = math.hypot(est.total_error, ref.total_error)
-            out["z"] = out["difference"] / sigma if sigma > 0 else None
-        return out
 
 
 @dataclass(frozen=True)
@@ -152,7 +140,7 @@ class CrossCheckResult:
 
     kind: str
     preset: dict[str, Any]
-    crosscheck: TotalErrorCrossCheck
+    crosscheck: CrossCheck
     points: list[dict[str, Any]] = field(default_factory=list)
     fits: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -399,7 +387,7 @@ def heavy_mass(preset: str | HeavyMassPreset = "quick", *, seed: int = 0, progre
         preset = HEAVY_MASS_PRESETS[preset]
     p = preset
     theta = p.theta
-    cc = TotalErrorCrossCheck(reference="analytic")
+    cc = CrossCheck(reference="analytic")
     result = CrossCheckResult(kind="heavy-mass", preset=dict(p.__dict__), crosscheck=cc)
     analytic_chi = continuum.quenched_topological_susceptibility()
     analytic_e = float(continuum.quenched_energy_density(theta))

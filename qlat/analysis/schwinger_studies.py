@@ -532,7 +532,7 @@ def scan_point(point: dict[str, Any]) -> dict[str, Any]:
         run_options = {k: v for k, v in options.items() if k != "schedule"}
 
         def simulate(m: SchwingerModel) -> dict[str, Any]:
-            schedule = schedule_for(m, **overrides)
+            schedule = schedule_for(m, backend=run_options.get("backend"), **overrides)
             res = run_adiabatic(m, schedule, observables=("energy", "condensate", "condensate_subtracted"),
                                 **run_options)
             return {**res.estimates, "fidelity": res.fidelity}

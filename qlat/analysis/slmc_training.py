@@ -74,7 +74,7 @@ def train_slmc(theory: Any, model: Any, *, out: str | os.PathLike, kind: str, n:
     result: dict[str, Any] = {
         "model": str(out), "kind": kind, "config": model.config(), "parameters": parameter_count(model),
         "theory": theory.params(), "train_mse": mse_estimate(model, train, "train_mse"),
-        "val_mse": mse_estimate(model, val, "val_mse"), "rounds": history,
+        "val_mse": mse_estimate(model, val, "val_mse"), "rounds": history, "seed": seed,
     }
     if check:
         from qlat.analysis.statistics import gamma_estimate

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 
@@ -49,3 +49,20 @@ def records_to_dataframe(records: list[dict[str, Any]]) -> Any:
     import pandas as pd
 
     return pd.DataFrame.from_records(records)
+
+
+def params_text(params: Mapping[str, Any]) -> str:
+    """Parameters for a header line: ``beta=2, shape=8×8`` (the ``name`` left out, shapes joined by ×,
+    numbers in their shortest form), instead of a Python dict's repr."""
+    parts = []
+    for key, value in params.items():
+        if key == "name":
+            continue
+        if isinstance(value, (list, tuple)) and all(isinstance(v, (int, float)) for v in value):
+            text = "×".join(f"{v:g}" for v in value)
+        elif isinstance(value, float):
+            text = f"{value:g}"
+        else:
+            text = str(value)
+        parts.append(f"{key}={text}")
+    return ", ".join(parts)

@@ -22,7 +22,7 @@ HELP = "measure the coverage and tightness of every estimator's error bar agains
 
 
 def register(subparsers: Any) -> None:
-    from qlat.cli._common import with_flag_names
+    from qlat.cli._common import add_out_flag, add_progress_flag, add_seed_flag, with_flag_names
 
     p = subparsers.add_parser(
         "calibrate", help=HELP,
@@ -33,11 +33,10 @@ def register(subparsers: Any) -> None:
                    help="which estimators (default: all registered; an unknown name lists them)")
     p.add_argument("--size", choices=("test", "quick", "full"), default="quick",
                    help="test (seconds per estimator), quick (minutes, default) or full (the recorded run)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random points (>= 0, default 0)")
-    p.add_argument("--out", type=Path, default=Path("calibration"),
-                   help="output directory for calibration.json and calibration.png (default ./calibration)")
+    add_seed_flag(p, "the random points (make calibrate records seed 0)")
+    add_out_flag(p, "calibration.json and calibration.png", default="calibration")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
+    add_progress_flag(p)
     p.set_defaults(func=with_flag_names({"estimators": "--estimators", "size": "--size", "seed": "--seed"})(cmd))
 
 
@@ -46,16 +45,17 @@ def cmd(args: argparse.Namespace) -> int:
     import sys
 
     from qlat.analysis.calibration import load_cases, run_calibration
-    from qlat.cli._common import ensure_output_dir, jsonable, print_json
+    from qlat.cli._common import ensure_output_dir, jsonable, print_json, resolve_seed, show_progress
     from qlat.core.errors import require
     from qlat.core.files import atomic_write_bytes
 
-    require(args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
+    require(args.seed is None or args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
     known = load_cases()
     unknown = [n for n in args.estimators or () if n not in known]
     require(not unknown, "--estimators", f"unknown; registered: {', '.join(sorted(known))}", unknown)
     ensure_output_dir(args.out, "--out")
-    show = not args.no_progress and sys.stderr.isatty()
+    resolve_seed(args)
+    show = show_progress(args)
 
     def progress(message: str) -> None:
         if show:

@@ -26,22 +26,23 @@ KINDS = ("heavy-mass", "light-mass")
 
 
 def register(subparsers: Any) -> None:
-    from qlat.cli._common import with_flag_names
+    from qlat.cli._common import add_out_flag, add_progress_flag, add_seed_flag, with_flag_names
 
     p = subparsers.add_parser(
         "crosscheck", help=HELP,
         description="Cross-check of the Schwinger model: heavy-mass = pure-gauge U(1) Monte Carlo chi_t/g^2 and "
         "E(theta) - E(0) at fixed physical volume, continuum-extrapolated, vs exact diagonalization of the "
         "electric Hamiltonian at large m, vs the analytic values g^2/(4 pi^2) and (g^2/2)(theta/2pi)^2; "
-        "light-mass = N_f = 1 Wilson-fermion Monte Carlo (exact-determinant reweighting) vs DMRG of the rotated "
-        "Hamiltonian at m/g = 0.1, vs m Sigma, with the mass-renormalization and finite-volume systematics.")
+        "light-mass = N_f = 1 Wilson-fermion Monte Carlo (exact-determinant reweighting, bare mass tuned by the PCAC "
+        "mass, finite volume corrected) vs DMRG of the electric Hamiltonian at m/g = 0.1, vs m Sigma and second-order "
+        "mass perturbation theory; the notes say what difference the preset can resolve.")
     p.add_argument("kind", choices=KINDS, help="which cross-check")
     p.add_argument("--preset", choices=("quick", "full"), default="quick",
                    help="quick (a few minutes on 2 cores) or full (the recorded run)")
-    p.add_argument("--out", type=Path, default=Path("crosscheck"), help="output directory (default ./crosscheck)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo chains (>= 0)")
+    add_out_flag(p, "crosscheck_<kind>.csv, .json and .png", default="crosscheck")
+    add_seed_flag(p, "the Monte Carlo chains")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
+    add_progress_flag(p)
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.set_defaults(func=with_flag_names({"preset": "--preset", "seed": "--seed", "threads": "--threads"})(cmd))
 
@@ -52,12 +53,13 @@ def cmd(args: argparse.Namespace) -> int:
     import sys
     import tempfile
 
-    from qlat.cli._common import ensure_output_dir, jsonable, print_json
+    from qlat.cli._common import ensure_output_dir, jsonable, print_json, resolve_seed, show_progress
     from qlat.core.errors import require
 
-    require(args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
+    require(args.seed is None or args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
     require(args.threads >= 1, "--threads", "must be an integer >= 1", args.threads)
     ensure_output_dir(args.out, "--out")
+    resolve_seed(args)
     from qlat.core.compute import set_threads
 
     set_threads(args.threads)
@@ -65,11 +67,11 @@ def cmd(args: argparse.Namespace) -> int:
     from qlat.analysis.schwinger_crosscheck import heavy_mass
 
     runs: dict[str, Callable[..., Any]] = {"heavy-mass": heavy_mass, "light-mass": light_mass}
-    result = runs[args.kind](args.preset, seed=args.seed, progress=not args.no_progress)
+    result = runs[args.kind](args.preset, seed=args.seed, progress=show_progress(args))
     stem = f"crosscheck_{args.kind.replace('-', '_')}"
     out = Path(args.out)
     files = {"csv": str(out / f"{stem}.csv"), "json": str(out / f"{stem}.json"), "plot": str(out / f"{stem}.png")}
-    payload = {**result.to_dict(), "files": files, "command": f"qlat crosscheck {args.kind} --preset {args.preset} "
+    payload = {**result.to_dict(), "files": files, "seed": args.seed, "command": f"qlat crosscheck {args.kind} --preset {args.preset} "
                f"--seed {args.seed}"}
     from qlat.core.files import atomic_write_bytes
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 from typing import Any
 
-from qlat.cli._common import ensure_output_dir
+from qlat.cli._common import add_out_flag, add_seed_flag, ensure_output_dir, resolve_seed
 from qlat.core.errors import require
 
 #: Position in ``qlat --help``.
@@ -23,9 +22,9 @@ HELP = "adiabatic Schwinger vacuum on the local simulator, checked against ED"
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("demo", help=HELP)
-    p.add_argument("--out", type=Path, default=Path("demo-output"), help="directory for demo.json and demo.png")
-    p.add_argument("--shots", type=int, default=4000, help="shots per basis of the Aer run at θ = 0")
-    p.add_argument("--seed", type=int, default=2001, help="seed of the shot sampling")
+    add_out_flag(p, "demo.json and demo.png", default="demo-output")
+    p.add_argument("--shots", type=int, default=4000, help="shots per basis of the Aer run at θ = 0 (>= 1)")
+    add_seed_flag(p, "the shot sampling (make demo uses 2001, the README's numbers)")
     p.set_defaults(func=cmd_demo)
 
 
@@ -33,8 +32,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from qlat.analysis.demo import demo_header, run_demo
 
     require(args.shots >= 1, "--shots", "must be an integer >= 1", args.shots)
-    require(args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
+    require(args.seed is None or args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
     ensure_output_dir(args.out, "--out")
+    resolve_seed(args)
     t0 = time.perf_counter()
     print(demo_header())
     result = run_demo(shots=args.shots, seed=args.seed)

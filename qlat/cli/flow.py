@@ -28,7 +28,7 @@ from qlat.core.errors import ParameterError, require
 #: Position in ``qlat --help``.
 HELP_ORDER = 60
 
-FLAGS = {"L": "--L", "shape": "--L", "beta": "--beta", "m2": "--m2", "lam": "--lam", "theory": "theory",
+FLAGS = {"L": "--L", "shape": "--L", "beta": "--beta", "m2": "--m2", "lam": "--lam", "theory": "THEORY",
          "layers": "--layers", "n_layers": "--layers", "hidden": "--hidden", "kernel_size": "--kernel",
          "coupling": "--coupling", "bins": "--bins", "n_mix": "--mix", "steps": "--steps", "batch": "--batch",
          "lr": "--lr", "seed": "--seed", "clip_norm": "--clip", "model": "MODEL_DIR", "n": "--n",
@@ -42,10 +42,10 @@ def register(subparsers: Any) -> None:
                               "Metropolis (arXiv:2101.08176, 2003.06413).")
     sub = p.add_subparsers(dest="flow_command", metavar="ACTION")
     sub.required = True
-    from qlat.cli._common import with_flag_names
+    from qlat.cli._common import add_out_flag, add_progress_flag, add_seed_flag, with_flag_names
 
     t = sub.add_parser("train", help="train a flow by reverse KL into MODEL_DIR (resumed if it exists)")
-    t.add_argument("theory", help="phi4 or u1")
+    t.add_argument("theory", metavar="THEORY", help="phi4 or u1")
     t.add_argument("--L", type=int, default=8, help="lattice extent (2D L×L; u1 needs a multiple of 4; default 8)")
     t.add_argument("--beta", type=float, default=None, help="u1: gauge coupling β (> 0)")
     t.add_argument("--m2", type=float, default=None, help="phi4: bare mass squared m²")
@@ -64,32 +64,32 @@ def register(subparsers: Any) -> None:
     t.add_argument("--batch", type=int, default=64, help="batch size (>= 2, default 64)")
     t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate, cosine-annealed (default 1e-3)")
     t.add_argument("--clip", type=float, default=10.0, help="gradient-norm clipping (> 0, default 10)")
-    t.add_argument("--seed", type=int, default=0, help="seed (>= 0, default 0)")
+    add_seed_flag(t, "the initial weights and the training batches")
     t.add_argument("--gradient", default="reparam",
                    help="gradient estimator: reparam (default) or path (zero variance at q = p, ~2x per step)")
-    t.add_argument("--out", type=Path, required=True, help="model directory (created; resumed if it holds a model)")
+    add_out_flag(t, "the model (weights, training state, model card); resumed if it holds this model", required=True)
     t.add_argument("--max-minutes", type=float, default=None,
                    help="stop training after this many minutes of wall clock (checkpointed; rerun to resume)")
     t.add_argument("--new-phase", action="store_true",
                    help="resume MODEL_DIR in a new phase: this --batch, --lr, --clip, --gradient from the step on, "
                    "the cosine schedule restarted there and ending at --steps (e.g. a larger batch late in training)")
-    t.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints (default 100)")
+    t.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints (>= 1, default 100)")
     t.add_argument("--eval-n", type=int, default=4096, help="samples for the final ESS/acceptance (default 4096)")
     t.add_argument("--dtype", default="float32", help="training precision float32 (default) or float64")
     t.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     t.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     t.add_argument("--json", action="store_true", help="print the final metrics as one JSON object")
-    t.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    add_progress_flag(t)
     t.set_defaults(func=with_flag_names(FLAGS)(cmd_train))
 
     e = sub.add_parser("eval", help="ESS, acceptance and observables of a trained flow")
     e.add_argument("model_dir", type=Path, metavar="MODEL_DIR", help="directory made by 'qlat flow train --out'")
     e.add_argument("--n", type=int, default=4096, help="flow samples for ESS, and chain length (default 4096)")
     e.add_argument("--chains", type=int, default=4, help="independence-Metropolis chains (default 4)")
-    e.add_argument("--seed", type=int, default=0, help="seed (>= 0, default 0)")
+    add_seed_flag(e, "the flow samples and the chains")
     e.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     e.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    e.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    add_progress_flag(e)
     e.set_defaults(func=with_flag_names(FLAGS)(cmd_eval))
 
 
@@ -97,7 +97,7 @@ def register(subparsers: Any) -> None:
 def _theory(args: argparse.Namespace) -> Any:
     from qlat.core.lattice import Lattice
 
-    require(args.theory in ("phi4", "u1"), "theory", "flows exist for phi4 and u1", args.theory)
+    require(args.theory in ("phi4", "u1"), "THEORY", "flows exist for phi4 and u1", args.theory)
     require(args.L >= 2, "--L", "must be an integer >= 2", args.L)
     if args.theory == "u1":
         from qlat.theories.u1 import U1Theory
@@ -144,29 +144,91 @@ def _print(result: dict[str, Any], *, as_json: bool, title: str) -> None:
 
 
 # ------------------------------------------------------------------------------- commands
+#: Files of a model folder written before folders had a manifest (accepted and adopted on resume).
+MODEL_FILES = ("model.json", "weights-*.pt", "training-*.pt")
+
+
+def _require_training_memory(args: argparse.Namespace, arch: dict[str, Any]) -> None:
+    """Refuse absurd --L/--batch/--hidden/--layers with the estimate (:mod:`qlat.samplers.flow.sizes`),
+    before the theory or the model is built; the flag blamed is the one furthest above its default."""
+    from qlat.core.resources import require_memory
+    from qlat.samplers.flow.sizes import training_bytes
+
+    itemsize = 8 if args.dtype == "float64" else 4
+    need = training_bytes((args.L, args.L), arch, batch=args.batch, itemsize=itemsize)
+    hidden = float(sum(arch["hidden"]) or 1)
+    growth = {"--L": (float(args.L) / 8) ** 2, "--batch": float(args.batch) / 64, "--hidden": (hidden / 16) ** 2,
+              "--layers": float(arch["n_layers"]) / 16}
+    flag = max(growth, key=lambda k: growth[k])
+    require_memory(need, flag, f"training a flow on a lattice of {args.L}×{args.L} sites (batch {args.batch}, "
+                   f"{arch['n_layers']} layers, hidden {','.join(map(str, arch['hidden']))})")
+
+
+def _stored_seed(out: Path) -> int | None:
+    """The seed of the training stored in ``out`` (to resume without --seed), None if it holds no model."""
+    from qlat.samplers.flow.checkpoint import CARD_NAME, read_card
+
+    if not (out / CARD_NAME).is_file():
+        return None
+    seed = read_card(out, parameter="--out")["training"]["config"].get("seed")
+    return int(seed) if isinstance(seed, int) and seed >= 0 else None
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    from qlat.cli._common import ensure_output_dir
-    from qlat.core.compute import require_device, seed_torch, set_threads, torch_dtype
-    from qlat.samplers.flow import FlowModel, TrainConfig, load_model, load_training_state, save_checkpoint, train
-    from qlat.samplers.flow.checkpoint import CARD_NAME, card_architecture, check_theory, read_card
-    from qlat.samplers.flow.training import evaluate_flow
+    from qlat.cli._common import announce_seed, check_out_folder, resolve_seed, show_progress
+    from qlat.core.compute import require_device, set_threads
+    from qlat.core.outdir import claim_output_dir
 
     require(args.threads >= 1, "--threads", "must be an integer >= 1", args.threads)
     require(args.dtype in ("float32", "float64"), "--dtype", "must be float32 or float64", args.dtype)
     require(args.eval_n >= 16, "--eval-n", "must be an integer >= 16", args.eval_n)
     require(args.max_minutes is None or args.max_minutes > 0, "--max-minutes", "must be > 0", args.max_minutes)
+    require(args.checkpoint_every >= 1, "--checkpoint-every", "must be an integer >= 1", args.checkpoint_every)
+    require(args.L >= 2, "--L", "must be an integer >= 2", args.L)
+    require(args.batch >= 2, "--batch", "must be an integer >= 2", args.batch)
+    require(args.layers >= 1, "--layers", "must be an integer >= 1", args.layers)
+    require(args.device == "cpu" or args.device.startswith("cuda"), "--device", "must be cpu or cuda[:i]",
+            args.device)
+    check_out_folder(args.out)
+    require(args.out.is_dir() or args.out.parent.is_dir(), "--out", "its parent folder does not exist", str(args.out))
+    arch = _architecture(args)
+    _require_training_memory(args, arch)  # before anything is built or allocated
+    from qlat.samplers.flow import FlowModel, TrainConfig
+
     require_device(args.device, "--device")
     set_threads(args.threads)
     theory = _theory(args)
-    arch = _architecture(args)
+    resolve_seed(args, stored=_stored_seed(args.out), announce=False)
     config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, clip_norm=args.clip, seed=args.seed,
                          gradient=args.gradient)
-    dtype = torch_dtype(args.dtype, "--dtype")
     try:  # the architecture is checked before anything is written (a bad flag leaves no --out behind)
-        FlowModel(theory.params(), arch)
+        fresh = FlowModel(theory.params(), arch).architecture
     except ParameterError as exc:
         raise ParameterError(FLAGS.get(exc.parameter, exc.parameter), exc.requirement, exc.value) from None
-    ensure_output_dir(args.out, "--out")
+    # every check done: the folder is claimed (two writers never share it; other parameters are refused)
+    claim = claim_output_dir(args.out, command="qlat flow train", flag="--out", ignore=MODEL_FILES,
+                             params={"theory": theory.params(), "architecture": fresh, "seed": args.seed,
+                                     "dtype": args.dtype},
+                             names={"seed": "--seed", "dtype": "--dtype",
+                                    **{f"theory.{k}": FLAGS.get(k, k) for k in theory.params()},
+                                    **{f"architecture.{k}": FLAGS.get(k, k) for k in fresh}})
+    try:
+        announce_seed(args)
+        claim.remove_stale_temporaries()  # left by a killed run (the lock is ours now)
+        return _train_claimed(args, theory, arch, fresh, config, progress=show_progress(args))
+    finally:
+        claim.release()
+
+
+def _train_claimed(args: argparse.Namespace, theory: Any, arch: dict[str, Any], fresh: dict[str, Any], config: Any,
+                   *, progress: bool) -> int:
+    """Train into the claimed --out: resume what it holds (same theory, architecture, seed) or start."""
+    from qlat.core.compute import seed_torch, torch_dtype
+    from qlat.samplers.flow import FlowModel, TrainConfig, load_model, load_training_state, save_checkpoint, train
+    from qlat.samplers.flow.checkpoint import CARD_NAME, card_architecture, check_theory, read_card
+    from qlat.samplers.flow.training import evaluate_flow
+
+    dtype = torch_dtype(args.dtype, "--dtype")
     state = None
     if (args.out / CARD_NAME).exists():
         card = read_card(args.out, parameter="--out")
@@ -178,7 +240,6 @@ def cmd_train(args: argparse.Namespace) -> int:
                                  "use another --out", exc.value) from None
         model, card = load_model(args.out, theory_params=theory.params(), dtype=dtype, device=args.device,
                                  parameter="--out")
-        fresh = FlowModel(theory.params(), arch).architecture
         stored_arch = card_architecture(card)
         for key, value in fresh.items():
             have = stored_arch.get(key)
@@ -218,7 +279,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         state = train(model, theory, config=config, state=state, checkpoint=checkpoint,
-                      checkpoint_every=args.checkpoint_every, progress=not args.no_progress,
+                      checkpoint_every=args.checkpoint_every, progress=progress,
                       time_limit_s=None if args.max_minutes is None else 60.0 * args.max_minutes)
     except KeyboardInterrupt:
         sys.stderr.write(f"qlat: interrupted; {args.out} holds the last checkpoint; rerun the same command to resume\n")
@@ -232,21 +293,31 @@ def cmd_train(args: argparse.Namespace) -> int:
     save_checkpoint(args.out, model, config=config, state=state, device=args.device,
                     metrics={k: v.to_dict() for k, v in metrics.items()})
     result = {**metrics, "model": str(args.out), "theory": theory.params(), "architecture": model.architecture,
-              "steps": state.step, "train_wall_s": state.wall_s}
+              "steps": state.step, "train_wall_s": state.wall_s, "seed": args.seed}
     _print(result, as_json=args.json, title=f"{args.out}: {state.step} steps, {state.wall_s:.0f} s of training")
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from qlat.analysis.flow_evaluation import evaluate_flow_model
+    from qlat.cli._common import announce_seed, resolve_seed, show_progress
     from qlat.core.compute import set_threads
+    from qlat.core.resources import require_memory
+    from qlat.samplers.flow.checkpoint import card_architecture, read_card
+    from qlat.samplers.flow.sizes import sampling_bytes
 
     require(args.threads >= 1, "--threads", "must be an integer >= 1", args.threads)
     require(args.n >= 16, "--n", "must be an integer >= 16", args.n)
     require(args.chains >= 1, "--chains", "must be an integer >= 1", args.chains)
-    require(args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
+    resolve_seed(args, announce=False)
+    card = read_card(args.model_dir, parameter="MODEL_DIR")  # schema-checked before the weights are read
+    shape = card["theory"]["shape"]
+    need = sampling_bytes(shape, card_architecture(card), n=args.n, chains=args.chains)
+    require_memory(need, "--n" if args.n * 10 >= args.chains * 5 else "--chains",
+                   f"{args.n} flow samples and {args.chains} chains on a {'×'.join(map(str, shape))} lattice")
     set_threads(args.threads)
+    announce_seed(args)
     evaluation = evaluate_flow_model(args.model_dir, n=args.n, chains=args.chains, seed=args.seed,
-                                     progress=not args.no_progress)
+                                     progress=show_progress(args))
     _print(evaluation.to_dict(), as_json=args.json, title=evaluation.title)
     return 0

@@ -21,7 +21,10 @@ HELP = "IBM Quantum jobs in qlat's job store (list, status, fetch, cancel, show)
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("jobs", help=HELP, description=__doc__.splitlines()[0])
+    parser = subparsers.add_parser("jobs", help=HELP, description="The IBM Runtime jobs kept in qlat's job store "
+                                   "($QLAT_DATA_DIR/jobs.sqlite, or --store FILE): list, status, fetch, cancel, "
+                                   "show. A job is named by its qlat ref or runtime job id, or a unique prefix of "
+                                   "either (>= 6 characters). These commands never create a store.")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
     actions.required = True
 
@@ -41,7 +44,7 @@ def register(subparsers: Any) -> None:
         ("show", cmd_show, "print everything stored about a job (no network)"),
     ):
         p = actions.add_parser(name, help=text)
-        p.add_argument("job", help="qlat ref or runtime job id (or a unique prefix, >= 6 characters)")
+        p.add_argument("job", metavar="JOB", help="qlat ref or runtime job id (or a unique prefix, >= 6 characters)")
         common(p)
         p.set_defaults(func=func)
 
@@ -172,7 +175,7 @@ def _show(args: argparse.Namespace) -> int:
     sys.stdout.write(f"{'params':<14s} {json.dumps(params, sort_keys=True)}\n")
     if circuits:
         names = ", ".join(c["name"] for c in circuits["circuits"])
-        sys.stdout.write(f"{'circuits':<14s} {names} (OpenQASM 3; qlat circuits export --job {rec.ref[:12]} --dir DIR)\n")
+        sys.stdout.write(f"{'circuits':<14s} {names} (OpenQASM 3; qlat circuits export --job {rec.ref[:12]} --out DIR)\n")
     if rec.results:
         for k, e in rec.results.items():
             sys.stdout.write(f"  {k:<24s} {e}  [{e.unit}]\n")

@@ -20,6 +20,9 @@ from collections.abc import Sequence
 from qlat._version import __version__
 from qlat.core.errors import QlatError
 
+#: Options of ``qlat`` itself (before the COMMAND).
+GLOBAL_OPTIONS = ("-h", "--help", "--version", "-q", "--quiet", "-v", "--verbose")
+
 
 def command_modules() -> list[str]:
     """Names of the sub-command modules of :mod:`qlat.cli`, in ``qlat --help`` order."""
@@ -65,6 +68,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The ``qlat`` parser; with ``argv``, only the command it names is registered in full."""
     parser = _Parser(prog="qlat", description="Lattice field theory, classical and quantum.")
     parser.add_argument("--version", action="version", version=f"qlat {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no informational lines on stderr (warnings and errors still)")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="with an error, also print its traceback (for a bug report)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     wanted = None if argv is None else _requested(argv)
@@ -72,7 +79,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         module = importlib.import_module(f"qlat.cli.{name}")
         short = getattr(module, "HELP", None)
         if argv is None or name == wanted or short is None:
-            module.register(sub)
+            import inspect
+
+            if "argv" in inspect.signature(module.register).parameters:  # e.g. per-theory help of qlat sample
+                module.register(sub, argv=list(argv or ()))
+            else:
+                module.register(sub)
         else:
             sub.add_parser(name, help=short)
     return parser
@@ -117,20 +129,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     warnings.showwarning = _show_warning
     words = list(sys.argv[1:] if argv is None else argv)
-    if words and words[0].startswith("-") and words[0] not in ("-h", "--help", "--version"):
-        sys.stderr.write(f"qlat: error: {words[0]}: unrecognized option (options go after the COMMAND; "
-                         "see qlat --help)\n")
-        return 2
+    for word in words:  # options before the COMMAND: only qlat's own
+        if not word.startswith("-"):
+            break
+        if word not in GLOBAL_OPTIONS and not (len(word) > 1 and set(word[1:]) <= {"q", "v"}):
+            sys.stderr.write(f"qlat: error: {word}: unrecognized option (options go after the COMMAND, except "
+                             "-q/--quiet and -v/--verbose; see qlat --help)\n")
+            return 2
     try:
         parser = build_parser(words)
     except QlatError as exc:  # a broken plug-in: one line, not a traceback
         sys.stderr.write(f"qlat: error: {exc}\n")
         return 2
     args = parser.parse_args(words)
+    from qlat.cli._common import VERBOSITY
+
+    VERBOSITY.quiet, VERBOSITY.verbose = bool(args.quiet), int(args.verbose)
     try:
         return int(args.func(args) or 0)
     except QlatError as exc:
-        sys.stderr.write(f"{_clear_progress()}qlat: error: {' '.join(str(exc).split())}\n")
+        cleared = _clear_progress()
+        if VERBOSITY.verbose:
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+        sys.stderr.write(f"{cleared}qlat: error: {' '.join(str(exc).split())}\n")
         return 2
     except BrokenPipeError:  # `qlat … | head`: the reader left; not an error of ours
         import os

@@ -30,7 +30,8 @@ def register(subparsers: Any) -> None:
         description="Measure observables on a stored, checksum-verified ensemble with Γ-method errors "
         "(--skip drops the first samples of every chain).",
     )
-    p.add_argument("file", type=Path, help="ensemble file written by qlat sample")
+    p.add_argument("file", type=Path, metavar="FILE",
+                   help="ensemble file written by qlat sample (DIR/ensemble.h5 of its --out DIR)")
     p.add_argument("--obs", nargs="+", default=None, metavar="NAME",
                    help="observables (default: the theory's defaults); e.g. plaquette q2 chi_t")
     p.add_argument("--skip", type=int, default=0, help="samples dropped at the start of every chain (>= 0)")

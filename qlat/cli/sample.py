@@ -46,35 +46,69 @@ def _plugin_options() -> tuple[dict[str, Any], dict[str, Any]]:
     return THEORIES.load_all(), SAMPLERS.load_all()
 
 
+#: The ensemble's file name inside ``--out DIR``.
+ENSEMBLE_NAME = "ensemble.h5"
+
 #: Position in ``qlat --help``.
 HELP_ORDER = 40
-HELP = "Monte Carlo ensemble of a registered theory (phi4, u1, …) into a resumable HDF5 file"
+HELP = "Monte Carlo ensemble of a registered theory (phi4, u1, …) into a resumable HDF5 file in --out DIR"
 
 
-def register(subparsers: Any) -> None:
+def _help_theory(argv: list[str] | None, theories: dict[str, Any]) -> str | None:
+    """The theory of ``qlat sample THEORY --help`` (its help shows only that theory's flags), else None."""
+    if not argv or not ({"-h", "--help"} & set(argv)) or "sample" not in argv:
+        return None
+    words = [w for w in argv[argv.index("sample") + 1:] if not w.startswith("-")]
+    return words[0] if words and words[0] in theories else None
+
+
+def samplers_for(theory_cls: Any, samplers: dict[str, Any]) -> dict[str, Any]:
+    """The registered samplers that can sample the theory (asked on the theory's ``example()``): a
+    sampler that needs a trained model answers through its class method ``could_sample``."""
+    theory = theory_cls.example()
+    found = {}
+    for name, cls in samplers.items():
+        could = getattr(cls, "could_sample", None)
+        try:
+            ok = bool(could(theory)) if callable(could) else bool(cls().supports(theory))
+        except Exception:  # noqa: BLE001 — a sampler that cannot even be asked is not offered
+            ok = False
+        if ok:
+            found[name] = cls
+    return found
+
+
+def register(subparsers: Any, argv: list[str] | None = None) -> None:
+    from qlat.cli._common import add_out_flag, add_progress_flag, add_seed_flag
     from qlat.core.options import merge_options
 
     theories, samplers = _plugin_options()
+    only = _help_theory(argv, theories)
+    if only is not None:  # qlat sample THEORY --help: that theory, and the samplers that can sample it
+        theories = {only: theories[only]}
+        samplers = samplers_for(theories[only], samplers)
     p = subparsers.add_parser(
         "sample",
         help=HELP,
         description="Run Markov chains of a registered theory into a resumable HDF5 ensemble (resumed if "
-        "--out exists with the same parameters) and report the default observables with Γ-method errors. "
-        "Theories: " + ", ".join(sorted(theories)) + "; samplers: " + ", ".join(sorted(samplers)) + ".",
+        "--out holds one with the same parameters) and report the default observables with Γ-method errors. "
+        "Theories: " + ", ".join(sorted(theories)) + "; samplers: " + ", ".join(sorted(samplers)) + "."
+        + ("" if only else " qlat sample THEORY --help shows only the flags of THEORY and of its samplers."),
     )
-    p.add_argument("theory", help=f"one of {', '.join(sorted(theories))}")
+    p.add_argument("theory", metavar="THEORY", help=f"one of {', '.join(sorted(theories))}")
     p.add_argument("--L", type=int, default=8, help="lattice extent L (>= 2), lattice L^ndim (default 8)")
     p.add_argument("--ndim", type=int, default=2, help="number of dimensions (default 2)")
-    p.add_argument("--sampler", default="hmc", help=f"one of {', '.join(sorted(samplers))} (default hmc)")
+    default = "(default hmc)" if "hmc" in samplers else f"(give one: the default hmc cannot sample {only})"
+    p.add_argument("--sampler", default="hmc", help=f"one of {', '.join(sorted(samplers))} {default}")
     p.add_argument("--n", type=int, required=True, help="samples per chain in total (>= 1)")
     p.add_argument("--chains", type=int, default=4, help="independent chains run as one batch (default 4)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the chains (>= 0, default 0)")
+    add_seed_flag(p, "the chains")
     p.add_argument("--start", default="hot", help="hot (random, default) or cold (ordered) start")
-    p.add_argument("--out", type=Path, default=None,
-                   help="HDF5 ensemble file; resumed if it exists (default: a temporary file)")
+    add_out_flag(p, f"the ensemble is written to DIR/{ENSEMBLE_NAME} and resumed from there if it exists "
+                 "(default: a temporary file, deleted at the end)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--chunk", type=int, default=50, help="samples per chunk written to the file (>= 1)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    add_progress_flag(p)
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (default 1: on small machines batched chains run fastest on one "
                         "thread, see benchmarks/results/hmc_throughput*.json)")
@@ -100,7 +134,7 @@ def make_theory(args: argparse.Namespace) -> Any:
     from qlat.core.options import collect, refuse_foreign
     from qlat.core.registry import SAMPLERS, THEORIES
 
-    cls: Any = THEORIES.get(args.theory, parameter="theory")
+    cls: Any = THEORIES.get(args.theory, parameter="THEORY")
     require(args.L >= 2, "--L", "must be an integer >= 2", args.L)
     require(1 <= args.ndim <= 4, "--ndim", "must be 1, 2, 3 or 4", args.ndim)
     sampler_cls: Any = SAMPLERS.get(args.sampler, parameter="--sampler")
@@ -158,7 +192,7 @@ def _check_counts(args: argparse.Namespace) -> None:
             f"must be an integer >= {MIN_SAMPLES_PER_CHAIN} (the Γ-method needs that many samples per chain)",
             args.n)
     require(args.chains >= 1, "--chains", "must be an integer >= 1", args.chains)
-    require(args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
+    require(args.seed is None or args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
     require(args.chunk >= 1, "--chunk", "must be an integer >= 1", args.chunk)
     require(args.start in ("hot", "cold"), "--start", "must be hot or cold", args.start)
     require(args.L >= 2, "--L", "must be an integer >= 2", args.L)
@@ -169,7 +203,7 @@ def _check_chunk_memory(args: argparse.Namespace, theory: Any) -> None:
     """:func:`qlat.analysis.montecarlo.require_sampling_memory`, naming the flags."""
     from qlat.analysis.montecarlo import require_sampling_memory
 
-    where = args.out.parent if args.out is not None else Path(tempfile.gettempdir())
+    where = Path(tempfile.gettempdir()) if args.out is None else (args.out if args.out.is_dir() else args.out.parent)
     require_sampling_memory(theory.field_shape, chains=args.chains, chunk=args.chunk, n=args.n, where=where,
                             parameter="--L/--chains/--chunk", n_parameter="--n")
 
@@ -210,15 +244,21 @@ def _discard_new_file(path: Path, created: os.stat_result) -> None:
 
 
 def _check_out(out: Path | None) -> None:
-    """--out names a file: not a folder, not a dangling link (said before anything is built)."""
+    """--out names a folder (docs/cli.md): not a file, not a dangling link, its parent existing; an
+    old-style file name (``--out x.h5``) is refused with the folder to give instead."""
     if out is None:
         return
-    if out.is_symlink() and not out.exists():
-        raise ParameterError("--out", "is a dangling symbolic link", str(out))
-    require(not out.is_dir(), "--out", "is a folder; give the ensemble's file name (e.g. DIR/ensemble.h5)", str(out))
+    from qlat.cli._common import check_out_folder
+
+    if out.is_file() and out.suffix.lower() in (".h5", ".hdf5"):  # an ensemble written before --out was a folder
+        raise ParameterError("--out", f"is a file; --out is a folder now (docs/cli.md): to resume this ensemble, move "
+                             f"it to DIR/{ENSEMBLE_NAME} and pass --out DIR", str(out))
+    check_out_folder(out, "--out")
+    require(out.is_dir() or out.parent.is_dir(), "--out", "its parent folder does not exist", str(out))
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
+    from qlat.cli._common import announce_seed, info, resolve_seed, show_progress
     from qlat.core.ensemble import Ensemble
 
     _check_counts(args)
@@ -231,14 +271,17 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     sampler = make_sampler(args, theory)
     _check_chunk_memory(args, theory)
     created = None  # os.stat of the file this run created, if it did
+    made_folder = False  # whether this run created --out
     with contextlib.ExitStack() as stack:
-        out = args.out
-        if out is None:
-            out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qlat-sample-"))) / "ensemble.h5"
+        if args.out is None:
+            out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qlat-sample-"))) / ENSEMBLE_NAME
+        else:
+            out = args.out / ENSEMBLE_NAME
         if out.exists():
             # checked read-only first: a file holding another run is refused without being touched
             # (opening an HDF5 file for writing rewrites its superblock)
             with Ensemble.open(out, mode="r") as stored:
+                resolve_seed(args, stored=stored.seed, announce=False)
                 check_resumable(stored, theory=theory, sampler=sampler, chains=args.chains, seed=args.seed,
                                 start=args.start)
                 have, checksum = stored.n_samples, stored.checksum
@@ -250,23 +293,35 @@ def _cmd_sample(args: argparse.Namespace) -> int:
                                 start=args.start)
             have = ensemble.n_samples
             if have >= args.n:
-                sys.stderr.write(f"qlat: {out} holds {have} samples per chain (>= --n {args.n}): nothing to run; "
-                                 f"reporting all {have}\n")
+                info(f"{out} holds {have} samples per chain (>= --n {args.n}): nothing to run; reporting all {have}")
             elif have > 0:
-                sys.stderr.write(f"qlat: resuming {out} from {have} samples per chain to --n {args.n}\n")
+                info(f"resuming {out} from {have} samples per chain to --n {args.n}")
         else:
-            require(out.parent.is_dir(), "--out", "directory does not exist", str(out.parent))
-            ensemble = Ensemble.create(
-                out, theory=theory, sampler=sampler, chains=args.chains, seed=args.seed,
-                provenance={"start": args.start, "command_line": command_line(args)},
-            )
+            resolve_seed(args, announce=False)
+            if args.out is not None and not args.out.is_dir():
+                try:
+                    args.out.mkdir()
+                    made_folder = True
+                except FileExistsError:
+                    pass  # made by a writer racing this one: Ensemble.create below decides
+                except OSError as exc:
+                    raise ParameterError("--out", f"cannot create the folder ({exc.strerror or exc})",
+                                         str(args.out)) from None
+            try:
+                ensemble = Ensemble.create(
+                    out, theory=theory, sampler=sampler, chains=args.chains, seed=args.seed,
+                    provenance={"start": args.start, "command_line": command_line(args)},
+                )
+            except BaseException:
+                _discard_new_folder(args.out, made_folder)
+                raise
             stack.enter_context(ensemble)
             created = os.stat(out)
         try:
             from qlat.samplers.chains import run_into
 
             run_into(ensemble, theory=theory, sampler=sampler, n=args.n, chunk=args.chunk, start=args.start,
-                     progress=not args.no_progress)
+                     progress=show_progress(args))
         except KeyboardInterrupt:
             kept = f"{out} holds {ensemble.n_samples} samples per chain; rerun the same command to resume"
             sys.stderr.write(f"qlat: interrupted; {kept if args.out is not None else 'nothing kept (no --out)'}\n")
@@ -275,10 +330,23 @@ def _cmd_sample(args: argparse.Namespace) -> int:
             # refused (or failed) before the first chunk, e.g. a sampler that checks the lattice at its
             # first step: the file this run created holds nothing; it goes, so a refusal leaves nothing
             if created is not None and ensemble.n_samples == 0:
+                ensemble.close()
                 _discard_new_file(out, created)
+                _discard_new_folder(args.out, made_folder)
             raise
+        announce_seed(args)  # after the first chunk: a refusal at the first step stays one line
         from qlat.cli._report import report
 
         names = list(theory.default_observables()) + ["acceptance"]
         report(ensemble, names, skip=0, as_json=args.json, file_kept=args.out is not None)
+        if args.out is None:
+            info(f"no --out: the ensemble (seed {args.seed}) was kept in a temporary file and is deleted now; "
+                 "pass --out DIR to keep it")
     return 0
+
+
+def _discard_new_folder(folder: Path | None, made: bool) -> None:
+    """Remove the --out folder this run created, if it is still empty (a refusal leaves nothing)."""
+    if folder is not None and made:
+        with contextlib.suppress(OSError):
+            folder.rmdir()

@@ -60,7 +60,8 @@ def _evolution_arguments(p: argparse.ArgumentParser, *, ground_state: bool = Fal
     p.add_argument("--time", type=float, default=None, help=_device_default(
         "total adiabatic time T in units of 1/g (> 0; default 60, qlat's default_schedule)", "time", device))
     p.add_argument("--dt", type=float, default=None, help=_device_default(
-        "Trotter step in units of 1/g (0 < dt <= T, must divide T; default 0.05)", "dt", device))
+        "Trotter step in units of 1/g (0 < dt <= T, must divide T; default 0.05, --backend tdvp 0.5; with "
+        "--time alone the default shortened to divide T)", "dt", device))
     p.add_argument("--order", type=int, choices=(1, 2), default=2, help="Trotter order: 1 or 2 (default 2, symmetric)")
     p.add_argument("--ramp", default=None, help=_device_default(
         "schedule ramp s(t/T): linear (arXiv:2001.00485), smoothstep, sin2 or smootherstep (default smootherstep)",
@@ -89,7 +90,8 @@ def _evolution_arguments(p: argparse.ArgumentParser, *, ground_state: bool = Fal
     p.add_argument("--noise", default=None,
                    help="noise model for aer: depolarizing:P1,P2 = depolarizing probability P1 after every "
                         "one-qubit gate and P2 after every two-qubit gate (default: none)")
-    p.add_argument("--seed", type=int, default=None, help="seed of the shot sampling (>= 0; default: fresh entropy)"
+    p.add_argument("--seed", type=int, default=None, help="seed of the shot sampling (>= 0; default: drawn at random, "
+                   "printed and recorded in the results)"
                    + ("; device runs: seeds the transpiler and the local simulator (with its twirling and folding); "
                       "when none is given one is drawn, printed and stored, and --seed with it repeats a fake run"
                       if device else ""))
@@ -130,6 +132,8 @@ def _device_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
+    from qlat.cli._common import add_out_flag, add_progress_flag
+
     parser = subparsers.add_parser("schwinger", help=HELP)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
     actions.required = True
@@ -144,6 +148,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--theta", type=float, default=0.0,
                    help="vacuum angle θ in radians (default 0; |θ| > 2π warns: on the open chain the electric "
                         "form is not 2π-periodic)")
+    add_progress_flag(p)
     p.set_defaults(func=with_flag_names(FLAGS)(cmd_exact))
 
     p = actions.add_parser("adiabatic", help="adiabatic state preparation on a simulator, checked against ED")
@@ -153,6 +158,8 @@ def register(subparsers: Any) -> None:
                         "form is not 2π-periodic)")
     _evolution_arguments(p, device=True)
     _device_arguments(p)
+    add_out_flag(p, "adiabatic.json, the result as --json prints it (default: nothing written)")
+    add_progress_flag(p)
     p.set_defaults(func=with_flag_names(FLAGS)(cmd_adiabatic))
 
     p = actions.add_parser("scan", help="θ scan (and N, a) with table and plot vs exact and analytic curves")
@@ -175,9 +182,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--continuum-spacings", type=float, nargs="+", default=[0.4, 1 / 3, 0.25, 0.2, 1 / 6],
                    help="dmrg: lattice spacings of the continuum extrapolation at every volume "
                         "(default 0.4 1/3 0.25 0.2 1/6)")
-    p.add_argument("--out", type=Path, default=Path("scan-output"),
-                   help="directory for table, JSON and plot; finished lattices are kept in scan-points.jsonl "
-                        "there and not recomputed when the scan is rerun")
+    add_out_flag(p, "table, JSON and plot; finished lattices are kept in scan-points.jsonl there and not "
+                 "recomputed when the scan is rerun", default="scan-output")
     p.add_argument("--workers", type=int, default=None,
                    help="run the lattices as Dask tasks on a local cluster of this many processes")
     p.add_argument("--scheduler", default=None, help="run them on an existing Dask scheduler (tcp://host:port)")
@@ -185,7 +191,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--cluster-config", type=Path, default=None,
                    help="JSON of dask-jobqueue cluster arguments (queue, account, walltime, n_workers …)")
     _evolution_arguments(p, ground_state=True)
+    add_progress_flag(p)
     p.set_defaults(func=with_flag_names(FLAGS)(cmd_scan))
+
+    from qlat.cli import _schwinger_studies  # spectrum, theta-pi, theta-dependence, string-tension (issue 23)
+
+    _schwinger_studies.register(actions)
 
 
 # --- argument checks: one-line errors naming the command-line flag -------------------------------
@@ -227,7 +238,8 @@ def _model(args: argparse.Namespace, *, n_sites: int, spacing: float, theta: flo
 def _schedule(args: argparse.Namespace, model):
     from qlat.quantum.adiabatic import schedule_for
 
-    return schedule_for(model, total_time=args.time, dt=args.dt, ramp=args.ramp, initial_mass=args.initial_mass)
+    return schedule_for(model, backend=getattr(args, "backend", None), total_time=args.time, dt=args.dt,
+                        ramp=args.ramp, initial_mass=args.initial_mass)
 
 
 # --- exact -------------------------------------------------------------------------------------
@@ -266,8 +278,9 @@ def cmd_exact(args: argparse.Namespace) -> int:
 
             require_chain_memory(model.n_sites, bond_dim=args.bond_dim or DMRGSettings.bond_dim, itemsize=8,
                                  what="DMRG", sites_parameter="--sites", bond_parameter="--bond-dim")
-        if not args.json:
-            options["progress"] = sys.stderr.isatty()
+        from qlat.cli._common import show_progress
+
+        options["progress"] = show_progress(args)
     from qlat.analysis.schwinger_points import ground_state_point
 
     point = ground_state_point(model, method=args.method, **options)
@@ -320,11 +333,23 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
 
     require_simulator_memory(args.backend, model.n_sites, bond_dim=args.bond_dim, sites_parameter="--sites",
                              bond_parameter="--bond-dim")
-    from qlat.analysis.schwinger_points import adiabatic_point
+    if args.out is not None:
+        from qlat.cli._common import check_out_folder
 
+        check_out_folder(args.out)
+        require(args.out.is_dir() or args.out.parent.is_dir(), "--out", "its parent folder does not exist",
+                str(args.out))
+    from qlat.analysis.schwinger_points import adiabatic_point
+    from qlat.cli._common import announce_seed, resolve_seed, show_progress
+
+    if _samples_shots(args):
+        resolve_seed(args, announce=False)  # a shot run always records its seed (printed once the run is done)
     point = adiabatic_point(model, _schedule(args, model), backend=args.backend, shots=args.shots, seed=args.seed,
                             noise=args.noise, order=args.order, layout=args.layout, max_bond_dimension=args.bond_dim,
-                            progress=not args.json and sys.stderr.isatty())
+                            progress=show_progress(args))
+    announce_seed(args)
+    if args.out is not None:
+        _write_result(args.out, "adiabatic.json", point.to_dict())
     if args.json:
         print_json(point.to_dict())
         return 0
@@ -332,10 +357,33 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
     return 0
 
 
+def _samples_shots(args: argparse.Namespace) -> bool:
+    """Whether the simulator run draws shots (then a seed is drawn if none was given, and recorded)."""
+    from qlat.quantum.simulators import adiabatic_simulators
+
+    policy = adiabatic_simulators()[args.backend].shots
+    return policy == "required" or (policy == "optional" and args.shots is not None)
+
+
+def _write_result(folder: Path, name: str, result: dict[str, Any]) -> None:
+    """``result`` as JSON into ``folder/name`` (the folder made if missing), atomically; prints the path."""
+    import json
+
+    from qlat.cli._common import ensure_output_dir, info, jsonable
+    from qlat.core.files import atomic_write_bytes
+
+    ensure_output_dir(folder, "--out")
+    atomic_write_bytes(folder / name, (json.dumps(jsonable(result), indent=2) + "\n").encode())
+    info(f"wrote {folder / name}")
+
+
 # --- scan --------------------------------------------------------------------------------------
 def cmd_scan(args: argparse.Namespace) -> int:
+    from qlat.cli._common import check_out_folder
+
     args.layout = args.layout or "all-to-all"
     _check_common(args)
+    check_out_folder(args.out)
     # A ground-state method as --backend (ed, dmrg): no simulation, every value from that method.
     ground = "ed"
     if args.backend in ("ed", "dmrg") and _is_ground_state_method(args.backend):
@@ -344,6 +392,16 @@ def cmd_scan(args: argparse.Namespace) -> int:
     elif not args.exact_only:
         _check_evolution(args)
     simulate = None
+    if not args.exact_only and _samples_shots(args):  # a shot scan records its seed (resumed: the stored one)
+        from qlat.cli._common import resolve_seed
+        from qlat.core.outdir import stored_params
+
+        stored = stored_params(args.out, command="qlat schwinger scan") or {}
+        try:
+            seed = stored["points"][0]["simulate"]["seed"]
+        except (KeyError, IndexError, TypeError):
+            seed = None
+        resolve_seed(args, stored=seed if isinstance(seed, int) and seed >= 0 else None, announce=False)
     if not args.exact_only:
         overrides = {k: v for k, v in (("total_time", args.time), ("dt", args.dt), ("ramp", args.ramp),
                                        ("initial_mass", args.initial_mass)) if v is not None}
@@ -371,6 +429,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
                                  params={"points": plan.points, "continuum": bool(args.continuum),
                                          "continuum_method": plan.continuum["method"] if plan.continuum else None})
         try:
+            from qlat.cli._common import announce_seed
+
+            announce_seed(args)
             return _run_scan(args, plan, client)
         finally:
             claim.release()
@@ -386,11 +447,13 @@ SCAN_PARAMETER_FLAGS = {"thetas": "--thetas", "bond_dim": "--bond-dim", "continu
 
 def _run_scan(args: argparse.Namespace, plan: Any, client: Any) -> int:
     from qlat.analysis.scan import run_theta_scan
+    from qlat.cli._common import show_progress
 
     scan = run_theta_scan(plan.points, log_path=args.out / "scan-points.jsonl", client=client,
                           simulated=plan.simulated, backend=plan.backend, continuum=plan.continuum,
-                          command="qlat schwinger scan", progress=not args.json,
-                          message=None if args.json else sys.stderr.write)
+                          command="qlat schwinger scan", progress=show_progress(args),
+                          message=sys.stderr.write if show_progress(args) else None,
+                          notice=None if args.json else sys.stderr.write)
     result = scan.to_dict()
     files = scan.write(args.out, json_payload=result)
     if args.json:

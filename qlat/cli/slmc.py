@@ -19,14 +19,18 @@ or ``--shape LxxLy`` with ``--boundary periodic|open``; energies in units of t. 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
-from qlat.core.errors import require
+from qlat.core.errors import ParameterError, require
 
 #: Position in ``qlat --help``.
 HELP_ORDER = 70
+
+#: Neighbour shells of the effective energy when --shells is not given (fewer if the lattice has fewer).
+DEFAULT_SHELLS = 4
 
 #: Library parameter → command-line flag.
 FLAGS = {"L": "--L", "shape": "--shape", "boundary": "--boundary", "t": "--t", "J": "--J", "mu": "--mu",
@@ -37,6 +41,8 @@ FLAGS = {"L": "--L", "shape": "--shape", "boundary": "--boundary", "t": "--t", "
 
 
 def _physics(p: argparse.ArgumentParser) -> None:
+    from qlat.cli._common import add_progress_flag, add_seed_flag
+
     p.add_argument("--L", type=int, default=6, help="lattice L×L (>= 2, default 6)")
     p.add_argument("--shape", default=None, help="lattice LxxLy instead of --L (e.g. 2x1)")
     p.add_argument("--boundary", default="periodic", help="periodic (default) or open")
@@ -45,15 +51,15 @@ def _physics(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mu", type=float, default=0.0, help="chemical potential μ (default 0)")
     p.add_argument("--T", type=float, required=True, help="temperature T (> 0)")
     p.add_argument("--chains", type=int, default=8, help="chains run as one batch (default 8)")
-    p.add_argument("--seed", type=int, default=0, help="seed (>= 0, default 0)")
+    add_seed_flag(p, "the chains, the model's initial weights and the training split")
     p.add_argument("--thermalize", type=int, default=100, help="sweeps/updates discarded first (default 100)")
     p.add_argument("--every", type=int, default=1, help="keep one exact-chain configuration every this many sweeps")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    add_progress_flag(p)
 
 
 def register(subparsers: Any) -> None:
-    from qlat.cli._common import with_flag_names
+    from qlat.cli._common import add_out_flag, with_flag_names
 
     p = subparsers.add_parser("slmc", help="self-learning Monte Carlo for the double exchange model",
                               description="Self-learning Monte Carlo (arXiv:2306.11527): train effective models, "
@@ -68,7 +74,9 @@ def register(subparsers: Any) -> None:
     t.add_argument("--layers", type=int, default=1, help="transformer: attention layers (>= 0, default 1)")
     t.add_argument("--heads", type=int, default=2, help="transformer: attention heads (default 2)")
     t.add_argument("--radius", type=int, default=1, help="transformer: query/key/value neighbourhood radius")
-    t.add_argument("--shells", type=int, default=4, help="neighbour shells of the effective energy (default 4)")
+    t.add_argument("--shells", type=int, default=None,
+                   help=f"neighbour shells of the effective energy (>= 1; default {DEFAULT_SHELLS}, or as many as "
+                   "the lattice has if fewer: a 2x1 lattice has 1)")
     t.add_argument("--n", type=int, default=100, help="training configurations per chain per round (default 100)")
     t.add_argument("--rounds", type=int, default=1, help="training rounds; rounds after the first add SLMC data")
     t.add_argument("--epochs", type=int, default=100, help="transformer: AdamW epochs (default 100)")
@@ -79,7 +87,7 @@ def register(subparsers: Any) -> None:
     t.add_argument("--init", type=Path, default=None,
                    help="start from this trained transformer (same theory): continue it (same --layers) or "
                    "grow it by one identity layer (--layers one more)")
-    t.add_argument("--out", type=Path, required=True, help="model directory to write")
+    add_out_flag(t, "the model (model.pt, card.json)", required=True)
     t.set_defaults(func=with_flag_names(FLAGS)(cmd_train))
 
 
@@ -93,7 +101,7 @@ def make_theory(args: argparse.Namespace) -> Any:
 
 def _check_common(args: argparse.Namespace) -> None:
     require(args.chains >= 1, "--chains", "must be an integer >= 1", args.chains)
-    require(args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
+    require(args.seed is None or args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
     require(args.thermalize >= 0, "--thermalize", "must be an integer >= 0", args.thermalize)
     require(args.every >= 1, "--every", "must be an integer >= 1", args.every)
 
@@ -108,7 +116,11 @@ def _initial_model(args: argparse.Namespace, theory: Any) -> Any:
                           shells=args.shells, seed=args.seed)
     require(args.model == "transformer", "--init", "applies to --model transformer")
     model: Any
-    model, card = load_model(args.init)
+    try:
+        model, card = load_model(args.init)
+    except ParameterError as exc:  # the library names the model directory "model": here it is --init
+        raise ParameterError("--init" if exc.parameter == "model" else exc.parameter, exc.requirement,
+                             exc.value) from None
     require(card.get("theory") == theory.params(), "--init", "was trained for another theory "
             f"({card.get('theory')})", str(args.init))
     require(card["config"].get("kind") == "transformer", "--init", "must be a transformer model", str(args.init))
@@ -118,26 +130,97 @@ def _initial_model(args: argparse.Namespace, theory: Any) -> Any:
     return model if args.layers == have else deepen(model)
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from qlat.cli._common import ensure_output_dir, print_json
-    from qlat.core.compute import set_threads
+def _shape(args: argparse.Namespace) -> tuple[int, int] | None:
+    """The lattice the flags give (None if --shape does not parse: the theory refuses it, naming --shape)."""
+    if args.shape is None:
+        return (args.L, args.L)
+    try:
+        lx, ly = (int(part) for part in str(args.shape).lower().split("x"))
+    except ValueError:
+        return None
+    return (lx, ly)
 
+
+def _require_memory(args: argparse.Namespace) -> None:
+    """Refuse absurd --L/--shape/--chains/--n/--heads/--batch with the estimate (:mod:`qlat.samplers.slmc.sizes`),
+    before the theory is built; the flag blamed is the one furthest above its default."""
+    from qlat.core.resources import require_memory
+    from qlat.samplers.slmc.sizes import training_bytes
+
+    shape = _shape(args)
+    if shape is None:
+        return
+    transformer = args.model == "transformer"
+    need = training_bytes(shape, chains=args.chains, n=args.n, rounds=args.rounds, batch=args.batch, heads=args.heads,
+                          layers=args.layers, transformer=transformer)
+    sites = float(shape[0]) * float(shape[1])
+    growth = {"--shape" if args.shape else "--L": (sites / 36) ** 2, "--chains": args.chains / 8, "--n": args.n / 100}
+    if transformer:
+        growth.update({"--heads": args.heads / 2, "--batch": args.batch / 32, "--layers": args.layers / 1})
+    flag = max(growth, key=lambda k: growth[k])
+    require_memory(need, flag, f"training on a {shape[0]}×{shape[1]} lattice ({args.chains} chains × {args.n} "
+                   f"configurations{f', {args.heads} heads, {args.layers} layers' if transformer else ''})")
+
+
+def _check_train(args: argparse.Namespace) -> None:
     _check_common(args)
     require(args.model in ("linear", "transformer"), "--model", "must be linear or transformer", args.model)
     require(args.n >= 2, "--n", "must be an integer >= 2", args.n)
     require(args.rounds >= 1, "--rounds", "must be an integer >= 1", args.rounds)
     require(args.check >= 0, "--check", "must be an integer >= 0", args.check)
     require(0 < args.val_fraction < 1, "--val-fraction", "must be in (0, 1)", args.val_fraction)
+    require(args.epochs >= 1, "--epochs", "must be an integer >= 1", args.epochs)
+    require(math.isfinite(args.lr) and args.lr > 0, "--lr", "must be a number > 0", args.lr)
+    require(args.batch >= 1, "--batch", "must be an integer >= 1", args.batch)
+    require(args.layers >= 0, "--layers", "must be an integer >= 0", args.layers)
+    require(args.heads >= 1, "--heads", "must be an integer >= 1", args.heads)
+    require(args.radius >= 0, "--radius", "must be an integer >= 0", args.radius)
+    require(args.shells is None or args.shells >= 1, "--shells", "must be an integer >= 1", args.shells)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from qlat.cli._common import announce_seed, check_out_folder, print_json, resolve_seed, show_progress
+    from qlat.core.compute import set_threads
+    from qlat.core.outdir import claim_output_dir
+    from qlat.samplers.slmc.models import pair_distance_count
+
+    _check_train(args)
+    if args.init is not None:
+        require(args.init.is_dir(), "--init", "is not a model folder (qlat slmc train --out)", str(args.init))
+    _require_memory(args)  # before the theory or a model is built
     set_threads(1)
     theory = make_theory(args)
-    ensure_output_dir(args.out, "--out")
+    check_out_folder(args.out)
+    require(args.out.is_dir() or args.out.parent.is_dir(), "--out", "its parent folder does not exist", str(args.out))
+    if args.shells is None:  # adapts to the lattice (a 2x1 lattice has one pair distance)
+        args.shells = min(DEFAULT_SHELLS, pair_distance_count(theory.shape, theory.boundary))
+    resolve_seed(args, announce=False)
+    model: Any = _initial_model(args, theory)  # the architecture (and --init) checked: nothing written yet
+    # every check done: the folder is claimed (a second writer, or a run with other parameters, is refused)
+    params = {"theory": theory.params(), "model": args.model, "config": model.config(), "seed": args.seed,
+              "n": args.n, "rounds": args.rounds, "epochs": args.epochs, "lr": args.lr, "batch": args.batch,
+              "val_fraction": args.val_fraction, "thermalize": args.thermalize, "every": args.every,
+              "chains": args.chains, "init": None if args.init is None else str(args.init)}
+    names = {k: FLAGS.get(k, f"--{k}") for k in params}
+    names.update({f"theory.{k}": FLAGS.get(k, k) for k in theory.params()})
+    names.update({f"config.{k}": FLAGS.get(k, k) for k in model.config()})
+    claim = claim_output_dir(args.out, command="qlat slmc train", flag="--out", params=params, names=names,
+                             ignore=("model.pt", "card.json"))
+    try:
+        announce_seed(args)
+        claim.remove_stale_temporaries()
+        return _train(args, theory, model, progress=show_progress(args), print_json=print_json)
+    finally:
+        claim.release()
+
+
+def _train(args: argparse.Namespace, theory: Any, model: Any, *, progress: bool, print_json: Any) -> int:
     from qlat.analysis.slmc_training import train_slmc
 
-    model: Any = _initial_model(args, theory)
     training = train_slmc(theory, model, out=args.out, kind=args.model, n=args.n, chains=args.chains,
                           seed=args.seed, thermalize=args.thermalize, every=args.every, rounds=args.rounds,
                           epochs=args.epochs, lr=args.lr, batch=args.batch, val_fraction=args.val_fraction,
-                          check=args.check, init_linear=args.init is None, progress=not args.no_progress,
+                          check=args.check, init_linear=args.init is None, progress=progress,
                           command=" ".join(sys.argv))
     if args.json:
         print_json(training.to_dict())

@@ -44,6 +44,10 @@ class Option:
     def add_to(self, parser: argparse.ArgumentParser | Any, *, owners: Sequence[str] = ()) -> None:
         """Add the flag to ``parser`` (default ``None`` so that "not given" can be told apart)."""
         text = self.help
+        head, sep, rest = text.partition(": ")  # a help text that names its plug-ins already ("pf-hmc: …")
+        named = {name.strip() for name in head.replace("/", ",").split(",")}
+        if owners and sep and named & set(owners):
+            text = rest  # … is prefixed once, below
         if owners:
             text = f"{'/'.join(owners)}: {text}"
         if self.default is not None and "default" not in text:

@@ -52,6 +52,18 @@ class OutputDir:
     resumed: bool
     _fd: int | None = None
 
+    def remove_stale_temporaries(self) -> list[str]:
+        """Remove the temporary files (``.NAME.*.tmp`` of :func:`qlat.core.files.atomic_write_bytes`) that a
+        killed run left in the folder; safe because this claim holds the folder's lock.  Returns their names."""
+        removed = []
+        for stale in self.path.glob(".*.tmp"):
+            try:
+                stale.unlink()
+                removed.append(stale.name)
+            except OSError:
+                pass
+        return removed
+
     def release(self) -> None:
         if self._fd is not None:
             os.close(self._fd)  # closing the descriptor releases the flock
@@ -69,8 +81,9 @@ def claim_output_dir(path: str | os.PathLike[str], *, command: str, params: Mapp
     """Claim ``path`` for a run of ``command`` with ``params`` (JSON-ready); see the module docstring.
 
     ``flag`` names the folder in errors (``--out``); ``names`` maps a parameter key to the flag
-    that sets it, for the "differs" error; ``ignore`` lists file names that may already be in a
-    folder without a manifest (e.g. a log the command itself writes first).
+    that sets it, for the "differs" error; ``ignore`` lists file names (or glob patterns) that may already
+    be in a folder without a manifest (e.g. a log the command itself writes first, or the files of a
+    model written before manifests existed).
     """
     import fcntl
 
@@ -133,12 +146,28 @@ def claim_output_dir(path: str | os.PathLike[str], *, command: str, params: Mapp
         raise
 
 
+def stored_params(path: str | os.PathLike[str], *, command: str) -> dict[str, Any] | None:
+    """The parameters of the ``command`` run recorded in folder ``path`` (its manifest), or None if it has
+    none (or a damaged one: :func:`claim_output_dir` refuses that).  Read-only; for a command that fills in
+    a parameter the user left out (a seed) from the run it resumes."""
+    try:
+        stored = json.loads((Path(path) / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("command") != command or not isinstance(stored.get("params"), dict):
+        return None
+    return stored["params"]
+
+
 def _stored_run(folder: Path, *, command: str, wanted: Any, flag: str, names: Mapping[str, str] | None,
                 ignore: tuple[str, ...]) -> dict[str, Any] | None:
     """The folder's manifest if it holds this run (resume), None if it holds nothing of substance;
     ParameterError if it holds another run, a damaged manifest or foreign files.  The files are
     listed before the manifest is read, so a file listed without a manifest predates any qlat run."""
-    others = [p.name for p in folder.iterdir() if p.name not in (LOCK, *ignore) and not p.name.startswith(".")]
+    import fnmatch
+
+    others = [p.name for p in folder.iterdir()
+              if p.name != LOCK and not p.name.startswith(".") and not any(fnmatch.fnmatch(p.name, g) for g in ignore)]
     manifest_path = folder / MANIFEST
     if manifest_path.exists():
         try:

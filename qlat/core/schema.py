@@ -7,7 +7,7 @@ key, a string where a number belongs, content a constructor refuses) raises
 :class:`MalformedFileError`, whose one-line message names the flag that gave the file, the file,
 and where in it the problem is::
 
-    --dir: circuits/manifest.json: circuits[2].file: missing
+    --out: circuits/manifest.json: circuits[2].file: missing
     --store: /data/jobs.sqlite: job 3f2a9c01 results.energy: not an Estimate (unknown Estimate fields ['x'])
 
 Specs are plain Python values:

@@ -22,9 +22,10 @@ mixer for the first sweeps.
   n and n + 1).
 - Truncation error: every value is computed at two bond dimensions, χ_ref = χ/2 (default) and χ
   (warm-started from the χ_ref state); the Estimate's value is the χ one and its *systematic*
-  error |O(χ) − O(χ_ref)| (a conservative bound when the truncation error decreases with χ).
-  It is the Estimate's ``systematic`` with ``provenance["systematic_sources"] =
-  {"truncation": ...}``; the statistical ``error`` is 0.
+  error the extrapolation of the two runs linear in their discarded weights (White & Huse 1993;
+  :mod:`qlat.exact.dmrg_truncation`, which also says when to warn).  It is the Estimate's
+  ``systematic`` with ``provenance["systematic_sources"] = {"truncation": ...}`` and the method in
+  ``provenance["truncation"]``; the statistical ``error`` is 0.
 
 Layers: exact/ imports core/ and theories/ only, so the few observable formulas are written out
 here; S_free is the model layer's :func:`qlat.theories.schwinger_qubit.free_condensate`, shared
@@ -43,12 +44,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qlat.core.errors import ParameterError, require
+from qlat.core.errors import ParameterError, require, warn
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.core.registry import BACKENDS
 from qlat.exact.schwinger_mpo import COMPACT_BOND_DIM, MPO_KINDS, bare_vacuum_mps, product_mps, quiet_tenpy, tenpy_model
-from qlat.theories.schwinger_qubit import SchwingerModel, bare_vacuum_bits, free_condensate
+from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms, bare_vacuum_bits, free_condensate
 
 if TYPE_CHECKING:  # pragma: no cover
     from tenpy.models.model import MPOModel
@@ -64,7 +65,9 @@ __all__ = [
     "excited_state",
     "free_condensate",
     "ground_state",
+    "lowest_states",
     "mps_measurements",
+    "terms_excitation_scale",
 ]
 
 #: Profiles (one value per site or link); their keys are ``name[i]``.
@@ -362,6 +365,71 @@ def excited_state(
     return run
 
 
+def terms_excitation_scale(terms: SchwingerTerms) -> float:
+    """A generous bound on E_k − E₀ for any low state of ``terms``: 1 + N(8 max|h_n| + 2 max|μ_n|)."""
+    n = terms.n_qubits
+    return 1.0 + n * (8.0 * float(np.max(np.abs(terms.hopping), initial=0.0))
+                      + 2.0 * float(np.max(np.abs(terms.z), initial=0.0)))
+
+
+def _swapped_start(bits: Sequence[int], k: int) -> list[int]:
+    """``bits`` with the k-th adjacent occupied/empty pair (counted outwards from the middle)
+    exchanged: a different product state of the same charge sector for the k-th excited state."""
+    out = [int(b) for b in bits]
+    n = len(out)
+    bonds = sorted((i for i in range(n - 1) if out[i] != out[i + 1]), key=lambda i: (abs(i + 0.5 - n / 2), i))
+    if bonds:
+        i = bonds[(k - 1) % len(bonds)]
+        out[i], out[i + 1] = out[i + 1], out[i]
+    return out
+
+
+def lowest_states(
+    terms: SchwingerTerms,
+    n_states: int,
+    *,
+    start_bits: Sequence[int],
+    settings: DMRGSettings | None = None,
+    warm: Sequence[MPS] | None = None,
+    progress: ProgressCallback | None = None,
+) -> list[DMRGRun]:
+    r"""The ``n_states`` lowest states of H (as Schwinger terms) in the charge sector of ``start_bits``.
+
+    Sequential DMRG: state k minimizes H in the orthogonal complement of states 0..k−1
+    (TeNPy's ``orthogonal_to``; as :func:`excited_state`, the MPO constant is lowered by
+    E₀ + :func:`terms_excitation_scale` so that the projected-out directions, which get
+    eigenvalue 0, lie above every target).  The ground state starts from the product state
+    ``start_bits`` (any sector: odd chains and charged sectors included), state k from it with
+    one adjacent pair exchanged (:func:`_swapped_start`), or each from ``warm[k]`` (e.g. the
+    same state at a smaller bond dimension).  Runs are returned sorted by energy (a later run
+    that lands below an earlier one is moved down).  Degenerate levels come out as some
+    orthonormal basis of their eigenspace.
+    """
+    require(isinstance(n_states, (int, np.integer)) and n_states >= 1, "n_states", "must be an integer >= 1",
+            n_states)
+    settings = settings or DMRGSettings()
+    require(warm is None or len(warm) >= n_states, "warm", f"must hold at least {n_states} states",
+            None if warm is None else len(warm))
+    runs: list[DMRGRun] = []
+    for k in range(int(n_states)):
+        if k == 0:
+            shift = 0.0
+            hamiltonian = tenpy_model(terms, mpo=settings.mpo)
+        elif k == 1:
+            shift = runs[0].energy + terms_excitation_scale(terms)
+            hamiltonian = tenpy_model(replace(terms, constant=terms.constant - shift), mpo=settings.mpo)
+        start = warm[k] if warm is not None else product_mps(
+            list(start_bits) if k == 0 else _swapped_start(start_bits, k))
+        report = None if progress is None else (lambda info, k=k: progress({"state": k, **info}))
+        run = _run(hamiltonian, start, settings, orthogonal_to=[r.psi for r in runs], energy_shift=shift,
+                   report=report)
+        if runs:
+            with quiet_tenpy():
+                run.overlap = float(max(abs(r.psi.overlap(run.psi)) for r in runs))
+        runs.append(run)
+    return sorted(runs, key=lambda r: r.energy)
+
+
 def _check_model(model: Any) -> None:
     if not isinstance(model, SchwingerModel):
         raise ParameterError("target", "DMRG needs a SchwingerModel", type(model).__name__)
@@ -457,8 +525,10 @@ def dmrg_estimates(
     link i, ``charge_density[i]`` on site i, ``entanglement_entropy[i]`` on bond i), ``gap`` for
     E₁ − E₀ (only when asked for: it costs a second DMRG).  Values at bond dimension
     ``bond_dim``; with ``truncation_check`` everything is also computed at ``reference_bond_dim``
-    (default ``bond_dim // 2``) and |difference| is the systematic truncation error in
-    ``Estimate.systematic`` (source ``provenance["systematic_sources"]["truncation"]``; error 0).
+    (default ``bond_dim // 2``) and the two runs' extrapolation in the discarded weight
+    (:mod:`qlat.exact.dmrg_truncation`) is the systematic truncation error in ``Estimate.systematic``
+    (source ``provenance["systematic_sources"]["truncation"]``; error 0; a warning on every Estimate
+    when a run did not converge or the discarded weight did not fall).
     The χ_ref run comes first (from the bare vacuum, with the mixer); the χ run is warm-started
     from it (no mixer, at least 2 sweeps), and skipped when χ_ref never bound (the state was
     truncated by ``svd_min`` only: then the χ run is the same computation and the systematic 0).
@@ -510,23 +580,42 @@ def dmrg_estimates(
         close()
     assert ground is not None
     final = measured[-1]
+    systematics, truncation, trust = _truncation(names, measured, runs, model.n_sites) if truncation_check else ({}, None, [])
     base = provenance(
         model=model.params(), sector="physical", method="dmrg", library=_tenpy_version(),
         mpo={"kind": settings.mpo, "bond_dim": _mpo_bond_dim(settings.mpo, model.n_sites)},
         settings=settings.as_dict(), bond_dims=chis, runs=runs, seconds=round(time.perf_counter() - start, 3),
     )
+    if truncation is not None:
+        base["truncation"] = truncation
     out: dict[str, Estimate] = {}
     for name in names:
         value = np.asarray(final[name], dtype=float)
-        systematic = np.abs(value - np.asarray(measured[0][name], dtype=float)) if truncation_check else None
+        systematic = systematics.get(name)
         keys = [name] if value.ndim == 0 else [f"{name}[{i}]" for i in range(value.size)]
         flat = value.reshape(-1)
         for idx, key in enumerate(keys):
             est = Estimate(float(flat[idx]), 0.0, name=key, unit=_unit(name), backend="dmrg", provenance=dict(base))
             if systematic is not None:
                 est = est.with_systematic({"truncation": float(systematic.reshape(-1)[idx])})
+            for message in trust:
+                est = est.with_warning(message, emit=False)
             out[key] = est
+    for message in trust:
+        warn(f"dmrg: {message}")
     return out
+
+
+def _truncation(names: Sequence[str], measured: list[dict[str, Any]], runs: list[dict[str, Any]],
+                n_sites: int) -> tuple[dict[str, np.ndarray], dict[str, Any], list[str]]:
+    """(systematic of each name, description, warnings) from the χ_ref and χ runs
+    (:func:`qlat.exact.dmrg_truncation.truncation_errors`)."""
+    from qlat.exact.dmrg_truncation import rounding_floor, truncation_errors
+
+    if "same_as_bond_dim" in runs[-1]:  # χ_ref never bound: the χ run is the same computation
+        floor = {name: rounding_floor(measured[-1][name], n_sites) for name in names}
+        return floor, {"method": "chi_ref never bound (only svd_min truncated): rounding only"}, []
+    return truncation_errors(names, measured[0], measured[-1], runs[0], runs[-1], n_sites=n_sites)
 
 
 def _bond_limited(run: DMRGRun) -> bool:

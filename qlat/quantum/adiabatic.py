@@ -53,6 +53,7 @@ __all__ = [
     "RAMPS",
     "AdiabaticSchedule",
     "TermsBasis",
+    "backend_default_schedule",
     "default_schedule",
     "schedule_for",
     "combine_terms",
@@ -249,8 +250,14 @@ class AdiabaticSchedule:
                           (True, False, False, False, False), weights)
 
 
-def default_schedule(model: SchwingerModel) -> AdiabaticSchedule:
+def default_schedule(model: SchwingerModel, *, dt: float | None = None) -> AdiabaticSchedule:
     r"""The schedule qlat uses when none is given: T = 60/g, dt = 0.05/g, m₀ = 0.5, ``"smootherstep"``.
+
+    ``dt``: another time step on the same path (``None``: 0.05).  The ``tdvp`` backend uses
+    dt = 0.5 (:attr:`~qlat.quantum.simulators.AdiabaticSimulator.default_dt`): it has no Trotter
+    splitting, only the exponential midpoint rule in time, whose error at dt = 0.5 is ~1e-5 in
+    the energy at N = 16 (``benchmarks/results/tdvp_adiabatic.json``) and is measured by its 2dt
+    rerun; the adiabatic error, set by T and the ramp, is the same as here.
 
     Chosen so that the adiabatic *and* the Trotter error of an observable stay well below 1e-3
     at N = 8, a = 0.5, m = 0.1, θ ∈ {0, π/4, π/2} (both formulations): fidelity with the exact
@@ -267,19 +274,36 @@ def default_schedule(model: SchwingerModel) -> AdiabaticSchedule:
     checks the gap along the path (:func:`qlat.quantum.diagnostics.landau_zener`) and warns.
     """
     require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)
-    return AdiabaticSchedule(total_time=60.0, dt=0.05, initial_mass=DEFAULT_INITIAL_MASS, ramp="smootherstep")
+    return AdiabaticSchedule(total_time=60.0, dt=0.05 if dt is None else dt, initial_mass=DEFAULT_INITIAL_MASS,
+                             ramp="smootherstep")
 
 
-def schedule_for(model: SchwingerModel, *, total_time: float | None = None, dt: float | None = None,
-                 ramp: str | None = None, initial_mass: float | None = None) -> AdiabaticSchedule:
-    """:func:`default_schedule` with the parts given replaced (None: the default's); a ``total_time``
-    shorter than the default step, with no ``dt``, takes one step (dt = T)."""
-    sched = default_schedule(model)
+def backend_default_schedule(model: SchwingerModel, backend: str | None) -> AdiabaticSchedule:
+    """:func:`default_schedule` at the time step of the simulator ``backend`` (its ``default_dt``;
+    an unknown name or a device: the default step)."""
+    from qlat.core.backend import get_backend
+
+    dt = None
+    if backend:
+        try:
+            dt = getattr(get_backend(backend), "default_dt", None)
+        except ParameterError:  # an unknown backend is reported where it is used
+            pass
+    return default_schedule(model, dt=dt)
+
+
+def schedule_for(model: SchwingerModel, *, backend: str | None = None, total_time: float | None = None,
+                 dt: float | None = None, ramp: str | None = None,
+                 initial_mass: float | None = None) -> AdiabaticSchedule:
+    """:func:`backend_default_schedule` of ``backend`` with the parts given replaced (None: the
+    default's).  A ``total_time`` T given without ``dt`` shortens the default step so that it
+    divides T: dt = T / ⌈T/dt₀⌉ (a T shorter than the default step: one step, dt = T)."""
+    sched = backend_default_schedule(model, backend)
     changes: dict[str, Any] = {}
     if total_time is not None:
         changes["total_time"] = total_time
-        if dt is None and sched.dt > total_time:
-            changes["dt"] = total_time
+        if dt is None and math.isfinite(total_time) and total_time > 0:
+            changes["dt"] = total_time / max(1, math.ceil(total_time / sched.dt - 1e-9))
     if dt is not None:
         changes["dt"] = dt
     if ramp is not None:

@@ -149,7 +149,7 @@ def _readme(points: Sequence[CanonicalPoint], schedule_desc: dict[str, Any]) -> 
     lines = [
         "# Adiabatic Schwinger-model circuits (OpenQASM 3)",
         "",
-        "Written by `qlat circuits export --dir circuits` (`qlat/quantum/qasm_export.py`); do not edit",
+        "Written by `qlat circuits export --out circuits` (`qlat/quantum/qasm_export.py`); do not edit",
         "by hand — `tests/quantum/test_circuits_export.py` checks these bytes against a fresh export.",
         "",
         "Each file prepares the vacuum of the staggered lattice Schwinger model (rotated formulation,",

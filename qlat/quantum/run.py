@@ -203,7 +203,8 @@ def run_adiabatic(
     ----------
     model: the Schwinger model (its parameters are the end point of the ramp).
     schedule: an :class:`~qlat.quantum.adiabatic.AdiabaticSchedule` (total time T, step dt,
-        initial mass m₀); ``None`` takes :func:`~qlat.quantum.adiabatic.default_schedule`.
+        initial mass m₀); ``None`` takes :func:`~qlat.quantum.adiabatic.default_schedule` at the
+        backend's ``default_dt`` (tdvp: 0.5; the others 0.05).
     observables: names of observables with a qubit realization (``qlat.core.OBSERVABLES``).
     backend: ``"statevector"`` (exact, N ≤ 26), ``"aer"`` (sampled, N ≤ 26) or ``"mps"``.
     shots: shots per measurement basis; required by sampling (``"aer"`` defaults to
@@ -242,11 +243,11 @@ def run_adiabatic(
                              max_bond_dimension)
     require(systematics in ("estimate", "none"), "systematics", "must be 'estimate' or 'none'", systematics)
 
-    from qlat.quantum.adiabatic import default_schedule
+    from qlat.quantum.adiabatic import backend_default_schedule
     from qlat.quantum.noise import resolve_noise
 
     if schedule is None:
-        schedule = default_schedule(model)
+        schedule = backend_default_schedule(model, backend)
     qobs = _observable_list(observables, model)
     noise_model, noise_desc = resolve_noise(noise)
 

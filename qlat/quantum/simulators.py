@@ -66,6 +66,8 @@ class AdiabaticSimulator:
     bond_dimension: whether the state is an MPS whose bond dimension can be capped
         (``max_bond_dimension``).
     default_bond_dimension: the cap when none is given (``None``: no cap).
+    default_dt: time step of the default schedule on this simulator (``None``: that of
+        :func:`~qlat.quantum.adiabatic.default_schedule`, set by the Trotter error).
     """
 
     name = ""
@@ -77,6 +79,7 @@ class AdiabaticSimulator:
     needs_circuit = True
     bond_dimension = False
     default_bond_dimension: int | None = None
+    default_dt: float | None = None
     accepts: tuple[str, ...] = ("SchwingerModel",)
 
     def supports(self, target: Any) -> bool:

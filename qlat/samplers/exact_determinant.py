@@ -43,17 +43,13 @@ from qlat.core.options import Option
 from qlat.core.registry import SAMPLERS
 from qlat.samplers.base import (
     COMMON_OPTIONS,
-    TUNING_OPTION,
     ChainState,
     SampleBatch,
     check_int,
-    check_target_acceptance,
     from_params_by_keywords,
-    make_initial_state,
     run_chain,
 )
-from qlat.samplers.hmc import standard_normal
-from qlat.samplers.integrators import INTEGRATORS, get_integrator
+from qlat.samplers.hmc_core import FixedAction, HMCCore, hmc_cli_options
 
 if TYPE_CHECKING:
     import torch
@@ -117,114 +113,59 @@ def determinant_weights(theory: Any, configurations: "torch.Tensor") -> tuple[np
 
 
 @SAMPLERS.register("det-hmc")
-class ExactDeterminantHMC:
+class ExactDeterminantHMC(HMCCore):
     """HMC on S_g − N_f log|det D| with the exact (dense) determinant; signs kept for reweighting.
 
-    Parameters as for :class:`~qlat.samplers.hmc.HMC`.
+    Parameters: ``instanton_moves`` (Q → Q ± 1 proposals after each trajectory, >= 0) and the shared
+    keywords of :class:`~qlat.samplers.hmc_core.HMCOptions`.
     """
 
     name = "det-hmc"
-    OPTIONS: tuple[Option, ...] = (
-        Option("--tau", "trajectory_length", float, "trajectory length τ (> 0)", default=1.0),
-        Option("--steps", "n_steps", int, "integration steps per trajectory (>= 1)", default=10),
-        Option("--integrator", "integrator", str, "molecular-dynamics integrator", default="leapfrog",
-               choices=tuple(INTEGRATORS)),
+    requirement = "det-hmc needs a theory with an exact fermion determinant"
+    OPTIONS: tuple[Option, ...] = hmc_cli_options(
         Option("--instanton-moves", "instanton_moves", int,
-               "det-hmc, heatbath-instanton: Q → Q ± 1 Metropolis proposals per update (>= 0)", default=0),
-        TUNING_OPTION,
-        *COMMON_OPTIONS,
-    )
+               "det-hmc, heatbath-instanton: Q → Q ± 1 Metropolis proposals per update (>= 0)", default=0))
 
     @classmethod
     def example(cls, theory: "Theory", workdir: Any = None) -> "ExactDeterminantHMC":
         """A quick instance (conformance suite)."""
         return cls(trajectory_length=0.5, n_steps=4, thermalization=2, instanton_moves=1)
 
-    @classmethod
-    def from_params(cls, params: dict[str, Any]) -> "ExactDeterminantHMC":
-        return from_params_by_keywords(cls, params)  # type: ignore[no-any-return]
-
-    def __init__(self, *, trajectory_length: float = 1.0, n_steps: int = 10, integrator: str = "leapfrog",
-                 target_acceptance: float | None = None, thermalization: int = 0, every: int = 1,
-                 instanton_moves: int = 0) -> None:
-        try:
-            ok = math.isfinite(float(trajectory_length)) and float(trajectory_length) > 0
-        except (TypeError, ValueError):
-            ok = False
-        require(ok, "trajectory_length", "must be a finite number > 0", trajectory_length)
-        require(integrator in INTEGRATORS, "integrator", f"must be one of {', '.join(INTEGRATORS)}", integrator)
-        self.trajectory_length = float(trajectory_length)
-        self.n_steps = check_int(n_steps, "n_steps", 1)
-        self.integrator = integrator
-        self.target_acceptance = check_target_acceptance(target_acceptance)
-        self.thermalization = check_int(thermalization, "thermalization", 0)
-        self.every = check_int(every, "every", 1)
+    def __init__(self, *, instanton_moves: int = 0, **options: Any) -> None:
+        super().__init__(**options)
         self.instanton_moves = check_int(instanton_moves, "instanton_moves", 0)
-        self._integrate = get_integrator(integrator)
 
-    def params(self) -> dict[str, Any]:
-        return {"name": self.name, "trajectory_length": self.trajectory_length, "n_steps": self.n_steps,
-                "integrator": self.integrator, "target_acceptance": self.target_acceptance,
-                "thermalization": self.thermalization, "every": self.every,
-                "instanton_moves": self.instanton_moves}
+    def variant_params(self) -> dict[str, Any]:
+        return {"instanton_moves": self.instanton_moves}
 
     def supports(self, theory: "Theory") -> bool:
         from qlat.theories.schwinger_wilson import ExactDeterminantAction
 
         return isinstance(theory, ExactDeterminantAction)
 
-    def init_state(self, theory: "Theory", *, chains: int, seed: int, start: str = "hot") -> ChainState:
-        require(self.supports(theory), "theory", "det-hmc needs a theory with an exact fermion determinant",
-                getattr(theory, "name", type(theory).__name__))
-        return make_initial_state(theory, chains=chains, seed=seed, start=start,
-                                  step_size=self.trajectory_length / self.n_steps)
-
-    def trajectory(self, theory: Any, fields: "torch.Tensor", generator: "torch.Generator", step_size: float
-                   ) -> tuple["torch.Tensor", np.ndarray, np.ndarray, float]:
-        import torch
-
-        chains = fields.shape[0]
+    def hmc_action(self, theory: Any, stats: dict[str, Any]) -> FixedAction:
+        """S_MD = S_acc = S_eff = S_g − N_f log|det D| and its force, from one LU per configuration."""
 
         def force(q: "torch.Tensor") -> "torch.Tensor":
             return theory.effective_action_force_sign(q, need_force=True)[1]
 
-        p = standard_normal(tuple(fields.shape), generator=generator).to(fields.dtype)
-        s0 = theory.effective_action_force_sign(fields, need_force=False)[0]
-        h0 = 0.5 * p.square().reshape(chains, -1).sum(1) + s0
-        q1, p1 = self._integrate(fields, p, force, step_size, self.n_steps)
-        s1 = theory.effective_action_force_sign(q1, need_force=False)[0]
-        dh = 0.5 * p1.square().reshape(chains, -1).sum(1) + s1 - h0
-        dh = torch.where(torch.isnan(dh), torch.full_like(dh, math.inf), dh)
-        u = torch.rand(chains, dtype=fields.dtype, generator=generator)
-        accept = torch.log(u) < -dh
-        view = (chains,) + (1,) * (fields.dim() - 1)
-        new = theory.canonicalize(torch.where(accept.view(view), q1, fields))
+        def action(q: "torch.Tensor") -> "torch.Tensor":
+            return theory.effective_action_force_sign(q, need_force=False)[0]
+
+        return FixedAction(force=force, accept_action=action)
+
+    def after_trajectory(self, theory: Any, fields: "torch.Tensor", generator: "torch.Generator") -> "torch.Tensor":
+        """``instanton_moves`` Q → Q ± 1 Metropolis proposals (:func:`instanton_metropolis`)."""
         if self.instanton_moves:
-            new, _ = instanton_metropolis(theory, new, generator, moves=self.instanton_moves)
-        dh_np = dh.numpy().copy()
-        with np.errstate(over="ignore", invalid="ignore"):
-            prob = np.where(np.isfinite(dh_np), np.minimum(1.0, np.exp(-dh_np)), 0.0)
-        return new, accept.numpy().copy(), dh_np, float(prob.mean())
+            fields, _ = instanton_metropolis(theory, fields, generator, moves=self.instanton_moves)
+        return fields
 
-    def run(self, theory: "Theory", n: int, *, state: ChainState, progress: bool = False
-            ) -> tuple[SampleBatch, ChainState]:
-        """Continue the chains by ``n`` kept configurations; ``batch.meta["sign"]`` is sign det D, ``(n, chains)``."""
-
-        def step(fields, gen, eps):
-            return self.trajectory(theory, fields, gen, eps)
-
-        batch, new_state = run_chain(step, theory, n, state, thermalization=self.thermalization, every=self.every,
-                                     target_acceptance=self.target_acceptance, accepted_dtype=bool,
-                                     progress=progress, desc="det-hmc")
+    def finish_batch(self, theory: Any, batch: SampleBatch, stats: dict[str, Any], trajectories: int) -> None:
+        """``batch.meta["sign"]``: sign det D of every kept configuration, ``(n, chains)``."""
         configs = batch.configurations
         flat = configs.reshape(-1, *configs.shape[2:])
-        sign = theory.dirac(flat).log_abs_det()[1]  # type: ignore[attr-defined]
+        sign = theory.dirac(flat).log_abs_det()[1]
         batch.meta["sign"] = sign.reshape(configs.shape[0], configs.shape[1])
-        return batch, new_state
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items() if k != "name")
-        return f"ExactDeterminantHMC({args})"
 
 
 @SAMPLERS.register("heatbath-instanton")

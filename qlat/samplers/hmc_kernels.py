@@ -71,21 +71,24 @@ def _cos_poly(r):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _sin(x):  # pragma: no cover - compiled
+def _sin_quadrant(x, shift):  # pragma: no cover - compiled
+    """sin(x + shift·π/2) for shift 0 (sine) or 1 (cosine): the quadrant k of x selects ±sin r or ±cos r."""
     r, k = _reduce(x)
-    s = _sin_poly(r)
+    k = k + shift
+    s = _sin_poly(r)  # both polynomials, then a select: branch-free, so LLVM vectorizes the loops
     c = _cos_poly(r)
     v = c if k & 1 else s
     return -v if k & 2 else v
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
+def _sin(x):  # pragma: no cover - compiled
+    return _sin_quadrant(x, 0)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
 def _cos(x):  # pragma: no cover - compiled
-    r, k = _reduce(x)
-    s = _sin_poly(r)
-    c = _cos_poly(r)
-    v = s if k & 1 else c
-    return -v if (k + 1) & 2 else v
+    return _sin_quadrant(x, 1)
 
 
 def integrator_schedule(name: str, n_steps: int) -> tuple[np.ndarray, np.ndarray]:

@@ -23,11 +23,15 @@ to the same residual (tested to 10⁻¹⁰).  The theory is asked only through t
 
 N_f = 1 needs a rational approximation (RHMC) or the exact determinant
 (:mod:`qlat.samplers.exact_determinant`); this sampler refuses it.
+
+Options, Metropolis test and chain loop: :mod:`qlat.samplers.hmc_core`; this module adds the
+pseudofermion heat bath, the action and the force (:class:`PseudofermionTrajectory`).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,19 +39,8 @@ import numpy as np
 from qlat.core.errors import require
 from qlat.core.options import Option
 from qlat.core.registry import SAMPLERS
-from qlat.samplers.base import (
-    COMMON_OPTIONS,
-    TUNING_OPTION,
-    ChainState,
-    SampleBatch,
-    check_int,
-    check_target_acceptance,
-    from_params_by_keywords,
-    make_initial_state,
-    run_chain,
-)
-from qlat.samplers.hmc import standard_normal
-from qlat.samplers.integrators import INTEGRATORS, get_integrator
+from qlat.samplers.base import SampleBatch, check_int
+from qlat.samplers.hmc_core import HMCCore, hmc_cli_options, standard_normal
 from qlat.theories.wilson_dirac import cg_normal
 
 if TYPE_CHECKING:
@@ -62,67 +55,73 @@ def complex_normal(shape: tuple[int, ...], *, generator: "torch.Generator") -> n
     return (z[0] + 1j * z[1]) / math.sqrt(2.0)
 
 
+@dataclass
+class PseudofermionTrajectory:
+    """The :class:`~qlat.samplers.hmc_core.HMCAction` of one pf-hmc trajectory: φ = D†χ drawn in
+    :meth:`begin` (so S_pf(θ₀) = χ†χ exactly), then S_g + φ†(D†D)⁻¹φ at fixed φ for the force and the test."""
+
+    sampler: "PseudofermionHMC"
+    theory: Any
+    stats: dict[str, Any]
+    phi: np.ndarray | None = None
+
+    def begin(self, fields: "torch.Tensor", generator: "torch.Generator") -> tuple["torch.Tensor", "torch.Tensor"]:
+        import torch
+
+        op = self.theory.dirac(fields)
+        chi = complex_normal((fields.shape[0], op.dim), generator=generator)
+        self.phi = op.apply_dagger(chi)
+        return fields, self.theory.gauge_action(fields) + torch.from_numpy(np.sum(np.abs(chi) ** 2, axis=1))
+
+    def _phi(self) -> np.ndarray:
+        require(self.phi is not None, "phi", "begin() draws the pseudofermion field first", None)
+        return self.phi  # type: ignore[return-value]
+
+    def force(self, q: "torch.Tensor") -> "torch.Tensor":
+        return self.sampler.total_force(self.theory, self._phi(), self.stats)(q)
+
+    def accept_action(self, q: "torch.Tensor") -> "torch.Tensor":
+        return self.theory.gauge_action(q) + self.sampler.pseudofermion_action(self.theory, q, self._phi(), self.stats)
+
+    def fields(self, q: "torch.Tensor") -> "torch.Tensor":
+        return q
+
+
 @SAMPLERS.register("pf-hmc")
-class PseudofermionHMC:
+class PseudofermionHMC(HMCCore):
     """Hybrid Monte Carlo with two-flavour pseudofermions (module docstring).
 
     Parameters
     ----------
-    trajectory_length, n_steps, integrator, target_acceptance, thermalization, every:
-        as for :class:`~qlat.samplers.hmc.HMC`.
     cg_tol: relative residual at which conjugate gradients stop (force and action), in (0, 1e-6].
     cg_maxiter: iteration cap of one CG solve; reaching it is an error (the chain would not be exact).
+    The shared keywords (trajectory_length, n_steps, integrator, target_acceptance, thermalization,
+    every): :class:`~qlat.samplers.hmc_core.HMCOptions`.
     """
 
     name = "pf-hmc"
-    OPTIONS: tuple[Option, ...] = (
-        Option("--tau", "trajectory_length", float, "trajectory length τ (> 0)", default=1.0),
-        Option("--steps", "n_steps", int, "integration steps per trajectory (>= 1)", default=10),
-        Option("--integrator", "integrator", str, "molecular-dynamics integrator", default="leapfrog",
-               choices=tuple(INTEGRATORS)),
-        Option("--cg-tol", "cg_tol", float, "pf-hmc: CG relative residual (<= 1e-6)", default=1e-12),
-        TUNING_OPTION,
-        *COMMON_OPTIONS,
-    )
+    requirement = ("pf-hmc needs a theory with two Wilson flavours (schwinger --nf 2); use the exact-determinant "
+                   "sampler for --nf 1")
+    OPTIONS: tuple[Option, ...] = hmc_cli_options(
+        Option("--cg-tol", "cg_tol", float, "pf-hmc: CG relative residual (<= 1e-6)", default=1e-12))
 
     @classmethod
     def example(cls, theory: "Theory", workdir: Any = None) -> "PseudofermionHMC":
         """A quick instance (conformance suite)."""
         return cls(trajectory_length=0.5, n_steps=4, thermalization=2)
 
-    @classmethod
-    def from_params(cls, params: dict[str, Any]) -> "PseudofermionHMC":
-        return from_params_by_keywords(cls, params)  # type: ignore[no-any-return]
-
-    def __init__(self, *, trajectory_length: float = 1.0, n_steps: int = 10, integrator: str = "leapfrog",
-                 cg_tol: float = 1e-12, cg_maxiter: int = 10_000, target_acceptance: float | None = None,
-                 thermalization: int = 0, every: int = 1) -> None:
-        try:
-            ok = math.isfinite(float(trajectory_length)) and float(trajectory_length) > 0
-        except (TypeError, ValueError):
-            ok = False
-        require(ok, "trajectory_length", "must be a finite number > 0", trajectory_length)
-        require(integrator in INTEGRATORS, "integrator", f"must be one of {', '.join(INTEGRATORS)}", integrator)
+    def __init__(self, *, cg_tol: float = 1e-12, cg_maxiter: int = 10_000, **options: Any) -> None:
+        super().__init__(**options)
         try:
             tol_ok = 0 < float(cg_tol) <= 1e-6
         except (TypeError, ValueError):
             tol_ok = False
         require(tol_ok, "cg_tol", "must be in (0, 1e-6] (a loose residual would bias the chain)", cg_tol)
-        self.trajectory_length = float(trajectory_length)
-        self.n_steps = check_int(n_steps, "n_steps", 1)
-        self.integrator = integrator
         self.cg_tol = float(cg_tol)
         self.cg_maxiter = check_int(cg_maxiter, "cg_maxiter", 1)
-        self.target_acceptance = check_target_acceptance(target_acceptance)
-        self.thermalization = check_int(thermalization, "thermalization", 0)
-        self.every = check_int(every, "every", 1)
-        self._integrate = get_integrator(integrator)
 
-    def params(self) -> dict[str, Any]:
-        return {"name": self.name, "trajectory_length": self.trajectory_length, "n_steps": self.n_steps,
-                "integrator": self.integrator, "cg_tol": self.cg_tol, "cg_maxiter": self.cg_maxiter,
-                "target_acceptance": self.target_acceptance, "thermalization": self.thermalization,
-                "every": self.every}
+    def variant_params(self) -> dict[str, Any]:
+        return {"cg_tol": self.cg_tol, "cg_maxiter": self.cg_maxiter}
 
     def supports(self, theory: "Theory") -> bool:
         """Theories with the pseudofermion protocol and two flavours."""
@@ -130,15 +129,8 @@ class PseudofermionHMC:
 
         return isinstance(theory, PseudofermionAction) and int(getattr(theory, "nf", 0)) == 2
 
-    def _check_theory(self, theory: "Theory") -> None:
-        require(self.supports(theory), "theory",
-                "pf-hmc needs a theory with two Wilson flavours (schwinger --nf 2); use the exact-determinant "
-                "sampler for --nf 1", getattr(theory, "name", type(theory).__name__))
-
-    def init_state(self, theory: "Theory", *, chains: int, seed: int, start: str = "hot") -> ChainState:
-        self._check_theory(theory)
-        return make_initial_state(theory, chains=chains, seed=seed, start=start,
-                                  step_size=self.trajectory_length / self.n_steps)
+    def hmc_action(self, theory: Any, stats: dict[str, Any]) -> PseudofermionTrajectory:
+        return PseudofermionTrajectory(self, theory, stats)
 
     # ------------------------------------------------------------------ pieces (tested one by one)
     def solve(self, op: Any, phi: np.ndarray, stats: dict[str, Any] | None = None) -> np.ndarray:
@@ -181,51 +173,10 @@ class PseudofermionHMC:
         return (0.5 * momenta.square().reshape(chains, -1).sum(1) + theory.gauge_action(fields)
                 + self.pseudofermion_action(theory, fields, phi, stats))
 
-    def trajectory(self, theory: Any, fields: "torch.Tensor", generator: "torch.Generator", step_size: float,
-                   stats: dict[str, Any] | None = None) -> tuple["torch.Tensor", np.ndarray, np.ndarray, float]:
-        """One trajectory for every chain: (new fields, accepted, ΔH, mean acceptance probability)."""
-        import torch
-
-        chains = fields.shape[0]
-        op = theory.dirac(fields)
-        chi = complex_normal((chains, op.dim), generator=generator)
-        phi = op.apply_dagger(chi)
-        p = standard_normal(tuple(fields.shape), generator=generator).to(fields.dtype)
-        h0 = (0.5 * p.square().reshape(chains, -1).sum(1) + theory.gauge_action(fields)
-              + torch.from_numpy(np.sum(np.abs(chi) ** 2, axis=1)))
-        q1, p1 = self.molecular_dynamics(theory, fields, p, phi, step_size, stats)
-        h1 = self.hamiltonian(theory, q1, p1, phi, stats)
-        dh = h1 - h0
-        dh = torch.where(torch.isnan(dh), torch.full_like(dh, math.inf), dh)
-        u = torch.rand(chains, dtype=fields.dtype, generator=generator)
-        accept = torch.log(u) < -dh
-        view = (chains,) + (1,) * (fields.dim() - 1)
-        new = theory.canonicalize(torch.where(accept.view(view), q1, fields))
-        dh_np = dh.numpy().copy()
-        with np.errstate(over="ignore", invalid="ignore"):
-            prob = np.where(np.isfinite(dh_np), np.minimum(1.0, np.exp(-dh_np)), 0.0)
-        return new, accept.numpy().copy(), dh_np, float(prob.mean())
-
-    def run(self, theory: "Theory", n: int, *, state: ChainState, progress: bool = False
-            ) -> tuple[SampleBatch, ChainState]:
-        """Continue the chains by ``n`` kept configurations; ``batch.meta`` has the CG statistics."""
-        self._check_theory(theory)
-        stats: dict[str, Any] = {}
-
-        def step(fields, gen, eps):
-            return self.trajectory(theory, fields, gen, eps, stats)
-
-        batch, new_state = run_chain(step, theory, n, state, thermalization=self.thermalization, every=self.every,
-                                     target_acceptance=self.target_acceptance, accepted_dtype=bool,
-                                     progress=progress, desc="pf-hmc")
-        trajectories = new_state.n_steps_done - state.n_steps_done
+    def finish_batch(self, theory: Any, batch: SampleBatch, stats: dict[str, Any], trajectories: int) -> None:
+        """``batch.meta``: CG iterations per trajectory, the largest CG residual, the trajectories run."""
         batch.meta.update({
             "cg_iterations_per_trajectory": stats.get("cg_iterations", 0) / max(trajectories, 1),
             "cg_max_residual": stats.get("max_residual", 0.0),
             "trajectories": trajectories,
         })
-        return batch, new_state
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items() if k != "name")
-        return f"PseudofermionHMC({args})"

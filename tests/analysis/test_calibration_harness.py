@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from qlat.analysis.calibration import harness
-from qlat.analysis.calibration.harness import CalibrationPoint, calibration_case, run_calibration
+from qlat.analysis.calibration.harness import CalibrationPoint, CalibrationReport, calibration_case, run_calibration
 from qlat.core.errors import ParameterError
 from qlat.core.estimate import Estimate
 
@@ -44,6 +44,8 @@ def test_calibrated_narrow_and_wide_bars_are_told_apart(toy_cases, tmp_path):
     assert "MISSED" in text and "met" in text
     data = json.loads(json.dumps(report.to_dict()))
     assert len(data["points"]) == 1200 and data["summaries"][0]["goal_met"]
+    again = CalibrationReport.from_dict(data)  # a recorded run read back: the same table, points and z
+    assert again.table() == text and [p.z for p in again.points] == pytest.approx([p.z for p in report.points])
     report.plot(str(tmp_path / "calibration.png"))
     assert (tmp_path / "calibration.png").stat().st_size > 1000
 

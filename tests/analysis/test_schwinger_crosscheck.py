@@ -36,8 +36,10 @@ def test_ed_point_approaches_heavy_mass_limit():
     assert lighter["chi_t"] < point["chi_t"] - 1e-4  # virtual pairs screen the background field
 
 
-def test_total_error_crosscheck_uses_systematic():
-    cc = sc.TotalErrorCrossCheck(reference="a")
+def test_crosscheck_z_uses_the_systematic():
+    from qlat.analysis.crosscheck import CrossCheck
+
+    cc = CrossCheck(reference="a")
     cc.add("a", {"x": Estimate(1.0, 0.0, unit="g^2")})
     cc.add("b", {"x": Estimate(1.3, 0.3, unit="g^2").with_systematic({"fit": 0.4})})
     assert cc.comparison("b", "x")["z"] == pytest.approx(0.3 / 0.5)

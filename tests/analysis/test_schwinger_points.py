@@ -53,3 +53,12 @@ def test_schedule_for_replaces_only_the_parts_given():
     short = schedule_for(MODEL, total_time=0.01)  # shorter than the default step: one step
     assert short.dt == short.total_time == 0.01
     assert schedule_for(MODEL, total_time=2.0).dt == base.dt
+
+
+def test_schedule_for_takes_the_backend_step_shortened_to_divide_the_time():
+    assert schedule_for(MODEL, backend="tdvp").dt == 0.5  # the simulator's default_dt
+    assert schedule_for(MODEL, backend="statevector").dt == schedule_for(MODEL).dt == 0.05
+    odd = schedule_for(MODEL, backend="tdvp", total_time=7.3)  # 0.5 does not divide 7.3: 15 steps
+    assert odd.n_steps == 15 and abs(odd.dt - 7.3 / 15) < 1e-12
+    assert schedule_for(MODEL, total_time=1.01).n_steps == 21
+    assert schedule_for(MODEL, backend="tdvp", total_time=7.3, dt=7.3).dt == 7.3  # a given dt wins

@@ -1,4 +1,4 @@
-"""Two `qlat sample` runs on one new --out file at the same instant: exactly one wins (issue 7).
+"""Two `qlat sample` runs on one new --out folder at the same instant: exactly one wins (issue 7).
 
 The processes are forked after qlat is imported and released together by a barrier, so they race
 for the file in the same millisecond; the loser must exit 2 with a one-line message naming
@@ -41,7 +41,7 @@ def test_two_writers_one_new_file_exactly_one_wins(tmp_path):
     main(["sample", "u1", "--L", "4", "--beta", "2", "--n", "5", "--chains", "1", "--no-progress", "--json"])
     ctx = mp.get_context("fork")
     for round_ in range(ROUNDS):
-        out = tmp_path / f"race{round_}.h5"
+        out = tmp_path / f"race{round_}"
         barrier = ctx.Barrier(2)
         procs, logs = [], []
         for beta in ("2", "3"):
@@ -61,8 +61,8 @@ def test_two_writers_one_new_file_exactly_one_wins(tmp_path):
         # if it started only after the winner finished — found the winner's different run (--beta)
         assert loser_log[-1].startswith(("qlat: error: --out:", "qlat: error: --beta: differs")), loser_log
         assert "Traceback" not in logs[codes.index(2)].read_text()
-        with Ensemble.open(out) as ens:  # verifies the checksum of every block
+        with Ensemble.open(out / "ensemble.h5") as ens:  # verifies the checksum of every block
             assert ens.theory_params["beta"] == float(winner)
             assert ens.n_samples == 20
-        leftovers = [p.name for p in tmp_path.iterdir() if "qlat-creating" in p.name]
+        leftovers = [p.name for p in out.iterdir() if "qlat-creating" in p.name]
         assert not leftovers, leftovers

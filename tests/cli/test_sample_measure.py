@@ -41,10 +41,10 @@ def same_chain(a: Path, b: Path) -> None:
 
 @pytest.mark.parametrize("base", [U1, PHI4], ids=["u1-hmc", "phi4-metropolis"])
 def test_resumed_run_is_the_uninterrupted_chain(tmp_path, capsys, base):
-    whole, parts = tmp_path / "whole.h5", tmp_path / "parts.h5"
-    first = run_json([*base, "--n", "24", "--chunk", "7", "--out", str(whole)], capsys)
-    run_json([*base, "--n", "10", "--chunk", "4", "--out", str(parts)], capsys)
-    again = run_json([*base, "--n", "24", "--chunk", "9", "--out", str(parts)], capsys)
+    whole, parts = tmp_path / "whole" / "ensemble.h5", tmp_path / "parts" / "ensemble.h5"
+    first = run_json([*base, "--n", "24", "--chunk", "7", "--out", str(whole.parent)], capsys)
+    run_json([*base, "--n", "10", "--chunk", "4", "--out", str(parts.parent)], capsys)
+    again = run_json([*base, "--n", "24", "--chunk", "9", "--out", str(parts.parent)], capsys)
     same_chain(whole, parts)
     assert again["ensemble"]["n_samples"] == 24
     numbers = ("value", "error", "tau_int", "tau_int_error", "n_samples", "unit")
@@ -55,7 +55,7 @@ def test_resumed_run_is_the_uninterrupted_chain(tmp_path, capsys, base):
     if base is U1:
         assert set(first["exact"]) <= set(first) and first["exact"]["plaquette"]["error"] == 0.0
     # asking for fewer samples than stored samples nothing and reports what is there
-    assert run_json([*base, "--n", "5", "--out", str(parts)], capsys)["ensemble"]["n_samples"] == 24
+    assert run_json([*base, "--n", "5", "--out", str(parts.parent)], capsys)["ensemble"]["n_samples"] == 24
 
 
 def test_default_observables_are_the_means_of_the_stored_configurations(tmp_path, capsys):
@@ -64,8 +64,8 @@ def test_default_observables_are_the_means_of_the_stored_configurations(tmp_path
     from qlat.core.lattice import Lattice
     from qlat.theories import U1Theory
 
-    path = tmp_path / "u1.h5"
-    out = run_json([*U1, "--n", "20", "--out", str(path)], capsys)
+    path = tmp_path / "u1" / "ensemble.h5"
+    out = run_json([*U1, "--n", "20", "--out", str(path.parent)], capsys)
     assert {"plaquette", "q2", "chi_t", "topological_charge", "acceptance"} <= set(out)
     theory = U1Theory(Lattice((4, 4)), beta=2.0)
     with Ensemble.open(path) as ens:
@@ -82,8 +82,8 @@ def test_default_observables_are_the_means_of_the_stored_configurations(tmp_path
     for entry in (out["plaquette"], out["q2"]):
         assert entry["error"] > 0 and entry["tau_int"] >= 0.5 and entry["n_samples"] == 40
 
-    path = tmp_path / "phi4.h5"
-    out = run_json([*PHI4, "--n", "20", "--out", str(path)], capsys)
+    path = tmp_path / "phi4" / "ensemble.h5"
+    out = run_json([*PHI4, "--n", "20", "--out", str(path.parent)], capsys)
     with Ensemble.open(path) as ens:
         big_m = ens.configurations[:].reshape(20 * 3, -1).sum(axis=1)
     assert out["magnetization"]["value"] == pytest.approx(big_m.mean() / 16, rel=1e-12)
@@ -99,8 +99,8 @@ def test_u1_beyond_two_dimensions_reports_the_plaquette_only(capsys):
 
 
 def test_measure_with_skip_and_components(tmp_path, capsys):
-    path = tmp_path / "u1.h5"
-    run_json([*U1, "--n", "20", "--out", str(path)], capsys)
+    path = tmp_path / "u1" / "ensemble.h5"
+    run_json([*U1, "--n", "20", "--out", str(path.parent)], capsys)
     out = run_json(["measure", str(path), "--obs", "plaquette", "wilson_loop", "acceptance", "--skip", "5"], capsys)
     assert out["plaquette"]["n_samples"] == 30 and out["ensemble"]["skip"] == 5
     assert out["wilson_loop[0,0]"]["value"] == pytest.approx(out["plaquette"]["value"], rel=1e-12)
@@ -110,8 +110,8 @@ def test_measure_with_skip_and_components(tmp_path, capsys):
 
 
 def test_bad_input_gives_exit_code_2(tmp_path, capsys):
-    good = tmp_path / "good.h5"
-    run_json([*U1, "--n", "10", "--out", str(good)], capsys)
+    good = tmp_path / "good" / "ensemble.h5"
+    run_json([*U1, "--n", "10", "--out", str(good.parent)], capsys)
     bad = [
         (["sample", "u1", "--L", "1", "--beta", "2", "--n", "5"], "--L"),
         (["sample", "u1", "--L", "4", "--beta", "0", "--n", "5"], "--beta"),
@@ -119,14 +119,14 @@ def test_bad_input_gives_exit_code_2(tmp_path, capsys):
         (["sample", "u1", "--L", "4", "--n", "5"], "--beta"),
         (["sample", "u1", "--L", "4", "--beta", "2", "--n", "0"], "--n"),
         (["sample", "u1", "--L", "4", "--beta", "2", "--n", "5", "--chains", "0"], "--chains"),
-        (["sample", "xy", "--L", "4", "--n", "5"], "theory"),
+        (["sample", "xy", "--L", "4", "--n", "5"], "THEORY"),
         (["sample", "u1", "--beta", "2", "--n", "5", "--sampler", "gibbs"], "--sampler"),
         (["sample", "phi4", "--m2", "1", "--lam", "1", "--n", "5", "--sampler", "heatbath"], "heatbath"),
         (["sample", "phi4", "--m2", "1", "--lam", "1", "--beta", "2", "--n", "5"], "--beta"),
         (["sample", "phi4", "--m2", "1", "--lam", "-1", "--n", "5"], "lam"),
         (["sample", "u1", "--beta", "2", "--n", "5", "--sampler", "metropolis", "--tau", "1"], "--tau"),
-        ([*U1, "--n", "10", "--out", str(good), "--chains", "3"], "--chains"),
-        ([*U1, "--n", "10", "--out", str(good), "--tau", "0.5"], "--tau"),
+        ([*U1, "--n", "10", "--out", str(good.parent), "--chains", "3"], "--chains"),
+        ([*U1, "--n", "10", "--out", str(good.parent), "--tau", "0.5"], "--tau"),
         (["measure", str(good), "--obs", "plaquette", "magnetization"], "plaquette"),
         (["measure", str(good), "--obs", "nonsense"], "known"),
         (["measure", str(good), "--skip", "8"], "--skip"),
@@ -139,8 +139,8 @@ def test_bad_input_gives_exit_code_2(tmp_path, capsys):
 
 
 def test_corrupted_file_is_refused_by_measure_and_sample(tmp_path, capsys):
-    path = tmp_path / "u1.h5"
-    run_json([*U1, "--n", "10", "--out", str(path)], capsys)
+    path = tmp_path / "u1" / "ensemble.h5"
+    run_json([*U1, "--n", "10", "--out", str(path.parent)], capsys)
     with h5py.File(path, "r") as f:
         offset = f["configurations"].id.get_chunk_info(0).byte_offset + 40
     with open(path, "r+b") as fh:
@@ -148,7 +148,7 @@ def test_corrupted_file_is_refused_by_measure_and_sample(tmp_path, capsys):
         byte = fh.read(1)
         fh.seek(offset)
         fh.write(bytes([byte[0] ^ 0x10]))
-    for argv in (["measure", str(path)], [*U1, "--n", "20", "--out", str(path)]):
+    for argv in (["measure", str(path)], [*U1, "--n", "20", "--out", str(path.parent)]):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert "checksum mismatch" in err and err.count("\n") == 1
@@ -178,8 +178,8 @@ def _wait_for(proc: subprocess.Popen, path: Path, samples: int, timeout: float =
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
 def test_killed_run_resumes_to_the_uninterrupted_chain(tmp_path, capsys, sig):
-    killed, whole = tmp_path / "killed.h5", tmp_path / "whole.h5"
-    proc = _start([*U1, "--n", "100000", "--chunk", "5", "--out", str(killed)])
+    killed, whole = tmp_path / "killed" / "ensemble.h5", tmp_path / "whole" / "ensemble.h5"
+    proc = _start([*U1, "--n", "100000", "--chunk", "5", "--out", str(killed.parent)])
     try:
         _wait_for(proc, killed, 15)
         os.kill(proc.pid, sig)
@@ -197,8 +197,8 @@ def test_killed_run_resumes_to_the_uninterrupted_chain(tmp_path, capsys, sig):
         done = ens.n_samples
     assert done >= 15 and done % 5 == 0
     total = done + 7
-    run_json([*U1, "--n", str(total), "--chunk", "5", "--out", str(killed)], capsys)
-    run_json([*U1, "--n", str(total), "--chunk", "11", "--out", str(whole)], capsys)
+    run_json([*U1, "--n", str(total), "--chunk", "5", "--out", str(killed.parent)], capsys)
+    run_json([*U1, "--n", str(total), "--chunk", "11", "--out", str(whole.parent)], capsys)
     same_chain(killed, whole)
 
 
@@ -237,7 +237,7 @@ def test_u1_run_reproduces_the_exact_values(tmp_path, capsys, sampler):
 
     out = run_json(["sample", "u1", "--L", "8", "--beta", "2", "--sampler", sampler, "--n", "1000",
                     "--chains", "8", "--seed", "17", "--thermalize", "50", "--no-progress",
-                    "--out", str(tmp_path / "u1.h5")], capsys)
+                    "--out", str(tmp_path / "u1")], capsys)
     for name, value in (("plaquette", exact.mean_plaquette(2.0, 8)), ("q2", exact.topological_q2(2.0, 8)),
                         ("chi_t", exact.topological_susceptibility(2.0, 8))):
         assert abs(out[name]["value"] - value) < 4 * out[name]["error"], (name, out[name], value)
@@ -248,7 +248,7 @@ def test_free_phi4_run_reproduces_the_exact_susceptibility(tmp_path, capsys):
     from qlat.exact import free_scalar
 
     out = run_json(["sample", "phi4", "--L", "8", "--m2", "0.5", "--lam", "0", "--n", "1000", "--chains", "8",
-                    "--seed", "19", "--thermalize", "50", "--no-progress", "--out", str(tmp_path / "f.h5")], capsys)
+                    "--seed", "19", "--thermalize", "50", "--no-progress", "--out", str(tmp_path / "f")], capsys)
     exact = free_scalar.susceptibility((8, 8), 0.5)
     assert abs(out["chi2"]["value"] - exact) < 4 * out["chi2"]["error"], (out["chi2"], exact)
     assert abs(out["magnetization"]["value"]) < 4 * out["magnetization"]["error"]

@@ -31,17 +31,8 @@ from tests.docs.blocks import Block, blocks, output_matches
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
-#: README.md's blocks are being rewritten with new numbers elsewhere: their marks live here, not
-#: in the README, until that rewrite adds its own markers (then empty this dict).  id → (mark, why).
-README_MARKS: dict[str, tuple[str, str]] = {
-    "README.md:35": ("slow", "statevector and aer adiabatic runs, ~15 s"),
-    "README.md:145": ("slow", "8 heatbath chains x 1000 samples through the CLI, ~25 s"),
-    "README.md:170": ("skip", "hours in one block (flow training ~17 min, slmc training, pf-hmc); the flow and "
-                              "slmc models are trained with the README's settings, not test-sized ones"),
-    "README.md:190": ("skip", "minutes (heavy-mass preset quick), and no output shown to compare"),
-    "README.md:216": ("skip", "submits to ibm:ibm_torino (an IBM account) and names a placeholder REF"),
-    "README.md:250": ("skip", "a synopsis with [optional] parts and a|b alternatives, not commands"),
-}
+#: Marks kept here instead of in the page (id → (mark, why)); empty: the README carries its own markers.
+README_MARKS: dict[str, tuple[str, str]] = {}
 
 ID_PATTERNS = (re.compile(r"\bjob ([0-9a-f]{32})\b"), re.compile(r"\(runtime id ([0-9a-f-]{36})\)"))
 COMMAND_TIMEOUT_S = 900

@@ -187,11 +187,6 @@ def test_truncation_systematic_covers_the_error():
     assert est["energy"].provenance["runs"][1]["ground"]["max_bond_dim"] <= 6
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 17: the truncation systematic |O(chi) - O(chi/2)| of qlat/exact/dmrg.py is 100-2300x the real "
-    "distance to ED (N = 12, chi = 6-16); the fix belongs in qlat/exact/dmrg.py (a model, e.g. an "
-    "extrapolation in the discarded weight or the energy variance) - when it lands this test passes and "
-    "the xfail must go"))
 def test_truncation_systematic_is_not_many_times_the_error():
     """Power check of the test above: the systematic within 5× the real distance (it covers it by 100×)."""
     model = SchwingerModel(12, 0.3, 0.1)
@@ -212,6 +207,18 @@ def test_excited_state_is_orthogonal_and_in_sector():
     assert abs(values["energy"] - excited.energy) < 1e-9  # the shift is removed
     spectrum = diagonalize(model, k=2)
     assert abs(excited.energy - spectrum.energies[1]) < 1e-9
+
+
+def test_unconverged_run_warns_on_every_estimate():
+    """A run stopped after one sweep: the truncation model cannot be trusted, and every Estimate says so."""
+    from qlat.core.errors import QlatWarning
+
+    model = SchwingerModel(6, 0.5, 0.2, theta=0.5)
+    settings = DMRGSettings(max_sweeps=1, min_sweeps=1, mixer_sweeps=0)
+    with pytest.warns(QlatWarning) as record, pytest.warns(RuntimeWarning):
+        est = dmrg_estimates(model, ["energy", "electric_field"], bond_dim=4, settings=settings)
+    assert any("did not converge" in str(w.message) for w in record)  # on stderr ...
+    assert all(any("did not converge" in w for w in e.warnings) for e in est.values())  # ... and in the JSON
 
 
 def test_progress_reports_every_sweep():

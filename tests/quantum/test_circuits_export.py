@@ -27,9 +27,9 @@ REPO_CIRCUITS = Path(__file__).resolve().parents[2] / "circuits"
 
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory) -> Path:
-    """A fresh export, written through the command line ``qlat circuits export --dir``."""
+    """A fresh export, written through the command line ``qlat circuits export --out``."""
     out = tmp_path_factory.mktemp("circuits")
-    assert main(["circuits", "export", "--dir", str(out)]) == 0
+    assert main(["circuits", "export", "--out", str(out)]) == 0
     return out
 
 
@@ -39,7 +39,7 @@ def test_committed_circuits_match_fresh_export(fresh):
     assert len(manifest["circuits"]) == len(CANONICAL_POINTS)
     for name in names:
         assert (REPO_CIRCUITS / name).read_bytes() == (fresh / name).read_bytes(), (
-            f"circuits/{name} is stale: run `qlat circuits export --dir circuits`"
+            f"circuits/{name} is stale: run `qlat circuits export --out circuits`"
         )
 
 

@@ -135,3 +135,28 @@ def test_bond_dimension_is_refused_on_backends_without_one():
     schedule = AdiabaticSchedule(total_time=1.0, dt=0.5)
     with pytest.raises(ParameterError, match="MPS backends"):
         run_adiabatic(MODEL, schedule, backend="statevector", max_bond_dimension=8)
+
+
+def test_default_schedule_of_tdvp_takes_ten_times_fewer_steps():
+    """Issue 23 (slow default tdvp): tdvp has no Trotter splitting, so its default schedule is the
+    default path (T = 60, smootherstep, m₀ = 0.5) at dt = 0.5 — 120 steps, not 1200; the other
+    simulators keep dt = 0.05, and an unknown name falls back to it."""
+    from qlat.quantum.adiabatic import backend_default_schedule, default_schedule
+
+    tdvp = backend_default_schedule(MODEL, "tdvp")
+    base = default_schedule(MODEL)
+    assert (tdvp.dt, tdvp.n_steps) == (0.5, 120) and (base.dt, base.n_steps) == (0.05, 1200)
+    assert (tdvp.total_time, tdvp.ramp, tdvp.initial_mass) == (base.total_time, base.ramp, base.initial_mass)
+    assert backend_default_schedule(MODEL, "statevector") == base == backend_default_schedule(MODEL, "no-such")
+
+
+@pytest.mark.parametrize(("backend", "time", "dt"), [("tdvp", "1", 0.5), ("tdvp", "1.2", 0.4),
+                                                     ("statevector", "1", 0.05)])
+def test_command_line_default_step_follows_the_backend_and_divides_the_time(capsys, backend, time, dt):
+    from qlat.cli.main import main
+
+    argv = ["schwinger", "adiabatic", "--backend", backend, "--sites", "4", "--time", time, "--mass", "0.2",
+            "--json"] + (["--bond-dim", "4"] if backend == "tdvp" else [])
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["params"]["schedule"]["dt"] == pytest.approx(dt, rel=1e-12)

@@ -235,6 +235,30 @@ class CalibrationReport:
                 "summaries": [s.to_dict() for s in self.summaries],
                 "points": [p.to_dict() for p in self.points]}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "CalibrationReport":
+        """A report back from :meth:`to_dict` (e.g. a recorded ``calibration.json``), to print
+        its table or draw its plot again without rerunning the points."""
+        points = []
+        for d in data["points"]:
+            prov: dict[str, Any] = {"warnings": list(d.get("warnings", []))}
+            if d.get("systematic_sources"):
+                prov["systematic_sources"] = dict(d["systematic_sources"])
+            est = Estimate(float(d["value"]), float(d["error"]), systematic=float(d["systematic"]),
+                           name=str(d["observable"]), provenance=prov)
+            points.append(CalibrationPoint(estimator=str(d["estimator"]), observable=str(d["observable"]),
+                                           estimate=est, exact=float(d["exact"]), reference=str(d["reference"]),
+                                           point=dict(d.get("point", {})),
+                                           exact_error=float(d.get("exact_error", 0.0))))
+        summaries = []
+        for d in data["summaries"]:
+            coverage = {int(k.split("<=")[1]): v for k, v in d["coverage"].items()}
+            summaries.append(EstimatorSummary(
+                str(d["estimator"]), str(d["family"]), int(d["n_points"]), int(d["n_warned"]), coverage,
+                d["median_tightness"], bool(d["coverage_goal_met"]), bool(d["tightness_goal_met"]),
+                d.get("known_limitation") or "", float(d.get("seconds", 0.0))))
+        return cls(tuple(points), tuple(summaries), dict(data.get("params", {})))
+
     def to_dataframe(self) -> Any:
         """Every point as a pandas DataFrame (estimator, observable, value, errors, exact, z, σ/|Δ|, warned)."""
         from qlat.analysis.tables import records_to_dataframe
@@ -266,12 +290,13 @@ class CalibrationReport:
             clean = np.clip([p.z for p in pts if not p.warned], -5, 5)
             warned = np.clip([p.z for p in pts if p.warned], -5, 5)
             bins = np.linspace(-5, 5, 21)
-            if clean.size:
-                ax.hist(clean, bins=bins, density=True, alpha=0.7, label=f"unwarned ({clean.size})")
-            if warned.size:
-                ax.hist(warned, bins=bins, density=clean.size == 0, histtype="step", color="C3",
-                        label=f"warned ({warned.size})")
-            ax.plot(grid, normal, "k-", lw=1, label="N(0, 1)")
+            width = float(bins[1] - bins[0])
+            # Counts, stacked (unwarned below, warned on top), so the two are on one scale; the
+            # normal curve is what the unwarned points should follow: N_unwarned × bin width × φ(z).
+            ax.hist([clean, warned], bins=bins, stacked=True, color=["C0", "C3"], alpha=0.75,
+                    label=[f"unwarned ({clean.size})", f"warned ({warned.size})"])
+            ax.plot(grid, clean.size * width * normal, "k-", lw=1, label="N(0, 1) × unwarned")
+            ax.set_ylabel("points", fontsize=8)
             cov = s.coverage[2]
             title = s.estimator + ("" if cov is None else f"\n|z|≤2: {100 * cov:.0f}%, median σ/|Δ| "
                                    f"{s.median_tightness:.2g}" if s.median_tightness is not None else "")

@@ -141,7 +141,7 @@ class DeviceRun:
             lines.append(f"  seeds {', '.join(f'{k} {v}' for k, v in self.seeds.items() if k != 'seed')}; "
                          f"{repeat}{self.seeds['seed']}")
         if self.ref is not None:
-            lines.append(f"  executed circuits: qlat circuits export --job {self.ref[:12]} --dir <directory>")
+            lines.append(f"  executed circuits: qlat circuits export --job {self.ref[:12]} --out <directory>")
         if self.ref is not None:
             lines.append(f"job {self.ref} (runtime id {self.job_id}): {self.status}")
         if self.estimates is not None:

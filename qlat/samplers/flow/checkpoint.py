@@ -97,22 +97,41 @@ def save_checkpoint(
     return card
 
 
+def _card_spec() -> dict[str, Any]:
+    """What a model card must hold (:mod:`qlat.core.schema`): anything else is one line naming the file."""
+    from qlat.core.schema import COUNT, FINITE, PLAIN_NAME, SHA256, Build, MapOf, Where
+    from qlat.samplers.flow.models import THEORY_NAMES
+
+    return {
+        "format": Where(str, lambda v: v == FORMAT, f"{FORMAT!r} (a qlat flow model card)"),
+        "format_version": Where(int, lambda v: v == FORMAT_VERSION, f"format version {FORMAT_VERSION}"),
+        "theory": {"name": Where(str, lambda v: v in THEORY_NAMES, f"one of {', '.join(THEORY_NAMES)}"),
+                   "shape": Where([Where(int, lambda v: v >= 2, "an integer >= 2")], lambda v: len(v) == 2,
+                                  "a 2D lattice [L, L]")},
+        "architecture": dict,
+        "weights": {"file": PLAIN_NAME, "sha256": SHA256},
+        "training_state": {"file": PLAIN_NAME, "sha256": SHA256},
+        "training": {"config": Build(lambda d: (TrainConfig.from_dict(d), d)[1], "a training configuration",
+                                     spec=dict, errors=(ValueError, TypeError, KeyError, ParameterError)),
+                     "steps_done?": COUNT, "wall_s?": FINITE, "phases?": [dict],
+                      "history?": MapOf(list)},
+    }
+
+
 def read_card(directory: str | os.PathLike, *, parameter: str = "model") -> dict[str, Any]:
-    """The model card of ``directory`` (ParameterError naming ``parameter`` if absent or invalid)."""
+    """The model card of ``directory``, checked through :mod:`qlat.core.schema`: a missing, edited or
+    foreign card (``beta: "abc"``, ``theory: null``, no ``training.config`` …) is one
+    :class:`~qlat.core.schema.MalformedFileError` naming ``parameter`` and the file."""
+    from qlat.core.schema import FINITE, check, load_json
+
     path = Path(directory) / CARD_NAME
     require(path.is_file(), parameter, f"no flow model card {CARD_NAME} in this directory (qlat flow train --out)",
             str(directory))
-    try:
-        card = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ParameterError(parameter, f"{path} is not a valid model card ({exc})") from None
-    require(isinstance(card, dict) and card.get("format") == FORMAT, parameter,
-            f"{path} is not a qlat flow model card", str(path))
-    require(card.get("format_version") == FORMAT_VERSION, parameter,
-            f"model card format version {FORMAT_VERSION} expected", card.get("format_version"))
-    for key in ("theory", "architecture", "weights", "training_state"):
-        require(key in card, parameter, f"model card {path} lacks '{key}'")
-    return card
+    card = load_json(path, _card_spec(), flag=parameter)
+    for key, value in card["theory"].items():  # every coupling a finite number
+        if key not in ("name", "shape"):
+            check(value, FINITE, file=path, flag=parameter, where=f"theory.{key}")
+    return dict(card)
 
 
 #: architecture keys added after cards were first written, with the value that reproduces the older
@@ -206,3 +225,43 @@ def load_training_state(directory: str | os.PathLike, card: Mapping[str, Any], *
                          rng_state=rng if rng.numel() else None, history=history,
                          wall_s=float(training.get("wall_s", 0.0)),
                          phases=[dict(ph) for ph in training.get("phases", [])])
+
+
+class PinnedModel:
+    """A model loaded from its directory for a sampler, pinned by the sha256 of its weights and card.
+
+    ``model_sha256``/``card_sha256`` given (as recorded in a sampler's ``params()``): the files must
+    still have them, else ``ParameterError`` naming ``model`` (the weights or card changed since).
+    """
+
+    def __init__(self, model: str | os.PathLike, *, model_sha256: str | None = None,
+                 card_sha256: str | None = None) -> None:
+        require(isinstance(model, (str, Path)) and str(model) != "", "model", "must be a model directory", model)
+        path = Path(model).expanduser().resolve()
+        self.flow, self.card = load_model(path, dtype=torch.float64, device="cpu")
+        self.path = str(path)
+        self.model_sha256 = str(self.card["weights"]["sha256"])
+        self.card_sha256 = sha256_file(path / CARD_NAME)
+        for given, have, what in ((model_sha256, self.model_sha256, "weights"),
+                                  (card_sha256, self.card_sha256, "model card")):
+            require(given is None or given == have, "model",
+                    f"the {what} in {path} changed since these parameters were recorded "
+                    f"(sha256 {have[:16]}…, expected {str(given)[:16]}…)", str(path))
+
+    def params(self) -> dict[str, str]:
+        """``model``, ``model_sha256``, ``card_sha256`` (the keywords that reload exactly this model)."""
+        return {"model": self.path, "model_sha256": self.model_sha256, "card_sha256": self.card_sha256}
+
+    def supports(self, theory: Any) -> bool:
+        """Whether the model was trained for exactly ``theory`` (name, couplings, lattice)."""
+        if not callable(getattr(theory, "params", None)):
+            return False
+        try:
+            check_theory(self.card, theory.params())
+        except ParameterError:
+            return False
+        return True
+
+    def check(self, theory: Any) -> None:
+        """``ParameterError`` naming the first mismatch between the model's theory and ``theory``."""
+        check_theory(self.card, theory.params(), where=f" in {self.path}")

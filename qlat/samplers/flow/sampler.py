@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qlat.core.errors import ParameterError, require
+from qlat.core.errors import require
 from qlat.core.options import Option
 from qlat.core.registry import SAMPLERS
 from qlat.samplers.base import (
@@ -87,22 +87,11 @@ class FlowSampler:
 
     def __init__(self, *, model: str, model_sha256: str | None = None, card_sha256: str | None = None,
                  thermalization: int = 0, every: int = 1) -> None:
-        import torch
+        from qlat.samplers.flow.checkpoint import PinnedModel
 
-        from qlat.samplers.flow.checkpoint import card_sha256 as _card_sha
-        from qlat.samplers.flow.checkpoint import load_model
-
-        require(isinstance(model, (str, Path)) and str(model) != "", "model", "must be a model directory", model)
-        path = Path(model).expanduser().resolve()
-        self.flow, self.card = load_model(path, dtype=torch.float64, device="cpu")
-        self.model = str(path)
-        self.model_sha256 = str(self.card["weights"]["sha256"])
-        self.card_sha256 = _card_sha(path)
-        for given, have, what in ((model_sha256, self.model_sha256, "weights"),
-                                  (card_sha256, self.card_sha256, "model card")):
-            require(given is None or given == have, "model",
-                    f"the {what} in {path} changed since these parameters were recorded "
-                    f"(sha256 {have[:16]}…, expected {str(given)[:16]}…)", str(path))
+        self.pinned = PinnedModel(model, model_sha256=model_sha256, card_sha256=card_sha256)
+        self.flow, self.card = self.pinned.flow, self.pinned.card
+        self.model, self.model_sha256, self.card_sha256 = self.pinned.path, self.pinned.model_sha256, self.pinned.card_sha256
         self.thermalization = check_int(thermalization, "thermalization", 0)
         self.every = check_int(every, "every", 1)
 
@@ -137,22 +126,20 @@ class FlowSampler:
                 "card_sha256": self.card_sha256, "thermalization": self.thermalization, "every": self.every}
 
     # ------------------------------------------------------------------ theory checks
+    @classmethod
+    def could_sample(cls, theory: Theory) -> bool:
+        """Whether some trained flow could sample ``theory`` (flows exist for 2D phi4 and u1)."""
+        from qlat.samplers.flow.models import THEORY_NAMES
+
+        params = theory.params() if callable(getattr(theory, "params", None)) else {}
+        return params.get("name") in THEORY_NAMES and len(params.get("shape", ())) == 2
+
     def supports(self, theory: Theory) -> bool:
         """Whether the model was trained for exactly this theory (name, couplings, lattice)."""
-        from qlat.samplers.flow.checkpoint import check_theory
-
-        if not callable(getattr(theory, "log_prob", None)) or not callable(getattr(theory, "params", None)):
-            return False
-        try:
-            check_theory(self.card, theory.params())
-        except ParameterError:
-            return False
-        return True
+        return callable(getattr(theory, "log_prob", None)) and self.pinned.supports(theory)
 
     def _check_theory(self, theory: Theory) -> None:
-        from qlat.samplers.flow.checkpoint import check_theory
-
-        check_theory(self.card, theory.params(), where=f" in {self.model}")
+        self.pinned.check(theory)
 
     # ------------------------------------------------------------------ chain
     def log_weight(self, theory: Theory, fields: torch.Tensor) -> torch.Tensor:

@@ -44,6 +44,20 @@ from qlat.core.errors import require
 MODEL_KINDS = ("linear", "transformer")
 
 
+def pair_distance_count(shape: tuple[int, int], boundary: str) -> int:
+    """How many distinct pair distances (neighbour shells) the lattice has: the most ``shells`` a model
+    can use (counted over displacements, O(Lx·Ly), without the N×N tables of :func:`shell_pairs`)."""
+    lx, ly = int(shape[0]), int(shape[1])
+    found = set()
+    for dx in range(lx):
+        for dy in range(ly):
+            if dx == 0 and dy == 0:
+                continue
+            ax, ay = (min(dx, lx - dx), min(dy, ly - dy)) if boundary == "periodic" else (dx, dy)
+            found.add(ax * ax + ay * ay)
+    return len(found)
+
+
 def shell_pairs(shape: tuple[int, int], boundary: str, n_shells: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """For each of the ``n_shells`` smallest pair distances, the site indices (i, j), i < j, of its pairs."""
     lx, ly = shape

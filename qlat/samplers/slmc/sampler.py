@@ -141,6 +141,11 @@ class SLMC:
         return out
 
     # -------------------------------------------------------------- compatibility
+    @classmethod
+    def could_sample(cls, theory: Any) -> bool:
+        """Whether some trained effective model could sample ``theory`` (unit-spin theories)."""
+        return isinstance(theory, UnitSpinAction)
+
     def supports(self, theory: Any) -> bool:
         """Unit-spin theories (:class:`UnitSpinAction`); whether the model fits the theory's lattice and
         couplings is checked by :meth:`init_state` and :meth:`run`, with an error naming ``model``."""

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from qlat.core.errors import CorruptFileError, ParameterError, require
+from qlat.core.errors import ParameterError, require
 from qlat.core.estimate import Estimate
 from qlat.core.files import atomic_write_bytes, sha256_file
 from qlat.samplers.slmc.models import (
@@ -224,16 +224,22 @@ def save_model(directory: str | os.PathLike, model: Any, *, theory_params: dict[
 
 
 def read_card(directory: str | os.PathLike) -> dict[str, Any]:
-    """The JSON card of a model directory; ParameterError naming ``model`` if it is missing or not a card."""
+    """The JSON card of a model directory, checked through :mod:`qlat.core.schema`: a missing, edited or
+    foreign card (no ``config``, ``theory: null``, a coupling that is not a number …) is one
+    :class:`~qlat.core.schema.MalformedFileError` naming ``model`` and the file."""
+    from qlat.core.schema import FINITE, SHA256, Where, check, load_json
+    from qlat.samplers.slmc.models import MODEL_KINDS
+
     path = Path(directory) / CARD_NAME
     require(path.is_file(), "model", f"no {CARD_NAME} in the model directory", str(directory))
-    try:
-        card = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ParameterError("model", f"unreadable model card ({exc})", str(path)) from None
-    require(isinstance(card, dict) and card.get("format") == CARD_FORMAT, "model",
-            f"is not a qlat SLMC model card (format {CARD_FORMAT})", str(path))
-    return card
+    spec = {"format": Where(str, lambda v: v == CARD_FORMAT, f"{CARD_FORMAT!r} (a qlat SLMC model card)"),
+            "config": {"kind": Where(str, lambda v: v in MODEL_KINDS, f"one of {', '.join(MODEL_KINDS)}")},
+            "theory": {"name": str}, "weights_sha256": SHA256, "training?": dict}
+    card = load_json(path, spec, flag="model")
+    for key, value in card["theory"].items():  # couplings are numbers; the geometry is checked by the model
+        if key not in ("name", "shape", "boundary"):
+            check(value, FINITE, file=path, flag="model", where=f"theory.{key}")
+    return dict(card)
 
 
 def load_model(directory: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
@@ -243,8 +249,17 @@ def load_model(directory: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]
     weights = Path(directory) / WEIGHTS_NAME
     require(weights.is_file(), "model", f"no {WEIGHTS_NAME} in the model directory", str(directory))
     if sha256_file(weights) != card.get("weights_sha256"):
-        raise CorruptFileError(f"model: {weights} does not match the SHA-256 in its card")
-    model = build_model(card["config"])
+        from qlat.core.schema import MalformedFileError
+
+        raise MalformedFileError(weights, "does not match the SHA-256 in its card (tampered or corrupt); refused",
+                                 flag="model")
+    try:
+        model = build_model(card["config"])
+    except (ParameterError, KeyError, TypeError, ValueError) as exc:
+        from qlat.core.schema import MalformedFileError
+
+        raise MalformedFileError(Path(directory) / CARD_NAME, f"config: not a model configuration ({exc})",
+                                 flag="model") from None
     try:
         state = torch.load(weights, map_location="cpu", weights_only=True)
         model.load_state_dict(state, strict=True)

@@ -119,7 +119,7 @@ def test_a_run_records_its_seeds_and_circuits_and_repeats_bit_for_bit(tmp_path, 
                           observables=["condensate"], mitigation="odr+twirling")
     seed = first.seeds["seed"]
     assert first.seeds == {"seed": seed, "transpiler": seed, "simulator": seed, "twirling": seed}
-    assert main(["circuits", "export", "--job", first.ref[:10], "--dir", str(tmp_path / "out"),
+    assert main(["circuits", "export", "--job", first.ref[:10], "--out", str(tmp_path / "out"),
                  "--store", str(store.path)]) == 0
     assert "odr_calibration" in capsys.readouterr().out
     files = sorted((tmp_path / "out").glob("*.qasm"))

@@ -184,7 +184,7 @@ def test_missing_or_foreign_card_is_refused(tmp_path):
     with pytest.raises(ParameterError, match="model card"):
         load_model(tmp_path)
     (tmp_path / CARD_NAME).write_text('{"format": "something-else"}')
-    with pytest.raises(ParameterError, match="not a qlat flow model card"):
+    with pytest.raises(ParameterError, match=r"format: must be .qlat-flow-model. \(a qlat flow model card\)"):
         load_model(tmp_path)
 
 

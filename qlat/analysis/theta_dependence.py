@@ -1,0 +1,365 @@
+r"""Continuum θ-dependence of the massive Schwinger model from open chains: ℰ(θ) − ℰ(0), χ_t and ⟨E⟩.
+
+For each fermion mass m and spacing a, ground states of open chains in the *electric*
+formulation (θ as the background field θ/2π at the ends, Honda et al. arXiv:2105.03276) with
+the staggered mass shift m_lat = m − g²a/8 (Dempsey, Klebanov, Pufu, Zan, arXiv:2206.05308),
+at two physical lengths L₁ < L₂ (N = L/a) and on a grid of θ:
+
+- **energy density**: ℰ(θ) − ℰ(0) = [ΔE(N₂) − ΔE(N₁)]/((N₂ − N₁)a), ΔE(N) = E₀(N, θ) − E₀(N, 0):
+  the open-boundary energies cancel in the difference (as in
+  :func:`qlat.analysis.schwinger_crosscheck.bulk_theta_point`), leaving corrections e^{−M L};
+- **electric field**: ⟨E⟩/g averaged over the central half of the links of the longer chain
+  (an even number of links: the staggered oscillation averages out), E = 2π ∂ℰ/∂θ / g;
+- **topological susceptibility** χ_t = ∂²ℰ/∂θ²|₀: from a fit of the θ grid,
+  ℰ(θ) − ℰ(0) = (χ_t/2)θ² + c₄θ⁴ + c₆θ⁶ (variant: from the field, E = (2π/g²)(χ_t θ + …)).
+
+Every quantity is then extrapolated a → 0 by a polynomial of degree ``spacing_degree``.
+Errors: the fit error of the continuum extrapolation (``error``) and systematic sources:
+continuum (degree + 1, dropping the coarsest a), finite volume (the pair (L₁, L₃) with a third
+length when given, else none), truncation (DMRG χ/2 ground states) and, for χ_t, the θ-fit form.
+
+Comparisons (:mod:`qlat.exact.continuum`): first-order mass perturbation theory
+ℰ(θ) − ℰ(0) = mΣ(1 − cos θ), E/g = 2πmΣ sin θ/g², χ_t = mΣ (Σ = e^γ g/(2π^{3/2})), with the
+second-order term of Dempsey et al. arXiv:2206.05308 eq. (24), ⟨E⟩/g ⊃ −(8.9139 e^{2γ}/4π)(m/g)²
+sin 2θ (as quoted by the Schwinger.jl documentation), i.e. ℰ ⊃ A m²(cos 2θ − 1) with
+A = 8.9139 e^{2γ}/(16π²) = 0.1791; and the heavy-mass limit ℰ(θ) − ℰ(0) = (g²/2)(θ/2π)²,
+E/g = θ/2π, χ_t = g²/4π² (|θ| < π).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from qlat.analysis.study_cache import RowCache
+from qlat.analysis.study_fits import extrapolate_polynomial
+from qlat.core.errors import require
+from qlat.core.estimate import Estimate
+from qlat.core.provenance import provenance
+from qlat.exact import continuum
+from qlat.exact.levels import ED_LEVELS_MAX_SITES, dmrg_levels, ed_levels
+from qlat.theories.schwinger_qubit import SchwingerChain
+
+__all__ = ["ThetaDependenceResult", "analyze_theta_dependence", "measure_theta_chain", "mpt_second_order_coefficient",
+           "theta_dependence_study"]
+
+#: Dempsey et al. 2022, eq. (24): ⟨E⟩/g = (e^γ/√π)(m/g) sin θ − (SECOND_ORDER_FIELD e^{2γ}/4π)(m/g)² sin 2θ + O(m³).
+SECOND_ORDER_FIELD = 8.9139
+
+
+def mpt_second_order_coefficient() -> float:
+    """A in ℰ(θ) ⊃ A m² cos 2θ (units of g): A = 8.9139 e^{2γ}/(16π²) ≈ 0.1791 (module docstring)."""
+    return SECOND_ORDER_FIELD * math.exp(2.0 * np.euler_gamma) / (16.0 * math.pi**2)
+
+
+def _references(mass: float, theta: float) -> dict[str, dict[str, float]]:
+    sigma = continuum.sigma()
+    a2 = mpt_second_order_coefficient()
+    mpt1 = {"delta_energy_density": float(continuum.mpt_energy_density(theta, mass=mass)),
+            "electric_field": 2.0 * math.pi * mass * sigma * math.sin(theta),
+            "chi_t": continuum.mpt_topological_susceptibility(mass=mass)}
+    mpt2 = {"delta_energy_density": mpt1["delta_energy_density"] + a2 * mass**2 * (math.cos(2 * theta) - 1.0),
+            "electric_field": mpt1["electric_field"] - 4.0 * math.pi * a2 * mass**2 * math.sin(2 * theta),
+            "chi_t": mpt1["chi_t"] - 4.0 * a2 * mass**2}
+    heavy = {"delta_energy_density": float(continuum.quenched_energy_density(theta)),
+             "electric_field": theta / (2.0 * math.pi) if abs(theta) <= math.pi else math.nan,
+             "chi_t": continuum.quenched_topological_susceptibility()}
+    return {"mpt_first_order": mpt1, "mpt_second_order": mpt2, "heavy_mass": heavy}
+
+
+def _central_field(chain: SchwingerChain, z: np.ndarray) -> float:
+    field_profile = chain.electric_field(z)
+    links = field_profile.size
+    lo = links // 4
+    hi = links - lo
+    if (hi - lo) % 2:
+        hi -= 1
+    return float(field_profile[lo:hi].mean())
+
+
+def measure_theta_chain(n_sites: int, spacing: float, mass: float, theta: float, *, method: str = "auto",
+                        bond_dim: int = 48) -> dict[str, Any]:
+    """One row: ground energy and central field of the electric-formulation chain (N, a, m, θ) with the mass shift."""
+    require(method in ("auto", "ed", "dmrg"), "method", "must be auto, ed or dmrg", method)
+    start, cpu = time.perf_counter(), time.process_time()
+    chain = SchwingerChain(int(n_sites), float(spacing), float(mass), theta=float(theta), formulation="electric",
+                           mass_shift=True)
+    use_ed = method == "ed" or (method == "auto" and n_sites <= ED_LEVELS_MAX_SITES)
+    lv = ed_levels(chain, 1) if use_ed else dmrg_levels(chain, 1, bond_dim=bond_dim)
+    row: dict[str, Any] = {
+        "n_sites": int(n_sites), "spacing": float(spacing), "volume": float(n_sites * spacing), "mass": float(mass),
+        "theta": float(theta), "method": lv.method, "bond_dim": None if use_ed else int(bond_dim),
+        "energy": float(lv.energies[0]), "field": _central_field(chain, lv.z_expectations()[0]),
+    }
+    if lv.reference_energies is not None:
+        row.update(energy_reference=float(lv.reference_energies[0]),
+                   field_reference=_central_field(chain, lv.z_expectations(reference=True)[0]))
+    row.update(converged=bool(lv.details.get("converged", True)), seconds=round(time.perf_counter() - start, 3),
+               cpu_seconds=round(time.process_time() - cpu, 3))
+    return row
+
+
+def _per_spacing(rows: list[dict[str, Any]], *, mass: float, spacing: float, volumes: tuple[float, float],
+                 suffix: str = "") -> dict[str, Any] | None:
+    """ℰ(θ) − ℰ(0), ⟨E⟩(θ) and χ_t at one spacing from the chains of lengths ``volumes``."""
+    def chain_rows(vol: float) -> dict[float, dict[str, Any]]:
+        return {r["theta"]: r for r in rows if r["mass"] == mass and r["spacing"] == spacing
+                and abs(r["volume"] - vol) < 1e-9}
+
+    short, long_ = chain_rows(volumes[0]), chain_rows(volumes[1])
+    thetas = sorted(set(short) & set(long_))
+    if 0.0 not in thetas or len(thetas) < 2:
+        return None
+    n1, n2 = next(iter(short.values()))["n_sites"], next(iter(long_.values()))["n_sites"]
+    length = (n2 - n1) * spacing
+    ekey, fkey = "energy" + suffix, "field" + suffix
+    get = (lambda r, k: r.get(k, r[k.replace(suffix, "")]) if suffix else r[k])
+    out: dict[str, Any] = {"spacing": spacing, "n_sites": [n1, n2], "thetas": [t for t in thetas if t != 0.0],
+                           "energy": [], "field": []}
+    for t in out["thetas"]:
+        d2 = get(long_[t], ekey) - get(long_[0.0], ekey)
+        d1 = get(short[t], ekey) - get(short[0.0], ekey)
+        out["energy"].append((d2 - d1) / length)
+        out["field"].append(get(long_[t], fkey))
+    out["chi_t"] = _chi_t(out["thetas"], out["energy"])
+    out["chi_t_field"] = _chi_t_field(out["thetas"], out["field"])
+    return out
+
+
+def _chi_t(thetas: Sequence[float], energy: Sequence[float], degree: int | None = None) -> float | None:
+    """2c₁ of ℰ = c₁θ² + c₂θ⁴ + … through the origin (degree: number of even powers, ≤ points)."""
+    t = np.asarray(thetas, dtype=float)
+    y = np.asarray(energy, dtype=float)
+    k = min(3, t.size) if degree is None else min(degree, t.size)
+    if k < 1:
+        return None
+    design = np.stack([t ** (2 * (j + 1)) for j in range(k)], axis=1)
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    return float(2.0 * coef[0])
+
+
+def _chi_t_field(thetas: Sequence[float], field_values: Sequence[float], degree: int | None = None) -> float | None:
+    """(g²/2π) b₁ of E = b₁θ + b₃θ³ + … (through the origin)."""
+    t = np.asarray(thetas, dtype=float)
+    y = np.asarray(field_values, dtype=float)
+    k = min(3, t.size) if degree is None else min(degree, t.size)
+    if k < 1:
+        return None
+    design = np.stack([t ** (2 * j + 1) for j in range(k)], axis=1)
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    return float(coef[0] / (2.0 * math.pi))
+
+
+def _continuum(per_a: list[dict[str, Any]], *, spacing_degree: int, drop_coarsest: bool = False
+               ) -> dict[str, Any]:
+    """Continuum fits of every quantity (per θ) from the per-spacing results."""
+    per_a = sorted((p for p in per_a if p is not None), key=lambda p: -p["spacing"])
+    if drop_coarsest and len(per_a) > 1:
+        per_a = per_a[1:]
+    out: dict[str, Any] = {}
+    if len(per_a) < spacing_degree + 2:
+        return out
+    a = [p["spacing"] for p in per_a]
+    thetas = sorted(set.intersection(*(set(p["thetas"]) for p in per_a)))
+    for t in thetas:
+        for name in ("energy", "field"):
+            y = [p[name][p["thetas"].index(t)] for p in per_a]
+            out[f"{name}@{t:.6g}"] = extrapolate_polynomial(a, y, degree=spacing_degree)
+    for name in ("chi_t", "chi_t_field"):
+        y = [p[name] for p in per_a]
+        if all(v is not None for v in y):
+            out[name] = extrapolate_polynomial(a, y, degree=spacing_degree)
+    return out
+
+
+@dataclass
+class ThetaDependenceResult:
+    """Outcome of :func:`theta_dependence_study`: rows, per-spacing values, continuum Estimates per mass."""
+
+    rows: list[dict[str, Any]]
+    masses: dict[float, dict[str, Any]]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def table(self) -> str:
+        from qlat.analysis.tables import format_table
+
+        out = []
+        for mass, data in sorted(self.masses.items()):
+            rows = []
+            for key, est in data["estimates"].items():
+                refs = data["references"].get(key, {})
+                rows.append([key, str(est), f"{est.error:.1e}", f"{est.systematic:.1e}",
+                             *(f"{refs.get(r, math.nan):.5f}" for r in ("mpt_first_order", "mpt_second_order",
+                                                                       "heavy_mass")),
+                             "!" if est.warnings else ""])
+            out.append(f"m/g = {mass:g}\n" + format_table(
+                ["quantity", "continuum", "fit err", "syst", "MPT 1st", "MPT 2nd", "heavy mass", "warn"], rows))
+        return "\n\n".join(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"study": "theta_dependence", "settings": self.settings, "rows": self.rows,
+                "masses": {f"{m:g}": {"per_spacing": d["per_spacing"], "fits": d["fits"], "variants": d["variants"],
+                                      "estimates": {k: v.to_dict() for k, v in d["estimates"].items()},
+                                      "references": d["references"]} for m, d in self.masses.items()}}
+
+    def plot(self, path: Any) -> None:
+        """ℰ(θ) − ℰ(0) and ⟨E⟩(θ) in the continuum per mass, with MPT and the heavy-mass limit."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+        grid = np.linspace(0.0, math.pi, 100)
+        for mass, data in sorted(self.masses.items()):
+            for ax, name in ((axes[0], "delta_energy_density"), (axes[1], "electric_field")):
+                pts = [(float(k.split("@")[1]), v) for k, v in data["estimates"].items() if k.startswith(name + "@")]
+                if not pts:
+                    continue
+                t, est = zip(*sorted(pts))
+                bars = ax.errorbar(t, [e.value for e in est], yerr=[e.total_error for e in est], fmt="o", capsize=2,
+                                   label=f"m/g = {mass:g} (a → 0)")
+                color = bars[0].get_color()
+                refs = [_references(mass, th) for th in grid]
+                ax.plot(grid, [r["mpt_second_order"][name] for r in refs], "-", lw=0.8, color=color)
+                ax.plot(grid, [r["mpt_first_order"][name] for r in refs], ":", lw=0.8, color=color)
+        for ax, name, ylab in ((axes[0], "delta_energy_density", "(ℰ(θ) − ℰ(0)) / g²"),
+                               (axes[1], "electric_field", "⟨E⟩ / g")):
+            ax.plot(grid, [_references(1.0, th)["heavy_mass"][name] for th in grid], "k--", lw=0.8,
+                    label="heavy-mass limit")
+            ax.set_xlabel("θ")
+            ax.set_ylabel(ylab)
+            ax.legend(fontsize=7)
+        axes[0].set_title("solid: MPT to O(m²), dotted: O(m)")
+        fig.tight_layout()
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+
+
+def analyze_theta_dependence(rows: list[dict[str, Any]], *, volumes: Sequence[float], spacing_degree: int = 2,
+                             settings: dict[str, Any] | None = None) -> ThetaDependenceResult:
+    """Bulk differences, χ_t fits and continuum extrapolations (module docstring)."""
+    vols = sorted(float(v) for v in volumes)
+    require(len(vols) >= 2, "volumes", "needs at least two chain lengths L1 < L2", vols)
+    masses: dict[float, dict[str, Any]] = {}
+    for mass in sorted({r["mass"] for r in rows}):
+        spacings = sorted({r["spacing"] for r in rows if r["mass"] == mass}, reverse=True)
+
+        def actual(a: float, vol: float, mass: float = mass) -> float:
+            cands = [r["volume"] for r in rows if r["mass"] == mass and r["spacing"] == a]
+            return float(cands[int(np.argmin(np.abs(np.asarray(cands) - vol)))])
+
+        def per_a(pair: tuple[int, int], suffix: str = "", mass: float = mass,
+                  spacings: list[float] = spacings) -> list[dict[str, Any]]:
+            out = []
+            for a in spacings:
+                res = _per_spacing(rows, mass=mass, spacing=a,
+                                   volumes=(actual(a, vols[pair[0]]), actual(a, vols[pair[1]])), suffix=suffix)
+                if res is not None:
+                    out.append(res)
+            return out
+
+        base_a = per_a((0, 1))
+        base = _continuum(base_a, spacing_degree=spacing_degree)
+        variants: dict[str, dict[str, float]] = {}
+
+        def values(fits: dict[str, Any]) -> dict[str, float]:
+            return {k: float(v["value"]) for k, v in fits.items()}
+
+        variants["spacing_degree+1"] = values(_continuum(base_a, spacing_degree=spacing_degree + 1))
+        variants["drop_coarsest_a"] = values(_continuum(base_a, spacing_degree=spacing_degree, drop_coarsest=True))
+        if len(vols) >= 3:
+            variants["volumes L1,L3"] = values(_continuum(per_a((0, 2)), spacing_degree=spacing_degree))
+        if any("energy_reference" in r for r in rows if r["mass"] == mass):
+            variants["truncation(chi/2)"] = values(_continuum(per_a((0, 1), suffix="_reference"),
+                                                              spacing_degree=spacing_degree))
+        theta_form = [{**p, "chi_t": _chi_t(p["thetas"], p["energy"], degree=2)} for p in base_a]
+        theta_fit = _continuum(theta_form, spacing_degree=spacing_degree).get("chi_t")
+        variants["chi_t_fit_degree-1"] = {} if theta_fit is None else {"chi_t": float(theta_fit["value"])}
+        groups = {"continuum": ("spacing_degree+1", "drop_coarsest_a"), "finite volume": ("volumes L1,L3",),
+                  "truncation": ("truncation(chi/2)",), "theta fit": ("chi_t_fit_degree-1",)}
+        estimates: dict[str, Estimate] = {}
+        references: dict[str, dict[str, float]] = {}
+        for key, fit in base.items():
+            if key == "chi_t_field":
+                continue
+            sources = {}
+            for source, names in groups.items():
+                shifts = [abs(variants[n][key] - fit["value"]) for n in names if key in variants.get(n, {})]
+                if shifts:
+                    sources[source] = max(shifts)
+            if "chi_t_field" in base and key == "chi_t":
+                sources["estimator (field slope)"] = abs(base["chi_t_field"]["value"] - fit["value"])
+            name, theta = (key, 0.0) if "@" not in key else (key.split("@")[0], float(key.split("@")[1]))
+            obs = {"energy": "delta_energy_density", "field": "electric_field"}.get(name, name)
+            label = obs if "@" not in key else f"{obs}@{theta:.6g}"
+            est = Estimate(fit["value"], fit["error"], name=label, unit="g" if obs == "electric_field" else "g^2",
+                           backend="ed+dmrg", n_samples=len(fit["x"]),
+                           provenance=provenance(study="theta_dependence", mass=mass, theta=theta, fit=fit))
+            estimates[label] = est.with_systematic(sources)
+            references[label] = {k: v[obs] for k, v in _references(mass, theta).items()}
+        masses[mass] = {"per_spacing": base_a, "fits": base, "variants": variants, "estimates": estimates,
+                        "references": references}
+    return ThetaDependenceResult(rows=rows, masses=masses,
+                                 settings=dict(settings or {}, spacing_degree=spacing_degree, volumes=vols))
+
+
+def theta_dependence_study(
+    *,
+    masses: Sequence[float] = (0.1, 2.0),
+    thetas: Sequence[float] = (0.4, 0.8, 1.6, 2.4),
+    spacings: Sequence[float] = (0.5, 0.4, 1.0 / 3.0, 0.25, 0.2),
+    volumes: Sequence[float] = (8.0, 12.0),
+    method: str = "auto",
+    bond_dim: int = 48,
+    spacing_degree: int = 2,
+    cache: RowCache | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+    plan_only: bool = False,
+) -> ThetaDependenceResult | list[dict[str, Any]]:
+    """Ground states on the (m, a, L, θ) grid (θ = 0 added), then :func:`analyze_theta_dependence`.
+
+    ``volumes``: the lengths L₁ < L₂ (< L₃: the finite-volume variant) of the bulk difference;
+    each gives the even N nearest to L/a.  θ in radians, |θ| < π.
+    """
+    require(len(masses) >= 1 and all(math.isfinite(m) and m >= 0 for m in masses), "masses",
+            "must be finite masses >= 0", list(masses))
+    require(len(thetas) >= 1 and all(math.isfinite(t) and 0 < t < math.pi for t in thetas), "thetas",
+            "must be angles in (0, pi) (radians)", list(thetas))
+    require(len(spacings) >= spacing_degree + 2 and all(math.isfinite(a) and a > 0 for a in spacings), "spacings",
+            f"needs at least spacing_degree + 2 = {spacing_degree + 2} positive spacings", list(spacings))
+    require(len(volumes) >= 2 and all(math.isfinite(v) and v > 0 for v in volumes), "volumes",
+            "needs at least two positive lengths", list(volumes))
+    require(method in ("auto", "ed", "dmrg"), "method", "must be auto, ed or dmrg", method)
+    cache = cache if cache is not None else RowCache()
+    planned: list[dict[str, Any]] = []
+    start = time.perf_counter()
+    rows = []
+    grid = [0.0] + sorted(float(t) for t in thetas)
+    for mass in sorted(float(m) for m in masses):
+        for a in sorted((float(a) for a in spacings), reverse=True):
+            sizes = sorted({max(4, 2 * int(round(v / a / 2.0))) for v in volumes})
+            require(len(sizes) == len(set(volumes)), "volumes", f"give distinct chain lengths at a = {a:g}", sizes)
+            for n in sizes:
+                for t in grid:
+                    key = {"study": "theta_dependence", "n_sites": n, "spacing": a, "mass": mass, "theta": t,
+                           "method": method, "bond_dim": int(bond_dim)}
+                    if plan_only:
+                        planned.append(key)
+                        continue
+                    row, new = cache.fetch(key, lambda n=n, a=a, t=t, m=mass: measure_theta_chain(
+                        n, a, m, t, method=method, bond_dim=bond_dim))
+                    if new and progress is not None:
+                        progress(row)
+                    rows.append(row)
+    if plan_only:
+        return planned
+    settings = {"masses": sorted(float(m) for m in masses), "thetas": grid[1:],
+                "spacings": sorted(float(a) for a in spacings), "method": method, "bond_dim": int(bond_dim),
+                "formulation": "electric", "mass_shift": True, "seconds": round(time.perf_counter() - start, 3)}
+    return analyze_theta_dependence(rows, volumes=volumes, spacing_degree=spacing_degree, settings=settings)

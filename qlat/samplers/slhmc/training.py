@@ -1,0 +1,247 @@
+r"""Training data, regression and model directories for the SLHMC effective action.
+
+- Target: the exact action S[θ] = S_g[θ] − N_f log|det D[θ]| (for N_f = 2, S_g − log det D†D),
+  from one dense LU per configuration
+  (:meth:`~qlat.theories.schwinger_wilson.SchwingerTheory.effective_action_force_sign`).
+  Only differences matter to the sampler (a constant cancels in ΔH), so the loss is the
+  variance of the residual r = S_eff − S over a minibatch, mean((r − r̄)²) — the mean squared
+  error of the differences S_eff(a) − S_eff(b) vs S(a) − S(b), halved.
+- :func:`train_model`: the linear couplings (c₀, c_k) are fitted by least squares on the
+  features of the current smeared links (exact for fixed attention layers), the attention
+  layers by AdamW (arXiv:1711.05101) on the residual variance, the head refitted after every
+  epoch, the best-validation weights kept (the recipe of :mod:`qlat.samplers.slmc.training`).
+- Data: configurations of an *exact* chain with their exact actions (the self-learning loop is
+  :mod:`qlat.samplers.slhmc.selflearn`).
+- Files: a model directory holds ``model.pt`` (state dict; ``torch.load(weights_only=True)``, no
+  pickle) and ``card.json`` (format ``qlat-slhmc-model/1``: model config, the theory it was trained
+  for, parameter count, training record, SHA-256 of ``model.pt``), the layout of the SLMC model
+  cards; the card is read back through :mod:`qlat.core.schema` (one-line errors naming ``model``)
+  and the weights are refused unless their SHA-256 matches.  Writes are atomic.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from qlat._version import __version__
+from qlat.core.errors import CorruptFileError, ParameterError, require
+from qlat.core.files import atomic_write_bytes, sha256_file
+from qlat.core.schema import COUNT, SHA256, Where, load_json
+from qlat.samplers.slhmc.models import EffectiveAction, build_model, parameter_count
+
+CARD_NAME = "card.json"
+WEIGHTS_NAME = "model.pt"
+CARD_FORMAT = "qlat-slhmc-model/1"
+#: What a card must hold (read with :func:`qlat.core.schema.load_json`).
+CARD_SPEC = {
+    "format": Where(str, lambda v: v == CARD_FORMAT, f"{CARD_FORMAT!r}"),
+    "config": {"layers": COUNT, "heads": Where(int, lambda v: v >= 1, "an integer >= 1"),
+               "hidden": Where(int, lambda v: v >= 1, "an integer >= 1"), "seed": COUNT, "kind?": str},
+    "theory": {"name": str, "shape": [int], "beta": (int, float), "mass": (int, float), "nf": int},
+    "parameters": COUNT,
+    "training": dict,
+    "weights_sha256": SHA256,
+}
+#: Theory parameters that must match between a model card and the theory sampled.
+MATCHED_PARAMS = ("name", "shape", "beta", "mass", "nf")
+
+
+@dataclass
+class TrainingData:
+    """Link configurations ``(M, 2, L₀, L₁)`` and their exact actions ``(M,)``."""
+
+    fields: torch.Tensor
+    actions: torch.Tensor
+
+    def __len__(self) -> int:
+        return int(self.fields.shape[0])
+
+    def split(self, *, val_fraction: float, seed: int) -> tuple[TrainingData, TrainingData]:
+        """A seeded random (train, validation) split; at least two configurations in each."""
+        require(0.0 < val_fraction < 1.0, "val_fraction", "must be in (0, 1)", val_fraction)
+        m = len(self)
+        require(m >= 4, "data", "needs at least 4 configurations", m)
+        perm = torch.randperm(m, generator=torch.Generator().manual_seed(seed))
+        n_val = min(max(2, round(val_fraction * m)), m - 2)
+        val, tr = perm[:n_val], perm[n_val:]
+        return TrainingData(self.fields[tr], self.actions[tr]), TrainingData(self.fields[val], self.actions[val])
+
+    def __add__(self, other: TrainingData) -> TrainingData:
+        return TrainingData(torch.cat([self.fields, other.fields]), torch.cat([self.actions, other.actions]))
+
+
+def exact_actions(theory: Any, fields: torch.Tensor, *, batch: int = 256) -> torch.Tensor:
+    """S = S_g − N_f log|det D| of every configuration (dense LU, in batches)."""
+    out = [theory.effective_action_force_sign(fields[k:k + batch], need_force=False)[0]
+           for k in range(0, fields.shape[0], batch)]
+    return torch.cat(out)
+
+
+@dataclass
+class TrainingRecord:
+    """What :func:`train_model` did: per-epoch residual variance Var(S_eff − S) on train/validation."""
+
+    train_var: list[float] = field(default_factory=list)
+    val_var: list[float] = field(default_factory=list)
+    best_epoch: int = -1
+    n_train: int = 0
+    n_val: int = 0
+
+    @property
+    def best_val_var(self) -> float:
+        return self.val_var[self.best_epoch] if self.val_var else math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"train_var": self.train_var, "val_var": self.val_var, "best_epoch": self.best_epoch,
+                "best_val_var": self.best_val_var, "n_train": self.n_train, "n_val": self.n_val}
+
+
+def _device(model: EffectiveAction) -> torch.device:
+    return model.coupling.device
+
+
+def residual_variance(model: EffectiveAction, data: TrainingData, *, batch: int = 512) -> float:
+    """Var(S_eff − S) over ``data``: the mean squared error of action differences, halved."""
+    with torch.no_grad():
+        r = torch.cat([model(data.fields[k:k + batch].to(_device(model))).cpu() - data.actions[k:k + batch]
+                       for k in range(0, len(data), batch)])
+    return float(r.var(unbiased=False))
+
+
+def fit_linear(model: EffectiveAction, data: TrainingData, *, batch: int = 512) -> None:
+    """Least-squares c₀, c_k on the features of the current smeared links (in place)."""
+    with torch.no_grad():
+        feats = torch.cat([model.features(data.fields[k:k + batch].to(_device(model))).cpu()
+                           for k in range(0, len(data), batch)])
+        design = torch.cat([torch.ones(len(data), 1, dtype=feats.dtype), feats], dim=1)
+        scale = design.abs().amax(0).clamp_min(1e-300)
+        sol = torch.linalg.lstsq(design / scale, data.actions.unsqueeze(1).to(feats.dtype), driver="gelsd")
+        coef = sol.solution.squeeze(1) / scale
+        model.offset.copy_(coef[0])
+        model.coupling.copy_(coef[1:])
+
+
+def train_model(model: EffectiveAction, data: TrainingData, *, epochs: int = 100, lr: float = 1e-2,
+                weight_decay: float = 1e-4, batch_size: int = 32, val_fraction: float = 0.2, seed: int = 0,
+                progress: bool = False) -> TrainingRecord:
+    """Fit ``model`` to ``data`` (module doc); returns the record, ``model`` holds the best-validation weights."""
+    from qlat.samplers.base import check_int
+
+    epochs = check_int(epochs, "epochs", 0)
+    batch_size = check_int(batch_size, "batch_size", 2)
+    require(math.isfinite(lr) and lr > 0, "lr", "must be a finite number > 0", lr)
+    train, val = data.split(val_fraction=val_fraction, seed=seed)
+    record = TrainingRecord(n_train=len(train), n_val=len(val))
+    fit_linear(model, train)
+    record.train_var.append(residual_variance(model, train))
+    record.val_var.append(residual_variance(model, val))
+    record.best_epoch = 0
+    head_ids = {id(p) for p in model.head()}
+    body = [p for p in model.parameters() if id(p) not in head_ids]
+    if not body or epochs == 0:
+        return record
+    opt = torch.optim.AdamW(body, lr=lr, weight_decay=weight_decay)
+    g = torch.Generator().manual_seed(seed + 1)
+    best = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    device = _device(model)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=epochs, desc="train", unit="epoch", leave=False)
+    try:
+        for epoch in range(1, epochs + 1):
+            perm = torch.randperm(len(train), generator=g)
+            for k in range(0, len(train) - 1, batch_size):
+                idx = perm[k:k + batch_size]
+                if len(idx) < 2:
+                    continue
+                opt.zero_grad()
+                r = model(train.fields[idx].to(device)) - train.actions[idx].to(device)
+                loss = (r - r.mean()).square().mean()
+                loss.backward()
+                opt.step()
+            fit_linear(model, train)
+            record.train_var.append(residual_variance(model, train))
+            record.val_var.append(residual_variance(model, val))
+            if record.val_var[-1] < record.val_var[record.best_epoch]:
+                record.best_epoch = epoch
+                best = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(val_var=f"{record.val_var[-1]:.3g}")
+    finally:
+        if bar is not None:
+            bar.close()
+    model.load_state_dict(best)
+    return record
+
+
+# ---------------------------------------------------------------------------------- files
+def save_model(directory: str | os.PathLike, model: EffectiveAction, *, theory_params: dict[str, Any],
+               training: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write ``model.pt`` (state dict) and ``card.json`` into ``directory``; returns the card."""
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(d / WEIGHTS_NAME, buffer.getvalue())
+    card = {
+        "format": CARD_FORMAT,
+        "qlat_version": __version__,
+        "config": model.config(),
+        "theory": dict(theory_params),
+        "parameters": parameter_count(model),
+        "training": training or {},
+        "weights_sha256": sha256_file(d / WEIGHTS_NAME),
+    }
+    atomic_write_bytes(d / CARD_NAME, (json.dumps(card, indent=2, sort_keys=True) + "\n").encode())
+    return card
+
+
+def read_card(directory: str | os.PathLike) -> dict[str, Any]:
+    """The card of a model directory, checked against :data:`CARD_SPEC` (errors name ``model``)."""
+    require(isinstance(directory, (str, os.PathLike)) and str(directory) != "", "model",
+            "must be a model directory", directory)
+    require(Path(directory).is_dir(), "model", "is not a directory (train one with 'qlat slhmc train')",
+            str(directory))
+    return dict(load_json(Path(directory) / CARD_NAME, CARD_SPEC, flag="model"))
+
+
+def load_model(directory: str | os.PathLike) -> tuple[EffectiveAction, dict[str, Any]]:
+    """(model in eval mode, card); weights checked against the card's SHA-256, loaded with
+    ``torch.load(weights_only=True)`` and ``strict=True``."""
+    card = read_card(directory)
+    weights = Path(directory) / WEIGHTS_NAME
+    require(weights.is_file(), "model", f"no {WEIGHTS_NAME} in the model directory", str(directory))
+    if sha256_file(weights) != card["weights_sha256"]:
+        raise CorruptFileError(f"model: {weights} does not match the SHA-256 in its card (tampered or corrupt)")
+    model = build_model(card["config"])
+    try:
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+        model.load_state_dict(state, strict=True)
+    except (RuntimeError, ValueError, KeyError, TypeError, OSError, pickle.UnpicklingError) as exc:
+        raise ParameterError("model", f"weights do not fit the model config ({exc})", str(weights)) from None
+    return model.eval(), card
+
+
+def check_card_theory(card: dict[str, Any], theory_params: dict[str, Any], *, path: Any) -> None:
+    """ParameterError naming ``model`` unless the card was trained for this lattice and these couplings."""
+    trained = card.get("theory", {})
+    for key in MATCHED_PARAMS:
+        a, b = trained.get(key), theory_params.get(key)
+        a = list(a) if isinstance(a, (list, tuple)) else a
+        b = list(b) if isinstance(b, (list, tuple)) else b
+        if a != b:
+            raise ParameterError("model", f"was trained for {key} = {a!r}, not {b!r} (train a model for this theory "
+                                 "with 'qlat slhmc train')", str(path))

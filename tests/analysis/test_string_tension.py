@@ -1,0 +1,77 @@
+"""String tension: probe charges against the quenched (heavy-mass) string, the small-m formula, the pipeline."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from qlat.analysis.string_tension import (
+    measure_probe_chain,
+    probe_chain,
+    probe_separation,
+    string_tension_mpt,
+    string_tension_study,
+)
+from qlat.core.errors import ParameterError
+from qlat.exact import continuum
+
+
+def _quenched_sigma(q: float, theta: float) -> float:
+    """Heavy-mass string: (g²/2)[(θ/2π + q)² − (θ/2π)²] (the field between the probes is θ/2π + q)."""
+    v = theta / (2 * math.pi)
+    return 0.5 * ((v + q) ** 2 - v**2)
+
+
+def test_probe_string_in_the_heavy_mass_limit():
+    """m = 20 g, ED: E₀(ℓ) grows with slope (g²/2)[(θ/2π + q)² − (θ/2π)²]; +q sits left of −q."""
+    rows = [measure_probe_chain(14, 0.5, 20.0, theta=1.0, q=0.25, separation=s, method="ed") for s in (3, 5, 7)]
+    slope = (rows[2]["energy"] - rows[0]["energy"]) / (rows[2]["separation"] - rows[0]["separation"])
+    assert slope == pytest.approx(_quenched_sigma(0.25, 1.0), rel=1e-3)
+    assert slope != pytest.approx(_quenched_sigma(-0.25, 1.0), rel=0.5)  # the probe orientation matters
+    assert rows[1]["central_field"] == pytest.approx(1.0 / (2 * math.pi) + 0.25, rel=1e-3)
+    chain = probe_chain(14, 0.5, 0.1, theta=0.0, q=0.5, separation=5)
+    assert chain.symmetry() == "cp" and chain.charges()[4] == 0.5 and chain.charges()[9] == -0.5
+
+
+def test_small_mass_formula():
+    m = 0.1
+    sigma = continuum.sigma()
+    assert string_tension_mpt(0.5, 0.0, mass=m, second_order=False) == pytest.approx(2 * m * sigma)
+    # the O(m²) term ∝ cos 2θ cancels at q = 1/2 for every θ
+    for theta in (0.0, 0.7, 2.0):
+        assert string_tension_mpt(0.5, theta, mass=m) == pytest.approx(
+            string_tension_mpt(0.5, theta, mass=m, second_order=False), abs=1e-15)
+        assert string_tension_mpt(0.5, theta, mass=m) == pytest.approx(2 * m * sigma * math.cos(theta))
+    assert string_tension_mpt(0.25, 0.0, mass=m, second_order=False) == pytest.approx(m * sigma)
+    assert string_tension_mpt(0.25, 0.0, mass=m) != pytest.approx(m * sigma, rel=1e-3)
+
+
+def test_pipeline_heavy_mass_continuum():
+    res = string_tension_study(masses=[20.0], charges=[0.25], thetas=[1.0], spacings=[0.5, 0.4, 1 / 3],
+                               length=6.0, separations=[1.0, 2.35, 3.65], method="ed", spacing_degree=1)
+    est = res.points[0]["estimate"]
+    # the continuum at m = 20 g keeps O((g/m)²) vacuum-polarization corrections to the quenched string
+    assert est.value == pytest.approx(_quenched_sigma(0.25, 1.0), rel=1e-2)
+    assert "σ/g²" in res.table() and res.to_dict()["points"][0]["q"] == 0.25
+
+
+def test_probes_keep_their_sublattice_at_every_separation():
+    """p = (N − 1 − s)/2 odd for every planned separation (one constant in E₀(ℓ) = c + σℓ): at
+    a = 0.4, L = 32 the old odd-only rule put ℓ = 14 on the other sublattice (E₀ off by ≈ 0.09 g)."""
+    for a in (0.5, 0.4, 1 / 3, 0.25):
+        plan = string_tension_study(spacings=[a], separations=[8, 10, 12, 14], plan_only=True)
+        seps = [c["separation"] for c in plan]
+        n = plan[0]["n_sites"]
+        assert len(set(seps)) == 4 and all(((n - 1 - s) // 2) % 2 == 1 and (n - 1 - s) % 2 == 0 for s in seps), a
+        assert all(abs(s * a - ell) <= 2 * a for s, ell in zip(seps, (8, 10, 12, 14), strict=True)), a
+    assert probe_separation(35.0, 80) == 33 and probe_separation(1.0, 80) == 1 and probe_separation(500.0, 80) == 77
+
+
+def test_bad_input():
+    with pytest.raises(ParameterError, match="charges"):
+        string_tension_study(charges=[0.7], plan_only=True)
+    with pytest.raises(ParameterError, match="separations"):
+        string_tension_study(separations=[8.0, 40.0, 12.0], plan_only=True)
+    with pytest.raises(ParameterError, match="separation"):
+        probe_chain(10, 0.5, 0.1, theta=0.0, q=0.5, separation=4)
