@@ -96,7 +96,7 @@ def part_n40(with_aer: bool) -> dict[str, Any]:
     dmrg, t_dmrg = _timed(lambda: dmrg_estimates(model, names, bond_dim=64), "n40_dmrg")
     print(f"N = 40 DMRG (χ 64): E0 = {dmrg['energy'].value:.12f} ({t_dmrg:.0f} s; independent {INDEPENDENT_E0_N40})")
     run, t_main = _timed(lambda: evolve_tdvp(model, schedule, bond_dim=32), "n40_tdvp_evolution")
-    values = tdvp_values(model, run, {n: [n] for n in names})
+    values = tdvp_values(model, run, names)
     print(f"N = 40 tdvp evolution (T = 20, dt = 0.5, χ = 32): {t_main:.1f} s, E = {values['energy']:.6f}, "
           f"ΔE vs DMRG = {values['energy'] - dmrg['energy'].value:+.5f}  (CPU {CPU_SECONDS['n40_tdvp_evolution']:.1f} s)")
     full, t_full = _timed(lambda: run_adiabatic(model, schedule, observables=names, backend="tdvp",

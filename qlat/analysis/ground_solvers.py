@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from qlat.core.errors import require
+from qlat.theories.schwinger_observables import site_condensate_values
 from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms
 
 __all__ = ["DMRGSolver", "EDSolver", "GroundStateSolver", "solver_from_spec"]
@@ -100,7 +101,7 @@ class DMRGSolver:
 
         with quiet_tenpy():
             z = np.real(np.asarray(state.psi.expectation_value("Sigmaz"), dtype=complex))
-        return (-1.0) ** np.arange(model.n_sites) * z / (2.0 * model.spacing)
+        return site_condensate_values(z, model.spacing)
 
     def expectation(self, state: Any, terms: SchwingerTerms) -> float:
         from qlat.exact.schwinger_mpo import quiet_tenpy, tenpy_model

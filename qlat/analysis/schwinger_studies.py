@@ -67,7 +67,8 @@ from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.exact import continuum
 from qlat.exact.diagonalization import diagonalize_sector, site_condensate
-from qlat.theories.schwinger_qubit import SchwingerModel, free_condensate, mass_derivative_terms
+from qlat.theories.schwinger_observables import free_condensate
+from qlat.theories.schwinger_qubit import SchwingerModel, mass_derivative_terms
 
 if TYPE_CHECKING:
     from qlat.analysis.ground_solvers import GroundStateSolver
@@ -473,7 +474,7 @@ def theta_scan_rows(
     For every model (θ of the model ignored) :func:`theta_scan_exact` gives the ground-state
     records (ED, or ``solver``); each row adds the physical condensate shift ∂ℰ/∂m(θ) − ∂ℰ/∂m(0)
     beside its mass-perturbation-theory value −Σ(cos θ − 1), the free-subtracted condensate
-    ⟨S⟩ − S_free (:func:`~qlat.theories.schwinger_qubit.free_condensate`), and, with
+    ⟨S⟩ − S_free (:func:`~qlat.theories.schwinger_observables.free_condensate`), and, with
     ``simulate(model) -> {key: value}``, the simulated values at that θ.  ``on_step()`` is called
     after every study and simulation (progress bars).
     """

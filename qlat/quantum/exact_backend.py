@@ -39,7 +39,7 @@ def exact_estimates(
     per component (``electric_field[0]`` …); ``gap`` is E₁ − E₀ in the zero-charge sector.
     """
     from qlat.exact.diagonalization import ED_MAX_QUBITS, diagonalize_sector, sector_expectations
-    from qlat.quantum.observables import qubit_observable
+    from qlat.theories.schwinger_observables import qubit_observable
 
     require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)
     require(model.n_qubits <= ED_MAX_QUBITS, "n_sites", f"exact diagonalization is limited to N <= {ED_MAX_QUBITS}",
@@ -75,10 +75,9 @@ class ExactDiagonalization:
         return isinstance(target, SchwingerModel)
 
     def observables(self, target: Any) -> list[str]:
-        import qlat.quantum.observables  # noqa: F401  (registers the qubit realizations)
-        from qlat.core.observable import OBSERVABLES
+        from qlat.theories.schwinger_observables import qubit_observable_names
 
-        return sorted([o.name for o in OBSERVABLES.supported_on(target)] + ["gap"])
+        return sorted(qubit_observable_names(target) + ["gap"])
 
     def estimate(self, target: Any, observables: Sequence[str], **options: Any) -> dict[str, Estimate]:
         require(not options, "options", "exact diagonalization takes no options", sorted(options))

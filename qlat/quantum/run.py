@@ -41,7 +41,7 @@ from qlat.theories.schwinger_qubit import SchwingerModel
 if TYPE_CHECKING:  # pragma: no cover
     from qiskit import QuantumCircuit
 
-    from qlat.quantum.observables import QubitObservable
+    from qlat.theories.schwinger_observables import QubitObservable
 
 #: Largest chain for which the statevector backend reports the fidelity with the exact
 #: ground state (exact diagonalization in the zero-charge sector, done in seconds).
@@ -164,7 +164,7 @@ def circuit_summary_extrapolated(model: SchwingerModel, schedule: Any, *, order:
 
 
 def _observable_list(observables: Sequence[str] | str, model: SchwingerModel) -> list["QubitObservable"]:
-    from qlat.quantum.observables import qubit_observable
+    from qlat.theories.schwinger_observables import qubit_observable
 
     if isinstance(observables, str):
         observables = (observables,)
@@ -346,10 +346,12 @@ def run_adiabatic(
             fidelity = fidelity.with_warning(message, emit=False)
 
     estimates: dict[str, Estimate] = {}
+    if shots is not None:
+        from qlat.quantum.measurement import observable_bases
     for o in qobs:
         # n_samples is the shot count per measurement basis; the provenance names the bases
         # (the energy needs Z…Z, X…X and Y…Y, i.e. 3 × shots in total)
-        obs_prov = prov if shots is None else {**prov, "shots_per_basis": shots, "bases": o.measurement_bases()}
+        obs_prov = prov if shots is None else {**prov, "shots_per_basis": shots, "bases": observable_bases(o)}
         for key in o.keys:
             value, error = values[key]
             est = Estimate(
@@ -375,9 +377,9 @@ def sampled_values(
     max_bond_dimension: int | None,
 ) -> dict[str, tuple[float, float]]:
     """Sample every needed basis once and estimate each component with its shot-noise error."""
-    from qlat.quantum.measurement import basis_rotation, estimate_from_samples
+    from qlat.quantum.measurement import basis_rotation, estimate_from_samples, observable_bases
 
-    bases = union_bases([o.measurement_bases() for o in qobs])
+    bases = union_bases([observable_bases(o) for o in qobs])
     rotations = {b: basis_rotation(b) for b in bases}
     samples = sample_bases(
         circuit, rotations, shots=shots, seed=seed, method=method, noise_model=noise_model,

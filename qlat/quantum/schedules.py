@@ -132,8 +132,8 @@ def budget_schedule(
     fit there (never more than the searched step count).
     """
     from qlat.exact.diagonalization import diagonalize_sector, sector_expectations
-    from qlat.quantum.observables import qubit_observable
     from qlat.quantum.statevector import evolve_statevector
+    from qlat.theories.schwinger_observables import qubit_observable
 
     require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)
     n_target = int(model.n_sites)

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from qlat.core.estimate import Estimate
     from qlat.quantum.adiabatic import AdiabaticSchedule
-    from qlat.quantum.observables import QubitObservable
+    from qlat.theories.schwinger_observables import QubitObservable
 
 @dataclass(frozen=True)
 class SimulationRequest:
@@ -81,10 +81,9 @@ class AdiabaticSimulator:
         return isinstance(target, SchwingerModel)
 
     def observables(self, target: Any) -> list[str]:
-        import qlat.quantum.observables  # noqa: F401  (registers the qubit realizations)
-        from qlat.core.observable import OBSERVABLES
+        from qlat.theories.schwinger_observables import qubit_observable_names
 
-        return sorted(o.name for o in OBSERVABLES.supported_on(target))
+        return qubit_observable_names(target)
 
     def estimate(self, target: Any, observables: Sequence[str], **options: Any) -> dict[str, "Estimate"]:
         """``run_adiabatic(target, observables=observables, backend=self.name, **options).estimates``."""

@@ -363,7 +363,7 @@ def _training_model(model: SchwingerModel, n_sites: int) -> SchwingerModel:
 
 def _key_operators(model: SchwingerModel, names: Sequence[str]) -> dict[str, tuple[str, str, Any]]:
     """{key: (observable name, unit, PauliSum)} for the scalar observables ``names``."""
-    from qlat.quantum.observables import qubit_observable
+    from qlat.theories.schwinger_observables import qubit_observable
 
     out: dict[str, tuple[str, str, Any]] = {}
     for name in names:
@@ -553,10 +553,9 @@ class VariationalBackend:
         return isinstance(target, SchwingerModel)
 
     def observables(self, target: Any) -> list[str]:
-        import qlat.quantum.observables  # noqa: F401  (registers the qubit realizations)
-        from qlat.core.observable import OBSERVABLES
+        from qlat.theories.schwinger_observables import qubit_observable_names
 
-        return sorted(o.name for o in OBSERVABLES.supported_on(target))
+        return qubit_observable_names(target)
 
     def estimate(self, target: Any, observables: Sequence[str], **options: Any) -> dict[str, Estimate]:
         from qlat.core.provenance import provenance

@@ -212,7 +212,7 @@ def _check_shots(shots: Any) -> int:
 
 def _components(model: Any, names: Sequence[str]) -> list[tuple[str, str, str, Any]]:
     """[(key, observable name, unit, logical SparsePauliOp)] for every component of ``names``."""
-    from qlat.quantum.observables import qubit_observable
+    from qlat.theories.schwinger_observables import qubit_observable
 
     if isinstance(names, str):
         names = (names,)
@@ -521,10 +521,9 @@ class _DeviceBackend:
 
     def observables(self, target: Any) -> list[str]:
         """The observables with a qubit realization on ``target``."""
-        import qlat.quantum.observables  # noqa: F401  (registers the qubit realizations)
-        from qlat.core.observable import OBSERVABLES
+        from qlat.theories.schwinger_observables import qubit_observable_names
 
-        return sorted(o.name for o in OBSERVABLES.supported_on(target))
+        return qubit_observable_names(target)
 
     def estimate(self, target: Any, observables: Sequence[str], **options: Any) -> dict[str, Estimate]:
         """``{key: Estimate}`` of ``observables`` on ``target`` (options of :func:`run_on_device`, plus ``device=``)."""
