@@ -52,6 +52,8 @@ def _schwinger_backends() -> list[str]:
             backend = get_backend(name)
         except Exception:  # noqa: BLE001 — an optional backend without its dependency
             continue
+        # ``ibm`` is the ``fake`` path behind a (loopback) service, ``sc-vqe`` trains an ansatz first
+        # (minutes); both read observables through the same qubit_observable as ``fake``
         if backend.supports(MODEL) and name not in ("ibm", "sc-vqe"):
             out.append(name)
     return out
@@ -60,9 +62,10 @@ def _schwinger_backends() -> list[str]:
 def _options(name: str, tmp_path) -> dict:
     from qlat.quantum.adiabatic import AdiabaticSchedule
 
-    # T = 12/g: close to the vacuum; dt = 0.25 keeps the Trotter error of the circuits small, TDVP
-    # (no Trotter error) takes dt = 0.5
-    slow = AdiabaticSchedule(total_time=12.0, dt=0.5 if name == "tdvp" else 0.25, ramp="sin2")
+    # T = 12/g: close to the vacuum, dt = 0.25 keeps the Trotter error of the circuits small; TDVP
+    # (no Trotter error, but the slowest per step) takes T = 6/g at dt = 0.5, its bars still < 0.05
+    slow = AdiabaticSchedule(total_time=6.0 if name == "tdvp" else 12.0, dt=0.5 if name == "tdvp" else 0.25,
+                             ramp="sin2")
     if name == "ed":
         return {}
     if name == "dmrg":
@@ -91,23 +94,28 @@ def _reference() -> dict[str, float]:
     return {"toy[0]": ed["toy[0]"].value, "toy[1]": ed["toy[1]"].value, "condensate": hellmann_feynman}
 
 
-def test_the_toy_is_read_by_every_backend(toy, tmp_path):
+BACKEND_NAMES = _schwinger_backends()
+
+
+def test_every_backend_of_the_model_is_covered():
+    assert {"ed", "dmrg", "statevector", "aer", "mps", "tdvp", "fake"} <= set(BACKEND_NAMES)
+
+
+@pytest.mark.parametrize("name", BACKEND_NAMES)
+def test_the_toy_is_read_by_every_backend(name, toy, tmp_path):
     reference = _reference()
     assert abs(reference["toy[0]"]) > 0.05 and abs(reference["toy[1]"]) > 0.05  # a zero would hide nothing
     assert abs(reference["condensate"]) > 0.1
-    names = _schwinger_backends()
-    assert {"ed", "dmrg", "statevector", "aer", "mps", "tdvp", "fake"} <= set(names)
-    for name in names:
-        backend = get_backend(name)
-        assert "toy" in backend.observables(MODEL), name
-        out = backend.estimate(MODEL, ["toy", "condensate"], **_options(name, tmp_path))
-        for key, exact in reference.items():
-            est = out[key]
-            total = math.hypot(est.error, est.systematic)
-            # the bars must be narrow enough to see a wrong sign of the condensate (2|S| ≈ 0.4) …
-            assert total < 0.05, (name, key, total)
-            # … and the value within them (plus the adiabatic residue of a 12/g schedule)
-            assert abs(est.value - exact) <= 4 * total + 5e-3, (name, key, est.value, exact, total)
+    backend = get_backend(name)
+    assert "toy" in backend.observables(MODEL)
+    out = backend.estimate(MODEL, ["toy", "condensate"], **_options(name, tmp_path))
+    for key, exact in reference.items():
+        est = out[key]
+        total = math.hypot(est.error, est.systematic)
+        # the bars must be narrow enough to see a wrong sign of the condensate (2|S| ≈ 0.8) …
+        assert total < 0.05, (key, total)
+        # … and the value within them (plus a small adiabatic residue)
+        assert abs(est.value - exact) <= 4 * total + 5e-3, (key, est.value, exact, total)
 
 
 def test_removing_the_toy_removes_it_everywhere():
