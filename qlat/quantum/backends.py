@@ -143,13 +143,6 @@ def aer_backend_options(
     return options
 
 
-def aer_simulator(method: str = "statevector", **kwargs) -> object:
-    """An ``AerSimulator`` with :func:`aer_backend_options` (``method``, noise, MPS truncation)."""
-    from qiskit_aer import AerSimulator
-
-    return AerSimulator(**aer_backend_options(method, **kwargs))
-
-
 @cache
 def aer_basis_gates(method: str = "statevector") -> tuple[str, ...]:
     """The gate names Aer's ``method`` executes natively (cached: building Aer's target is slow)."""
