@@ -34,8 +34,8 @@ from qlat.core.errors import ParameterError, require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import make_rng, provenance
 from qlat.exact.diagonalization import ED_ROUTINE_MAX_QUBITS
-from qlat.quantum.backends import check_request, sample_bases, union_bases
-from qlat.quantum.simulators import SimulationRequest
+from qlat.quantum.backends import sample_bases, union_bases
+from qlat.quantum.simulation import SimulationRequest, check_request
 from qlat.theories.schwinger_qubit import SchwingerModel
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -235,7 +235,7 @@ def run_adiabatic(
     if seed is not None:
         make_rng(seed)  # validates: integer >= 0
     if max_bond_dimension is not None and not impl.bond_dimension:
-        from qlat.quantum.simulators import adiabatic_simulators
+        from qlat.quantum.simulation import adiabatic_simulators
 
         mps_like = [n for n, b in adiabatic_simulators().items() if b.bond_dimension]
         raise ParameterError("max_bond_dimension", f"applies to the MPS backends ({', '.join(mps_like)}) only",

@@ -14,44 +14,25 @@ ground-state fidelity.
 - ``tdvp`` (:mod:`qlat.quantum.tdvp`): TeNPy two-site TDVP on an MPS, no Trotter circuit.
 
 A new simulator is one subclass here (or in its own module) with ``@BACKENDS.register``.
+:class:`SimulationRequest` and the registry look-up (:func:`adiabatic_simulators`) live in
+:mod:`qlat.quantum.simulation`, below the runner, so that the runner never imports this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qlat.core.registry import BACKENDS
+from qlat.quantum.simulation import SimulationRequest, adiabatic_simulators
 from qlat.quantum.statevector import MAX_QUBITS as STATEVECTOR_MAX_QUBITS
 from qlat.theories.schwinger_qubit import SchwingerModel
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qiskit import QuantumCircuit
-
     from qlat.core.estimate import Estimate
-    from qlat.quantum.adiabatic import AdiabaticSchedule
-    from qlat.theories.schwinger_observables import QubitObservable
 
-@dataclass(frozen=True)
-class SimulationRequest:
-    """Everything a simulator needs for one adiabatic run (validated by ``run_adiabatic``)."""
-
-    model: SchwingerModel
-    schedule: "AdiabaticSchedule"
-    observables: Sequence["QubitObservable"]
-    shots: int | None
-    seed: int | None
-    noise_model: Any
-    order: int
-    layout: str
-    progress: bool
-    max_bond_dimension: int | None
-    circuit: "QuantumCircuit | None"
-    #: What a simulator leaves for the systematic-error estimate of the same run (the statevector
-    #: backend: its final ``"state"``, so that the estimate does not evolve it a second time).
-    artifacts: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
+__all__ = ["AdiabaticSimulator", "AerShotsSimulator", "MPSSimulator", "SimulationRequest", "StatevectorSimulator",
+           "adiabatic_simulators"]
 
 class AdiabaticSimulator:
     """Base of the simulators: capabilities as class attributes, :meth:`simulate` per backend.
@@ -188,18 +169,3 @@ class MPSSimulator(AdiabaticSimulator):
             circuit, request.observables, shots=request.shots, seed=simulator_seed(request.seed),
             method="matrix_product_state", noise_model=None, max_bond_dimension=request.max_bond_dimension,
         ), None
-
-
-def adiabatic_simulators() -> dict[str, AdiabaticSimulator]:
-    """Every registered backend that is an :class:`AdiabaticSimulator`, by name."""
-    from qlat.core.backend import get_backend
-
-    out = {}
-    for name in BACKENDS.names():
-        try:
-            backend = get_backend(name)
-        except Exception:  # noqa: BLE001 — a broken third-party plug-in must not break the others
-            continue
-        if isinstance(backend, AdiabaticSimulator):
-            out[name] = backend
-    return out
