@@ -45,8 +45,13 @@ from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.core.registry import BACKENDS
 from qlat.exact.schwinger_mpo import COMPACT_BOND_DIM, MPO_KINDS, bare_vacuum_mps, product_mps, quiet_tenpy, tenpy_model
-from qlat.theories.schwinger_observables import QubitObservable, qubit_observable, qubit_observable_names
-from qlat.theories.schwinger_qubit import SchwingerModel, bare_vacuum_bits
+from qlat.theories.schwinger_observables import (
+    QubitObservable,
+    qubit_observable,
+    qubit_observable_names,
+    site_condensate_values,
+)
+from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms, bare_vacuum_bits
 
 if TYPE_CHECKING:  # pragma: no cover
     from tenpy.models.model import MPOModel
@@ -56,6 +61,7 @@ __all__ = [
     "DEFAULT_OBSERVABLES",
     "MPS_ONLY_OBSERVABLES",
     "DMRGBackend",
+    "DMRGSolver",
     "DMRGRun",
     "DMRGSettings",
     "dmrg_estimates",
@@ -541,6 +547,39 @@ def _tenpy_version() -> str:
         return f"tenpy {tenpy.__version__}"
 
 
+# --- the ground-state solver of θ scans ---------------------------------------------------------
+@dataclass(frozen=True)
+class DMRGSolver:
+    """Two-site DMRG at bond dimension ``bond_dim`` (:func:`ground_state`): the ``dmrg`` backend's
+    ground-state factory (:mod:`qlat.exact.ground_state`); ⟨O⟩ = ⟨ψ|W_O|ψ⟩ with W_O the compact
+    MPO of O's terms (exact algebra, no truncation of O)."""
+
+    bond_dim: int = 64
+    name: str = "dmrg"
+
+    def __post_init__(self) -> None:
+        require(isinstance(self.bond_dim, (int, np.integer)) and 2 <= self.bond_dim <= 4096, "bond_dim",
+                "must be an integer in [2, 4096]", self.bond_dim)
+
+    def solve(self, model: SchwingerModel) -> DMRGRun:
+        return ground_state(model, bond_dim=int(self.bond_dim))
+
+    def energy(self, state: DMRGRun) -> float:
+        return float(state.energy)
+
+    def site_condensate(self, state: DMRGRun, model: SchwingerModel) -> np.ndarray:
+        with quiet_tenpy():
+            z = np.real(np.asarray(state.psi.expectation_value("Sigmaz"), dtype=complex))
+        return site_condensate_values(z, model.spacing)
+
+    def expectation(self, state: DMRGRun, terms: SchwingerTerms) -> float:
+        with quiet_tenpy():
+            return float(np.real(tenpy_model(terms).H_MPO.expectation_value(state.psi)))
+
+    def spec(self) -> dict[str, Any]:
+        return {"method": "dmrg", "bond_dim": int(self.bond_dim)}
+
+
 # --- the backend -----------------------------------------------------------------------------
 @BACKENDS.register("dmrg")
 class DMRGBackend:
@@ -552,7 +591,8 @@ class DMRGBackend:
 
     name = "dmrg"
     label = "dmrg"
-    ground_state = True
+    #: the ground-state plug-in (:mod:`qlat.exact.ground_state`): θ scans solve with it
+    ground_state = DMRGSolver
     description = "DMRG (TeNPy) in the zero-charge sector; long chains, truncation error as systematic"
 
     def supports(self, target: Any) -> bool:

@@ -17,6 +17,7 @@ from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.core.registry import BACKENDS
+from qlat.exact.ground_state import EDSolver
 from qlat.theories.schwinger_qubit import SchwingerModel
 
 #: Scalar observables reported by default.
@@ -67,7 +68,8 @@ class ExactDiagonalization:
 
     name = "ed"
     label = "exact"
-    ground_state = True
+    #: the ground-state plug-in (:mod:`qlat.exact.ground_state`): θ scans solve with it
+    ground_state = EDSolver
     description = "exact diagonalization of the zero-charge sector (ground state, gap); N <= 24"
     accepts: tuple[str, ...] = ("SchwingerModel",)
 
