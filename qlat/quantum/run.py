@@ -34,7 +34,7 @@ from qlat.core.errors import ParameterError, require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import make_rng, provenance
 from qlat.exact.diagonalization import ED_ROUTINE_MAX_QUBITS
-from qlat.quantum.backends import sample_bases, union_bases
+from qlat.quantum.aer import sample_bases, union_bases
 from qlat.quantum.simulation import SimulationRequest, check_request
 from qlat.theories.schwinger_qubit import SchwingerModel
 
@@ -207,7 +207,7 @@ def run_adiabatic(
     observables: names of observables with a qubit realization (``qlat.core.OBSERVABLES``).
     backend: ``"statevector"`` (exact, N ≤ 26), ``"aer"`` (sampled, N ≤ 26) or ``"mps"``.
     shots: shots per measurement basis; required by sampling (``"aer"`` defaults to
-        :data:`~qlat.quantum.backends.DEFAULT_SHOTS`), optional for ``"mps"`` (``None``: exact
+        :data:`~qlat.quantum.aer.DEFAULT_SHOTS`), optional for ``"mps"`` (``None``: exact
         MPS expectation values), not allowed for ``"statevector"``.
     seed: integer ≥ 0 fixing the shot sampling (and noise trajectories).
     noise: ``None``, a spec ``"depolarizing:P1,P2"``, a :class:`~qlat.quantum.noise.NoiseSpec` or

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qlat.core.errors import ParameterError, require
-from qlat.quantum.backends import DEFAULT_SHOTS, MAX_SAMPLE_BYTES
+from qlat.quantum.aer import DEFAULT_SHOTS, MAX_SAMPLE_BYTES
 from qlat.theories.schwinger_qubit import SchwingerModel
 
 if TYPE_CHECKING:  # pragma: no cover

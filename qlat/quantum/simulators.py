@@ -129,7 +129,7 @@ class AerShotsSimulator(AdiabaticSimulator):
     noise = True
 
     def simulate(self, request: SimulationRequest) -> tuple[dict[str, tuple[float, float]], float | None]:
-        from qlat.quantum.backends import aer_method
+        from qlat.quantum.aer import aer_method
         from qlat.quantum.run import sampled_values, simulator_seed
 
         assert request.circuit is not None and request.shots is not None
@@ -152,7 +152,7 @@ class MPSSimulator(AdiabaticSimulator):
     bond_dimension = True
 
     def simulate(self, request: SimulationRequest) -> tuple[dict[str, tuple[float, float]], float | None]:
-        from qlat.quantum.backends import mps_expectations
+        from qlat.quantum.aer import mps_expectations
         from qlat.quantum.run import sampled_values, simulator_seed
         from qlat.quantum.trotter import adiabatic_circuit
 

@@ -7,7 +7,7 @@ import pytest
 
 from qlat.core.errors import ParameterError
 from qlat.quantum.adiabatic import AdiabaticSchedule
-from qlat.quantum.backends import (
+from qlat.quantum.aer import (
     DEFAULT_SHOTS,
     aer_statevector,
     mps_friendly,

@@ -1,4 +1,7 @@
-"""Simulator backends that turn an adiabatic circuit into numbers, behind string names.
+"""Qiskit Aer helpers of the simulator backends (:mod:`qlat.quantum.simulators`): transpiling, sampling
+measurement bases, MPS expectation values, Aer options (this module was ``qlat.quantum.backends``).
+
+The backends that use them:
 
 - ``"statevector"`` (N ≤ 26): qlat's own fast path
   (:func:`qlat.quantum.statevector.evolve_statevector`); exact expectation values and the
