@@ -15,7 +15,7 @@ mixer for the first sweeps.
 - Observables: every qubit observable the model declares
   (:mod:`qlat.theories.schwinger_observables`, plug-ins included: the same definitions as the ED
   backend's), contracted on the MPS by :func:`qlat.exact.mps_observables.mps_expectations`; the
-  energy and energy density (``hamiltonian_factor``) take the DMRG energy ⟨H⟩ instead.  Besides
+  energy and energy density (``hamiltonian_factor``) take ⟨ψ|H_MPO|ψ⟩ (one MPO contraction) instead.  Besides
   them: ``gap`` and the von Neumann entanglement entropy S_n = −Σ λ² ln λ² of the Schmidt values on
   each bond n (between sites n and n + 1), ``entanglement_entropy``.
 - Truncation error: every value is computed at two bond dimensions, χ_ref = χ/2 (default) and χ
