@@ -56,8 +56,8 @@ def _timed(fn: Any, label: str = "") -> tuple[Any, float]:
 
 def part_n16() -> dict[str, Any]:
     from qlat.quantum.adiabatic import default_schedule
+    from qlat.quantum.adiabatic_run import run_adiabatic
     from qlat.quantum.exact_backend import exact_estimates
-    from qlat.quantum.run import run_adiabatic
     from qlat.theories.schwinger_qubit import SchwingerModel
 
     model = SchwingerModel(16, 0.5, 0.1)
@@ -86,7 +86,7 @@ def part_n16() -> dict[str, Any]:
 def part_n40(with_aer: bool) -> dict[str, Any]:
     from qlat.exact.dmrg import dmrg_estimates
     from qlat.quantum.adiabatic import default_schedule
-    from qlat.quantum.run import run_adiabatic
+    from qlat.quantum.adiabatic_run import run_adiabatic
     from qlat.quantum.tdvp import evolve_tdvp, tdvp_values
     from qlat.theories.schwinger_qubit import SchwingerModel
 

@@ -509,7 +509,7 @@ def scan_point(point: dict[str, Any]) -> dict[str, Any]:
 
     ``point``: ``n_sites``, ``spacing``, ``thetas``, ``mass``, ``coupling``, ``formulation``,
     ``mass_shift`` and, to simulate each θ adiabatically, ``simulate`` = the options of
-    :func:`qlat.quantum.run.run_adiabatic` (``backend``, ``shots``, ``seed``, ``noise``, ``order``,
+    :func:`qlat.quantum.adiabatic_run.run_adiabatic` (``backend``, ``shots``, ``seed``, ``noise``, ``order``,
     ``layout``) plus ``schedule`` (overrides of the default schedule: ``total_time``, ``dt``,
     ``ramp``, ``initial_mass``).  ``ground_state`` (optional): ``{"method": "ed"}`` (default) or
     ``{"method": "dmrg", "bond_dim": χ}``; with DMRG the scan is repeated at χ/2 and every row and
@@ -528,7 +528,7 @@ def scan_point(point: dict[str, Any]) -> dict[str, Any]:
     options = point.get("simulate")
     if options:
         from qlat.quantum.adiabatic import default_schedule
-        from qlat.quantum.run import run_adiabatic
+        from qlat.quantum.adiabatic_run import run_adiabatic
 
         overrides = dict(options.get("schedule") or {})
         run_options = {k: v for k, v in options.items() if k != "schedule"}

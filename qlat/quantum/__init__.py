@@ -18,8 +18,8 @@ _LAZY = {
     "default_schedule": "qlat.quantum.adiabatic",
     "adiabatic_circuit": "qlat.quantum.trotter",
     "evolve_statevector": "qlat.quantum.statevector",
-    "run_adiabatic": "qlat.quantum.run",
-    "AdiabaticResult": "qlat.quantum.run",
+    "run_adiabatic": "qlat.quantum.adiabatic_run",
+    "AdiabaticResult": "qlat.quantum.adiabatic_run",
     "exact_estimates": "qlat.quantum.exact_backend",
     "qubit_observable": "qlat.theories.schwinger_observables",
 }

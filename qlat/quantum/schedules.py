@@ -96,7 +96,7 @@ class BudgetSchedule:
     grid: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from qlat.quantum.run import schedule_description
+        from qlat.quantum.adiabatic_run import schedule_description
 
         return {"budget": self.budget, "schedule": schedule_description(self.schedule),
                 "two_qubit_gates": self.two_qubit_gates, "fidelity": self.fidelity,

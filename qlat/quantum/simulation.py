@@ -1,6 +1,6 @@
 """What the adiabatic runner hands a simulator, and how it finds one (no import of either side).
 
-:func:`qlat.quantum.run.run_adiabatic` validates a request with :func:`check_request`, builds a
+:func:`qlat.quantum.adiabatic_run.run_adiabatic` validates a request with :func:`check_request`, builds a
 :class:`SimulationRequest` and calls the simulator's ``simulate``; the simulators
 (:mod:`qlat.quantum.simulators`, :mod:`qlat.quantum.tdvp`, plug-ins) answer ``estimate`` by calling
 the runner.  This module sits below both, so neither imports the other's module back: an adiabatic

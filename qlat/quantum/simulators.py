@@ -1,7 +1,7 @@
 """The adiabatic simulator backends ``statevector``, ``aer`` and ``mps`` (one :class:`Backend` each).
 
 Each is registered in :data:`qlat.core.registry.BACKENDS` and answers the common call
-``estimate(model, observables, **options)`` by running :func:`qlat.quantum.run.run_adiabatic`
+``estimate(model, observables, **options)`` by running :func:`qlat.quantum.adiabatic_run.run_adiabatic`
 on itself; :meth:`AdiabaticSimulator.simulate` is the backend-specific part — from a prepared
 :class:`SimulationRequest` to ``{key: (value, error)}`` and, where the backend has the state, the
 ground-state fidelity.
@@ -68,7 +68,7 @@ class AdiabaticSimulator:
 
     def estimate(self, target: Any, observables: Sequence[str], **options: Any) -> dict[str, "Estimate"]:
         """``run_adiabatic(target, observables=observables, backend=self.name, **options).estimates``."""
-        from qlat.quantum.run import run_adiabatic
+        from qlat.quantum.adiabatic_run import run_adiabatic
 
         return dict(run_adiabatic(target, observables=observables, backend=self.name, **options).estimates)
 
@@ -105,7 +105,7 @@ class StatevectorSimulator(AdiabaticSimulator):
     needs_circuit = False
 
     def simulate(self, request: SimulationRequest) -> tuple[dict[str, tuple[float, float]], float | None]:
-        from qlat.quantum.run import FIDELITY_MAX_SITES, ground_state_fidelity
+        from qlat.quantum.adiabatic_run import FIDELITY_MAX_SITES, ground_state_fidelity
         from qlat.quantum.statevector import evolve_statevector, expectation_values
 
         state = evolve_statevector(request.model, request.schedule, order=request.order, progress=request.progress)
@@ -129,8 +129,8 @@ class AerShotsSimulator(AdiabaticSimulator):
     noise = True
 
     def simulate(self, request: SimulationRequest) -> tuple[dict[str, tuple[float, float]], float | None]:
+        from qlat.quantum.adiabatic_run import sampled_values, simulator_seed
         from qlat.quantum.aer import aer_method
-        from qlat.quantum.run import sampled_values, simulator_seed
 
         assert request.circuit is not None and request.shots is not None
         method = aer_method(self.name, request.model.n_qubits, noisy=request.noise_model is not None)
@@ -152,8 +152,8 @@ class MPSSimulator(AdiabaticSimulator):
     bond_dimension = True
 
     def simulate(self, request: SimulationRequest) -> tuple[dict[str, tuple[float, float]], float | None]:
+        from qlat.quantum.adiabatic_run import sampled_values, simulator_seed
         from qlat.quantum.aer import mps_expectations
-        from qlat.quantum.run import sampled_values, simulator_seed
         from qlat.quantum.trotter import adiabatic_circuit
 
         # A swap network interleaves the chain mid-layer, which an MPS cannot hold compactly: the

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from qlat.quantum.adiabatic import AdiabaticSchedule
-from qlat.quantum.run import run_adiabatic
+from qlat.quantum.adiabatic_run import run_adiabatic
 from qlat.theories.schwinger_qubit import SchwingerModel
 
 pytest.importorskip("tenpy")

@@ -309,12 +309,12 @@ def run_on_device(
         noise.  The Estimates are labelled ``fake:<device>/noiseless``.
     """
     from qlat.core.provenance import provenance
+    from qlat.quantum.adiabatic_run import schedule_description
     from qlat.quantum.ibm.compile import compile_adiabatic
     from qlat.quantum.ibm.devices import parse_device_spec
     from qlat.quantum.ibm.dryrun import dry_run_report
     from qlat.quantum.ibm.mitigation import check_primitive, estimator_options, parse_mitigation, sampler_options
     from qlat.quantum.ibm.submit import check_mode, fetch, job_tag, submit
-    from qlat.quantum.run import schedule_description
     from qlat.theories.schwinger_qubit import SchwingerModel
 
     require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)
