@@ -14,7 +14,7 @@ mixer for the first sweeps.
   by a constant that makes E₁ negative and the shift is added back).  gap = E₁ − E₀.
 - Observables: every qubit observable the model declares
   (:mod:`qlat.theories.schwinger_observables`, plug-ins included: the same definitions as the ED
-  backend's), contracted on the MPS by :func:`qlat.exact.mps_observables.mps_expectations`; the
+  backend's), contracted on the MPS by :func:`qlat.exact.mps_observables.mps_pauli_expectations`; the
   energy and energy density (``hamiltonian_factor``) take ⟨ψ|H_MPO|ψ⟩ (one MPO contraction) instead.  Besides
   them: ``gap`` and the von Neumann entanglement entropy S_n = −Σ λ² ln λ² of the Schmidt values on
   each bond n (between sites n and n + 1), ``entanglement_entropy``.
@@ -377,9 +377,9 @@ def mps_measurements(
 
     Observables with a ``hamiltonian_factor`` f take f·⟨H⟩, with ⟨H⟩ = ``energy`` if known, else
     ⟨ψ|H_MPO|ψ⟩ contracted once; the others are contracted term by term
-    (:func:`qlat.exact.mps_observables.mps_expectations`).
+    (:func:`qlat.exact.mps_observables.mps_pauli_expectations`).
     """
-    from qlat.exact.mps_observables import mps_expectations
+    from qlat.exact.mps_observables import mps_pauli_expectations
 
     _check_model(model)
     if observables is None:
@@ -394,7 +394,7 @@ def mps_measurements(
             out[obs.keys[0]] = obs.hamiltonian_factor * float(energy)
         else:
             contracted.update(obs.keyed_terms)
-    out.update(mps_expectations(psi, contracted))
+    out.update(mps_pauli_expectations(psi, contracted))
     if entropy:
         with quiet_tenpy():
             values = np.asarray(psi.entanglement_entropy(), dtype=float)

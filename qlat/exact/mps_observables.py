@@ -13,7 +13,7 @@ backends serve every observable the model declares, plug-ins included.  Per term
   as S⁻ is contracted by ``expectation_value_term`` (the others change the charge ½ Σ Z, which the
   MPS holds fixed, and vanish).
 
-``mps_expectations(psi, ops)`` gives the real ⟨ψ|O|ψ⟩; ``mps_expectations(psi, ops, ket=phi)`` the
+``mps_pauli_expectations(psi, ops)`` gives the real ⟨ψ|O|ψ⟩; ``mps_pauli_expectations(psi, ops, ket=phi)`` the
 complex ⟨ψ|O|φ⟩ of two MPS of the same chain (the TDVP state model needs ⟨ψ|O|Hψ⟩).
 """
 
@@ -31,7 +31,7 @@ from qlat.theories.pauli_sum import PauliSum
 if TYPE_CHECKING:  # pragma: no cover
     from tenpy.networks.mps import MPS
 
-__all__ = ["mps_expectations"]
+__all__ = ["mps_pauli_expectations"]
 
 #: X and Y on one site as (coefficient, ladder operator) pairs; S⁺ raises the charge ½ Z by one.
 _LADDER: dict[str, tuple[tuple[complex, str, int], ...]] = {
@@ -81,7 +81,9 @@ class _Reader:
         return total
 
 
-def mps_expectations(psi: MPS, ops: Mapping[str, PauliSum], *, ket: MPS | None = None) -> dict[str, Any]:
+def mps_pauli_expectations(
+    psi: MPS, ops: Mapping[str, PauliSum], *, ket: MPS | None = None
+) -> dict[str, Any]:
     """``{key: ⟨ψ|O|ψ⟩}`` (real) for Pauli sums ``ops`` on the MPS ``psi``; with ``ket``, ``{key: ⟨ψ|O|φ⟩}`` (complex).
 
     Every operator must act on ``psi.L`` qubits.  Terms are read as described in the module

@@ -66,7 +66,9 @@ def adiabatic_simulators() -> dict[str, Any]:
     return out
 
 
-def check_request(backend: str, n_qubits: int, *, shots: int | None = None, noise: object = None) -> tuple[Any, int | None]:
+def check_request(
+    backend: str, n_qubits: int, *, shots: int | None = None, noise: object = None
+) -> tuple[Any, int | None]:
     """Validate a run request and return the registered simulator and the shot count to use.
 
     Raises :class:`ParameterError` naming ``backend`` (unknown name, or not an adiabatic

@@ -14,8 +14,9 @@ model of the prepared state as the other simulators (:mod:`qlat.quantum.systemat
 step from the final MPS ψ, with the moments of the MPO H computed on the MPS — ⟨H⟩, the variance
 (TeNPy's ``MPO.variance``), ⟨H³⟩ and, for every other observable O, ⟨ψ|O H|ψ⟩ and ⟨Hψ|O|Hψ⟩ from
 Hψ (the MPO applied exactly, bond dimension 5χ) and ⟨O²⟩ for σ_O (for O linear in the Z_n from
-⟨Z_n⟩, ⟨Z_mZ_n⟩; else term by term, :func:`qlat.exact.mps_observables.mps_expectations`).  The deviation of ψ from the ground state — finite T, the time step and the truncation alike —
-shows in these moments:
+⟨Z_n⟩, ⟨Z_mZ_n⟩; else term by term, :func:`qlat.exact.mps_observables.mps_pauli_expectations`).
+The deviation of ψ from the ground state — finite T, the time step and the truncation alike — shows
+in these moments:
 
 - adiabatic: √(δO_L² + (½ ε_L σ_O)²) (source ``"adiabatic"``; the state's distance from the
   ground state as the moments see it);
@@ -166,7 +167,7 @@ def mps_state_model(model: SchwingerModel, run: TDVPRun, ops: dict[str, Any],
     """
     from tenpy.networks.mps import MPSEnvironment
 
-    from qlat.exact.mps_observables import mps_expectations
+    from qlat.exact.mps_observables import mps_pauli_expectations
     from qlat.exact.schwinger_mpo import quiet_tenpy, tenpy_model
     from qlat.quantum.systematics import StateModel, lanczos_step
 
@@ -214,10 +215,10 @@ def mps_state_model(model: SchwingerModel, run: TDVPRun, ops: dict[str, Any],
             moments[key] = (value, c0 * c0 + 2.0 * c0 * float(c @ z) + float(c @ zz @ c),
                             c0 * mu + float(c @ mixed), c0 * norm2 + float(c @ z_phi))
     if generic:
-        values = mps_expectations(psi, generic)
-        squares = mps_expectations(psi, {key: op.compose(op) for key, op in generic.items()})
-        cross = {} if phi is None else mps_expectations(psi, generic, ket=phi)
-        on_phi = {} if phi is None else mps_expectations(phi, generic)
+        values = mps_pauli_expectations(psi, generic)
+        squares = mps_pauli_expectations(psi, {key: op.compose(op) for key, op in generic.items()})
+        cross = {} if phi is None else mps_pauli_expectations(psi, generic, ket=phi)
+        on_phi = {} if phi is None else mps_pauli_expectations(phi, generic)
         for key in generic:
             o_h = mu * values[key] if phi is None else float(np.real(np.conj(phase) * cross[key])) * norm
             h_o_h = norm2 * values[key] if phi is None else norm2 * on_phi[key]

@@ -6,7 +6,7 @@ Every observable of :class:`~qlat.theories.schwinger_qubit.SchwingerModel` is a
 needs: ED evaluates the Pauli sums in the charge sector, the statevector and Aer simulators and
 the devices measure them (``.operators`` are the Qiskit ``SparsePauliOp`` forms, built on first
 use), the MPS backends (DMRG, TDVP) contract them on the MPS
-(:func:`qlat.exact.mps_observables.mps_expectations`).  A new observable registered on
+(:func:`qlat.exact.mps_observables.mps_pauli_expectations`).  A new observable registered on
 ``SchwingerModel`` (``OBSERVABLE.register(SchwingerModel, factory)``) appears in every backend at
 once.  Conventions (docs/conventions.md): χ†_n χ_n = (1 + Z_n)/2, so
 
