@@ -43,6 +43,7 @@ from qlat.analysis.schwinger_studies import ContinuumResult, bulk_condensate, co
 from qlat.core.errors import require
 from qlat.exact import continuum
 from qlat.exact.dmrg import DMRGSettings, ground_state
+from qlat.theories.schwinger_observables import site_condensate_values
 from qlat.theories.schwinger_qubit import SchwingerModel
 
 __all__ = ["ContinuumResult", "bulk_condensate", "continuum_condensate_massless_dmrg", "continuum_from_rows",
@@ -54,7 +55,7 @@ def _site_condensate(psi: Any, spacing: float) -> np.ndarray:
 
     with quiet_tenpy():
         z = np.real(np.asarray(psi.expectation_value("Sigmaz"), dtype=complex))
-    return (-1.0) ** np.arange(z.size) * z / (2.0 * spacing)
+    return site_condensate_values(z, spacing)
 
 
 def measure_bulk_condensate(

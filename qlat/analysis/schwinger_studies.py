@@ -67,7 +67,8 @@ from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.exact import continuum
 from qlat.exact.diagonalization import diagonalize_sector, site_condensate
-from qlat.theories.schwinger_qubit import SchwingerModel, free_condensate, mass_derivative_terms
+from qlat.theories.schwinger_observables import free_condensate
+from qlat.theories.schwinger_qubit import SchwingerModel, mass_derivative_terms
 
 if TYPE_CHECKING:
     from qlat.analysis.ground_solvers import GroundStateSolver
@@ -473,7 +474,7 @@ def theta_scan_rows(
     For every model (θ of the model ignored) :func:`theta_scan_exact` gives the ground-state
     records (ED, or ``solver``); each row adds the physical condensate shift ∂ℰ/∂m(θ) − ∂ℰ/∂m(0)
     beside its mass-perturbation-theory value −Σ(cos θ − 1), the free-subtracted condensate
-    ⟨S⟩ − S_free (:func:`~qlat.theories.schwinger_qubit.free_condensate`), and, with
+    ⟨S⟩ − S_free (:func:`~qlat.theories.schwinger_observables.free_condensate`), and, with
     ``simulate(model) -> {key: value}``, the simulated values at that θ.  ``on_step()`` is called
     after every study and simulation (progress bars).
     """
@@ -508,7 +509,7 @@ def scan_point(point: dict[str, Any]) -> dict[str, Any]:
 
     ``point``: ``n_sites``, ``spacing``, ``thetas``, ``mass``, ``coupling``, ``formulation``,
     ``mass_shift`` and, to simulate each θ adiabatically, ``simulate`` = the options of
-    :func:`qlat.quantum.run.run_adiabatic` (``backend``, ``shots``, ``seed``, ``noise``, ``order``,
+    :func:`qlat.quantum.adiabatic_run.run_adiabatic` (``backend``, ``shots``, ``seed``, ``noise``, ``order``,
     ``layout``) plus ``schedule`` (overrides of the default schedule: ``total_time``, ``dt``,
     ``ramp``, ``initial_mass``).  ``ground_state`` (optional): ``{"method": "ed"}`` (default) or
     ``{"method": "dmrg", "bond_dim": χ}``; with DMRG the scan is repeated at χ/2 and every row and
@@ -527,7 +528,7 @@ def scan_point(point: dict[str, Any]) -> dict[str, Any]:
     options = point.get("simulate")
     if options:
         from qlat.quantum.adiabatic import backend_default_schedule
-        from qlat.quantum.run import run_adiabatic
+        from qlat.quantum.adiabatic_run import run_adiabatic
 
         overrides = dict(options.get("schedule") or {})
         run_options = {k: v for k, v in options.items() if k != "schedule"}

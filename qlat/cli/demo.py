@@ -37,9 +37,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from qlat.exact.diagonalization import diagonalize, expectation
     from qlat.quantum.adiabatic import default_schedule
+    from qlat.quantum.adiabatic_run import run_adiabatic
     from qlat.quantum.exact_backend import exact_estimates
     from qlat.quantum.observables import qubit_observable
-    from qlat.quantum.run import run_adiabatic
     from qlat.theories.schwinger_qubit import SchwingerModel
 
     require(args.shots >= 1, "--shots", "must be an integer >= 1", args.shots)

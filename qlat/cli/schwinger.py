@@ -414,7 +414,7 @@ def _describe(model) -> str:
 def run_point(args: argparse.Namespace, model, *, progress: bool) -> dict[str, Any]:
     """One adiabatic run with the flags' backend, plus the ED values for comparison (N <= 20)."""
     from qlat.exact.diagonalization import ED_ROUTINE_MAX_QUBITS
-    from qlat.quantum.run import run_adiabatic
+    from qlat.quantum.adiabatic_run import run_adiabatic
 
     schedule = _schedule(args, model)
     result = run_adiabatic(
