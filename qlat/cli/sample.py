@@ -161,7 +161,8 @@ def make_sampler(args: argparse.Namespace, theory: Any) -> Any:
             if exc.parameter in flag_names(args):
                 raise  # names an option of the theory or sampler: reported with its flag
             why = f": {exc.requirement}"
-        raise ParameterError("--sampler", f"{args.sampler} cannot sample theory {theory.name}{why}", args.sampler)
+        raise ParameterError("--sampler", f"{args.sampler} cannot sample theory {theory.name}{why}", args.sampler,
+                             hint=f"'qlat sample {theory.name} --help' lists the samplers of {theory.name}")
     return sampler
 
 

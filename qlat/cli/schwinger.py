@@ -380,7 +380,8 @@ def cmd_exact(args: argparse.Namespace) -> int:
         from qlat.exact.diagonalization import ED_MAX_QUBITS
 
         require(model.n_sites <= ED_MAX_QUBITS, "--sites",
-                f"exact diagonalization is limited to N <= {ED_MAX_QUBITS}; use --method dmrg", model.n_sites)
+                f"exact diagonalization is limited to N <= {ED_MAX_QUBITS}", model.n_sites,
+                hint="use --method dmrg for longer chains")
     else:
         if args.method == "dmrg":
             from qlat.exact.dmrg import DMRGSettings
