@@ -191,7 +191,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     require(args.device == "cpu" or args.device.startswith("cuda"), "--device", "must be cpu or cuda[:i]",
             args.device)
     check_out_folder(args.out)
-    require(args.out.is_dir() or args.out.parent.is_dir(), "--out", "its parent folder does not exist", str(args.out))
+    require(args.out.is_dir() or args.out.parent.is_dir(), "--out", "its parent folder does not exist", str(args.out),
+            hint=f"create {args.out.parent} first, or give another --out")
     arch = _architecture(args)
     _require_training_memory(args, arch)  # before anything is built or allocated
     import torch

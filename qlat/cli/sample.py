@@ -278,7 +278,8 @@ def _check_out(out: Path | None) -> None:
         raise ParameterError("--out", f"is a file; --out is a folder now (docs/cli.md): to resume this ensemble, move "
                              f"it to DIR/{ENSEMBLE_NAME} and pass --out DIR", str(out))
     check_out_folder(out, "--out")
-    require(out.is_dir() or out.parent.is_dir(), "--out", "its parent folder does not exist", str(out))
+    require(out.is_dir() or out.parent.is_dir(), "--out", "its parent folder does not exist", str(out),
+            hint=f"create {out.parent} first, or give another --out")
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:

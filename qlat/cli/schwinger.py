@@ -538,7 +538,7 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
 
         check_out_folder(args.out)
         require(args.out.is_dir() or args.out.parent.is_dir(), "--out", "its parent folder does not exist",
-                str(args.out))
+                str(args.out), hint=f"create {args.out.parent} first, or give another --out")
     from qlat.cli._common import announce_seed, resolve_seed, show_progress
 
     if _samples_shots(args):

@@ -203,7 +203,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     torch.set_num_threads(1)
     theory = make_theory(args)
     check_out_folder(args.out)
-    require(args.out.is_dir() or args.out.parent.is_dir(), "--out", "its parent folder does not exist", str(args.out))
+    require(args.out.is_dir() or args.out.parent.is_dir(), "--out", "its parent folder does not exist", str(args.out),
+            hint=f"create {args.out.parent} first, or give another --out")
     if args.shells is None:  # adapts to the lattice (a 2x1 lattice has one pair distance)
         args.shells = min(DEFAULT_SHELLS, pair_distance_count(theory.shape, theory.boundary))
     resolve_seed(args, announce=False)

@@ -96,7 +96,8 @@ def claim_output_dir(path: str | os.PathLike[str], *, command: str, params: Mapp
     if folder.exists() and not folder.is_dir():
         raise ParameterError(flag, "exists and is not a folder", str(folder))
     if not folder.parent.is_dir():
-        raise ParameterError(flag, "its parent folder does not exist", str(folder))
+        raise ParameterError(flag, "its parent folder does not exist", str(folder),
+                             hint=f"create {folder.parent} first, or give another {flag}")
     wanted = json.loads(canonical(params))
     if folder.is_dir():
         # a folder that holds another run or foreign files is refused before the lock file is created
