@@ -607,7 +607,9 @@ def ensemble_series(ensemble: Any, names: Sequence[str], *, skip: int = 0) -> di
     for name in names:
         if name not in known:
             raise ParameterError(
-                "observable", f"unknown or not realized on {theory.name}; known: {', '.join(known)}", name
+                "observable", f"unknown or not realized on {theory.name}; known: {', '.join(known)}", name,
+                hint="a new one is qlat.core.observable.define(...) plus a realization on this theory, in a module "
+                "that is imported before use; docs/architecture.md#add-an-observable",
             )
         realizations[name] = OBSERVABLES.get(name).realize(theory)
     shape = ensemble.field_shape

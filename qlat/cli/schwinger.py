@@ -380,7 +380,8 @@ def cmd_exact(args: argparse.Namespace) -> int:
         from qlat.exact.diagonalization import ED_MAX_QUBITS
 
         require(model.n_sites <= ED_MAX_QUBITS, "--sites",
-                f"exact diagonalization is limited to N <= {ED_MAX_QUBITS}; use --method dmrg", model.n_sites)
+                f"exact diagonalization is limited to N <= {ED_MAX_QUBITS}", model.n_sites,
+                hint="use --method dmrg for longer chains")
     else:
         if args.method == "dmrg":
             from qlat.exact.dmrg import DMRGSettings
@@ -537,7 +538,7 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
 
         check_out_folder(args.out)
         require(args.out.is_dir() or args.out.parent.is_dir(), "--out", "its parent folder does not exist",
-                str(args.out))
+                str(args.out), hint=f"create {args.out.parent} first, or give another --out")
     from qlat.cli._common import announce_seed, resolve_seed, show_progress
 
     if _samples_shots(args):

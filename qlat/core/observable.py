@@ -224,7 +224,10 @@ class ObservableRegistry:
             return self._by_name[name]
         except KeyError:
             raise ParameterError(
-                "observable", f"unknown; known observables are {', '.join(sorted(self._by_name))}", name
+                "observable", f"unknown; known observables are {', '.join(sorted(self._by_name))}", name,
+                hint="a new one is qlat.core.observable.define(NAME, unit=..., description=...) plus a realization "
+                "registered on the target type (OBSERVABLE.register(TargetType, factory)); "
+                "docs/architecture.md#add-an-observable",
             ) from None
 
     def supported_on(self, target: Any) -> list[Observable]:

@@ -164,7 +164,8 @@ def ed_levels(target: SchwingerChain | SchwingerModel, k: int) -> Levels:
 
     chain = _as_chain(target)
     require(chain.n_sites <= ED_LEVELS_MAX_SITES, "n_sites",
-            f"exact diagonalization of levels takes N <= {ED_LEVELS_MAX_SITES}; use DMRG", chain.n_sites)
+            f"exact diagonalization of levels takes N <= {ED_LEVELS_MAX_SITES}", chain.n_sites,
+            hint="a smaller N, or DMRG for longer chains")
     start = time.perf_counter()
     basis = sector_basis(chain.n_sites, chain.popcount)
     require(isinstance(k, (int, np.integer)) and 1 <= k <= basis.size, "k",

@@ -103,14 +103,14 @@ def check_request(
         if spec.shots == "never":
             samplers = [b.name for b in simulators.values() if b.shots != "never"]
             raise ParameterError(
-                "shots", f"backend '{backend}' is exact and takes no shots; use backend "
-                f"{' or '.join(repr(o) for o in samplers)} to sample", shots
+                "shots", f"backend '{backend}' is exact and takes no shots", shots,
+                hint=f"use backend {' or '.join(repr(o) for o in samplers)} to sample shots",
             )
         shots = int(shots)
     elif spec.shots == "required":
         shots = DEFAULT_SHOTS
     if noise is not None and not spec.noise:
         noisy = [b.name for b in simulators.values() if b.noise]
-        raise ParameterError("noise", f"backend '{backend}' takes no noise model; use backend "
-                             f"{' or '.join(repr(o) for o in noisy)}", str(noise))
+        raise ParameterError("noise", f"backend '{backend}' takes no noise model", str(noise),
+                             hint=f"use backend {' or '.join(repr(o) for o in noisy)} for a noise model")
     return spec, shots
