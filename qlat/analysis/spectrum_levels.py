@@ -84,6 +84,8 @@ def classify_levels(levels: Levels) -> list[dict[str, Any]]:
                                   "c_odd_fraction": None if i == 0 else c_odd_fraction(levels.transition_z(i, 0))}
         if levels.reference_energies is not None:
             record["gap_reference"] = float(levels.reference_energies[i] - levels.reference_energies[0])
+            line = levels.line_energies()
+            record["gap_line"] = float(line[i] - line[0])
         out.append(record)
     return assign_labels(out)
 

@@ -46,7 +46,7 @@ import numpy as np
 
 __all__ = ["DISCARDED_WEIGHT_WARN", "ENERGY_KEYS", "OBSERVABLE_FACTOR", "PROFILE_KEYS", "ROUNDING",
            "extrapolation_factor", "line_systematic", "rounding_floor", "run_factor", "run_warnings",
-           "truncation_errors"]
+           "truncation_errors", "truncation_variant"]
 
 #: Observables that are energies (second order in the state error): the plain line in w.
 ENERGY_KEYS: tuple[str, ...] = ("energy", "energy_density")
@@ -81,7 +81,8 @@ def run_factor(reference_run: Mapping[str, Any], run: Mapping[str, Any]) -> floa
     """:func:`extrapolation_factor` of two run summaries (:meth:`qlat.exact.dmrg.DMRGRun.summary`:
     ``discarded_weight``, ``max_bond_dim``, ``bond_dim``); χ bound when ``max_bond_dim >= bond_dim``."""
     bound = int(run["max_bond_dim"]) >= int(run["bond_dim"])
-    return extrapolation_factor(float(reference_run["discarded_weight"]), float(run["discarded_weight"]), bound=bound)
+    w_ref, w = float(reference_run["discarded_weight"]), float(run["discarded_weight"])
+    return extrapolation_factor(w_ref, w, bound=bound)
 
 
 def line_systematic(difference: Any, factor: float, *, energy: bool) -> np.ndarray:
@@ -110,6 +111,20 @@ def run_warnings(state: str, reference_run: Mapping[str, Any], run: Mapping[str,
             warnings.append(f"DMRG truncation: the {state} run at {label} = {r['bond_dim']} did not converge; "
                             "the truncation error model assumes converged runs")
     return warnings
+
+
+def truncation_variant(records: Sequence[Mapping[str, Any]], key: str) -> tuple[str, str] | None:
+    """``(suffix, variant name)`` of the truncation variant of a study redone on the records' ``key``:
+    ``("_line", "truncation(line)")`` when every record with a χ_ref value ``key_reference`` also has
+    its value on the line in w, ``key_line`` (:meth:`qlat.exact.levels.Levels.line_energies`); for
+    records measured before the line was kept, ``("_reference", "truncation(chi/2)")``, the bare
+    difference (an upper bound); None without χ_ref values (ED)."""
+    with_ref = [r for r in records if r.get(f"{key}_reference") is not None]
+    if not with_ref:
+        return None
+    if all(r.get(f"{key}_line") is not None for r in with_ref):
+        return "_line", "truncation(line)"
+    return "_reference", "truncation(chi/2)"
 
 
 def rounding_floor(value: Any, n_sites: int) -> np.ndarray:
