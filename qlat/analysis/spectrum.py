@@ -53,7 +53,7 @@ from qlat.analysis.study_fits import curve_fit, extrapolate_polynomial
 from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
-from qlat.exact.dmrg_truncation import truncation_variant
+from qlat.exact.dmrg_truncation import record_warnings, truncation_variant
 from qlat.exact.schwinger_references import scalar_mass_reference, vector_mass_reference
 
 __all__ = ["SpectrumResult", "analyze_spectrum", "chain_lengths", "spectrum_study"]
@@ -316,6 +316,8 @@ def analyze_spectrum(rows: list[dict[str, Any]], *, spacing_degree: int = 1,
                            provenance=provenance(study="spectrum", mass=mass, continuum_fit=fit,
                                                  variants={k: v.get(name) for k, v in variants.items()}))
             est = est.with_systematic(shifts)
+            for message in record_warnings(sel):  # emitted when the chain was measured
+                est = est.with_warning(message, emit=False)
             if fit["dof"] == 0:
                 est = est.with_warning(f"continuum extrapolation from {len(fit['x'])} spacings with no degree of "
                                        "freedom: the fit cannot test its model")

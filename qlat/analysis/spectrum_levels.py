@@ -159,4 +159,5 @@ def measure_chain_levels(
         "tower_consistent": tower_consistent(records),
         "converged": bool(lv.details.get("converged", True)),
         "seconds": round(time.perf_counter() - start, 3), "cpu_seconds": round(time.process_time() - cpu, 3),
+        **({"truncation_warnings": lv.line_row_warnings()} if lv.method == "dmrg" else {}),
     }

@@ -41,7 +41,7 @@ from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.exact import continuum
-from qlat.exact.dmrg_truncation import truncation_variant
+from qlat.exact.dmrg_truncation import record_warnings, truncation_variant
 from qlat.exact.levels import ED_LEVELS_MAX_SITES, dmrg_levels, ed_levels
 from qlat.theories.schwinger_qubit import SchwingerChain
 
@@ -104,6 +104,7 @@ def measure_probe_chain(n_sites: int, spacing: float, mass: float, *, theta: flo
     if lv.reference_energies is not None:
         row["energy_reference"] = float(lv.reference_energies[0])
         row["energy_line"] = float(lv.line_energies()[0])
+        row["truncation_warnings"] = lv.line_row_warnings()
     row.update(converged=bool(lv.details.get("converged", True)), seconds=round(time.perf_counter() - start, 3),
                cpu_seconds=round(time.process_time() - cpu, 3))
     return row
@@ -248,6 +249,8 @@ def analyze_string_tension(rows: list[dict[str, Any]], *, spacing_degree: int = 
                                 n_samples=len(base["x"]),
                                 provenance=provenance(study="string_tension", mass=mass, q=q, theta=theta, fit=base,
                                                       variants=variants)).with_systematic(sources)
+            for message in record_warnings(sel):  # emitted when the chain was measured
+                estimate = estimate.with_warning(message, emit=False)
             if base["dof"] == 0:
                 estimate = estimate.with_warning(f"continuum extrapolation from {len(base['x'])} spacings with no "
                                                  "degree of freedom: the fit cannot test its model")

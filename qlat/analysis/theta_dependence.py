@@ -44,7 +44,7 @@ from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.exact import continuum
-from qlat.exact.dmrg_truncation import OBSERVABLE_FACTOR, truncation_variant
+from qlat.exact.dmrg_truncation import OBSERVABLE_FACTOR, record_warnings, truncation_variant
 from qlat.exact.levels import ED_LEVELS_MAX_SITES, dmrg_levels, ed_levels
 from qlat.theories.schwinger_qubit import SchwingerChain
 
@@ -103,7 +103,8 @@ def measure_theta_chain(n_sites: int, spacing: float, mass: float, theta: float,
         row.update(energy_reference=float(lv.reference_energies[0]),
                    field_reference=_central_field(chain, lv.z_expectations(reference=True)[0]),
                    energy_line=float(lv.line_energies()[0]),
-                   field_line=_central_field(chain, lv.z_expectations(line=True)[0]))
+                   field_line=_central_field(chain, lv.z_expectations(line=True)[0]),
+                   truncation_warnings=lv.line_row_warnings())
     row.update(converged=bool(lv.details.get("converged", True)), seconds=round(time.perf_counter() - start, 3),
                cpu_seconds=round(time.process_time() - cpu, 3))
     return row
@@ -310,7 +311,10 @@ def analyze_theta_dependence(rows: list[dict[str, Any]], *, volumes: Sequence[fl
             est = Estimate(fit["value"], fit["error"], name=label, unit="g" if obs == "electric_field" else "g^2",
                            backend="ed+dmrg", n_samples=len(fit["x"]),
                            provenance=provenance(study="theta_dependence", mass=mass, theta=theta, fit=fit))
-            estimates[label] = est.with_systematic(sources)
+            est = est.with_systematic(sources)
+            for message in record_warnings([r for r in rows if r["mass"] == mass]):  # emitted when measured
+                est = est.with_warning(message, emit=False)
+            estimates[label] = est
             references[label] = {k: v[obs] for k, v in _references(mass, theta).items()}
         masses[mass] = {"per_spacing": base_a, "fits": base, "variants": variants, "estimates": estimates,
                         "references": references}

@@ -57,7 +57,7 @@ from qlat.analysis.study_fits import extrapolate_polynomial
 from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
-from qlat.exact.dmrg_truncation import truncation_variant
+from qlat.exact.dmrg_truncation import record_warnings, truncation_variant
 from qlat.exact.levels import ED_LEVELS_MAX_SITES, dmrg_levels, ed_levels
 from qlat.exact.schwinger_references import CRITICAL_MASS_THETA_PI
 from qlat.theories.schwinger_qubit import SchwingerChain
@@ -115,7 +115,8 @@ def measure_theta_pi_chain(n_sites: int, spacing: float, mass: float, *, method:
         line = lv.line_energies()
         line_gap = float(line[1] - line[0])
         row.update(gap_reference=ref_gap, scaled_gap_reference=ref_gap * n_sites * spacing,
-                   gap_line=line_gap, scaled_gap_line=line_gap * n_sites * spacing)
+                   gap_line=line_gap, scaled_gap_line=line_gap * n_sites * spacing,
+                   truncation_warnings=lv.line_row_warnings())
     row.update(converged=bool(lv.details.get("converged", True)), seconds=round(time.perf_counter() - start, 3),
                cpu_seconds=round(time.process_time() - cpu, 3))
     return row
@@ -342,6 +343,8 @@ def analyze_theta_pi(rows: list[dict[str, Any]], *, size_power: float = 2.0, spa
                                                   size_power=size_power, spacing_degree=spacing_degree,
                                                   min_volume=min_volume))
         estimate = estimate.with_systematic(sources)
+        for message in record_warnings(rows):  # emitted when the chain was measured
+            estimate = estimate.with_warning(message, emit=False)
         if final["dof"] == 0:
             estimate = estimate.with_warning(f"continuum extrapolation from {len(final['x'])} spacings with no "
                                              "degree of freedom: the fit cannot test its model")

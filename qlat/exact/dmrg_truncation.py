@@ -46,7 +46,7 @@ import numpy as np
 
 __all__ = ["DISCARDED_WEIGHT_WARN", "ENERGY_KEYS", "OBSERVABLE_FACTOR", "PROFILE_KEYS", "ROUNDING",
            "extrapolation_factor", "line_systematic", "rounding_floor", "run_factor", "run_warnings",
-           "truncation_errors", "truncation_variant"]
+           "record_warnings", "truncation_errors", "truncation_variant"]
 
 #: Observables that are energies (second order in the state error): the plain line in w.
 ENERGY_KEYS: tuple[str, ...] = ("energy", "energy_density")
@@ -125,6 +125,14 @@ def truncation_variant(records: Sequence[Mapping[str, Any]], key: str) -> tuple[
     if all(r.get(f"{key}_line") is not None for r in with_ref):
         return "_line", "truncation(line)"
     return "_reference", "truncation(chi/2)"
+
+
+def record_warnings(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The distinct ``truncation_warnings`` of study rows (each a chain's :func:`run_warnings`, with its chain)."""
+    out: list[str] = []
+    for r in records:
+        out.extend(m for m in r.get("truncation_warnings") or () if m not in out)
+    return out
 
 
 def rounding_floor(value: Any, n_sites: int) -> np.ndarray:

@@ -135,6 +135,17 @@ class Levels:
         return [m for i, (ref, run) in enumerate(zip(runs[0], runs[-1], strict=True))
                 for m in run_warnings(f"level {i}", ref, run)]
 
+    def line_row_warnings(self) -> list[str]:
+        """:meth:`line_warnings` prefixed with the chain (N, a, m, θ), each also emitted (QlatWarning): what a
+        study row records as ``truncation_warnings``."""
+        from qlat.core.errors import warn
+
+        c = self.chain
+        out = [f"N = {c.n_sites}, a = {c.spacing:g}, m = {c.mass:g}, theta = {c.theta:g}: {m}" for m in self.line_warnings()]
+        for message in out:
+            warn(f"dmrg levels: {message}")
+        return out
+
     def line_energies(self) -> np.ndarray:
         """E_k(χ) + f_k [E_k(χ) − E_k(χ_ref)]: the levels on the line in the discarded weight (module docstring)."""
         if self.reference_energies is None:

@@ -88,7 +88,10 @@ def test_dmrg_truncation_source_is_the_line_not_the_chi_half_redo():
                 "energy_line": r["energy"] - 1e-5 * r["separation"]} for r in rows]
     est = analyze_string_tension(shifted, spacing_degree=1).points[0]["estimate"]
     assert est.provenance["systematic_sources"]["truncation"] == pytest.approx(1e-5, rel=1e-3)
-    assert "truncation(line)" in est.provenance["variants"]
+    assert "truncation(line)" in est.provenance["variants"] and est.warnings == ()
+    shifted[0]["truncation_warnings"] = ["N = 12: DMRG truncation: the level 0 run at chi = 4 discards 0.001"]
+    est = analyze_string_tension(shifted, spacing_degree=1).points[0]["estimate"]
+    assert est.warnings == tuple(shifted[0]["truncation_warnings"])  # a chain's untrusted line reaches the estimate
     old = [{k: v for k, v in r.items() if k != "energy_line"} for r in shifted]
     est = analyze_string_tension(old, spacing_degree=1).points[0]["estimate"]
     assert est.provenance["systematic_sources"]["truncation"] == pytest.approx(1e-3, rel=1e-3)
