@@ -76,7 +76,8 @@ def _evolution_arguments(p: argparse.ArgumentParser, *, ground_state: bool = Fal
     p.add_argument("--bond-dim", type=int, default=None,
                    help="MPS bond dimension: --backend tdvp (default 32) and mps (default: no cap) cap the "
                         "evolved state; --backend dmrg (scan; default 64) the ground states. tdvp and dmrg "
-                        "repeat the run at half of it: the difference is the systematic (truncation) error")
+                        "repeat the run at half of it: the difference, extrapolated in the discarded weight, is the "
+                        "systematic (truncation) error")
     p.add_argument("--layout", choices=("all-to-all", "line"), default=None,
                    help="two-qubit layout: all-to-all (default) or line (swap network); on a device the "
                         "default compiles both and keeps the one with fewer two-qubit gates")
@@ -151,8 +152,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--method", default="ed",
                    help="ed (exact diagonalization, N <= 24; default) or dmrg (tensor network, long chains)")
     p.add_argument("--bond-dim", type=int, default=None,
-                   help="dmrg: maximal MPS bond dimension (default 64); the truncation error from half of it "
-                        "is the systematic error")
+                   help="dmrg: maximal MPS bond dimension (default 64); the truncation error (the runs at half "
+                        "of it and at it, extrapolated in the discarded weight) is the systematic error")
     p.add_argument("--theta", type=float, default=0.0,
                    help="vacuum angle θ in radians (default 0; |θ| > 2π warns: on the open chain the electric "
                         "form is not 2π-periodic)")
