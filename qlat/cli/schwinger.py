@@ -76,7 +76,8 @@ def _evolution_arguments(p: argparse.ArgumentParser, *, ground_state: bool = Fal
     p.add_argument("--bond-dim", type=int, default=None,
                    help="MPS bond dimension: --backend tdvp (default 32) and mps (default: no cap) cap the "
                         "evolved state; --backend dmrg (scan; default 64) the ground states. tdvp and dmrg "
-                        "repeat the run at half of it: the difference is the systematic (truncation) error")
+                        "repeat the run at half of it: the difference, extrapolated in the discarded weight, is the "
+                        "systematic (truncation) error")
     p.add_argument("--layout", choices=("all-to-all", "line"), default=None,
                    help="two-qubit layout: all-to-all (default) or line (swap network); on a device the "
                         "default compiles both and keeps the one with fewer two-qubit gates")
@@ -151,8 +152,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--method", default="ed",
                    help="ed (exact diagonalization, N <= 24; default) or dmrg (tensor network, long chains)")
     p.add_argument("--bond-dim", type=int, default=None,
-                   help="dmrg: maximal MPS bond dimension (default 64); the truncation error from half of it "
-                        "is the systematic error")
+                   help="dmrg: maximal MPS bond dimension (default 64); the truncation error (the runs at half "
+                        "of it and at it, extrapolated in the discarded weight) is the systematic error")
     p.add_argument("--theta", type=float, default=0.0,
                    help="vacuum angle θ in radians (default 0; |θ| > 2π warns: on the open chain the electric "
                         "form is not 2π-periodic)")
@@ -837,7 +838,7 @@ def _numbers_as_estimates(result: dict[str, Any]) -> dict[str, Any]:
     prov = {"model": result["params"], "ground_state": result.get("ground_state", {"method": "ed"})}
     solved = "dmrg" if prov["ground_state"].get("method") == "dmrg" else "exact"
 
-    def wrap(key: str, value: Any, truncation: dict[str, float]) -> Any:
+    def wrap(key: str, value: Any, truncation: dict[str, float], trust: tuple[str, ...] | list[str] = ()) -> Any:
         if not isinstance(value, float) or key in _SCAN_PARAMETERS:
             return value
         unit = "g^2" if "energy" in key else "g"
@@ -847,11 +848,15 @@ def _numbers_as_estimates(result: dict[str, Any]) -> dict[str, Any]:
         est = Estimate(value, 0.0, name=key, unit=unit, backend=backend, provenance=prov)
         if key in truncation and not analytic:
             est = est.with_systematic({"truncation": float(truncation[key])})
+            for message in trust:  # emitted where the scan point ran
+                est = est.with_warning(message, emit=False)
         return est
 
     def wrap_all(record: dict[str, Any]) -> dict[str, Any]:
         truncation = record.get("truncation") or {}
-        return {k: wrap(k, v, truncation) for k, v in record.items() if k != "truncation"}
+        trust = record.get("truncation_warnings") or []
+        return {k: wrap(k, v, truncation, trust) for k, v in record.items()
+                if k not in ("truncation", "truncation_warnings")}
 
     out = dict(result)
     out["rows"] = [wrap_all(row) for row in result["rows"]]

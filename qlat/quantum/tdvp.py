@@ -24,7 +24,8 @@ in these moments:
   model-corrected value Õ = ⟨O⟩ + δO_L of a run at 2dt gives |Õ(dt) − Õ(2dt)|/3 (Richardson;
   source ``"time_step"``), the part of the step error the correction leaves;
 - truncation: the model-corrected values at χ and χ/2, extrapolated linearly in the discarded
-  weight w (as DMRG energies are): |Õ(χ) − Õ(χ/2)|·w(χ)/(w(χ/2) − w(χ)), at most the bare
+  weight w (as DMRG energies are, :func:`qlat.exact.dmrg_truncation.extrapolation_factor`):
+  |Õ(χ) − Õ(χ/2)|·w(χ)/(w(χ/2) − w(χ)), at most the bare
   difference and 0 when χ never truncated (source ``"truncation"``).
 
 Two reruns (2dt, χ/2) cost about 1.0× the main run together (the T/2 rerun of the former bare
@@ -46,6 +47,7 @@ import numpy as np
 
 from qlat.core.errors import require
 from qlat.core.registry import BACKENDS
+from qlat.exact.dmrg_truncation import extrapolation_factor
 from qlat.quantum.simulators import AdiabaticSimulator, SimulationRequest
 from qlat.theories.pauli_sum import PauliSum
 from qlat.theories.schwinger_qubit import SchwingerModel
@@ -307,7 +309,8 @@ class TDVPSimulator(AdiabaticSimulator):
         half_run = self._evolve(request, bond_dim=reference_chi)
         half = mps_state_model(request.model, half_run, ops, factors)
         w_chi, w_half = main_run.discarded_weight, half_run.discarded_weight
-        weight = min(1.0, w_chi / (w_half - w_chi)) if w_half > w_chi else (1.0 if w_chi > 0 else 0.0)
+        # the line in w of every DMRG number (qlat.exact.dmrg_truncation); TDVP caps it at the bare difference
+        weight = min(1.0, extrapolation_factor(w_half, w_chi, bound=w_chi > 0))
         for key in ops:
             out[key]["truncation"] = weight * abs(main.corrected(key) - half.corrected(key))
         how["truncation"] = (f"|O~(chi={chi}) - O~(chi={reference_chi})| w(chi)/(w(chi/2) - w(chi)), discarded "
