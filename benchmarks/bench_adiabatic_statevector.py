@@ -258,7 +258,7 @@ def qiskit_path(model: SchwingerModel, schedule: AdiabaticSchedule) -> dict:
 
 
 def exported_circuit_check(model: SchwingerModel, schedule: AdiabaticSchedule, fast_state: np.ndarray) -> dict:
-    from qlat.quantum.backends import aer_statevector
+    from qlat.quantum.aer import aer_statevector
     from qlat.quantum.statevector import expectation_values
     from qlat.quantum.trotter import adiabatic_circuit
 

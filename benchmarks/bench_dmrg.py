@@ -51,6 +51,7 @@ def run_point(n_sites: int, bond_dim: int, mpo: str) -> dict[str, Any]:
 
     from qlat.exact.dmrg import DMRGSettings, ground_state, mps_measurements
     from qlat.exact.schwinger_mpo import tenpy_model
+    from qlat.theories.schwinger_observables import qubit_observable
     from qlat.theories.schwinger_qubit import SchwingerModel
 
     model = SchwingerModel(n_sites, SPACING, MASS)
@@ -62,12 +63,12 @@ def run_point(n_sites: int, bond_dim: int, mpo: str) -> dict[str, Any]:
     run = ground_state(model, settings=DMRGSettings(bond_dim=bond_dim, mpo=mpo))
     wall = time.perf_counter() - t0
     cpu = time.process_time() - c0
-    values = mps_measurements(model, run.psi, energy=run.energy)
+    values = mps_measurements(model, run.psi, [qubit_observable("condensate", model)], energy=run.energy)
     mps_bytes = sum(run.psi.get_B(i).size * run.psi.get_B(i).dtype.itemsize for i in range(n_sites))
     return {
         "n_sites": n_sites, "bond_dim": bond_dim, "mpo": mpo, "mpo_bond_dim": int(mpo_bond_dim),
         "energy": run.energy, "condensate": float(values["condensate"]),
-        "half_chain_entropy": float(values["entanglement_entropy"][n_sites // 2 - 1]),
+        "half_chain_entropy": float(values[f"entanglement_entropy[{n_sites // 2 - 1}]"]),
         "sweeps": run.sweeps, "converged": run.converged, "max_bond_dim": run.max_bond_dim,
         "discarded_weight": run.discarded_weight, "mpo_build_seconds": round(build, 3),
         "wall_seconds": round(wall, 3), "cpu_seconds": round(cpu, 3),

@@ -44,7 +44,7 @@ SEED = 0
 
 def run(n_sites: int, device_name: str, bond_dim: int) -> dict:
     from qlat.core.backend import get_backend
-    from qlat.quantum.backends import mps_expectations
+    from qlat.quantum.aer import mps_expectations
     from qlat.quantum.ibm.active import remap_circuit, remap_observable
     from qlat.quantum.ibm.backend import run_on_device
     from qlat.quantum.ibm.compile import compile_adiabatic

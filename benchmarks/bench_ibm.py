@@ -134,9 +134,9 @@ def _distance(est, exact: float) -> tuple[float, float]:
 
 
 def noise(sites: list[int], shots: int, steps: int = 4) -> dict:
+    from qlat.quantum.adiabatic_run import run_adiabatic
     from qlat.quantum.exact_backend import exact_estimates
     from qlat.quantum.ibm.backend import hardware_schedule, run_on_device
-    from qlat.quantum.run import run_adiabatic
 
     schedule = hardware_schedule()
     if steps != schedule.n_steps:  # same step size and ramp, shorter (or longer) ramp
@@ -197,7 +197,7 @@ def noise(sites: list[int], shots: int, steps: int = 4) -> dict:
 
 
 def _noise_record(rows: list, schedule, shots: int) -> dict:
-    from qlat.quantum.run import schedule_description
+    from qlat.quantum.adiabatic_run import schedule_description
 
     return {"benchmark": "ibm_mitigation", "devices": NOISE_DEVICES, "shots_per_circuit": shots,
             "schedule": schedule_description(schedule), "model": {"spacing": 1.0, "mass": 0.5, "theta": 0.0},
@@ -258,9 +258,9 @@ def curve(device: str, sites: list[int], shots: int, repeats: int, steps: int, c
 
     chosen = [m for m in METHODS if methods is None or m[0] in methods]
     path = RESULTS / "ibm_mitigation_curve.json"
+    from qlat.quantum.adiabatic_run import run_adiabatic
     from qlat.quantum.exact_backend import exact_estimates
     from qlat.quantum.ibm.backend import hardware_schedule, run_on_device
-    from qlat.quantum.run import run_adiabatic
 
     schedule = hardware_schedule()
     if steps != schedule.n_steps:
@@ -280,7 +280,7 @@ def curve(device: str, sites: list[int], shots: int, repeats: int, steps: int, c
               "note": ("TREX exists only inside the Estimator, which returns no bit strings; the Sampler-side "
                        "'both' is post-selection after qlat's calibrated readout correction (postselect+readout)"),
               "rows": rows, "machine": describe_machine()}
-    from qlat.quantum.run import schedule_description
+    from qlat.quantum.adiabatic_run import schedule_description
 
     record["schedule"] = schedule_description(schedule)
     with tempfile.TemporaryDirectory() as data:

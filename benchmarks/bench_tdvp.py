@@ -56,8 +56,8 @@ def _timed(fn: Any, label: str = "") -> tuple[Any, float]:
 
 def part_n16() -> dict[str, Any]:
     from qlat.quantum.adiabatic import default_schedule
+    from qlat.quantum.adiabatic_run import run_adiabatic
     from qlat.quantum.exact_backend import exact_estimates
-    from qlat.quantum.run import run_adiabatic
     from qlat.theories.schwinger_qubit import SchwingerModel
 
     model = SchwingerModel(16, 0.5, 0.1)
@@ -86,7 +86,7 @@ def part_n16() -> dict[str, Any]:
 def part_n40(with_aer: bool) -> dict[str, Any]:
     from qlat.exact.dmrg import dmrg_estimates
     from qlat.quantum.adiabatic import default_schedule
-    from qlat.quantum.run import run_adiabatic
+    from qlat.quantum.adiabatic_run import run_adiabatic
     from qlat.quantum.tdvp import evolve_tdvp, tdvp_values
     from qlat.theories.schwinger_qubit import SchwingerModel
 
@@ -96,7 +96,7 @@ def part_n40(with_aer: bool) -> dict[str, Any]:
     dmrg, t_dmrg = _timed(lambda: dmrg_estimates(model, names, bond_dim=64), "n40_dmrg")
     print(f"N = 40 DMRG (χ 64): E0 = {dmrg['energy'].value:.12f} ({t_dmrg:.0f} s; independent {INDEPENDENT_E0_N40})")
     run, t_main = _timed(lambda: evolve_tdvp(model, schedule, bond_dim=32), "n40_tdvp_evolution")
-    values = tdvp_values(model, run, {n: [n] for n in names})
+    values = tdvp_values(model, run, names)
     print(f"N = 40 tdvp evolution (T = 20, dt = 0.5, χ = 32): {t_main:.1f} s, E = {values['energy']:.6f}, "
           f"ΔE vs DMRG = {values['energy'] - dmrg['energy'].value:+.5f}  (CPU {CPU_SECONDS['n40_tdvp_evolution']:.1f} s)")
     full, t_full = _timed(lambda: run_adiabatic(model, schedule, observables=names, backend="tdvp",

@@ -135,9 +135,9 @@ def run_demo(*, shots: int = 4000, seed: int = 2001) -> DemoResult:
     from qlat.core.provenance import provenance
     from qlat.exact.diagonalization import diagonalize, expectation
     from qlat.quantum.adiabatic import default_schedule
+    from qlat.quantum.adiabatic_run import run_adiabatic
     from qlat.quantum.exact_backend import exact_estimates
     from qlat.quantum.observables import qubit_observable
-    from qlat.quantum.run import run_adiabatic
 
     t0 = time.perf_counter()
     base = _base_model()

@@ -114,17 +114,18 @@ class _Refusal:
     parameter: str | None = None
     requirement: str | None = None
     value: Any = None
+    hint: str | None = None
 
     @classmethod
     def of(cls, exc: QlatError) -> _Refusal:
         if isinstance(exc, ParameterError):
             value = exc.value if isinstance(exc.value, (str, int, float, bool, type(None))) else repr(exc.value)
-            return cls(str(exc), exc.parameter, exc.requirement, value)
+            return cls(str(exc), exc.parameter, exc.requirement, value, exc.hint)
         return cls(str(exc))
 
     def error(self) -> QlatError:
         if self.parameter is not None and self.requirement is not None:
-            return ParameterError(self.parameter, self.requirement, self.value)
+            return ParameterError(self.parameter, self.requirement, self.value, hint=self.hint)
         return QlatError(self.message)
 
 
@@ -343,8 +344,8 @@ class ResultLog:
             entry = check(entry, spec, file=self.path, flag="out", where=f"entry {n}")
             i = entry["index"]
             if entry["point"] != wanted[i]:
-                raise ParameterError("out", f"{self.path} entry {n} belongs to another study; use another folder",
-                                     str(self.path.parent))
+                raise ParameterError("out", f"{self.path} entry {n} belongs to another study",
+                                     str(self.path.parent), hint="use a new folder, or the same study to resume")
             found[i] = entry["result"]
         return found
 

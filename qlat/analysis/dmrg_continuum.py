@@ -22,9 +22,10 @@ Method (as the ED study, ``docs/conventions.md``):
   are Akaike-weighted model averages (:func:`qlat.analysis.schwinger_studies.two_stage_extrapolation`,
   :func:`qlat.analysis.extrapolation.extrapolate_models`), the same code as the ED study.
 - *Errors kept apart.*  ``error``: the fit error of the (exact) DMRG values propagated through
-  both stages.  ``systematic``, with its sources: ``truncation`` — each chain's
-  |b(χ) − b(χ/2)| propagated through the fits (a bound rather than an estimate of the
-  truncation error at χ); ``a->0 fit_model``/``fit_range`` and ``L->inf fit_model``/``fit_range``
+  both stages.  ``systematic``, with its sources: ``truncation`` — each chain's truncation
+  error of b, the extrapolation of b(χ/2), b(χ) in the discarded weight
+  (:mod:`qlat.exact.dmrg_truncation`, the calibrated systematic of every DMRG number in qlat),
+  propagated through the fits; ``a->0 fit_model``/``fit_range`` and ``L->inf fit_model``/``fit_range``
   — the spread of the fit models.  The recorded L = 20, 24 study shows why the spread matters:
   a quadratic in a misses −e^γ/(2π^{3/2}) by 4·10⁻⁵ (5σ of its own fit error), the cubic that the
   data select (χ² of the quadratic 5·10³ times larger) lands within 3·10⁻⁶.
@@ -43,6 +44,7 @@ from qlat.analysis.schwinger_studies import ContinuumResult, bulk_condensate, co
 from qlat.core.errors import require
 from qlat.exact import continuum
 from qlat.exact.dmrg import DMRGSettings, ground_state
+from qlat.theories.schwinger_observables import site_condensate_values
 from qlat.theories.schwinger_qubit import SchwingerModel
 
 __all__ = ["ContinuumResult", "bulk_condensate", "continuum_condensate_massless_dmrg", "continuum_from_rows",
@@ -54,7 +56,7 @@ def _site_condensate(psi: Any, spacing: float) -> np.ndarray:
 
     with quiet_tenpy():
         z = np.real(np.asarray(psi.expectation_value("Sigmaz"), dtype=complex))
-    return (-1.0) ** np.arange(z.size) * z / (2.0 * spacing)
+    return site_condensate_values(z, spacing)
 
 
 def measure_bulk_condensate(
@@ -70,8 +72,14 @@ def measure_bulk_condensate(
     """DMRG ground state of the massless chain (N, a) and its bulk condensate, one table row.
 
     The state is computed at ``reference_bond_dim`` (default χ/2) and then, warm-started, at χ;
-    ``bulk_systematic`` = |b(χ) − b(χ_ref)| is the truncation error of ``bulk``.
+    ``bulk_systematic`` is the truncation error of ``bulk``: |b(χ) − b(χ_ref)| on the line in the
+    discarded weight (:func:`qlat.exact.dmrg_truncation.line_systematic`, a first-order observable),
+    at least the rounding floor; ``truncation`` records the weights, the line's fraction and the
+    warnings (:func:`qlat.exact.dmrg_truncation.run_warnings`, also emitted).
     """
+    from qlat.core.errors import warn
+    from qlat.exact.dmrg_truncation import line_systematic, rounding_floor, run_factor, run_warnings
+
     start = time.perf_counter()
     model = SchwingerModel(int(n_sites), float(spacing), 0.0, coupling=coupling, mass_shift=mass_shift)
     settings = settings or DMRGSettings()
@@ -84,9 +92,17 @@ def measure_bulk_condensate(
     profile_low = _site_condensate(low.psi, model.spacing)
     profile = _site_condensate(high.psi, model.spacing)
     bulk = bulk_condensate(profile)
+    factor = run_factor(low.summary(), high.summary())
+    trust = run_warnings("ground", low.summary(), high.summary())
+    for message in trust:
+        warn(f"dmrg (N = {n_sites}, a = {spacing:g}): {message}")
+    systematic = max(float(line_systematic(bulk - bulk_condensate(profile_low), factor, energy=False)),
+                     float(rounding_floor(bulk, int(n_sites))))
     return {
         "n_sites": int(n_sites), "spacing": float(spacing), "volume": float(n_sites * spacing),
-        "bulk": bulk, "bulk_systematic": abs(bulk - bulk_condensate(profile_low)),
+        "bulk": bulk, "bulk_systematic": systematic,
+        "truncation": {"discarded_weights": [low.discarded_weight, high.discarded_weight],
+                       "line_fraction": factor, "warnings": trust},
         "chain_average": float(profile.mean()), "ground_energy": high.energy,
         "bond_dims": [int(ref), int(bond_dim)], "max_bond_dim": high.max_bond_dim,
         "discarded_weight": high.discarded_weight, "sweeps": [low.sweeps, high.sweeps],
@@ -173,6 +189,12 @@ def continuum_from_rows(rows: list[dict[str, Any]], *, spacing_degree: int = 3, 
         "mass_shift": True, "estimator": "bulk b = (10 c_h + 5 c_{h+1} + c_{h+2})/16, h = N/2",
         "volume_variable": "exp(-M L), M = g/sqrt(pi)",
     }
-    return continuum_result(rows, method="fixed-volume", settings=study_settings,
-                            boson_mass=continuum.boson_mass(coupling=coupling), coupling=coupling, backend="dmrg",
-                            study="continuum_condensate_massless_dmrg")
+    result = continuum_result(rows, method="fixed-volume", settings=study_settings,
+                              boson_mass=continuum.boson_mass(coupling=coupling), coupling=coupling, backend="dmrg",
+                              study="continuum_condensate_massless_dmrg")
+    trust = [f"N = {r['n_sites']}, a = {float(r['spacing']):g}: {m}" for r in rows
+             for m in (r.get("truncation") or {}).get("warnings", [])]
+    estimate = result.estimate
+    for message in trust:  # already emitted when the row was measured
+        estimate = estimate.with_warning(message, emit=False)
+    return replace(result, estimate=estimate) if trust else result

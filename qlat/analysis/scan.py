@@ -235,7 +235,7 @@ def _numbers_as_estimates(result: dict[str, Any]) -> dict[str, Any]:
     prov = {"model": result["params"], "ground_state": result.get("ground_state", {"method": "ed"})}
     solved = "dmrg" if prov["ground_state"].get("method") == "dmrg" else "exact"
 
-    def wrap(key: str, value: Any, truncation: dict[str, float]) -> Any:
+    def wrap(key: str, value: Any, truncation: dict[str, float], trust: tuple[str, ...] | list[str] = ()) -> Any:
         if not isinstance(value, float) or key in SCAN_PARAMETERS:
             return value
         analytic = is_analytic(key)
@@ -244,11 +244,15 @@ def _numbers_as_estimates(result: dict[str, Any]) -> dict[str, Any]:
         est = Estimate(value, 0.0, name=key, unit=unit_of(key), backend=backend, provenance=prov)
         if key in truncation and not analytic:
             est = est.with_systematic({"truncation": float(truncation[key])})
+            for message in trust:  # emitted where the scan point ran
+                est = est.with_warning(message, emit=False)
         return est
 
     def wrap_all(record: dict[str, Any]) -> dict[str, Any]:
         truncation = record.get("truncation") or {}
-        return {k: wrap(k, v, truncation) for k, v in record.items() if k != "truncation"}
+        trust = record.get("truncation_warnings") or []
+        return {k: wrap(k, v, truncation, trust) for k, v in record.items()
+                if k not in ("truncation", "truncation_warnings")}
 
     out = dict(result)
     out["rows"] = [wrap_all(row) for row in result["rows"]]

@@ -65,7 +65,7 @@ def ground_state_point(model: Any, *, method: str = "ed", **options: Any) -> Gro
 # --- adiabatic preparation on a simulator ------------------------------------------------------
 @dataclass
 class AdiabaticPoint:
-    """One adiabatic run (:func:`qlat.quantum.run.run_adiabatic`) with the ED values beside it (N <= 20)."""
+    """One adiabatic run (:func:`qlat.quantum.adiabatic_run.run_adiabatic`) with the ED values beside it (N <= 20)."""
 
     model: Any
     schedule: Any
@@ -140,7 +140,7 @@ def adiabatic_point(model: Any, schedule: Any, *, backend: str = "statevector", 
                     max_bond_dimension: int | None = None, progress: bool = False) -> AdiabaticPoint:
     """One adiabatic run of ``model`` along ``schedule`` on ``backend``, plus the ED values for comparison."""
     from qlat.exact.diagonalization import ED_ROUTINE_MAX_QUBITS
-    from qlat.quantum.run import run_adiabatic
+    from qlat.quantum.adiabatic_run import run_adiabatic
 
     run = run_adiabatic(model, schedule, observables=ADIABATIC_OBSERVABLES, backend=backend, shots=shots, seed=seed,
                         noise=noise, order=order, layout=layout, progress=progress,

@@ -62,12 +62,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qlat.analysis.extrapolation import FitModel, ModelAverage, extrapolate_models, model_set
-from qlat.core.errors import require
+from qlat.core.errors import require, warn
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.exact import continuum
 from qlat.exact.diagonalization import diagonalize_sector, site_condensate
-from qlat.theories.schwinger_qubit import SchwingerModel, free_condensate, mass_derivative_terms
+from qlat.theories.schwinger_observables import free_condensate
+from qlat.theories.schwinger_qubit import SchwingerModel, mass_derivative_terms
 
 if TYPE_CHECKING:
     from qlat.analysis.ground_solvers import GroundStateSolver
@@ -473,7 +474,7 @@ def theta_scan_rows(
     For every model (θ of the model ignored) :func:`theta_scan_exact` gives the ground-state
     records (ED, or ``solver``); each row adds the physical condensate shift ∂ℰ/∂m(θ) − ∂ℰ/∂m(0)
     beside its mass-perturbation-theory value −Σ(cos θ − 1), the free-subtracted condensate
-    ⟨S⟩ − S_free (:func:`~qlat.theories.schwinger_qubit.free_condensate`), and, with
+    ⟨S⟩ − S_free (:func:`~qlat.theories.schwinger_observables.free_condensate`), and, with
     ``simulate(model) -> {key: value}``, the simulated values at that θ.  ``on_step()`` is called
     after every study and simulation (progress bars).
     """
@@ -508,11 +509,14 @@ def scan_point(point: dict[str, Any]) -> dict[str, Any]:
 
     ``point``: ``n_sites``, ``spacing``, ``thetas``, ``mass``, ``coupling``, ``formulation``,
     ``mass_shift`` and, to simulate each θ adiabatically, ``simulate`` = the options of
-    :func:`qlat.quantum.run.run_adiabatic` (``backend``, ``shots``, ``seed``, ``noise``, ``order``,
+    :func:`qlat.quantum.adiabatic_run.run_adiabatic` (``backend``, ``shots``, ``seed``, ``noise``, ``order``,
     ``layout``) plus ``schedule`` (overrides of the default schedule: ``total_time``, ``dt``,
     ``ramp``, ``initial_mass``).  ``ground_state`` (optional): ``{"method": "ed"}`` (default) or
     ``{"method": "dmrg", "bond_dim": χ}``; with DMRG the scan is repeated at χ/2 and every row and
-    study carries ``truncation`` = {key: |value(χ) − value(χ/2)|}, the systematic error of each
+    study carries ``truncation`` = {key: δ}, the systematic error of each number: the difference
+    |value(χ) − value(χ/2)| on the line in the discarded weight of the runs it is made of
+    (:func:`truncation_systematics`, :mod:`qlat.exact.dmrg_truncation`), and
+    ``truncation_warnings`` (a list, also emitted) when a run's line cannot be trusted.  The
     number.  Returns ``{"rows": […], "study": {…}}`` with Estimates as dicts.
     """
 
@@ -526,7 +530,7 @@ def scan_point(point: dict[str, Any]) -> dict[str, Any]:
     options = point.get("simulate")
     if options:
         from qlat.quantum.adiabatic import schedule_for
-        from qlat.quantum.run import run_adiabatic
+        from qlat.quantum.adiabatic_run import run_adiabatic
 
         overrides = dict(options.get("schedule") or {})
         run_options = {k: v for k, v in options.items() if k != "schedule"}
@@ -539,16 +543,96 @@ def scan_point(point: dict[str, Any]) -> dict[str, Any]:
 
     thetas = [float(t) for t in point["thetas"]]
     solver = solver_from_spec(point.get("ground_state"))
-    rows, studies = theta_scan_rows([model], thetas, simulate=simulate, solver=solver)
     if isinstance(solver, DMRGSolver):
-        ref_rows, ref_studies = theta_scan_rows([model], thetas, solver=DMRGSolver(max(2, solver.bond_dim // 2)))
-        for row, ref in zip(rows, ref_rows, strict=True):
-            row["truncation"] = _differences(row, ref)
-        studies[0]["truncation"] = _differences(studies[0], ref_studies[0])
+        line = LineSolver(solver.bond_dim)
+        rows, studies = theta_scan_rows([model], thetas, simulate=simulate, solver=line)
+        line.mode = "extrapolated"
+        line_rows, line_studies = theta_scan_rows([model], thetas, solver=line)
+        for row, other in zip(rows, line_rows, strict=True):
+            row["truncation"] = truncation_systematics(row, other, n_sites=model.n_sites)
+            row["truncation_warnings"] = list(line.warnings)
+        studies[0]["truncation"] = truncation_systematics(studies[0], line_studies[0], n_sites=model.n_sites)
+        studies[0]["truncation_warnings"] = list(line.warnings)
+        for message in line.warnings:
+            warn(f"dmrg theta scan: {message}")
+    else:
+        rows, studies = theta_scan_rows([model], thetas, simulate=simulate, solver=solver)
     return jsonable({"rows": rows, "study": studies[0]})
 
 
-def _differences(values: dict[str, Any], reference: dict[str, Any]) -> dict[str, float]:
-    """{key: |a − b|} over the float entries two records share (the truncation error)."""
-    return {k: abs(v - reference[k]) for k, v in values.items()
-            if isinstance(v, float) and isinstance(reference.get(k), float) and k not in ("theta", "spacing")}
+class LineSolver:
+    r"""DMRG of each chain at χ_ref = χ/2 and χ (cached), reporting the χ values (``mode = "chi"``) or
+    those on the line in the discarded weight (``mode = "extrapolated"``).
+
+    A θ-scan number is a linear combination Q = Σ_i c_i p_i of primitives p_i (E₀, Σ_n c_n, ⟨O⟩) of
+    several chains i; each primitive's truncation error is on its own chain's line,
+    p_i(χ) − p_i(∞) ≈ f_i [p_i(χ_ref) − p_i(χ)] with f_i = w_i(χ)/(w_i(χ_ref) − w_i(χ))
+    (:func:`qlat.exact.dmrg_truncation.run_factor`), so the scan redone on the extrapolated
+    primitives p_i(χ) + f_i [p_i(χ) − p_i(χ_ref)] differs from Q(χ) by Σ_i c_i f_i Δp_i, the line's
+    error of Q with the signs of its parts (:func:`truncation_systematics`).  ``warnings``: every
+    chain's :func:`~qlat.exact.dmrg_truncation.run_warnings`.
+    """
+
+    name = "dmrg"
+
+    def __init__(self, bond_dim: int) -> None:
+        from qlat.analysis.ground_solvers import DMRGSolver
+
+        self.high = DMRGSolver(int(bond_dim))
+        self.low = DMRGSolver(max(2, int(bond_dim) // 2))
+        self.mode = "chi"
+        self.warnings: list[str] = []
+        self._cache: dict[str, tuple[Any, Any, float]] = {}
+
+    def solve(self, model: SchwingerModel) -> tuple[Any, Any, float]:
+        from qlat.exact.dmrg_truncation import run_factor, run_warnings
+
+        key = repr(sorted(model.params().items()))
+        if key not in self._cache:
+            low, high = self.low.solve(model), self.high.solve(model)
+            self._cache[key] = (low, high, run_factor(low.summary(), high.summary()))
+            label = f"N = {model.n_sites}, theta = {model.theta:g}, m = {model.mass:g} ground"
+            self.warnings.extend(m for m in run_warnings(label, low.summary(), high.summary())
+                                 if m not in self.warnings)
+        return self._cache[key]
+
+    def _value(self, state: tuple[Any, Any, float], get: Any) -> Any:
+        low, high, factor = state
+        value = get(self.high, high)
+        if self.mode == "chi":
+            return value
+        return value + factor * (value - get(self.low, low))
+
+    def energy(self, state: Any) -> float:
+        return float(self._value(state, lambda solver, run: solver.energy(run)))
+
+    def site_condensate(self, state: Any, model: SchwingerModel) -> np.ndarray:
+        return np.asarray(self._value(state, lambda solver, run: solver.site_condensate(run, model)))
+
+    def expectation(self, state: Any, terms: Any) -> float:
+        return float(self._value(state, lambda solver, run: solver.expectation(run, terms)))
+
+    def spec(self) -> dict[str, Any]:
+        return self.high.spec()
+
+
+#: θ-scan numbers that are energies (second order in the state error): the plain line in w.
+SCAN_ENERGY_KEYS = ("energy", "energy_density", "delta_energy_density", "bulk_delta_energy_density")
+
+
+def truncation_systematics(values: dict[str, Any], extrapolated: dict[str, Any], *, n_sites: int) -> dict[str, float]:
+    """{key: truncation systematic} of a θ-scan record at χ from the same record on the line
+    (:class:`LineSolver`): |Q(χ) − Q_line| × 1 for :data:`SCAN_ENERGY_KEYS`, × the observable factor
+    otherwise (:func:`qlat.exact.dmrg_truncation.line_systematic`), at least the rounding floor; every
+    float entry but the parameters (``theta``, ``spacing``) and the analytic ``mpt_*`` numbers."""
+    from qlat.exact.dmrg_truncation import line_systematic, rounding_floor
+
+    out: dict[str, float] = {}
+    for key, value in values.items():
+        other = extrapolated.get(key)
+        if not (isinstance(value, float) and isinstance(other, float)) or key in ("theta", "spacing") \
+                or key.startswith("mpt"):
+            continue
+        line = float(line_systematic(value - other, 1.0, energy=key in SCAN_ENERGY_KEYS))
+        out[key] = max(line, float(rounding_floor(value, n_sites)))
+    return out

@@ -28,7 +28,9 @@ fits — for deterministic ED/DMRG data it measures how well the models describe
 shift under spacing degree + 1 and dropping the coarsest spacing), *finite volume* (each
 spacing's smallest L dropped — with three chains the remaining two determine (M, δ) exactly;
 for the scalar also the other finite-volume form) and *truncation*
-(DMRG only: the whole analysis redone on the χ/2 levels).
+(DMRG only: the whole analysis redone on the levels on the line in the discarded weight,
+:meth:`qlat.exact.levels.Levels.line_energies`, the calibrated truncation error of
+:mod:`qlat.exact.dmrg_truncation`; rows recorded before keep the bare χ/2 redo).
 
 References: M_V = g/√π and M_S = 2g/√π at m = 0 (exact); Bañuls, Cichy, Jansen, Cirac,
 arXiv:1305.3765 for m/g = 0.125, 0.25, 0.5 (:mod:`qlat.exact.schwinger_references`: recalled,
@@ -51,6 +53,7 @@ from qlat.analysis.study_fits import curve_fit, extrapolate_polynomial
 from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
+from qlat.exact.dmrg_truncation import record_warnings, truncation_variant
 from qlat.exact.schwinger_references import scalar_mass_reference, vector_mass_reference
 
 __all__ = ["SpectrumResult", "analyze_spectrum", "chain_lengths", "spectrum_study"]
@@ -285,12 +288,14 @@ def analyze_spectrum(rows: list[dict[str, Any]], *, spacing_degree: int = 1,
         alt = "two-particle+1/L" if mass == 0.0 else "two-particle"
         run = _pipeline(sel, mass=mass, spacing_degree=spacing_degree, scalar_form=alt)
         variants[f"scalar_form={alt}"] = {"vector": None, "scalar": _value(run, "scalar")}
-        has_reference_levels = any(lv.get("gap_reference") is not None for r in sel for lv in r["levels"])
-        if has_reference_levels:
-            ref_rows = [{**r, "levels": [{**lv, "gap": lv.get("gap_reference", lv["gap"])} for lv in r["levels"]]}
+        truncation = truncation_variant([lv for r in sel for lv in r["levels"]], "gap")
+        has_reference_levels = truncation is not None
+        if truncation is not None:  # the levels on the line in the discarded weight (qlat.exact.dmrg_truncation)
+            suffix, vname = truncation
+            ref_rows = [{**r, "levels": [{**lv, "gap": lv.get("gap" + suffix, lv["gap"])} for lv in r["levels"]]}
                         for r in sel]
             run = _pipeline(ref_rows, mass=mass, spacing_degree=spacing_degree)
-            variants["truncation(chi/2)"] = {n: _value(run, n) for n in ("vector", "scalar")}
+            variants[vname] = {n: _value(run, n) for n in ("vector", "scalar")}
         estimates: dict[str, Estimate] = {}
         notes: list[str] = []
         for name, key in (("vector", "vector_mass"), ("scalar", "scalar_mass")):
@@ -311,6 +316,8 @@ def analyze_spectrum(rows: list[dict[str, Any]], *, spacing_degree: int = 1,
                            provenance=provenance(study="spectrum", mass=mass, continuum_fit=fit,
                                                  variants={k: v.get(name) for k, v in variants.items()}))
             est = est.with_systematic(shifts)
+            for message in record_warnings(sel):  # emitted when the chain was measured
+                est = est.with_warning(message, emit=False)
             if fit["dof"] == 0:
                 est = est.with_warning(f"continuum extrapolation from {len(fit['x'])} spacings with no degree of "
                                        "freedom: the fit cannot test its model")

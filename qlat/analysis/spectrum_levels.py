@@ -84,6 +84,8 @@ def classify_levels(levels: Levels) -> list[dict[str, Any]]:
                                   "c_odd_fraction": None if i == 0 else c_odd_fraction(levels.transition_z(i, 0))}
         if levels.reference_energies is not None:
             record["gap_reference"] = float(levels.reference_energies[i] - levels.reference_energies[0])
+            line = levels.line_energies()
+            record["gap_line"] = float(line[i] - line[0])
         out.append(record)
     return assign_labels(out)
 
@@ -157,4 +159,5 @@ def measure_chain_levels(
         "tower_consistent": tower_consistent(records),
         "converged": bool(lv.details.get("converged", True)),
         "seconds": round(time.perf_counter() - start, 3), "cpu_seconds": round(time.process_time() - cpu, 3),
+        **({"truncation_warnings": lv.line_row_warnings()} if lv.method == "dmrg" else {}),
     }

@@ -240,11 +240,12 @@ def gamma_estimate(
     return Estimate(
         value, error, name=name, unit=unit, tau_int=tau, tau_int_error=dtau,
         n_samples=n_total, backend=backend, provenance={**record, "window": window, **extra},
-        history=None if ensemble is None else mc_history(series, ensemble=ensemble, first=first),
+        history=None if ensemble is None else mc_history(series, ensemble=ensemble, first=first, error=error, S=S),
     )
 
 
-def mc_history(series: np.ndarray, *, ensemble: str, first: int = 0) -> Any:
+def mc_history(series: np.ndarray, *, ensemble: str, first: int = 0, error: float | None = None,
+               S: float = 2.0) -> Any:
     """The Monte Carlo history of an ``(n, chains)`` series for :attr:`Estimate.history`: one
     pyerrors replica ``ensemble|r<c>`` per chain, configurations numbered from ``first + 1``
     (pyerrors correlates two Obs through these names); built into an Obs when first used."""
@@ -253,7 +254,8 @@ def mc_history(series: np.ndarray, *, ensemble: str, first: int = 0) -> Any:
     n, chains = series.shape
     tag = str(ensemble).replace("|", "/")
     return DeferredHistory([np.array(series[:, c], dtype=np.float64) for c in range(chains)],
-                           [f"{tag}|r{c}" for c in range(chains)], [range(first + 1, first + n + 1)] * chains)
+                           [f"{tag}|r{c}" for c in range(chains)], [range(first + 1, first + n + 1)] * chains,
+                           error=error, S=S)
 
 
 def _prepare(series: Sequence[Any]) -> list[np.ndarray]:
@@ -605,7 +607,9 @@ def ensemble_series(ensemble: Any, names: Sequence[str], *, skip: int = 0) -> di
     for name in names:
         if name not in known:
             raise ParameterError(
-                "observable", f"unknown or not realized on {theory.name}; known: {', '.join(known)}", name
+                "observable", f"unknown or not realized on {theory.name}; known: {', '.join(known)}", name,
+                hint="a new one is qlat.core.observable.define(...) plus a realization on this theory, in a module "
+                "that is imported before use; docs/architecture.md#add-an-observable",
             )
         realizations[name] = OBSERVABLES.get(name).realize(theory)
     shape = ensemble.field_shape

@@ -18,7 +18,8 @@ adds A m²[cos 2(θ + 2πq) − cos 2θ], which *vanishes at q = ½*: there σ =
 Method: electric formulation with the staggered mass shift m − g²a/8, chains of physical length
 L at several spacings a; at each a, E₀ at the separations ℓ_j and a straight-line fit
 E₀(ℓ) = c + σℓ (its residual-based error; variants: the shortest separation dropped — the
-screening tail e^{−Mℓ} — and the χ/2 DMRG energies); then σ(a) → a → 0 by a polynomial of
+screening tail e^{−Mℓ} — and the DMRG energies on the line in
+the discarded weight of χ/2 and χ, :mod:`qlat.exact.dmrg_truncation`); then σ(a) → a → 0 by a polynomial of
 degree ``spacing_degree`` (variants: degree + 1, coarsest a dropped).
 """
 
@@ -40,6 +41,7 @@ from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.exact import continuum
+from qlat.exact.dmrg_truncation import record_warnings, truncation_variant
 from qlat.exact.levels import ED_LEVELS_MAX_SITES, dmrg_levels, ed_levels
 from qlat.theories.schwinger_qubit import SchwingerChain
 
@@ -101,6 +103,8 @@ def measure_probe_chain(n_sites: int, spacing: float, mass: float, *, theta: flo
     }
     if lv.reference_energies is not None:
         row["energy_reference"] = float(lv.reference_energies[0])
+        row["energy_line"] = float(lv.line_energies()[0])
+        row["truncation_warnings"] = lv.line_row_warnings()
     row.update(converged=bool(lv.details.get("converged", True)), seconds=round(time.perf_counter() - start, 3),
                cpu_seconds=round(time.process_time() - cpu, 3))
     return row
@@ -228,12 +232,14 @@ def analyze_string_tension(rows: list[dict[str, Any]], *, spacing_degree: int = 
         variants["spacing_degree+1"] = value(extrapolate(base_a, spacing_degree + 1))
         variants["drop_coarsest_a"] = value(extrapolate(base_a, spacing_degree, drop_coarsest=True))
         variants["drop_shortest_separation"] = value(extrapolate(per_a(drop_shortest=True), spacing_degree))
-        if any("energy_reference" in r for r in sel):
-            variants["truncation(chi/2)"] = value(extrapolate(per_a("energy_reference"), spacing_degree))
+        truncation = truncation_variant(sel, "energy")
+        if truncation is not None:  # the chains on the line in the discarded weight (qlat.exact.dmrg_truncation)
+            suffix, vname = truncation
+            variants[vname] = value(extrapolate(per_a("energy" + suffix), spacing_degree))
         estimate = None
         if base is not None:
             groups = {"continuum": ("spacing_degree+1", "drop_coarsest_a"),
-                      "screening tail": ("drop_shortest_separation",), "truncation": ("truncation(chi/2)",)}
+                      "screening tail": ("drop_shortest_separation",), "truncation": ("truncation(line)", "truncation(chi/2)")}
             sources = {}
             for source, names in groups.items():
                 shifts = [abs(variants[n] - base["value"]) for n in names if variants.get(n) is not None]
@@ -243,6 +249,8 @@ def analyze_string_tension(rows: list[dict[str, Any]], *, spacing_degree: int = 
                                 n_samples=len(base["x"]),
                                 provenance=provenance(study="string_tension", mass=mass, q=q, theta=theta, fit=base,
                                                       variants=variants)).with_systematic(sources)
+            for message in record_warnings(sel):  # emitted when the chain was measured
+                estimate = estimate.with_warning(message, emit=False)
             if base["dof"] == 0:
                 estimate = estimate.with_warning(f"continuum extrapolation from {len(base['x'])} spacings with no "
                                                  "degree of freedom: the fit cannot test its model")

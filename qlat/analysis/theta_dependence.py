@@ -16,7 +16,9 @@ at two physical lengths L₁ < L₂ (N = L/a) and on a grid of θ:
 Every quantity is then extrapolated a → 0 by a polynomial of degree ``spacing_degree``.
 Errors: the fit error of the continuum extrapolation (``error``) and systematic sources:
 continuum (degree + 1, dropping the coarsest a), finite volume (the pair (L₁, L₃) with a third
-length when given, else none), truncation (DMRG χ/2 ground states) and, for χ_t, the θ-fit form.
+length when given, else none), truncation (DMRG: the
+ground states on the line in the discarded weight of χ/2 and χ, :mod:`qlat.exact.dmrg_truncation`;
+× its observable factor for the field) and, for χ_t, the θ-fit form.
 
 Comparisons (:mod:`qlat.exact.continuum`): first-order mass perturbation theory
 ℰ(θ) − ℰ(0) = mΣ(1 − cos θ), E/g = 2πmΣ sin θ/g², χ_t = mΣ (Σ = e^γ g/(2π^{3/2})), with the
@@ -42,6 +44,7 @@ from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.exact import continuum
+from qlat.exact.dmrg_truncation import OBSERVABLE_FACTOR, record_warnings, truncation_variant
 from qlat.exact.levels import ED_LEVELS_MAX_SITES, dmrg_levels, ed_levels
 from qlat.theories.schwinger_qubit import SchwingerChain
 
@@ -98,7 +101,10 @@ def measure_theta_chain(n_sites: int, spacing: float, mass: float, theta: float,
     }
     if lv.reference_energies is not None:
         row.update(energy_reference=float(lv.reference_energies[0]),
-                   field_reference=_central_field(chain, lv.z_expectations(reference=True)[0]))
+                   field_reference=_central_field(chain, lv.z_expectations(reference=True)[0]),
+                   energy_line=float(lv.line_energies()[0]),
+                   field_line=_central_field(chain, lv.z_expectations(line=True)[0]),
+                   truncation_warnings=lv.line_row_warnings())
     row.update(converged=bool(lv.details.get("converged", True)), seconds=round(time.perf_counter() - start, 3),
                cpu_seconds=round(time.process_time() - cpu, 3))
     return row
@@ -275,14 +281,15 @@ def analyze_theta_dependence(rows: list[dict[str, Any]], *, volumes: Sequence[fl
         variants["drop_coarsest_a"] = values(_continuum(base_a, spacing_degree=spacing_degree, drop_coarsest=True))
         if len(vols) >= 3:
             variants["volumes L1,L3"] = values(_continuum(per_a((0, 2)), spacing_degree=spacing_degree))
-        if any("energy_reference" in r for r in rows if r["mass"] == mass):
-            variants["truncation(chi/2)"] = values(_continuum(per_a((0, 1), suffix="_reference"),
-                                                              spacing_degree=spacing_degree))
+        truncation = truncation_variant([r for r in rows if r["mass"] == mass], "energy")
+        if truncation is not None:  # the chains on the line in the discarded weight (qlat.exact.dmrg_truncation)
+            suffix, vname = truncation
+            variants[vname] = values(_continuum(per_a((0, 1), suffix=suffix), spacing_degree=spacing_degree))
         theta_form = [{**p, "chi_t": _chi_t(p["thetas"], p["energy"], degree=2)} for p in base_a]
         theta_fit = _continuum(theta_form, spacing_degree=spacing_degree).get("chi_t")
         variants["chi_t_fit_degree-1"] = {} if theta_fit is None else {"chi_t": float(theta_fit["value"])}
         groups = {"continuum": ("spacing_degree+1", "drop_coarsest_a"), "finite volume": ("volumes L1,L3",),
-                  "truncation": ("truncation(chi/2)",), "theta fit": ("chi_t_fit_degree-1",)}
+                  "truncation": ("truncation(line)", "truncation(chi/2)"), "theta fit": ("chi_t_fit_degree-1",)}
         estimates: dict[str, Estimate] = {}
         references: dict[str, dict[str, float]] = {}
         for key, fit in base.items():
@@ -290,7 +297,10 @@ def analyze_theta_dependence(rows: list[dict[str, Any]], *, volumes: Sequence[fl
                 continue
             sources = {}
             for source, names in groups.items():
-                shifts = [abs(variants[n][key] - fit["value"]) for n in names if key in variants.get(n, {})]
+                # the field is first order in the state error: its line is x OBSERVABLE_FACTOR (dmrg_truncation)
+                scale = OBSERVABLE_FACTOR if key.startswith("field") else 1.0
+                shifts = [abs(variants[n][key] - fit["value"]) * (scale if n == "truncation(line)" else 1.0)
+                          for n in names if key in variants.get(n, {})]
                 if shifts:
                     sources[source] = max(shifts)
             if "chi_t_field" in base and key == "chi_t":
@@ -301,7 +311,10 @@ def analyze_theta_dependence(rows: list[dict[str, Any]], *, volumes: Sequence[fl
             est = Estimate(fit["value"], fit["error"], name=label, unit="g" if obs == "electric_field" else "g^2",
                            backend="ed+dmrg", n_samples=len(fit["x"]),
                            provenance=provenance(study="theta_dependence", mass=mass, theta=theta, fit=fit))
-            estimates[label] = est.with_systematic(sources)
+            est = est.with_systematic(sources)
+            for message in record_warnings([r for r in rows if r["mass"] == mass]):  # emitted when measured
+                est = est.with_warning(message, emit=False)
+            estimates[label] = est
             references[label] = {k: v[obs] for k, v in _references(mass, theta).items()}
         masses[mass] = {"per_spacing": base_a, "fits": base, "variants": variants, "estimates": estimates,
                         "references": references}

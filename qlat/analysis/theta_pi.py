@@ -37,8 +37,9 @@ crossings converge as 0.344, 0.332, 0.330).
 
 Error: the fit error of the final extrapolation (propagated from the crossing-fit residuals) as
 ``error``; systematic sources: finite size (1/L̄ instead of 1/L̄², and all crossings including
-L̄ < ``min_volume``), continuum (degree + 1, coarsest a dropped), truncation (DMRG χ/2, the
-crossing analysis redone on the χ/2 gaps).
+L̄ < ``min_volume``), continuum (degree + 1, coarsest a dropped), truncation (DMRG: the
+crossing analysis redone on the gaps on the line in the discarded weight of χ/2 and χ,
+:mod:`qlat.exact.dmrg_truncation`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from qlat.analysis.study_fits import extrapolate_polynomial
 from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
+from qlat.exact.dmrg_truncation import record_warnings, truncation_variant
 from qlat.exact.levels import ED_LEVELS_MAX_SITES, dmrg_levels, ed_levels
 from qlat.exact.schwinger_references import CRITICAL_MASS_THETA_PI
 from qlat.theories.schwinger_qubit import SchwingerChain
@@ -110,7 +112,11 @@ def measure_theta_pi_chain(n_sites: int, spacing: float, mass: float, *, method:
     }
     if lv.reference_energies is not None:
         ref_gap = float(lv.reference_energies[1] - lv.reference_energies[0])
-        row.update(gap_reference=ref_gap, scaled_gap_reference=ref_gap * n_sites * spacing)
+        line = lv.line_energies()
+        line_gap = float(line[1] - line[0])
+        row.update(gap_reference=ref_gap, scaled_gap_reference=ref_gap * n_sites * spacing,
+                   gap_line=line_gap, scaled_gap_line=line_gap * n_sites * spacing,
+                   truncation_warnings=lv.line_row_warnings())
     row.update(converged=bool(lv.details.get("converged", True)), seconds=round(time.perf_counter() - start, 3),
                cpu_seconds=round(time.process_time() - cpu, 3))
     return row
@@ -313,9 +319,11 @@ def analyze_theta_pi(rows: list[dict[str, Any]], *, size_power: float = 2.0, spa
     if n_spacings >= spacing_degree + 2:
         variants["drop_coarsest_a"] = value(ext(drop_coarsest=True))
     variants["order_parameter"] = value(ext("order"))
-    if any(r.get("scaled_gap_reference") is not None for r in rows):
-        ref_rows = [{**r, "scaled_gap": r.get("scaled_gap_reference", r["scaled_gap"])} for r in rows]
-        variants["truncation(chi/2)"] = value(_extrapolate(_crossings(ref_rows, "scaled_gap", 0.0),
+    truncation = truncation_variant(rows, "scaled_gap")
+    if truncation is not None:  # the gaps on the line in the discarded weight (qlat.exact.dmrg_truncation)
+        suffix, vname = truncation
+        ref_rows = [{**r, "scaled_gap": r.get("scaled_gap" + suffix, r["scaled_gap"])} for r in rows]
+        variants[vname] = value(_extrapolate(_crossings(ref_rows, "scaled_gap", 0.0),
                                                            size_power=size_power, spacing_degree=spacing_degree,
                                                            min_volume=min_volume))
     estimate = None
@@ -323,7 +331,7 @@ def analyze_theta_pi(rows: list[dict[str, Any]], *, size_power: float = 2.0, spa
         final = base["final"]
         groups = {"finite size": ("size_power=1", "all_crossings"),
                   "continuum": ("spacing_degree+1", "drop_coarsest_a"),
-                  "truncation": ("truncation(chi/2)",)}
+                  "truncation": ("truncation(line)", "truncation(chi/2)")}
         sources = {}
         for source, names in groups.items():
             shifts = [abs(variants[n] - final["value"]) for n in names if variants.get(n) is not None]
@@ -335,6 +343,8 @@ def analyze_theta_pi(rows: list[dict[str, Any]], *, size_power: float = 2.0, spa
                                                   size_power=size_power, spacing_degree=spacing_degree,
                                                   min_volume=min_volume))
         estimate = estimate.with_systematic(sources)
+        for message in record_warnings(rows):  # emitted when the chain was measured
+            estimate = estimate.with_warning(message, emit=False)
         if final["dof"] == 0:
             estimate = estimate.with_warning(f"continuum extrapolation from {len(final['x'])} spacings with no "
                                              "degree of freedom: the fit cannot test its model")

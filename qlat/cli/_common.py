@@ -43,7 +43,7 @@ def with_flag_names(mapping: Mapping[str, str]):
                 flag = mapping.get(exc.parameter)
                 if flag is None:
                     raise
-                raise ParameterError(flag, exc.requirement, exc.value) from None
+                raise exc.renamed(flag) from None
 
         return wrapper
 

@@ -42,7 +42,7 @@ def _common(p: argparse.ArgumentParser, *, out: str, method_help: str) -> None:
     p.add_argument("--method", default="auto", help=method_help)
     p.add_argument("--bond-dim", type=int, default=48,
                    help="DMRG bond dimension χ (default 48); every DMRG chain is also solved at χ/2 and the "
-                        "difference is the truncation systematic")
+                        "difference, extrapolated in the discarded weight, is the truncation systematic")
     p.add_argument("--spacing-degree", type=int, default=None, help="degree of the polynomial in a of the continuum "
                    "extrapolation (default: the study's)")
     add_out_flag(p, "the table, JSON and plot; finished chains are kept in points.jsonl there and not "

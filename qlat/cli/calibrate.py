@@ -52,7 +52,8 @@ def cmd(args: argparse.Namespace) -> int:
     require(args.seed is None or args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
     known = load_cases()
     unknown = [n for n in args.estimators or () if n not in known]
-    require(not unknown, "--estimators", f"unknown; registered: {', '.join(sorted(known))}", unknown)
+    require(not unknown, "--estimators", f"unknown; registered: {', '.join(sorted(known))}", unknown,
+            hint="a new family is one module in qlat/analysis/calibration/ with @calibration_case(...)")
     ensure_output_dir(args.out, "--out")
     resolve_seed(args)
     show = show_progress(args)

@@ -190,7 +190,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     require(args.device == "cpu" or args.device.startswith("cuda"), "--device", "must be cpu or cuda[:i]",
             args.device)
     check_out_folder(args.out)
-    require(args.out.is_dir() or args.out.parent.is_dir(), "--out", "its parent folder does not exist", str(args.out))
+    require(args.out.is_dir() or args.out.parent.is_dir(), "--out", "its parent folder does not exist", str(args.out),
+            hint=f"create {args.out.parent} first, or give another --out")
     arch = _architecture(args)
     _require_training_memory(args, arch)  # before anything is built or allocated
     from qlat.samplers.flow import FlowModel, TrainConfig
@@ -204,7 +205,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:  # the architecture is checked before anything is written (a bad flag leaves no --out behind)
         fresh = FlowModel(theory.params(), arch).architecture
     except ParameterError as exc:
-        raise ParameterError(FLAGS.get(exc.parameter, exc.parameter), exc.requirement, exc.value) from None
+        raise exc.renamed(FLAGS.get(exc.parameter, exc.parameter)) from None
     # every check done: the folder is claimed (two writers never share it; other parameters are refused)
     claim = claim_output_dir(args.out, command="qlat flow train", flag="--out", ignore=MODEL_FILES,
                              params={"theory": theory.params(), "architecture": fresh, "seed": args.seed,
@@ -236,15 +237,15 @@ def _train_claimed(args: argparse.Namespace, theory: Any, arch: dict[str, Any], 
             check_theory(card, theory.params())
         except ParameterError as exc:
             raise ParameterError(FLAGS.get(exc.parameter, exc.parameter),
-                                 f"{args.out} holds a model for another theory ({exc.requirement}); "
-                                 "use another --out", exc.value) from None
+                                 f"{args.out} holds a model for another theory ({exc.requirement})", exc.value,
+                                 hint="use a new --out folder, or the same theory to continue training") from None
         model, card = load_model(args.out, theory_params=theory.params(), dtype=dtype, device=args.device,
                                  parameter="--out")
         stored_arch = card_architecture(card)
         for key, value in fresh.items():
             have = stored_arch.get(key)
             require(have == value, FLAGS.get(key, key), f"differs from the model stored in {args.out} "
-                    f"({key} = {have!r}); use the same architecture to resume or another --out", value)
+                    f"({key} = {have!r})", value, hint="use the same architecture to resume, or a new --out folder")
         stored = TrainConfig.from_dict(card["training"]["config"])
         state = load_training_state(args.out, card, parameter="--out")
         phase_keys = ("batch", "lr", "clip_norm", "gradient")

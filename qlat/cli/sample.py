@@ -161,7 +161,8 @@ def make_sampler(args: argparse.Namespace, theory: Any) -> Any:
             if exc.parameter in flag_names(args):
                 raise  # names an option of the theory or sampler: reported with its flag
             why = f": {exc.requirement}"
-        raise ParameterError("--sampler", f"{args.sampler} cannot sample theory {theory.name}{why}", args.sampler)
+        raise ParameterError("--sampler", f"{args.sampler} cannot sample theory {theory.name}{why}", args.sampler,
+                             hint=f"'qlat sample {theory.name} --help' lists the samplers of {theory.name}")
     return sampler
 
 
@@ -254,7 +255,8 @@ def _check_out(out: Path | None) -> None:
         raise ParameterError("--out", f"is a file; --out is a folder now (docs/cli.md): to resume this ensemble, move "
                              f"it to DIR/{ENSEMBLE_NAME} and pass --out DIR", str(out))
     check_out_folder(out, "--out")
-    require(out.is_dir() or out.parent.is_dir(), "--out", "its parent folder does not exist", str(out))
+    require(out.is_dir() or out.parent.is_dir(), "--out", "its parent folder does not exist", str(out),
+            hint=f"create {out.parent} first, or give another --out")
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:

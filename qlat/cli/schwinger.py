@@ -71,7 +71,8 @@ def _evolution_arguments(p: argparse.ArgumentParser, *, ground_state: bool = Fal
     p.add_argument("--bond-dim", type=int, default=None,
                    help="MPS bond dimension: --backend tdvp (default 32) and mps (default: no cap) cap the "
                         "evolved state; --backend dmrg (scan; default 64) the ground states. tdvp and dmrg "
-                        "repeat the run at half of it: the difference is the systematic (truncation) error")
+                        "repeat the run at half of it: the difference, extrapolated in the discarded weight, is the "
+                        "systematic (truncation) error")
     p.add_argument("--layout", choices=("all-to-all", "line"), default=None,
                    help="two-qubit layout: all-to-all (default) or line (swap network); on a device the "
                         "default compiles both and keeps the one with fewer two-qubit gates")
@@ -143,8 +144,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--method", default="ed",
                    help="ed (exact diagonalization, N <= 24; default) or dmrg (tensor network, long chains)")
     p.add_argument("--bond-dim", type=int, default=None,
-                   help="dmrg: maximal MPS bond dimension (default 64); the truncation error from half of it "
-                        "is the systematic error")
+                   help="dmrg: maximal MPS bond dimension (default 64); the truncation error (the runs at half "
+                        "of it and at it, extrapolated in the discarded weight) is the systematic error")
     p.add_argument("--theta", type=float, default=0.0,
                    help="vacuum angle θ in radians (default 0; |θ| > 2π warns: on the open chain the electric "
                         "form is not 2π-periodic)")
@@ -270,7 +271,8 @@ def cmd_exact(args: argparse.Namespace) -> int:
         from qlat.exact.diagonalization import ED_MAX_QUBITS
 
         require(model.n_sites <= ED_MAX_QUBITS, "--sites",
-                f"exact diagonalization is limited to N <= {ED_MAX_QUBITS}; use --method dmrg", model.n_sites)
+                f"exact diagonalization is limited to N <= {ED_MAX_QUBITS}", model.n_sites,
+                hint="use --method dmrg for longer chains")
     else:
         if args.method == "dmrg":
             from qlat.exact.dmrg import DMRGSettings
@@ -338,7 +340,7 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
 
         check_out_folder(args.out)
         require(args.out.is_dir() or args.out.parent.is_dir(), "--out", "its parent folder does not exist",
-                str(args.out))
+                str(args.out), hint=f"create {args.out.parent} first, or give another --out")
     from qlat.analysis.schwinger_points import adiabatic_point
     from qlat.cli._common import announce_seed, resolve_seed, show_progress
 
@@ -417,8 +419,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             bond_dim=args.bond_dim, continuum=args.continuum, continuum_method=args.continuum_method,
             continuum_sites=args.continuum_sites, volumes=args.continuum_volumes, spacings=args.continuum_spacings)
     except ParameterError as exc:
-        raise ParameterError(SCAN_PARAMETER_FLAGS.get(exc.parameter, exc.parameter), exc.requirement,
-                             exc.value) from None
+        raise exc.renamed(SCAN_PARAMETER_FLAGS.get(exc.parameter, exc.parameter)) from None
     from qlat.analysis.distributed import check_distribution, distribution_client
     from qlat.core.outdir import claim_output_dir
 

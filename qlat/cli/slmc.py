@@ -119,10 +119,9 @@ def _initial_model(args: argparse.Namespace, theory: Any) -> Any:
     try:
         model, card = load_model(args.init)
     except ParameterError as exc:  # the library names the model directory "model": here it is --init
-        raise ParameterError("--init" if exc.parameter == "model" else exc.parameter, exc.requirement,
-                             exc.value) from None
+        raise exc.renamed("--init" if exc.parameter == "model" else exc.parameter) from None
     require(card.get("theory") == theory.params(), "--init", "was trained for another theory "
-            f"({card.get('theory')})", str(args.init))
+            f"({card.get('theory')})", str(args.init), hint="--init a model trained for this theory, or leave it out")
     require(card["config"].get("kind") == "transformer", "--init", "must be a transformer model", str(args.init))
     have = card["config"]["layers"]
     require(args.layers in (have, have + 1), "--layers", f"must be {have} (continue) or {have + 1} (grow) "
@@ -191,7 +190,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     set_threads(1)
     theory = make_theory(args)
     check_out_folder(args.out)
-    require(args.out.is_dir() or args.out.parent.is_dir(), "--out", "its parent folder does not exist", str(args.out))
+    require(args.out.is_dir() or args.out.parent.is_dir(), "--out", "its parent folder does not exist", str(args.out),
+            hint=f"create {args.out.parent} first, or give another --out")
     if args.shells is None:  # adapts to the lattice (a 2x1 lattice has one pair distance)
         args.shells = min(DEFAULT_SHELLS, pair_distance_count(theory.shape, theory.boundary))
     resolve_seed(args, announce=False)

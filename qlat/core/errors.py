@@ -13,15 +13,26 @@ class ParameterError(QlatError, ValueError):
     """A parameter is out of its allowed range.
 
     The message always names the parameter, what is allowed and what was given, e.g.
-    ``n_sites: must be even and >= 2 (got 7)``.  The CLI prints it as one line and exits 2.
+    ``n_sites: must be even and >= 2 (got 7)``, and, where there is one, how to fix it
+    (``hint``), on the same line after a semicolon:
+    ``theory: unknown theory; known: phi4, u1 (got 'ising'); hint: register one with
+    @THEORIES.register(...) and an entry point (docs/architecture.md)``.
+    The CLI prints it as one line and exits 2.
     """
 
-    def __init__(self, parameter: str, requirement: str, value: Any = None) -> None:
+    def __init__(self, parameter: str, requirement: str, value: Any = None, *, hint: str | None = None) -> None:
         self.parameter = parameter
         self.requirement = requirement
         self.value = value
+        self.hint = " ".join(hint.split()) if hint else None
         got = "" if value is None else f" (got {value!r})"
-        super().__init__(f"{parameter}: {requirement}{got}")
+        fix = f"; hint: {self.hint}" if self.hint else ""
+        super().__init__(f"{parameter}: {requirement}{got}{fix}")
+
+    def renamed(self, parameter: str, requirement: str | None = None) -> "ParameterError":
+        """The same error naming ``parameter`` (a command-line flag) instead, hint and value kept."""
+        return ParameterError(parameter, self.requirement if requirement is None else requirement, self.value,
+                              hint=self.hint)
 
 
 class NoRealizationError(QlatError, NotImplementedError):
@@ -36,10 +47,11 @@ class CorruptFileError(QlatError, OSError):
     """A file on disk is truncated, tampered with, or not what it claims to be."""
 
 
-def require(condition: bool, parameter: str, requirement: str, value: Any = None) -> None:
-    """Raise :class:`ParameterError` unless ``condition`` holds."""
+def require(condition: bool, parameter: str, requirement: str, value: Any = None, *,
+            hint: str | None = None) -> None:
+    """Raise :class:`ParameterError` (with the how-to-fix ``hint``, if given) unless ``condition`` holds."""
     if not condition:
-        raise ParameterError(parameter, requirement, value)
+        raise ParameterError(parameter, requirement, value, hint=hint)
 
 
 def _is_int(value: Any) -> bool:

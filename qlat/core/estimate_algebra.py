@@ -35,6 +35,8 @@ from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
 from qlat.core.errors import ParameterError
 
 #: An Estimate (``qlat.core.estimate``, which imports this module: the type is not imported back).
@@ -120,15 +122,33 @@ def _uid(est: Estimate) -> str:
 class DeferredHistory:
     """A Monte Carlo history not yet turned into a pyerrors Obs (importing pyerrors costs about a
     second, which a command that only prints its estimates should not pay): per-chain series,
-    replica names ``ensemble|r<c>`` and configuration numbers."""
+    replica names ``ensemble|r<c>`` and configuration numbers.
 
-    __slots__ = ("samples", "names", "idl")
+    ``error``/``S``: the estimate's own Γ-method error and window parameter.  pyerrors' Γ-method
+    differs from qlat's in details of the automatic window (a few per cent in the error), so the
+    fluctuations are scaled about the mean until pyerrors reproduces ``error`` exactly: a function
+    of one estimate then has the error of linear propagation (β(1 − P) has error β·σ_P), and the
+    autocorrelation shape, hence every correlation with other observables of the ensemble, is kept.
+    """
 
-    def __init__(self, samples: list[Any], names: list[str], idl: list[range]) -> None:
-        self.samples, self.names, self.idl = samples, names, idl
+    __slots__ = ("samples", "names", "idl", "error", "S")
+
+    def __init__(self, samples: list[Any], names: list[str], idl: list[range], *, error: float | None = None,
+                 S: float = 2.0) -> None:
+        self.samples, self.names, self.idl, self.error, self.S = samples, names, idl, error, S
 
     def build(self) -> Any:
-        return pyerrors().Obs(self.samples, self.names, idl=self.idl)
+        pe = pyerrors()
+        obs = pe.Obs(self.samples, self.names, idl=self.idl)
+        if self.error is None or not math.isfinite(self.error) or self.error <= 0:
+            return obs
+        obs.gamma_method(S=self.S)
+        if not obs.dvalue > 0:
+            return obs
+        factor = self.error / float(obs.dvalue)
+        mean = float(obs.value)
+        scaled = [mean + (np.asarray(x, dtype=np.float64) - mean) * factor for x in self.samples]
+        return pe.Obs(scaled, self.names, idl=self.idl)
 
 
 def history_of(est: Estimate) -> Any:

@@ -7,9 +7,9 @@ definition, and holds *realizations*: how the quantity is computed on a given ki
 - On a classical theory (``qlat.theories``) the realization is a :class:`ClassicalRealization`:
   a pure, batched function ``fields -> values`` with the batch axis first (a
   :class:`DerivedClassicalRealization` also maps the means of its primaries to the value).
-- On a qubit model it is a :class:`QubitRealization` (one or more ``SparsePauliOp`` with result
-  keys, plus the measurement recipe for shot-based runs;
-  :class:`qlat.quantum.observables.QubitObservable`).
+- On a qubit model it is a :class:`QubitRealization` (one Pauli sum per component with result
+  keys; :class:`qlat.theories.schwinger_observables.QubitObservable`), which every qubit backend
+  (ED, simulators, MPS, devices) evaluates.
 
 Units live on the realization: ``chi_t`` is ⟨Q²⟩/V in lattice units on a U(1) ensemble and
 ∂²ℰ/∂θ² in units of g² on the Schwinger Hamiltonian; :meth:`Observable.unit_on` tells which.
@@ -54,16 +54,14 @@ class DerivedClassicalRealization(ClassicalRealization, Protocol):
 
 @runtime_checkable
 class QubitRealization(Protocol):
-    """An observable on a qubit model: Pauli operators with result keys and measurement bases."""
+    """An observable on a qubit model: Pauli sums (``terms``; ``operators`` as Qiskit) with result keys."""
 
     name: str
     unit: str
-    operators: tuple[Any, ...]
+    terms: tuple[Any, ...]
 
     @property
     def keys(self) -> list[str]: ...
-
-    def measurement_bases(self) -> list[str]: ...
 
 
 class BatchedRealization:
@@ -217,12 +215,19 @@ class ObservableRegistry:
         self._by_name[observable.name] = observable
         return observable
 
+    def remove(self, name: str) -> None:
+        """Remove the observable called ``name`` (tests and plug-ins that added one for a while)."""
+        self._by_name.pop(name, None)
+
     def get(self, name: str) -> Observable:
         try:
             return self._by_name[name]
         except KeyError:
             raise ParameterError(
-                "observable", f"unknown; known observables are {', '.join(sorted(self._by_name))}", name
+                "observable", f"unknown; known observables are {', '.join(sorted(self._by_name))}", name,
+                hint="a new one is qlat.core.observable.define(NAME, unit=..., description=...) plus a realization "
+                "registered on the target type (OBSERVABLE.register(TargetType, factory)); "
+                "docs/architecture.md#add-an-observable",
             ) from None
 
     def supported_on(self, target: Any) -> list[Observable]:

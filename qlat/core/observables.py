@@ -1,7 +1,7 @@
 """The physical quantities qlat knows, as :class:`~qlat.core.observable.Observable` objects.
 
 The definitions live here, once; realizations are registered by the modules that own the targets
-(``qlat.quantum`` for qubit models, ``qlat.theories`` for classical actions).  Units: ``"g"``
+(``qlat.theories.schwinger_observables`` for the qubit model, ``qlat.theories`` for classical actions).  Units: ``"g"``
 means the Schwinger model in units of the coupling (g = 1); ``"lattice"`` means dimensionless
 lattice units.
 """
@@ -27,6 +27,11 @@ CHIRAL_CONDENSATE = define(
     unit="g",
     description="Chiral condensate per unit length ⟨ψ̄ψ⟩ = (1/(2aN)) Σ_n (−1)^n ⟨Z_n⟩ "
     "(staggered fermions, arXiv:2001.00485).",
+)
+CONDENSATE_PROFILE = define(
+    "condensate_profile",
+    unit="g",
+    description="Site condensate c_n = (−1)^n ⟨Z_n⟩/(2a) on each site; its mean over the chain is the condensate.",
 )
 CHIRAL_CONDENSATE_SUBTRACTED = define(
     "condensate_subtracted",

@@ -103,4 +103,5 @@ def refuse_foreign(
         if flag in allowed:
             continue
         if getattr(namespace, opt.dest, None) is not None:
-            raise ParameterError(flag, f"does not apply to {what} (it is for {', '.join(owners)})")
+            raise ParameterError(flag, f"does not apply to {what} (it is for {', '.join(owners)})",
+                                 hint=f"leave {flag} out, or use it with {' or '.join(owners)}")

@@ -96,7 +96,8 @@ def claim_output_dir(path: str | os.PathLike[str], *, command: str, params: Mapp
     if folder.exists() and not folder.is_dir():
         raise ParameterError(flag, "exists and is not a folder", str(folder))
     if not folder.parent.is_dir():
-        raise ParameterError(flag, "its parent folder does not exist", str(folder))
+        raise ParameterError(flag, "its parent folder does not exist", str(folder),
+                             hint=f"create {folder.parent} first, or give another {flag}")
     wanted = json.loads(canonical(params))
     if folder.is_dir():
         # a folder that holds another run or foreign files is refused before the lock file is created
@@ -176,23 +177,23 @@ def _stored_run(folder: Path, *, command: str, wanted: Any, flag: str, names: Ma
         except (OSError, ValueError):
             ok = False
         if not ok:
-            raise ParameterError(flag, f"{manifest_path} is not a qlat run manifest (damaged or foreign); "
-                                 "use another folder", str(folder))
+            raise ParameterError(flag, f"{manifest_path} is not a qlat run manifest (damaged or foreign)",
+                                 str(folder), hint="use a new folder")
         if stored.get("command") != command:
-            raise ParameterError(flag, f"holds a '{stored.get('command')}' run, not '{command}'; use another "
-                                 "folder", str(folder))
+            raise ParameterError(flag, f"holds a '{stored.get('command')}' run, not '{command}'", str(folder),
+                                 hint=f"use a new folder for '{command}'")
         key = _first_difference(stored["params"], wanted)
         if key is not None:
             shown = (names or {}).get(key, key)
             raise ParameterError(flag, f"holds a run with other parameters ({shown}: stored "
-                                 f"{_lookup(stored['params'], key)!r}, now {_lookup(wanted, key)!r}); rerun with "
-                                 "the same parameters to resume, or use another folder", str(folder))
+                                 f"{_lookup(stored['params'], key)!r}, now {_lookup(wanted, key)!r})", str(folder),
+                                 hint="rerun with the same parameters to resume it, or use a new folder")
         return stored
     others = [name for name in others if name != MANIFEST]
     if others:
         raise ParameterError(flag, f"is not empty and was not written by qlat {command} (it holds "
-                             f"{', '.join(sorted(others)[:3])}{' …' if len(others) > 3 else ''}); use another "
-                             "folder", str(folder))
+                             f"{', '.join(sorted(others)[:3])}{' …' if len(others) > 3 else ''})", str(folder),
+                             hint="use a new folder")
     return None
 
 

@@ -72,6 +72,13 @@ class Registry(Generic[T]):
         """Remove a run-time registration (tests use it to clean up a toy plug-in)."""
         self._items.pop(name, None)
 
+    def how_to_register(self) -> str:
+        """How a new name gets here (the hint of an unknown-name error; docs/architecture.md, Recipes)."""
+        symbol = {"theory": "THEORIES", "sampler": "SAMPLERS", "backend": "BACKENDS"}.get(self.kind, "REGISTRY")
+        return (f"a new {self.kind} registers itself with @qlat.core.registry.{symbol}.register(NAME) in its module, "
+                f"declared as an entry point in [project.entry-points.\"{self.group}\"], then reinstall "
+                "(pip install -e . or make venv); docs/architecture.md#recipes")
+
     # ------------------------------------------------------------------ lookup
     def declared(self) -> dict[str, str]:
         """Names declared by entry points → the module that registers them (no import)."""
@@ -100,7 +107,8 @@ class Registry(Generic[T]):
                 importlib.import_module(module)
         if name not in self._items:
             raise ParameterError(
-                parameter or self.kind, f"unknown {self.kind}; known: {', '.join(self.names())}", name
+                parameter or self.kind, f"unknown {self.kind}; known: {', '.join(self.names())}", name,
+                hint=self.how_to_register(),
             )
         return self._items[name]
 

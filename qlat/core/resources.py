@@ -46,7 +46,9 @@ def require_memory(nbytes: float, parameter: str, what: str) -> None:
     limit = MEMORY_FRACTION * available_memory()
     if not nbytes <= limit:  # also refuses nan/inf
         raise ParameterError(parameter, f"{what} would need about {human_bytes(nbytes)} of memory, more than the "
-                             f"{human_bytes(limit)} this machine can give now")
+                             f"{human_bytes(limit)} this machine can give now",
+                             hint="ask for a smaller size (fewer sites or a smaller lattice, a smaller bond dimension "
+                             "or batch), or run on a machine with more free memory")
 
 
 def require_disk(nbytes: float, where: str | os.PathLike[str], parameter: str, what: str) -> None:
@@ -57,4 +59,5 @@ def require_disk(nbytes: float, where: str | os.PathLike[str], parameter: str, w
     free = shutil.disk_usage(folder).free
     if not nbytes <= free:
         raise ParameterError(parameter, f"{what} would take about {human_bytes(nbytes)} of disk, more than the "
-                             f"{human_bytes(free)} free in {folder}")
+                             f"{human_bytes(free)} free in {folder}",
+                             hint="free disk space, write to another disk, or ask for fewer samples")

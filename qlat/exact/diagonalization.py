@@ -328,11 +328,12 @@ def sector_expectations(spectrum: SectorSpectrum, operators: Mapping[str, PauliS
 
 
 def site_condensate(spectrum: SectorSpectrum, spacing: float, *, column: int = 0) -> np.ndarray:
-    """c_n = (−1)^n ⟨Z_n⟩/(2a) in eigenstate ``column``; its mean is the DESIGN condensate."""
+    """c_n = (−1)^n ⟨Z_n⟩/(2a) in eigenstate ``column`` (:func:`~qlat.theories.schwinger_observables.site_condensate_values`)."""
+    from qlat.theories.schwinger_observables import site_condensate_values
+
     prob = np.abs(spectrum.vectors[:, column]) ** 2
-    n = spectrum.n_qubits
-    z = np.array([prob @ z_values(spectrum.basis, q) for q in range(n)])
-    return (-1.0) ** np.arange(n) * z / (2.0 * spacing)
+    z = np.array([prob @ z_values(spectrum.basis, q) for q in range(spectrum.n_qubits)])
+    return site_condensate_values(z, spacing)
 
 
 def sector_expectation(terms: SchwingerTerms, spectrum: SectorSpectrum, *, column: int = 0) -> float:

@@ -12,14 +12,12 @@ mixer for the first sweeps.
   by DMRG in the orthogonal complement of ψ₀ (TeNPy's ``orthogonal_to``, which projects ψ₀ out of
   the effective Hamiltonian; the projected-out direction has eigenvalue 0, so the MPO is shifted
   by a constant that makes E₁ negative and the shift is added back).  gap = E₁ − E₀.
-- Observables on the MPS with the definitions of ``docs/conventions.md`` (the same as the ED
-  backend's, :mod:`qlat.quantum.observables`):  energy ⟨H⟩ (constant included), energy density
-  ⟨H⟩/(Na), condensate S = (1/(2aN)) Σ_n (−1)^n ⟨Z_n⟩, condensate_subtracted = S − S_free (the
-  free J = 0 chain of the same N, a, m, θ), electric field ⟨L_n⟩ + ϑ = ½ Σ_{i≤n} ⟨Z_i⟩ +
-  Σ_{i≤n} (−1)^i/2 + ϑ on the N − 1 links (ϑ = θ/2π in the electric formulation, else 0), charge
-  density ⟨Q_n⟩ = (⟨Z_n⟩ + (−1)^n)/2, total charge ½ Σ_n ⟨Z_n⟩, and the von Neumann
-  entanglement entropy S_n = −Σ λ² ln λ² of the Schmidt values on each bond n (between sites
-  n and n + 1).
+- Observables: every qubit observable the model declares
+  (:mod:`qlat.theories.schwinger_observables`, plug-ins included: the same definitions as the ED
+  backend's), contracted on the MPS by :func:`qlat.exact.mps_observables.mps_pauli_expectations`; the
+  energy and energy density (``hamiltonian_factor``) take ⟨ψ|H_MPO|ψ⟩ (one MPO contraction) instead.  Besides
+  them: ``gap`` and the von Neumann entanglement entropy S_n = −Σ λ² ln λ² of the Schmidt values on
+  each bond n (between sites n and n + 1), ``entanglement_entropy``.
 - Truncation error: every value is computed at two bond dimensions, χ_ref = χ/2 (default) and χ
   (warm-started from the χ_ref state); the Estimate's value is the χ one and its *systematic*
   error the extrapolation of the two runs linear in their discarded weights (White & Huse 1993;
@@ -27,9 +25,8 @@ mixer for the first sweeps.
   ``systematic`` with ``provenance["systematic_sources"] = {"truncation": ...}`` and the method in
   ``provenance["truncation"]``; the statistical ``error`` is 0.
 
-Layers: exact/ imports core/ and theories/ only, so the few observable formulas are written out
-here; S_free is the model layer's :func:`qlat.theories.schwinger_qubit.free_condensate`, shared
-with the qubit observables.
+Layers: exact/ imports core/ and theories/ only; the observables come from the model layer, so no
+formula is written here.
 """
 
 from __future__ import annotations
@@ -49,7 +46,13 @@ from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.core.registry import BACKENDS
 from qlat.exact.schwinger_mpo import COMPACT_BOND_DIM, MPO_KINDS, bare_vacuum_mps, product_mps, quiet_tenpy, tenpy_model
-from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms, bare_vacuum_bits, free_condensate
+from qlat.theories.schwinger_observables import (
+    QubitObservable,
+    qubit_observable,
+    qubit_observable_names,
+    site_condensate_values,
+)
+from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms, bare_vacuum_bits
 
 if TYPE_CHECKING:  # pragma: no cover
     from tenpy.models.model import MPOModel
@@ -57,41 +60,32 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "DEFAULT_OBSERVABLES",
-    "DMRG_OBSERVABLES",
+    "MPS_ONLY_OBSERVABLES",
     "DMRGBackend",
+    "DMRGSolver",
     "DMRGRun",
     "DMRGSettings",
     "dmrg_estimates",
+    "dmrg_observables",
     "excited_state",
-    "free_condensate",
     "ground_state",
     "lowest_states",
     "mps_measurements",
     "terms_excitation_scale",
 ]
 
-#: Profiles (one value per site or link); their keys are ``name[i]``.
-PROFILE_OBSERVABLES: tuple[str, ...] = ("electric_field", "charge_density", "entanglement_entropy")
-#: Scalars measured on the ground state.
-SCALAR_OBSERVABLES: tuple[str, ...] = (
-    "energy", "energy_density", "condensate", "condensate_subtracted", "total_charge",
-)
-#: Everything the DMRG backend estimates; ``gap`` needs the first excited state (a second DMRG).
-DMRG_OBSERVABLES: tuple[str, ...] = SCALAR_OBSERVABLES + PROFILE_OBSERVABLES + ("gap",)
+#: What DMRG offers besides the model's qubit observables: the bond entropies and (a second DMRG) the gap.
+MPS_ONLY_OBSERVABLES: tuple[str, ...] = ("entanglement_entropy", "gap")
 #: What :func:`dmrg_estimates` reports when asked for nothing in particular (as the ED backend).
-DEFAULT_OBSERVABLES: tuple[str, ...] = SCALAR_OBSERVABLES + ("electric_field", "gap")
+DEFAULT_OBSERVABLES: tuple[str, ...] = (
+    "energy", "energy_density", "condensate", "condensate_subtracted", "total_charge", "electric_field", "gap",
+)
 
-_EXTRA_UNITS = {"gap": "g", "entanglement_entropy": "1"}
 
-
-def _unit(name: str) -> str:
-    """The unit of ``name`` from its definition in :mod:`qlat.core.observables`."""
-    if name in _EXTRA_UNITS:
-        return _EXTRA_UNITS[name]
-    import qlat.core.observables  # noqa: F401  (defines the observables)
-    from qlat.core.observable import OBSERVABLES
-
-    return str(OBSERVABLES.get(name).unit)
+def dmrg_observables(model: SchwingerModel) -> list[str]:
+    """Every observable the DMRG backend estimates on ``model``: the model's qubit observables and
+    :data:`MPS_ONLY_OBSERVABLES`."""
+    return sorted(qubit_observable_names(model)) + list(MPS_ONLY_OBSERVABLES)
 
 
 # --- settings and runs -----------------------------------------------------------------------
@@ -443,48 +437,50 @@ def _check_sector(psi: MPS) -> None:
 
 # --- observables -----------------------------------------------------------------------------
 def mps_measurements(
-    model: SchwingerModel, psi: MPS, *, energy: float | None = None, free: float | None = None
-) -> dict[str, float | np.ndarray]:
-    """Every :data:`DMRG_OBSERVABLES` entry except ``gap`` on the MPS ``psi`` (module docstring).
+    model: SchwingerModel, psi: MPS, observables: list[QubitObservable] | None = None, *,
+    energy: float | None = None, entropy: bool = True,
+) -> dict[str, float]:
+    """``{key: ⟨O⟩}`` on the MPS ``psi`` for the qubit ``observables`` (default: every one the model
+    declares), plus ``entanglement_entropy[n]`` on the N − 1 bonds with ``entropy``.
 
-    ``energy``: ⟨H⟩ if already known (else ⟨ψ|H_MPO|ψ⟩ is contracted); ``free``: S_free if known.
-    Profiles are arrays: ``electric_field`` and ``entanglement_entropy`` on the N − 1 links,
-    ``charge_density`` on the N sites.
+    Observables with a ``hamiltonian_factor`` f take f·⟨H⟩, with ⟨H⟩ = ``energy`` if known, else
+    ⟨ψ|H_MPO|ψ⟩ contracted once; the others are contracted term by term
+    (:func:`qlat.exact.mps_observables.mps_pauli_expectations`).
     """
+    from qlat.exact.mps_observables import mps_pauli_expectations
+
     _check_model(model)
-    n = model.n_sites
-    with quiet_tenpy():
-        z = np.real(np.asarray(psi.expectation_value("Sigmaz"), dtype=complex))
-        entropy = np.asarray(psi.entanglement_entropy(), dtype=float)
-        if energy is None:
-            energy = float(np.real(tenpy_model(model).H_MPO.expectation_value(psi)))
-    sign = (-1.0) ** np.arange(n)
-    condensate = float(np.sum(sign * z) / (2.0 * model.spacing * n))
-    vartheta = model.theta / (2.0 * math.pi) if model.formulation == "electric" else 0.0
-    field_values = 0.5 * np.cumsum(z)[:-1] + 0.5 * np.cumsum(sign)[:-1] + vartheta
-    return {
-        "energy": float(energy),
-        "energy_density": float(energy) / model.volume,
-        "condensate": condensate,
-        "condensate_subtracted": condensate - (free_condensate(model) if free is None else free),
-        "total_charge": float(0.5 * np.sum(z)),
-        "electric_field": field_values,
-        "charge_density": 0.5 * (z + sign),
-        "entanglement_entropy": entropy,
-    }
+    if observables is None:
+        observables = [qubit_observable(name, model) for name in qubit_observable_names(model)]
+    out: dict[str, float] = {}
+    contracted: dict[str, Any] = {}
+    for obs in observables:
+        if obs.hamiltonian_factor is not None:
+            if energy is None:
+                with quiet_tenpy():
+                    energy = float(np.real(tenpy_model(model).H_MPO.expectation_value(psi)))
+            out[obs.keys[0]] = obs.hamiltonian_factor * float(energy)
+        else:
+            contracted.update(obs.keyed_terms)
+    out.update(mps_pauli_expectations(psi, contracted))
+    if entropy:
+        with quiet_tenpy():
+            values = np.asarray(psi.entanglement_entropy(), dtype=float)
+        out.update({f"entanglement_entropy[{i}]": float(v) for i, v in enumerate(values)})
+    return out
 
 
 # --- estimates -------------------------------------------------------------------------------
-def _check_names(observables: Sequence[str] | str | None) -> list[str]:
+def _check_names(model: SchwingerModel, observables: Sequence[str] | str | None) -> list[str]:
     if observables is None:
         return list(DEFAULT_OBSERVABLES)
     names = [observables] if isinstance(observables, str) else list(observables)
     require(len(names) >= 1 and all(isinstance(n, str) for n in names), "observables",
             "must be a non-empty sequence of observable names", observables)
-    unknown = [n for n in names if n not in DMRG_OBSERVABLES]
+    known = dmrg_observables(model)
+    unknown = [n for n in names if n not in known]
     if unknown:
-        raise ParameterError("observables", f"the dmrg backend estimates {', '.join(DMRG_OBSERVABLES)}",
-                             ", ".join(unknown))
+        raise ParameterError("observables", f"the dmrg backend estimates {', '.join(known)}", ", ".join(unknown))
     return names
 
 
@@ -536,7 +532,12 @@ def dmrg_estimates(
     a dict per sweep (``stage``, ``sweep``, ``energy``, ``max_bond_dim`` …).
     """
     _check_model(model)
-    names = _check_names(observables)
+    names = _check_names(model, observables)
+    measured_names = [name for name in names if name not in MPS_ONLY_OBSERVABLES]
+    if "gap" in names and truncation_check and "energy" not in measured_names:
+        measured_names.append("energy")  # the gap's truncation error needs the ground energy's
+    qobs = [qubit_observable(name, model) for name in measured_names]
+    want_entropy = "entanglement_entropy" in names
     settings = _settings(settings, bond_dim)
     chis = [int(settings.bond_dim)]
     if truncation_check:
@@ -546,7 +547,6 @@ def dmrg_estimates(
         chis = [int(ref), int(settings.bond_dim)]
     want_gap = "gap" in names
     stage_reporter, close = _progress_reporter(progress)
-    free = free_condensate(model)
     measured: list[dict[str, Any]] = []
     runs: list[dict[str, Any]] = []
     ground: DMRGRun | None = None
@@ -566,7 +566,7 @@ def dmrg_estimates(
                 settings, bond_dim=chi, mixer_sweeps=0, min_sweeps=min(2, settings.max_sweeps))
             ground = ground_state(model, settings=stage_settings, initial=None if ground is None else ground.psi,
                                   progress=stage_reporter(f"ground chi={chi}"))
-            values: dict[str, Any] = mps_measurements(model, ground.psi, free=free)
+            values: dict[str, Any] = mps_measurements(model, ground.psi, qobs, entropy=want_entropy)
             record: dict[str, Any] = {"ground": ground.summary()}
             if want_gap:
                 excited = excited_state(model, ground, settings=stage_settings,
@@ -580,27 +580,41 @@ def dmrg_estimates(
         close()
     assert ground is not None
     final = measured[-1]
-    systematics, truncation, trust = _truncation(names, measured, runs, model.n_sites) if truncation_check else ({}, None, [])
     base = provenance(
         model=model.params(), sector="physical", method="dmrg", library=_tenpy_version(),
         mpo={"kind": settings.mpo, "bond_dim": _mpo_bond_dim(settings.mpo, model.n_sites)},
         settings=settings.as_dict(), bond_dims=chis, runs=runs, seconds=round(time.perf_counter() - start, 3),
     )
-    if truncation is not None:
-        base["truncation"] = truncation
+    units = {key: obs.unit for obs in qobs for key in obs.keys}
+    units.update({key: "1" for key in final if key.startswith("entanglement_entropy[")}, gap="g")
+    keys_of = {obs.name: list(obs.keys) for obs in qobs}
+    keys_of["gap"] = ["gap"]
+    keys_of["entanglement_entropy"] = [key for key in final if key.startswith("entanglement_entropy[")]
+    wanted = [key for name in names for key in keys_of[name]]
+    systematic_of: dict[str, float] = {}
+    trust: list[str] = []
+    if truncation_check:
+        # the truncation model works per observable (a profile's components together): regroup the keys
+        present = [name for name in keys_of if all(key in final for key in keys_of[name])]
+
+        def grouped(values: dict[str, Any]) -> dict[str, Any]:
+            return {name: (float(values[keys_of[name][0]]) if keys_of[name] == [name]
+                           else np.array([float(values[key]) for key in keys_of[name]])) for name in present}
+
+        systematics, truncation, trust = _truncation(present, [grouped(m) for m in measured], runs, model.n_sites)
+        if truncation is not None:
+            base["truncation"] = truncation
+        for name in present:
+            flat = np.asarray(systematics[name], dtype=float).reshape(-1)
+            systematic_of.update({key: float(flat[i]) for i, key in enumerate(keys_of[name])})
     out: dict[str, Estimate] = {}
-    for name in names:
-        value = np.asarray(final[name], dtype=float)
-        systematic = systematics.get(name)
-        keys = [name] if value.ndim == 0 else [f"{name}[{i}]" for i in range(value.size)]
-        flat = value.reshape(-1)
-        for idx, key in enumerate(keys):
-            est = Estimate(float(flat[idx]), 0.0, name=key, unit=_unit(name), backend="dmrg", provenance=dict(base))
-            if systematic is not None:
-                est = est.with_systematic({"truncation": float(systematic.reshape(-1)[idx])})
-            for message in trust:
-                est = est.with_warning(message, emit=False)
-            out[key] = est
+    for key in wanted:
+        est = Estimate(float(final[key]), 0.0, name=key, unit=units[key], backend="dmrg", provenance=dict(base))
+        if truncation_check:
+            est = est.with_systematic({"truncation": systematic_of[key]})
+        for message in trust:
+            est = est.with_warning(message, emit=False)
+        out[key] = est
     for message in trust:
         warn(f"dmrg: {message}")
     return out
@@ -638,6 +652,39 @@ def _tenpy_version() -> str:
         return f"tenpy {tenpy.__version__}"
 
 
+# --- the ground-state solver of θ scans ---------------------------------------------------------
+@dataclass(frozen=True)
+class DMRGSolver:
+    """Two-site DMRG at bond dimension ``bond_dim`` (:func:`ground_state`): the ``dmrg`` backend's
+    ground-state factory (:mod:`qlat.exact.ground_state`); ⟨O⟩ = ⟨ψ|W_O|ψ⟩ with W_O the compact
+    MPO of O's terms (exact algebra, no truncation of O)."""
+
+    bond_dim: int = 64
+    name: str = "dmrg"
+
+    def __post_init__(self) -> None:
+        require(isinstance(self.bond_dim, (int, np.integer)) and 2 <= self.bond_dim <= 4096, "bond_dim",
+                "must be an integer in [2, 4096]", self.bond_dim)
+
+    def solve(self, model: SchwingerModel) -> DMRGRun:
+        return ground_state(model, bond_dim=int(self.bond_dim))
+
+    def energy(self, state: DMRGRun) -> float:
+        return float(state.energy)
+
+    def site_condensate(self, state: DMRGRun, model: SchwingerModel) -> np.ndarray:
+        with quiet_tenpy():
+            z = np.real(np.asarray(state.psi.expectation_value("Sigmaz"), dtype=complex))
+        return site_condensate_values(z, model.spacing)
+
+    def expectation(self, state: DMRGRun, terms: SchwingerTerms) -> float:
+        with quiet_tenpy():
+            return float(np.real(tenpy_model(terms).H_MPO.expectation_value(state.psi)))
+
+    def spec(self) -> dict[str, Any]:
+        return {"method": "dmrg", "bond_dim": int(self.bond_dim)}
+
+
 # --- the backend -----------------------------------------------------------------------------
 @BACKENDS.register("dmrg")
 class DMRGBackend:
@@ -649,14 +696,15 @@ class DMRGBackend:
 
     name = "dmrg"
     label = "dmrg"
-    ground_state = True
+    #: the ground-state plug-in (:mod:`qlat.exact.ground_state`): θ scans solve with it
+    ground_state = DMRGSolver
     description = "DMRG (TeNPy) in the zero-charge sector; long chains, truncation error as systematic"
 
     def supports(self, target: Any) -> bool:
         return isinstance(target, SchwingerModel)
 
     def observables(self, target: Any) -> list[str]:
-        return list(DMRG_OBSERVABLES) if self.supports(target) else []
+        return dmrg_observables(target) if self.supports(target) else []
 
     def example(self, workdir: Any = None) -> tuple[Any, dict[str, Any]]:
         """N = 8 at χ = 16 (seconds; equal to ED to 1e-9, see tests/exact/test_dmrg.py)."""

@@ -45,7 +45,8 @@ from typing import Any
 import numpy as np
 
 __all__ = ["DISCARDED_WEIGHT_WARN", "ENERGY_KEYS", "OBSERVABLE_FACTOR", "PROFILE_KEYS", "ROUNDING",
-           "extrapolation_factor", "rounding_floor", "truncation_errors"]
+           "extrapolation_factor", "line_systematic", "rounding_floor", "run_factor", "run_warnings",
+           "record_warnings", "truncation_errors", "truncation_variant"]
 
 #: Observables that are energies (second order in the state error): the plain line in w.
 ENERGY_KEYS: tuple[str, ...] = ("energy", "energy_density")
@@ -74,6 +75,64 @@ def extrapolation_factor(w_ref: float, w: float, *, bound: bool) -> float:
     if w_ref > w:
         return float(max(w, 0.0) / (w_ref - w))
     return 1.0
+
+
+def run_factor(reference_run: Mapping[str, Any], run: Mapping[str, Any]) -> float:
+    """:func:`extrapolation_factor` of two run summaries (:meth:`qlat.exact.dmrg.DMRGRun.summary`:
+    ``discarded_weight``, ``max_bond_dim``, ``bond_dim``); χ bound when ``max_bond_dim >= bond_dim``."""
+    bound = int(run["max_bond_dim"]) >= int(run["bond_dim"])
+    w_ref, w = float(reference_run["discarded_weight"]), float(run["discarded_weight"])
+    return extrapolation_factor(w_ref, w, bound=bound)
+
+
+def line_systematic(difference: Any, factor: float, *, energy: bool) -> np.ndarray:
+    """The truncation systematic of a value from its bare difference |O(χ) − O(χ_ref)| and the line's
+    fraction ``factor`` (:func:`extrapolation_factor`): × 1 for an energy (second order in the state
+    error), × :data:`OBSERVABLE_FACTOR` for any other observable (module docstring).  No rounding floor."""
+    return (1.0 if energy else OBSERVABLE_FACTOR) * np.abs(np.asarray(difference, dtype=float)) * float(factor)
+
+
+def run_warnings(state: str, reference_run: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
+    """Why the line of the ``state`` runs at χ_ref and χ cannot be trusted (module docstring), from the
+    run summaries alone: no lever arm, too much discarded weight, a run not converged."""
+    warnings: list[str] = []
+    w_ref, w = float(reference_run["discarded_weight"]), float(run["discarded_weight"])
+    bound = int(run["max_bond_dim"]) >= int(run["bond_dim"])
+    if bound and not w_ref > w:
+        warnings.append(f"DMRG truncation: the {state} state's discarded weight did not decrease from "
+                        f"chi = {reference_run['bond_dim']} to {run['bond_dim']} ({w_ref:.3g} -> {w:.3g}); the "
+                        "extrapolation has no lever arm and the bare difference is used")
+    if bound and w > DISCARDED_WEIGHT_WARN:
+        warnings.append(f"DMRG truncation: the {state} run at chi = {run['bond_dim']} discards {w:.2g} > "
+                        f"{DISCARDED_WEIGHT_WARN:g}, far from the regime where the error is linear in the "
+                        "discarded weight; the truncation error is a rough guide (raise bond_dim)")
+    for label, r in (("chi_ref", reference_run), ("chi", run)):
+        if not r.get("converged", True):
+            warnings.append(f"DMRG truncation: the {state} run at {label} = {r['bond_dim']} did not converge; "
+                            "the truncation error model assumes converged runs")
+    return warnings
+
+
+def truncation_variant(records: Sequence[Mapping[str, Any]], key: str) -> tuple[str, str] | None:
+    """``(suffix, variant name)`` of the truncation variant of a study redone on the records' ``key``:
+    ``("_line", "truncation(line)")`` when every record with a χ_ref value ``key_reference`` also has
+    its value on the line in w, ``key_line`` (:meth:`qlat.exact.levels.Levels.line_energies`); for
+    records measured before the line was kept, ``("_reference", "truncation(chi/2)")``, the bare
+    difference (an upper bound); None without χ_ref values (ED)."""
+    with_ref = [r for r in records if r.get(f"{key}_reference") is not None]
+    if not with_ref:
+        return None
+    if all(r.get(f"{key}_line") is not None for r in with_ref):
+        return "_line", "truncation(line)"
+    return "_reference", "truncation(chi/2)"
+
+
+def record_warnings(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The distinct ``truncation_warnings`` of study rows (each a chain's :func:`run_warnings`, with its chain)."""
+    out: list[str] = []
+    for r in records:
+        out.extend(m for m in r.get("truncation_warnings") or () if m not in out)
+    return out
 
 
 def rounding_floor(value: Any, n_sites: int) -> np.ndarray:
@@ -111,22 +170,9 @@ def truncation_errors(
     weights: dict[str, list[float]] = {}
     for state, run in final_runs.items():
         ref_run = reference_runs[state]
-        w_ref, w = float(ref_run["discarded_weight"]), float(run["discarded_weight"])
-        bound = int(run["max_bond_dim"]) >= int(run["bond_dim"])
-        factors[state] = extrapolation_factor(w_ref, w, bound=bound)
-        weights[state] = [w_ref, w]
-        if bound and not w_ref > w:
-            warnings.append(f"DMRG truncation: the {state} state's discarded weight did not decrease from "
-                            f"chi = {ref_run['bond_dim']} to {run['bond_dim']} ({w_ref:.3g} -> {w:.3g}); the "
-                            "extrapolation has no lever arm and the bare difference is used")
-        if bound and w > DISCARDED_WEIGHT_WARN:
-            warnings.append(f"DMRG truncation: the {state} run at chi = {run['bond_dim']} discards {w:.2g} > "
-                            f"{DISCARDED_WEIGHT_WARN:g}, far from the regime where the error is linear in the "
-                            "discarded weight; the truncation error is a rough guide (raise bond_dim)")
-        for label, r in (("chi_ref", ref_run), ("chi", run)):
-            if not r.get("converged", True):
-                warnings.append(f"DMRG truncation: the {state} run at {label} = {r['bond_dim']} did not converge; "
-                                "the truncation error model assumes converged runs")
+        factors[state] = run_factor(ref_run, run)
+        weights[state] = [float(ref_run["discarded_weight"]), float(run["discarded_weight"])]
+        warnings.extend(run_warnings(state, ref_run, run))
     out: dict[str, np.ndarray] = {}
     for name in names:
         value = np.asarray(final[name], dtype=float)
@@ -138,11 +184,9 @@ def truncation_errors(
             e1 = abs(e1_final - e1_ref) * factors.get("excited", 1.0)
             out[name] = np.asarray(float(np.hypot(e0, e1)))
             value = np.asarray(abs(e1_final) + abs(float(final["energy"])))
-        elif name in ENERGY_KEYS:
-            out[name] = np.abs(diff) * factors["ground"]
         else:
             bare = _spread(diff).reshape(value.shape) if name in PROFILE_KEYS else np.abs(diff)
-            out[name] = OBSERVABLE_FACTOR * bare * factors["ground"]
+            out[name] = line_systematic(bare, factors["ground"], energy=name in ENERGY_KEYS)
         out[name] = np.maximum(out[name], rounding_floor(value, n_sites))
     description = {"method": METHOD.format(factor=OBSERVABLE_FACTOR),
                    "discarded_weights": weights, "line_fraction": factors}

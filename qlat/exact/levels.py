@@ -19,9 +19,13 @@ O(N χ³) each, without TeNPy's charge bookkeeping, which the particle–hole ma
 (Sz → −Sz) would violate.
 
 DMRG truncation: the levels are computed at χ_ref (default χ/2) from product states, then at χ
-warm-started from the χ_ref states; ``reference_energies`` keeps the χ_ref energies, so a study
-can take |X(χ) − X(χ_ref)| as the truncation error of any derived quantity (as
-:func:`qlat.exact.dmrg.dmrg_estimates` does for the ground state).
+warm-started from the χ_ref states; ``reference_energies`` keeps the χ_ref energies.  The
+truncation error is the line in the discarded weight of :mod:`qlat.exact.dmrg_truncation` (as in
+:func:`qlat.exact.dmrg.dmrg_estimates`), level by level: :meth:`Levels.line_energies` and
+``z_expectations(line=True)`` are X(χ) + f_k [X(χ) − X(χ_ref)] with each level's own fraction
+f_k = w_k(χ)/(w_k(χ_ref) − w_k(χ)), so a study redone on them differs from the χ study by the
+line's error of any derived quantity (× ``OBSERVABLE_FACTOR`` for quantities first order in the
+state error, such as fields; energies and gaps as they are).
 """
 
 from __future__ import annotations
@@ -100,12 +104,53 @@ class Levels:
                 i)
 
     # --- measurements ------------------------------------------------------------------------
-    def z_expectations(self, *, reference: bool = False) -> np.ndarray:
+    def z_expectations(self, *, reference: bool = False, line: bool = False) -> np.ndarray:
         """⟨ψ_k|Z_n|ψ_k⟩, shape (k, N); ``reference``: on the χ_ref states (DMRG with the truncation
-        check; for ED, or when χ_ref never bound, the same as the final states)."""
+        check; for ED, or when χ_ref never bound, the same as the final states); ``line``: on the line
+        in the discarded weight, Z(χ) + f_k [Z(χ) − Z(χ_ref)] (module docstring)."""
+        if line:
+            final = self.z_expectations()
+            return final + self.line_fractions()[:, None] * (final - self.z_expectations(reference=True))
         if reference and self._reference_tensors is not None:
             return np.array([np.real(_dense_transition(t, t, _z_diagonal())) for t in self._reference_tensors])
         return np.array([np.real(self.transition_z(i, i)) for i in range(self.k)])
+
+    def line_fractions(self) -> np.ndarray:
+        """(k,) each level's fraction f_k of |X(χ) − X(χ_ref)| still missing at χ on the line in the
+        discarded weight (:func:`qlat.exact.dmrg_truncation.run_factor`); 0 without a truncation check."""
+        from qlat.exact.dmrg_truncation import run_factor
+
+        runs = self.details.get("runs") or []
+        if self.reference_energies is None or len(runs) < 2:
+            return np.zeros(self.k)
+        return np.array([run_factor(ref, run) for ref, run in zip(runs[0], runs[-1], strict=True)])
+
+    def line_warnings(self) -> list[str]:
+        """Why a level's line cannot be trusted (:func:`qlat.exact.dmrg_truncation.run_warnings`)."""
+        from qlat.exact.dmrg_truncation import run_warnings
+
+        runs = self.details.get("runs") or []
+        if self.reference_energies is None or len(runs) < 2:
+            return []
+        return [m for i, (ref, run) in enumerate(zip(runs[0], runs[-1], strict=True))
+                for m in run_warnings(f"level {i}", ref, run)]
+
+    def line_row_warnings(self) -> list[str]:
+        """:meth:`line_warnings` prefixed with the chain (N, a, m, θ), each also emitted (QlatWarning): what a
+        study row records as ``truncation_warnings``."""
+        from qlat.core.errors import warn
+
+        c = self.chain
+        out = [f"N = {c.n_sites}, a = {c.spacing:g}, m = {c.mass:g}, theta = {c.theta:g}: {m}" for m in self.line_warnings()]
+        for message in out:
+            warn(f"dmrg levels: {message}")
+        return out
+
+    def line_energies(self) -> np.ndarray:
+        """E_k(χ) + f_k [E_k(χ) − E_k(χ_ref)]: the levels on the line in the discarded weight (module docstring)."""
+        if self.reference_energies is None:
+            return self.energies.copy()
+        return self.energies + self.line_fractions() * (self.energies - self.reference_energies)
 
     def transition_z(self, i: int, j: int = 0) -> np.ndarray:
         """⟨ψ_i|Z_n|ψ_j⟩ for n = 0..N−1 (complex for DMRG; its overall phase is arbitrary for i ≠ j)."""
@@ -164,7 +209,8 @@ def ed_levels(target: SchwingerChain | SchwingerModel, k: int) -> Levels:
 
     chain = _as_chain(target)
     require(chain.n_sites <= ED_LEVELS_MAX_SITES, "n_sites",
-            f"exact diagonalization of levels takes N <= {ED_LEVELS_MAX_SITES}; use DMRG", chain.n_sites)
+            f"exact diagonalization of levels takes N <= {ED_LEVELS_MAX_SITES}", chain.n_sites,
+            hint="a smaller N, or DMRG for longer chains")
     start = time.perf_counter()
     basis = sector_basis(chain.n_sites, chain.popcount)
     require(isinstance(k, (int, np.integer)) and 1 <= k <= basis.size, "k",

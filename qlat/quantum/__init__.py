@@ -1,6 +1,7 @@
 """Quantum module: the Schwinger model on qubits, adiabatic circuits, simulator and hardware backends.
 
-Importing this package registers the qubit realizations of the common observables.  The main
+The qubit realizations of the common observables are declared (and registered) by the model
+layer, :mod:`qlat.theories.schwinger_observables`.  The main
 entry points are importable from here (loaded on first use, so ``import qlat.quantum`` stays
 light)::
 
@@ -10,7 +11,6 @@ light)::
 from importlib import import_module
 from typing import Any
 
-import qlat.quantum.observables  # noqa: F401  (registers the qubit realizations)
 from qlat.theories.schwinger_qubit import SchwingerModel, SchwingerTerms, schwinger_terms
 
 _LAZY = {
@@ -18,10 +18,10 @@ _LAZY = {
     "default_schedule": "qlat.quantum.adiabatic",
     "adiabatic_circuit": "qlat.quantum.trotter",
     "evolve_statevector": "qlat.quantum.statevector",
-    "run_adiabatic": "qlat.quantum.run",
-    "AdiabaticResult": "qlat.quantum.run",
+    "run_adiabatic": "qlat.quantum.adiabatic_run",
+    "AdiabaticResult": "qlat.quantum.adiabatic_run",
     "exact_estimates": "qlat.quantum.exact_backend",
-    "qubit_observable": "qlat.quantum.observables",
+    "qubit_observable": "qlat.theories.schwinger_observables",
 }
 
 __all__ = ["SchwingerModel", "SchwingerTerms", "schwinger_terms", *_LAZY]

@@ -270,7 +270,7 @@ def default_schedule(model: SchwingerModel, *, dt: float | None = None) -> Adiab
     only like 1/T).
     The cost scales with T/dt = 1200 steps; for hardware runs choose a much shorter schedule.
     Near a narrow avoided crossing (θ → π at m ≳ 0.33 in the rotated formulation,
-    arXiv:2411.01079) no practical schedule is adiabatic: :func:`qlat.quantum.run.run_adiabatic`
+    arXiv:2411.01079) no practical schedule is adiabatic: :func:`qlat.quantum.adiabatic_run.run_adiabatic`
     checks the gap along the path (:func:`qlat.quantum.diagnostics.landau_zener`) and warns.
     """
     require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)

@@ -211,7 +211,7 @@ def _observable_operator(model: SchwingerModel, observable: str | SparsePauliOp)
         return observable
     if not isinstance(observable, str):
         raise ParameterError("observable", "must be an observable name or a SparsePauliOp", type(observable).__name__)
-    from qlat.quantum.observables import qubit_observable
+    from qlat.theories.schwinger_observables import qubit_observable
 
     realization = qubit_observable(observable, model)
     require(realization.is_scalar, "observable", "must be a scalar observable (one component)", observable)

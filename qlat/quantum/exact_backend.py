@@ -17,6 +17,7 @@ from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.core.registry import BACKENDS
+from qlat.exact.ground_state import EDSolver
 from qlat.theories.schwinger_qubit import SchwingerModel
 
 #: Scalar observables reported by default.
@@ -39,7 +40,7 @@ def exact_estimates(
     per component (``electric_field[0]`` …); ``gap`` is E₁ − E₀ in the zero-charge sector.
     """
     from qlat.exact.diagonalization import ED_MAX_QUBITS, diagonalize_sector, sector_expectations
-    from qlat.quantum.observables import qubit_observable
+    from qlat.theories.schwinger_observables import qubit_observable
 
     require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)
     require(model.n_qubits <= ED_MAX_QUBITS, "n_sites", f"exact diagonalization is limited to N <= {ED_MAX_QUBITS}",
@@ -67,7 +68,8 @@ class ExactDiagonalization:
 
     name = "ed"
     label = "exact"
-    ground_state = True
+    #: the ground-state plug-in (:mod:`qlat.exact.ground_state`): θ scans solve with it
+    ground_state = EDSolver
     description = "exact diagonalization of the zero-charge sector (ground state, gap); N <= 24"
     accepts: tuple[str, ...] = ("SchwingerModel",)
 
@@ -75,10 +77,9 @@ class ExactDiagonalization:
         return isinstance(target, SchwingerModel)
 
     def observables(self, target: Any) -> list[str]:
-        import qlat.quantum.observables  # noqa: F401  (registers the qubit realizations)
-        from qlat.core.observable import OBSERVABLES
+        from qlat.theories.schwinger_observables import qubit_observable_names
 
-        return sorted([o.name for o in OBSERVABLES.supported_on(target)] + ["gap"])
+        return sorted(qubit_observable_names(target) + ["gap"])
 
     def estimate(self, target: Any, observables: Sequence[str], **options: Any) -> dict[str, Estimate]:
         require(not options, "options", "exact diagonalization takes no options", sorted(options))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from qiskit import QuantumCircuit
@@ -32,6 +33,7 @@ __all__ = [
     "estimate_from_samples",
     "measurement_bases",
     "measurement_probabilities",
+    "observable_bases",
     "sample_bitstrings_from_statevector",
 ]
 
@@ -96,6 +98,20 @@ def measurement_bases(operator: SparsePauliOp) -> list[str]:
     require(isinstance(operator, SparsePauliOp), "operator", "must be a SparsePauliOp", type(operator).__name__)
     _, groups = _qubit_wise_groups(operator)
     return [basis for basis, _ in groups]
+
+
+def observable_bases(observable: Any) -> list[str]:
+    """The bases that estimate every component of a qubit observable (``.operators``: SparsePauliOps).
+
+    The union, in first-seen order, of :func:`measurement_bases` over the components; a diagonal
+    observable needs the single basis ``"Z"*N``.
+    """
+    bases: list[str] = []
+    for op in observable.operators:
+        for basis in measurement_bases(op):
+            if basis not in bases:
+                bases.append(basis)
+    return bases
 
 
 def _check_basis(basis: str, n_qubits: int | None = None) -> str:

@@ -112,7 +112,7 @@ def circuit_qasm(point: CanonicalPoint, schedule: Any = None) -> tuple[str, dict
     """OpenQASM 3 text of the adiabatic circuit at ``point`` and its manifest entry (no hash)."""
     from qiskit import qasm3
 
-    from qlat.quantum.run import circuit_summary, schedule_description
+    from qlat.quantum.adiabatic_run import circuit_summary, schedule_description
     from qlat.quantum.trotter import adiabatic_circuit
 
     sched = EXPORT_SCHEDULE.build() if schedule is None else schedule
@@ -133,7 +133,7 @@ def circuit_qasm(point: CanonicalPoint, schedule: Any = None) -> tuple[str, dict
         "gate_counts": summary["gate_counts"],
     }
     if model.n_sites <= FIDELITY_MAX_SITES:
-        from qlat.quantum.run import ground_state_fidelity
+        from qlat.quantum.adiabatic_run import ground_state_fidelity
         from qlat.quantum.statevector import evolve_statevector
 
         state = evolve_statevector(model, sched, order=point.order)
@@ -187,7 +187,7 @@ def export_circuits(
     Returns the manifest.  Existing files of the same names are overwritten; other files are left
     alone.  Output is byte-for-byte reproducible (module docstring).
     """
-    from qlat.quantum.run import schedule_description
+    from qlat.quantum.adiabatic_run import schedule_description
 
     require(len(points) >= 1, "points", "must name at least one canonical point", len(points))
     names = [p.filename for p in points]

@@ -96,7 +96,7 @@ class BudgetSchedule:
     grid: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from qlat.quantum.run import schedule_description
+        from qlat.quantum.adiabatic_run import schedule_description
 
         return {"budget": self.budget, "schedule": schedule_description(self.schedule),
                 "two_qubit_gates": self.two_qubit_gates, "fidelity": self.fidelity,
@@ -132,8 +132,8 @@ def budget_schedule(
     fit there (never more than the searched step count).
     """
     from qlat.exact.diagonalization import diagonalize_sector, sector_expectations
-    from qlat.quantum.observables import qubit_observable
     from qlat.quantum.statevector import evolve_statevector
+    from qlat.theories.schwinger_observables import qubit_observable
 
     require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)
     n_target = int(model.n_sites)

@@ -1,7 +1,7 @@
 """The adiabatic simulator backends ``statevector``, ``aer`` and ``mps`` (one :class:`Backend` each).
 
 Each is registered in :data:`qlat.core.registry.BACKENDS` and answers the common call
-``estimate(model, observables, **options)`` by running :func:`qlat.quantum.run.run_adiabatic`
+``estimate(model, observables, **options)`` by running :func:`qlat.quantum.adiabatic_run.run_adiabatic`
 on itself; :meth:`AdiabaticSimulator.simulate` is the backend-specific part — from a prepared
 :class:`SimulationRequest` to ``{key: (value, error)}`` and, where the backend has the state, the
 ground-state fidelity.
@@ -14,44 +14,25 @@ ground-state fidelity.
 - ``tdvp`` (:mod:`qlat.quantum.tdvp`): TeNPy two-site TDVP on an MPS, no Trotter circuit.
 
 A new simulator is one subclass here (or in its own module) with ``@BACKENDS.register``.
+:class:`SimulationRequest` and the registry look-up (:func:`adiabatic_simulators`) live in
+:mod:`qlat.quantum.simulation`, below the runner, so that the runner never imports this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qlat.core.registry import BACKENDS
+from qlat.quantum.simulation import SimulationRequest, adiabatic_simulators
 from qlat.quantum.statevector import MAX_QUBITS as STATEVECTOR_MAX_QUBITS
 from qlat.theories.schwinger_qubit import SchwingerModel
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qiskit import QuantumCircuit
-
     from qlat.core.estimate import Estimate
-    from qlat.quantum.adiabatic import AdiabaticSchedule
-    from qlat.quantum.observables import QubitObservable
 
-@dataclass(frozen=True)
-class SimulationRequest:
-    """Everything a simulator needs for one adiabatic run (validated by ``run_adiabatic``)."""
-
-    model: SchwingerModel
-    schedule: "AdiabaticSchedule"
-    observables: Sequence["QubitObservable"]
-    shots: int | None
-    seed: int | None
-    noise_model: Any
-    order: int
-    layout: str
-    progress: bool
-    max_bond_dimension: int | None
-    circuit: "QuantumCircuit | None"
-    #: What a simulator leaves for the systematic-error estimate of the same run (the statevector
-    #: backend: its final ``"state"``, so that the estimate does not evolve it a second time).
-    artifacts: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
+__all__ = ["AdiabaticSimulator", "AerShotsSimulator", "MPSSimulator", "SimulationRequest", "StatevectorSimulator",
+           "adiabatic_simulators", "check_simulation", "require_simulator_memory"]
 
 class AdiabaticSimulator:
     """Base of the simulators: capabilities as class attributes, :meth:`simulate` per backend.
@@ -86,14 +67,13 @@ class AdiabaticSimulator:
         return isinstance(target, SchwingerModel)
 
     def observables(self, target: Any) -> list[str]:
-        import qlat.quantum.observables  # noqa: F401  (registers the qubit realizations)
-        from qlat.core.observable import OBSERVABLES
+        from qlat.theories.schwinger_observables import qubit_observable_names
 
-        return sorted(o.name for o in OBSERVABLES.supported_on(target))
+        return qubit_observable_names(target)
 
     def estimate(self, target: Any, observables: Sequence[str], **options: Any) -> dict[str, "Estimate"]:
         """``run_adiabatic(target, observables=observables, backend=self.name, **options).estimates``."""
-        from qlat.quantum.run import run_adiabatic
+        from qlat.quantum.adiabatic_run import run_adiabatic
 
         return dict(run_adiabatic(target, observables=observables, backend=self.name, **options).estimates)
 
@@ -130,7 +110,7 @@ class StatevectorSimulator(AdiabaticSimulator):
     needs_circuit = False
 
     def simulate(self, request: SimulationRequest) -> tuple[dict[str, tuple[float, float]], float | None]:
-        from qlat.quantum.run import FIDELITY_MAX_SITES, ground_state_fidelity
+        from qlat.quantum.adiabatic_run import FIDELITY_MAX_SITES, ground_state_fidelity
         from qlat.quantum.statevector import evolve_statevector, expectation_values
 
         state = evolve_statevector(request.model, request.schedule, order=request.order, progress=request.progress)
@@ -154,8 +134,8 @@ class AerShotsSimulator(AdiabaticSimulator):
     noise = True
 
     def simulate(self, request: SimulationRequest) -> tuple[dict[str, tuple[float, float]], float | None]:
-        from qlat.quantum.backends import aer_method
-        from qlat.quantum.run import sampled_values, simulator_seed
+        from qlat.quantum.adiabatic_run import sampled_values, simulator_seed
+        from qlat.quantum.aer import aer_method
 
         assert request.circuit is not None and request.shots is not None
         method = aer_method(self.name, request.model.n_qubits, noisy=request.noise_model is not None)
@@ -177,8 +157,8 @@ class MPSSimulator(AdiabaticSimulator):
     bond_dimension = True
 
     def simulate(self, request: SimulationRequest) -> tuple[dict[str, tuple[float, float]], float | None]:
-        from qlat.quantum.backends import mps_expectations
-        from qlat.quantum.run import sampled_values, simulator_seed
+        from qlat.quantum.adiabatic_run import sampled_values, simulator_seed
+        from qlat.quantum.aer import mps_expectations
         from qlat.quantum.trotter import adiabatic_circuit
 
         # A swap network interleaves the chain mid-layer, which an MPS cannot hold compactly: the
@@ -196,21 +176,6 @@ class MPSSimulator(AdiabaticSimulator):
         ), None
 
 
-def adiabatic_simulators() -> dict[str, AdiabaticSimulator]:
-    """Every registered backend that is an :class:`AdiabaticSimulator`, by name."""
-    from qlat.core.backend import get_backend
-
-    out = {}
-    for name in BACKENDS.names():
-        try:
-            backend = get_backend(name)
-        except Exception:  # noqa: BLE001 — a broken third-party plug-in must not break the others
-            continue
-        if isinstance(backend, AdiabaticSimulator):
-            out[name] = backend
-    return out
-
-
 def require_simulator_memory(backend: str, n_sites: int, *, bond_dim: int | None = None,
                              sites_parameter: str = "n_sites", bond_parameter: str = "bond_dim") -> None:
     """Refuse a chain the MPS simulators cannot hold (:func:`qlat.exact.schwinger_mpo.require_chain_memory`):
@@ -220,7 +185,7 @@ def require_simulator_memory(backend: str, n_sites: int, *, bond_dim: int | None
     if not spec.bond_dimension:
         return
     if bond_dim is None:
-        bond_dim = spec.default_bond_dimension
+        bond_dim = getattr(spec, "default_bond_dimension", None)
     from qlat.exact.schwinger_mpo import require_chain_memory
 
     require_chain_memory(n_sites, bond_dim=bond_dim, itemsize=16, pauli=spec.needs_circuit,

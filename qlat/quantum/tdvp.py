@@ -12,10 +12,11 @@ swap network, which is what makes TEBD unusable here).
 Errors of one run, and how the Estimate reports them (``systematics="estimate"``), from the same
 model of the prepared state as the other simulators (:mod:`qlat.quantum.systematics`): one Lanczos
 step from the final MPS ψ, with the moments of the MPO H computed on the MPS — ⟨H⟩, the variance
-(TeNPy's ``MPO.variance``), ⟨H³⟩ and, for observables linear in the Z_n (all but the energy),
-⟨ψ|Z_n H|ψ⟩ and ⟨Hψ|Z_n|Hψ⟩ from Hψ (the MPO applied exactly, bond dimension 5χ) and ⟨Z_mZ_n⟩ for
-σ_O.  The deviation of ψ from the ground state — finite T, the time step and the truncation alike —
-shows in these moments:
+(TeNPy's ``MPO.variance``), ⟨H³⟩ and, for every other observable O, ⟨ψ|O H|ψ⟩ and ⟨Hψ|O|Hψ⟩ from
+Hψ (the MPO applied exactly, bond dimension 5χ) and ⟨O²⟩ for σ_O (for O linear in the Z_n from
+⟨Z_n⟩, ⟨Z_mZ_n⟩; else term by term, :func:`qlat.exact.mps_observables.mps_pauli_expectations`).
+The deviation of ψ from the ground state — finite T, the time step and the truncation alike — shows
+in these moments:
 
 - adiabatic: √(δO_L² + (½ ε_L σ_O)²) (source ``"adiabatic"``; the state's distance from the
   ground state as the moments see it);
@@ -23,13 +24,14 @@ shows in these moments:
   model-corrected value Õ = ⟨O⟩ + δO_L of a run at 2dt gives |Õ(dt) − Õ(2dt)|/3 (Richardson;
   source ``"time_step"``), the part of the step error the correction leaves;
 - truncation: the model-corrected values at χ and χ/2, extrapolated linearly in the discarded
-  weight w (as DMRG energies are): |Õ(χ) − Õ(χ/2)|·w(χ)/(w(χ/2) − w(χ)), at most the bare
+  weight w (as DMRG energies are, :func:`qlat.exact.dmrg_truncation.extrapolation_factor`):
+  |Õ(χ) − Õ(χ/2)|·w(χ)/(w(χ/2) − w(χ)), at most the bare
   difference and 0 when χ never truncated (source ``"truncation"``).
 
 Two reruns (2dt, χ/2) cost about 1.0× the main run together (the T/2 rerun of the former bare
-difference is gone).  Observables are measured
-on the final MPS with the definitions of docs/conventions.md (:func:`qlat.exact.dmrg.mps_measurements`);
-the energy is ⟨ψ|H_MPO|ψ⟩ of the target model.
+difference is gone).  Every qubit observable the model declares
+(:mod:`qlat.theories.schwinger_observables`) is measured on the final MPS
+(:func:`qlat.exact.dmrg.mps_measurements`); the energy is ⟨ψ|H_MPO|ψ⟩ of the target model.
 """
 
 from __future__ import annotations
@@ -37,14 +39,17 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qlat.core.errors import ParameterError, require
+from qlat.core.errors import require
 from qlat.core.registry import BACKENDS
+from qlat.exact.dmrg_truncation import extrapolation_factor
 from qlat.quantum.simulators import AdiabaticSimulator, SimulationRequest
+from qlat.theories.pauli_sum import PauliSum
 from qlat.theories.schwinger_qubit import SchwingerModel
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,6 +60,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["DEFAULT_BOND_DIM", "TDVPRun", "TDVPSimulator", "evolve_tdvp", "mps_state_model", "tdvp_values"]
 
+if TYPE_CHECKING:  # pragma: no cover
+    from qlat.theories.schwinger_observables import QubitObservable
+
 #: Bond dimension of a ``tdvp`` run when none is given.
 DEFAULT_BOND_DIM = 32
 #: Lanczos stopping tolerance of each local exponential (TeNPy's P_tol); 1e-8 changes energies
@@ -62,9 +70,6 @@ DEFAULT_BOND_DIM = 32
 LANCZOS_P_TOL = 1e-8
 #: Singular values below this are dropped (as in the DMRG backend).
 SVD_MIN = 1e-12
-#: Observables measured on the final MPS.
-TDVP_OBSERVABLES: tuple[str, ...] = ("energy", "energy_density", "condensate", "condensate_subtracted",
-                                     "total_charge", "electric_field", "charge_density")
 
 
 @dataclass
@@ -142,106 +147,112 @@ def evolve_tdvp(
                    discarded_weight=discarded, seconds=time.perf_counter() - start)
 
 
-def tdvp_values(model: SchwingerModel, run: TDVPRun, keys_by_name: dict[str, list[str]]) -> dict[str, float]:
-    """{key: ⟨O⟩} on the final MPS for observables ``{name: [keys]}`` (scalar: [name]; profile: name[i])."""
+def tdvp_values(model: SchwingerModel, run: TDVPRun, observables: Sequence[str | QubitObservable]) -> dict[str, float]:
+    """{key: ⟨O⟩} on the final MPS for qubit observables (names or realizations; scalar key: name,
+    profile: name[i])."""
     from qlat.exact.dmrg import mps_measurements
+    from qlat.theories.schwinger_observables import qubit_observable
 
-    measured = mps_measurements(model, run.psi)
-    out: dict[str, float] = {}
-    for name, keys in keys_by_name.items():
-        if name not in TDVP_OBSERVABLES:
-            raise ParameterError("observables", f"the tdvp backend measures {', '.join(TDVP_OBSERVABLES)}", name)
-        value = np.asarray(measured[name], dtype=float).reshape(-1)
-        require(value.size == len(keys), "observables", f"{name} has {value.size} components", len(keys))
-        out.update({key: float(v) for key, v in zip(keys, value)})
-    return out
+    qobs = [qubit_observable(o, model) if isinstance(o, str) else o for o in observables]
+    return mps_measurements(model, run.psi, qobs, entropy=False)
 
 
-def _z_linear(op: Any, n_qubits: int) -> tuple[float, np.ndarray] | None:
-    """(c₀, c) with op = c₀ + Σ_n c_n Z_n, or None when ``op`` has other terms."""
-    from qlat.exact.sector_kernels import pauli_masks
-
-    x_masks, z_masks, coeffs = pauli_masks(op)
-    constant, linear = 0.0, np.zeros(n_qubits)
-    for x, z, c in zip(x_masks, z_masks, coeffs):
-        z = int(z)
-        if x != 0 or (z & (z - 1)) != 0:
-            return None
-        if z == 0:
-            constant += float(c.real)
-        else:
-            linear[z.bit_length() - 1] += float(c.real)
-    return constant, linear
-
-
-def mps_state_model(model: SchwingerModel, run: TDVPRun, ops: dict[str, Any]) -> "StateModel":
+def mps_state_model(model: SchwingerModel, run: TDVPRun, ops: dict[str, Any],
+                    hamiltonian_factors: dict[str, float] | None = None) -> "StateModel":
     """The one-Lanczos-step model (:class:`qlat.quantum.systematics.StateModel`) of the final MPS.
 
-    ``ops``: {key: qubit operator}; every operator is linear in the Z_n (condensate, field, charge)
-    or a multiple of H (energy, energy density: ``key`` starts with ``"energy"``).  The moments
-    are exact contractions on the MPS (module docstring); Hψ is built by applying the MPO
-    without truncation and brought to canonical form (which normalizes it: its norm is
-    √⟨H²⟩ and its phase is fixed by ⟨ψ|Hψ⟩ = ⟨H⟩).
+    ``ops``: {key: PauliSum (or SparsePauliOp)}; ``hamiltonian_factors``: {key: f} for the keys whose
+    operator is f·H (energy, energy density), which take the moments of H.  The moments are exact
+    contractions on the MPS (module docstring); Hψ is built by applying the MPO without truncation
+    and brought to canonical form (which normalizes it: its norm is √⟨H²⟩ and its phase is fixed by
+    ⟨ψ|Hψ⟩ = ⟨H⟩).
     """
     from tenpy.networks.mps import MPSEnvironment
 
+    from qlat.exact.mps_observables import mps_pauli_expectations
     from qlat.exact.schwinger_mpo import quiet_tenpy, tenpy_model
     from qlat.quantum.systematics import StateModel, lanczos_step
 
+    factors = dict(hamiltonian_factors or {})
     psi = run.psi
     n = model.n_sites
+    ops = {key: _as_pauli_sum(op) for key, op in ops.items()}
     with quiet_tenpy():
         hmpo = tenpy_model(model.terms()).H_MPO
         mu = float(np.real(hmpo.expectation_value(psi)))
         variance = max(float(np.real(hmpo.variance(psi))), 0.0)
-        z = np.real(np.asarray(psi.expectation_value("Sigmaz"), dtype=complex))
-        zz = np.real(np.asarray(psi.correlation_function("Sigmaz", "Sigmaz"), dtype=complex))
         # ⟨H²⟩ − ⟨H⟩² on the MPS cancels to ~1e-14 relative: below that ψ is an eigenstate
         eigen = variance <= 1e-13 * max(1.0, mu * mu)
         norm2 = variance + mu * mu
-        mixed = np.zeros(n)
-        z_phi = np.zeros(n)
-        third = 0.0
+        norm, phase, third, phi = math.sqrt(norm2), 1.0 + 0j, 0.0, None
         if not eigen:
             phi = psi.copy()
             hmpo.apply_naively(phi)
             phi.canonical_form()
-            norm = math.sqrt(norm2)
             # canonical_form may change the global phase of Hψ: ⟨ψ|Hψ⟩ = μ fixes it
             overlap = complex(psi.overlap(phi)) * norm
             phase = overlap / mu if abs(mu) > 1e-8 * norm else 1.0
             h3 = norm2 * float(np.real(hmpo.expectation_value(phi)))
             third = h3 - 3.0 * mu * norm2 + 2.0 * mu**3
-            mixed = np.real(np.conj(phase) * np.asarray(MPSEnvironment(psi, phi).expectation_value("Sigmaz"))) * norm
-            z_phi = np.real(np.asarray(phi.expectation_value("Sigmaz"), dtype=complex)) * norm2
     ritz, a, b = lanczos_step(mu, 0.0 if eigen else variance, third)
     sigma = math.sqrt(variance)
-    values, corrections, spreads = {}, {}, {}
-    for key, op in ops.items():
-        if key.startswith("energy"):
-            scale = 1.0 if key == "energy" else 1.0 / model.volume
-            values[key] = scale * mu
+    others = {key: op for key, op in ops.items() if key not in factors}
+    linear = {key: op.z_linear() for key, op in others.items()}
+    generic = {key: op for key, op in others.items() if linear[key] is None}
+    # moments of the observables: ⟨O⟩, ⟨O²⟩, Re⟨ψ|O H|ψ⟩, ⟨Hψ|O|Hψ⟩
+    moments: dict[str, tuple[float, float, float, float]] = {}
+    if len(generic) < len(others):
+        with quiet_tenpy():
+            z = np.real(np.asarray(psi.expectation_value("Sigmaz"), dtype=complex))
+            zz = np.real(np.asarray(psi.correlation_function("Sigmaz", "Sigmaz"), dtype=complex))
+            mixed = np.zeros(n) if phi is None else np.real(
+                np.conj(phase) * np.asarray(MPSEnvironment(psi, phi).expectation_value("Sigmaz"))) * norm
+            z_phi = np.zeros(n) if phi is None else np.real(np.asarray(phi.expectation_value("Sigmaz"),
+                                                                       dtype=complex)) * norm2
+        for key, lin in linear.items():
+            if lin is None:
+                continue
+            c0, c = lin
+            value = c0 + float(c @ z)
+            moments[key] = (value, c0 * c0 + 2.0 * c0 * float(c @ z) + float(c @ zz @ c),
+                            c0 * mu + float(c @ mixed), c0 * norm2 + float(c @ z_phi))
+    if generic:
+        values = mps_pauli_expectations(psi, generic)
+        squares = mps_pauli_expectations(psi, {key: op.compose(op) for key, op in generic.items()})
+        cross = {} if phi is None else mps_pauli_expectations(psi, generic, ket=phi)
+        on_phi = {} if phi is None else mps_pauli_expectations(phi, generic)
+        for key in generic:
+            o_h = mu * values[key] if phi is None else float(np.real(np.conj(phase) * cross[key])) * norm
+            h_o_h = norm2 * values[key] if phi is None else norm2 * on_phi[key]
+            moments[key] = (values[key], squares[key], o_h, h_o_h)
+    values_out, corrections, spreads = {}, {}, {}
+    for key in ops:
+        if key in factors:
+            scale = factors[key]
+            values_out[key] = scale * mu
             corrections[key] = scale * (ritz - mu)
-            spreads[key] = scale * sigma
+            spreads[key] = abs(scale) * sigma
             continue
-        linear = _z_linear(op, n)
-        require(linear is not None, "observables", "the tdvp state model needs observables linear in Z_n", key)
-        assert linear is not None
-        c0, c = linear
-        value = c0 + float(c @ z)
-        second = c0 * c0 + 2.0 * c0 * float(c @ z) + float(c @ zz @ c)
-        values[key] = value
+        value, second, o_h, h_o_h = moments[key]
+        values_out[key] = value
         spreads[key] = math.sqrt(max(second - value * value, 0.0))
         if eigen:
             corrections[key] = 0.0
             continue
-        o_h = c0 * mu + float(c @ mixed)           # Re⟨ψ|O H|ψ⟩
-        h_o_h = c0 * norm2 + float(c @ z_phi)      # ⟨Hψ|O|Hψ⟩
-        cross = (o_h - mu * value) / sigma
+        cross_term = (o_h - mu * value) / sigma
         inner = (h_o_h - 2.0 * mu * o_h + mu * mu * value) / variance
-        corrections[key] = (a * a - 1.0) * value + 2.0 * a * b * cross + b * b * inner
+        corrections[key] = (a * a - 1.0) * value + 2.0 * a * b * cross_term + b * b * inner
     return StateModel(energy=mu, variance=variance, ritz_energy=ritz, leaked_weight=b * b,
-                      corrections=corrections, spreads=spreads, values=values)
+                      corrections=corrections, spreads=spreads, values=values_out)
+
+
+def _as_pauli_sum(op: Any) -> PauliSum:
+    """A PauliSum as is; a Qiskit SparsePauliOp converted (little-endian labels)."""
+    if isinstance(op, PauliSum):
+        return op
+    n = int(op.num_qubits)
+    terms = [(label, list(qubits), complex(c)) for label, qubits, c in op.to_sparse_list()]
+    return PauliSum.from_sparse_list(terms, num_qubits=n)
 
 
 @BACKENDS.register("tdvp")
@@ -260,9 +271,6 @@ class TDVPSimulator(AdiabaticSimulator):
     #: 1200; the midpoint-rule error is in the systematic from the 2dt rerun).
     default_dt = 0.5
 
-    def observables(self, target: Any) -> list[str]:
-        return sorted(TDVP_OBSERVABLES) if self.supports(target) else []
-
     def _evolve(self, request: SimulationRequest, *, schedule: Any = None, bond_dim: int | None = None,
                 progress: bool = False) -> TDVPRun:
         chi = int(bond_dim if bond_dim is not None else (request.max_bond_dimension or DEFAULT_BOND_DIM))
@@ -272,17 +280,17 @@ class TDVPSimulator(AdiabaticSimulator):
     def simulate(self, request: SimulationRequest) -> tuple[dict[str, tuple[float, float]], float | None]:
         run = self._evolve(request, progress=request.progress)
         request.artifacts["run"] = run
-        keys = {o.name: list(o.keys) for o in request.observables}
-        return {key: (v, 0.0) for key, v in tdvp_values(request.model, run, keys).items()}, None
+        return {key: (v, 0.0) for key, v in tdvp_values(request.model, run, request.observables).items()}, None
 
     def systematics(self, request: SimulationRequest,
                     values: dict[str, float]) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
         """``({key: {"adiabatic", "time_step", "truncation": δ}}, description)`` (module docstring)."""
         schedule = request.schedule
         chi = int(request.max_bond_dimension or DEFAULT_BOND_DIM)
-        ops = {key: op for o in request.observables for key, op in zip(o.keys, o.operators)}
+        ops = {key: op for o in request.observables for key, op in o.keyed_terms.items()}
+        factors = {o.keys[0]: o.hamiltonian_factor for o in request.observables if o.hamiltonian_factor is not None}
         main_run = request.artifacts.get("run") or self._evolve(request)
-        main = mps_state_model(request.model, main_run, ops)
+        main = mps_state_model(request.model, main_run, ops, factors)
         how: dict[str, Any] = {"method": "one Lanczos step from the final MPS (qlat.quantum.systematics) and "
                                          "reruns at 2dt and chi/2", "bond_dim": chi,
                                "adiabatic": "sqrt(dO_L^2 + (eps_L sigma_O/2)^2) on the final MPS",
@@ -295,14 +303,15 @@ class TDVPSimulator(AdiabaticSimulator):
         else:
             other, factor = dataclasses.replace(schedule, dt=schedule.dt / 2), 0.75
             how["time_step"] = "|O~(dt) - O~(dt/2)|/(1 - 1/4) (second order; T/dt odd), O~ = <O> + dO_L"
-        coarse = mps_state_model(request.model, self._evolve(request, schedule=other), ops)
+        coarse = mps_state_model(request.model, self._evolve(request, schedule=other), ops, factors)
         for key in ops:
             out[key]["time_step"] = abs(main.corrected(key) - coarse.corrected(key)) / factor
         reference_chi = max(2, chi // 2)
         half_run = self._evolve(request, bond_dim=reference_chi)
-        half = mps_state_model(request.model, half_run, ops)
+        half = mps_state_model(request.model, half_run, ops, factors)
         w_chi, w_half = main_run.discarded_weight, half_run.discarded_weight
-        weight = min(1.0, w_chi / (w_half - w_chi)) if w_half > w_chi else (1.0 if w_chi > 0 else 0.0)
+        # the line in w of every DMRG number (qlat.exact.dmrg_truncation); TDVP caps it at the bare difference
+        weight = min(1.0, extrapolation_factor(w_half, w_chi, bound=w_chi > 0))
         for key in ops:
             out[key]["truncation"] = weight * abs(main.corrected(key) - half.corrected(key))
         how["truncation"] = (f"|O~(chi={chi}) - O~(chi={reference_chi})| w(chi)/(w(chi/2) - w(chi)), discarded "

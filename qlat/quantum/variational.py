@@ -52,7 +52,7 @@ the estimator has (small-chain ED), never from the answer at the target N.
 Circuits.  :meth:`ScalableAnsatz.circuit` writes each e^{iθcO_ab} as two commuting Pauli
 rotations with nearest-neighbour CNOT ladders over a … b, so the circuit needs only a line of
 qubits (:mod:`qlat.quantum.ibm.compile` places it on the device's best line); θ may be a circuit
-``Parameter`` (ODR's calibration circuit binds it to 0).  :func:`qlat.quantum.backends.mps_expectations`
+``Parameter`` (ODR's calibration circuit binds it to 0).  :func:`qlat.quantum.aer.mps_expectations`
 evaluates it beyond exact-diagonalization sizes.
 """
 
@@ -363,7 +363,7 @@ def _training_model(model: SchwingerModel, n_sites: int) -> SchwingerModel:
 
 def _key_operators(model: SchwingerModel, names: Sequence[str]) -> dict[str, tuple[str, str, Any]]:
     """{key: (observable name, unit, PauliSum)} for the scalar observables ``names``."""
-    from qlat.quantum.observables import qubit_observable
+    from qlat.theories.schwinger_observables import qubit_observable
 
     out: dict[str, tuple[str, str, Any]] = {}
     for name in names:
@@ -526,7 +526,7 @@ def _evaluate(ansatz: ScalableAnsatz, model: SchwingerModel, ops: Mapping[str, A
     if model.n_sites <= SECTOR_MAX_SITES:
         sim = AnsatzSimulator(model)
         return sim.expectations(sim.state(ansatz.operators, ansatz.parameters), ops), "exact (zero-charge sector)"
-    from qlat.quantum.backends import mps_expectations
+    from qlat.quantum.aer import mps_expectations
 
     sparse = {k: (op.to_sparse_pauli_op() if hasattr(op, "to_sparse_pauli_op") else op) for k, op in ops.items()}
     values = mps_expectations(ansatz.circuit(model.n_sites), sparse, max_bond_dimension=max_bond_dimension)
@@ -553,10 +553,9 @@ class VariationalBackend:
         return isinstance(target, SchwingerModel)
 
     def observables(self, target: Any) -> list[str]:
-        import qlat.quantum.observables  # noqa: F401  (registers the qubit realizations)
-        from qlat.core.observable import OBSERVABLES
+        from qlat.theories.schwinger_observables import qubit_observable_names
 
-        return sorted(o.name for o in OBSERVABLES.supported_on(target))
+        return qubit_observable_names(target)
 
     def estimate(self, target: Any, observables: Sequence[str], **options: Any) -> dict[str, Estimate]:
         from qlat.core.provenance import provenance

@@ -278,3 +278,17 @@ def sampler_from_params(params: dict[str, Any]) -> Sampler:
     require(isinstance(params, dict), "params", "must be a dict", type(params).__name__)
     cls: Any = SAMPLERS.get(params.get("name"), parameter="name")  # type: ignore[arg-type]
     return cls.from_params(params)  # type: ignore[no-any-return]
+
+
+def train_command(tool: str, theory_params: Any) -> str:
+    """How to train a model card for these theory parameters (the hint of a "trained for another theory" error).
+
+    ``train_command("flow", {"name": "u1", "shape": [8, 8], "beta": 2.0})`` →
+    ``'qlat flow train' for u1 on 8×8 with beta=2.0, into a new --out folder``.
+    """
+    params = dict(theory_params) if isinstance(theory_params, dict) else {}
+    shape = params.get("shape")
+    lattice = "×".join(str(s) for s in shape) if isinstance(shape, (list, tuple)) else "this lattice"
+    couplings = ", ".join(f"{k}={v}" for k, v in params.items() if k not in ("name", "shape"))
+    return (f"'qlat {tool} train' for {params.get('name', 'this theory')} on {lattice}"
+            f"{' with ' + couplings if couplings else ''}, into a new --out folder")

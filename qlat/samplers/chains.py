@@ -55,7 +55,8 @@ def check_resumable(ensemble: Any, *, theory: Any, sampler: Any, chains: int, se
     if key is not None:
         raise ParameterError(
             (names or {}).get(key, key), f"differs from the run stored in {ensemble.path} ({key} = "
-            f"{_lookup(stored, key)!r}); use the same parameters to resume or another file", _lookup(wanted, key))
+            f"{_lookup(stored, key)!r})", _lookup(wanted, key),
+            hint="use the same parameters to resume it, or a new file")
 
 
 class Interrupts:

@@ -39,6 +39,14 @@ def _canonical(label: str, qubits: Sequence[int]) -> tuple[str, tuple[int, ...]]
     return "".join(p for _, p in pairs), tuple(q for q, _ in pairs)
 
 
+#: Single-qubit products P·Q = phase · R ("" for the identity).
+_PRODUCT: dict[tuple[str, str], tuple[complex, str]] = {
+    ("X", "X"): (1.0, ""), ("Y", "Y"): (1.0, ""), ("Z", "Z"): (1.0, ""),
+    ("X", "Y"): (1j, "Z"), ("Y", "Z"): (1j, "X"), ("Z", "X"): (1j, "Y"),
+    ("Y", "X"): (-1j, "Z"), ("Z", "Y"): (-1j, "X"), ("X", "Z"): (-1j, "Y"),
+}
+
+
 @dataclass(frozen=True)
 class PauliSum:
     """Σ_t c_t P_t on ``num_qubits`` qubits; ``terms`` are canonical ``(label, qubits, c)``.
@@ -87,6 +95,41 @@ class PauliSum:
 
     def __truediv__(self, divisor: complex | float) -> PauliSum:
         return self * (1.0 / divisor)
+
+    def compose(self, other: PauliSum) -> PauliSum:
+        """The operator product self·other (terms multiplied pairwise with the Pauli phases; not simplified)."""
+        self._check_same_size(other)
+        out: list[Term] = []
+        for la, qa, ca in self.terms:
+            left = dict(zip(qa, la))
+            for lb, qb, cb in other.terms:
+                letters = dict(left)
+                phase: complex = 1.0
+                for q, p in zip(qb, lb):
+                    if q not in letters:
+                        letters[q] = p
+                        continue
+                    factor, product = _PRODUCT[(letters[q], p)]
+                    phase *= factor
+                    if product:
+                        letters[q] = product
+                    else:
+                        del letters[q]
+                qubits = tuple(sorted(letters))
+                out.append(("".join(letters[q] for q in qubits), qubits, ca * cb * phase))
+        return PauliSum(tuple(out), self.num_qubits)
+
+    def z_linear(self) -> tuple[float, np.ndarray] | None:
+        """(c₀, c) with O = c₀ + Σ_n c_n Z_n (real parts), or None when O has any other term."""
+        constant, linear = 0.0, np.zeros(self.num_qubits)
+        for label, qubits, c in self.terms:
+            if label == "":
+                constant += float(c.real)
+            elif label == "Z":
+                linear[qubits[0]] += float(c.real)
+            else:
+                return None
+        return constant, linear
 
     def simplify(self, *, atol: float = 1e-14) -> PauliSum:
         """Equal Pauli strings merged (first-seen order); terms with |c| ≤ atol dropped."""

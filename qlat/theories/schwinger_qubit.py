@@ -509,26 +509,3 @@ def bare_vacuum_index(n_sites: int) -> int:
     """Computational-basis index (little-endian) of the bare vacuum."""
     bits = bare_vacuum_bits(n_sites)
     return int(np.sum(bits.astype(np.int64) << np.arange(n_sites)))
-
-
-def free_condensate(model: SchwingerModel) -> float:
-    r"""Exact ground-state value of S in the free chain (J = 0) with the model's N, a, m, θ, shift.
-
-    With J = 0 the qubit Hamiltonian of qlat.theories.schwinger_qubit is H = Σ h_n (XX+YY)_{n,n+1} + Σ μ_n Z_n.
-    In the hole modes b_n of a Jordan–Wigner transform with b†b = (1 − Z)/2,
-    XX + YY = 2(b†_n b_{n+1} + h.c.) and Z_n = 1 − 2 b†_n b_n, so H = b† M b + Σ μ_n with the
-    N×N single-particle matrix M_{n,n+1} = M_{n+1,n} = 2h_n, M_{nn} = −2μ_n.  The staggered
-    mass anticommutes with the bipartite hopping, so the spectrum of M is ± symmetric and the
-    ground state fills its N/2 lowest modes φ_k (half filling, the zero-charge sector):
-    ⟨Z_n⟩ = 1 − 2 Σ_{k<N/2} |φ_k(n)|², and S = (1/(2aN)) Σ_n (−1)^n ⟨Z_n⟩.
-    """
-    n = model.n_sites
-    terms = schwinger_terms(
-        n, w=model.w, J=0.0, mass=model.mass, theta=model.theta, formulation=model.formulation,
-        mass_offset=model.mass_offset,
-    )
-    mat = np.diag(-2.0 * terms.z) + np.diag(2.0 * terms.hopping, 1) + np.diag(2.0 * terms.hopping, -1)
-    _, vecs = np.linalg.eigh(mat)
-    filled = np.sum(np.abs(vecs[:, : n // 2]) ** 2, axis=1)
-    z_expect = 1.0 - 2.0 * filled
-    return float(np.sum((-1.0) ** np.arange(n) * z_expect) / (2.0 * model.spacing * n))

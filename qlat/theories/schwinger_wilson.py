@@ -49,7 +49,6 @@ from qlat.theories.u1 import U1Theory, wrap_angle
 from qlat.theories.wilson_dirac import (
     DENSE_MAX_DIM,
     WilsonOperator,
-    cg_normal,
     kappa_from_mass,
     mass_from_kappa,
     wilson_pattern,
@@ -334,10 +333,6 @@ class SchwingerTheory:
         est, err = self.dirac(fields).stochastic_trace_inverse(n_noise=n_noise, generator=gens, noise=noise)
         v = self.lattice.volume
         return torch.from_numpy(est / v), torch.from_numpy(err / v)
-
-    def solve_normal(self, fields: "torch.Tensor", rhs: np.ndarray, *, tol: float = 1e-12) -> np.ndarray:
-        """(D†D)⁻¹ rhs by conjugate gradients (see :func:`~qlat.theories.wilson_dirac.cg_normal`)."""
-        return cg_normal(self.dirac(fields), rhs, tol=tol).x
 
     # ------------------------------------------------------------------ starts
     def cold_start(self, batch: int) -> "torch.Tensor":

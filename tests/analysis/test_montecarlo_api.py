@@ -76,6 +76,9 @@ def test_estimates_of_one_ensemble_keep_their_correlation(theory):
     second = ens.estimate(["plaquette"])["plaquette"]
     assert first is not second
     assert (first - second).error == 0.0 and (first - second).value == 0.0
+    linear = 2.0 * (1 - first)  # a function of one estimate: exactly linear propagation of its own error
+    assert linear.error == pytest.approx(2.0 * first.error, rel=1e-9) and linear.value == pytest.approx(
+        2.0 * (1 - first.value), rel=1e-12)
     late = ens.estimate(["plaquette"], skip=12)["plaquette"]
     uncorrelated = (first.error**2 + late.error**2) ** 0.5
     assert (first - late).error < 0.8 * uncorrelated

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from qlat.analysis.string_tension import (
+    analyze_string_tension,
     measure_probe_chain,
     probe_chain,
     probe_separation,
@@ -75,3 +76,22 @@ def test_bad_input():
         string_tension_study(separations=[8.0, 40.0, 12.0], plan_only=True)
     with pytest.raises(ParameterError, match="separation"):
         probe_chain(10, 0.5, 0.1, theta=0.0, q=0.5, separation=4)
+
+
+def test_dmrg_truncation_source_is_the_line_not_the_chi_half_redo():
+    """DMRG rows carry E(χ/2) and E on the line in the discarded weight (qlat.exact.levels.line_energies);
+    the truncation source is the study redone on the line (here 1e-5 g² per unit separation), not on
+    χ/2 (1e-3: the bare difference); rows recorded before the line keep the bare χ/2 redo."""
+    rows = string_tension_study(masses=[20.0], charges=[0.25], thetas=[1.0], spacings=[0.5, 0.4, 1 / 3],
+                                length=6.0, separations=[1.0, 2.35, 3.65], method="ed", spacing_degree=1).rows
+    shifted = [{**r, "energy_reference": r["energy"] + 1e-3 * r["separation"],
+                "energy_line": r["energy"] - 1e-5 * r["separation"]} for r in rows]
+    est = analyze_string_tension(shifted, spacing_degree=1).points[0]["estimate"]
+    assert est.provenance["systematic_sources"]["truncation"] == pytest.approx(1e-5, rel=1e-3)
+    assert "truncation(line)" in est.provenance["variants"] and est.warnings == ()
+    shifted[0]["truncation_warnings"] = ["N = 12: DMRG truncation: the level 0 run at chi = 4 discards 0.001"]
+    est = analyze_string_tension(shifted, spacing_degree=1).points[0]["estimate"]
+    assert est.warnings == tuple(shifted[0]["truncation_warnings"])  # a chain's untrusted line reaches the estimate
+    old = [{k: v for k, v in r.items() if k != "energy_line"} for r in shifted]
+    est = analyze_string_tension(old, spacing_degree=1).points[0]["estimate"]
+    assert est.provenance["systematic_sources"]["truncation"] == pytest.approx(1e-3, rel=1e-3)

@@ -169,9 +169,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 #: Import circles still to be broken (issue 22); this list may only shrink.
-KNOWN_CYCLES: list[list[str]] = [
-    ["qlat.quantum.backends", "qlat.quantum.run", "qlat.quantum.simulators"],
-]
+KNOWN_CYCLES: list[list[str]] = []
 
 
 def test_no_import_circles_between_files():

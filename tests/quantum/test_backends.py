@@ -7,15 +7,15 @@ import pytest
 
 from qlat.core.errors import ParameterError
 from qlat.quantum.adiabatic import AdiabaticSchedule
-from qlat.quantum.backends import (
+from qlat.quantum.adiabatic_run import run_adiabatic
+from qlat.quantum.aer import (
     DEFAULT_SHOTS,
     aer_statevector,
-    check_request,
     mps_friendly,
     transpile_for_aer,
 )
 from qlat.quantum.noise import NoiseSpec, depolarizing_noise, parse_noise_spec, resolve_noise
-from qlat.quantum.run import run_adiabatic
+from qlat.quantum.simulation import check_request
 from qlat.quantum.statevector import evolve_statevector, expectation_values
 from qlat.quantum.trotter import adiabatic_circuit
 from qlat.theories.schwinger_qubit import SchwingerModel

@@ -10,6 +10,7 @@ from qiskit.quantum_info import SparsePauliOp
 
 from qlat.core.errors import NoRealizationError, ParameterError
 from qlat.core.observable import OBSERVABLES
+from qlat.quantum.measurement import observable_bases
 from qlat.quantum.observables import (
     QubitObservable,
     condensate_operator,
@@ -81,8 +82,8 @@ def test_every_name_is_realized(formulation):
         assert obs.is_diagonal == (name not in ("energy", "energy_density"))
         assert obs.num_qubits == 4
     assert qubit_observable("electric_field", model).labels == ("L_0", "L_1", "L_2")
-    assert qubit_observable("energy", model).measurement_bases() == ["ZZZZ", "XXXX", "YYYY"]
-    assert qubit_observable("charge_density", model).measurement_bases() == ["ZZZZ"]
+    assert observable_bases(qubit_observable("energy", model)) == ["ZZZZ", "XXXX", "YYYY"]
+    assert observable_bases(qubit_observable("charge_density", model)) == ["ZZZZ"]
 
 
 def test_unrealized_and_unknown_observables_raise():
@@ -233,6 +234,10 @@ def test_free_condensate_infinite_volume_limits():
     )
     with pytest.raises(ParameterError, match="a"):
         free_condensate_infinite_volume(0.5, 0.0)
+    with pytest.raises(ParameterError, match="m: must be a finite number"):
+        free_condensate_infinite_volume(float("nan"), 0.5)
+    with pytest.raises(ParameterError, match="theta: must be a finite number"):
+        free_condensate_infinite_volume(0.5, 0.5, float("inf"))
 
 
 @pytest.mark.parametrize("formulation", FORMULATIONS)

@@ -13,8 +13,8 @@ from scipy import stats
 from qlat.core.estimate import Estimate
 from qlat.exact.diagonalization import diagonalize
 from qlat.quantum.adiabatic import AdiabaticSchedule
+from qlat.quantum.adiabatic_run import AdiabaticResult, ground_state_fidelity, run_adiabatic
 from qlat.quantum.observables import qubit_observable
-from qlat.quantum.run import AdiabaticResult, ground_state_fidelity, run_adiabatic
 from qlat.theories.schwinger_qubit import SchwingerModel
 
 
@@ -139,7 +139,7 @@ def test_mps_runs_at_forty_sites():
     "layout, n_steps, order", [("line", 9, 2), ("line", 10, 2), ("all-to-all", 10, 2), ("all-to-all", 11, 1)]
 )
 def test_extrapolated_circuit_summary_is_exact(layout, n_steps, order):
-    from qlat.quantum.run import circuit_summary, circuit_summary_extrapolated
+    from qlat.quantum.adiabatic_run import circuit_summary, circuit_summary_extrapolated
     from qlat.quantum.trotter import adiabatic_circuit
 
     model = SchwingerModel(6, 0.5, 0.1, theta=0.3)

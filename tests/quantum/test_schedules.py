@@ -7,7 +7,7 @@ import pytest
 
 from qlat.core.errors import ParameterError
 from qlat.quantum.adiabatic import AdiabaticSchedule
-from qlat.quantum.run import ground_state_fidelity
+from qlat.quantum.adiabatic_run import ground_state_fidelity
 from qlat.quantum.schedules import budget_schedule, line_two_qubit_cost, max_steps
 from qlat.quantum.statevector import evolve_statevector
 from qlat.quantum.trotter import adiabatic_circuit, gate_counts

@@ -15,9 +15,9 @@ import pytest
 from qlat.core.errors import QlatWarning
 from qlat.exact.diagonalization import diagonalize_sector
 from qlat.quantum.adiabatic import AdiabaticSchedule, default_schedule
+from qlat.quantum.adiabatic_run import run_adiabatic
 from qlat.quantum.exact_backend import exact_estimates
 from qlat.quantum.observables import qubit_observable
-from qlat.quantum.run import run_adiabatic
 from qlat.quantum.systematics import lanczos_step, state_model
 from qlat.theories.schwinger_qubit import SchwingerModel
 

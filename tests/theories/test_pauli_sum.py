@@ -71,3 +71,28 @@ def test_sizes_must_match():
     with pytest.raises(ParameterError, match="qubits"):
         PauliSum.from_sparse_list([("Z", [0], 1.0)], num_qubits=1) + PauliSum.from_sparse_list(
             [("Z", [0], 1.0)], num_qubits=2)
+
+
+def test_compose_is_the_matrix_product():
+    """Every single-qubit product (phases included) against Qiskit's dense matrices."""
+    left = PauliSum.from_sparse_list(TERMS, num_qubits=4)
+    right = PauliSum.from_sparse_list([("YX", [0, 2], 0.6), ("ZY", [1, 3], -0.3j), ("XZ", [0, 1], 1.2),
+                                       ("Y", [3], 0.8), ("", [], -0.5)], num_qubits=4)
+    for a, b in ((left, right), (right, left), (left, left)):
+        product = a.compose(b).to_sparse_pauli_op().to_matrix()
+        expected = a.to_sparse_pauli_op().to_matrix() @ b.to_sparse_pauli_op().to_matrix()
+        assert np.allclose(product, expected, atol=1e-13)
+    for p in "XYZ":
+        for q in "XYZ":
+            one = PauliSum.from_sparse_list([(p, [0], 1.0)], num_qubits=1)
+            two = PauliSum.from_sparse_list([(q, [0], 1.0)], num_qubits=1)
+            expected = one.to_sparse_pauli_op().to_matrix() @ two.to_sparse_pauli_op().to_matrix()
+            assert np.allclose(one.compose(two).to_sparse_pauli_op().to_matrix(), expected), (p, q)
+
+
+def test_z_linear_reads_constant_and_z_coefficients():
+    op = PauliSum.from_sparse_list([("", [], 0.5), ("Z", [2], -1.5), ("Z", [0], 0.25), ("Z", [2], 0.5)], num_qubits=3)
+    constant, linear = op.z_linear()
+    assert constant == 0.5 and np.allclose(linear, [0.25, 0.0, -1.0])
+    assert PauliSum.from_sparse_list([("ZZ", [0, 1], 1.0)], num_qubits=2).z_linear() is None
+    assert PauliSum.from_sparse_list([("X", [0], 1.0)], num_qubits=2).z_linear() is None

@@ -1,7 +1,7 @@
 r"""Calibration cases of the adiabatic simulators (``statevector``, ``aer``, ``mps``) and of ``tdvp``.
 
 Every case prepares the vacuum of a random Schwinger chain adiabatically with
-:func:`qlat.quantum.run.run_adiabatic` and compares energy, condensate and the electric field on
+:func:`qlat.quantum.adiabatic_run.run_adiabatic` and compares energy, condensate and the electric field on
 the middle link with exact diagonalization (N ≤ 14) or, for the long TDVP chains of the full size,
 with DMRG at a bond dimension whose own truncation error (its ``systematic``) is the reference error.
 The error bar under test is the one the estimator reports: shot noise (``aer``) ⊕ the systematic
@@ -87,7 +87,7 @@ def _keys(n_sites: int) -> tuple[str, ...]:
 
 def _run(model: Any, schedule: Any, **options: Any) -> Any:
     from qlat.core.errors import QlatWarning
-    from qlat.quantum.run import run_adiabatic
+    from qlat.quantum.adiabatic_run import run_adiabatic
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", QlatWarning)  # the warnings are in the Estimates and the report

@@ -340,7 +340,8 @@ def run_calibration(
     cases = load_cases()
     names = list(cases) if estimators is None else list(estimators)
     unknown = [n for n in names if n not in cases]
-    require(not unknown, "estimators", f"unknown; registered: {', '.join(sorted(cases))}", unknown)
+    require(not unknown, "estimators", f"unknown; registered: {', '.join(sorted(cases))}", unknown,
+            hint="a new family is one module in qlat/analysis/calibration/ with @calibration_case(...)")
     points: list[CalibrationPoint] = []
     summaries: list[EstimatorSummary] = []
     for name in names:

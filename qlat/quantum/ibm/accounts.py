@@ -110,7 +110,8 @@ def check_channel(channel: str | None) -> str | None:
     if channel is None:
         return None
     if channel == "ibm_quantum":
-        raise ParameterError("channel", "the 'ibm_quantum' channel is retired; use 'ibm_quantum_platform'", channel)
+        raise ParameterError("channel", "the 'ibm_quantum' channel is retired", channel,
+                             hint="use 'ibm_quantum_platform'")
     if channel not in CHANNELS:
         raise ParameterError("channel", f"must be one of {', '.join(CHANNELS)}", channel)
     return channel

@@ -212,7 +212,7 @@ def _check_shots(shots: Any) -> int:
 
 def _components(model: Any, names: Sequence[str]) -> list[tuple[str, str, str, Any]]:
     """[(key, observable name, unit, logical SparsePauliOp)] for every component of ``names``."""
-    from qlat.quantum.observables import qubit_observable
+    from qlat.theories.schwinger_observables import qubit_observable
 
     if isinstance(names, str):
         names = (names,)
@@ -309,12 +309,12 @@ def run_on_device(
         noise.  The Estimates are labelled ``fake:<device>/noiseless``.
     """
     from qlat.core.provenance import provenance
+    from qlat.quantum.adiabatic_run import schedule_description
     from qlat.quantum.ibm.compile import compile_adiabatic
     from qlat.quantum.ibm.devices import parse_device_spec
     from qlat.quantum.ibm.dryrun import dry_run_report
     from qlat.quantum.ibm.mitigation import check_primitive, estimator_options, parse_mitigation, sampler_options
     from qlat.quantum.ibm.submit import check_mode, fetch, job_tag, submit
-    from qlat.quantum.run import schedule_description
     from qlat.theories.schwinger_qubit import SchwingerModel
 
     require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)
@@ -521,10 +521,9 @@ class _DeviceBackend:
 
     def observables(self, target: Any) -> list[str]:
         """The observables with a qubit realization on ``target``."""
-        import qlat.quantum.observables  # noqa: F401  (registers the qubit realizations)
-        from qlat.core.observable import OBSERVABLES
+        from qlat.theories.schwinger_observables import qubit_observable_names
 
-        return sorted(o.name for o in OBSERVABLES.supported_on(target))
+        return qubit_observable_names(target)
 
     def estimate(self, target: Any, observables: Sequence[str], **options: Any) -> dict[str, Estimate]:
         """``{key: Estimate}`` of ``observables`` on ``target`` (options of :func:`run_on_device`, plus ``device=``)."""

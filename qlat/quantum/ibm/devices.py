@@ -66,8 +66,9 @@ def fake_device(name: str, *, parameter: str = "device") -> Any:
     classes = _fake_classes()
     if name not in classes:
         close = [n for n in classes if name.replace("fake_", "") in n][:5]
-        hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(sorted(classes)[:12])} …"
-        raise ParameterError(parameter, "unknown fake device" + hint, name)
+        known = f"known: {', '.join(sorted(classes)[:12])} …"
+        raise ParameterError(parameter, "unknown fake device" + ("" if close else f"; {known}"), name,
+                             hint=f"did you mean {', '.join(close)}?" if close else None)
     import qiskit_ibm_runtime.fake_provider as fp
 
     device = getattr(fp, classes[name])()

@@ -1,7 +1,7 @@
 r"""Gauss-law post-selection: keep only the Sampler shots with total charge Σ_n Q_n = 0.
 
 The adiabatic evolution starts in the bare vacuum, which has total charge
-Q = Σ_n Q_n = ½ Σ_n Z_n = 0 (N even, :mod:`qlat.quantum.observables`), and every Trotter layer
+Q = Σ_n Q_n = ½ Σ_n Z_n = 0 (N even, :mod:`qlat.theories.schwinger_observables`), and every Trotter layer
 conserves Q.  On hardware, gate and readout errors leak population into Q ≠ 0 sectors, which the
 eliminated gauge field (Gauss's law) forbids.  A shot whose measured bits have Q ≠ 0, i.e. whose
 number of 1-bits is not N/2, is unphysical and is discarded; the discarded fraction is reported.

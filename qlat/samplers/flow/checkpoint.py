@@ -33,6 +33,7 @@ import torch
 from qlat._version import __version__
 from qlat.core.errors import ParameterError, require
 from qlat.core.files import atomic_write_bytes, sha256_file
+from qlat.samplers.base import train_command
 from qlat.samplers.flow.models import FlowModel
 from qlat.samplers.flow.training import HISTORY_KEYS, TrainConfig, TrainingState
 
@@ -165,7 +166,7 @@ def check_theory(card: Mapping[str, Any], theory_params: Mapping[str, Any], *, w
         if a != b:
             what = "theory" if key == "name" else key
             raise ParameterError(what, f"the flow model{where} was trained for {key} = {a!r}, not for this theory",
-                                 b)
+                                 b, hint=f"train one for it: {train_command('flow', wanted)}")
 
 
 def _safe_load(path: Path, expected_sha256: str, *, parameter: str, what: str) -> Any:

@@ -118,8 +118,9 @@ class SLHMC(HMCCore):
     device: torch device of the effective action's force (``cpu`` default, ``cuda`` …); the exact
         accept runs on the CPU.
     model_sha256, card_sha256: if given, the SHA-256 the weights / card must have.
+
     The shared keywords (trajectory_length, n_steps, integrator, target_acceptance, thermalization,
-    every): :class:`~qlat.samplers.hmc_core.HMCOptions`.
+    every) are those of :class:`~qlat.samplers.hmc_core.HMCOptions`.
     """
 
     name = "slhmc"

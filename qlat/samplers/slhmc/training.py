@@ -36,6 +36,7 @@ from qlat._version import __version__
 from qlat.core.errors import CorruptFileError, ParameterError, require
 from qlat.core.files import atomic_write_bytes, sha256_file
 from qlat.core.schema import COUNT, SHA256, Where, load_json
+from qlat.samplers.base import train_command
 from qlat.samplers.slhmc.models import EffectiveAction, build_model, parameter_count
 
 CARD_NAME = "card.json"
@@ -243,5 +244,5 @@ def check_card_theory(card: dict[str, Any], theory_params: dict[str, Any], *, pa
         a = list(a) if isinstance(a, (list, tuple)) else a
         b = list(b) if isinstance(b, (list, tuple)) else b
         if a != b:
-            raise ParameterError("model", f"was trained for {key} = {a!r}, not {b!r} (train a model for this theory "
-                                 "with 'qlat slhmc train')", str(path))
+            raise ParameterError("model", f"was trained for {key} = {a!r}, not {b!r}", str(path),
+                                 hint=f"train one for this theory: {train_command('slhmc', theory_params)}")

@@ -40,7 +40,15 @@ import numpy as np
 from qlat.core.errors import ParameterError, require
 from qlat.core.options import Option
 from qlat.core.registry import SAMPLERS
-from qlat.samplers.base import COMMON_OPTIONS, ChainState, SampleBatch, check_int, make_initial_state, run_chain
+from qlat.samplers.base import (
+    COMMON_OPTIONS,
+    ChainState,
+    SampleBatch,
+    check_int,
+    make_initial_state,
+    run_chain,
+    train_command,
+)
 from qlat.samplers.slmc.exact_local import ActionCache, check_spin_theory
 from qlat.samplers.slmc.moves import UnitSpinAction, check_step, propose_spins, spin_at, with_spin
 
@@ -162,8 +170,8 @@ class SLMC:
             for key in MATCHED_PARAMS:
                 a, b = trained.get(key), wanted.get(key)
                 if (list(a) if isinstance(a, tuple) else a) != (list(b) if isinstance(b, tuple) else b):
-                    raise ParameterError(parameter, f"was trained for {key} = {a!r}, not {b!r} (train a model for "
-                                         "this theory with 'qlat slmc train')", path)
+                    raise ParameterError(parameter, f"was trained for {key} = {a!r}, not {b!r}", path,
+                                         hint=f"train one for this theory: {train_command('slmc', wanted)}")
 
     def _checked(self, theory: Any) -> None:
         check_spin_theory(theory)

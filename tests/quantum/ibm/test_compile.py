@@ -211,8 +211,8 @@ def test_bad_compile_requests():
 def test_hardware_schedule_prepares_the_vacuum_without_noise():
     """The default device schedule (4 Trotter steps) is adiabatic enough that noise, not the ramp,
     dominates on hardware: fidelity ≥ 0.99 at N = 4 and 6 (a = 1, m = 0.5)."""
+    from qlat.quantum.adiabatic_run import run_adiabatic
     from qlat.quantum.ibm.backend import hardware_schedule
-    from qlat.quantum.run import run_adiabatic
 
     schedule = hardware_schedule()
     assert schedule.n_steps == 4

@@ -1,4 +1,7 @@
-"""Simulator backends that turn an adiabatic circuit into numbers, behind string names.
+"""Qiskit Aer helpers of the simulator backends (:mod:`qlat.quantum.simulators`): transpiling, sampling
+measurement bases, MPS expectation values, Aer options (this module was ``qlat.quantum.backends``).
+
+The backends that use them:
 
 - ``"statevector"`` (N ≤ 26): qlat's own fast path
   (:func:`qlat.quantum.statevector.evolve_statevector`); exact expectation values and the
@@ -26,14 +29,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qlat.core.errors import ParameterError, require, require_int
+from qlat.core.errors import require, require_int
 
 if TYPE_CHECKING:  # pragma: no cover
     from qiskit import QuantumCircuit
     from qiskit.quantum_info import SparsePauliOp
     from qiskit_aer.noise import NoiseModel
-
-    from qlat.quantum.simulators import AdiabaticSimulator
 
 
 #: Shots per measurement basis when a sampling backend is asked for none.
@@ -64,58 +65,6 @@ def aer_method(backend: str, n_qubits: int, *, noisy: bool) -> str:
     return "statevector"
 
 
-def check_request(
-    backend: str, n_qubits: int, *, shots: int | None = None, noise: object = None
-) -> tuple["AdiabaticSimulator", int | None]:
-    """Validate a run request and return the registered simulator and the shot count to use.
-
-    Raises :class:`ParameterError` naming ``backend`` (unknown name, or not an adiabatic
-    simulator), ``n_sites`` (too many qubits for the backend), ``shots`` (not a positive integer,
-    or given to an exact backend) or ``noise`` (a noise model on a backend that takes none).
-    """
-    from qlat.core.backend import get_backend
-    from qlat.quantum.simulators import AdiabaticSimulator, adiabatic_simulators
-
-    simulators = adiabatic_simulators()
-    if isinstance(backend, str) and backend not in simulators:
-        get_backend(backend)  # an unknown name: the registry's error lists every backend
-    if not isinstance(backend, str) or backend not in simulators:
-        raise ParameterError("backend", f"is not an adiabatic simulator; must be one of {', '.join(simulators)}",
-                             backend)
-    spec = simulators[backend]
-    assert isinstance(spec, AdiabaticSimulator)
-    if spec.max_qubits is not None and n_qubits > spec.max_qubits:
-        others = [b.name for b in simulators.values() if b.max_qubits is None or b.max_qubits >= n_qubits]
-        raise ParameterError(
-            "n_sites",
-            f"backend '{backend}' handles at most {spec.max_qubits} qubits; "
-            f"use backend {' or '.join(repr(o) for o in others)}",
-            n_qubits,
-        )
-    if shots is not None:
-        require(
-            isinstance(shots, (int, np.integer)) and not isinstance(shots, bool) and shots > 0,
-            "shots", "must be a positive integer", shots,
-        )
-        require(int(shots) * max(n_qubits, 1) <= MAX_SAMPLE_BYTES, "shots",
-                f"{int(shots):,} shots of {n_qubits} qubits would need {int(shots) * n_qubits / 2**30:.3g} GiB "
-                f"per basis (at most {MAX_SAMPLE_BYTES / 2**30:.0f} GiB; split the run)", shots)
-        if spec.shots == "never":
-            samplers = [b.name for b in simulators.values() if b.shots != "never"]
-            raise ParameterError(
-                "shots", f"backend '{backend}' is exact and takes no shots; use backend "
-                f"{' or '.join(repr(o) for o in samplers)} to sample", shots
-            )
-        shots = int(shots)
-    elif spec.shots == "required":
-        shots = DEFAULT_SHOTS
-    if noise is not None and not spec.noise:
-        noisy = [b.name for b in simulators.values() if b.noise]
-        raise ParameterError("noise", f"backend '{backend}' takes no noise model; use backend "
-                             f"{' or '.join(repr(o) for o in noisy)}", str(noise))
-    return spec, shots
-
-
 # --- Aer plumbing ------------------------------------------------------------------------------
 def aer_backend_options(
     method: str = "statevector",
@@ -141,13 +90,6 @@ def aer_backend_options(
                 truncation_threshold)
         options["matrix_product_state_truncation_threshold"] = float(truncation_threshold)
     return options
-
-
-def aer_simulator(method: str = "statevector", **kwargs) -> object:
-    """An ``AerSimulator`` with :func:`aer_backend_options` (``method``, noise, MPS truncation)."""
-    from qiskit_aer import AerSimulator
-
-    return AerSimulator(**aer_backend_options(method, **kwargs))
 
 
 @cache

@@ -34,14 +34,14 @@ from qlat.core.errors import ParameterError, require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import make_rng, provenance
 from qlat.exact.diagonalization import ED_ROUTINE_MAX_QUBITS
-from qlat.quantum.backends import check_request, sample_bases, union_bases
-from qlat.quantum.simulators import SimulationRequest
+from qlat.quantum.aer import sample_bases, union_bases
+from qlat.quantum.simulation import SimulationRequest, check_request
 from qlat.theories.schwinger_qubit import SchwingerModel
 
 if TYPE_CHECKING:  # pragma: no cover
     from qiskit import QuantumCircuit
 
-    from qlat.quantum.observables import QubitObservable
+    from qlat.theories.schwinger_observables import QubitObservable
 
 #: Largest chain for which the statevector backend reports the fidelity with the exact
 #: ground state (exact diagonalization in the zero-charge sector, done in seconds).
@@ -164,7 +164,7 @@ def circuit_summary_extrapolated(model: SchwingerModel, schedule: Any, *, order:
 
 
 def _observable_list(observables: Sequence[str] | str, model: SchwingerModel) -> list["QubitObservable"]:
-    from qlat.quantum.observables import qubit_observable
+    from qlat.theories.schwinger_observables import qubit_observable
 
     if isinstance(observables, str):
         observables = (observables,)
@@ -208,7 +208,7 @@ def run_adiabatic(
     observables: names of observables with a qubit realization (``qlat.core.OBSERVABLES``).
     backend: ``"statevector"`` (exact, N ≤ 26), ``"aer"`` (sampled, N ≤ 26) or ``"mps"``.
     shots: shots per measurement basis; required by sampling (``"aer"`` defaults to
-        :data:`~qlat.quantum.backends.DEFAULT_SHOTS`), optional for ``"mps"`` (``None``: exact
+        :data:`~qlat.quantum.aer.DEFAULT_SHOTS`), optional for ``"mps"`` (``None``: exact
         MPS expectation values), not allowed for ``"statevector"``.
     seed: integer ≥ 0 fixing the shot sampling (and noise trajectories).
     noise: ``None``, a spec ``"depolarizing:P1,P2"``, a :class:`~qlat.quantum.noise.NoiseSpec` or
@@ -236,7 +236,7 @@ def run_adiabatic(
     if seed is not None:
         make_rng(seed)  # validates: integer >= 0
     if max_bond_dimension is not None and not impl.bond_dimension:
-        from qlat.quantum.simulators import adiabatic_simulators
+        from qlat.quantum.simulation import adiabatic_simulators
 
         mps_like = [n for n, b in adiabatic_simulators().items() if b.bond_dimension]
         raise ParameterError("max_bond_dimension", f"applies to the MPS backends ({', '.join(mps_like)}) only",
@@ -347,10 +347,12 @@ def run_adiabatic(
             fidelity = fidelity.with_warning(message, emit=False)
 
     estimates: dict[str, Estimate] = {}
+    if shots is not None:
+        from qlat.quantum.measurement import observable_bases
     for o in qobs:
         # n_samples is the shot count per measurement basis; the provenance names the bases
         # (the energy needs Z…Z, X…X and Y…Y, i.e. 3 × shots in total)
-        obs_prov = prov if shots is None else {**prov, "shots_per_basis": shots, "bases": o.measurement_bases()}
+        obs_prov = prov if shots is None else {**prov, "shots_per_basis": shots, "bases": observable_bases(o)}
         for key in o.keys:
             value, error = values[key]
             est = Estimate(
@@ -376,9 +378,9 @@ def sampled_values(
     max_bond_dimension: int | None,
 ) -> dict[str, tuple[float, float]]:
     """Sample every needed basis once and estimate each component with its shot-noise error."""
-    from qlat.quantum.measurement import basis_rotation, estimate_from_samples
+    from qlat.quantum.measurement import basis_rotation, estimate_from_samples, observable_bases
 
-    bases = union_bases([o.measurement_bases() for o in qobs])
+    bases = union_bases([observable_bases(o) for o in qobs])
     rotations = {b: basis_rotation(b) for b in bases}
     samples = sample_bases(
         circuit, rotations, shots=shots, seed=seed, method=method, noise_model=noise_model,
