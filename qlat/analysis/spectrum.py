@@ -26,10 +26,11 @@ by the finite-volume fit errors (scaled by √(χ²/dof) when those do not expla
 M(a) are extrapolated by :func:`qlat.analysis.extrapolation.extrapolate_models`: polynomials of
 degree 1, 2 and 3 in a on all spacings and without the coarsest one (and the two coarsest with
 five or more spacings), Akaike-weighted (Jay & Neil, PRD 103, 114502 (2021), arXiv:2008.01069).  The
-M(a) are treated as exact inputs (one common residual scale); the per-spacing *finite volume*
-shift (smallest L dropped) and *truncation* shift (χ/2) are propagated through every fit as named
-systematic sources, and the model spread is the ``a->0 fit_model`` / ``a->0 fit_range``
-systematic.  The estimate carries the extrapolation's warnings (e.g. the preferred model has no
+M(a) are treated as exact inputs (one common residual scale); the model spread is the
+``a->0 fit_model`` / ``a->0 fit_range`` systematic.  The *finite volume* (smallest L dropped at
+every spacing) and *truncation* (the χ/2 levels) variants are averaged the same way, and their
+shifts of the limit are the systematics of those sources (the per-spacing shifts enter with their
+signs; the χ/2 shift bounds the χ truncation error from above).  The estimate carries the extrapolation's warnings (e.g. the preferred model has no
 degree of freedom).
 
 **Errors.**  ``error`` (statistical in the Estimate's sense) is the fit error of this chain of
@@ -162,26 +163,40 @@ def _per_spacing(stage1: list[dict[str, Any]], name: str) -> dict[float, float]:
     return {s["spacing"]: float(s[name]["mass"]) for s in stage1 if s[name] is not None}
 
 
+def _average(a: list[float], y: list[float], drops: tuple[int, ...], *, key: str, backend: str,
+             emit: bool) -> Any:
+    return extrapolate_models(a, y, sigma=None, models=model_set(degrees=(1, 2, 3), drops=drops), name=key, unit="g",
+                              backend=backend, source_prefix="a->0", emit=emit)
+
+
 def _model_average(stage1: list[dict[str, Any]], name: str, variant_stage1: dict[str, list[dict[str, Any]]], *,
                    key: str, backend: str, mass: float) -> tuple[Estimate, dict[str, Any]]:
-    """The model-averaged continuum limit of ``name`` (module docstring) and its fit record for the JSON/plot."""
+    """The model-averaged continuum limit of ``name`` (module docstring) and its fit record for the JSON/plot.
+
+    Each variant (finite volume: smallest L dropped; truncation: the χ/2 levels) is averaged the
+    same way on its own M(a), and |its limit − this limit| is the systematic of that source: the
+    per-spacing shifts enter with their signs (coherently), as in the polynomial path.
+    """
     base = _per_spacing(stage1, name)
     a = sorted(base)
     y = [base[x] for x in a]
-    systematics: dict[str, list[float]] = {}
+    drops = (0, 1, 2) if len(a) >= 5 else (0, 1)
+    ma = _average(a, y, drops, key=key, backend=backend, emit=True)
+    shifts: dict[str, float] = {}
+    per_spacing: dict[str, list[float | None]] = {}
     for source, st in variant_stage1.items():
         other = _per_spacing(st, name)
-        systematics[source] = [abs(other[x] - base[x]) if x in other else 0.0 for x in a]
-    drops = (0, 1, 2) if len(a) >= 5 else (0, 1)
-    ma = extrapolate_models(a, y, sigma=None, systematics=systematics, models=model_set(degrees=(1, 2, 3), drops=drops),
-                            name=key, unit="g", backend=backend, source_prefix="a->0")
+        per_spacing[source] = [other[x] - base[x] if x in other else None for x in a]
+        ya = [other.get(x, base[x]) for x in a]  # a spacing the variant cannot fit keeps its value
+        shifts[source] = abs(_average(a, ya, drops, key=key, backend=backend, emit=False).value - ma.value)
     summary = ma.summary()
     est = ma.estimate
     est = Estimate(est.value, est.error, est.systematic, name=key, unit="g", backend=backend, n_samples=len(a),
                    provenance={**est.provenance, "study": "spectrum", "mass": mass, "continuum": "model_average"})
+    est = est.with_systematic(shifts)
     fit = {"value": est.value, "error": est.total_error, "x": a, "y": y, "dof": max(c.dof for c in ma.candidates),
            "coefficients": summary["coefficients"], "powers": summary["powers"], "model_average": summary,
-           "systematics_per_spacing": systematics}
+           "variant_shifts_per_spacing": per_spacing, "variant_shifts": shifts}
     return est, fit
 
 

@@ -92,6 +92,12 @@ def test_model_averaged_continuum_follows_curvature_that_a_line_misses():
     heavier = analyze_spectrum(_synthetic_rows(1.01 * M_V, M_S, spacings=spacings, curvature=0.04, cubic=-0.05),
                                continuum="model_average").estimates(0.0)["vector_mass"]
     assert abs(heavier.z_score(M_V)) > 5
+    # a χ/2 rerun whose gaps are 10⁻⁴ higher at a = 0.2 only: the truncation source is the shift of the limit
+    trunc = [{**r, "levels": [{**lv, "gap_reference": lv["gap"] + (1e-4 if r["spacing"] == 0.2 else 0.0)}
+                              for lv in r["levels"]]} for r in rows]
+    sources = analyze_spectrum(trunc, continuum="model_average").estimates(0.0)["vector_mass"].provenance[
+        "systematic_sources"]
+    assert 1e-5 < sources["truncation"] < 1e-2
     with pytest.raises(ParameterError, match="continuum"):
         analyze_spectrum(rows, continuum="spline")
 
