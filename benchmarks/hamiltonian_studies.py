@@ -12,9 +12,10 @@ description, the wall time of this run and the CPU seconds summed over the chain
 DMRG is CPU-heavy: the full set is several hours of one core (see each file's ``cpu_seconds``).
 The ``*_2core`` presets are the reduced runs recorded on a shared two-core machine
 (docs/hamiltonian-studies.md): spectrum_massless, spectrum_m025_2core, theta_pi_2spacings_2core
-and string_tension_2core; ``spectrum_m025_fine`` (χ = 96), ``spectrum_m025_fine_chi48`` and
+and string_tension_2core; ``spectrum_massive_fine`` (m/g = 0.125, 0.25, 0.5 at χ = 96),
+``spectrum_m025_fine`` (its m/g = 0.25 part), ``spectrum_m025_fine_chi48`` and
 ``spectrum_m0125_fine_chi48`` the massive spectrum down to a = 0.2 with the model-averaged
-continuum limit (``spectrum_massive_fine``, all three masses at χ = 96, was not run).
+continuum limit.
 """
 
 from __future__ import annotations
