@@ -12,7 +12,10 @@ description, the wall time of this run and the CPU seconds summed over the chain
 DMRG is CPU-heavy: the full set is several hours of one core (see each file's ``cpu_seconds``).
 The ``*_2core`` presets are the reduced runs recorded on a shared two-core machine
 (docs/hamiltonian-studies.md): spectrum_massless, spectrum_m025_2core, theta_pi_2spacings_2core
-and string_tension_2core.
+and string_tension_2core; ``spectrum_massive_fine`` (m/g = 0.125, 0.25, 0.5 at χ = 96),
+``spectrum_m025_fine`` (its m/g = 0.25 part), ``spectrum_m025_fine_chi48`` and
+``spectrum_m0125_fine_chi48`` the massive spectrum down to a = 0.2 with the model-averaged
+continuum limit.
 """
 
 from __future__ import annotations
@@ -96,6 +99,38 @@ RUNS: dict[str, tuple[str, dict[str, Any], str]] = {
          "levels": 3, "dmrg_levels": 2, "bond_dim": 32, "spacing_degree": 1},
         "qlat schwinger spectrum --masses 0.25 --spacings 0.5 0.4 0.3333333333333333 "
         "--volumes 7 9 11 --levels 3 --dmrg-levels 2 --bond-dim 32 --spacing-degree 1",
+    ),
+    # Finer spacings (down to a = 0.2, DMRG up to N = 70) and four volumes L = 8 … 14 per spacing,
+    # with the model-averaged continuum limit (the recorded runs of
+    # benchmarks/results/hamiltonian_spectrum_*_fine.*).  χ = 96: its truncation check at χ/2 = 48
+    # is ~300× smaller than χ = 48's check at 24 (N = 40, a = 0.2), for about the same CPU time.
+    "spectrum_m025_fine": (
+        "qlat.analysis.spectrum:spectrum_study",
+        {"masses": [0.25], "spacings": [0.5, 0.4, THIRD, 0.25, 0.2], "volumes": [8.0, 10.0, 12.0, 14.0],
+         "levels": 3, "dmrg_levels": 2, "bond_dim": 96, "spacing_degree": 2, "continuum": "model_average"},
+        "qlat schwinger spectrum --masses 0.25 --spacings 0.5 0.4 0.3333333333333333 0.25 0.2 "
+        "--volumes 8 10 12 14 --levels 3 --dmrg-levels 2 --bond-dim 96 --spacing-degree 2 --continuum model-average",
+    ),
+    "spectrum_m025_fine_chi48": (
+        "qlat.analysis.spectrum:spectrum_study",
+        {"masses": [0.25], "spacings": [0.5, 0.4, THIRD, 0.25, 0.2], "volumes": [8.0, 10.0, 12.0, 14.0],
+         "levels": 3, "dmrg_levels": 2, "bond_dim": 48, "spacing_degree": 2, "continuum": "model_average"},
+        "qlat schwinger spectrum --masses 0.25 --spacings 0.5 0.4 0.3333333333333333 0.25 0.2 "
+        "--volumes 8 10 12 14 --levels 3 --dmrg-levels 2 --bond-dim 48 --spacing-degree 2 --continuum model-average",
+    ),
+    "spectrum_m0125_fine_chi48": (
+        "qlat.analysis.spectrum:spectrum_study",
+        {"masses": [0.125], "spacings": [0.5, 0.4, THIRD, 0.25, 0.2], "volumes": [8.0, 10.0, 12.0, 14.0],
+         "levels": 3, "dmrg_levels": 2, "bond_dim": 48, "spacing_degree": 2, "continuum": "model_average"},
+        "qlat schwinger spectrum --masses 0.125 --spacings 0.5 0.4 0.3333333333333333 0.25 0.2 "
+        "--volumes 8 10 12 14 --levels 3 --dmrg-levels 2 --bond-dim 48 --spacing-degree 2 --continuum model-average",
+    ),
+    "spectrum_massive_fine": (
+        "qlat.analysis.spectrum:spectrum_study",
+        {"masses": [0.125, 0.25, 0.5], "spacings": [0.5, 0.4, THIRD, 0.25, 0.2], "volumes": [8.0, 10.0, 12.0, 14.0],
+         "levels": 3, "dmrg_levels": 2, "bond_dim": 96, "spacing_degree": 2, "continuum": "model_average"},
+        "qlat schwinger spectrum --masses 0.125 0.25 0.5 --spacings 0.5 0.4 0.3333333333333333 0.25 0.2 "
+        "--volumes 8 10 12 14 --levels 3 --dmrg-levels 2 --bond-dim 96 --spacing-degree 2 --continuum model-average",
     ),
     "theta_pi_2spacings_2core": (
         "qlat.analysis.theta_pi:theta_pi_study",

@@ -22,6 +22,17 @@ at m > 0 a bound state, √(M_S² + (π/(L + δ_S))²).
 ``spacing_degree`` (1: with the mass shift the leading artifact is linear in a here), weighted
 by the finite-volume fit errors (scaled by √(χ²/dof) when those do not explain the scatter).
 
+**Model-averaged continuum** (``continuum="model_average"``).  Instead of one polynomial, the
+M(a) are extrapolated by :func:`qlat.analysis.extrapolation.extrapolate_models`: polynomials of
+degree 1, 2 and 3 in a on all spacings and without the coarsest one (and the two coarsest with
+five or more spacings), Akaike-weighted (Jay & Neil, PRD 103, 114502 (2021), arXiv:2008.01069).  The
+M(a) are treated as exact inputs (one common residual scale); the model spread is the
+``a->0 fit_model`` / ``a->0 fit_range`` systematic.  The *finite volume* (smallest L dropped at
+every spacing) and *truncation* (the χ/2 levels) variants are averaged the same way, and their
+shifts of the limit are the systematics of those sources (the per-spacing shifts enter with their
+signs; the χ/2 shift bounds the χ truncation error from above).  The estimate carries the extrapolation's warnings (e.g. the preferred model has no
+degree of freedom).
+
 **Errors.**  ``error`` (statistical in the Estimate's sense) is the fit error of this chain of
 fits — for deterministic ED/DMRG data it measures how well the models describe the levels.
 ``systematic`` has its sources in ``provenance["systematic_sources"]``: *continuum* (largest
@@ -47,6 +58,7 @@ from typing import Any
 
 import numpy as np
 
+from qlat.analysis.extrapolation import extrapolate_models, model_set
 from qlat.analysis.spectrum_levels import AUTO_ED_MAX_SITES, assign_labels, measure_chain_levels, tower_consistent
 from qlat.analysis.study_cache import RowCache
 from qlat.analysis.study_fits import curve_fit, extrapolate_polynomial
@@ -145,6 +157,50 @@ def _pipeline(rows: list[dict[str, Any]], *, mass: float, key: str = "gap", spac
         a_arr, m_arr, e_arr = (list(v) for v in zip(*pts))
         out[name] = extrapolate_polynomial(a_arr, m_arr, sigma=e_arr, degree=spacing_degree)
     return out
+
+
+CONTINUUM_METHODS = ("polynomial", "model_average")
+
+
+def _per_spacing(stage1: list[dict[str, Any]], name: str) -> dict[float, float]:
+    return {s["spacing"]: float(s[name]["mass"]) for s in stage1 if s[name] is not None}
+
+
+def _average(a: list[float], y: list[float], drops: tuple[int, ...], *, key: str, backend: str,
+             emit: bool) -> Any:
+    return extrapolate_models(a, y, sigma=None, models=model_set(degrees=(1, 2, 3), drops=drops), name=key, unit="g",
+                              backend=backend, source_prefix="a->0", emit=emit)
+
+
+def _model_average(stage1: list[dict[str, Any]], name: str, variant_stage1: dict[str, list[dict[str, Any]]], *,
+                   key: str, backend: str, mass: float) -> tuple[Estimate, dict[str, Any]]:
+    """The model-averaged continuum limit of ``name`` (module docstring) and its fit record for the JSON/plot.
+
+    Each variant (finite volume: smallest L dropped; truncation: the χ/2 levels) is averaged the
+    same way on its own M(a), and |its limit − this limit| is the systematic of that source: the
+    per-spacing shifts enter with their signs (coherently), as in the polynomial path.
+    """
+    base = _per_spacing(stage1, name)
+    a = sorted(base)
+    y = [base[x] for x in a]
+    drops = (0, 1, 2) if len(a) >= 5 else (0, 1)
+    ma = _average(a, y, drops, key=key, backend=backend, emit=True)
+    shifts: dict[str, float] = {}
+    per_spacing: dict[str, list[float | None]] = {}
+    for source, st in variant_stage1.items():
+        other = _per_spacing(st, name)
+        per_spacing[source] = [other[x] - base[x] if x in other else None for x in a]
+        ya = [other.get(x, base[x]) for x in a]  # a spacing the variant cannot fit keeps its value
+        shifts[source] = abs(_average(a, ya, drops, key=key, backend=backend, emit=False).value - ma.value)
+    summary = ma.summary()
+    est = ma.estimate
+    est = Estimate(est.value, est.error, est.systematic, name=key, unit="g", backend=backend, n_samples=len(a),
+                   provenance={**est.provenance, "study": "spectrum", "mass": mass, "continuum": "model_average"})
+    est = est.with_systematic(shifts)
+    fit = {"value": est.value, "error": est.total_error, "x": a, "y": y, "dof": max(c.dof for c in ma.candidates),
+           "coefficients": summary["coefficients"], "powers": summary["powers"], "model_average": summary,
+           "variant_shifts_per_spacing": per_spacing, "variant_shifts": shifts}
+    return est, fit
 
 
 def _value(result: dict[str, Any], name: str) -> float | None:
@@ -259,11 +315,18 @@ class SpectrumResult:
         plt.close(fig)
 
 
-def analyze_spectrum(rows: list[dict[str, Any]], *, spacing_degree: int = 1,
+def analyze_spectrum(rows: list[dict[str, Any]], *, spacing_degree: int = 1, continuum: str = "polynomial",
                      settings: dict[str, Any] | None = None) -> SpectrumResult:
-    """The finite-volume and continuum analysis (module docstring) of measured chain rows."""
+    """The finite-volume and continuum analysis (module docstring) of measured chain rows.
+
+    ``continuum``: ``"polynomial"`` (degree ``spacing_degree``, variants as systematics) or
+    ``"model_average"`` (Akaike-weighted polynomials and fit ranges, per-spacing finite-volume and
+    truncation shifts propagated; ``spacing_degree`` is then unused).
+    """
     require(isinstance(spacing_degree, (int, np.integer)) and spacing_degree >= 0, "spacing_degree",
             "must be an integer >= 0", spacing_degree)
+    require(continuum in CONTINUUM_METHODS, "continuum", f"must be one of {', '.join(CONTINUUM_METHODS)}",
+            continuum)
     require(len(rows) >= 1, "rows", "needs at least one chain", len(rows))
     # Labels are re-assigned from the stored quantum numbers (thresholds of this qlat version).
     relabelled = []
@@ -285,6 +348,7 @@ def analyze_spectrum(rows: list[dict[str, Any]], *, spacing_degree: int = 1,
             variants["drop_coarsest_a"] = {n: _value(run, n) for n in ("vector", "scalar")}
         run = _pipeline(sel, mass=mass, spacing_degree=spacing_degree, drop_smallest_volume=True)
         variants["drop_smallest_L"] = {n: _value(run, n) for n in ("vector", "scalar")}
+        variant_stage1: dict[str, list[dict[str, Any]]] = {"finite volume": run["stage1"]}
         alt = "two-particle+1/L" if mass == 0.0 else "two-particle"
         run = _pipeline(sel, mass=mass, spacing_degree=spacing_degree, scalar_form=alt)
         variants[f"scalar_form={alt}"] = {"vector": None, "scalar": _value(run, "scalar")}
@@ -296,10 +360,20 @@ def analyze_spectrum(rows: list[dict[str, Any]], *, spacing_degree: int = 1,
                         for r in sel]
             run = _pipeline(ref_rows, mass=mass, spacing_degree=spacing_degree)
             variants[vname] = {n: _value(run, n) for n in ("vector", "scalar")}
+            variant_stage1["truncation"] = run["stage1"]
         estimates: dict[str, Estimate] = {}
         notes: list[str] = []
+        fits = {"vector": base["vector"], "scalar": base["scalar"]}
+        backend = "ed+dmrg" if has_reference_levels else "ed"
         for name, key in (("vector", "vector_mass"), ("scalar", "scalar_mass")):
             fit = base[name]
+            if continuum == "model_average":
+                if len(_per_spacing(base["stage1"], name)) < 3:
+                    notes.append(f"{key}: fewer than 3 spacings with >= {MIN_CHAINS} usable chains")
+                    continue
+                estimates[key], fits[name] = _model_average(base["stage1"], name, variant_stage1, key=key,
+                                                            backend=backend, mass=mass)
+                continue
             if fit is None:
                 notes.append(f"{key}: too few spacings with >= {MIN_CHAINS} usable chains")
                 continue
@@ -311,8 +385,7 @@ def analyze_spectrum(rows: list[dict[str, Any]], *, spacing_degree: int = 1,
                 source = ("continuum" if vname in ("spacing_degree+1", "drop_coarsest_a") else
                           "truncation" if vname.startswith("truncation") else "finite volume")
                 shifts[source] = max(shifts.get(source, 0.0), abs(v - fit["value"]))
-            est = Estimate(fit["value"], fit["error"], name=key, unit="g", backend="ed+dmrg" if has_reference_levels
-                           else "ed", n_samples=len(fit["x"]),
+            est = Estimate(fit["value"], fit["error"], name=key, unit="g", backend=backend, n_samples=len(fit["x"]),
                            provenance=provenance(study="spectrum", mass=mass, continuum_fit=fit,
                                                  variants={k: v.get(name) for k, v in variants.items()}))
             est = est.with_systematic(shifts)
@@ -334,9 +407,10 @@ def analyze_spectrum(rows: list[dict[str, Any]], *, spacing_degree: int = 1,
             "binding_energy": None if vref is None else {**vref.as_dict(), "value": vref.value - 2.0 * mass},
             "scalar_mass": None if sref is None else sref.as_dict(),
         }
-        masses[mass] = {"stage1": base["stage1"], "fits": {"vector": base["vector"], "scalar": base["scalar"]},
+        masses[mass] = {"stage1": base["stage1"], "fits": fits,
                         "variants": variants, "estimates": estimates, "references": references, "notes": notes}
-    return SpectrumResult(rows=rows, masses=masses, settings=dict(settings or {}, spacing_degree=spacing_degree))
+    return SpectrumResult(rows=rows, masses=masses,
+                          settings=dict(settings or {}, spacing_degree=spacing_degree, continuum=continuum))
 
 
 def chain_lengths(volume: float, spacing: float) -> int:
@@ -355,6 +429,7 @@ def spectrum_study(
     method: str = "auto",
     bond_dim: int = 48,
     spacing_degree: int = 2,
+    continuum: str = "polynomial",
     cache: RowCache | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
     plan_only: bool = False,
@@ -367,7 +442,8 @@ def spectrum_study(
     scalar at m = 0 is the 4th–6th level for L ≈ 6–11); ``dmrg_levels``: per DMRG chain (2:
     the vacuum and V1, all the vector mass needs).  ``method``: ``"auto"`` (ED up to N = 22,
     DMRG beyond), ``"ed"`` or ``"dmrg"`` (bond dimension ``bond_dim``, truncation checked at
-    χ/2).  ``cache``: a :class:`~qlat.analysis.study_cache.RowCache` — chains found there are
+    χ/2).  ``continuum``: ``"polynomial"`` or ``"model_average"`` (:func:`analyze_spectrum`).
+    ``cache``: a :class:`~qlat.analysis.study_cache.RowCache` — chains found there are
     not recomputed.  ``progress`` receives each new row.
     """
     from qlat.exact.levels import ED_LEVELS_MAX_SITES
@@ -388,6 +464,8 @@ def spectrum_study(
     for name, k in (("levels", levels), ("dmrg_levels", dmrg_levels)):
         require(isinstance(k, (int, np.integer)) and 2 <= k <= 12, name, "must be an integer in [2, 12]", k)
     require(method in ("auto", "ed", "dmrg"), "method", "must be auto, ed or dmrg", method)
+    require(continuum in CONTINUUM_METHODS, "continuum", f"must be one of {', '.join(CONTINUUM_METHODS)}",
+            continuum)
     plan = []
     for a in sorted((float(a) for a in spacings), reverse=True):
         sizes = (sorted({chain_lengths(v, a) for v in volumes}) if volumes is not None
@@ -423,4 +501,4 @@ def spectrum_study(
                 "n_sites": None if n_sites is None else sorted({int(n) for n in n_sites}), "levels": int(levels), "dmrg_levels": int(dmrg_levels),
                 "method": method, "bond_dim": int(bond_dim), "units": "g = 1", "mass_shift": True, "theta": 0.0,
                 "seconds": round(time.perf_counter() - start, 3)}
-    return analyze_spectrum(out, spacing_degree=spacing_degree, settings=settings)
+    return analyze_spectrum(out, spacing_degree=spacing_degree, continuum=continuum, settings=settings)

@@ -22,7 +22,7 @@ FLAGS = {
     "levels": "--levels", "dmrg_levels": "--dmrg-levels", "method": "--method", "bond_dim": "--bond-dim",
     "spacing_degree": "--spacing-degree", "thetas": "--thetas", "charges": "--charges", "length": "--length",
     "separations": "--separations", "volumes/n_sites": "--volumes/--sites", "reference_bond_dim": "--bond-dim",
-    "scan_masses": "--scan-masses", "min_volume": "--min-volume",
+    "scan_masses": "--scan-masses", "min_volume": "--min-volume", "continuum": "--continuum",
 }
 
 #: The commands: name → (help, study function path, output stem).
@@ -65,6 +65,9 @@ def register(actions: Any) -> None:
                    help="chain lengths N at every spacing, instead of --volumes")
     p.add_argument("--levels", type=int, default=6, help="levels per ED chain (default 6: the scalar at m = 0)")
     p.add_argument("--dmrg-levels", type=int, default=2, help="levels per DMRG chain (default 2: vacuum and vector)")
+    p.add_argument("--continuum", choices=["polynomial", "model-average"], default="polynomial",
+                   help="a → 0: one polynomial of --spacing-degree (default), or an Akaike-weighted average of "
+                        "degrees 1-3 on all spacings and without the coarsest")
     _common(p, out="spectrum-output", method_help=method)
     p.set_defaults(func=with_flag_names(FLAGS)(cmd_study), study="spectrum")
 
@@ -114,7 +117,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
             opts.update(volumes=None, n_sites=args.sites)
         elif args.volumes is not None:
             opts["volumes"] = args.volumes
-        opts.update(levels=args.levels, dmrg_levels=args.dmrg_levels)
+        opts.update(levels=args.levels, dmrg_levels=args.dmrg_levels, continuum=args.continuum.replace("-", "_"))
     elif args.study == "theta-pi":
         opts.update(volumes=args.volumes, scan_masses=args.scan_masses, min_volume=args.min_volume)
     elif args.study == "theta-dependence":

@@ -9,11 +9,14 @@ Exact (computed from their formulas, :mod:`qlat.exact.continuum`):
 Published (numbers, with their source and whether qlat could check them against the text):
 
 - vector binding energies (M_V − 2m)/g at m/g = 0.125, 0.25, 0.5 from MPS: Bañuls, Cichy,
-  Jansen, Cirac, JHEP 11 (2013) 158, arXiv:1305.3765.  **Not verified against the paper**: its
-  tables could not be reached from this workplace (only the abstracts of the paper and of the
-  DMRG study of Byrnes et al., which reports the same quantities, were).  The four-digit
-  values below are recalled; the issue that asked for this comparison recalls 0.519 at
-  m/g = 0.25.  They are flagged ``verified=False`` wherever they are used.
+  Jansen, Cirac, JHEP 11 (2013) 158, arXiv:1305.3765.  **Unverified — not checked against the
+  paper**: its tables could not be reached from this workplace.  A second search (2026-12-07)
+  of the stored public copies found the arXiv-Vanity and JHEP (ProQuest) renderings of the paper
+  and of Sriganesh, Hamer, Bursill, hep-lat/9911021 (finite-lattice bound-state energies),
+  but only their abstracts and introductions, and no public code quoting the table.  The
+  four-digit values below are recalled; the issue that asked for this comparison recalls 0.519
+  at m/g = 0.25.  They are flagged ``verified=False`` (printed "unverified") wherever they are
+  used, and their ±1·10⁻⁴ g is the recall's last digit, not the paper's error.
 - the end point of the first-order line at θ = π, (m/g)_c = 0.3335(2): Byrnes, Sriganesh,
   Bursill, Hamer, PRD 66, 013002 (2002), hep-lat/0202014 (DMRG, 2D Ising universality).
 """
@@ -44,7 +47,8 @@ class Reference:
         return {"value": self.value, "error": self.error, "source": self.source, "verified": self.verified}
 
 
-#: (M_V − 2m)/g of Bañuls et al. 2013 (module docstring: recalled, not verified; last digit ±1).
+#: (M_V − 2m)/g of Bañuls et al. 2013 — UNVERIFIED (module docstring: recalled, not checked against
+#: the paper's table; last digit ±1).
 BANULS_2013_VECTOR_BINDING: dict[float, float] = {0.125: 0.5395, 0.25: 0.5192, 0.5: 0.4875}
 _BANULS_SOURCE = ("Bañuls, Cichy, Jansen, Cirac, JHEP 11 (2013) 158, arXiv:1305.3765 (MPS); value recalled, "
                   "not checked against the paper's table (unreachable here)")

@@ -118,6 +118,7 @@ CASES: list[tuple[list[str], str]] = [
     (S + ["spectrum", "--method", "ed", "--spacings", "0.1"], "--volumes"),
     (S + ["spectrum", "--bond-dim", "2"], "--bond-dim"),
     (S + ["spectrum", "--spacing-degree", "9"], "--spacing-degree"),
+    (S + ["spectrum", "--continuum", "spline"], "--continuum"),
     (S + ["theta-pi", "--volumes", "10"], "--volumes"),
     (S + ["theta-pi", "--masses", "0.33"], "--masses"),
     (S + ["theta-pi", "--spacings", "nan"], "--spacings"),
