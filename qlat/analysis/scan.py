@@ -466,3 +466,16 @@ def continuum_limit(spec: dict[str, Any], *, coupling: float, message: Callable[
 
 
 __all__ = ["ThetaScan", "run_theta_scan", "continuum_limit", "estimates_back", "unit_of"]
+
+
+def stored_scan_seed(folder: Any, *, command: str = "qlat schwinger scan") -> int | None:
+    """The shot seed of the scan recorded in ``folder`` (its manifest), to resume it with the same seed;
+    None when the folder holds no such scan."""
+    from qlat.core.outdir import stored_params
+
+    stored = stored_params(folder, command=command) or {}
+    try:
+        seed = stored["points"][0]["simulate"]["seed"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0 else None

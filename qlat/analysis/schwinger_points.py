@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from qlat.analysis.tables import format_table
+from qlat.core.errors import require
 
 #: The observables of an adiabatic point (and of its comparison with ED).
 ADIABATIC_OBSERVABLES = ("energy", "condensate", "condensate_subtracted")
@@ -49,6 +50,37 @@ class GroundStatePoint:
         field_line = " ".join(f"{e.value:+.4f}" for e in components(self.estimates, "electric_field"))
         return "\n".join([f"Schwinger model, {self.description.split(';')[0]}  {describe_model(self.model)}",
                           format_table(["observable", "value"], rows), f"electric field L_n: {field_line}"])
+
+
+def check_ground_state_request(model: Any, *, method: str, bond_dim: int | None = None,
+                               names: dict[str, str] | None = None) -> dict[str, Any]:
+    """Check a ground-state request before anything runs (``qlat schwinger exact``): the method is a
+    registered ground-state method, ``bond_dim`` belongs to an MPS method and fits in memory, ED's
+    size limit; returns the options for :func:`ground_state_point`.  ``names`` maps parameters to flags."""
+    from qlat.core.backend import ground_state_methods, is_ground_state_method
+
+    flag = {"method": "method", "bond_dim": "bond_dim", "n_sites": "n_sites", **(names or {})}
+    if not is_ground_state_method(method):  # the full list (every plug-in imported) only on error
+        methods = ground_state_methods()
+        require(method in methods, flag["method"], f"must be one of {', '.join(methods)}", method)
+    options: dict[str, Any] = {}
+    if bond_dim is not None:
+        require(method != "ed", flag["bond_dim"], f"applies to {flag['method']} dmrg (ED is exact)", bond_dim)
+        require(2 <= bond_dim <= 4096, flag["bond_dim"], "must be an integer in [2, 4096]", bond_dim)
+        options["bond_dim"] = bond_dim
+    if method == "ed":
+        from qlat.exact.diagonalization import ED_MAX_QUBITS
+
+        require(model.n_sites <= ED_MAX_QUBITS, flag["n_sites"],
+                f"exact diagonalization is limited to N <= {ED_MAX_QUBITS}", model.n_sites,
+                hint=f"use {flag['method']} dmrg for longer chains")
+    elif method == "dmrg":
+        from qlat.exact.dmrg import DMRGSettings
+        from qlat.exact.schwinger_mpo import require_chain_memory
+
+        require_chain_memory(model.n_sites, bond_dim=bond_dim or DMRGSettings.bond_dim, itemsize=8, what="DMRG",
+                             sites_parameter=flag["n_sites"], bond_parameter=flag["bond_dim"])
+    return options
 
 
 def ground_state_point(model: Any, *, method: str = "ed", **options: Any) -> GroundStatePoint:

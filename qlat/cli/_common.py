@@ -157,9 +157,21 @@ def add_out_flag(parser: Any, what: str, *, default: Any = None, required: bool 
                         metavar="DIR", help=f"output folder: {what}{shown}")
 
 
-def check_out_folder(path: Any, flag: str = "--out") -> None:
+def write_json_result(folder: Any, name: str, result: Any) -> None:
+    """``result`` as JSON into ``folder/name`` (the folder made if missing), atomically; says where."""
+    import json
+
+    from qlat.core.files import atomic_write_bytes
+
+    ensure_output_dir(folder, "--out")
+    atomic_write_bytes(folder / name, (json.dumps(jsonable(result), indent=2) + "\n").encode())
+    info(f"wrote {folder / name}")
+
+
+def check_out_folder(path: Any, flag: str = "--out", *, parent: bool = False) -> None:
     """``--out`` names a folder, not a file: refused (before anything is created) when it exists as a file,
-    is a dangling link, or ends in a file suffix such as ``.h5`` / ``.json``."""
+    is a dangling link, or ends in a file suffix such as ``.h5`` / ``.json``; with ``parent``, also when
+    its parent folder does not exist."""
     from pathlib import Path
 
     folder = Path(path)
@@ -170,3 +182,6 @@ def check_out_folder(path: Any, flag: str = "--out") -> None:
     if not folder.exists() and folder.suffix.lower() in (".h5", ".hdf5", ".json", ".csv", ".png", ".qasm", ".pt"):
         raise ParameterError(flag, f"must be a folder, not a file name (docs/cli.md): the command writes its files "
                              f"inside it, e.g. {flag} {folder.with_suffix('')}", str(path))
+    if parent and not (folder.is_dir() or folder.parent.is_dir()):
+        raise ParameterError(flag, "its parent folder does not exist", str(path),
+                             hint=f"create {folder.parent} first, or give another {flag}")

@@ -258,33 +258,14 @@ def _is_ground_state_method(name: str) -> bool:
 
 def cmd_exact(args: argparse.Namespace) -> int:
     _check_common(args)  # the flags are checked before the heavy imports (issue 12: start-up)
-    if not _is_ground_state_method(args.method):  # the full list (every plug-in imported) only on error
-        methods = _ground_state_methods()
-        require(args.method in methods, "--method", f"must be one of {', '.join(methods)}", args.method)
-    options: dict[str, Any] = {}
-    if args.bond_dim is not None:
-        require(args.method != "ed", "--bond-dim", "applies to --method dmrg (ED is exact)", args.bond_dim)
-        require(2 <= args.bond_dim <= 4096, "--bond-dim", "must be an integer in [2, 4096]", args.bond_dim)
-        options["bond_dim"] = args.bond_dim
+    from qlat.analysis.schwinger_points import check_ground_state_request, ground_state_point
+    from qlat.cli._common import show_progress
+
     model = _model(args, n_sites=args.sites, spacing=args.spacing, theta=args.theta)
-    if args.method == "ed":
-        from qlat.exact.diagonalization import ED_MAX_QUBITS
-
-        require(model.n_sites <= ED_MAX_QUBITS, "--sites",
-                f"exact diagonalization is limited to N <= {ED_MAX_QUBITS}", model.n_sites,
-                hint="use --method dmrg for longer chains")
-    else:
-        if args.method == "dmrg":
-            from qlat.exact.dmrg import DMRGSettings
-            from qlat.exact.schwinger_mpo import require_chain_memory
-
-            require_chain_memory(model.n_sites, bond_dim=args.bond_dim or DMRGSettings.bond_dim, itemsize=8,
-                                 what="DMRG", sites_parameter="--sites", bond_parameter="--bond-dim")
-        from qlat.cli._common import show_progress
-
+    options = check_ground_state_request(model, method=args.method, bond_dim=args.bond_dim,
+                                         names={"method": "--method", "bond_dim": "--bond-dim", "n_sites": "--sites"})
+    if args.method != "ed":
         options["progress"] = show_progress(args)
-    from qlat.analysis.schwinger_points import ground_state_point
-
     point = ground_state_point(model, method=args.method, **options)
     if args.json:
         print_json(point.to_dict())
@@ -338,9 +319,7 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
     if args.out is not None:
         from qlat.cli._common import check_out_folder
 
-        check_out_folder(args.out)
-        require(args.out.is_dir() or args.out.parent.is_dir(), "--out", "its parent folder does not exist",
-                str(args.out), hint=f"create {args.out.parent} first, or give another --out")
+        check_out_folder(args.out, parent=True)
     from qlat.analysis.schwinger_points import adiabatic_point
     from qlat.cli._common import announce_seed, resolve_seed, show_progress
 
@@ -351,7 +330,9 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
                             progress=show_progress(args))
     announce_seed(args)
     if args.out is not None:
-        _write_result(args.out, "adiabatic.json", point.to_dict())
+        from qlat.cli._common import write_json_result
+
+        write_json_result(args.out, "adiabatic.json", point.to_dict())
     if args.json:
         print_json(point.to_dict())
         return 0
@@ -360,23 +341,9 @@ def cmd_adiabatic(args: argparse.Namespace) -> int:
 
 
 def _samples_shots(args: argparse.Namespace) -> bool:
-    """Whether the simulator run draws shots (then a seed is drawn if none was given, and recorded)."""
-    from qlat.quantum.simulators import adiabatic_simulators
+    from qlat.quantum.simulators import samples_shots
 
-    policy = adiabatic_simulators()[args.backend].shots
-    return policy == "required" or (policy == "optional" and args.shots is not None)
-
-
-def _write_result(folder: Path, name: str, result: dict[str, Any]) -> None:
-    """``result`` as JSON into ``folder/name`` (the folder made if missing), atomically; prints the path."""
-    import json
-
-    from qlat.cli._common import ensure_output_dir, info, jsonable
-    from qlat.core.files import atomic_write_bytes
-
-    ensure_output_dir(folder, "--out")
-    atomic_write_bytes(folder / name, (json.dumps(jsonable(result), indent=2) + "\n").encode())
-    info(f"wrote {folder / name}")
+    return samples_shots(args.backend, args.shots)
 
 
 # --- scan --------------------------------------------------------------------------------------
@@ -395,15 +362,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
         _check_evolution(args)
     simulate = None
     if not args.exact_only and _samples_shots(args):  # a shot scan records its seed (resumed: the stored one)
+        from qlat.analysis.scan import stored_scan_seed
         from qlat.cli._common import resolve_seed
-        from qlat.core.outdir import stored_params
 
-        stored = stored_params(args.out, command="qlat schwinger scan") or {}
-        try:
-            seed = stored["points"][0]["simulate"]["seed"]
-        except (KeyError, IndexError, TypeError):
-            seed = None
-        resolve_seed(args, stored=seed if isinstance(seed, int) and seed >= 0 else None, announce=False)
+        resolve_seed(args, stored=stored_scan_seed(args.out), announce=False)
     if not args.exact_only:
         overrides = {k: v for k, v in (("total_time", args.time), ("dt", args.dt), ("ramp", args.ramp),
                                        ("initial_mass", args.initial_mass)) if v is not None}

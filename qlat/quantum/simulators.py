@@ -247,3 +247,12 @@ def check_simulation(backend: str, *, total_time: float | None = None, dt: float
         require(spec.bond_dimension, name("bond_dim"), f"applies to the MPS backends ({', '.join(mps_like)})",
                 bond_dim)
         require(4 <= bond_dim <= 4096, name("bond_dim"), "must be an integer in [4, 4096]", bond_dim)
+
+
+def samples_shots(backend: str, shots: int | None) -> bool:
+    """Whether a run of the registered simulator ``backend`` draws shots (then its seed must be drawn,
+    if none was given, and recorded)."""
+    from qlat.quantum.simulation import adiabatic_simulators
+
+    policy = adiabatic_simulators()[backend].shots
+    return policy == "required" or (policy == "optional" and shots is not None)
