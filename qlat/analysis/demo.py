@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,29 +100,45 @@ class DemoResult:
         return files
 
     def plot(self, path: str | Path) -> None:
-        """The condensate against θ: ED curve, statevector points, Aer points with their error bars."""
+        """The condensate against θ (ED curve, statevector points, Aer points with their error bars) and,
+        below, each point's residual to ED with its total error (statistical ⊕ systematic)."""
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        def value(x: Any) -> float:
+            return float(x.value if hasattr(x, "value") else x["value"])
+
+        def total(c: Mapping[str, Any]) -> float:
+            return math.hypot(float(c["error"]), float(c.get("systematic") or 0.0))
+
+        fig, (ax, res) = plt.subplots(2, 1, figsize=(6.4, 5.6), sharex=True, height_ratios=(2.2, 1.0))
         ax.plot(self.curve_theta, self.curve_condensate, "k-", label="exact diagonalization")
         sv = [r for r in self.records if r["backend"] == "statevector"]
-        ax.plot([r["theta"] for r in sv], [r["result"]["estimates"]["condensate"]["value"] for r in sv],
-                "o", ms=8, mfc="none", label="adiabatic, statevector")
+        sv_cond = [r["result"]["estimates"]["condensate"] for r in sv]
+        ax.plot([r["theta"] for r in sv], [c["value"] for c in sv_cond], "o", ms=8, mfc="none",
+                label="adiabatic, statevector")
         sh = [r for r in self.records if r["backend"] == "aer"]
         cond = [r["result"]["estimates"]["condensate"] for r in sh]
-        total = [math.hypot(c["error"], c.get("systematic") or 0.0) for c in cond]
         x = [r["theta"] + 0.03 for r in sh]
-        ax.errorbar(x, [c["value"] for c in cond], yerr=total, fmt="none", color="C1", alpha=0.35, elinewidth=4)
+        ax.errorbar(x, [c["value"] for c in cond], yerr=[total(c) for c in cond], fmt="none", color="C1", alpha=0.35,
+                    elinewidth=4)
         ax.errorbar(x, [c["value"] for c in cond], yerr=[c["error"] for c in cond], fmt="s", color="C1",
                     capsize=3, label="adiabatic, Aer shots (stat; light: stat ⊕ syst)")
-        ax.set_xlabel("vacuum angle θ  [rad]", fontsize=10)
         ax.set_ylabel("⟨ψ̄ψ⟩ = (1/2aN) Σ(−1)ⁿ⟨Zₙ⟩  [g]", fontsize=10)
         ax.set_title(f"Schwinger vacuum, N={DEMO_SITES}, a={DEMO_SPACING}, m={DEMO_MASS} g (rotated)", fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
+        res.axhline(0.0, color="k", lw=1)
+        res.errorbar([r["theta"] for r in sv], [c["value"] - value(r["exact"]["condensate"]) for r, c in zip(sv, sv_cond)],
+                     yerr=[total(c) for c in sv_cond], fmt="o", mfc="none", capsize=3, label="statevector (syst)")
+        res.errorbar(x, [c["value"] - value(r["exact"]["condensate"]) for r, c in zip(sh, cond)],
+                     yerr=[total(c) for c in cond], fmt="s", color="C1", capsize=3, label="Aer (stat ⊕ syst)")
+        res.set_xlabel("vacuum angle θ  [rad]", fontsize=10)
+        res.set_ylabel("value − ED  [g]", fontsize=10)
+        res.grid(alpha=0.3)
+        res.legend(fontsize=8)
         fig.tight_layout()
         fig.savefig(path, dpi=120)
         plt.close(fig)
