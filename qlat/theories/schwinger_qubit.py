@@ -227,8 +227,42 @@ def _terms(n: int, *, w: float, J: float, mass: float, theta: float, formulation
     return SchwingerTerms(hopping=hopping, z=z, zz=zz, constant=constant)
 
 
+class _ChainCouplings:
+    """The couplings derived from (N, a, g, mass_shift), shared by :class:`SchwingerModel` and
+    :class:`SchwingerChain`."""
+
+    n_sites: int
+    spacing: float
+    coupling: float
+    mass_shift: bool
+
+    @property
+    def n_qubits(self) -> int:
+        return int(self.n_sites)
+
+    @property
+    def w(self) -> float:
+        """Hopping w = 1/(2a)."""
+        return 1.0 / (2.0 * self.spacing)
+
+    @property
+    def J(self) -> float:
+        """Electric coupling J = g²a/2."""
+        return self.coupling**2 * self.spacing / 2.0
+
+    @property
+    def mass_offset(self) -> float:
+        """δ subtracted from the staggered scalar mass: g²a/8 with ``mass_shift``, else 0."""
+        return self.coupling**2 * self.spacing / 8.0 if self.mass_shift else 0.0
+
+    @property
+    def volume(self) -> float:
+        """Physical length N·a."""
+        return self.n_sites * self.spacing
+
+
 @dataclass(frozen=True)
-class SchwingerModel:
+class SchwingerModel(_ChainCouplings):
     """Staggered lattice Schwinger model on N qubits.
 
     Parameters (units of g unless stated)
@@ -264,31 +298,6 @@ class SchwingerModel:
         if self.formulation not in FORMULATIONS:
             raise ParameterError("formulation", f"must be one of {', '.join(FORMULATIONS)}", self.formulation)
 
-    # --- derived couplings ------------------------------------------------------------
-    @property
-    def n_qubits(self) -> int:
-        return int(self.n_sites)
-
-    @property
-    def w(self) -> float:
-        """Hopping w = 1/(2a)."""
-        return 1.0 / (2.0 * self.spacing)
-
-    @property
-    def J(self) -> float:
-        """Electric coupling J = g²a/2."""
-        return self.coupling**2 * self.spacing / 2.0
-
-    @property
-    def mass_offset(self) -> float:
-        """δ subtracted from the staggered scalar mass: g²a/8 with ``mass_shift``, else 0."""
-        return self.coupling**2 * self.spacing / 8.0 if self.mass_shift else 0.0
-
-    @property
-    def volume(self) -> float:
-        """Physical length N·a."""
-        return self.n_sites * self.spacing
-
     # --- Hamiltonian --------------------------------------------------------------------
     def terms(self) -> SchwingerTerms:
         return schwinger_terms(
@@ -318,7 +327,7 @@ CHAIN_SYMMETRIES: tuple[str, ...] = ("cp", "reflection")
 
 
 @dataclass(frozen=True)
-class SchwingerChain:
+class SchwingerChain(_ChainCouplings):
     r"""An open staggered chain of any length, with static external charges and a chosen total charge.
 
     The general form of :class:`SchwingerModel` behind the spectrum, θ = π and probe-charge
@@ -374,26 +383,6 @@ class SchwingerChain:
         """The neutral chain of a :class:`SchwingerModel` (same Hamiltonian)."""
         return cls(model.n_sites, model.spacing, model.mass, theta=model.theta, coupling=model.coupling,
                    formulation=model.formulation, mass_shift=model.mass_shift)
-
-    @property
-    def n_qubits(self) -> int:
-        return int(self.n_sites)
-
-    @property
-    def w(self) -> float:
-        return 1.0 / (2.0 * self.spacing)
-
-    @property
-    def J(self) -> float:
-        return self.coupling**2 * self.spacing / 2.0
-
-    @property
-    def mass_offset(self) -> float:
-        return self.coupling**2 * self.spacing / 8.0 if self.mass_shift else 0.0
-
-    @property
-    def volume(self) -> float:
-        return self.n_sites * self.spacing
 
     @property
     def background_field(self) -> float:

@@ -68,12 +68,9 @@ class TrainingData:
 
     def split(self, *, val_fraction: float, seed: int) -> tuple[TrainingData, TrainingData]:
         """A seeded random (train, validation) split; at least two configurations in each."""
-        require(0.0 < val_fraction < 1.0, "val_fraction", "must be in (0, 1)", val_fraction)
-        m = len(self)
-        require(m >= 4, "data", "needs at least 4 configurations", m)
-        perm = torch.randperm(m, generator=torch.Generator().manual_seed(seed))
-        n_val = min(max(2, round(val_fraction * m)), m - 2)
-        val, tr = perm[:n_val], perm[n_val:]
+        from qlat.samplers.training_split import split_indices
+
+        tr, val = split_indices(len(self), val_fraction=val_fraction, seed=seed, minimum=2)
         return TrainingData(self.fields[tr], self.actions[tr]), TrainingData(self.fields[val], self.actions[val])
 
     def __add__(self, other: TrainingData) -> TrainingData:

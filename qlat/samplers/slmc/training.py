@@ -55,12 +55,9 @@ class TrainingData:
 
     def split(self, *, val_fraction: float, seed: int) -> tuple[TrainingData, TrainingData]:
         """A seeded random (train, validation) split; at least one configuration in each."""
-        require(0.0 < val_fraction < 1.0, "val_fraction", "must be in (0, 1)", val_fraction)
-        m = len(self)
-        require(m >= 2, "data", "needs at least 2 configurations", m)
-        perm = torch.randperm(m, generator=torch.Generator().manual_seed(seed))
-        n_val = min(max(1, round(val_fraction * m)), m - 1)
-        val, tr = perm[:n_val], perm[n_val:]
+        from qlat.samplers.training_split import split_indices
+
+        tr, val = split_indices(len(self), val_fraction=val_fraction, seed=seed, minimum=1)
         return (TrainingData(self.spins[tr], self.energies[tr]), TrainingData(self.spins[val], self.energies[val]))
 
     def __add__(self, other: TrainingData) -> TrainingData:
