@@ -32,7 +32,7 @@ class EnsembleBackend:
         return isinstance(target, Ensemble)
 
     def observables(self, target: Any) -> list[str]:
-        from qlat.core.observable import OBSERVABLES
+        from qlat.core.observable_registry import OBSERVABLES
         from qlat.samplers.stored import stored_theory
 
         return sorted([o.name for o in OBSERVABLES.supported_on(stored_theory(target))] + ["acceptance"])

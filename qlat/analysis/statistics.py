@@ -31,7 +31,7 @@ Derived quantities
 
 Ensembles
     :func:`ensemble_series` evaluates the classical realizations of observables (registered on
-    :mod:`qlat.core.observables`) on a stored :class:`~qlat.core.ensemble.Ensemble`, block by
+    :mod:`qlat.core.observable_catalogue`) on a stored :class:`~qlat.core.ensemble.Ensemble`, block by
     block, and :func:`ensemble_estimates` turns them into Estimates (what ``qlat measure`` prints).
 
 Independence-Metropolis chains (flows)
@@ -594,7 +594,7 @@ def ensemble_series(ensemble: Any, names: Sequence[str], *, skip: int = 0) -> di
     import torch
 
     from qlat.core.errors import ParameterError
-    from qlat.core.observable import OBSERVABLES
+    from qlat.core.observable_registry import OBSERVABLES
     from qlat.samplers.stored import stored_theory
 
     theory = stored_theory(ensemble)
@@ -608,7 +608,7 @@ def ensemble_series(ensemble: Any, names: Sequence[str], *, skip: int = 0) -> di
         if name not in known:
             raise ParameterError(
                 "observable", f"unknown or not realized on {theory.name}; known: {', '.join(known)}", name,
-                hint="a new one is qlat.core.observable.define(...) plus a realization on this theory, in a module "
+                hint="a new one is qlat.core.observable_registry.define(...) plus a realization on this theory, in a module "
                 "that is imported before use; docs/architecture.md#add-an-observable",
             )
         realizations[name] = OBSERVABLES.get(name).realize(theory)
@@ -764,7 +764,7 @@ def ensemble_estimates(
     ⟨O s⟩/⟨s⟩ with its Γ-method error (:func:`derived_estimate`), and ``sign`` itself is the
     average sign ⟨s⟩ — exactly 1 (error 0) when no configuration has det D < 0.
     """
-    from qlat.core.observable import OBSERVABLES
+    from qlat.core.observable_registry import OBSERVABLES
 
     record = {"file": str(ensemble.path), "checksum": ensemble.checksum, "skip": int(skip),
               "theory": ensemble.theory_params, "sampler": ensemble.sampler_params,

@@ -2,7 +2,7 @@
 
 from qlat.core.errors import CorruptFileError, NoRealizationError, ParameterError, QlatError
 from qlat.core.estimate import Estimate, format_value_error
-from qlat.core.observable import OBSERVABLES, Observable, define
+from qlat.core.observable_registry import OBSERVABLES, Observable, define
 
 __all__ = [
     "CorruptFileError",

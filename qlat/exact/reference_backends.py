@@ -42,7 +42,7 @@ class _ExactTheoryBackend:
     def estimate(self, target: Any, observables: Sequence[str], **options: Any) -> dict[str, Estimate]:
         require(not options, "options", f"backend '{self.name}' takes no options", sorted(options))
         require(self.supports(target), "target", f"backend '{self.name}': {self.description}", type(target).__name__)
-        from qlat.core.observable import OBSERVABLES
+        from qlat.core.observable_registry import OBSERVABLES
 
         table = self._values(target)
         prov = provenance(theory=target.params(), method=self.description)

@@ -38,10 +38,10 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from qlat.core import observables as obs
+from qlat.core import observable_catalogue as obs
 from qlat.core.errors import require
 from qlat.core.lattice import Lattice
-from qlat.core.observable import OBSERVABLES, Observable, define
+from qlat.core.observable_registry import OBSERVABLES, Observable, define
 from qlat.core.options import Option
 from qlat.core.registry import THEORIES
 from qlat.theories.base import check_field_shape

@@ -1,4 +1,4 @@
-r"""Classical realizations of the common observables (:mod:`qlat.core.observables`).
+r"""Classical realizations of the common observables (:mod:`qlat.core.observable_catalogue`).
 
 Every realization is a callable ``fields -> torch.Tensor`` with the batch axis first: one
 *per-configuration* quantity whose ensemble average (with the Γ-method of
@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from qlat.core import observables as obs
+from qlat.core import observable_catalogue as obs
 from qlat.core.errors import require
 from qlat.theories.phi4 import Phi4Theory
 from qlat.theories.u1 import U1Theory

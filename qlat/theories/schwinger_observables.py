@@ -39,8 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qlat.core.errors import ParameterError, require, require_finite, require_positive
-from qlat.core.observable import OBSERVABLES, Observable
-from qlat.core.observables import (
+from qlat.core.observable_catalogue import (
     CHARGE_DENSITY,
     CHIRAL_CONDENSATE,
     CHIRAL_CONDENSATE_SUBTRACTED,
@@ -50,6 +49,7 @@ from qlat.core.observables import (
     ENERGY_DENSITY,
     TOTAL_CHARGE,
 )
+from qlat.core.observable_registry import OBSERVABLES, Observable
 from qlat.theories.pauli_sum import PauliSum
 from qlat.theories.schwinger_qubit import SchwingerModel, mass_derivative_terms, schwinger_terms
 
@@ -78,7 +78,7 @@ class QubitObservable:
 
     Attributes
     ----------
-    name:      the observable's name (as in :data:`qlat.core.observable.OBSERVABLES`).
+    name:      the observable's name (as in :data:`qlat.core.observable_registry.OBSERVABLES`).
     terms:     one Hermitian :class:`~qlat.theories.pauli_sum.PauliSum` per component (a scalar
                observable has one); :attr:`operators` are the same as Qiskit ``SparsePauliOp``.
     labels:    component labels, e.g. ``("L_0", ..., "L_{N-2}")``.

@@ -38,10 +38,10 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from qlat.core import observables as obs
+from qlat.core import observable_catalogue as obs
 from qlat.core.errors import ParameterError, require
 from qlat.core.lattice import Lattice
-from qlat.core.observable import OBSERVABLES, Observable, define
+from qlat.core.observable_registry import OBSERVABLES, Observable, define
 from qlat.core.options import Option
 from qlat.core.registry import THEORIES
 from qlat.theories.base import check_field_shape

@@ -6,7 +6,7 @@ import pytest
 import qlat
 from qlat.core.ensemble import Ensemble
 from qlat.core.errors import ParameterError
-from qlat.core.observable import OBSERVABLES
+from qlat.core.observable_registry import OBSERVABLES
 from qlat.theories.u1 import U1Theory
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from qlat.core.errors import NoRealizationError, ParameterError, QlatError
 from qlat.core.estimate import Estimate
-from qlat.core.observable import OBSERVABLES
+from qlat.core.observable_registry import OBSERVABLES
 from qlat.core.options import Option
 from qlat.core.registry import BACKENDS, SAMPLERS, THEORIES
 

@@ -16,7 +16,7 @@ import math
 import pytest
 
 from qlat.core.backend import get_backend
-from qlat.core.observable import OBSERVABLES, Observable
+from qlat.core.observable_registry import OBSERVABLES, Observable
 from qlat.core.registry import BACKENDS
 from qlat.theories.pauli_sum import PauliSum
 from qlat.theories.schwinger_observables import QubitObservable

@@ -19,7 +19,7 @@ import textwrap
 import pytest
 
 from qlat.core.errors import ParameterError
-from qlat.core.observable import OBSERVABLES
+from qlat.core.observable_registry import OBSERVABLES
 from qlat.core.registry import BACKENDS, SAMPLERS, THEORIES
 
 torch = pytest.importorskip("torch")
@@ -33,7 +33,7 @@ r"""A Gaussian scalar field with hopping parameter κ: S[φ] = Σ_x [φ_x² − 
 
 from qlat.core.errors import require
 from qlat.core.lattice import Lattice
-from qlat.core.observables import MAGNETIZATION
+from qlat.core.observable_catalogue import MAGNETIZATION
 from qlat.core.options import Option
 from qlat.core.registry import THEORIES
 from qlat.theories.base import check_field_shape
@@ -179,7 +179,7 @@ class RandomWalk:
 OBSERVABLE = '''
 r"""⟨φ²⟩ = (1/V) Σ_x ⟨φ_x²⟩ of a real scalar field."""
 
-from qlat.core.observable import define
+from qlat.core.observable_registry import define
 from qlat.theories.phi4 import Phi4Theory
 from qlat_recipe_toy.my_theory import MyTheory
 
@@ -203,7 +203,7 @@ import math
 
 from qlat.core.errors import require
 from qlat.core.estimate import Estimate
-from qlat.core.observable import OBSERVABLES
+from qlat.core.observable_registry import OBSERVABLES
 from qlat.core.registry import BACKENDS
 from qlat_recipe_toy import my_observables  # noqa: F401  (defines phi2)
 from qlat_recipe_toy.my_theory import MyTheory
@@ -294,7 +294,7 @@ def project(tmp_path, monkeypatch):
         registry.unregister(name)
     theory_module = sys.modules.get(f"{PACKAGE}.my_theory")
     if theory_module is not None:
-        from qlat.core.observables import MAGNETIZATION
+        from qlat.core.observable_catalogue import MAGNETIZATION
         from qlat.theories.phi4 import Phi4Theory
 
         MAGNETIZATION.unregister(theory_module.MyTheory)
@@ -409,7 +409,7 @@ def test_the_command_line_offers_the_plugins(installed, tmp_path, capsys):
 def test_observable_recipe_on_a_builtin_theory(installed):
     """A new observable defined in a plug-in module is offered on a built-in theory once the module is
     imported (observables have no entry points); before that, the unknown name says how to define one."""
-    import qlat.core.observables  # noqa: F401  (the built-in definitions)
+    import qlat.core.observable_catalogue  # noqa: F401  (the built-in definitions)
     import qlat.theories.observables  # noqa: F401
     from qlat.core.lattice import Lattice
     from qlat.theories.phi4 import Phi4Theory

@@ -37,8 +37,8 @@ def test_unknown_plugin_names_list_what_exists_and_how_to_register(registry):
 
 
 def test_unknown_observable_says_how_to_define_one():
-    import qlat.core.observables  # noqa: F401  (the built-in definitions)
-    from qlat.core.observable import OBSERVABLES
+    import qlat.core.observable_catalogue  # noqa: F401  (the built-in definitions)
+    from qlat.core.observable_registry import OBSERVABLES
 
     with pytest.raises(ParameterError) as info:
         OBSERVABLES.get("no_such_observable")

@@ -5,7 +5,7 @@ import pytest
 
 from qlat.core import Estimate, ParameterError, format_value_error
 from qlat.core.errors import NoRealizationError
-from qlat.core.observable import Observable, ObservableRegistry
+from qlat.core.observable_registry import Observable, ObservableRegistry
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,7 @@ def test_units_live_on_the_realization():
 def test_unit_of_chi_t_on_a_u1_ensemble_is_lattice():
     import qlat.theories  # noqa: F401  (registers the classical realizations)
     from qlat.core.lattice import Lattice
-    from qlat.core.observables import TOPOLOGICAL_SUSCEPTIBILITY
+    from qlat.core.observable_catalogue import TOPOLOGICAL_SUSCEPTIBILITY
     from qlat.theories import U1Theory
 
     assert TOPOLOGICAL_SUSCEPTIBILITY.unit_on(U1Theory(Lattice((4, 4)), beta=1.0)) == "lattice"

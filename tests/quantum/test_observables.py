@@ -9,7 +9,7 @@ import pytest
 from qiskit.quantum_info import SparsePauliOp
 
 from qlat.core.errors import NoRealizationError, ParameterError
-from qlat.core.observable import OBSERVABLES
+from qlat.core.observable_registry import OBSERVABLES
 from qlat.quantum.measurement import observable_bases
 from qlat.quantum.observables import (
     QubitObservable,

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from qlat.core.errors import ParameterError
-from qlat.core.observable import OBSERVABLES
+from qlat.core.observable_registry import OBSERVABLES
 from qlat.theories.base import theory_from_params
 from qlat.theories.double_exchange import DoubleExchangeTheory, parse_shape
 

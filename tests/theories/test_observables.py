@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from qlat.core import observables as obs
+from qlat.core import observable_catalogue as obs
 from qlat.core.errors import NoRealizationError
 from qlat.core.lattice import Lattice
 from qlat.exact import free_scalar

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from qlat.core import observables as obs
+from qlat.core import observable_catalogue as obs
 from qlat.core.errors import ParameterError
 from qlat.core.lattice import Lattice
 from qlat.core.registry import THEORIES
@@ -112,7 +112,7 @@ def test_protocol_params_and_observables(fields):
     assert again == theory and again.kappa == pytest.approx(0.25)
     f = theory.hot_start(2, generator=torch.Generator().manual_seed(0))
     for name in theory.default_observables():
-        from qlat.core.observable import OBSERVABLES
+        from qlat.core.observable_registry import OBSERVABLES
 
         values = OBSERVABLES.get(name).realize(theory)(f)
         assert values.shape == (2,)
