@@ -140,7 +140,7 @@ def _pairs_per_bond(layout: Any, n_qubits: int) -> dict[int, dict[str, int]]:
 def profile_statevector(n: int, *, repeats: int) -> dict[str, Any]:
     from bench_adiabatic_statevector import copy_bandwidth
 
-    from qlat.quantum import sector_kernels as sk
+    from qlat.quantum import sector_trotter_layers as sk
     from qlat.quantum.adiabatic import AdiabaticSchedule
     from qlat.quantum.statevector import _SectorEvolver, evolve_statevector
     from qlat.quantum.trotter import trotter_plan

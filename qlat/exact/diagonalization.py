@@ -14,7 +14,7 @@ sector is Σ_n Q_n = 0, the N/2-bit states, of dimension C(N, N/2); the bare vac
 occupied) lies in it and the adiabatic evolution of arXiv:2001.00485 never leaves it.
 
 The sparse matrix is built directly on the sorted basis of the sector by the compiled kernels
-of :mod:`qlat.exact.sector_kernels`: the diagonal from tables over the two halves of the bit
+of :mod:`qlat.exact.sector_operators`: the diagonal from tables over the two halves of the bit
 string, and the hopping as 2h_n on every pair of states that differ by swapping bits n and n+1,
 the partner's position following from the rank in the combinatorial number system (no index
 search).  Basis indices are Qiskit little-endian: bit n of the index is qubit n (Z_n = +1 for
@@ -124,7 +124,7 @@ def sparse_on(terms: SchwingerTerms, basis: np.ndarray, *, full: bool = False) -
     ``basis``: a complete sorted fixed-charge sector (e.g. :func:`physical_sector_indices`), or
     with ``full=True`` all 2^N states in order.
     """
-    from qlat.exact import sector_kernels  # numba: imported on first use
+    from qlat.exact import sector_operators  # numba: imported on first use
 
     basis = np.asarray(basis, dtype=np.int64)
     dim = basis.size
@@ -137,8 +137,8 @@ def sparse_on(terms: SchwingerTerms, basis: np.ndarray, *, full: bool = False) -
         require(dim == comb(n, popcount) and bool(np.all(np.diff(basis) > 0))
                 and bool(np.all(np.bitwise_count(basis) == popcount)),
                 "basis", "must be a complete sorted fixed-charge sector", basis.shape)
-    diag = sector_kernels.sector_diagonal(basis, constant=terms.constant, z=terms.z, zz=terms.zz)
-    indptr, indices, data = sector_kernels.sector_hamiltonian_csr(basis, diag, terms.hopping, full=full)
+    diag = sector_operators.sector_diagonal(basis, constant=terms.constant, z=terms.z, zz=terms.zz)
+    indptr, indices, data = sector_operators.sector_hamiltonian_csr(basis, diag, terms.hopping, full=full)
     return scipy.sparse.csr_matrix((data, indices, indptr), shape=(dim, dim))
 
 
@@ -285,7 +285,7 @@ def expectation(state: np.ndarray, operator: PauliSum | SparsePauliOp) -> float:
     """⟨ψ|O|ψ⟩ (real part) for a full 2^N state and a Hermitian ``PauliSum`` or ``SparsePauliOp``.
 
     Summed term by term over the support of ψ (the occupied sector of an eigenvector), by
-    :func:`qlat.exact.sector_kernels.pauli_expectations`; no 2^N matrix is formed.
+    :func:`qlat.exact.sector_operators.pauli_expectations`; no 2^N matrix is formed.
     """
     state = np.asarray(state)
     require(
@@ -294,11 +294,11 @@ def expectation(state: np.ndarray, operator: PauliSum | SparsePauliOp) -> float:
         f"must be a vector of length 2^{operator.num_qubits}",
         state.shape,
     )
-    from qlat.exact import sector_kernels
+    from qlat.exact import sector_operators
 
     vector = np.ascontiguousarray(state, dtype=np.complex128)
     support = np.flatnonzero(vector).astype(np.int64)
-    return sector_kernels.pauli_expectations(vector, support, *sector_kernels.pauli_masks(operator))
+    return sector_operators.pauli_expectations(vector, support, *sector_operators.pauli_masks(operator))
 
 
 def sector_expectations(spectrum: SectorSpectrum, operators: Mapping[str, PauliSum | SparsePauliOp], *,
@@ -306,24 +306,24 @@ def sector_expectations(spectrum: SectorSpectrum, operators: Mapping[str, PauliS
     """{name: ⟨ψ|O|ψ⟩} (real part) for eigenvector ``column`` of ``spectrum``, on its sector basis.
 
     Diagonal (I/Z) terms are weighted by |ψ_k|²; a term with X/Y parts pairs each basis state
-    with its image, found by rank (:func:`qlat.exact.sector_kernels.sector_pauli_expectations`).
+    with its image, found by rank (:func:`qlat.exact.sector_operators.sector_pauli_expectations`).
     Terms that leave the sector contribute zero.
     """
     require(isinstance(column, (int, np.integer)) and 0 <= column < spectrum.energies.size, "column",
             f"must be an integer in [0, {spectrum.energies.size})", column)
-    from qlat.exact import sector_kernels
+    from qlat.exact import sector_operators
 
     vec = np.ascontiguousarray(spectrum.vectors[:, column], dtype=np.complex128)
     out: dict[str, float] = {}
     for name, op in operators.items():
-        require(sector_kernels.is_pauli_operator(op) and op.num_qubits == spectrum.n_qubits, f"operators[{name!r}]",
+        require(sector_operators.is_pauli_operator(op) and op.num_qubits == spectrum.n_qubits, f"operators[{name!r}]",
                 f"must be a PauliSum or SparsePauliOp on {spectrum.n_qubits} qubits",
                 getattr(op, "num_qubits", type(op).__name__))
-        masks = sector_kernels.pauli_masks(op)
+        masks = sector_operators.pauli_masks(op)
         if spectrum.sector == "full":
-            out[name] = sector_kernels.pauli_expectations(vec, spectrum.basis, *masks)
+            out[name] = sector_operators.pauli_expectations(vec, spectrum.basis, *masks)
         else:
-            out[name] = sector_kernels.sector_pauli_expectations(vec, spectrum.basis, *masks)
+            out[name] = sector_operators.sector_pauli_expectations(vec, spectrum.basis, *masks)
     return out
 
 

@@ -205,7 +205,7 @@ class Levels:
 def ed_levels(target: SchwingerChain | SchwingerModel, k: int) -> Levels:
     """The ``k`` lowest levels of the chain's charge sector by exact diagonalization (N ≤ 22)."""
     from qlat.exact.diagonalization import lowest_eigenpairs, sparse_on
-    from qlat.exact.sector_kernels import sector_basis
+    from qlat.exact.sector_operators import sector_basis
 
     chain = _as_chain(target)
     require(chain.n_sites <= ED_LEVELS_MAX_SITES, "n_sites",

@@ -4,7 +4,7 @@ r"""Compiled (numba) Pauli expectation values on a full state's support or on se
 read at index k ⊕ x; on vectors over a complete sorted sector at the rank of k ⊕ x
 (combinatorial number system, Σ_i C(b_i, i) over the set bits b_1 < b_2 < …).  One pass over
 the support per X-type term, one shared weighted sum for all diagonal terms.  Used by
-:mod:`qlat.exact.sector_kernels` above a few thousand states (numba's import and cache load
+:mod:`qlat.exact.sector_operators` above a few thousand states (numba's import and cache load
 would dominate below), and by the statevector simulator.
 """
 

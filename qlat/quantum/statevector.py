@@ -9,7 +9,7 @@ simulating the circuit gate by gate:
   ½ Σ Z_n), so the state is split by popcount and each occupied sector is evolved on its own
   sorted basis; the bare vacuum lives in the physical (zero-charge) sector of dimension
   C(N, N/2) (184 756 at N = 20 instead of 2^20 = 1 048 576).
-- **In-place compiled layers** (:mod:`qlat.quantum.sector_kernels`, numba).  In the sorted
+- **In-place compiled layers** (:mod:`qlat.quantum.sector_trotter_layers`, numba).  In the sorted
   basis the pairs of a bond form contiguous runs; one pass per hopping layer applies all its
   bonds class by class while that part of the state is in cache, with the preceding diagonal
   layer fused in.  No index gathers, no temporaries.
@@ -52,7 +52,7 @@ class _SectorEvolver:
     """The plan's layers restricted to the sorted basis states with a fixed number of set bits."""
 
     def __init__(self, plan: TrotterPlan, popcount: int) -> None:
-        from qlat.quantum import sector_kernels as sk
+        from qlat.quantum import sector_trotter_layers as sk
 
         self.plan = plan
         n = plan.n_qubits
@@ -83,7 +83,7 @@ class _SectorEvolver:
 
     def run(self, psi: np.ndarray, progress: bool) -> np.ndarray:
         """Evolve ``psi`` (sector amplitudes) in place through the plan's layers."""
-        from qlat.quantum import sector_kernels as sk
+        from qlat.quantum import sector_trotter_layers as sk
 
         basis = self.plan.basis
         layers = self.plan.layers
@@ -187,10 +187,10 @@ def expectation_values(state: np.ndarray,
     """{name: ⟨ψ|O|ψ⟩} (real part) for a full 2^N state and Hermitian ``PauliSum`` / ``SparsePauliOp`` operators.
 
     Every Pauli term is summed over the support of the state only (the occupied charge sector
-    for an evolved state), term by term, by :func:`qlat.exact.sector_kernels.pauli_expectations`;
+    for an evolved state), term by term, by :func:`qlat.exact.sector_operators.pauli_expectations`;
     no 2^N matrix is formed.  The state is used as given (not renormalized).
     """
-    from qlat.exact.sector_kernels import is_pauli_operator, pauli_expectations, pauli_masks
+    from qlat.exact.sector_operators import is_pauli_operator, pauli_expectations, pauli_masks
 
     state = np.asarray(state)
     require(state.ndim == 1 and state.size >= 2 and (state.size & (state.size - 1)) == 0,

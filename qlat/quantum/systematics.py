@@ -146,11 +146,11 @@ def _sector_operator(op: Any, basis: np.ndarray) -> scipy.sparse.csr_matrix:
     """The Pauli operator ``op`` (PauliSum or SparsePauliOp) as a sparse matrix on a sorted sector basis.
 
     Entry (k, k ⊕ x) of a term c Z^z X^x is c (−1)^{|k ∧ z|} (the convention of
-    :mod:`qlat.exact.sector_kernels`); terms that leave the sector are dropped.
+    :mod:`qlat.exact.sector_operators`); terms that leave the sector are dropped.
     """
     import scipy.sparse
 
-    from qlat.exact.sector_kernels import pauli_masks
+    from qlat.exact.sector_operators import pauli_masks
 
     x_masks, z_masks, coeffs = pauli_masks(op)
     dim = basis.size

@@ -12,7 +12,7 @@ Mask form.  With x, z the bit masks of the X/Y and Z/Y positions of a term,
 .. math::  P = (-i)^{n_Y}\, Z^{z} X^{x},
 
 since Y = −i Z X on one qubit; :meth:`masks` returns (x, z, c·(−i)^{n_Y}), the form the sector
-kernels of :mod:`qlat.exact.sector_kernels` evaluate.
+kernels of :mod:`qlat.exact.sector_operators` evaluate.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import scipy.sparse.linalg
 from qiskit.quantum_info import SparsePauliOp
 
 from qlat.core.errors import ParameterError
-from qlat.exact import sector_kernels
+from qlat.exact import sector_operators
 from qlat.exact.diagonalization import (
     diagonalize,
     diagonalize_sector,
@@ -81,7 +81,7 @@ def _observables(model: SchwingerModel) -> dict[str, SparsePauliOp]:
 @pytest.fixture(params=["numpy", "compiled"])
 def kernels(request, monkeypatch):
     """Both implementations of the expectation values: vectorized numpy and the numba loops."""
-    monkeypatch.setattr(sector_kernels, "COMPILED_MIN_STATES", 0 if request.param == "compiled" else 10**9)
+    monkeypatch.setattr(sector_operators, "COMPILED_MIN_STATES", 0 if request.param == "compiled" else 10**9)
     return request.param
 
 
@@ -117,8 +117,8 @@ def test_full_sector_spectrum_and_a_state_without_a_sector(kernels):
 def test_rank_offsets_reach_every_partner():
     """The partner of a swap at bond b is r ± C(b, i): checked against the sorted basis itself."""
     n, p = 11, 5
-    basis = sector_kernels.sector_basis(n, p)
-    indptr, indices, _ = sector_kernels.sector_hamiltonian_csr(basis, np.zeros(basis.size), np.ones(n - 1))
+    basis = sector_operators.sector_basis(n, p)
+    indptr, indices, _ = sector_operators.sector_hamiltonian_csr(basis, np.zeros(basis.size), np.ones(n - 1))
     for r in range(0, basis.size, 37):
         cols = set(indices[indptr[r]:indptr[r + 1]].tolist()) - {r}
         expected = {int(np.searchsorted(basis, basis[r] ^ (3 << b))) for b in range(n - 1)

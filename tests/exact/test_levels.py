@@ -12,7 +12,7 @@ import pytest
 from qlat.core.errors import ParameterError
 from qlat.exact.diagonalization import sparse_on
 from qlat.exact.levels import dmrg_levels, ed_levels, levels
-from qlat.exact.sector_kernels import sector_basis
+from qlat.exact.sector_operators import sector_basis
 from qlat.theories.schwinger_qubit import SchwingerChain
 
 

@@ -7,7 +7,7 @@ import pytest
 from qiskit.quantum_info import SparsePauliOp
 
 from qlat.core.errors import ParameterError
-from qlat.exact.sector_kernels import pauli_expectations, pauli_masks
+from qlat.exact.sector_operators import pauli_expectations, pauli_masks
 from qlat.theories.pauli_sum import PauliSum
 
 TERMS = [("", [], 0.3), ("XY", [2, 0], 0.7 - 0.2j), ("YZ", [1, 3], -1.1), ("ZZ", [0, 3], 0.25),

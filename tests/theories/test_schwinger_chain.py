@@ -10,7 +10,7 @@ import pytest
 from qlat.core.errors import ParameterError
 from qlat.exact.diagonalization import sparse_on
 from qlat.exact.levels import mirror_indices
-from qlat.exact.sector_kernels import sector_basis
+from qlat.exact.sector_operators import sector_basis
 from qlat.theories.schwinger_qubit import SchwingerChain, SchwingerModel, chain_terms, schwinger_terms
 
 

@@ -32,7 +32,7 @@ Rotation of a pair by e^{−iφ(XX+YY)} (φ = h_n τ): (a, b) → (cos 2φ a −
 cos 2φ b − i sin 2φ a).
 
 The sorted sector basis, its diagonals and Pauli expectation values live one layer down, in
-:mod:`qlat.exact.sector_kernels` (exact diagonalization uses them too).
+:mod:`qlat.exact.sector_operators` (exact diagonalization uses them too).
 
 numba is used because these loops are not expressible as a few large numpy operations without
 index arrays and temporaries (which is what made the numpy path memory-bound at 3 % of the
@@ -48,7 +48,7 @@ from math import comb
 import numba as nb
 import numpy as np
 
-from qlat.exact.sector_kernels import sector_basis, sector_diagonal
+from qlat.exact.sector_operators import sector_basis, sector_diagonal
 
 __all__ = [
     "SectorLayout",

@@ -10,7 +10,7 @@ import scipy.linalg
 from qiskit.quantum_info import PauliList, SparsePauliOp, Statevector
 
 from qlat.exact.diagonalization import physical_sector_indices
-from qlat.quantum import sector_kernels as sk
+from qlat.quantum import sector_trotter_layers as sk
 from qlat.quantum.adiabatic import AdiabaticSchedule
 from qlat.quantum.statevector import evolve_plan, evolve_statevector, expectation_values
 from qlat.quantum.trotter import trotter_plan
@@ -139,9 +139,9 @@ def test_diagonal_classes_reproduce_the_values_and_fall_back_to_exact():
 
 @pytest.mark.parametrize("compiled", [False, True])
 def test_expectations_on_the_support_match_dense_operators(compiled, monkeypatch):
-    from qlat.exact import sector_kernels as exact_kernels
+    from qlat.exact import sector_operators as exact_operators
 
-    monkeypatch.setattr(exact_kernels, "COMPILED_MIN_STATES", 0 if compiled else 10**9)
+    monkeypatch.setattr(exact_operators, "COMPILED_MIN_STATES", 0 if compiled else 10**9)
     rng = np.random.default_rng(7)
     n = 8
     basis = physical_sector_indices(n)
