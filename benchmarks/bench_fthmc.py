@@ -60,7 +60,7 @@ from machine import describe_machine, write_results  # noqa: E402
 
 from qlat.analysis.statistics import gamma_estimate  # noqa: E402
 from qlat.core.lattice import Lattice  # noqa: E402
-from qlat.exact import u1 as exact_u1  # noqa: E402
+from qlat.exact import u1_character_expansion as exact_u1  # noqa: E402
 from qlat.samplers.flow.checkpoint import save_checkpoint  # noqa: E402
 from qlat.samplers.flow.models import FlowModel  # noqa: E402
 from qlat.samplers.flow.training import TrainConfig, train  # noqa: E402

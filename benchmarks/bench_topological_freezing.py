@@ -40,7 +40,7 @@ from machine import describe_machine, write_results  # noqa: E402
 
 from qlat.analysis.statistics import gamma_estimate  # noqa: E402
 from qlat.core.lattice import Lattice  # noqa: E402
-from qlat.exact import u1 as exact_u1  # noqa: E402
+from qlat.exact import u1_character_expansion as exact_u1  # noqa: E402
 from qlat.samplers.hmc import HMC  # noqa: E402
 from qlat.theories import U1Theory  # noqa: E402
 

@@ -10,7 +10,7 @@ Columns:
 
 - ``analytic``: these values (the reference of the z-scores).
 - ``character``: the exact lattice values of the Euclidean U(1) theory on the same L×L tori as
-  the Monte Carlo (character expansion, :mod:`qlat.exact.u1`), continuum-extrapolated the same
+  the Monte Carlo (character expansion, :mod:`qlat.exact.u1_character_expansion`), continuum-extrapolated the same
   way — it separates the extrapolation systematics from the Monte Carlo statistics.
 - ``monte carlo``: pure-gauge ensembles (U(1) heatbath + Q → Q ± 1 instanton Metropolis,
   :class:`~qlat.samplers.exact_determinant.HeatbathInstanton`; without the instanton moves the
@@ -303,9 +303,9 @@ def ed_heavy_mass_point(*, spacing: float, mass: float, sites: tuple[int, int], 
 def character_point(L: int, *, area: float, theta: float) -> dict[str, float]:
     """Exact lattice values on the L×L torus at β = L²/(g²A): x = a²g² = 2(1 − ⟨P⟩), χ_t/g², ℰ(θ) − ℰ(0).
 
-    χ_t/g² = ⟨Q²⟩/(V a²g²), ℰ(θ) − ℰ(0) = −ln[Z(θ)/Z(0)]/(V a²g²) (character expansion, :mod:`qlat.exact.u1`).
+    χ_t/g² = ⟨Q²⟩/(V a²g²), ℰ(θ) − ℰ(0) = −ln[Z(θ)/Z(0)]/(V a²g²) (character expansion, :mod:`qlat.exact.u1_character_expansion`).
     """
-    from qlat.exact import u1 as exact_u1
+    from qlat.exact import u1_character_expansion as exact_u1
 
     beta = L * L / area
     volume = L * L

@@ -21,7 +21,7 @@ are collected in docs/references.md; every number here is computed from its form
   ℰ(θ) = (g²/2)(θ/2π)² for |θ| ≤ π, periodic with period 2π; χ_t = g²/(4π²).
 
 - The same pure gauge theory on a torus of area A (the β → ∞ limit at fixed V/β = g²A of the
-  lattice character expansion, :mod:`qlat.exact.u1`; Wiese, Nucl. Phys. B 318, 153 (1989);
+  lattice character expansion, :mod:`qlat.exact.u1_character_expansion`; Wiese, Nucl. Phys. B 318, 153 (1989);
   Bonati & Rossi, arXiv:1901.09830): a sum over the electric flux sectors k,
 
   .. math:: Z_A(θ) = \sum_{k∈ℤ} e^{-\frac{g^2A}{2}(k + θ/2π)^2}, \qquad

@@ -6,7 +6,7 @@ table without wrapping floats by hand.
 
 - ``u1-exact``: 2D U(1) Wilson action on an L×L torus, finite volume (Bonati & Rossi
   arXiv:1901.09830): ⟨cos θ_P⟩ = Σ_n I_n^{V−1}(I_{n−1}+I_{n+1})/2 / Σ_n I_n^V,
-  ⟨Q²⟩ = −∂²_θ log Z(θ)|₀, χ_t = ⟨Q²⟩/V, ⟨Q⟩ = 0 (:mod:`qlat.exact.u1`).
+  ⟨Q²⟩ = −∂²_θ log Z(θ)|₀, χ_t = ⟨Q²⟩/V, ⟨Q⟩ = 0 (:mod:`qlat.exact.u1_character_expansion`).
 - ``free-scalar``: φ⁴ at λ = 0 in the tutorial normalization, χ₂ = 1/m² and ⟨M⟩ = 0
   (:mod:`qlat.exact.free_scalar`).
 """
@@ -78,7 +78,7 @@ class U1CharacterExpansion(_ExactTheoryBackend):
 
     def _values(self, target: Any) -> dict[str, Callable[[], float]]:
         import qlat.theories.observables  # noqa: F401  (defines the classical observables)
-        from qlat.exact import u1
+        from qlat.exact import u1_character_expansion as u1
 
         beta, shape = float(target.params()["beta"]), tuple(target.params()["shape"])
         return {

@@ -108,7 +108,7 @@ def test_heavy_fermions_reweight_to_the_exact_quenched_susceptibility():
     """m₀ ≫ 1: det D barely depends on the gauge field, so the N_f = 1 estimator must give the
     exact lattice ⟨Q²⟩ of pure gauge theory (character expansion) within 3σ; its error is small
     enough that a 20 % error in the estimator could not pass."""
-    from qlat.exact import u1 as exact_u1
+    from qlat.exact import u1_character_expansion as exact_u1
 
     L, beta = 4, 2.0
     p = lm.LightMassPreset(**{**TINY.__dict__, "samples": 250, "chains": 8, "thermalization": 20})

@@ -20,7 +20,7 @@ def test_in_memory_run_is_exact_and_extends_bit_for_bit(theory):
     assert ens.configurations.shape == (120, 4, 2, 4, 4) and ens.seed == 3
     assert ens.sampler.params()["thermalization"] == 100  # the command line's default, not the class's
     est = ens.estimate(["plaquette", "q2"])
-    from qlat.exact.u1 import mean_plaquette
+    from qlat.exact.u1_character_expansion import mean_plaquette
 
     exact = mean_plaquette(2.0, (4, 4))
     assert abs(est["plaquette"].z_score(exact)) < 4

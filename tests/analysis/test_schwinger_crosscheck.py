@@ -110,7 +110,7 @@ def test_quick_ed_column_within_two_sigma():
 
 @pytest.mark.filterwarnings("ignore:chi_t|delta_energy_density")
 def test_tiny_heavy_mass_run(tmp_path):
-    from qlat.exact import u1 as exact_u1
+    from qlat.exact import u1_character_expansion as exact_u1
 
     result = sc.heavy_mass(TINY, seed=3)
     cc = result.crosscheck

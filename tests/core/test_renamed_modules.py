@@ -9,6 +9,7 @@ import pytest
 RENAMED = [
     ("qlat.core.observable", "qlat.core.observable_registry", "define"),
     ("qlat.core.observables", "qlat.core.observable_catalogue", "MAGNETIZATION"),
+    ("qlat.exact.u1", "qlat.exact.u1_character_expansion", "mean_plaquette"),
 ]
 
 

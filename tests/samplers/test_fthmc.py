@@ -13,7 +13,7 @@ import torch
 
 from qlat.core.errors import ParameterError
 from qlat.core.lattice import Lattice
-from qlat.exact import u1 as exact_u1
+from qlat.exact import u1_character_expansion as exact_u1
 from qlat.samplers.fthmc import FieldTransformationHMC, FlowedAction
 from qlat.theories.u1 import U1Theory
 from tests.samplers._stats import mean_and_error, z_score

@@ -7,7 +7,7 @@ import pytest
 
 from qlat.core.errors import ParameterError
 from qlat.core.lattice import Lattice
-from qlat.exact import u1 as exact_u1
+from qlat.exact import u1_character_expansion as exact_u1
 from qlat.samplers.hmc_core import FixedAction, HMCAction, HMCCore, HMCOptions
 from qlat.theories.u1 import U1Theory
 from tests.samplers._stats import z_score

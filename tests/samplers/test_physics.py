@@ -23,7 +23,7 @@ import torch
 
 from qlat.core.lattice import Lattice
 from qlat.exact import free_scalar
-from qlat.exact import u1 as exact_u1
+from qlat.exact import u1_character_expansion as exact_u1
 from qlat.samplers.hmc import HMC
 from qlat.samplers.metropolis import LocalMetropolis, U1Heatbath
 from qlat.theories import Phi4Theory, U1Theory

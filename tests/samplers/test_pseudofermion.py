@@ -116,7 +116,7 @@ def test_exp_minus_delta_h_and_plaquette_vs_reweighted_pure_gauge():
     is 8σ below the reweighted value (measured, same seeds), so the comparison can fail.
     """
     from qlat.analysis.statistics import derived_estimate, gamma_estimate
-    from qlat.exact.u1 import mean_plaquette
+    from qlat.exact.u1_character_expansion import mean_plaquette
     from qlat.samplers.exact_determinant import determinant_weights
     from qlat.samplers.metropolis import U1Heatbath
     from qlat.theories.u1 import U1Theory

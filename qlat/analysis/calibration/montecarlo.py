@@ -154,7 +154,7 @@ def _u1_or_phi4_points(estimator: str, theory: Any, point: dict[str, Any], batch
         return {**point, "tau_int": est.tau_int, "n_samples": est.n_samples}
 
     if point["theory"] == "u1":
-        from qlat.exact import u1 as exact
+        from qlat.exact import u1_character_expansion as exact
 
         plaq = theory.mean_plaquette(flat).reshape(n, chains).numpy()
         q2 = theory.topological_charge(flat).square().reshape(n, chains).numpy()

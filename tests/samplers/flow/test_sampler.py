@@ -81,7 +81,7 @@ def _z(series, exact):
 
 def test_barely_trained_u1_flow_is_exact(u1_model_dir, u1_theory):
     """40 training steps only: the Metropolis test still gives the character-expansion values."""
-    from qlat.exact import u1 as exact
+    from qlat.exact import u1_character_expansion as exact
 
     sampler = FlowSampler(model=str(u1_model_dir), thermalization=20)
     chains, n = 16, 300

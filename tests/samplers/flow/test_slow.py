@@ -47,7 +47,7 @@ def test_phi4_ess_after_twenty_minutes():
 
 def test_u1_acceptance_and_exact_values(tmp_path):
     from qlat.analysis.statistics import gamma_estimate
-    from qlat.exact import u1 as exact
+    from qlat.exact import u1_character_expansion as exact
 
     theory = U1Theory(Lattice((8, 8)), beta=2.0)
     # the recorded run: 32 spline layers with loop context, 2500 steps at batch 64, then 600 at batch 192

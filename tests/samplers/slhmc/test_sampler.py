@@ -112,7 +112,7 @@ def test_exact_with_a_bad_model(theory, bad_model):
     molecular dynamics) within 3σ, and ⟨e^{−ΔH}⟩ = 1.  Power: the bad model's own plaquette (exact, pure
     gauge at β = 1.5) is > 5σ away, so an accept with S_eff instead of S fails this test."""
     from qlat.analysis.statistics import derived_estimate, gamma_estimate
-    from qlat.exact.u1 import mean_plaquette
+    from qlat.exact.u1_character_expansion import mean_plaquette
     from qlat.samplers.metropolis import U1Heatbath
 
     n, chains = 120, 16

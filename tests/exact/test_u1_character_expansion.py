@@ -5,7 +5,7 @@ import pytest
 from scipy.special import iv
 
 from qlat.core.errors import ParameterError
-from qlat.exact import u1 as ex
+from qlat.exact import u1_character_expansion as ex
 
 
 def _brute_force_2x2(beta: float, n: int) -> tuple[float, float, float]:
