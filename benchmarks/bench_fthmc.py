@@ -62,7 +62,7 @@ from qlat.analysis.statistics import gamma_estimate  # noqa: E402
 from qlat.core.lattice import Lattice  # noqa: E402
 from qlat.exact import u1_character_expansion as exact_u1  # noqa: E402
 from qlat.samplers.flow.checkpoint import save_checkpoint  # noqa: E402
-from qlat.samplers.flow.models import FlowModel  # noqa: E402
+from qlat.samplers.flow.networks import FlowModel  # noqa: E402
 from qlat.samplers.flow.training import TrainConfig, train  # noqa: E402
 from qlat.samplers.fthmc import FieldTransformationHMC  # noqa: E402
 from qlat.samplers.hmc import HMC  # noqa: E402

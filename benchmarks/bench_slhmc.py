@@ -42,7 +42,7 @@ from machine import describe_machine, write_results  # noqa: E402
 from qlat.analysis.statistics import gamma_estimate  # noqa: E402
 from qlat.core.lattice import Lattice  # noqa: E402
 from qlat.samplers.pseudofermion import PseudofermionHMC  # noqa: E402
-from qlat.samplers.slhmc.models import EffectiveAction, parameter_count  # noqa: E402
+from qlat.samplers.slhmc.effective_actions import EffectiveAction, parameter_count  # noqa: E402
 from qlat.samplers.slhmc.sampler import SLHMC  # noqa: E402
 from qlat.samplers.slhmc.selflearn import chain_data  # noqa: E402
 from qlat.samplers.slhmc.training import save_model, train_model  # noqa: E402

@@ -45,8 +45,8 @@ sys.path.insert(0, str(HERE))
 from machine import describe_machine, write_results  # noqa: E402
 
 from qlat.analysis.statistics import gamma_estimate  # noqa: E402
+from qlat.samplers.slmc.effective_hamiltonians import deepen, parameter_count  # noqa: E402
 from qlat.samplers.slmc.exact_local import ExactLocalMetropolis  # noqa: E402
-from qlat.samplers.slmc.models import deepen, parameter_count  # noqa: E402
 from qlat.samplers.slmc.sampler import SLMC  # noqa: E402
 from qlat.samplers.slmc.training import (  # noqa: E402
     TrainingData,

@@ -105,7 +105,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     _check_train(args)
     check_out_folder(args.out)
     resolve_seed(args, announce=False)
-    from qlat.samplers.slhmc.models import EffectiveAction
+    from qlat.samplers.slhmc.effective_actions import EffectiveAction
     from qlat.theories.schwinger_wilson import SchwingerTheory
 
     set_threads(1)

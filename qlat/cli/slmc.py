@@ -108,7 +108,7 @@ def _check_common(args: argparse.Namespace) -> None:
 
 def _initial_model(args: argparse.Namespace, theory: Any) -> Any:
     """A fresh model, or the ``--init`` transformer continued (same layers) or grown by one layer."""
-    from qlat.samplers.slmc.models import deepen
+    from qlat.samplers.slmc.effective_hamiltonians import deepen
     from qlat.samplers.slmc.training import load_model, make_model
 
     if args.init is None:
@@ -181,7 +181,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from qlat.cli._common import announce_seed, check_out_folder, print_json, resolve_seed, show_progress
     from qlat.core.compute import set_threads
     from qlat.core.outdir import claim_output_dir
-    from qlat.samplers.slmc.models import pair_distance_count
+    from qlat.samplers.slmc.effective_hamiltonians import pair_distance_count
 
     _check_train(args)
     if args.init is not None:

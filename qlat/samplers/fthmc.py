@@ -45,7 +45,7 @@ from qlat.samplers.hmc_core import HMCCore, hmc_cli_options
 if TYPE_CHECKING:
     import torch
 
-    from qlat.samplers.flow.models import FlowModel
+    from qlat.samplers.flow.networks import FlowModel
     from qlat.theories.base import Theory
 
 

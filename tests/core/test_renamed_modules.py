@@ -10,6 +10,7 @@ RENAMED = [
     ("qlat.core.observable", "qlat.core.observable_registry", "define"),
     ("qlat.core.observables", "qlat.core.observable_catalogue", "MAGNETIZATION"),
     ("qlat.exact.u1", "qlat.exact.u1_character_expansion", "mean_plaquette"),
+    ("qlat.samplers.slmc.models", "qlat.samplers.slmc.effective_hamiltonians", "LinearEffectiveModel"),
 ]
 
 

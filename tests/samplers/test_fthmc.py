@@ -25,7 +25,7 @@ SHAPE = (4, 4)
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     from qlat.samplers.flow.checkpoint import save_checkpoint
-    from qlat.samplers.flow.models import FlowModel
+    from qlat.samplers.flow.networks import FlowModel
     from qlat.samplers.flow.training import TrainConfig, train
 
     theory = U1Theory(Lattice(SHAPE), beta=BETA)

@@ -425,7 +425,7 @@ def exact_local_cases(rng: np.random.Generator, size: str) -> Iterator[Calibrati
 def slmc_cases(rng: np.random.Generator, size: str) -> Iterator[CalibrationPoint]:
     import torch
 
-    from qlat.samplers.slmc.models import LinearEffectiveModel
+    from qlat.samplers.slmc.effective_hamiltonians import LinearEffectiveModel
     from qlat.samplers.slmc.sampler import SLMC
     from qlat.samplers.slmc.training import save_model
 

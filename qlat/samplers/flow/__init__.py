@@ -1,6 +1,6 @@
 """Normalizing-flow samplers: trivializing maps for φ⁴, gauge-equivariant flows for 2D U(1).
 
-A flow (prior r + bijection f, :mod:`~qlat.samplers.flow.models`) is trained by reverse KL
+A flow (prior r + bijection f, :mod:`~qlat.samplers.flow.networks`) is trained by reverse KL
 (:mod:`~qlat.samplers.flow.training`), saved with a model card
 (:mod:`~qlat.samplers.flow.checkpoint`) and made exact by independence Metropolis–Hastings
 (:class:`~qlat.samplers.flow.sampler.FlowSampler`, registered as ``flow``).  References:
@@ -16,7 +16,7 @@ from qlat.samplers.flow.metrics import (
     independence_metropolis,
     pareto_khat,
 )
-from qlat.samplers.flow.models import FlowModel, default_architecture
+from qlat.samplers.flow.networks import FlowModel, default_architecture
 from qlat.samplers.flow.sampler import FlowSampler
 from qlat.samplers.flow.training import TrainConfig, TrainingState, sample_log_weights, train
 

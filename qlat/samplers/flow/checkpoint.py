@@ -34,7 +34,7 @@ from qlat._version import __version__
 from qlat.core.errors import ParameterError, require
 from qlat.core.files import atomic_write_bytes, sha256_file
 from qlat.samplers.base import train_command
-from qlat.samplers.flow.models import FlowModel
+from qlat.samplers.flow.networks import FlowModel
 from qlat.samplers.flow.training import HISTORY_KEYS, TrainConfig, TrainingState
 
 CARD_NAME = "model.json"
@@ -101,7 +101,7 @@ def save_checkpoint(
 def _card_spec() -> dict[str, Any]:
     """What a model card must hold (:mod:`qlat.core.schema`): anything else is one line naming the file."""
     from qlat.core.schema import COUNT, FINITE, PLAIN_NAME, SHA256, Build, MapOf, Where
-    from qlat.samplers.flow.models import THEORY_NAMES
+    from qlat.samplers.flow.networks import THEORY_NAMES
 
     return {
         "format": Where(str, lambda v: v == FORMAT, f"{FORMAT!r} (a qlat flow model card)"),

@@ -104,7 +104,7 @@ class FlowSampler:
         import torch
 
         from qlat.samplers.flow.checkpoint import save_checkpoint
-        from qlat.samplers.flow.models import THEORY_NAMES, FlowModel
+        from qlat.samplers.flow.networks import THEORY_NAMES, FlowModel
         from qlat.samplers.flow.training import TrainConfig, train
 
         if theory.params().get("name") not in THEORY_NAMES or len(theory.params().get("shape", ())) != 2:
@@ -129,7 +129,7 @@ class FlowSampler:
     @classmethod
     def could_sample(cls, theory: Theory) -> bool:
         """Whether some trained flow could sample ``theory`` (flows exist for 2D phi4 and u1)."""
-        from qlat.samplers.flow.models import THEORY_NAMES
+        from qlat.samplers.flow.networks import THEORY_NAMES
 
         params = theory.params() if callable(getattr(theory, "params", None)) else {}
         return params.get("name") in THEORY_NAMES and len(params.get("shape", ())) == 2

@@ -48,7 +48,7 @@ import torch
 
 import qlat.samplers.flow.metrics as metrics
 from qlat.core.errors import require
-from qlat.samplers.flow.models import FlowModel
+from qlat.samplers.flow.networks import FlowModel
 
 GRADIENTS = ("reparam", "path")
 

@@ -1,6 +1,6 @@
 """Self-learning hybrid Monte Carlo for the Schwinger model with Wilson fermions.
 
-- :mod:`~qlat.samplers.slhmc.models`: the effective action S_eff[θ]: a linear combination of
+- :mod:`~qlat.samplers.slhmc.effective_actions`: the effective action S_eff[θ]: a linear combination of
   gauge-invariant loops (plaquettes, rectangles, Polyakov loops) evaluated on links smeared by
   gauge-covariant attention layers (CASK, Nagai, Ohno, Tomiya arXiv:2501.16955).
 - :mod:`~qlat.samplers.slhmc.training`: training data from exact chains, regression of S_eff on

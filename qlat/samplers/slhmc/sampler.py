@@ -9,7 +9,7 @@ trajectory of every chain, from θ,
 1. draw momenta p ~ N(0, 1);
 2. integrate Hamilton's equations of the *effective* Hamiltonian H_eff = ½p² + S_eff[θ] with
    leapfrog or Omelyan (:mod:`qlat.samplers.integrators`); the force ∂S_eff/∂θ is the autograd
-   gradient of the trained model (:class:`~qlat.samplers.slhmc.models.EffectiveAction`);
+   gradient of the trained model (:class:`~qlat.samplers.slhmc.effective_actions.EffectiveAction`);
 3. accept the end point (θ', p') with probability min(1, e^{−ΔH}),
 
    .. math:: ΔH = ½p'^2 + S[θ'] − ½p^2 − S[θ], \qquad S = S_g − N_f \log|\det D|,
@@ -156,7 +156,7 @@ class SLHMC(HMCCore):
         import tempfile
         from pathlib import Path
 
-        from qlat.samplers.slhmc.models import EffectiveAction
+        from qlat.samplers.slhmc.effective_actions import EffectiveAction
         from qlat.samplers.slhmc.training import save_model
         from qlat.theories.schwinger_wilson import ExactDeterminantAction, SchwingerTheory
 

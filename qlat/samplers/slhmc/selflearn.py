@@ -16,7 +16,7 @@ from typing import Any
 
 from qlat.core.errors import require
 from qlat.samplers.base import check_int
-from qlat.samplers.slhmc.models import EffectiveAction, parameter_count
+from qlat.samplers.slhmc.effective_actions import EffectiveAction, parameter_count
 from qlat.samplers.slhmc.sampler import SLHMC
 from qlat.samplers.slhmc.training import TrainingData, exact_actions, save_model, train_model
 

@@ -37,7 +37,7 @@ from qlat.core.errors import CorruptFileError, ParameterError, require
 from qlat.core.files import atomic_write_bytes, sha256_file
 from qlat.core.schema import COUNT, SHA256, Where, load_json
 from qlat.samplers.base import train_command
-from qlat.samplers.slhmc.models import EffectiveAction, build_model, parameter_count
+from qlat.samplers.slhmc.effective_actions import EffectiveAction, build_model, parameter_count
 
 CARD_NAME = "card.json"
 WEIGHTS_NAME = "model.pt"

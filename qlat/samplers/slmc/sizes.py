@@ -3,7 +3,7 @@
 Upper estimates in bytes for N = Lx·Ly sites, so that ``qlat slmc train --L 100000``, ``--chains 1e10``
 or ``--heads 1e8`` is refused by :func:`qlat.core.resources.require_memory` before a tensor exists:
 
-- geometry: the N×N pair-distance tables of :func:`~qlat.samplers.slmc.models.shell_pairs`, 40 N²;
+- geometry: the N×N pair-distance tables of :func:`~qlat.samplers.slmc.effective_hamiltonians.shell_pairs`, 40 N²;
 - exact chains: each diagonalizes its N×N fermion hopping matrix (complex, with workspace), 64 N² per chain;
 - training data: rounds · chains · n configurations of N unit spins (float64), 24 N each;
 - transformer: the attention weights (batch, heads, N, N) of every layer, kept for the backward

@@ -30,7 +30,7 @@ from torch import nn
 from qlat.core.errors import ParameterError, require
 from qlat.core.estimate import Estimate
 from qlat.core.files import atomic_write_bytes, sha256_file
-from qlat.samplers.slmc.models import (
+from qlat.samplers.slmc.effective_hamiltonians import (
     EquivariantTransformer,
     LinearEffectiveModel,
     build_model,
@@ -225,7 +225,7 @@ def read_card(directory: str | os.PathLike) -> dict[str, Any]:
     foreign card (no ``config``, ``theory: null``, a coupling that is not a number …) is one
     :class:`~qlat.core.schema.MalformedFileError` naming ``model`` and the file."""
     from qlat.core.schema import FINITE, SHA256, Where, check, load_json
-    from qlat.samplers.slmc.models import MODEL_KINDS
+    from qlat.samplers.slmc.effective_hamiltonians import MODEL_KINDS
 
     path = Path(directory) / CARD_NAME
     require(path.is_file(), "model", f"no {CARD_NAME} in the model directory", str(directory))

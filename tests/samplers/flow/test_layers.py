@@ -10,7 +10,7 @@ import torch
 
 from qlat.samplers.flow.gauge import PlaquetteCoupling, plaquette, wrap
 from qlat.samplers.flow.layers import AffineCoupling, checkerboard
-from qlat.samplers.flow.models import FlowModel
+from qlat.samplers.flow.networks import FlowModel
 
 L = 4
 

@@ -17,7 +17,7 @@ import torch
 from qlat.core.errors import ParameterError
 from qlat.core.lattice import Lattice
 from qlat.core.registry import SAMPLERS
-from qlat.samplers.slhmc.models import EffectiveAction
+from qlat.samplers.slhmc.effective_actions import EffectiveAction
 from qlat.samplers.slhmc.sampler import SLHMC
 from qlat.samplers.slhmc.training import save_model
 from qlat.theories.schwinger_wilson import SchwingerTheory

@@ -9,8 +9,8 @@ import torch
 from qlat.core.errors import ParameterError
 from qlat.exact.double_exchange import free_spin_m2, two_site_correlation
 from qlat.samplers.base import sampler_from_params
+from qlat.samplers.slmc.effective_hamiltonians import EquivariantTransformer, LinearEffectiveModel
 from qlat.samplers.slmc.exact_local import ExactLocalMetropolis
-from qlat.samplers.slmc.models import EquivariantTransformer, LinearEffectiveModel
 from qlat.samplers.slmc.sampler import SLMC
 from qlat.samplers.slmc.training import TrainingData, exact_training_data, save_model, train_model
 from qlat.theories.double_exchange import DoubleExchangeTheory

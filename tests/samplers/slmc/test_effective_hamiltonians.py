@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from qlat.core.errors import CorruptFileError, ParameterError
-from qlat.samplers.slmc.models import (
+from qlat.samplers.slmc.effective_hamiltonians import (
     EquivariantTransformer,
     LinearEffectiveModel,
     build_model,

@@ -11,7 +11,7 @@ import torch
 
 from qlat.core.errors import CorruptFileError, ParameterError
 from qlat.core.lattice import Lattice
-from qlat.samplers.slhmc.models import EffectiveAction, link_tokens, loop_features
+from qlat.samplers.slhmc.effective_actions import EffectiveAction, link_tokens, loop_features
 from qlat.samplers.slhmc.training import (
     TrainingData,
     exact_actions,
