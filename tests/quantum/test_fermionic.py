@@ -14,12 +14,12 @@ import scipy.sparse.linalg as sla
 from qiskit.quantum_info import SparsePauliOp
 
 from qlat.core.errors import ParameterError
-from qlat.quantum.fermionic import (
+from qlat.theories.schwinger_qubit import FORMULATIONS, SchwingerModel
+from tests.oracles.fermionic import (
     fermionic_hamiltonian,
     jordan_wigner_hamiltonian,
     qubit_operator_to_sparse_pauli_op,
 )
-from qlat.theories.schwinger_qubit import FORMULATIONS, SchwingerModel
 
 SIZES = (2, 4, 6, 8, 10, 12)
 

@@ -7,6 +7,9 @@ with :func:`openfermion.jordan_wigner` and converts the resulting ``QubitOperato
 ``SparsePauliOp``.  The two constructions are tested to agree *as matrices*
 (``tests/quantum/test_fermionic.py``), which checks signs, phases and qubit order of both.
 
+A test oracle, not library code: it lives under ``tests/`` so that OpenFermion is needed only by the
+tests (the ``test`` extra of pyproject.toml, which ``make test`` installs).
+
 Fermion Hamiltonian (0-based sites n = 0..N−1, w = 1/(2a), J = g²a/2, m the lattice mass)
 
 .. math::
