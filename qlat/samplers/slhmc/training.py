@@ -9,7 +9,8 @@ r"""Training data, regression and model directories for the SLHMC effective acti
 - :func:`train_model`: the linear couplings (c₀, c_k) are fitted by least squares on the
   features of the current smeared links (exact for fixed attention layers), the attention
   layers by AdamW (arXiv:1711.05101) on the residual variance, the head refitted after every
-  epoch, the best-validation weights kept (the recipe of :mod:`qlat.samplers.slmc.training`).
+  epoch, the best-validation weights kept (the epoch loop of :mod:`qlat.samplers.epoch_loop`, shared
+  with :mod:`qlat.samplers.slmc.training`).
 - Data: configurations of an *exact* chain with their exact actions (the self-learning loop is
   :mod:`qlat.samplers.slhmc.selflearn`).
 - Files: a model directory holds ``model.pt`` (state dict; ``torch.load(weights_only=True)``, no
@@ -37,6 +38,7 @@ from qlat.core.errors import CorruptFileError, ParameterError, require
 from qlat.core.files import atomic_write_bytes, sha256_file
 from qlat.core.schema import COUNT, SHA256, Where, load_json
 from qlat.samplers.base import train_command
+from qlat.samplers.epoch_loop import EpochScores, train_best_validation
 from qlat.samplers.slhmc.effective_actions import EffectiveAction, build_model, parameter_count
 
 CARD_NAME = "card.json"
@@ -148,39 +150,18 @@ def train_model(model: EffectiveAction, data: TrainingData, *, epochs: int = 100
     if not body or epochs == 0:
         return record
     opt = torch.optim.AdamW(body, lr=lr, weight_decay=weight_decay)
-    g = torch.Generator().manual_seed(seed + 1)
-    best = {k: v.detach().clone() for k, v in model.state_dict().items()}
     device = _device(model)
-    bar = None
-    if progress:
-        from tqdm import tqdm
 
-        bar = tqdm(total=epochs, desc="train", unit="epoch", leave=False)
-    try:
-        for epoch in range(1, epochs + 1):
-            perm = torch.randperm(len(train), generator=g)
-            for k in range(0, len(train) - 1, batch_size):
-                idx = perm[k:k + batch_size]
-                if len(idx) < 2:
-                    continue
-                opt.zero_grad()
-                r = model(train.fields[idx].to(device)) - train.actions[idx].to(device)
-                loss = (r - r.mean()).square().mean()
-                loss.backward()
-                opt.step()
-            fit_linear(model, train)
-            record.train_var.append(residual_variance(model, train))
-            record.val_var.append(residual_variance(model, val))
-            if record.val_var[-1] < record.val_var[record.best_epoch]:
-                record.best_epoch = epoch
-                best = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(val_var=f"{record.val_var[-1]:.3g}")
-    finally:
-        if bar is not None:
-            bar.close()
-    model.load_state_dict(best)
+    def batch_loss(idx: torch.Tensor) -> torch.Tensor:
+        r = model(train.fields[idx].to(device)) - train.actions[idx].to(device)
+        return (r - r.mean()).square().mean()
+
+    scores = train_best_validation(
+        model, opt, EpochScores(record.train_var, record.val_var), n_train=len(train), epochs=epochs,
+        batch_size=batch_size, seed=seed + 1, batch_loss=batch_loss, refit=lambda: fit_linear(model, train),
+        score=lambda: (residual_variance(model, train), residual_variance(model, val)), min_batch=2,
+        label="val_var", progress=progress)
+    record.best_epoch = scores.best_epoch
     return record
 
 

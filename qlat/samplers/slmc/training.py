@@ -3,7 +3,8 @@ r"""Training data, training and model files for the SLMC effective models.
 - :func:`exact_training_data`: configurations from the exact local Metropolis chain and their
   exact energies E[S] = −T log W[S] (units of t).
 - :func:`train_model`: MSE loss, AdamW (arXiv:1711.05101, as in arXiv:2306.11527), a seeded
-  train/validation split, the best-validation weights kept.  The shell couplings E₀, J_n start
+  train/validation split, the best-validation weights kept (the epoch loop of
+  :mod:`qlat.samplers.epoch_loop`, shared with SLHMC).  The shell couplings E₀, J_n start
   from the least-squares fit on the untransformed spins, so training starts at the linear model.
   The linear model itself is fitted exactly by least squares (the MSE minimizer).
 - Online retraining: :func:`train_model` continues from the current weights; call it again with the
@@ -30,6 +31,7 @@ from torch import nn
 from qlat.core.errors import ParameterError, require
 from qlat.core.estimate import Estimate
 from qlat.core.files import atomic_write_bytes, sha256_file
+from qlat.samplers.epoch_loop import EpochScores, train_best_validation
 from qlat.samplers.slmc.effective_hamiltonians import (
     EquivariantTransformer,
     LinearEffectiveModel,
@@ -140,9 +142,13 @@ def train_model(model: Any, data: TrainingData, *, epochs: int = 200, lr: float 
         record.val_mse.append(mse(model, val))
         record.best_epoch = 0
         return record
-    if init_linear:
+
+    def refit() -> None:
         with torch.no_grad():
             fit_shell_energy(model.energy, model.translated_spins(train.spins), train.energies)
+
+    if init_linear:
+        refit()
     # The shell energy is linear in E₀, J_n: AdamW moves every parameter by ~lr per step, far too much for
     # couplings multiplying extensive sums, so the head gets a small learning rate, no weight decay, and is
     # re-fitted by least squares on the current translated spins after every epoch (exact for fixed layers).
@@ -151,39 +157,14 @@ def train_model(model: Any, data: TrainingData, *, epochs: int = 200, lr: float 
     body = [p for p in model.parameters() if id(p) not in head_ids]
     opt = torch.optim.AdamW([{"params": body, "lr": lr, "weight_decay": weight_decay},
                              {"params": head, "lr": lr * head_lr_factor, "weight_decay": 0.0}])
-    g = torch.Generator().manual_seed(seed + 1)
-    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     record.train_mse.append(mse(model, train))
     record.val_mse.append(mse(model, val))
-    record.best_epoch = 0
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=epochs, desc="train", unit="epoch", leave=False)
-    try:
-        for epoch in range(1, epochs + 1):
-            perm = torch.randperm(len(train), generator=g)
-            for k in range(0, len(train), batch_size):
-                idx = perm[k:k + batch_size]
-                opt.zero_grad()
-                loss = (model(train.spins[idx]) - train.energies[idx]).square().mean()
-                loss.backward()
-                opt.step()
-            with torch.no_grad():
-                fit_shell_energy(model.energy, model.translated_spins(train.spins), train.energies)
-            record.train_mse.append(mse(model, train))
-            record.val_mse.append(mse(model, val))
-            if record.val_mse[-1] < record.val_mse[record.best_epoch]:
-                record.best_epoch = epoch
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(val_mse=f"{record.val_mse[-1]:.3g}")
-    finally:
-        if bar is not None:
-            bar.close()
-    model.load_state_dict(best_state)
+    scores = train_best_validation(
+        model, opt, EpochScores(record.train_mse, record.val_mse), n_train=len(train), epochs=epochs,
+        batch_size=batch_size, seed=seed + 1, refit=refit, score=lambda: (mse(model, train), mse(model, val)),
+        batch_loss=lambda idx: (model(train.spins[idx]) - train.energies[idx]).square().mean(),
+        label="val_mse", progress=progress)
+    record.best_epoch = scores.best_epoch
     return record
 
 
