@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from qlat.samplers.epoch_loop import EpochScores, train_best_validation
+from qlat.samplers.epoch_loop import EpochRecord, score_alias, train_best_validation
 
 
 def _problem(seed: int = 0):
@@ -32,9 +32,10 @@ def _run(*, lr: float, epochs: int = 8, batch_size: int = 5, min_batch: int = 1,
 
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     start = score()
-    scores = train_best_validation(model, opt, EpochScores([start[0]], [start[1]]), n_train=17, epochs=epochs,
-                                   batch_size=batch_size, seed=seed, batch_loss=loss, refit=lambda: None,
-                                   score=score, min_batch=min_batch)
+    record = EpochRecord([start[0]], [start[1]], n_train=17, n_val=6)
+    scores = train_best_validation(model, opt, record, epochs=epochs, batch_size=batch_size, seed=seed,
+                                   batch_loss=loss, refit=lambda: None, score=score, min_batch=min_batch)
+    assert scores is record
     return model, scores, score()
 
 
@@ -62,3 +63,15 @@ def test_minibatches_cover_the_training_set_and_short_ones_are_skipped():
     calls.clear()
     _run(lr=0.05, epochs=2, batch_size=5, min_batch=3, calls=calls)
     assert calls == [5, 5, 5] * 2
+
+
+def test_record_names_its_score_in_the_card_keys_and_aliases():
+    class Record(EpochRecord):
+        score_name = "mse"
+        val_mse = score_alias("val")
+        best_val_mse = score_alias("best_val")
+
+    record = Record([3.0, 1.0, 2.0], [4.0, 0.5, 0.7], best_epoch=1, n_train=8, n_val=2)
+    assert record.to_dict() == {"train_mse": [3.0, 1.0, 2.0], "val_mse": [4.0, 0.5, 0.7], "best_epoch": 1,
+                                "best_val_mse": 0.5, "n_train": 8, "n_val": 2}
+    assert record.val_mse is record.val and record.best_val_mse == 0.5

@@ -27,7 +27,7 @@ import json
 import math
 import os
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from qlat.core.errors import CorruptFileError, ParameterError, require
 from qlat.core.files import atomic_write_bytes, sha256_file
 from qlat.core.schema import COUNT, SHA256, Where, load_json
 from qlat.samplers.base import train_command
-from qlat.samplers.epoch_loop import EpochScores, train_best_validation
+from qlat.samplers.epoch_loop import EpochRecord, score_alias, train_best_validation
 from qlat.samplers.slhmc.effective_actions import EffectiveAction, build_model, parameter_count
 
 CARD_NAME = "card.json"
@@ -86,23 +86,13 @@ def exact_actions(theory: Any, fields: torch.Tensor, *, batch: int = 256) -> tor
     return torch.cat(out)
 
 
-@dataclass
-class TrainingRecord:
+class TrainingRecord(EpochRecord):
     """What :func:`train_model` did: per-epoch residual variance Var(S_eff − S) on train/validation."""
 
-    train_var: list[float] = field(default_factory=list)
-    val_var: list[float] = field(default_factory=list)
-    best_epoch: int = -1
-    n_train: int = 0
-    n_val: int = 0
-
-    @property
-    def best_val_var(self) -> float:
-        return self.val_var[self.best_epoch] if self.val_var else math.nan
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"train_var": self.train_var, "val_var": self.val_var, "best_epoch": self.best_epoch,
-                "best_val_var": self.best_val_var, "n_train": self.n_train, "n_val": self.n_val}
+    score_name = "var"
+    train_var = score_alias("train")
+    val_var = score_alias("val")
+    best_val_var = score_alias("best_val")
 
 
 def _device(model: EffectiveAction) -> torch.device:
@@ -142,8 +132,8 @@ def train_model(model: EffectiveAction, data: TrainingData, *, epochs: int = 100
     train, val = data.split(val_fraction=val_fraction, seed=seed)
     record = TrainingRecord(n_train=len(train), n_val=len(val))
     fit_linear(model, train)
-    record.train_var.append(residual_variance(model, train))
-    record.val_var.append(residual_variance(model, val))
+    record.train.append(residual_variance(model, train))
+    record.val.append(residual_variance(model, val))
     record.best_epoch = 0
     head_ids = {id(p) for p in model.head()}
     body = [p for p in model.parameters() if id(p) not in head_ids]
@@ -156,13 +146,11 @@ def train_model(model: EffectiveAction, data: TrainingData, *, epochs: int = 100
         r = model(train.fields[idx].to(device)) - train.actions[idx].to(device)
         return (r - r.mean()).square().mean()
 
-    scores = train_best_validation(
-        model, opt, EpochScores(record.train_var, record.val_var), n_train=len(train), epochs=epochs,
-        batch_size=batch_size, seed=seed + 1, batch_loss=batch_loss, refit=lambda: fit_linear(model, train),
+    return train_best_validation(
+        model, opt, record, epochs=epochs, batch_size=batch_size, seed=seed + 1, batch_loss=batch_loss,
+        refit=lambda: fit_linear(model, train),
         score=lambda: (residual_variance(model, train), residual_variance(model, val)), min_batch=2,
-        label="val_var", progress=progress)
-    record.best_epoch = scores.best_epoch
-    return record
+        progress=progress)
 
 
 # ---------------------------------------------------------------------------------- files

@@ -21,7 +21,7 @@ import json
 import math
 import os
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from torch import nn
 from qlat.core.errors import ParameterError, require
 from qlat.core.estimate import Estimate
 from qlat.core.files import atomic_write_bytes, sha256_file
-from qlat.samplers.epoch_loop import EpochScores, train_best_validation
+from qlat.samplers.epoch_loop import EpochRecord, score_alias, train_best_validation
 from qlat.samplers.slmc.effective_hamiltonians import (
     EquivariantTransformer,
     LinearEffectiveModel,
@@ -84,23 +84,13 @@ def exact_training_data(theory: Any, *, n: int, chains: int, seed: int, thermali
     return TrainingData(spins, energies_of(theory, spins))
 
 
-@dataclass
-class TrainingRecord:
+class TrainingRecord(EpochRecord):
     """What :func:`train_model` did: per-epoch train/validation MSE (units of t²) and the best epoch."""
 
-    train_mse: list[float] = field(default_factory=list)
-    val_mse: list[float] = field(default_factory=list)
-    best_epoch: int = -1
-    n_train: int = 0
-    n_val: int = 0
-
-    @property
-    def best_val_mse(self) -> float:
-        return self.val_mse[self.best_epoch] if self.val_mse else math.nan
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"train_mse": self.train_mse, "val_mse": self.val_mse, "best_epoch": self.best_epoch,
-                "best_val_mse": self.best_val_mse, "n_train": self.n_train, "n_val": self.n_val}
+    score_name = "mse"
+    train_mse = score_alias("train")
+    val_mse = score_alias("val")
+    best_val_mse = score_alias("best_val")
 
 
 def mse(model: nn.Module, data: TrainingData, *, batch: int = 512) -> float:
@@ -138,8 +128,8 @@ def train_model(model: Any, data: TrainingData, *, epochs: int = 200, lr: float 
     record = TrainingRecord(n_train=len(train), n_val=len(val))
     if isinstance(model, LinearEffectiveModel):
         model.fit(train.spins, train.energies)
-        record.train_mse.append(mse(model, train))
-        record.val_mse.append(mse(model, val))
+        record.train.append(mse(model, train))
+        record.val.append(mse(model, val))
         record.best_epoch = 0
         return record
 
@@ -157,15 +147,12 @@ def train_model(model: Any, data: TrainingData, *, epochs: int = 200, lr: float 
     body = [p for p in model.parameters() if id(p) not in head_ids]
     opt = torch.optim.AdamW([{"params": body, "lr": lr, "weight_decay": weight_decay},
                              {"params": head, "lr": lr * head_lr_factor, "weight_decay": 0.0}])
-    record.train_mse.append(mse(model, train))
-    record.val_mse.append(mse(model, val))
-    scores = train_best_validation(
-        model, opt, EpochScores(record.train_mse, record.val_mse), n_train=len(train), epochs=epochs,
-        batch_size=batch_size, seed=seed + 1, refit=refit, score=lambda: (mse(model, train), mse(model, val)),
-        batch_loss=lambda idx: (model(train.spins[idx]) - train.energies[idx]).square().mean(),
-        label="val_mse", progress=progress)
-    record.best_epoch = scores.best_epoch
-    return record
+    record.train.append(mse(model, train))
+    record.val.append(mse(model, val))
+    return train_best_validation(
+        model, opt, record, epochs=epochs, batch_size=batch_size, seed=seed + 1, refit=refit,
+        score=lambda: (mse(model, train), mse(model, val)),
+        batch_loss=lambda idx: (model(train.spins[idx]) - train.energies[idx]).square().mean(), progress=progress)
 
 
 def make_model(kind: str, theory: Any, *, layers: int = 1, heads: int = 2, radius: int = 1, shells: int = 3,
