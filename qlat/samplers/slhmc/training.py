@@ -22,11 +22,8 @@ r"""Training data, regression and model directories for the SLHMC effective acti
 
 from __future__ import annotations
 
-import io
-import json
 import math
 import os
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,14 +32,13 @@ import torch
 
 from qlat._version import __version__
 from qlat.core.errors import CorruptFileError, ParameterError, require
-from qlat.core.files import atomic_write_bytes, sha256_file
+from qlat.core.files import sha256_file
 from qlat.core.schema import COUNT, SHA256, Where, load_json
 from qlat.samplers.base import train_command
 from qlat.samplers.epoch_loop import EpochRecord, score_alias, train_best_validation
+from qlat.samplers.model_directory import CARD_NAME, WEIGHTS_NAME, load_weights, write_model_directory
 from qlat.samplers.slhmc.effective_actions import EffectiveAction, build_model, parameter_count
 
-CARD_NAME = "card.json"
-WEIGHTS_NAME = "model.pt"
 CARD_FORMAT = "qlat-slhmc-model/1"
 #: What a card must hold (read with :func:`qlat.core.schema.load_json`).
 CARD_SPEC = {
@@ -157,23 +153,14 @@ def train_model(model: EffectiveAction, data: TrainingData, *, epochs: int = 100
 def save_model(directory: str | os.PathLike, model: EffectiveAction, *, theory_params: dict[str, Any],
                training: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write ``model.pt`` (state dict) and ``card.json`` into ``directory``; returns the card."""
-    d = Path(directory)
-    d.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    atomic_write_bytes(d / WEIGHTS_NAME, buffer.getvalue())
-    card = {
+    return write_model_directory(directory, model, {
         "format": CARD_FORMAT,
         "qlat_version": __version__,
         "config": model.config(),
         "theory": dict(theory_params),
         "parameters": parameter_count(model),
         "training": training or {},
-        "weights_sha256": sha256_file(d / WEIGHTS_NAME),
-    }
-    atomic_write_bytes(d / CARD_NAME, (json.dumps(card, indent=2, sort_keys=True) + "\n").encode())
-    return card
+    })
 
 
 def read_card(directory: str | os.PathLike) -> dict[str, Any]:
@@ -194,11 +181,7 @@ def load_model(directory: str | os.PathLike) -> tuple[EffectiveAction, dict[str,
     if sha256_file(weights) != card["weights_sha256"]:
         raise CorruptFileError(f"model: {weights} does not match the SHA-256 in its card (tampered or corrupt)")
     model = build_model(card["config"])
-    try:
-        state = torch.load(weights, map_location="cpu", weights_only=True)
-        model.load_state_dict(state, strict=True)
-    except (RuntimeError, ValueError, KeyError, TypeError, OSError, pickle.UnpicklingError) as exc:
-        raise ParameterError("model", f"weights do not fit the model config ({exc})", str(weights)) from None
+    load_weights(model, weights)
     return model.eval(), card
 
 

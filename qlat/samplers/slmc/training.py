@@ -16,11 +16,8 @@ r"""Training data, training and model files for the SLMC effective models.
 
 from __future__ import annotations
 
-import io
-import json
 import math
 import os
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,8 +27,9 @@ from torch import nn
 
 from qlat.core.errors import ParameterError, require
 from qlat.core.estimate import Estimate
-from qlat.core.files import atomic_write_bytes, sha256_file
+from qlat.core.files import sha256_file
 from qlat.samplers.epoch_loop import EpochRecord, score_alias, train_best_validation
+from qlat.samplers.model_directory import CARD_NAME, WEIGHTS_NAME, load_weights, write_model_directory
 from qlat.samplers.slmc.effective_hamiltonians import (
     EquivariantTransformer,
     LinearEffectiveModel,
@@ -40,8 +38,6 @@ from qlat.samplers.slmc.effective_hamiltonians import (
     parameter_count,
 )
 
-CARD_NAME = "card.json"
-WEIGHTS_NAME = "model.pt"
 CARD_FORMAT = "qlat-slmc-model/1"
 
 
@@ -169,23 +165,13 @@ def make_model(kind: str, theory: Any, *, layers: int = 1, heads: int = 2, radiu
 def save_model(directory: str | os.PathLike, model: Any, *, theory_params: dict[str, Any],
                training: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write ``model.pt`` (state dict) and ``card.json`` into ``directory``; returns the card."""
-    d = Path(directory)
-    d.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    atomic_write_bytes(d / WEIGHTS_NAME, buffer.getvalue())
-    card = {
+    return write_model_directory(directory, model, {
         "format": CARD_FORMAT,
         "config": model.config(),
         "theory": theory_params,
         "parameters": parameter_count(model),
         "training": training or {},
-        "weights_sha256": sha256_file(d / WEIGHTS_NAME),
-    }
-
-    atomic_write_bytes(d / CARD_NAME, (json.dumps(card, indent=2, sort_keys=True) + "\n").encode())
-    return card
+    })
 
 
 def read_card(directory: str | os.PathLike) -> dict[str, Any]:
@@ -225,10 +211,6 @@ def load_model(directory: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]
 
         raise MalformedFileError(Path(directory) / CARD_NAME, f"config: not a model configuration ({exc})",
                                  flag="model") from None
-    try:
-        state = torch.load(weights, map_location="cpu", weights_only=True)
-        model.load_state_dict(state, strict=True)
-    except (RuntimeError, ValueError, KeyError, TypeError, OSError, pickle.UnpicklingError) as exc:
-        raise ParameterError("model", f"weights do not fit the model config ({exc})", str(weights)) from None
+    load_weights(model, weights)
     model.eval()
     return model, card
