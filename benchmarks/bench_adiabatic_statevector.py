@@ -5,7 +5,7 @@ T = 20, dt = 0.1 (200 second-order Trotter steps, m₀ = 1, sin² ramp), the scr
 same process:
 
 1. **fast**: :func:`qlat.quantum.statevector.evolve_statevector` (zero-charge sector, compiled
-   in-place pair-update kernels of :mod:`qlat.quantum.sector_kernels`) plus the energy by
+   in-place pair-update kernels of :mod:`qlat.quantum.sector_trotter_layers`) plus the energy by
    :func:`expectation_values` (on the sector);
 1b. **numpy baseline**: the path it replaced (:class:`NumpySectorEvolver` below: numpy
    gathers/scatters with pair-index arrays, energy from ``SparsePauliOp.to_matrix`` over 2^N),

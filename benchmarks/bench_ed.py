@@ -4,7 +4,7 @@ For each N (default 20, 22) at a = 0.5, m = 0.1, θ = 0.3 (rotated formulation) 
 times, interleaved, best of ``--repeats``:
 
 1. **qlat**: :func:`qlat.quantum.exact_backend.exact_estimates` — what ``qlat schwinger exact``
-   runs: the sector Hamiltonian from the compiled kernels of :mod:`qlat.exact.sector_kernels`,
+   runs: the sector Hamiltonian from the compiled kernels of :mod:`qlat.exact.sector_operators`,
    ARPACK with one BLAS thread, ground state, gap and the 24 default observables evaluated on
    the sector;  and **qlat-sector**: the same through :func:`diagonalize_sector` +
    :func:`sector_expectations` (no 2^N embedding of the vectors);

@@ -3,7 +3,7 @@ r"""Profiles behind the unmet speed goals of issue 12: where the remaining time 
 One section per goal, each with its numbers and a one-line ``bound`` derived from them:
 
 - **goal1_statevector** (N = 16, 20): the real compiled hopping kernel
-  (:func:`qlat.quantum.sector_kernels.apply_hop_layer`) timed for one Trotter pass of each parity,
+  (:func:`qlat.quantum.sector_trotter_layers.apply_hop_layer`) timed for one Trotter pass of each parity,
   for the fused diagonal phase alone, for each bond alone and for each of the kernel's three
   code paths alone (single pairs from short runs < 8, contiguous runs inside a block, block-pair
   runs of the high bonds), by running the kernel on a copy of the sector layout whose tables keep

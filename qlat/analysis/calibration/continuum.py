@@ -5,7 +5,7 @@ Akaike-averaged polynomial models and fit ranges, the model spread as systematic
 lattice data whose limit is known in closed form, so a miss is the extrapolation's alone:
 
 - ``heavy-mass-character``: the exact lattice χ_t/g² and ℰ(θ) − ℰ(0) of 2D U(1) gauge theory on
-  L×L tori at fixed physical area g²A (character expansion, :mod:`qlat.exact.u1`), a²g² → 0,
+  L×L tori at fixed physical area g²A (character expansion, :mod:`qlat.exact.u1_character_expansion`), a²g² → 0,
   then moved to infinite volume by the exact torus shift — against g²/(4π²) and (g²/2)(θ/2π)²
   (the heavy-mass limit of the Schwinger model; the ``character`` column of
   ``qlat crosscheck heavy-mass``).  Points: g²A ∈ [8, 25], 3–7 tori with L from 4–12 upward in

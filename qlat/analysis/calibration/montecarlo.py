@@ -8,7 +8,7 @@ next to an exact answer:
 ``hmc``
     :class:`~qlat.samplers.hmc.HMC`, leapfrog or Omelyan with steps from fine to coarse
     (acceptance ~0.5–1), on 2D U(1) (plaquette and ⟨Q²⟩ vs the character expansion,
-    :mod:`qlat.exact.u1`, β ∈ [0.5, 4]) and the free φ⁴ field (⟨φ²⟩ = G(0) and χ₂ vs
+    :mod:`qlat.exact.u1_character_expansion`, β ∈ [0.5, 4]) and the free φ⁴ field (⟨φ²⟩ = G(0) and χ₂ vs
     :mod:`qlat.exact.free_scalar`).  The trajectory length of φ⁴ stays below 0.85 π/ω_max
     (ω_max² = 2(m² + 8)): at ω_max τ ≈ π the fastest mode only flips sign per trajectory, the chain
     is not ergodic in its amplitude and nothing in the chain tells (a known limitation of
