@@ -64,7 +64,6 @@ LOWER_LAYER_NAMES: dict[str, set[str]] = {
 #: Imports of the physics layers that commands still make, as (command module, package imported from): they build
 #: theories and networks or drive training and chains themselves.  Only shrinks (issue 22 item 2).
 NOT_YET_THIN = {
-    ("flow.py", "qlat.core.lattice"), ("flow.py", "qlat.theories"), ("flow.py", "qlat.samplers.flow"),
     ("slmc.py", "qlat.theories"), ("slmc.py", "qlat.samplers.slmc"),
     ("slhmc.py", "qlat.theories"), ("slhmc.py", "qlat.samplers.slhmc"),
     ("sample.py", "qlat.theories"), ("sample.py", "qlat.samplers.chains"),
