@@ -12,11 +12,13 @@ from typing import Any
 from qlat.cli._common import LazyHelp
 
 #: Library parameter → command-line flag, for one-line errors that name what the user typed.
-FLAGS = {"cluster": "--cluster", "cluster_config": "--cluster-config", "spacings": "--continuum-spacings", "volumes": "--continuum-volumes", "mitigation": "--mitigation", "mode": "--mode", "preparation": "--preparation", "budget": "--budget", "primitive": "--primitive", "n_sites": "--sites", "spacing": "--spacing", "mass": "--mass", "theta": "--theta",
-         "coupling": "--coupling", "formulation": "--formulation", "total_time": "--time", "dt": "--dt",
-         "ramp": "--ramp", "initial_mass": "--initial-mass", "shots": "--shots", "seed": "--seed",
-         "noise": "--noise", "backend": "--backend", "order": "--order", "layout": "--layout", "out": "--out",
-         "scheduler": "--scheduler", "workers": "--workers"}
+FLAGS = {"n_sites": "--sites", "spacing": "--spacing", "mass": "--mass", "theta": "--theta", "coupling": "--coupling",
+         "formulation": "--formulation", "total_time": "--time", "dt": "--dt", "ramp": "--ramp",
+         "initial_mass": "--initial-mass", "shots": "--shots", "seed": "--seed", "noise": "--noise",
+         "backend": "--backend", "order": "--order", "layout": "--layout", "out": "--out",
+         "mitigation": "--mitigation", "mode": "--mode", "preparation": "--preparation", "budget": "--budget",
+         "primitive": "--primitive", "scheduler": "--scheduler", "workers": "--workers", "cluster": "--cluster",
+         "cluster_config": "--cluster-config", "spacings": "--continuum-spacings", "volumes": "--continuum-volumes"}
 
 
 #: Library parameter → flag for the checks that name their parameters (FLAGS, plus the names it lacks).

@@ -105,7 +105,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     cluster = check_distribution(workers=args.workers, scheduler=args.scheduler, cluster=args.cluster,
                                  cluster_config=args.cluster_config, names=NAMES)
-    with distribution_client(workers=args.workers, scheduler=args.scheduler, cluster=cluster) as client:  # an unreachable scheduler is refused before --out exists
+    # an unreachable scheduler is refused before --out exists
+    with distribution_client(workers=args.workers, scheduler=args.scheduler, cluster=cluster) as client:
         claim = claim_output_dir(args.out, command="qlat schwinger scan", flag="--out", names=SCAN_FLAGS,
                                  params={"points": plan.points, "continuum": bool(args.continuum),
                                          "continuum_method": plan.continuum["method"] if plan.continuum else None})

@@ -28,7 +28,8 @@ from qlat.core.errors import require
 #: Position in ``qlat --help``.
 HELP_ORDER = 10
 HELP = "the lattice Schwinger model on qubits"
-THETA_HELP = "vacuum angle θ in radians (default 0; |θ| > 2π warns: on the open chain the electric form is not 2π-periodic)"
+THETA_HELP = ("vacuum angle θ in radians (default 0; |θ| > 2π warns: on the open chain the electric form is not "
+              "2π-periodic)")
 
 
 def _device_arguments(p: argparse.ArgumentParser) -> None:
