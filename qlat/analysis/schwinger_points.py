@@ -12,7 +12,7 @@ g; the adiabatic point is compared with exact diagonalization (N <= 20) in a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -27,6 +27,39 @@ def describe_model(model: Any) -> str:
     """One line: N, a, m, θ, g, the formulation and the mass shift of a SchwingerModel."""
     return (f"N={model.n_sites} a={model.spacing:g} m={model.mass:g} θ={model.theta:.4g} "
             f"g={model.coupling:g} [{model.formulation}{', mass shift' if model.mass_shift else ''}]")
+
+
+def check_model_request(*, n_sites: int | Sequence[int], spacing: float | Sequence[float], mass: float,
+                        coupling: float, theta: float | None = None, names: Mapping[str, str] | None = None) -> None:
+    """Check the parameters of one Schwinger model (or of a scan's: ``n_sites``, ``spacing`` lists) before anything
+    is built: N even >= 2, a > 0, m finite, g > 0, θ finite (:func:`~qlat.theories.schwinger_qubit.check_theta`,
+    which warns at |θ| > 2π).  A failure is one ParameterError naming the parameter as ``names`` shows it."""
+    import math
+
+    def name(key: str) -> str:
+        return (names or {}).get(key, key)
+
+    sites = list(n_sites) if isinstance(n_sites, Sequence) else [n_sites]
+    spacings = list(spacing) if isinstance(spacing, Sequence) else [spacing]
+    for n in sites:
+        require(n >= 2 and n % 2 == 0, name("n_sites"), "must be an even integer >= 2", n)
+    for a in spacings:
+        require(math.isfinite(a) and a > 0, name("spacing"), "must be > 0", a)
+    require(math.isfinite(mass), name("mass"), "must be a finite number", mass)
+    require(math.isfinite(coupling) and coupling > 0, name("coupling"), "must be > 0", coupling)
+    if theta is not None:
+        from qlat.theories.schwinger_qubit import check_theta
+
+        check_theta(theta, name("theta"))
+
+
+def qubit_model(*, n_sites: int, spacing: float, mass: float, theta: float = 0.0, coupling: float = 1.0,
+                formulation: str = "rotated", mass_shift: bool = False) -> Any:
+    """The :class:`~qlat.theories.schwinger_qubit.SchwingerModel` of these parameters (a command's flags)."""
+    from qlat.theories.schwinger_qubit import SchwingerModel
+
+    return SchwingerModel(n_sites, spacing, mass, theta, coupling=coupling,
+                          formulation=formulation, mass_shift=mass_shift)  # type: ignore[arg-type]
 
 
 # --- ground state -----------------------------------------------------------------------------
@@ -184,6 +217,57 @@ def adiabatic_point(model: Any, schedule: Any, *, backend: str = "statevector", 
         exact = exact_estimates(model)
     options = {"order": order, "layout": layout, "shots": shots, "seed": seed, "noise": noise}
     return AdiabaticPoint(model=model, schedule=schedule, run=run, options=options, exact=exact)
+
+
+@dataclass(frozen=True)
+class AdiabaticRequest:
+    """A checked adiabatic simulation (:func:`adiabatic_request`): the model, its schedule and the run options."""
+
+    model: Any
+    schedule: Any
+    backend: str
+    options: dict[str, Any]
+
+    @property
+    def samples_shots(self) -> bool:
+        """Whether the run draws shots (then a seed is drawn when none is given, and recorded)."""
+        from qlat.quantum.simulators import samples_shots
+
+        return samples_shots(self.backend, self.options["shots"])
+
+    def run(self, *, seed: int | None = None, progress: bool = False) -> AdiabaticPoint:
+        """:func:`adiabatic_point` of the request."""
+        return adiabatic_point(self.model, self.schedule, backend=self.backend, seed=seed, progress=progress,
+                               **self.options)
+
+
+def adiabatic_request(model: Any, *, backend: str = "statevector", total_time: float | None = None,
+                      dt: float | None = None, ramp: str | None = None, initial_mass: float | None = None,
+                      shots: int | None = None, seed: int | None = None, noise: str | None = None, order: int = 2,
+                      layout: str = "all-to-all", bond_dim: int | None = None,
+                      names: Mapping[str, str] | None = None) -> AdiabaticRequest:
+    """Check an adiabatic simulation of ``model`` before anything runs (``qlat schwinger adiabatic``).
+
+    The simulator's options (:func:`~qlat.quantum.simulators.check_simulation`), the chain in memory
+    (:func:`~qlat.quantum.simulators.require_simulator_memory`); the schedule is the backend's default with the
+    parts given replaced (:func:`~qlat.quantum.adiabatic.schedule_for`).  A failure is one
+    :class:`~qlat.core.errors.ParameterError` naming the parameter as ``names`` shows it (e.g. the flags).
+    """
+    from qlat.quantum.adiabatic import schedule_for
+    from qlat.quantum.simulators import check_simulation, require_simulator_memory
+
+    def name(key: str) -> str:
+        return (names or {}).get(key, key)
+
+    check_simulation(backend, total_time=total_time, dt=dt, initial_mass=initial_mass, shots=shots, seed=seed,
+                     noise=noise, bond_dim=bond_dim, names=names)
+    require_simulator_memory(backend, model.n_sites, bond_dim=bond_dim, sites_parameter=name("n_sites"),
+                             bond_parameter=name("bond_dim"))
+    schedule = schedule_for(model, backend=backend, total_time=total_time, dt=dt, ramp=ramp,
+                            initial_mass=initial_mass)
+    return AdiabaticRequest(model=model, schedule=schedule, backend=backend,
+                            options={"shots": shots, "noise": noise, "order": order, "layout": layout,
+                                     "max_bond_dimension": bond_dim})
 
 
 # --- a device run ------------------------------------------------------------------------------

@@ -33,7 +33,8 @@ FLAGS = {"L": "--L", "shape": "--L", "beta": "--beta", "m2": "--m2", "lam": "--l
          "coupling": "--coupling", "bins": "--bins", "n_mix": "--mix", "steps": "--steps", "batch": "--batch",
          "lr": "--lr", "seed": "--seed", "clip_norm": "--clip", "model": "MODEL_DIR", "n": "--n",
          "chains": "--chains", "checkpoint_every": "--checkpoint-every", "gradient": "--gradient",
-         "context": "--context"}
+         "context": "--context", "m2/lam": "--m2/--lam", "new_phase": "--new-phase", "out": "--out",
+         "dtype": "--dtype"}
 
 
 def register(subparsers: Any) -> None:
@@ -94,28 +95,6 @@ def register(subparsers: Any) -> None:
 
 
 # ------------------------------------------------------------------------------- helpers
-def _theory(args: argparse.Namespace) -> Any:
-    from qlat.core.lattice import Lattice
-
-    require(args.theory in ("phi4", "u1"), "THEORY", "flows exist for phi4 and u1", args.theory)
-    require(args.L >= 2, "--L", "must be an integer >= 2", args.L)
-    if args.theory == "u1":
-        from qlat.theories.u1 import U1Theory
-
-        require(args.m2 is None and args.lam is None, "--m2/--lam", "apply to phi4 only")
-        require(args.beta is not None, "--beta", "is required for u1")
-        require(args.L % 4 == 0, "--L", "must be a multiple of 4 for the gauge-equivariant stripes", args.L)
-        return U1Theory(Lattice((args.L, args.L)), beta=args.beta)
-    from qlat.theories.phi4 import Phi4Theory
-
-    require(args.beta is None, "--beta", "applies to u1 only")
-    require(args.m2 is not None and args.lam is not None, "--m2/--lam", "are both required for phi4")
-    for flag, value in (("--coupling", args.coupling), ("--bins", args.bins), ("--mix", args.mix),
-                        ("--context", args.context)):
-        require(value is None, flag, "applies to u1 only", value)
-    return Phi4Theory(Lattice((args.L, args.L)), m2=args.m2, lam=args.lam)
-
-
 def _architecture(args: argparse.Namespace) -> dict[str, Any]:
     try:
         hidden = [int(h) for h in str(args.hidden).split(",") if h.strip()]
@@ -194,108 +173,35 @@ def cmd_train(args: argparse.Namespace) -> int:
             hint=f"create {args.out.parent} first, or give another --out")
     arch = _architecture(args)
     _require_training_memory(args, arch)  # before anything is built or allocated
-    from qlat.samplers.flow import FlowModel, TrainConfig
+    from qlat.analysis.flow_training import flow_theory, flow_training_request
 
     require_device(args.device, "--device")
     set_threads(args.threads)
-    theory = _theory(args)
+    theory = flow_theory(args.theory, L=args.L, beta=args.beta, m2=args.m2, lam=args.lam, coupling=args.coupling,
+                         bins=args.bins, mix=args.mix, context=args.context, names=FLAGS)
     resolve_seed(args, stored=_stored_seed(args.out), announce=False)
-    config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, clip_norm=args.clip, seed=args.seed,
-                         gradient=args.gradient)
-    try:  # the architecture is checked before anything is written (a bad flag leaves no --out behind)
-        fresh = FlowModel(theory.params(), arch).architecture
-    except ParameterError as exc:
-        raise exc.renamed(FLAGS.get(exc.parameter, exc.parameter)) from None
+    # the architecture is checked before anything is written (a bad flag leaves no --out behind)
+    request = flow_training_request(theory, arch, steps=args.steps, batch=args.batch, lr=args.lr, clip_norm=args.clip,
+                                    seed=args.seed, gradient=args.gradient)
     # every check done: the folder is claimed (two writers never share it; other parameters are refused)
     claim = claim_output_dir(args.out, command="qlat flow train", flag="--out", ignore=MODEL_FILES,
-                             params={"theory": theory.params(), "architecture": fresh, "seed": args.seed,
+                             params={"theory": theory.params(), "architecture": request.fresh, "seed": args.seed,
                                      "dtype": args.dtype},
                              names={"seed": "--seed", "dtype": "--dtype",
                                     **{f"theory.{k}": FLAGS.get(k, k) for k in theory.params()},
-                                    **{f"architecture.{k}": FLAGS.get(k, k) for k in fresh}})
+                                    **{f"architecture.{k}": FLAGS.get(k, k) for k in request.fresh}})
     try:
         announce_seed(args)
         claim.remove_stale_temporaries()  # left by a killed run (the lock is ours now)
-        return _train_claimed(args, theory, arch, fresh, config, progress=show_progress(args))
+        training = request.run(args.out, dtype=args.dtype, device=args.device, new_phase=args.new_phase,
+                               checkpoint_every=args.checkpoint_every, max_minutes=args.max_minutes,
+                               eval_n=args.eval_n, progress=show_progress(args), names=FLAGS)
     finally:
         claim.release()
-
-
-def _train_claimed(args: argparse.Namespace, theory: Any, arch: dict[str, Any], fresh: dict[str, Any], config: Any,
-                   *, progress: bool) -> int:
-    """Train into the claimed --out: resume what it holds (same theory, architecture, seed) or start."""
-    from qlat.core.compute import seed_torch, torch_dtype
-    from qlat.samplers.flow import FlowModel, TrainConfig, load_model, load_training_state, save_checkpoint, train
-    from qlat.samplers.flow.checkpoint import CARD_NAME, card_architecture, check_theory, read_card
-    from qlat.samplers.flow.training import evaluate_flow
-
-    dtype = torch_dtype(args.dtype, "--dtype")
-    state = None
-    if (args.out / CARD_NAME).exists():
-        card = read_card(args.out, parameter="--out")
-        try:
-            check_theory(card, theory.params())
-        except ParameterError as exc:
-            raise ParameterError(FLAGS.get(exc.parameter, exc.parameter),
-                                 f"{args.out} holds a model for another theory ({exc.requirement})", exc.value,
-                                 hint="use a new --out folder, or the same theory to continue training") from None
-        model, card = load_model(args.out, theory_params=theory.params(), dtype=dtype, device=args.device,
-                                 parameter="--out")
-        stored_arch = card_architecture(card)
-        for key, value in fresh.items():
-            have = stored_arch.get(key)
-            require(have == value, FLAGS.get(key, key), f"differs from the model stored in {args.out} "
-                    f"({key} = {have!r})", value, hint="use the same architecture to resume, or a new --out folder")
-        stored = TrainConfig.from_dict(card["training"]["config"])
-        state = load_training_state(args.out, card, parameter="--out")
-        phase_keys = ("batch", "lr", "clip_norm", "gradient")
-        same = all(getattr(stored, key) == getattr(config, key) for key in (*phase_keys, "steps"))
-        require(stored.seed == config.seed, "--seed", f"differs from the training stored in {args.out} "
-                f"(seed = {stored.seed!r})", config.seed)
-        if args.new_phase and not same:  # (the same command again resumes the phase it started)
-            state.phases.append({**stored.to_dict(), "until": state.step})
-            config = stored.next_phase(state.step, steps=args.steps, batch=args.batch, lr=args.lr,
-                                       clip_norm=args.clip)
-            config.gradient = args.gradient
-        else:
-            for key in phase_keys:
-                require(getattr(stored, key) == getattr(config, key), FLAGS.get(key, key),
-                        f"differs from the training stored in {args.out} ({key} = {getattr(stored, key)!r}); "
-                        "add --new-phase to continue with it", getattr(config, key))
-            config.schedule_start = stored.schedule_start
-    else:
-        seed_torch(args.seed)  # the initial weights
-        model = FlowModel(theory.params(), arch).to(device=args.device, dtype=dtype)
-
-    def checkpoint(st: Any) -> None:
-        save_checkpoint(args.out, model, config=config, state=st, device=args.device)
-
-    import signal
-    import threading
-
-    def _terminate(signum: int, frame: Any) -> None:  # SIGTERM: checkpoint and stop, like Ctrl-C
-        raise KeyboardInterrupt
-
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
-    try:
-        state = train(model, theory, config=config, state=state, checkpoint=checkpoint,
-                      checkpoint_every=args.checkpoint_every, progress=progress,
-                      time_limit_s=None if args.max_minutes is None else 60.0 * args.max_minutes)
-    except KeyboardInterrupt:
+    if training.interrupted:
         sys.stderr.write(f"qlat: interrupted; {args.out} holds the last checkpoint; rerun the same command to resume\n")
         return 130
-    finally:
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
-    eval_model = FlowModel(theory.params(), model.architecture).double()
-    eval_model.load_state_dict({k: v.detach().cpu() for k, v in model.state_dict().items()})
-    metrics = evaluate_flow(eval_model.eval(), theory, n=args.eval_n, seed=args.seed + 1)
-    save_checkpoint(args.out, model, config=config, state=state, device=args.device,
-                    metrics={k: v.to_dict() for k, v in metrics.items()})
-    result = {**metrics, "model": str(args.out), "theory": theory.params(), "architecture": model.architecture,
-              "steps": state.step, "train_wall_s": state.wall_s, "seed": args.seed}
-    _print(result, as_json=args.json, title=f"{args.out}: {state.step} steps, {state.wall_s:.0f} s of training")
+    _print(training.to_dict(), as_json=args.json, title=training.title)
     return 0
 
 

@@ -26,14 +26,6 @@ from typing import Any
 
 from qlat.core.errors import ParameterError, require
 
-
-def default_observables(theory_params: dict[str, Any]) -> list[str]:
-    """The observables the theory reports by default (:meth:`Theory.default_observables`)."""
-    from qlat.theories.base import theory_from_params
-
-    return list(theory_from_params(theory_params).default_observables())
-
-
 #: Run-level parameters stored beside the theory and sampler, and their flags.
 _RUN_FLAGS = {"theory.name": "theory", "theory.shape": "--L/--ndim", "seed": "--seed", "chains": "--chains",
               "start": "--start"}

@@ -72,10 +72,11 @@ def register(subparsers: Any) -> None:
 
 
 def _check_train(args: argparse.Namespace) -> None:
-    """Every flag and the memory the run needs, before the theory, a model or a folder exists."""
+    """Every flag and the memory the run needs (:mod:`qlat.samplers.slhmc.sizes`), before the theory, a model or a
+    folder exists."""
     import math
 
-    from qlat.core.resources import require_memory
+    from qlat.samplers.slhmc.sizes import require_training_memory
 
     for flag, value, low in (("--L", args.L, 4), ("--layers", args.layers, 0), ("--heads", args.heads, 1),
                              ("--hidden", args.hidden, 1), ("--rounds", args.rounds, 1), ("--n", args.n, 2),
@@ -86,15 +87,9 @@ def _check_train(args: argparse.Namespace) -> None:
     for flag, value in (("--lr", args.lr), ("--tau", args.tau)):
         require(math.isfinite(value) and value > 0, flag, "must be a finite number > 0", value)
     require(0 < args.val_fraction < 1, "--val-fraction", "must be in (0, 1)", args.val_fraction)
-    sites = float(args.L) ** 2
-    # the dense Dirac matrix (2 L^2)^2 complex of the exact accept, one LU per chain at a time
-    require_memory(16.0 * (2 * sites) ** 2 * 3, "--L", "the dense Dirac matrix of the exact accept")
-    # the training data (links of every kept configuration) and the attention network's activations
-    configurations = float(args.rounds) * args.n * args.chains
-    require_memory(8.0 * 2 * sites * configurations, "--n/--chains/--rounds", "the training configurations")
-    width = float(args.heads) * args.hidden
-    require_memory(8.0 * args.layers * (3 * width * args.hidden + 16 * width * 2 * sites * min(args.batch, 64)),
-                   "--layers/--heads/--hidden", "the attention network and its activations")
+    require_training_memory(L=args.L, rounds=args.rounds, n=args.n, chains=args.chains, layers=args.layers,
+                            heads=args.heads, hidden=args.hidden, batch=args.batch,
+                            names={k: f"--{k}" for k in ("L", "n", "chains", "rounds", "layers", "heads", "hidden")})
 
 
 def cmd_train(args: argparse.Namespace) -> int:

@@ -182,6 +182,222 @@ def simulator_seed(seed: int | None) -> int | None:
     return int(make_rng(seed).integers(0, 2**31 - 1))
 
 
+@dataclass(frozen=True)
+class _PreparedRun:
+    """A checked adiabatic run before it is simulated: the simulator, the request it is handed, the run
+    description (:attr:`AdiabaticResult.params`), the provenance every Estimate shares, and the circuit summary."""
+
+    impl: Any
+    request: SimulationRequest
+    params: dict[str, Any]
+    provenance: dict[str, Any]
+    circuit: dict[str, Any]
+    systematics: str
+
+
+@dataclass(frozen=True)
+class _Systematics:
+    """The systematic sources per observable key, how they were found (already in the provenance) and the
+    leaked weight of the final state (for the warnings), from :func:`_estimate_systematics`."""
+
+    sources: dict[str, dict[str, float]] = field(default_factory=dict)
+    leaked_weight: float | None = None
+
+
+def _check_run_options(model: SchwingerModel, *, backend: str, shots: int | None, seed: int | None, noise: Any,
+                       max_bond_dimension: int | None, systematics: str) -> tuple[Any, int | None]:
+    """The simulator registered as ``backend`` and the shot count it runs with, once every option is checked."""
+    require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)
+    impl, shots = check_request(backend, model.n_qubits, shots=shots, noise=noise)
+    if seed is not None:
+        make_rng(seed)  # validates: integer >= 0
+    if max_bond_dimension is not None and not impl.bond_dimension:
+        from qlat.quantum.simulation import adiabatic_simulators
+
+        mps_like = [n for n, b in adiabatic_simulators().items() if b.bond_dimension]
+        raise ParameterError("max_bond_dimension", f"applies to the MPS backends ({', '.join(mps_like)}) only",
+                             max_bond_dimension)
+    require(systematics in ("estimate", "none"), "systematics", "must be 'estimate' or 'none'", systematics)
+    return impl, shots
+
+
+def _run_description(model: SchwingerModel, schedule: Any, qobs: Sequence["QubitObservable"], *, backend: str,
+                     shots: int | None, seed: int | None, noise_desc: Any, order: int, layout: str,
+                     max_bond_dimension: int | None) -> dict[str, Any]:
+    """:attr:`AdiabaticResult.params` before the run (the wall time and the systematics are added after it)."""
+    params: dict[str, Any] = {
+        "model": model.params(),
+        "schedule": schedule_description(schedule),
+        "order": order,
+        "layout": layout,
+        "backend": backend,
+        "shots": shots,
+        "seed": seed,
+        "noise": noise_desc,
+        "observables": [o.name for o in qobs],
+    }
+    if max_bond_dimension is not None:
+        params["max_bond_dimension"] = int(max_bond_dimension)
+    return params
+
+
+def _run_provenance(params: dict[str, Any], impl: Any, max_bond_dimension: int | None) -> dict[str, Any]:
+    """The provenance every Estimate of the run shares; a bond-dimension cap whose truncation error the
+    simulator does not estimate is a warning."""
+    prov = provenance(**{k: params[k] for k in ("model", "schedule", "order", "layout", "backend", "seed",
+                                                  "shots", "noise")})
+    if max_bond_dimension is not None and not hasattr(impl, "systematics"):
+        prov["warning"] = (f"MPS bond dimension capped at {int(max_bond_dimension)}: the truncation error "
+                           "is not included in the reported error")
+    return prov
+
+
+def _circuit_with_summary(model: SchwingerModel, schedule: Any, impl: Any, *, order: int,
+                          layout: str) -> tuple["QuantumCircuit | None", dict[str, Any]]:
+    """The adiabatic circuit (None when the simulator does not need it and it is long: its counts are then
+    :func:`circuit_summary_extrapolated`) and its :func:`circuit_summary`."""
+    from qlat.quantum.trotter import adiabatic_circuit
+
+    n_steps = int(schedule.n_steps)
+    if not impl.needs_circuit and n_steps > SUMMARY_BUILD_MAX_STEPS:
+        return None, circuit_summary_extrapolated(model, schedule, order=order, layout=layout)
+    circuit = adiabatic_circuit(model, schedule, order=order, layout=layout)
+    return circuit, circuit_summary(circuit, n_steps)
+
+
+def _check_noise_survival(noise_desc: Any, summary: dict[str, Any], prov: dict[str, Any]) -> None:
+    r"""Record the probability that no depolarizing error happens in the whole circuit,
+    (1 − p₁)^{n₁}(1 − p₂)^{n₂}, and warn below 0.1: a noisy estimate with a tiny value here is mostly noise
+    (it drifts towards the maximally mixed Tr H / 2^N)."""
+    if not (isinstance(noise_desc, dict) and "p1" in noise_desc and "p2" in noise_desc):
+        return
+    ops_count = summary["gate_counts"].get("ops", {})
+    n2 = int(summary["two_qubit_cnot_cost"])
+    n1 = sum(int(v) for k, v in ops_count.items() if k in ("sx", "x"))
+    survival = (1.0 - float(noise_desc["p1"])) ** n1 * (1.0 - float(noise_desc["p2"])) ** n2
+    prov["expected_noise_free_fraction"] = survival
+    if survival < 0.1:
+        from qlat.core.errors import warn
+
+        prov["warning_noise"] = (f"expected error-free fraction of the circuit (1-p1)^{n1}(1-p2)^{n2} = "
+                                 f"{survival:.2g}: the noisy estimate is dominated by noise")
+        warn(prov["warning_noise"])
+
+
+def _prepare_run(model: SchwingerModel, schedule: Any, *, observables: Sequence[str] | str, backend: str,
+                 shots: int | None, seed: int | None, noise: Any, order: int, layout: str, progress: bool,
+                 max_bond_dimension: int | None, systematics: str) -> _PreparedRun:
+    """Check the options, take the backend's default schedule when none is given, resolve the observables and
+    the noise, describe the run, build (or extrapolate) the circuit and hand it all to a :class:`_PreparedRun`."""
+    impl, shots = _check_run_options(model, backend=backend, shots=shots, seed=seed, noise=noise,
+                                     max_bond_dimension=max_bond_dimension, systematics=systematics)
+    from qlat.quantum.adiabatic import backend_default_schedule
+    from qlat.quantum.noise import resolve_noise
+
+    if schedule is None:
+        schedule = backend_default_schedule(model, backend)
+    qobs = _observable_list(observables, model)
+    noise_model, noise_desc = resolve_noise(noise)
+    params = _run_description(model, schedule, qobs, backend=backend, shots=shots, seed=seed, noise_desc=noise_desc,
+                              order=order, layout=layout, max_bond_dimension=max_bond_dimension)
+    prov = _run_provenance(params, impl, max_bond_dimension)
+    circuit, summary = _circuit_with_summary(model, schedule, impl, order=order, layout=layout)
+    _check_noise_survival(noise_desc, summary, prov)
+    request = SimulationRequest(
+        model=model, schedule=schedule, observables=qobs, shots=shots, seed=seed, noise_model=noise_model,
+        order=order, layout=layout, progress=progress, max_bond_dimension=max_bond_dimension, circuit=circuit,
+    )
+    return _PreparedRun(impl=impl, request=request, params=params, provenance=prov, circuit=summary,
+                        systematics=systematics)
+
+
+def _estimate_systematics(run: _PreparedRun, values: dict[str, tuple[float, float]]) -> _Systematics:
+    """The Trotter/adiabatic (and truncation) systematics of the run, with the method in the provenance.
+
+    A simulator that estimates its own errors (tdvp: time step, truncation, adiabatic) does so; otherwise
+    statevector reruns of the schedule (:func:`qlat.quantum.systematics.adiabatic_systematics`, N <= 22)
+    give them; beyond that, or with ``systematics="none"``, the provenance warns that the error is
+    statistical only.
+    """
+    prov, request = run.provenance, run.request
+    if run.systematics != "estimate":
+        prov["warning_systematic"] = "systematic errors not estimated (systematics='none')"
+        return _Systematics()
+    if hasattr(run.impl, "systematics"):
+        sources, how = run.impl.systematics(request, {k: v for k, (v, _) in values.items()})
+        prov["systematic_method"] = how
+        return _Systematics(sources, how.get("state_model", {}).get("leaked_weight"))
+    from qlat.quantum.systematics import adiabatic_systematics, can_estimate
+
+    model = request.model
+    if not can_estimate(model):
+        prov["warning_systematic"] = (f"Trotter and adiabatic errors not estimated at N = {model.n_sites} "
+                                      "(statevector reruns stop at N = 22): the error is statistical only")
+        from qlat.core.errors import warn
+
+        warn(prov["warning_systematic"])
+        return _Systematics()
+    ops = {key: op for o in request.observables for key, op in zip(o.keys, o.operators)}
+    sources, how = adiabatic_systematics(model, request.schedule, ops, order=request.order,
+                                         state=request.artifacts.get("state"))
+    prov["systematic_method"] = how
+    return _Systematics(sources, how["state_model"]["leaked_weight"])
+
+
+def _adiabaticity_warnings(run: _PreparedRun, *, leaked_weight: float | None,
+                           fidelity: float | None) -> list[str]:
+    """The reasons the run's error bars cannot be trusted (:func:`qlat.quantum.systematics.warning_messages`:
+    leaked weight, the Landau-Zener check of the path, the fidelity), each emitted once; the path check is
+    recorded in the provenance."""
+    from qlat.quantum.systematics import path_check, warning_messages
+
+    crossing = path_check(run.request.model, run.request.schedule) if run.systematics == "estimate" else None
+    if crossing is not None:
+        run.provenance["landau_zener"] = crossing
+    messages = warning_messages(leaked_weight=leaked_weight, landau_zener=crossing, fidelity=fidelity)
+    if messages:
+        from qlat.core.errors import warn
+
+        for message in messages:
+            warn(message)
+    return messages
+
+
+def _result_estimates(run: _PreparedRun, values: dict[str, tuple[float, float]], sources: dict[str, Any],
+                      messages: Sequence[str]) -> dict[str, Estimate]:
+    """One Estimate per observable key: value, error (shot noise or 0), the systematic with its sources and
+    every warning.  ``n_samples`` is the shot count per measurement basis; the provenance names the bases
+    (the energy needs Z…Z, X…X and Y…Y, i.e. 3 × shots in total)."""
+    shots, prov = run.request.shots, run.provenance
+    if shots is not None:
+        from qlat.quantum.measurement import observable_bases
+    estimates: dict[str, Estimate] = {}
+    for o in run.request.observables:
+        obs_prov = prov if shots is None else {**prov, "shots_per_basis": shots, "bases": observable_bases(o)}
+        for key in o.keys:
+            value, error = values[key]
+            est = Estimate(
+                value=value, error=error, name=key, unit=o.unit, n_samples=shots,
+                backend=run.impl.label, provenance=obs_prov,
+            )
+            est = est.with_systematic(sources[key]) if key in sources else est
+            for message in messages:
+                est = est.with_warning(message, emit=False)
+            estimates[key] = est
+    return estimates
+
+
+def _fidelity_estimate(run: _PreparedRun, fidelity: float | None, messages: Sequence[str]) -> Estimate | None:
+    """|⟨E₀|ψ(T)⟩|² as an Estimate with the run's warnings (None when the simulator does not know it)."""
+    if fidelity is None:
+        return None
+    est = Estimate(value=fidelity, error=0.0, name="fidelity", unit="1", backend=run.impl.label,
+                   provenance=run.provenance)
+    for message in messages:
+        est = est.with_warning(message, emit=False)
+    return est
+
+
 def run_adiabatic(
     model: SchwingerModel,
     schedule: Any = None,
@@ -231,140 +447,18 @@ def run_adiabatic(
     ParameterError: naming ``backend``, ``n_sites``, ``shots``, ``noise``, ``seed``,
         ``observables`` ... for bad input.
     """
-    require(isinstance(model, SchwingerModel), "model", "must be a SchwingerModel", type(model).__name__)
-    impl, shots = check_request(backend, model.n_qubits, shots=shots, noise=noise)
-    if seed is not None:
-        make_rng(seed)  # validates: integer >= 0
-    if max_bond_dimension is not None and not impl.bond_dimension:
-        from qlat.quantum.simulation import adiabatic_simulators
-
-        mps_like = [n for n, b in adiabatic_simulators().items() if b.bond_dimension]
-        raise ParameterError("max_bond_dimension", f"applies to the MPS backends ({', '.join(mps_like)}) only",
-                             max_bond_dimension)
-    require(systematics in ("estimate", "none"), "systematics", "must be 'estimate' or 'none'", systematics)
-
-    from qlat.quantum.adiabatic import backend_default_schedule
-    from qlat.quantum.noise import resolve_noise
-
-    if schedule is None:
-        schedule = backend_default_schedule(model, backend)
-    qobs = _observable_list(observables, model)
-    noise_model, noise_desc = resolve_noise(noise)
-
-    params: dict[str, Any] = {
-        "model": model.params(),
-        "schedule": schedule_description(schedule),
-        "order": order,
-        "layout": layout,
-        "backend": backend,
-        "shots": shots,
-        "seed": seed,
-        "noise": noise_desc,
-        "observables": [o.name for o in qobs],
-    }
-    if max_bond_dimension is not None:
-        params["max_bond_dimension"] = int(max_bond_dimension)
-    prov = provenance(**{k: params[k] for k in ("model", "schedule", "order", "layout", "backend", "seed",
-                                                  "shots", "noise")})
-    if max_bond_dimension is not None and not hasattr(impl, "systematics"):
-        prov["warning"] = (f"MPS bond dimension capped at {int(max_bond_dimension)}: the truncation error "
-                           "is not included in the reported error")
-
-    from qlat.quantum.trotter import adiabatic_circuit
-
-    n_steps = int(schedule.n_steps)
-    circuit = None
-    if not impl.needs_circuit and n_steps > SUMMARY_BUILD_MAX_STEPS:
-        summary = circuit_summary_extrapolated(model, schedule, order=order, layout=layout)
-    else:
-        circuit = adiabatic_circuit(model, schedule, order=order, layout=layout)
-        summary = circuit_summary(circuit, n_steps)
-
-    if isinstance(noise_desc, dict) and "p1" in noise_desc and "p2" in noise_desc:
-        # the probability that no depolarizing error happens in the whole circuit: a noisy estimate
-        # with a tiny value here is mostly noise (it drifts towards the maximally mixed Tr H / 2^N)
-        ops_count = summary["gate_counts"].get("ops", {})
-        n2 = int(summary["two_qubit_cnot_cost"])
-        n1 = sum(int(v) for k, v in ops_count.items() if k in ("sx", "x"))
-        survival = (1.0 - float(noise_desc["p1"])) ** n1 * (1.0 - float(noise_desc["p2"])) ** n2
-        prov["expected_noise_free_fraction"] = survival
-        if survival < 0.1:
-            from qlat.core.errors import warn
-
-            prov["warning_noise"] = (f"expected error-free fraction of the circuit (1-p1)^{n1}(1-p2)^{n2} = "
-                                     f"{survival:.2g}: the noisy estimate is dominated by noise")
-            warn(prov["warning_noise"])
-
-    request = SimulationRequest(
-        model=model, schedule=schedule, observables=qobs, shots=shots, seed=seed, noise_model=noise_model,
-        order=order, layout=layout, progress=progress, max_bond_dimension=max_bond_dimension, circuit=circuit,
-    )
+    run = _prepare_run(model, schedule, observables=observables, backend=backend, shots=shots, seed=seed,
+                       noise=noise, order=order, layout=layout, progress=progress,
+                       max_bond_dimension=max_bond_dimension, systematics=systematics)
     start = time.perf_counter()
-    values, fidelity_value = impl.simulate(request)
-    wall = time.perf_counter() - start
-    params["wall_time_s"] = wall
-    sources: dict[str, dict[str, float]] = {}
-    leaked_weight: float | None = None
-    if systematics == "estimate" and hasattr(impl, "systematics"):
-        # a backend that estimates its own errors (tdvp: time step, truncation, adiabatic)
-        sources, how = impl.systematics(request, {k: v for k, (v, _) in values.items()})
-        prov["systematic_method"] = how
-        leaked_weight = how.get("state_model", {}).get("leaked_weight")
-    elif systematics == "estimate":
-        from qlat.quantum.systematics import adiabatic_systematics, can_estimate
-
-        if can_estimate(model):
-            ops = {key: op for o in qobs for key, op in zip(o.keys, o.operators)}
-            sources, how = adiabatic_systematics(model, schedule, ops, order=order,
-                                                 state=request.artifacts.get("state"))
-            prov["systematic_method"] = how
-            leaked_weight = how["state_model"]["leaked_weight"]
-        else:
-            prov["warning_systematic"] = (f"Trotter and adiabatic errors not estimated at N = {model.n_sites} "
-                                          "(statevector reruns stop at N = 22): the error is statistical only")
-            from qlat.core.errors import warn
-
-            warn(prov["warning_systematic"])
-    else:
-        prov["warning_systematic"] = "systematic errors not estimated (systematics='none')"
-    params["systematics"] = systematics
-    from qlat.quantum.systematics import path_check, warning_messages
-
-    crossing = path_check(model, schedule) if systematics == "estimate" else None
-    if crossing is not None:
-        prov["landau_zener"] = crossing
-    messages = warning_messages(leaked_weight=leaked_weight, landau_zener=crossing, fidelity=fidelity_value)
-    if messages:
-        from qlat.core.errors import warn
-
-        for message in messages:
-            warn(message)
-    fidelity = None
-    if fidelity_value is not None:
-        fidelity = Estimate(value=fidelity_value, error=0.0, name="fidelity", unit="1", backend=impl.label,
-                            provenance=prov)
-        for message in messages:
-            fidelity = fidelity.with_warning(message, emit=False)
-
-    estimates: dict[str, Estimate] = {}
-    if shots is not None:
-        from qlat.quantum.measurement import observable_bases
-    for o in qobs:
-        # n_samples is the shot count per measurement basis; the provenance names the bases
-        # (the energy needs Z…Z, X…X and Y…Y, i.e. 3 × shots in total)
-        obs_prov = prov if shots is None else {**prov, "shots_per_basis": shots, "bases": observable_bases(o)}
-        for key in o.keys:
-            value, error = values[key]
-            est = Estimate(
-                value=value, error=error, name=key, unit=o.unit, n_samples=shots,
-                backend=impl.label, provenance=obs_prov,
-            )
-            est = est.with_systematic(sources[key]) if key in sources else est
-            for message in messages:
-                est = est.with_warning(message, emit=False)
-            estimates[key] = est
-    return AdiabaticResult(estimates=estimates, fidelity=fidelity, circuit=summary, backend=backend,
-                           params=params)
+    values, fidelity = run.impl.simulate(run.request)
+    run.params["wall_time_s"] = time.perf_counter() - start
+    found = _estimate_systematics(run, values)
+    run.params["systematics"] = systematics
+    messages = _adiabaticity_warnings(run, leaked_weight=found.leaked_weight, fidelity=fidelity)
+    fidelity_estimate = _fidelity_estimate(run, fidelity, messages)
+    return AdiabaticResult(estimates=_result_estimates(run, values, found.sources, messages),
+                           fidelity=fidelity_estimate, circuit=run.circuit, backend=backend, params=run.params)
 
 
 def sampled_values(

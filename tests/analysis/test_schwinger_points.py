@@ -62,3 +62,38 @@ def test_schedule_for_takes_the_backend_step_shortened_to_divide_the_time():
     assert odd.n_steps == 15 and abs(odd.dt - 7.3 / 15) < 1e-12
     assert schedule_for(MODEL, total_time=1.01).n_steps == 21
     assert schedule_for(MODEL, backend="tdvp", total_time=7.3, dt=7.3).dt == 7.3  # a given dt wins
+
+
+def test_model_request_checks_every_parameter_and_names_it_as_asked():
+    from qlat.analysis.schwinger_points import check_model_request, qubit_model
+    from qlat.core.errors import ParameterError
+
+    good = {"n_sites": 4, "spacing": 0.5, "mass": 0.2, "coupling": 1.0, "theta": 0.3}
+    check_model_request(**good)
+    check_model_request(**{**good, "n_sites": [4, 6], "spacing": [0.5, 0.25]})  # a scan's lists
+    for key, bad in (("n_sites", 5), ("n_sites", [4, 7]), ("spacing", 0.0), ("spacing", [0.5, float("nan")]),
+                     ("mass", float("inf")), ("coupling", -1.0), ("theta", float("nan"))):
+        with pytest.raises(ParameterError) as err:
+            check_model_request(**{**good, key: bad}, names={key: f"--{key}"})
+        assert err.value.parameter == f"--{key}"
+    model = qubit_model(n_sites=4, spacing=0.5, mass=0.2, theta=0.3, formulation="electric", mass_shift=True)
+    assert model.params() == SchwingerModel(4, 0.5, 0.2, 0.3, formulation="electric", mass_shift=True).params()
+
+
+def test_adiabatic_request_checks_then_runs_the_point_it_describes():
+    from qlat.analysis.schwinger_points import adiabatic_request
+    from qlat.core.errors import ParameterError
+
+    request = adiabatic_request(MODEL, backend="statevector", total_time=2.0, ramp="sin2")
+    assert request.schedule == schedule_for(MODEL, backend="statevector", total_time=2.0, ramp="sin2")
+    assert not request.samples_shots and adiabatic_request(MODEL, backend="aer", total_time=2.0).samples_shots
+    ran = request.run().to_dict()
+    direct = adiabatic_point(MODEL, request.schedule, backend="statevector").to_dict()
+    assert ran["energy"].value == direct["energy"].value and ran["params"] == direct["params"]
+    with pytest.raises(ParameterError) as err:
+        adiabatic_request(MODEL, backend="statevector", shots=100, names={"shots": "--shots"})
+    assert err.value.parameter == "--shots"
+    with pytest.raises(ParameterError) as err:
+        adiabatic_request(SchwingerModel(2000, 0.5, 0.1), backend="tdvp", bond_dim=4096,
+                          names={"n_sites": "--sites", "bond_dim": "--bond-dim"})
+    assert err.value.parameter in ("--sites", "--bond-dim")

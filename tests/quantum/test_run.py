@@ -148,3 +148,37 @@ def test_extrapolated_circuit_summary_is_exact(layout, n_steps, order):
     guess = circuit_summary_extrapolated(model, schedule, order=order, layout=layout)
     assert guess.pop("extrapolated_from_steps")
     assert guess == full
+
+
+def test_noisy_run_records_its_error_free_fraction_and_warns_only_when_noise_dominates():
+    """(1 − p₁)^{n₁}(1 − p₂)^{n₂} over the circuit's one- and two-qubit gates; a warning (stderr and JSON) below 0.1."""
+    from qlat.core.errors import QlatWarning
+
+    model = SchwingerModel(4, 0.5, 0.2, theta=0.3)
+    schedule = AdiabaticSchedule(2.0, 0.5, ramp="sin2")
+    mild = run_adiabatic(model, schedule, backend="aer", shots=64, seed=1, noise="depolarizing:0.0005,0.001",
+                         systematics="none")
+    counts = mild.circuit["gate_counts"]["ops"]
+    n1 = sum(v for k, v in counts.items() if k in ("sx", "x"))
+    n2 = mild.circuit["two_qubit_cnot_cost"]
+    assert n1 > 0 and n2 > 0
+    fraction = mild.estimates["energy"].provenance["expected_noise_free_fraction"]
+    assert fraction == pytest.approx(0.9995**n1 * 0.999**n2, rel=1e-12)
+    assert "warning_noise" not in mild.estimates["energy"].provenance
+    with pytest.warns(QlatWarning, match="dominated by noise"):
+        heavy = run_adiabatic(model, schedule, backend="aer", shots=64, seed=1, noise="depolarizing:0.05,0.2",
+                              systematics="none")
+    prov = heavy.estimates["energy"].provenance
+    assert prov["expected_noise_free_fraction"] == pytest.approx(0.95**n1 * 0.8**n2, rel=1e-12)
+    assert prov["expected_noise_free_fraction"] < 0.1
+    assert any("dominated by noise" in w for w in heavy.estimates["energy"].warnings)
+
+
+def test_capped_mps_says_its_truncation_error_is_not_in_the_bar():
+    model = SchwingerModel(6, 0.5, 0.1, theta=1.0)
+    schedule = AdiabaticSchedule(2.0, 0.5, ramp="sin2")
+    capped = run_adiabatic(model, schedule, backend="mps", max_bond_dimension=4, systematics="none")
+    assert any("bond dimension capped at 4" in w for w in capped.estimates["energy"].warnings)
+    assert capped.params["max_bond_dimension"] == 4
+    free = run_adiabatic(model, schedule, backend="mps", systematics="none")
+    assert not any("capped" in w for w in free.estimates["energy"].warnings)
