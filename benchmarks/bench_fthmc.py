@@ -13,7 +13,8 @@ CPU (process) time, not wall time, because the benchmark machine is shared; one 
 The flow: gauge-equivariant ``ncp`` couplings (:mod:`qlat.samplers.flow.gauge`, smooth, so the
 molecular dynamics conserves H well), trained by ``qlat.samplers.flow.training.train`` at L = 8.
 Transfer: the conditioner weights of that flow are copied into the same architecture at L = 16
-(convolutions with circular padding do not depend on the lattice size) without retraining.
+(convolutions with circular padding do not depend on the lattice size) without retraining
+(:func:`qlat.samplers.flow.checkpoint.transfer_checkpoint`).
 
 Plain HMC runs the fused numba trajectory (:mod:`qlat.samplers.hmc_kernels`) — the fastest path
 qlat has; FTHMC runs on torch with automatic differentiation through the flow, so its cost per
@@ -61,7 +62,7 @@ from machine import describe_machine, write_results  # noqa: E402
 from qlat.analysis.statistics import gamma_estimate  # noqa: E402
 from qlat.core.lattice import Lattice  # noqa: E402
 from qlat.exact import u1 as exact_u1  # noqa: E402
-from qlat.samplers.flow.checkpoint import save_checkpoint  # noqa: E402
+from qlat.samplers.flow.checkpoint import save_checkpoint, transfer_checkpoint  # noqa: E402
 from qlat.samplers.flow.models import FlowModel  # noqa: E402
 from qlat.samplers.flow.training import TrainConfig, train  # noqa: E402
 from qlat.samplers.fthmc import FieldTransformationHMC  # noqa: E402
@@ -79,19 +80,6 @@ def train_flow(theory: U1Theory, arch: dict, steps: int, batch: int, lr: float, 
     seconds = time.process_time() - t0
     save_checkpoint(out, model, config=config, state=state)
     return seconds
-
-
-def transfer_flow(source: Path, theory: U1Theory, arch: dict, out: Path) -> None:
-    """The conditioner weights of the flow in ``source`` in the same architecture for ``theory`` (no training)."""
-    from qlat.samplers.flow.checkpoint import load_model
-
-    trained, _ = load_model(source)
-    model = FlowModel(theory.params(), arch).to(torch.float64)
-    weights = {k: v for k, v in trained.state_dict().items() if ".net." in k}
-    missing = model.load_state_dict(weights, strict=False)
-    assert not [k for k in missing.missing_keys if ".net." in k], missing
-    save_checkpoint(out, model, config=TrainConfig(steps=0, batch=2), state=train(
-        model, theory, config=TrainConfig(steps=0, batch=2)))
 
 
 def measure(sampler, theory: U1Theory, *, chains: int, n: int, seed: int, start=None) -> tuple[dict, object]:
@@ -152,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         t16 = U1Theory(Lattice((16, 16)), beta=args.beta)
         train_cpu = train_flow(t8, arch, args.train_steps, 64, 3e-3, Path(tmp) / "L8")
         print(f"training at L=8: {train_cpu:.1f} CPU s", flush=True)
-        transfer_flow(Path(tmp) / "L8", t16, arch, Path(tmp) / "L16")
+        transfer_checkpoint(Path(tmp) / "L8", t16.params(), Path(tmp) / "L16")
         md = {"trajectory_length": 1.0, "n_steps": args.steps, "target_acceptance": args.target_acceptance}
         for theory, model in ((t8, Path(tmp) / "L8"), (t16, Path(tmp) / "L16")):
             runs = ((HMC(thermalization=args.thermalization_hmc, **md), args.n_hmc),
