@@ -381,6 +381,8 @@ def run_shootout(plan: ShootoutPlan, workdir: Any, *, log: Any = None) -> dict[s
                     params["model"] = str(model)
                     train_s = training[origin]["cpu_seconds"]
                 sampler = sampler_from_params(params)
+                warm = sampler_from_params({**params, "thermalization": 0})  # compile (numba) outside the timing
+                warm.run(theory, 2, state=warm.init_state(theory, chains=2, seed=seed))
                 begin: Any = None if start is None else start[: sp.chains]
                 cost, end = measure_charge_cost(sampler, theory, chains=sp.chains, seed=seed, block=sp.block,
                                                 max_cpu_seconds=sp.max_cpu_seconds, start=begin,
