@@ -59,6 +59,7 @@ sys.path.insert(0, str(HERE))
 
 from machine import describe_machine, write_results  # noqa: E402
 
+from qlat.analysis.shootout import seconds_per_independent  # noqa: E402
 from qlat.analysis.statistics import gamma_estimate  # noqa: E402
 from qlat.core.lattice import Lattice  # noqa: E402
 from qlat.exact import u1 as exact_u1  # noqa: E402
@@ -107,7 +108,7 @@ def measure(sampler, theory: U1Theory, *, chains: int, n: int, seed: int, start=
         "cpu_seconds_per_trajectory": cpu / trajectories,
         "tau_int_Q": round(tau, 2), "tau_int_Q_error": round(float(est_q.tau_int_error), 2),
         "reliable": bool(n >= 50 * tau and sampler.thermalization >= 5 * tau),
-        "cpu_seconds_per_independent_Q": 2.0 * tau * cpu / trajectories,
+        "cpu_seconds_per_independent_Q": seconds_per_independent(tau, 0.0, cpu / trajectories)[0],
         "q2": est_q2.value, "q2_error": est_q2.error, "q2_exact": q2_exact,
         "q2_z": (est_q2.value - q2_exact) / est_q2.error if est_q2.error > 0 else None,
         "plaquette": est_p.value, "plaquette_error": est_p.error, "plaquette_exact": p_exact,
