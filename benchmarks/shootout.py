@@ -24,6 +24,7 @@ Writes ``benchmarks/results/shootout_<preset>.json`` (with the machine) and ``sh
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import tempfile
@@ -44,6 +45,7 @@ from qlat.analysis.shootout import (  # noqa: E402
     MIN_CHAIN_TAUS,
     ML_SAMPLERS,
     SAMPLER_NAMES,
+    ChargeCost,
     SamplerPlan,
     ShootoutPlan,
     run_shootout,
@@ -157,7 +159,7 @@ def plot(costs, path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     Ls = sorted({c.L for c in costs})
-    fig, axes = plt.subplots(1, len(Ls), figsize=(6.5 * len(Ls), 4.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(Ls), figsize=(6.5 * len(Ls) + 2.6, 4.8), squeeze=False)
     styles = {None: "-", AMORTIZE_OVER[0]: "--", AMORTIZE_OVER[-1]: (0, (6, 2, 1, 2))}
     for ax, L in zip(axes[0], Ls):
         for k, name in enumerate(n for n in SAMPLER_NAMES if any(c.sampler == n for c in costs)):
@@ -181,7 +183,7 @@ def plot(costs, path: Path, title: str) -> None:
         ax.set_ylabel("CPU seconds per independent Q")
         ax.set_title(f"2D U(1), L = {L}")
         ax.grid(alpha=0.3, which="both")
-    axes[0][0].legend(fontsize=7, loc="upper left")
+    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -193,7 +195,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preset", choices=("quick", "full"), default="quick")
     parser.add_argument("--dry-run", action="store_true", help="print the plan and its CPU estimate, run nothing")
     parser.add_argument("--out", type=Path, default=None, help="JSON path (default results/shootout_<preset>.json)")
+    parser.add_argument("--replot", action="store_true", help="redraw the plot of the recorded JSON, run nothing")
     args = parser.parse_args(argv)
+    out = args.out or HERE / "results" / f"shootout_{args.preset}.json"
+    if args.replot:
+        plot(costs_from_record(json.loads(out.read_text())), out.with_suffix(".png"), _title(args.preset))
+        return 0
     torch.set_num_threads(1)
     plan = preset(args.preset)
     estimate = plan.estimated_cpu_seconds(seconds_per_train_step=SECONDS_PER_TRAIN_STEP)
@@ -206,7 +213,6 @@ def main(argv: list[str] | None = None) -> int:
           "(every point spending its whole budget, plus the training)", flush=True)
     if args.dry_run:
         return 0
-    out = args.out or HERE / "results" / f"shootout_{args.preset}.json"
     t0, c0 = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory(prefix="qlat-shootout-") as tmp:
         result = run_shootout(plan, tmp, log=lambda line: print(line, flush=True))
@@ -235,10 +241,23 @@ def main(argv: list[str] | None = None) -> int:
         "crossovers": crossovers,
         "moonshot": goal,
     })
-    plot(costs, out.with_suffix(".png"),
-         f"{args.preset} preset: open markers flagged (chains < {MIN_CHAIN_TAUS} τ_int(Q)); dashed: flow training "
-         "amortized over 1e4 / 1e6 samples")
+    plot(costs, out.with_suffix(".png"), _title(args.preset))
     return 0
+
+
+def _title(name: str) -> str:
+    return (f"shoot-out, {name} preset; open markers: flagged (chains < {MIN_CHAIN_TAUS} τ_int(Q) or a Γ-method "
+            "warning),\ndashed: the flow's training CPU time amortized over 1e4 / 1e6 samples")
+
+
+def costs_from_record(record: dict) -> list[ChargeCost]:
+    """The :class:`ChargeCost` of each row of a results file (to redraw its plot)."""
+    keys = {"sampler": "sampler", "beta": "beta", "L": "L", "chains": "chains", "n_per_chain": "n_per_chain",
+            "thermalization": "thermalization", "cpu_seconds": "cpu_seconds", "samples": "samples",
+            "acceptance": "acceptance", "tau_int": "tau_int_Q", "tau_int_error": "tau_int_Q_error", "q2": "q2",
+            "q2_error": "q2_error", "q2_exact": "q2_exact", "training_seconds": "training_cpu_seconds",
+            "reasons": "flags"}
+    return [ChargeCost(**{k: row[v] for k, v in keys.items()}) for row in record["results"]]
 
 
 if __name__ == "__main__":
