@@ -118,7 +118,7 @@ class ChargeCost:
         out: dict[str, Any] = {
             "sampler": self.sampler, "beta": self.beta, "L": self.L, "chains": self.chains,
             "n_per_chain": self.n_per_chain, "thermalization": self.thermalization,
-            "cpu_seconds": round(self.cpu_seconds, 3), "samples": self.samples,
+            "cpu_seconds": self.cpu_seconds, "samples": self.samples,
             "cpu_seconds_per_sample": self.seconds_per_sample, "acceptance": round(self.acceptance, 4),
             "tau_int_Q": self.tau_int, "tau_int_Q_error": self.tau_int_error,
             "chain_length_in_tau_int": self.n_per_chain / self.tau_int if self.tau_int > 0 else None,

@@ -45,7 +45,11 @@ def test_crossover_interpolates_log_speedup_with_its_error():
     assert so.crossovers([1.0, 2.0], [3.0, 0.5], [0.1, 0.1])[0]["direction"] == "falls behind"
 
 
-def test_tiny_shootout_every_sampler_flags_short_chains(tmp_path, single_torch_thread):
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """Every sampler at L = 4, β = 1 and 3, a few dozen samples each (a 5-step flow trained at β = 1)."""
+    import torch
+
     samplers = {
         "hmc": so.SamplerPlan({"trajectory_length": 1.0, "n_steps": 5, "thermalization": 20}, chains=4, block=30,
                               max_cpu_seconds=2.0, max_per_chain=600),
@@ -58,7 +62,16 @@ def test_tiny_shootout_every_sampler_flags_short_chains(tmp_path, single_torch_t
     }
     plan = so.ShootoutPlan(L=[4], betas=[1.0, 3.0], samplers=samplers, train_betas=[1.0], train_L=4, train_steps=5,
                            train_batch=8, architecture={"n_layers": 2, "hidden": [4], "coupling": "ncp"})
-    out = so.run_shootout(plan, tmp_path)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return so.run_shootout(plan, tmp_path_factory.mktemp("shootout"))
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_tiny_shootout_every_sampler_flags_short_chains(tiny):
+    out = tiny
     costs = out["costs"]
     assert [c.sampler for c in costs] == list(so.SAMPLER_NAMES) * 2
     assert len(out["training"]) == 1 and out["training"][0]["cpu_seconds"] > 0
@@ -93,3 +106,38 @@ def test_plan_rejects_unknown_samplers(tmp_path):
                            train_betas=[1.0])
     with pytest.raises(ParameterError, match="samplers"):
         so.run_shootout(plan, tmp_path)
+
+
+def test_benchmark_script_prints_plots_and_replots(tiny, tmp_path, capsys):
+    """benchmarks/shootout.py: the tables, the goal record, the plot, a plot redrawn from the JSON, a dry run."""
+    import importlib.util
+    import json
+    import sys
+    from pathlib import Path
+
+    import torch
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "shootout.py"
+    spec = importlib.util.spec_from_file_location("bench_shootout", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    saved_path, threads = list(sys.path), torch.get_num_threads()
+    try:
+        spec.loader.exec_module(bench)  # puts the repository and benchmarks/ on sys.path
+        assert bench.main(["--preset", "full", "--dry-run"]) == 0  # sets one torch thread
+    finally:
+        sys.path[:] = saved_path
+        torch.set_num_threads(threads)
+    assert "estimated cost" in capsys.readouterr().out
+    costs = tiny["costs"]
+    bench.print_tables(costs, tiny["speedups"], tiny["crossovers"])
+    text = capsys.readouterr().out
+    assert "speedup over HMC" in text and "crossover beta" in text and "heatbath-instanton" in text
+    goal = bench.moonshot(costs, tiny["speedups"])
+    assert goal["met"] is False and "not measured" in goal["measured"]
+    record = json.loads(json.dumps({"results": [c.to_dict() for c in costs]}))
+    back = bench.costs_from_record(record)
+    assert [c.seconds_per_independent_q for c in back] == [c.seconds_per_independent_q for c in costs]
+    assert [c.amortized(10_000) for c in back] == [c.amortized(10_000) for c in costs]
+    bench.plot(back, tmp_path / "p.png", "test")
+    assert (tmp_path / "p.png").stat().st_size > 1000
