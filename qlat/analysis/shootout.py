@@ -316,9 +316,7 @@ def train_shootout_flow(plan: ShootoutPlan, beta: float, out: Any) -> dict[str, 
     import torch
 
     from qlat.core.lattice import Lattice
-    from qlat.samplers.flow.checkpoint import save_checkpoint
-    from qlat.samplers.flow.models import FlowModel
-    from qlat.samplers.flow.training import TrainConfig, train
+    from qlat.samplers.flow import FlowModel, TrainConfig, save_checkpoint, train
     from qlat.theories import U1Theory
 
     theory = U1Theory(Lattice((plan.train_L, plan.train_L)), beta=beta)
