@@ -10,7 +10,7 @@ independence-Metropolis chain (:class:`~qlat.samplers.flow.sampler.FlowSampler`)
 t_sample = wall seconds / samples (all chains), τ_int from the Γ-method
 (:func:`qlat.analysis.statistics.gamma_estimate`).  The training cost is reported separately and
 also amortized over 10⁵ samples: 2 τ_int(Q) · (t_sample + t_train / 10⁵).  ⟨Q²⟩ of both chains is
-compared with the character expansion (:mod:`qlat.exact.u1`).  A τ_int is ``reliable`` when the
+compared with the character expansion (:mod:`qlat.exact.u1_character_expansion`).  A τ_int is ``reliable`` when the
 chains are at least 50 τ_int long.
 
     nice -n 10 .venv/bin/python benchmarks/bench_flow.py                      # L = 8, β = 2, 4, 6
@@ -39,6 +39,7 @@ sys.path.insert(0, str(HERE))
 
 from machine import describe_machine, write_results  # noqa: E402
 
+from qlat.analysis.shootout import amortized_seconds_per_sample, seconds_per_independent  # noqa: E402
 from qlat.analysis.statistics import gamma_estimate  # noqa: E402
 from qlat.core.lattice import Lattice  # noqa: E402
 from qlat.exact import u1_character_expansion as exact_u1  # noqa: E402
@@ -67,7 +68,8 @@ def _summary(theory: U1Theory, q: np.ndarray, seconds: float, samples: int, acce
     return {
         "acceptance": round(float(acceptance), 4), "wall_seconds": round(seconds, 2),
         "seconds_per_sample": t_sample, "tau_int_Q": tau, "tau_int_Q_error": est_q.tau_int_error,
-        "reliable": bool(q.shape[0] >= 50 * tau), "seconds_per_independent_Q": 2 * tau * t_sample,
+        "reliable": bool(q.shape[0] >= 50 * tau),
+        "seconds_per_independent_Q": seconds_per_independent(tau, 0.0, t_sample)[0],
         "q2": est_q2.value, "q2_error": est_q2.error, "q2_exact": exact_q2,
         "q2_z": (est_q2.value - exact_q2) / est_q2.error if est_q2.error > 0 else None,
     }
@@ -91,8 +93,8 @@ def run_point(L: int, beta: float, *, train_minutes: float, layers: int, chains:
     flow_row = _summary(theory, q_flow, f_seconds, (n + 20) * chains, fbatch.acceptance)
     flow_row.update({"train_seconds": round(state.wall_s, 1), "train_steps": state.step,
                      "final_batch_ess": float(np.mean(state.history["ess"][-50:]))})
-    flow_row["seconds_per_independent_Q_amortized"] = 2 * flow_row["tau_int_Q"] * (
-        flow_row["seconds_per_sample"] + state.wall_s / AMORTIZE)
+    flow_row["seconds_per_independent_Q_amortized"] = seconds_per_independent(
+        flow_row["tau_int_Q"], 0.0, amortized_seconds_per_sample(flow_row["seconds_per_sample"], state.wall_s, AMORTIZE))[0]
     hmc = HMC(trajectory_length=1.0, n_steps=10, thermalization=200)
     hstate = hmc.init_state(theory, chains=hmc_chains, seed=seed)
     t0 = time.perf_counter()

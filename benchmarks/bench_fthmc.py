@@ -13,7 +13,8 @@ CPU (process) time, not wall time, because the benchmark machine is shared; one 
 The flow: gauge-equivariant ``ncp`` couplings (:mod:`qlat.samplers.flow.gauge`, smooth, so the
 molecular dynamics conserves H well), trained by ``qlat.samplers.flow.training.train`` at L = 8.
 Transfer: the conditioner weights of that flow are copied into the same architecture at L = 16
-(convolutions with circular padding do not depend on the lattice size) without retraining.
+(convolutions with circular padding do not depend on the lattice size) without retraining
+(:func:`qlat.samplers.flow.checkpoint.transfer_checkpoint`).
 
 Plain HMC runs the fused numba trajectory (:mod:`qlat.samplers.hmc_kernels`) — the fastest path
 qlat has; FTHMC runs on torch with automatic differentiation through the flow, so its cost per
@@ -22,7 +23,7 @@ FTHMC starts from the final configurations of the HMC run (equilibrated): from a
 flowed action of a briefly trained flow is so stiff around V = f⁻¹(U_hot) that the tuned step
 collapses (measured: ε → 2e−4, plaquette 0.26 instead of 0.86 after 190 trajectories).
 ``reliable`` = chains longer than 50 τ_int and thermalization longer than 5 τ_int (else τ_int is a
-lower bound).  ⟨Q²⟩ is checked against the exact torus value (:mod:`qlat.exact.u1`).
+lower bound).  ⟨Q²⟩ is checked against the exact torus value (:mod:`qlat.exact.u1_character_expansion`).
 
 Measured (benchmarks/results/fthmc_vs_hmc.json, 2-core shared AMD EPYC, CPU seconds; command below
 with ``--train-steps 600 --layers 4 --chains 16 --n 150 --thermalization 40 --n-hmc 3000
@@ -58,10 +59,11 @@ sys.path.insert(0, str(HERE))
 
 from machine import describe_machine, write_results  # noqa: E402
 
+from qlat.analysis.shootout import seconds_per_independent  # noqa: E402
 from qlat.analysis.statistics import gamma_estimate  # noqa: E402
 from qlat.core.lattice import Lattice  # noqa: E402
 from qlat.exact import u1_character_expansion as exact_u1  # noqa: E402
-from qlat.samplers.flow.checkpoint import save_checkpoint  # noqa: E402
+from qlat.samplers.flow.checkpoint import save_checkpoint, transfer_checkpoint  # noqa: E402
 from qlat.samplers.flow.networks import FlowModel  # noqa: E402
 from qlat.samplers.flow.training import TrainConfig, train  # noqa: E402
 from qlat.samplers.fthmc import FieldTransformationHMC  # noqa: E402
@@ -79,19 +81,6 @@ def train_flow(theory: U1Theory, arch: dict, steps: int, batch: int, lr: float, 
     seconds = time.process_time() - t0
     save_checkpoint(out, model, config=config, state=state)
     return seconds
-
-
-def transfer_flow(source: Path, theory: U1Theory, arch: dict, out: Path) -> None:
-    """The conditioner weights of the flow in ``source`` in the same architecture for ``theory`` (no training)."""
-    from qlat.samplers.flow.checkpoint import load_model
-
-    trained, _ = load_model(source)
-    model = FlowModel(theory.params(), arch).to(torch.float64)
-    weights = {k: v for k, v in trained.state_dict().items() if ".net." in k}
-    missing = model.load_state_dict(weights, strict=False)
-    assert not [k for k in missing.missing_keys if ".net." in k], missing
-    save_checkpoint(out, model, config=TrainConfig(steps=0, batch=2), state=train(
-        model, theory, config=TrainConfig(steps=0, batch=2)))
 
 
 def measure(sampler, theory: U1Theory, *, chains: int, n: int, seed: int, start=None) -> tuple[dict, object]:
@@ -119,7 +108,7 @@ def measure(sampler, theory: U1Theory, *, chains: int, n: int, seed: int, start=
         "cpu_seconds_per_trajectory": cpu / trajectories,
         "tau_int_Q": round(tau, 2), "tau_int_Q_error": round(float(est_q.tau_int_error), 2),
         "reliable": bool(n >= 50 * tau and sampler.thermalization >= 5 * tau),
-        "cpu_seconds_per_independent_Q": 2.0 * tau * cpu / trajectories,
+        "cpu_seconds_per_independent_Q": seconds_per_independent(tau, 0.0, cpu / trajectories)[0],
         "q2": est_q2.value, "q2_error": est_q2.error, "q2_exact": q2_exact,
         "q2_z": (est_q2.value - q2_exact) / est_q2.error if est_q2.error > 0 else None,
         "plaquette": est_p.value, "plaquette_error": est_p.error, "plaquette_exact": p_exact,
@@ -152,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         t16 = U1Theory(Lattice((16, 16)), beta=args.beta)
         train_cpu = train_flow(t8, arch, args.train_steps, 64, 3e-3, Path(tmp) / "L8")
         print(f"training at L=8: {train_cpu:.1f} CPU s", flush=True)
-        transfer_flow(Path(tmp) / "L8", t16, arch, Path(tmp) / "L16")
+        transfer_checkpoint(Path(tmp) / "L8", t16.params(), Path(tmp) / "L16")
         md = {"trajectory_length": 1.0, "n_steps": args.steps, "target_acceptance": args.target_acceptance}
         for theory, model in ((t8, Path(tmp) / "L8"), (t16, Path(tmp) / "L16")):
             runs = ((HMC(thermalization=args.thermalization_hmc, **md), args.n_hmc),

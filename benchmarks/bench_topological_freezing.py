@@ -12,7 +12,7 @@ This is the baseline that the flow samplers must beat.  A τ_int is only trustwo
 chain is much longer than it (here: flagged ``reliable`` when n_per_chain >= 50 τ_int) and when
 the thermalization is longer than τ_int; at β >= 5 a run of a few minutes is neither, and the
 number is then a lower bound.  ⟨Q²⟩ is compared with the exact torus value
-(:mod:`qlat.exact.u1`) as a check on the runs.
+(:mod:`qlat.exact.u1_character_expansion`) as a check on the runs.
 
 Reference (numpy HMC, same setup): τ_int(Q) ≈ 13 (β = 3), 60 (β = 4), 290 (β = 5), ~1000 (β = 6).
 
@@ -38,6 +38,7 @@ sys.path.insert(0, str(HERE))
 
 from machine import describe_machine, write_results  # noqa: E402
 
+from qlat.analysis.shootout import seconds_per_independent  # noqa: E402
 from qlat.analysis.statistics import gamma_estimate  # noqa: E402
 from qlat.core.lattice import Lattice  # noqa: E402
 from qlat.exact import u1_character_expansion as exact_u1  # noqa: E402
@@ -74,7 +75,7 @@ def run_beta(beta: float, *, L: int, chains: int, n: int, thermalization: int, s
     est_q = gamma_estimate(q, name="Q")
     est_q2 = gamma_estimate(q * q, name="Q^2")
     tau = est_q.tau_int
-    cost = sec_per_traj * 2 * tau  # = seconds × 2τ_int / n (n: trajectories summed over chains)
+    cost = seconds_per_independent(tau, 0.0, sec_per_traj)[0]  # = seconds × 2τ_int / n (n: trajectories, all chains)
     exact_q2 = exact_u1.topological_q2(beta, L)
     return {
         "beta": beta,

@@ -228,6 +228,32 @@ def load_training_state(directory: str | os.PathLike, card: Mapping[str, Any], *
                          phases=[dict(ph) for ph in training.get("phases", [])])
 
 
+def transfer_checkpoint(source: str | os.PathLike, theory_params: Mapping[str, Any], out: str | os.PathLike
+                        ) -> dict[str, Any]:
+    """The flow in ``source`` carried, untrained, to another coupling or lattice size; writes ``out``, returns its card.
+
+    The coupling layers are local (convolutions with circular padding), so the conditioner weights
+    (``.net.`` in the state dict) of a flow trained at one β or L fit the same architecture for any
+    other (issue 19: a flow trained at β applies at β + δ, at L = 8 runs at L = 16); the masks and
+    other lattice-shaped buffers are rebuilt for ``theory_params``.  The card of ``out`` has 0
+    training steps of its own and ``metrics["transferred_from"]`` (the source's theory, weights
+    sha256 and training steps); exactness does not depend on it — the samplers keep their
+    Metropolis test against the true action.
+    """
+    trained, card = load_model(source, parameter="source")
+    model = FlowModel(dict(theory_params), card_architecture(card)).to(trained.dtype)
+    weights = {k: v for k, v in trained.state_dict().items() if ".net." in k}
+    result = model.load_state_dict(weights, strict=False)
+    missing = [k for k in result.missing_keys if ".net." in k]
+    require(not missing and not result.unexpected_keys, "source",
+            "its architecture does not carry over to these theory parameters", missing or result.unexpected_keys)
+    origin = {"theory": card["theory"], "weights_sha256": card["weights"]["sha256"],
+              "steps_done": card.get("training", {}).get("steps_done"),
+              "wall_s": card.get("training", {}).get("wall_s")}
+    return save_checkpoint(out, model, config=TrainConfig(steps=0, batch=2), state=TrainingState(),
+                           metrics={"transferred_from": origin})
+
+
 class PinnedModel:
     """A model loaded from its directory for a sampler, pinned by the sha256 of its weights and card.
 

@@ -261,3 +261,27 @@ def test_card_written_before_the_context_key_loads_as_plaquettes(tmp_path):
     assert loaded.architecture["context"] == "plaquettes"
     x = torch.rand(3, 2, 4, 4, dtype=torch.float64)
     assert torch.allclose(loaded.log_prob(x), model.double().log_prob(x), atol=1e-10)
+
+
+def test_transfer_carries_the_trained_conditioners_to_another_beta_and_lattice(tmp_path, u1_model_dir, u1_theory):
+    """transfer_checkpoint: same theory → the same function; another β, L → a loadable flow for it, provenance kept."""
+    from qlat.samplers.flow.checkpoint import transfer_checkpoint
+
+    source, source_card = load_model(u1_model_dir)
+    same = transfer_checkpoint(u1_model_dir, u1_theory.params(), tmp_path / "same")
+    copy, _ = load_model(tmp_path / "same", theory_params=u1_theory.params())
+    x = u1_theory.hot_start(8, generator=torch.Generator().manual_seed(3))
+    assert torch.allclose(copy.log_prob(x), source.log_prob(x), rtol=0, atol=1e-12)
+    fresh = FlowModel(u1_theory.params(), source_card["architecture"])  # power: an untrained flow differs
+    assert not torch.allclose(fresh.double().log_prob(x), source.log_prob(x), atol=1e-3)
+    assert same["metrics"]["transferred_from"]["weights_sha256"] == source_card["weights"]["sha256"]
+    assert same["training"]["steps_done"] == 0
+    other = U1Theory(Lattice((8, 8)), beta=2.5)
+    card = transfer_checkpoint(u1_model_dir, other.params(), tmp_path / "other")
+    moved, _ = load_model(tmp_path / "other", theory_params=other.params())
+    assert card["theory"]["beta"] == 2.5 and card["theory"]["shape"] == [8, 8]
+    assert card["metrics"]["transferred_from"]["theory"] == source_card["theory"]
+    nets = {k: v for k, v in source.state_dict().items() if ".net." in k}
+    assert nets and all(torch.equal(moved.state_dict()[k], v) for k, v in nets.items())
+    with pytest.raises(ParameterError, match="model"):
+        load_model(tmp_path / "other", theory_params=u1_theory.params())

@@ -1,0 +1,143 @@
+"""The sampler shoot-out (qlat.analysis.shootout): its arithmetic, its flags and a tiny run of every sampler."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from qlat.analysis import shootout as so
+from qlat.core.errors import ParameterError
+
+
+def _cost(**kw) -> so.ChargeCost:
+    base = dict(sampler="x", beta=2.0, L=4, chains=2, n_per_chain=100, thermalization=10, cpu_seconds=2.2,
+                samples=220, acceptance=1.0, tau_int=3.0, tau_int_error=0.5, q2=0.1, q2_error=0.01, q2_exact=0.1)
+    base.update(kw)
+    return so.ChargeCost(**base)  # type: ignore[arg-type]
+
+
+def test_cost_arithmetic_two_tau_times_cost_plus_amortized_training():
+    c = _cost(training_seconds=50.0)
+    t = 2.2 / 220
+    assert c.seconds_per_sample == pytest.approx(t)
+    assert c.seconds_per_independent_q == pytest.approx((2 * 3.0 * t, 2 * 0.5 * t))
+    for n in so.AMORTIZE_OVER:
+        assert c.amortized(n) == pytest.approx((2 * 3.0 * (t + 50.0 / n), 2 * 0.5 * (t + 50.0 / n)))
+    d = c.to_dict()
+    assert d["cpu_seconds_per_independent_Q"] == pytest.approx(6 * t)
+    assert d["cpu_seconds_per_independent_Q_amortized_10000"] == pytest.approx(6 * (t + 50.0 / 10_000))
+    # power: the training matters at N = 10^4 and not at 10^6 (a dropped T/N or factor 2 is visible)
+    assert d["cpu_seconds_per_independent_Q_amortized_10000"] > 1.4 * d["cpu_seconds_per_independent_Q"]
+    ratio, err = so.speedup(_cost(tau_int=12.0, tau_int_error=1.2), c)
+    assert ratio == pytest.approx(4.0) and err == pytest.approx(4.0 * math.hypot(0.1, 0.5 / 3))
+    with pytest.raises(ParameterError, match="n_samples"):
+        so.amortized_seconds_per_sample(1.0, 1.0, 0)
+
+
+def test_crossover_interpolates_log_speedup_with_its_error():
+    found = so.crossovers([1.0, 2.0, 3.0], [0.25, 0.5, 2.0], [0.01, 0.05, 0.2])
+    assert len(found) == 1 and found[0]["direction"] == "overtakes" and found[0]["between"] == [2.0, 3.0]
+    y1, y2 = math.log(0.5), math.log(2.0)
+    assert found[0]["beta"] == pytest.approx(2.5)
+    assert found[0]["error"] == pytest.approx(math.hypot(y2 * 0.1, y1 * 0.1) / (y1 - y2) ** 2)
+    assert so.crossovers([1.0, 2.0], [0.1, 0.2], [0.01, 0.01]) == []  # none in range
+    assert so.crossovers([1.0, 2.0], [3.0, 0.5], [0.1, 0.1])[0]["direction"] == "falls behind"
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """Every sampler at L = 4, β = 1 and 3, a few dozen samples each (a 5-step flow trained at β = 1)."""
+    import torch
+
+    samplers = {
+        "hmc": so.SamplerPlan({"trajectory_length": 1.0, "n_steps": 5, "thermalization": 20}, chains=4, block=30,
+                              max_cpu_seconds=2.0, max_per_chain=600),
+        "heatbath": so.SamplerPlan({"thermalization": 0}, chains=4, block=30, max_cpu_seconds=1.0, max_per_chain=60),
+        "heatbath-instanton": so.SamplerPlan({"instanton_moves": 1}, chains=4, block=30, max_cpu_seconds=1.0,
+                                             max_per_chain=60),
+        "flow": so.SamplerPlan({"thermalization": 2}, chains=4, block=30, max_cpu_seconds=1.0, max_per_chain=60),
+        "fthmc": so.SamplerPlan({"trajectory_length": 0.5, "n_steps": 4, "thermalization": 2}, chains=2, block=6,
+                                max_cpu_seconds=0.5, max_per_chain=6),
+    }
+    plan = so.ShootoutPlan(L=[4], betas=[1.0, 3.0], samplers=samplers, train_betas=[1.0], train_L=4, train_steps=5,
+                           train_batch=8, architecture={"n_layers": 2, "hidden": [4], "coupling": "ncp"})
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return so.run_shootout(plan, tmp_path_factory.mktemp("shootout"))
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_tiny_shootout_every_sampler_flags_short_chains(tiny):
+    out = tiny
+    costs = out["costs"]
+    assert [c.sampler for c in costs] == list(so.SAMPLER_NAMES) * 2
+    assert len(out["training"]) == 1 and out["training"][0]["cpu_seconds"] > 0
+    for c in costs:
+        assert c.samples == c.chains * (c.n_per_chain + c.thermalization)
+        cost, err = c.seconds_per_independent_q
+        assert cost == pytest.approx(2 * c.tau_int * c.cpu_seconds / c.samples)
+        # a chain shorter than 100 tau_int is flagged (the fthmc chains are 6 trajectories long)
+        assert c.reliable == (c.n_per_chain >= so.MIN_CHAIN_TAUS * c.tau_int and not c.reasons)
+        if c.sampler in so.ML_SAMPLERS:
+            assert c.training_seconds == out["training"][0]["cpu_seconds"]
+            assert "transferred" in c.extra["flow"] or c.beta == 1.0
+    fthmc = [c for c in costs if c.sampler == "fthmc"]
+    assert all(not c.reliable and any("tau_int(Q)" in r for r in c.reasons) for c in fthmc)
+    # speedups: HMC's cost over the sampler's, amortized variants for trained samplers only
+    rows = out["speedups"]
+    assert {r["variant"] for r in rows if r["sampler"] == "heatbath"} == {"sampling"}
+    assert {r["variant"] for r in rows if r["sampler"] == "flow"} == {"sampling", "amortized_10000",
+                                                                     "amortized_1000000"}
+    hmc = {c.beta: c for c in costs if c.sampler == "hmc"}
+    assert hmc[1.0].reliable, hmc[1.0].reasons  # power: a long enough chain is not flagged
+    for r in rows:
+        c = next(x for x in costs if x.sampler == r["sampler"] and x.beta == r["beta"])
+        n = None if r["variant"] == "sampling" else int(r["variant"].split("_")[1])
+        own = c.seconds_per_independent_q[0] if n is None else c.amortized(n)[0]
+        assert r["speedup"] == pytest.approx(hmc[r["beta"]].seconds_per_independent_q[0] / own)
+    assert {(x["sampler"], x["variant"]) for x in out["crossovers"]} == {(r["sampler"], r["variant"]) for r in rows}
+
+
+def test_plan_rejects_unknown_samplers(tmp_path):
+    plan = so.ShootoutPlan(L=[4], betas=[1.0], samplers={"metropolis": so.SamplerPlan({}, 2, 10, 1.0)},
+                           train_betas=[1.0])
+    with pytest.raises(ParameterError, match="samplers"):
+        so.run_shootout(plan, tmp_path)
+
+
+def test_benchmark_script_prints_plots_and_replots(tiny, tmp_path, capsys):
+    """benchmarks/shootout.py: the tables, the goal record, the plot, a plot redrawn from the JSON, a dry run."""
+    import importlib.util
+    import json
+    import sys
+    from pathlib import Path
+
+    import torch
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "shootout.py"
+    spec = importlib.util.spec_from_file_location("bench_shootout", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    saved_path, threads = list(sys.path), torch.get_num_threads()
+    try:
+        spec.loader.exec_module(bench)  # puts the repository and benchmarks/ on sys.path
+        assert bench.main(["--preset", "full", "--dry-run"]) == 0  # sets one torch thread
+    finally:
+        sys.path[:] = saved_path
+        torch.set_num_threads(threads)
+    assert "estimated cost" in capsys.readouterr().out
+    costs = tiny["costs"]
+    bench.print_tables(costs, tiny["speedups"], tiny["crossovers"])
+    text = capsys.readouterr().out
+    assert "speedup over HMC" in text and "crossover beta" in text and "heatbath-instanton" in text
+    goal = bench.moonshot(costs, tiny["speedups"])
+    assert goal["met"] is False and "not measured" in goal["measured"]
+    record = json.loads(json.dumps({"results": [c.to_dict() for c in costs]}))
+    back = bench.costs_from_record(record)
+    assert [c.seconds_per_independent_q for c in back] == [c.seconds_per_independent_q for c in costs]
+    assert [c.amortized(10_000) for c in back] == [c.amortized(10_000) for c in costs]
+    bench.plot(back, tmp_path / "p.png", "test")
+    assert (tmp_path / "p.png").stat().st_size > 1000
