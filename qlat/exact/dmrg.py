@@ -18,10 +18,11 @@ mixer for the first sweeps.
   energy and energy density (``hamiltonian_factor``) take ⟨ψ|H_MPO|ψ⟩ (one MPO contraction) instead.  Besides
   them: ``gap`` and the von Neumann entanglement entropy S_n = −Σ λ² ln λ² of the Schmidt values on
   each bond n (between sites n and n + 1), ``entanglement_entropy``.
-- Truncation error: every value is computed at two bond dimensions, χ_ref = χ/2 (default) and χ
-  (warm-started from the χ_ref state); the Estimate's value is the χ one and its *systematic*
-  error the extrapolation of the two runs linear in their discarded weights (White & Huse 1993;
-  :mod:`qlat.exact.dmrg_truncation`, which also says when to warn).  It is the Estimate's
+- Truncation error: every value is computed at three bond dimensions, χ_ref = χ/2 (default),
+  χ_mid = (χ_ref + χ)//2 and χ (each warm-started from the one before); the Estimate's value is the χ
+  one and its *systematic* error the larger of the extrapolations linear in the discarded weights
+  from χ_ref and from χ_mid (White & Huse 1993; :mod:`qlat.exact.dmrg_truncation`, which also says
+  why two references and when to warn).  It is the Estimate's
   ``systematic`` with ``provenance["systematic_sources"] = {"truncation": ...}`` and the method in
   ``provenance["truncation"]``; the statistical ``error`` is 0.
 
@@ -45,6 +46,7 @@ from qlat.core.errors import ParameterError, require, warn
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.core.registry import BACKENDS
+from qlat.exact.dmrg_truncation import middle_bond_dim
 from qlat.exact.schwinger_mpo import COMPACT_BOND_DIM, MPO_KINDS, bare_vacuum_mps, product_mps, quiet_tenpy, tenpy_model
 from qlat.theories.schwinger_observables import (
     QubitObservable,
@@ -521,12 +523,13 @@ def dmrg_estimates(
     link i, ``charge_density[i]`` on site i, ``entanglement_entropy[i]`` on bond i), ``gap`` for
     E₁ − E₀ (only when asked for: it costs a second DMRG).  Values at bond dimension
     ``bond_dim``; with ``truncation_check`` everything is also computed at ``reference_bond_dim``
-    (default ``bond_dim // 2``) and the two runs' extrapolation in the discarded weight
-    (:mod:`qlat.exact.dmrg_truncation`) is the systematic truncation error in ``Estimate.systematic``
-    (source ``provenance["systematic_sources"]["truncation"]``; error 0; a warning on every Estimate
-    when a run did not converge or the discarded weight did not fall).
-    The χ_ref run comes first (from the bare vacuum, with the mixer); the χ run is warm-started
-    from it (no mixer, at least 2 sweeps), and skipped when χ_ref never bound (the state was
+    (default ``bond_dim // 2``) and at χ_mid = (χ_ref + χ)//2 (when it lies strictly between), and the
+    larger of the two lines in the discarded weight, (χ_ref, χ) and (χ_mid, χ)
+    (:func:`qlat.exact.dmrg_truncation.truncation_errors_of_runs`), is the systematic truncation error in
+    ``Estimate.systematic`` (source ``provenance["systematic_sources"]["truncation"]``; error 0; a warning
+    on every Estimate when a run did not converge or the discarded weight did not fall).
+    The χ_ref run comes first (from the bare vacuum, with the mixer); each larger χ is warm-started
+    from the one before (no mixer, at least 2 sweeps), and skipped when χ_ref never bound (the state was
     truncated by ``svd_min`` only: then the χ run is the same computation and the systematic 0).
     ``progress``: True for a tqdm bar on stderr (one tick per sweep), or a callable receiving
     a dict per sweep (``stage``, ``sweep``, ``energy``, ``max_bond_dim`` …).
@@ -544,7 +547,8 @@ def dmrg_estimates(
         ref = reference_bond_dim if reference_bond_dim is not None else max(2, settings.bond_dim // 2)
         require(isinstance(ref, (int, np.integer)) and 2 <= ref < settings.bond_dim, "reference_bond_dim",
                 f"must be an integer in [2, bond_dim = {settings.bond_dim})", ref)
-        chis = [int(ref), int(settings.bond_dim)]
+        middle = middle_bond_dim(int(ref), int(settings.bond_dim))
+        chis = [int(ref)] + ([middle] if middle is not None else []) + [int(settings.bond_dim)]
     want_gap = "gap" in names
     stage_reporter, close = _progress_reporter(progress)
     measured: list[dict[str, Any]] = []
@@ -623,13 +627,13 @@ def dmrg_estimates(
 def _truncation(names: Sequence[str], measured: list[dict[str, Any]], runs: list[dict[str, Any]],
                 n_sites: int) -> tuple[dict[str, np.ndarray], dict[str, Any], list[str]]:
     """(systematic of each name, description, warnings) from the χ_ref and χ runs
-    (:func:`qlat.exact.dmrg_truncation.truncation_errors`)."""
-    from qlat.exact.dmrg_truncation import rounding_floor, truncation_errors
+    (:func:`qlat.exact.dmrg_truncation.truncation_errors_of_runs`: the larger of the χ_ref and χ_mid lines)."""
+    from qlat.exact.dmrg_truncation import rounding_floor, truncation_errors_of_runs
 
     if "same_as_bond_dim" in runs[-1]:  # χ_ref never bound: the χ run is the same computation
         floor = {name: rounding_floor(measured[-1][name], n_sites) for name in names}
         return floor, {"method": "chi_ref never bound (only svd_min truncated): rounding only"}, []
-    return truncation_errors(names, measured[0], measured[-1], runs[0], runs[-1], n_sites=n_sites)
+    return truncation_errors_of_runs(names, measured, runs, n_sites=n_sites)
 
 
 def _bond_limited(run: DMRGRun) -> bool:
