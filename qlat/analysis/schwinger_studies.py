@@ -552,11 +552,11 @@ def scan_point(point: dict[str, Any]) -> dict[str, Any]:
             line.mode = mode
             lines.append(theta_scan_rows([model], thetas, solver=line))
         for i, row in enumerate(rows):
-            row["truncation"] = _larger([truncation_systematics(row, other[0][i], n_sites=model.n_sites)
-                                         for other in lines])
+            row["truncation"] = _larger([truncation_systematics(row, other[0][i], n_sites=model.n_sites,
+                                                                lines=len(lines)) for other in lines])
             row["truncation_warnings"] = list(line.warnings)
-        studies[0]["truncation"] = _larger([truncation_systematics(studies[0], other[1][0], n_sites=model.n_sites)
-                                            for other in lines])
+        studies[0]["truncation"] = _larger([truncation_systematics(studies[0], other[1][0], n_sites=model.n_sites,
+                                                                   lines=len(lines)) for other in lines])
         studies[0]["truncation_warnings"] = list(line.warnings)
         for message in line.warnings:
             warn(f"dmrg theta scan: {message}")
@@ -649,12 +649,21 @@ class LineSolver:
 SCAN_ENERGY_KEYS = ("energy", "energy_density", "delta_energy_density", "bulk_delta_energy_density")
 
 
-def truncation_systematics(values: dict[str, Any], extrapolated: dict[str, Any], *, n_sites: int) -> dict[str, float]:
+def truncation_systematics(values: dict[str, Any], extrapolated: dict[str, Any], *, n_sites: int,
+                           lines: int = 1) -> dict[str, float]:
     """{key: truncation systematic} of a θ-scan record at χ from the same record on the line
     (:class:`LineSolver`): |Q(χ) − Q_line| × 1 for :data:`SCAN_ENERGY_KEYS`, × the observable factor
-    otherwise (:func:`qlat.exact.dmrg_truncation.line_systematic`), at least the rounding floor; every
-    float entry but the parameters (``theta``, ``spacing``) and the analytic ``mpt_*`` numbers."""
-    from qlat.exact.dmrg_truncation import line_systematic, rounding_floor
+    otherwise (:func:`qlat.exact.dmrg_truncation.line_systematic`; the two-line factor when ``lines`` = 2,
+    the larger of which is taken), at least the rounding floor; every float entry but the parameters
+    (``theta``, ``spacing``) and the analytic ``mpt_*`` numbers."""
+    from qlat.exact.dmrg_truncation import (
+        OBSERVABLE_FACTOR,
+        TWO_LINE_OBSERVABLE_FACTOR,
+        line_systematic,
+        rounding_floor,
+    )
+
+    observable_factor = TWO_LINE_OBSERVABLE_FACTOR if lines >= 2 else OBSERVABLE_FACTOR
 
     out: dict[str, float] = {}
     for key, value in values.items():
@@ -662,6 +671,7 @@ def truncation_systematics(values: dict[str, Any], extrapolated: dict[str, Any],
         if not (isinstance(value, float) and isinstance(other, float)) or key in ("theta", "spacing") \
                 or key.startswith("mpt"):
             continue
-        line = float(line_systematic(value - other, 1.0, energy=key in SCAN_ENERGY_KEYS))
+        line = float(line_systematic(value - other, 1.0, energy=key in SCAN_ENERGY_KEYS,
+                                     observable_factor=observable_factor))
         out[key] = max(line, float(rounding_floor(value, n_sites)))
     return out
