@@ -575,7 +575,8 @@ def _larger(systematics: list[dict[str, float]]) -> dict[str, float]:
 
 
 class LineSolver:
-    r"""DMRG of each chain at χ_ref = χ/2, χ_mid = (χ_ref + χ)//2 and χ (cached), reporting the χ values
+    r"""DMRG of each chain at χ_ref = χ/2, χ_mid = (χ_ref + χ)//2 and χ (cached; χ_ref from both vacua, the
+    lower energy's start used for all three: :func:`qlat.exact.dmrg.lowest_start`), reporting the χ values
     (``mode = "chi"``) or those on the line in the discarded weight from χ_ref (``mode = "extrapolated"``)
     or from χ_mid (``mode = "extrapolated_middle"``); :func:`scan_point` takes each number's larger line
     (:func:`qlat.exact.dmrg_truncation.truncation_errors_of_runs`: near θ = π one line can be fooled).
@@ -608,12 +609,21 @@ class LineSolver:
         return ["extrapolated"] + (["extrapolated_middle"] if self.middle is not None else [])
 
     def solve(self, model: SchwingerModel) -> tuple[Any, ...]:
+        from qlat.exact.dmrg import DMRGSettings, ground_state, lowest_start, start_bits
         from qlat.exact.dmrg_truncation import run_factor, run_warnings
+        from qlat.exact.schwinger_mpo import product_mps
 
         key = repr(sorted(model.params().items()))
         if key not in self._cache:
-            low, high = self.low.solve(model), self.high.solve(model)
-            mid = self.middle.solve(model) if self.middle is not None else None
+            # χ_ref from both vacua (the lower kept: the other branch near θ = π), χ_mid and χ from the same start
+            low, start, _ = lowest_start(model, settings=DMRGSettings(bond_dim=self.low.bond_dim))
+
+            def cold(solver: Any) -> Any:
+                return ground_state(model, bond_dim=solver.bond_dim,
+                                    initial=product_mps(start_bits(model.n_sites, start)))
+
+            high = cold(self.high)
+            mid = cold(self.middle) if self.middle is not None else None
             self._cache[key] = (low, high, run_factor(low.summary(), high.summary()), mid,
                                 None if mid is None else run_factor(mid.summary(), high.summary()))
             label = f"N = {model.n_sites}, theta = {model.theta:g}, m = {model.mass:g} ground"

@@ -63,6 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "DEFAULT_OBSERVABLES",
     "MPS_ONLY_OBSERVABLES",
+    "STARTS",
     "DMRGBackend",
     "DMRGSolver",
     "DMRGRun",
@@ -71,8 +72,10 @@ __all__ = [
     "dmrg_observables",
     "excited_state",
     "ground_state",
+    "lowest_start",
     "lowest_states",
     "mps_measurements",
+    "start_bits",
     "terms_excitation_scale",
 ]
 
@@ -320,6 +323,39 @@ def ground_state(
     return _run(hamiltonian, start, settings, report=progress)
 
 
+#: The cold starts of :func:`lowest_start`: the bare vacuum and its complement (every qubit flipped, still
+#: zero charge: the staggering of the other branch of the level crossing near θ = π).
+STARTS: tuple[str, ...] = ("bare_vacuum", "flipped_vacuum")
+
+
+def start_bits(n_sites: int, start: str) -> list[int]:
+    """The product state ``start`` (one of :data:`STARTS`) as qubit bits."""
+    require(start in STARTS, "start", f"must be one of {', '.join(STARTS)}", start)
+    bits = bare_vacuum_bits(n_sites)
+    return (bits if start == "bare_vacuum" else 1 - bits).astype(int).tolist()
+
+
+def lowest_start(
+    model: SchwingerModel,
+    *,
+    settings: DMRGSettings,
+    progress: ProgressCallback | None = None,
+) -> tuple[DMRGRun, str, dict[str, float]]:
+    r"""``(run, start, {start: energy})``: DMRG from each of :data:`STARTS`, the run of lower energy kept.
+
+    Near θ = π above the critical mass the two lowest branches cross; DMRG from the bare vacuum can stay
+    on the upper one (a local minimum of the MPS manifold at small χ, which warm-started larger χ
+    inherit, so no truncation line sees it: measured at N = 14, χ = 4, θ = 2.68, m = 0.73, a field
+    0.94 off ED at |z| ≈ 600).  The flipped vacuum starts on the other branch; by the variational
+    principle the lower energy is the better state.
+    """
+    runs = {start: ground_state(model, settings=settings, initial=product_mps(start_bits(model.n_sites, start)),
+                                progress=progress)
+            for start in STARTS}
+    best = min(runs, key=lambda start: runs[start].energy)
+    return runs[best], best, {start: float(run.energy) for start, run in runs.items()}
+
+
 def excitation_scale(model: SchwingerModel) -> float:
     """A generous bound on E₁ − E₀: 1 + N(4w + 2|m| + 2J) (used to shift the MPO, see module doc)."""
     return 1.0 + model.n_sites * (4.0 * model.w + 2.0 * abs(model.mass) + 2.0 * model.J)
@@ -528,7 +564,8 @@ def dmrg_estimates(
     (:func:`qlat.exact.dmrg_truncation.truncation_errors_of_runs`), is the systematic truncation error in
     ``Estimate.systematic`` (source ``provenance["systematic_sources"]["truncation"]``; error 0; a warning
     on every Estimate when a run did not converge or the discarded weight did not fall).
-    The χ_ref run comes first (from the bare vacuum, with the mixer); each larger χ is warm-started
+    The χ_ref run comes first (from the bare vacuum and from the flipped vacuum, with the mixer, the lower
+    energy kept: :func:`lowest_start`, ``provenance["start"]``); each larger χ is warm-started
     from the one before (no mixer, at least 2 sweeps), and skipped when χ_ref never bound (the state was
     truncated by ``svd_min`` only: then the χ run is the same computation and the systematic 0).
     ``progress``: True for a tqdm bar on stderr (one tick per sweep), or a callable receiving
@@ -553,6 +590,8 @@ def dmrg_estimates(
     stage_reporter, close = _progress_reporter(progress)
     measured: list[dict[str, Any]] = []
     runs: list[dict[str, Any]] = []
+    start_name: str = STARTS[0]
+    start_energies: dict[str, float] = {}
     ground: DMRGRun | None = None
     excited: DMRGRun | None = None
     start = time.perf_counter()
@@ -568,8 +607,12 @@ def dmrg_estimates(
             # from the χ_ref state, where two-site updates alone grow the bonds.
             stage_settings = replace(settings, bond_dim=chi) if stage == 0 else replace(
                 settings, bond_dim=chi, mixer_sweeps=0, min_sweeps=min(2, settings.max_sweeps))
-            ground = ground_state(model, settings=stage_settings, initial=None if ground is None else ground.psi,
-                                  progress=stage_reporter(f"ground chi={chi}"))
+            if ground is None:  # the cold start: both vacua, the lower kept (lowest_start)
+                ground, start_name, start_energies = lowest_start(model, settings=stage_settings,
+                                                                  progress=stage_reporter(f"ground chi={chi}"))
+            else:
+                ground = ground_state(model, settings=stage_settings, initial=ground.psi,
+                                      progress=stage_reporter(f"ground chi={chi}"))
             values: dict[str, Any] = mps_measurements(model, ground.psi, qobs, entropy=want_entropy)
             record: dict[str, Any] = {"ground": ground.summary()}
             if want_gap:
@@ -588,6 +631,7 @@ def dmrg_estimates(
         model=model.params(), sector="physical", method="dmrg", library=_tenpy_version(),
         mpo={"kind": settings.mpo, "bond_dim": _mpo_bond_dim(settings.mpo, model.n_sites)},
         settings=settings.as_dict(), bond_dims=chis, runs=runs, seconds=round(time.perf_counter() - start, 3),
+        start={"kept": start_name, "energies": start_energies, "bond_dim": chis[0]},
     )
     units = {key: obs.unit for obs in qobs for key in obs.keys}
     units.update({key: "1" for key in final if key.startswith("entanglement_entropy[")}, gap="g")

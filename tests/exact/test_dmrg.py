@@ -383,3 +383,20 @@ def test_truncation_near_theta_pi_takes_the_larger_of_two_lines():
         delta = abs(e.value - exact[key].value)
         assert delta > 1e-6 and not e.warnings  # really truncated, and nothing to warn about
         assert delta <= 2 * e.systematic <= 10 * delta, (key, delta, e.systematic)
+
+
+def test_the_cold_start_keeps_the_lower_of_both_vacua():
+    """Near θ = π above the critical mass (N = 14, θ = 2.68, m = 0.73, χ = 4, from a calibration run): DMRG
+    from the bare vacuum stays on the upper branch of the level crossing (energy 0.18 and a field 0.94 off
+    ED, and the warm-started χ_mid, χ runs inherit it, so no truncation line sees it); the flipped vacuum
+    reaches the lower branch, and the lower energy is kept."""
+    from qlat.quantum.exact_backend import exact_estimates
+
+    model = SchwingerModel(14, 0.9658768469872401, 0.7330208339650985, theta=2.680606782885855)
+    est = dmrg_estimates(model, ["energy", "electric_field"], bond_dim=4)
+    exact = exact_estimates(model, observables=["energy", "electric_field"])
+    start = est["energy"].provenance["start"]
+    assert start["kept"] == "flipped_vacuum" and start["bond_dim"] == 2
+    assert start["energies"]["bare_vacuum"] - start["energies"]["flipped_vacuum"] > 0.1  # two branches
+    assert 0.0 < est["energy"].value - exact["energy"].value < 1e-3  # variational, on the right branch
+    assert max(abs(est[k].value - exact[k].value) for k in exact if k.startswith("electric_field")) < 2e-3
