@@ -60,7 +60,9 @@ docs: $(DOCS_STAMP)
 	$(THREADS_ENV) $(PY) -m pytest -q tests/docs -m "slow or not slow"
 
 # Calibration of every estimator's error bar (coverage and tightness against exact answers), the
-# recorded run: benchmarks/results/calibration.json and calibration.png.
+# recorded run at --size full (hours): benchmarks/results/calibration.json and calibration.png.
+# (qlat calibrate --out DIR writes DIR/calibration.json and .png at every size; the recorded quick
+# runs are calibration_quick*.json, see docs/cli.md.)
 calibrate: $(STAMP)
 	$(THREADS_ENV) $(VENV)/bin/qlat calibrate --size full --seed 0 --out benchmarks/results --no-progress
 

@@ -512,9 +512,10 @@ def scan_point(point: dict[str, Any]) -> dict[str, Any]:
     :func:`qlat.quantum.adiabatic_run.run_adiabatic` (``backend``, ``shots``, ``seed``, ``noise``, ``order``,
     ``layout``) plus ``schedule`` (overrides of the default schedule: ``total_time``, ``dt``,
     ``ramp``, ``initial_mass``).  ``ground_state`` (optional): ``{"method": "ed"}`` (default) or
-    ``{"method": "dmrg", "bond_dim": χ}``; with DMRG the scan is repeated at χ/2 and every row and
-    study carries ``truncation`` = {key: δ}, the systematic error of each number: the difference
-    |value(χ) − value(χ/2)| on the line in the discarded weight of the runs it is made of
+    ``{"method": "dmrg", "bond_dim": χ}``; with DMRG the scan is repeated at χ/2 and at χ_mid = 3χ/4
+    (:class:`LineSolver`) and every row and study carries ``truncation`` = {key: δ}, the systematic
+    error of each number: the larger of the differences |value(χ) − value(χ_ref)| on the lines in the
+    discarded weight of the runs it is made of, χ_ref = χ/2 and χ_mid
     (:func:`truncation_systematics`, :mod:`qlat.exact.dmrg_truncation`), and
     ``truncation_warnings`` (a list, also emitted) when a run's line cannot be trusted.  The
     number.  Returns ``{"rows": […], "study": {…}}`` with Estimates as dicts.
@@ -546,12 +547,16 @@ def scan_point(point: dict[str, Any]) -> dict[str, Any]:
     if isinstance(solver, DMRGSolver):
         line = LineSolver(solver.bond_dim)
         rows, studies = theta_scan_rows([model], thetas, simulate=simulate, solver=line)
-        line.mode = "extrapolated"
-        line_rows, line_studies = theta_scan_rows([model], thetas, solver=line)
-        for row, other in zip(rows, line_rows, strict=True):
-            row["truncation"] = truncation_systematics(row, other, n_sites=model.n_sites)
+        lines = []  # the scan redone on each reference's line (χ_ref, then χ_mid)
+        for mode in line.line_modes():
+            line.mode = mode
+            lines.append(theta_scan_rows([model], thetas, solver=line))
+        for i, row in enumerate(rows):
+            row["truncation"] = _larger([truncation_systematics(row, other[0][i], n_sites=model.n_sites,
+                                                                lines=len(lines)) for other in lines])
             row["truncation_warnings"] = list(line.warnings)
-        studies[0]["truncation"] = truncation_systematics(studies[0], line_studies[0], n_sites=model.n_sites)
+        studies[0]["truncation"] = _larger([truncation_systematics(studies[0], other[1][0], n_sites=model.n_sites,
+                                                                   lines=len(lines)) for other in lines])
         studies[0]["truncation_warnings"] = list(line.warnings)
         for message in line.warnings:
             warn(f"dmrg theta scan: {message}")
@@ -560,9 +565,21 @@ def scan_point(point: dict[str, Any]) -> dict[str, Any]:
     return jsonable({"rows": rows, "study": studies[0]})
 
 
+def _larger(systematics: list[dict[str, float]]) -> dict[str, float]:
+    """{key: the largest of the ``systematics`` that have it}: each number's truncation error on its worse line."""
+    out: dict[str, float] = {}
+    for one in systematics:
+        for key, value in one.items():
+            out[key] = max(out.get(key, 0.0), float(value))
+    return out
+
+
 class LineSolver:
-    r"""DMRG of each chain at χ_ref = χ/2 and χ (cached), reporting the χ values (``mode = "chi"``) or
-    those on the line in the discarded weight (``mode = "extrapolated"``).
+    r"""DMRG of each chain at χ_ref = χ/2, χ_mid = (χ_ref + χ)//2 and χ (cached; χ_ref from both vacua, the
+    lower energy's start used for all three: :func:`qlat.exact.dmrg.lowest_start`), reporting the χ values
+    (``mode = "chi"``) or those on the line in the discarded weight from χ_ref (``mode = "extrapolated"``)
+    or from χ_mid (``mode = "extrapolated_middle"``); :func:`scan_point` takes each number's larger line
+    (:func:`qlat.exact.dmrg_truncation.truncation_errors_of_runs`: near θ = π one line can be fooled).
 
     A θ-scan number is a linear combination Q = Σ_i c_i p_i of primitives p_i (E₀, Σ_n c_n, ⟨O⟩) of
     several chains i; each primitive's truncation error is on its own chain's line,
@@ -577,30 +594,52 @@ class LineSolver:
 
     def __init__(self, bond_dim: int) -> None:
         from qlat.analysis.ground_solvers import DMRGSolver
+        from qlat.exact.dmrg_truncation import middle_bond_dim
 
         self.high = DMRGSolver(int(bond_dim))
         self.low = DMRGSolver(max(2, int(bond_dim) // 2))
+        middle = middle_bond_dim(self.low.bond_dim, self.high.bond_dim)
+        self.middle = DMRGSolver(middle) if middle is not None else None
         self.mode = "chi"
         self.warnings: list[str] = []
-        self._cache: dict[str, tuple[Any, Any, float]] = {}
+        self._cache: dict[str, tuple[Any, ...]] = {}
 
-    def solve(self, model: SchwingerModel) -> tuple[Any, Any, float]:
+    def line_modes(self) -> list[str]:
+        """The modes of the lines this solver has: ``"extrapolated"`` and, with a χ_mid, ``"extrapolated_middle"``."""
+        return ["extrapolated"] + (["extrapolated_middle"] if self.middle is not None else [])
+
+    def solve(self, model: SchwingerModel) -> tuple[Any, ...]:
+        from qlat.exact.dmrg import DMRGSettings, ground_state, lowest_start, start_bits
         from qlat.exact.dmrg_truncation import run_factor, run_warnings
+        from qlat.exact.schwinger_mpo import product_mps
 
         key = repr(sorted(model.params().items()))
         if key not in self._cache:
-            low, high = self.low.solve(model), self.high.solve(model)
-            self._cache[key] = (low, high, run_factor(low.summary(), high.summary()))
+            # χ_ref from both vacua (the lower kept: the other branch near θ = π), χ_mid and χ from the same start
+            low, start, _ = lowest_start(model, settings=DMRGSettings(bond_dim=self.low.bond_dim))
+
+            def cold(solver: Any) -> Any:
+                return ground_state(model, bond_dim=solver.bond_dim,
+                                    initial=product_mps(start_bits(model.n_sites, start)))
+
+            high = cold(self.high)
+            mid = cold(self.middle) if self.middle is not None else None
+            self._cache[key] = (low, high, run_factor(low.summary(), high.summary()), mid,
+                                None if mid is None else run_factor(mid.summary(), high.summary()))
             label = f"N = {model.n_sites}, theta = {model.theta:g}, m = {model.mass:g} ground"
-            self.warnings.extend(m for m in run_warnings(label, low.summary(), high.summary())
-                                 if m not in self.warnings)
+            for reference in (low, mid):
+                if reference is not None:
+                    self.warnings.extend(m for m in run_warnings(label, reference.summary(), high.summary())
+                                         if m not in self.warnings)
         return self._cache[key]
 
-    def _value(self, state: tuple[Any, Any, float], get: Any) -> Any:
-        low, high, factor = state
+    def _value(self, state: tuple[Any, ...], get: Any) -> Any:
+        low, high, factor, mid, mid_factor = state
         value = get(self.high, high)
         if self.mode == "chi":
             return value
+        if self.mode == "extrapolated_middle":
+            return value + mid_factor * (value - get(self.middle, mid))
         return value + factor * (value - get(self.low, low))
 
     def energy(self, state: Any) -> float:
@@ -620,12 +659,21 @@ class LineSolver:
 SCAN_ENERGY_KEYS = ("energy", "energy_density", "delta_energy_density", "bulk_delta_energy_density")
 
 
-def truncation_systematics(values: dict[str, Any], extrapolated: dict[str, Any], *, n_sites: int) -> dict[str, float]:
+def truncation_systematics(values: dict[str, Any], extrapolated: dict[str, Any], *, n_sites: int,
+                           lines: int = 1) -> dict[str, float]:
     """{key: truncation systematic} of a θ-scan record at χ from the same record on the line
     (:class:`LineSolver`): |Q(χ) − Q_line| × 1 for :data:`SCAN_ENERGY_KEYS`, × the observable factor
-    otherwise (:func:`qlat.exact.dmrg_truncation.line_systematic`), at least the rounding floor; every
-    float entry but the parameters (``theta``, ``spacing``) and the analytic ``mpt_*`` numbers."""
-    from qlat.exact.dmrg_truncation import line_systematic, rounding_floor
+    otherwise (:func:`qlat.exact.dmrg_truncation.line_systematic`; the two-line factor when ``lines`` = 2,
+    the larger of which is taken), at least the rounding floor; every float entry but the parameters
+    (``theta``, ``spacing``) and the analytic ``mpt_*`` numbers."""
+    from qlat.exact.dmrg_truncation import (
+        OBSERVABLE_FACTOR,
+        TWO_LINE_OBSERVABLE_FACTOR,
+        line_systematic,
+        rounding_floor,
+    )
+
+    observable_factor = TWO_LINE_OBSERVABLE_FACTOR if lines >= 2 else OBSERVABLE_FACTOR
 
     out: dict[str, float] = {}
     for key, value in values.items():
@@ -633,6 +681,7 @@ def truncation_systematics(values: dict[str, Any], extrapolated: dict[str, Any],
         if not (isinstance(value, float) and isinstance(other, float)) or key in ("theta", "spacing") \
                 or key.startswith("mpt"):
             continue
-        line = float(line_systematic(value - other, 1.0, energy=key in SCAN_ENERGY_KEYS))
+        line = float(line_systematic(value - other, 1.0, energy=key in SCAN_ENERGY_KEYS,
+                                     observable_factor=observable_factor))
         out[key] = max(line, float(rounding_floor(value, n_sites)))
     return out

@@ -5,8 +5,9 @@ known answers, hard ones included) and prints, per estimator, the coverage (frac
 unwarned points with |z| ≤ 1, 2, 3), the tightness (median σ_total/|Δ|), the points that warned
 and whether the goal (|z| ≤ 2 for ≥ 90 %, median σ/|Δ| ≤ 5) is met.  Writes
 ``calibration.json`` (every point, every summary, the seed) and ``calibration.png`` (z histograms
-against the normal curve) to ``--out``.  ``make calibrate`` records the full run in
-``benchmarks/results/``.
+against the normal curve) to ``--out``, whatever the size.  ``make calibrate`` records the full run
+in ``benchmarks/results/`` (``calibration.json``); the recorded quick runs there are
+``calibration_quick.json`` and ``calibration_quick_dmrg.json`` (docs/cli.md).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--size", choices=("test", "quick", "full"), default="quick",
                    help="test (seconds per estimator), quick (minutes, default) or full (the recorded run)")
     add_seed_flag(p, "the random points (make calibrate records seed 0)")
-    add_out_flag(p, "calibration.json and calibration.png", default="calibration")
+    add_out_flag(p, "calibration.json and calibration.png (at every --size)", default="calibration")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     add_progress_flag(p)
     p.set_defaults(func=with_flag_names({"estimators": "--estimators", "size": "--size", "seed": "--seed"})(cmd))

@@ -18,10 +18,11 @@ mixer for the first sweeps.
   energy and energy density (``hamiltonian_factor``) take ⟨ψ|H_MPO|ψ⟩ (one MPO contraction) instead.  Besides
   them: ``gap`` and the von Neumann entanglement entropy S_n = −Σ λ² ln λ² of the Schmidt values on
   each bond n (between sites n and n + 1), ``entanglement_entropy``.
-- Truncation error: every value is computed at two bond dimensions, χ_ref = χ/2 (default) and χ
-  (warm-started from the χ_ref state); the Estimate's value is the χ one and its *systematic*
-  error the extrapolation of the two runs linear in their discarded weights (White & Huse 1993;
-  :mod:`qlat.exact.dmrg_truncation`, which also says when to warn).  It is the Estimate's
+- Truncation error: every value is computed at three bond dimensions, χ_ref = χ/2 (default),
+  χ_mid = (χ_ref + χ)//2 and χ (each warm-started from the one before); the Estimate's value is the χ
+  one and its *systematic* error the larger of the extrapolations linear in the discarded weights
+  from χ_ref and from χ_mid (White & Huse 1993; :mod:`qlat.exact.dmrg_truncation`, which also says
+  why two references and when to warn).  It is the Estimate's
   ``systematic`` with ``provenance["systematic_sources"] = {"truncation": ...}`` and the method in
   ``provenance["truncation"]``; the statistical ``error`` is 0.
 
@@ -45,6 +46,7 @@ from qlat.core.errors import ParameterError, require, warn
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.core.registry import BACKENDS
+from qlat.exact.dmrg_truncation import middle_bond_dim
 from qlat.exact.schwinger_mpo import COMPACT_BOND_DIM, MPO_KINDS, bare_vacuum_mps, product_mps, quiet_tenpy, tenpy_model
 from qlat.theories.schwinger_observables import (
     QubitObservable,
@@ -61,6 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "DEFAULT_OBSERVABLES",
     "MPS_ONLY_OBSERVABLES",
+    "STARTS",
     "DMRGBackend",
     "DMRGSolver",
     "DMRGRun",
@@ -69,8 +72,10 @@ __all__ = [
     "dmrg_observables",
     "excited_state",
     "ground_state",
+    "lowest_start",
     "lowest_states",
     "mps_measurements",
+    "start_bits",
     "terms_excitation_scale",
 ]
 
@@ -318,6 +323,39 @@ def ground_state(
     return _run(hamiltonian, start, settings, report=progress)
 
 
+#: The cold starts of :func:`lowest_start`: the bare vacuum and its complement (every qubit flipped, still
+#: zero charge: the staggering of the other branch of the level crossing near θ = π).
+STARTS: tuple[str, ...] = ("bare_vacuum", "flipped_vacuum")
+
+
+def start_bits(n_sites: int, start: str) -> list[int]:
+    """The product state ``start`` (one of :data:`STARTS`) as qubit bits."""
+    require(start in STARTS, "start", f"must be one of {', '.join(STARTS)}", start)
+    bits = bare_vacuum_bits(n_sites)
+    return (bits if start == "bare_vacuum" else 1 - bits).astype(int).tolist()
+
+
+def lowest_start(
+    model: SchwingerModel,
+    *,
+    settings: DMRGSettings,
+    progress: ProgressCallback | None = None,
+) -> tuple[DMRGRun, str, dict[str, float]]:
+    r"""``(run, start, {start: energy})``: DMRG from each of :data:`STARTS`, the run of lower energy kept.
+
+    Near θ = π above the critical mass the two lowest branches cross; DMRG from the bare vacuum can stay
+    on the upper one (a local minimum of the MPS manifold at small χ, which warm-started larger χ
+    inherit, so no truncation line sees it: measured at N = 14, χ = 4, θ = 2.68, m = 0.73, a field
+    0.94 off ED at |z| ≈ 600).  The flipped vacuum starts on the other branch; by the variational
+    principle the lower energy is the better state.
+    """
+    runs = {start: ground_state(model, settings=settings, initial=product_mps(start_bits(model.n_sites, start)),
+                                progress=progress)
+            for start in STARTS}
+    best = min(runs, key=lambda start: runs[start].energy)
+    return runs[best], best, {start: float(run.energy) for start, run in runs.items()}
+
+
 def excitation_scale(model: SchwingerModel) -> float:
     """A generous bound on E₁ − E₀: 1 + N(4w + 2|m| + 2J) (used to shift the MPO, see module doc)."""
     return 1.0 + model.n_sites * (4.0 * model.w + 2.0 * abs(model.mass) + 2.0 * model.J)
@@ -521,12 +559,14 @@ def dmrg_estimates(
     link i, ``charge_density[i]`` on site i, ``entanglement_entropy[i]`` on bond i), ``gap`` for
     E₁ − E₀ (only when asked for: it costs a second DMRG).  Values at bond dimension
     ``bond_dim``; with ``truncation_check`` everything is also computed at ``reference_bond_dim``
-    (default ``bond_dim // 2``) and the two runs' extrapolation in the discarded weight
-    (:mod:`qlat.exact.dmrg_truncation`) is the systematic truncation error in ``Estimate.systematic``
-    (source ``provenance["systematic_sources"]["truncation"]``; error 0; a warning on every Estimate
-    when a run did not converge or the discarded weight did not fall).
-    The χ_ref run comes first (from the bare vacuum, with the mixer); the χ run is warm-started
-    from it (no mixer, at least 2 sweeps), and skipped when χ_ref never bound (the state was
+    (default ``bond_dim // 2``) and at χ_mid = (χ_ref + χ)//2 (when it lies strictly between), and the
+    larger of the two lines in the discarded weight, (χ_ref, χ) and (χ_mid, χ)
+    (:func:`qlat.exact.dmrg_truncation.truncation_errors_of_runs`), is the systematic truncation error in
+    ``Estimate.systematic`` (source ``provenance["systematic_sources"]["truncation"]``; error 0; a warning
+    on every Estimate when a run did not converge or the discarded weight did not fall).
+    The χ_ref run comes first (from the bare vacuum and from the flipped vacuum, with the mixer, the lower
+    energy kept: :func:`lowest_start`, ``provenance["start"]``); each larger χ is warm-started
+    from the one before (no mixer, at least 2 sweeps), and skipped when χ_ref never bound (the state was
     truncated by ``svd_min`` only: then the χ run is the same computation and the systematic 0).
     ``progress``: True for a tqdm bar on stderr (one tick per sweep), or a callable receiving
     a dict per sweep (``stage``, ``sweep``, ``energy``, ``max_bond_dim`` …).
@@ -544,11 +584,14 @@ def dmrg_estimates(
         ref = reference_bond_dim if reference_bond_dim is not None else max(2, settings.bond_dim // 2)
         require(isinstance(ref, (int, np.integer)) and 2 <= ref < settings.bond_dim, "reference_bond_dim",
                 f"must be an integer in [2, bond_dim = {settings.bond_dim})", ref)
-        chis = [int(ref), int(settings.bond_dim)]
+        middle = middle_bond_dim(int(ref), int(settings.bond_dim))
+        chis = [int(ref)] + ([middle] if middle is not None else []) + [int(settings.bond_dim)]
     want_gap = "gap" in names
     stage_reporter, close = _progress_reporter(progress)
     measured: list[dict[str, Any]] = []
     runs: list[dict[str, Any]] = []
+    start_name: str = STARTS[0]
+    start_energies: dict[str, float] = {}
     ground: DMRGRun | None = None
     excited: DMRGRun | None = None
     start = time.perf_counter()
@@ -564,8 +607,12 @@ def dmrg_estimates(
             # from the χ_ref state, where two-site updates alone grow the bonds.
             stage_settings = replace(settings, bond_dim=chi) if stage == 0 else replace(
                 settings, bond_dim=chi, mixer_sweeps=0, min_sweeps=min(2, settings.max_sweeps))
-            ground = ground_state(model, settings=stage_settings, initial=None if ground is None else ground.psi,
-                                  progress=stage_reporter(f"ground chi={chi}"))
+            if ground is None:  # the cold start: both vacua, the lower kept (lowest_start)
+                ground, start_name, start_energies = lowest_start(model, settings=stage_settings,
+                                                                  progress=stage_reporter(f"ground chi={chi}"))
+            else:
+                ground = ground_state(model, settings=stage_settings, initial=ground.psi,
+                                      progress=stage_reporter(f"ground chi={chi}"))
             values: dict[str, Any] = mps_measurements(model, ground.psi, qobs, entropy=want_entropy)
             record: dict[str, Any] = {"ground": ground.summary()}
             if want_gap:
@@ -584,6 +631,7 @@ def dmrg_estimates(
         model=model.params(), sector="physical", method="dmrg", library=_tenpy_version(),
         mpo={"kind": settings.mpo, "bond_dim": _mpo_bond_dim(settings.mpo, model.n_sites)},
         settings=settings.as_dict(), bond_dims=chis, runs=runs, seconds=round(time.perf_counter() - start, 3),
+        start={"kept": start_name, "energies": start_energies, "bond_dim": chis[0]},
     )
     units = {key: obs.unit for obs in qobs for key in obs.keys}
     units.update({key: "1" for key in final if key.startswith("entanglement_entropy[")}, gap="g")
@@ -623,13 +671,13 @@ def dmrg_estimates(
 def _truncation(names: Sequence[str], measured: list[dict[str, Any]], runs: list[dict[str, Any]],
                 n_sites: int) -> tuple[dict[str, np.ndarray], dict[str, Any], list[str]]:
     """(systematic of each name, description, warnings) from the χ_ref and χ runs
-    (:func:`qlat.exact.dmrg_truncation.truncation_errors`)."""
-    from qlat.exact.dmrg_truncation import rounding_floor, truncation_errors
+    (:func:`qlat.exact.dmrg_truncation.truncation_errors_of_runs`: the larger of the χ_ref and χ_mid lines)."""
+    from qlat.exact.dmrg_truncation import rounding_floor, truncation_errors_of_runs
 
     if "same_as_bond_dim" in runs[-1]:  # χ_ref never bound: the χ run is the same computation
         floor = {name: rounding_floor(measured[-1][name], n_sites) for name in names}
         return floor, {"method": "chi_ref never bound (only svd_min truncated): rounding only"}, []
-    return truncation_errors(names, measured[0], measured[-1], runs[0], runs[-1], n_sites=n_sites)
+    return truncation_errors_of_runs(names, measured, runs, n_sites=n_sites)
 
 
 def _bond_limited(run: DMRGRun) -> bool:

@@ -1,6 +1,6 @@
 """The DMRG truncation error is calibrated against ED at the "test" size of its calibration cases.
 
-One truncating N = 10 chain at χ = 6 (χ_ref = 3), four correlated points; a systematic 20× too wide
+One truncating N = 10 chain near θ = π at χ = 8 (χ_ref = 4, χ_mid = 6), four correlated points; a systematic 20× too wide
 (median σ/|Δ| > 5) or 20× too narrow (|z| > 2) misses the goal here.
 """
 

@@ -252,3 +252,47 @@ def test_dmrg_theta_scan_truncation_systematic_is_the_calibrated_line():
             assert distance <= 2.0 * sigma, (key, distance, sigma)
             assert sigma <= 5.0 * distance, (key, distance, sigma)
     assert len(checked) >= 10 and "bulk_delta_energy_density" in checked and "lattice_sigma" in checked
+
+
+def test_line_solver_near_pi_has_the_middle_line():
+    """The θ scan's LineSolver on issue 17's chain (N = 10, χ = 8, θ = 2.5, m = 0.5), where the physical
+    condensate ⟨∂H/∂m⟩ sat 5σ off its χ/2 line from the bare vacuum: χ_ref = 4 now starts from both vacua
+    (the flipped one is lower there), χ_mid = 6 has its own line, and the larger line (×2) covers the
+    distance to ED within 5× (power)."""
+    from qlat.analysis.ground_solvers import EDSolver
+    from qlat.analysis.schwinger_studies import LineSolver
+    from qlat.exact.dmrg_truncation import TWO_LINE_OBSERVABLE_FACTOR
+
+    model = SchwingerModel(10, 0.5, 0.5, theta=2.5)
+    terms = mass_derivative_terms(model)
+    ed = EDSolver()
+    exact = ed.expectation(ed.solve(model), terms)
+    line = LineSolver(8)
+    assert line.line_modes() == ["extrapolated", "extrapolated_middle"] and line.middle.bond_dim == 6
+    state = line.solve(model)
+    value = line.expectation(state, terms)
+    lines = {}
+    for mode in line.line_modes():
+        line.mode = mode
+        lines[mode] = abs(value - line.expectation(state, terms))
+    distance = abs(value - exact)
+    assert 0.0 < lines["extrapolated_middle"] != lines["extrapolated"]  # χ_mid's own line
+    sigma = TWO_LINE_OBSERVABLE_FACTOR * max(lines.values())  # the larger line, the two-line factor
+    assert distance <= 2.0 * sigma <= 10.0 * distance, (distance, lines)
+
+
+@pytest.mark.slow
+def test_dmrg_theta_scan_near_pi_takes_the_larger_line():
+    """Issue 17's θ-scan miss: N = 10, χ = 8, θ = 2.5, m = 0.5 (near the level crossing at π).  On the χ/2
+    line alone the physical condensate sat at z = −5.0 and the design condensate at 3.8; with the χ_mid = 6
+    line (the larger of the two) both are within 2σ, and σ within 5× the real distance (power)."""
+    from qlat.analysis.schwinger_studies import scan_point
+
+    point = {"n_sites": 10, "spacing": 0.5, "thetas": [2.5], "mass": 0.5, "coupling": 1.0,
+             "formulation": "rotated", "mass_shift": False, "simulate": None}
+    ed = scan_point(point)["rows"][0]
+    dmrg = scan_point({**point, "ground_state": {"method": "dmrg", "bond_dim": 8}})["rows"][0]
+    assert dmrg["truncation_warnings"] == []
+    for key in ("condensate_physical", "condensate_design", "energy"):
+        distance, sigma = abs(dmrg[key] - ed[key]), dmrg["truncation"][key]
+        assert distance > 1e-6 and distance <= 2.0 * sigma <= 10.0 * distance, (key, distance, sigma)

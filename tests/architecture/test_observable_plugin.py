@@ -100,6 +100,20 @@ def _reference() -> dict[str, float]:
     return {"toy[0]": ed["toy[0]"].value, "toy[1]": ed["toy[1]"].value, "condensate": hellmann_feynman}
 
 
+def _spectral_half_range(key: str) -> tuple[float, float]:
+    """(Tr O/2^N, ‖O − Tr O/2^N‖) of the component ``key`` of the toy or the condensate, from its dense matrix."""
+    import numpy as np
+
+    from qlat.theories.schwinger_observables import qubit_observable
+
+    name, _, index = key.partition("[")
+    terms = qubit_observable(name, MODEL).terms[int(index.rstrip("]")) if index else 0]
+    matrix = terms.to_sparse_pauli_op().to_matrix()
+    mixed = float(np.real(np.trace(matrix))) / matrix.shape[0]
+    eigenvalues = np.linalg.eigvalsh(matrix)
+    return mixed, float(np.max(np.abs(eigenvalues - mixed)))
+
+
 BACKEND_NAMES = _schwinger_backends()
 
 
@@ -121,6 +135,11 @@ def test_the_toy_is_read_by_every_backend(name, toy, tmp_path):
         assert math.isfinite(est.value) and math.isfinite(total), (key, est)
         if name == "ibm":  # device noise on: the bar is the noise model's; the power check is fake's (same path)
             assert abs(est.value - exact) <= 4 * total, (key, est.value, exact, total)
+            # … and no wider than a state allows: the noiseless value lies within ‖O − Tr O/2^N‖ of Tr O/2^N
+            # (T = 12 on fake_manila leaves f ~ 1e-4, where (1/f − 1)|value − Tr O/2^N| alone gave ~170)
+            mixed, radius = _spectral_half_range(key)
+            schedule = est.provenance["systematic_sources"].get("schedule", 0.0)
+            assert total <= 1.5 * (abs(est.value - mixed) + radius) + 3 * est.error + schedule, (key, total, radius)
             continue
         # the bars must be narrow enough to see a wrong sign of the condensate (2|S| ≈ 0.8) …
         assert total < 0.05, (key, total)

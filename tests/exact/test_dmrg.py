@@ -165,7 +165,7 @@ def test_estimate_conventions(case):
         assert ours.error == 0.0
         sys_value = ours.systematic
         assert sys_value >= 0.0 and ours.provenance["systematic_sources"] == {"truncation": sys_value}
-        assert ours.provenance["bond_dims"] == [24, 48]
+        assert ours.provenance["bond_dims"] == [24, 36, 48]
         assert ours.provenance["model"] == model.params()
 
 
@@ -199,7 +199,7 @@ def test_truncation_systematic_covers_the_error():
     assert error > 1e-8  # really truncated
     assert error <= systematic
     assert est["energy"].value >= exact - 1e-12  # variational
-    assert est["energy"].provenance["runs"][1]["ground"]["max_bond_dim"] <= 6
+    assert est["energy"].provenance["runs"][-1]["ground"]["max_bond_dim"] <= 6
 
 
 def test_truncation_systematic_is_not_many_times_the_error():
@@ -364,3 +364,39 @@ def test_continuum_massless_condensate_within_half_permille():
     assert {"a->0 fit_model", "a->0 fit_range", "truncation"} <= set(sources)
     assert 0.0 < result.estimate.total_error < 5e-4 * abs(result.reference)
     assert abs(result.estimate.z_score(result.reference)) < 3
+
+
+def test_truncation_near_theta_pi_takes_the_larger_of_two_lines():
+    """Issue 17's θ-scan miss: N = 10, χ = 8, θ = 2.5, m = 0.5 (above the critical mass, near the level
+    crossing at π).  The χ/2 = 4 run discards 1.4e-3, far outside the linear regime, and the χ/2 line alone
+    put the field components at |z| up to 15; with the χ_mid = 6 line every value is covered, and the bar
+    stays within 5× the real distance (power check)."""
+    from qlat.quantum.exact_backend import exact_estimates
+
+    model = SchwingerModel(10, 0.5, 0.5, theta=2.5)
+    est = dmrg_estimates(model, ["energy", "condensate", "electric_field"], bond_dim=8)
+    exact = exact_estimates(model, observables=["energy", "condensate", "electric_field"])
+    assert est["energy"].provenance["bond_dims"] == [4, 6, 8]
+    truncation = est["energy"].provenance["truncation"]
+    assert truncation["discarded_weights"]["ground"][0] > 1e-3 and "middle" in truncation
+    for key, e in est.items():
+        delta = abs(e.value - exact[key].value)
+        assert delta > 1e-6 and not e.warnings  # really truncated, and nothing to warn about
+        assert delta <= 2 * e.systematic <= 10 * delta, (key, delta, e.systematic)
+
+
+def test_the_cold_start_keeps_the_lower_of_both_vacua():
+    """Near θ = π above the critical mass (N = 14, θ = 2.68, m = 0.73, χ = 4, from a calibration run): DMRG
+    from the bare vacuum stays on the upper branch of the level crossing (energy 0.18 and a field 0.94 off
+    ED, and the warm-started χ_mid, χ runs inherit it, so no truncation line sees it); the flipped vacuum
+    reaches the lower branch, and the lower energy is kept."""
+    from qlat.quantum.exact_backend import exact_estimates
+
+    model = SchwingerModel(14, 0.9658768469872401, 0.7330208339650985, theta=2.680606782885855)
+    est = dmrg_estimates(model, ["energy", "electric_field"], bond_dim=4)
+    exact = exact_estimates(model, observables=["energy", "electric_field"])
+    start = est["energy"].provenance["start"]
+    assert start["kept"] == "flipped_vacuum" and start["bond_dim"] == 2
+    assert start["energies"]["bare_vacuum"] - start["energies"]["flipped_vacuum"] > 0.1  # two branches
+    assert 0.0 < est["energy"].value - exact["energy"].value < 1e-3  # variational, on the right branch
+    assert max(abs(est[k].value - exact[k].value) for k in exact if k.startswith("electric_field")) < 2e-3

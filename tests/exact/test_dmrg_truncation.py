@@ -53,3 +53,22 @@ def test_warnings_are_earned_from_the_runs():
     sys, _, warned = truncation_errors(["energy"], ref, fin, {"ground": run(1e-3, chi=4)},
                                        {"ground": run(1e-14, max_chi=6)}, n_sites=4)
     assert warned == [] and sys["energy"] == pytest.approx(4 * ROUNDING * 1.1)  # chi never bound: rounding only
+
+
+def test_two_references_take_the_larger_line():
+    """An O(chi) that is not monotone: O(chi_ref) lands next to O(chi) (the chi_ref line sees nothing), the chi_mid
+    run does not; each value takes the larger of the two lines, and the description keeps both."""
+    from qlat.exact.dmrg_truncation import TWO_LINE_OBSERVABLE_FACTOR, middle_bond_dim, truncation_errors_of_runs
+
+    assert [middle_bond_dim(max(2, c // 2), c) for c in (3, 4, 6, 8, 12, 64)] == [None, 3, 4, 6, 9, 48]
+    measured = [{"energy": -1.0, "condensate": 0.3001}, {"energy": -1.09, "condensate": 0.32},
+                {"energy": -1.1, "condensate": 0.3}]
+    runs = [{"ground": run(1e-3, chi=4)}, {"ground": run(1e-4, chi=6)}, {"ground": run(1e-5)}]
+    sys, description, warned = truncation_errors_of_runs(["energy", "condensate"], measured, runs, n_sites=4)
+    far, near = 1e-5 / (1e-3 - 1e-5), 1e-5 / (1e-4 - 1e-5)
+    assert sys["condensate"] == pytest.approx(TWO_LINE_OBSERVABLE_FACTOR * 0.02 * near)  # not 2 * 1e-4 * far
+    assert sys["energy"] == pytest.approx(max(0.1 * far, 0.01 * near))
+    assert description["middle"]["line_fraction"]["ground"] == pytest.approx(near) and warned == []
+    two, _, _ = truncation_errors_of_runs(["condensate"], [measured[0], measured[2]], [runs[0], runs[2]], n_sites=4)
+    assert two["condensate"] == pytest.approx(OBSERVABLE_FACTOR * 1e-4 * far)  # without chi_mid: the chi_ref line, x 3
+    assert TWO_LINE_OBSERVABLE_FACTOR < OBSERVABLE_FACTOR

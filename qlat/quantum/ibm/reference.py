@@ -41,6 +41,18 @@ mitigation).  Then ⟨O⟩_dev − O_mix = f (O_nl − O_mix) with O_mix = Tr O 
 .. math::
     \delta_\text{noise} = (1/f - 1)\,\bigl|\langle O\rangle_\text{dev} - O_\text{mix}\bigr| .
 
+The identity (constant) part of O carries no noise error: it is exact in every state and enters only
+through O_mix.  When f is tiny (a deep circuit: the value is mostly noise) the factor 1/f − 1 blows the
+distance |⟨O⟩_dev − O_mix| (mostly shot noise there) up far beyond anything a state can reach; the
+bias is then capped by what the non-identity Pauli weights allow.  O_nl is the expectation value in
+a state, so it lies in the spectrum of O, within b = Σ_P |c_P| (the non-identity coefficients,
+≥ ‖O − O_mix 𝟙‖) of O_mix, hence
+
+.. math::
+    \delta_\text{noise} \le \bigl|\langle O\rangle_\text{dev} - O_\text{mix}\bigr| + b ,
+
+a bound that holds whatever the noise (it binds only for f < 1/2, where the run also warns).
+
 It is a model: relaxation pulls towards |0…0⟩, not 𝟙/2^N, and an error on a qubit outside an
 observable's light cone does not bias it; its coverage is *measured* on fake devices
 (:mod:`qlat.analysis.calibration.devices`).  It is not reduced for ``zne`` or ``postselect``
@@ -88,12 +100,24 @@ ODR_NOISE_METHOD = (f"after ODR: {ODR_RESIDUAL_FRACTION:g} x |ODR value - raw va
 NOISE_METHOD = ("white-noise model: (1/f - 1)|value - Tr(O)/2^N|, f = estimated error-free fraction "
                 "(prod of 1 - gate error and 1 - readout error from the device calibration)")
 
+NOISE_CAP_METHOD = ("spectral cap: |value - Tr(O)/2^N| + sum of |non-identity Pauli coefficients| (the noiseless "
+                    "value is a state's, within that sum of Tr(O)/2^N); the white-noise model's (1/f - 1)|value - "
+                    "Tr(O)/2^N| was larger")
+
 
 def mixed_value(operator: Any) -> float:
     """Tr(O)/2^N of a ``SparsePauliOp``: the coefficient of the identity (the maximally mixed value)."""
     paulis = operator.paulis
     identity = ~np.any(paulis.x | paulis.z, axis=1)
     return float(np.real(np.sum(np.asarray(operator.coeffs)[identity])))
+
+
+def operator_bound(operator: Any) -> float:
+    """Σ_P |c_P| over the non-identity Pauli terms of a ``SparsePauliOp``: a bound on ‖O − Tr O/2^N‖, so every
+    state's ⟨O⟩ lies within it of Tr(O)/2^N (the cap of the noise error, module docstring)."""
+    op = operator.simplify(atol=0.0)
+    identity = ~np.any(op.paulis.x | op.paulis.z, axis=1)
+    return float(np.sum(np.abs(np.asarray(op.coeffs)[~identity])))
 
 
 def operator_scale(operator: Any) -> float:
@@ -111,7 +135,7 @@ def noiseless_reference(model: Any, schedule: Any, components: Sequence[tuple[st
     builds them.  Returns a JSON-ready dict (it is stored in the job's recipe, so a job fetched
     later is split the same way)::
 
-        {"keys": {key: {"noiseless": O_nl | None, "mixed": O_mix, "scale": s, "exact": O_exact | None,
+        {"keys": {key: {"noiseless": O_nl | None, "mixed": O_mix, "scale": s, "bound": b, "exact": O_exact | None,
                         "schedule": |schedule error| | None, "schedule_signed": O_nl - O_exact | None}},
          "noiseless_method": str | None, "schedule_method": str | None, "warnings": [str, ...]}
     """
@@ -122,7 +146,8 @@ def noiseless_reference(model: Any, schedule: Any, components: Sequence[tuple[st
     n = int(model.n_qubits)
     ops = {key: op for key, _, _, op in components}
     keys: dict[str, dict[str, Any]] = {
-        key: {"noiseless": None, "mixed": mixed_value(op), "scale": operator_scale(op), "exact": None,
+        key: {"noiseless": None, "mixed": mixed_value(op), "scale": operator_scale(op), "bound": operator_bound(op),
+              "exact": None,
               "schedule": None, "schedule_signed": None}
         for key, op in ops.items()}
     out: dict[str, Any] = {"keys": keys, "noiseless_method": None, "schedule_method": None, "warnings": []}
@@ -220,6 +245,10 @@ def split_errors(estimates: Mapping[str, Estimate], reference: Mapping[str, Any]
         else:
             noise = (1.0 / f - 1.0) * abs(est.value - float(ref["mixed"])) if f > 0 else math.inf
             noise_method = reference.get("noise_method", NOISE_METHOD)
+        bound = ref.get("bound")  # recipes stored before the cap have none
+        if bound is not None and noise > abs(est.value - float(ref["mixed"])) + float(bound):
+            noise = abs(est.value - float(ref["mixed"])) + float(bound)
+            noise_method = NOISE_CAP_METHOD
         sources = {"noise": noise}
         if ref.get("schedule") is not None:
             sources["schedule"] = float(ref["schedule"])

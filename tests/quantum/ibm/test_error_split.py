@@ -198,3 +198,32 @@ def test_split_errors_model_and_its_warnings():
     assert any("maximally mixed" in w for w in warned.warnings)
     with pytest.warns(QlatWarning, match="fake:test x: .*maximally mixed"):
         reference_module.split_errors(at_mixed, reference, label="fake:test")
+
+
+def test_the_constant_part_carries_no_noise_error_and_a_state_caps_it():
+    """The identity coefficient of O is exact (a shift of O by c·𝟙 shifts value and Tr O/2^N alike and leaves the
+    noise error as it is); at a tiny error-free fraction the white-noise factor (1/f − 1) is capped by the
+    non-identity Pauli weights: the noiseless value is a state's, within ‖O − Tr O/2^N‖ ≤ Σ|c_P| of Tr O/2^N."""
+    from qiskit.quantum_info import SparsePauliOp
+
+    from qlat.core.estimate import Estimate
+
+    op = SparsePauliOp.from_list([("IZ", 0.25), ("XX", -0.5), ("ZZ", 0.125)])
+    radius = float(np.max(np.abs(np.linalg.eigvalsh(op.to_matrix()))))  # Tr op = 0
+    assert reference_module.operator_bound(op) == pytest.approx(0.875) and radius <= 0.875 + 1e-12
+
+    def noise(operator, value, f):
+        keys = {"x": {"noiseless": None, "mixed": reference_module.mixed_value(operator),
+                      "scale": reference_module.operator_scale(operator), "bound": reference_module.operator_bound(operator),
+                      "exact": None, "schedule": None, "schedule_signed": None}}
+        ref = {"keys": keys, "error_free_fraction": f, "warnings": []}
+        est = reference_module.split_errors({"x": Estimate(value, 0.01, name="x", unit="1")}, ref, label="l", emit=False)
+        return est["x"].provenance["systematic_sources"]["noise"], est["x"].provenance["noise_error_method"]
+
+    shifted = op + SparsePauliOp.from_list([("II", 40.0)])
+    for f in (0.9, 0.6, 1e-4):
+        assert noise(shifted, 40.3, f)[0] == pytest.approx(noise(op, 0.3, f)[0], rel=1e-12)
+    assert noise(op, 0.3, 0.8)[0] == pytest.approx(0.25 * 0.3)  # the white-noise model, uncapped above f = 1/2
+    capped, method = noise(shifted, 40.3, 1e-4)  # (1/f - 1) * 0.3 = 3000 before the cap
+    assert capped == pytest.approx(0.3 + 0.875) and "cap" in method
+    assert capped <= 1.5 * (0.3 + radius)  # the power check: a bar 100x too wide cannot pass
