@@ -66,7 +66,6 @@ LOWER_LAYER_NAMES: dict[str, set[str]] = {
 #: theories and networks or drive training and chains themselves.  Only shrinks (issue 22 item 2).
 NOT_YET_THIN = {
     ("slmc.py", "qlat.theories"), ("slmc.py", "qlat.samplers.slmc"),
-    ("slhmc.py", "qlat.theories"), ("slhmc.py", "qlat.samplers.slhmc"),
     ("sample.py", "qlat.samplers.chains"),
 }
 #: Rule 5: 35 % of the 927 lines cli/schwinger.py had before issue 22.
