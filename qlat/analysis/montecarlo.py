@@ -23,7 +23,8 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +274,55 @@ def _run_in_memory(theory: Any, sampler: Any, *, n: int, state: Any, progress: b
     return {"configurations": np.concatenate([b.configurations.detach().cpu().numpy() for b in parts]),
             "acceptance": np.concatenate([np.asarray(b.accepted, dtype=float) for b in parts]),
             "delta_h": np.concatenate([np.asarray(b.delta_h, dtype=float) for b in parts]), "state": state}
+
+
+@dataclass(frozen=True)
+class ChainRequest:
+    """A registered theory and a sampler that can sample it, checked (:func:`chain_request`): what
+    ``qlat sample`` runs into its ensemble file."""
+
+    theory: Any
+    sampler: Any
+
+    def run_into(self, ensemble: Any, *, n: int, chunk: int, start: str, progress: bool = False) -> None:
+        """Continue the chains stored in ``ensemble`` (:class:`~qlat.core.ensemble.Ensemble`, opened for appending)
+        until it holds ``n`` samples per chain, ``chunk`` at a time, each chunk and the chain state appended before
+        the next (:func:`qlat.samplers.chains.run_into`: a resumed run continues bit for bit the chain of an
+        uninterrupted one; Ctrl-C or SIGTERM raise KeyboardInterrupt with every finished chunk kept)."""
+        from qlat.samplers.chains import run_into
+
+        run_into(ensemble, theory=self.theory, sampler=self.sampler, n=n, chunk=chunk, start=start,
+                 progress=progress)
+
+
+def chain_request(theory: str, sampler: str, *, L: int, ndim: int, theory_options: Mapping[str, Any] | None = None,
+                  sampler_options: Mapping[str, Any] | None = None,
+                  names: Mapping[str, str] | None = None) -> ChainRequest:
+    """The registered ``theory`` on an L^ndim lattice (``from_options(L=, ndim=, **theory_options)``) and the
+    registered ``sampler`` (``from_params``), refused when the sampler cannot sample the theory: the reason is the
+    one its own start gives (e.g. pf-hmc: two Wilson flavours), unless that names an option of either (then that
+    error, naming the option).  ``names`` shows ``theory`` and ``sampler`` as the caller calls them."""
+    from qlat.core.registry import SAMPLERS, THEORIES
+
+    name = (lambda key: (names or {}).get(key, key))
+    theory_cls: Any = THEORIES.get(theory, parameter=name("theory"))
+    sampler_cls: Any = SAMPLERS.get(sampler, parameter=name("sampler"))
+    built = theory_cls.from_options(L=L, ndim=ndim, **dict(theory_options or {}))
+    chain_sampler = sampler_cls.from_params({"name": sampler, **dict(sampler_options or {})})
+    if not chain_sampler.supports(built):
+        # the sampler's own start says why (e.g. pf-hmc: "two Wilson flavours, --nf 2"); one chain, cold
+        own = {"L", "shape", "chains", "seed", "n", "path"} | {o.dest for o in (*theory_cls.OPTIONS,
+                                                                                *sampler_cls.OPTIONS)}
+        why = ""
+        try:
+            chain_sampler.init_state(built, chains=1, seed=0, start="cold")
+        except ParameterError as exc:
+            if exc.parameter in own:
+                raise  # names an option of the theory or sampler: reported with its flag
+            why = f": {exc.requirement}"
+        raise ParameterError(name("sampler"), f"{sampler} cannot sample theory {built.name}{why}", sampler,
+                             hint=f"'qlat sample {built.name} --help' lists the samplers of {built.name}")
+    return ChainRequest(theory=built, sampler=chain_sampler)
 
 
 def sample(theory: Any, sampler: Any = "hmc", *, n: int, chains: int = 4, seed: int | None = None,

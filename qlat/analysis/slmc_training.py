@@ -7,13 +7,23 @@ retraining; Liu, Qi, Meng, Fu, Phys. Rev. B 95, 041101 (2017); Xu et al., arXiv:
 The model is saved to ``out`` after every round.  :class:`SLMCTraining` carries the train and
 validation MSE (units t²) and, with ``check`` > 0, the acceptance of a short SLMC chain — the
 number that decides whether the model is worth sampling with.
+
+:func:`slmc_theory` builds the double exchange model a model is trained for; :func:`slmc_training_request`
+builds the effective model (fresh, or an ``init`` transformer continued or grown by one identity layer) and checks
+it before anything is written; :meth:`SLMCTrainingRequest.run` trains (what ``qlat slmc train`` calls).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from qlat.core.errors import ParameterError, require
+
+#: Neighbour shells of the effective energy when ``shells`` is not given (fewer if the lattice has fewer).
+DEFAULT_SHELLS = 4
 
 
 @dataclass
@@ -31,6 +41,73 @@ class SLMCTraining:
         if "acceptance" in r:
             line += f", SLMC acceptance {r['acceptance']}"
         return line
+
+
+def slmc_theory(*, J: float, T: float, L: int = 6, shape: str | None = None, boundary: str = "periodic",
+                t: float = 1.0, mu: float = 0.0) -> Any:
+    """The 2D double exchange model (:class:`~qlat.theories.double_exchange.DoubleExchangeTheory`): L×L, or
+    ``shape`` "LxxLy", ``boundary`` periodic or open; hopping t (the unit of energy), coupling J, μ, temperature T."""
+    from qlat.theories.double_exchange import DoubleExchangeTheory
+
+    return DoubleExchangeTheory.from_options(L=L, ndim=2, shape=shape, boundary=boundary, t=t, J=J, mu=mu, T=T)
+
+
+@dataclass(frozen=True)
+class SLMCTrainingRequest:
+    """A checked SLMC training (:func:`slmc_training_request`): the theory, the kind of effective model
+    (``"linear"`` or ``"transformer"``), the model to train (fresh or from ``init``) and the seed."""
+
+    theory: Any
+    kind: str
+    network: Any
+    seed: int
+    init: str | None = None
+
+    def run(self, out: str | os.PathLike, *, n: int, chains: int, thermalize: int, every: int, rounds: int = 1,
+            epochs: int = 200, lr: float = 1e-2, batch: int = 64, val_fraction: float = 0.2, check: int = 0,
+            progress: bool = False, command: str = "") -> SLMCTraining:
+        """Train into ``out`` (:func:`train_slmc`; a model from ``init`` keeps its weights)."""
+        return train_slmc(self.theory, self.network, out=out, kind=self.kind, n=n, chains=chains, seed=self.seed,
+                          thermalize=thermalize, every=every, rounds=rounds, epochs=epochs, lr=lr, batch=batch,
+                          val_fraction=val_fraction, check=check, init_linear=self.init is None, progress=progress,
+                          command=command)
+
+
+def slmc_training_request(theory: Any, *, model: str = "transformer", layers: int = 1, heads: int = 2,
+                          radius: int = 1, shells: int | None = None, seed: int = 0,
+                          init: str | os.PathLike | None = None,
+                          names: Mapping[str, str] | None = None) -> SLMCTrainingRequest:
+    """The effective model of kind ``model`` for ``theory``, checked before anything is written.
+
+    ``shells`` None: :data:`DEFAULT_SHELLS`, or as many pair distances as the lattice has if fewer (a 2×1 lattice
+    has one).  ``init``: a trained transformer folder for the same theory, continued (same ``layers``) or grown by
+    one layer that starts as the identity (``layers`` one more; :func:`~qlat.samplers.slmc.effective_hamiltonians.
+    deepen`).  Errors name the parameter as ``names`` shows it (the command's flags).
+    """
+    from qlat.samplers.slmc.effective_hamiltonians import deepen, pair_distance_count
+    from qlat.samplers.slmc.training import load_model, make_model
+
+    name = (lambda key: (names or {}).get(key, key))
+    if shells is None:  # adapts to the lattice
+        shells = min(DEFAULT_SHELLS, pair_distance_count(theory.shape, theory.boundary))
+    if init is None:
+        network = make_model(model, theory, layers=layers, heads=heads, radius=radius, shells=shells, seed=seed)
+        return SLMCTrainingRequest(theory=theory, kind=model, network=network, seed=seed)
+    require(model == "transformer", name("init"), f"applies to {name('model')} transformer")
+    try:
+        loaded, card = load_model(init)
+    except ParameterError as exc:  # the library names the model directory "model": here it is init
+        raise exc.renamed(name("init") if exc.parameter == "model" else exc.parameter) from None
+    require(card.get("theory") == theory.params(), name("init"), "was trained for another theory "
+            f"({card.get('theory')})", str(init), hint=f"{name('init')} a model trained for this theory, or leave it "
+            "out")
+    require(card["config"].get("kind") == "transformer", name("init"), "must be a transformer model", str(init))
+    have = card["config"]["layers"]
+    require(layers in (have, have + 1), name("layers"), f"must be {have} (continue) or {have + 1} (grow) "
+            f"with this {name('init')}", layers)
+    trained: Any = loaded
+    return SLMCTrainingRequest(theory=theory, kind=model, network=trained if layers == have else deepen(trained),
+                               seed=seed, init=str(init))
 
 
 def train_slmc(theory: Any, model: Any, *, out: str | os.PathLike, kind: str, n: int, chains: int, seed: int,

@@ -121,8 +121,10 @@ def _all_options() -> dict[str, Any]:
     return merge_options(groups)
 
 
-def make_theory(args: argparse.Namespace) -> Any:
-    """The theory named by ``args.theory`` (registry) built from its own options; others refused."""
+def make_request(args: argparse.Namespace) -> Any:
+    """The theory and sampler named by ``args.theory`` and ``args.sampler`` (registry), each built from its own
+    options (:func:`qlat.analysis.montecarlo.chain_request`); an option of neither is refused."""
+    from qlat.analysis.montecarlo import chain_request
     from qlat.core.options import collect, refuse_foreign
     from qlat.core.registry import SAMPLERS, THEORIES
 
@@ -132,30 +134,9 @@ def make_theory(args: argparse.Namespace) -> Any:
     sampler_cls: Any = SAMPLERS.get(args.sampler, parameter="--sampler")
     allowed = {o.flag for o in cls.OPTIONS} | {o.flag for o in sampler_cls.OPTIONS}
     refuse_foreign(args, _all_options(), allowed, what=f"theory {args.theory} with sampler {args.sampler}")
-    values = collect(cls.OPTIONS, args)
-    return cls.from_options(L=args.L, ndim=args.ndim, **values)
-
-
-def make_sampler(args: argparse.Namespace, theory: Any) -> Any:
-    """The sampler named by ``args.sampler`` (registry) from its own options, checked against the theory."""
-    from qlat.core.options import collect
-    from qlat.core.registry import SAMPLERS
-
-    cls: Any = SAMPLERS.get(args.sampler, parameter="--sampler")
-    sampler = cls.from_params({"name": args.sampler, **collect(cls.OPTIONS, args)})
-    if not sampler.supports(theory):
-        # the sampler's own start says why (e.g. pf-hmc: "two Wilson flavours, --nf 2"); one chain, cold
-
-        why = ""
-        try:
-            sampler.init_state(theory, chains=1, seed=0, start="cold")
-        except ParameterError as exc:
-            if exc.parameter in flag_names(args):
-                raise  # names an option of the theory or sampler: reported with its flag
-            why = f": {exc.requirement}"
-        raise ParameterError("--sampler", f"{args.sampler} cannot sample theory {theory.name}{why}", args.sampler,
-                             hint=f"'qlat sample {theory.name} --help' lists the samplers of {theory.name}")
-    return sampler
+    return chain_request(args.theory, args.sampler, L=args.L, ndim=args.ndim,
+                         theory_options=collect(cls.OPTIONS, args), sampler_options=collect(sampler_cls.OPTIONS, args),
+                         names={"theory": "THEORY", "sampler": "--sampler"})
 
 
 def flag_names(args: argparse.Namespace) -> dict[str, str]:
@@ -261,8 +242,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     from qlat.core.compute import set_threads
 
     set_threads(args.threads)
-    theory = make_theory(args)
-    sampler = make_sampler(args, theory)
+    request = make_request(args)
+    theory, sampler = request.theory, request.sampler
     _check_chunk_memory(args, theory)
     created = None  # os.stat of the file this run created, if it did
     made_folder = False  # whether this run created --out
@@ -312,10 +293,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
             stack.enter_context(ensemble)
             created = os.stat(out)
         try:
-            from qlat.samplers.chains import run_into
-
-            run_into(ensemble, theory=theory, sampler=sampler, n=args.n, chunk=args.chunk, start=args.start,
-                     progress=show_progress(args))
+            request.run_into(ensemble, n=args.n, chunk=args.chunk, start=args.start, progress=show_progress(args))
         except KeyboardInterrupt:
             kept = f"{out} holds {ensemble.n_samples} samples per chain; rerun the same command to resume"
             sys.stderr.write(f"qlat: interrupted; {kept if args.out is not None else 'nothing kept (no --out)'}\n")

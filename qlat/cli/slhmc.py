@@ -100,13 +100,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     _check_train(args)
     check_out_folder(args.out)
     resolve_seed(args, announce=False)
-    from qlat.samplers.slhmc.effective_actions import EffectiveAction
-    from qlat.theories.schwinger_wilson import SchwingerTheory
+    from qlat.analysis.slhmc_training import slhmc_training_request
 
     set_threads(1)
-    theory = SchwingerTheory.from_options(L=args.L, beta=args.beta, mass=args.mass, kappa=args.kappa, nf=args.nf)
-    EffectiveAction(layers=args.layers, heads=args.heads, hidden=args.hidden, seed=args.seed)  # checks, unsaved
-    params = {"theory": theory.params(), "layers": args.layers, "heads": args.heads, "hidden": args.hidden,
+    request = slhmc_training_request(L=args.L, beta=args.beta, mass=args.mass, kappa=args.kappa, nf=args.nf,
+                                     layers=args.layers, heads=args.heads, hidden=args.hidden, seed=args.seed)
+    params = {"theory": request.theory.params(), "layers": args.layers, "heads": args.heads, "hidden": args.hidden,
               "rounds": args.rounds, "n": args.n, "chains": args.chains, "seed": args.seed,
               "thermalize": args.thermalize, "every": args.every, "tau": args.tau, "steps": args.steps,
               "epochs": args.epochs, "lr": args.lr, "batch": args.batch, "val_fraction": args.val_fraction}
@@ -115,19 +114,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         announce_seed(args)
         claim.remove_stale_temporaries()
-        return _train(args, theory, progress=show_progress(args), print_json=print_json)
+        training = request.run(args.out, rounds=args.rounds, n=args.n, chains=args.chains,
+                               thermalization=args.thermalize, every=args.every, trajectory_length=args.tau,
+                               n_steps=args.steps, epochs=args.epochs, lr=args.lr, batch_size=args.batch,
+                               val_fraction=args.val_fraction, device=args.device, check=args.check,
+                               progress=show_progress(args))
     finally:
         claim.release()
-
-
-def _train(args: argparse.Namespace, theory: Any, *, progress: bool, print_json: Any) -> int:
-    from qlat.analysis.slhmc_training import train_slhmc
-
-    training = train_slhmc(
-        theory, args.out, layers=args.layers, heads=args.heads, hidden=args.hidden, rounds=args.rounds, n=args.n,
-        chains=args.chains, seed=args.seed, thermalization=args.thermalize, every=args.every,
-        trajectory_length=args.tau, n_steps=args.steps, epochs=args.epochs, lr=args.lr, batch_size=args.batch,
-        val_fraction=args.val_fraction, device=args.device, check=args.check, progress=progress)
     if args.json:
         print_json(training.to_dict())
     else:

@@ -24,13 +24,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qlat.core.errors import ParameterError, require
+from qlat.core.errors import require
 
 #: Position in ``qlat --help``.
 HELP_ORDER = 70
-
-#: Neighbour shells of the effective energy when --shells is not given (fewer if the lattice has fewer).
-DEFAULT_SHELLS = 4
 
 #: Library parameter → command-line flag.
 FLAGS = {"L": "--L", "shape": "--shape", "boundary": "--boundary", "t": "--t", "J": "--J", "mu": "--mu",
@@ -59,6 +56,7 @@ def _physics(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
+    from qlat.analysis.slmc_training import DEFAULT_SHELLS
     from qlat.cli._common import add_out_flag, with_flag_names
 
     p = subparsers.add_parser("slmc", help="self-learning Monte Carlo for the double exchange model",
@@ -92,41 +90,11 @@ def register(subparsers: Any) -> None:
 
 
 
-def make_theory(args: argparse.Namespace) -> Any:
-    from qlat.theories.double_exchange import DoubleExchangeTheory
-
-    return DoubleExchangeTheory.from_options(L=args.L, ndim=2, shape=args.shape, boundary=args.boundary,
-                                             t=args.t, J=args.J, mu=args.mu, T=args.T)
-
-
 def _check_common(args: argparse.Namespace) -> None:
     require(args.chains >= 1, "--chains", "must be an integer >= 1", args.chains)
     require(args.seed is None or args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
     require(args.thermalize >= 0, "--thermalize", "must be an integer >= 0", args.thermalize)
     require(args.every >= 1, "--every", "must be an integer >= 1", args.every)
-
-
-def _initial_model(args: argparse.Namespace, theory: Any) -> Any:
-    """A fresh model, or the ``--init`` transformer continued (same layers) or grown by one layer."""
-    from qlat.samplers.slmc.effective_hamiltonians import deepen
-    from qlat.samplers.slmc.training import load_model, make_model
-
-    if args.init is None:
-        return make_model(args.model, theory, layers=args.layers, heads=args.heads, radius=args.radius,
-                          shells=args.shells, seed=args.seed)
-    require(args.model == "transformer", "--init", "applies to --model transformer")
-    model: Any
-    try:
-        model, card = load_model(args.init)
-    except ParameterError as exc:  # the library names the model directory "model": here it is --init
-        raise exc.renamed("--init" if exc.parameter == "model" else exc.parameter) from None
-    require(card.get("theory") == theory.params(), "--init", "was trained for another theory "
-            f"({card.get('theory')})", str(args.init), hint="--init a model trained for this theory, or leave it out")
-    require(card["config"].get("kind") == "transformer", "--init", "must be a transformer model", str(args.init))
-    have = card["config"]["layers"]
-    require(args.layers in (have, have + 1), "--layers", f"must be {have} (continue) or {have + 1} (grow) "
-            "with this --init", args.layers)
-    return model if args.layers == have else deepen(model)
 
 
 def _shape(args: argparse.Namespace) -> tuple[int, int] | None:
@@ -178,50 +146,45 @@ def _check_train(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from qlat.analysis.slmc_training import slmc_theory, slmc_training_request
     from qlat.cli._common import announce_seed, check_out_folder, print_json, resolve_seed, show_progress
     from qlat.core.compute import set_threads
     from qlat.core.outdir import claim_output_dir
-    from qlat.samplers.slmc.effective_hamiltonians import pair_distance_count
 
     _check_train(args)
     if args.init is not None:
         require(args.init.is_dir(), "--init", "is not a model folder (qlat slmc train --out)", str(args.init))
     _require_memory(args)  # before the theory or a model is built
     set_threads(1)
-    theory = make_theory(args)
+    theory = slmc_theory(L=args.L, shape=args.shape, boundary=args.boundary, t=args.t, J=args.J, mu=args.mu, T=args.T)
     check_out_folder(args.out)
     require(args.out.is_dir() or args.out.parent.is_dir(), "--out", "its parent folder does not exist", str(args.out),
             hint=f"create {args.out.parent} first, or give another --out")
-    if args.shells is None:  # adapts to the lattice (a 2x1 lattice has one pair distance)
-        args.shells = min(DEFAULT_SHELLS, pair_distance_count(theory.shape, theory.boundary))
     resolve_seed(args, announce=False)
-    model: Any = _initial_model(args, theory)  # the architecture (and --init) checked: nothing written yet
+    # the architecture (and --init) checked: nothing written yet
+    request = slmc_training_request(theory, model=args.model, layers=args.layers, heads=args.heads,
+                                    radius=args.radius, shells=args.shells, seed=args.seed, init=args.init,
+                                    names={**FLAGS, "init": "--init"})
     # every check done: the folder is claimed (a second writer, or a run with other parameters, is refused)
-    params = {"theory": theory.params(), "model": args.model, "config": model.config(), "seed": args.seed,
+    config = request.network.config()
+    params = {"theory": theory.params(), "model": args.model, "config": config, "seed": args.seed,
               "n": args.n, "rounds": args.rounds, "epochs": args.epochs, "lr": args.lr, "batch": args.batch,
               "val_fraction": args.val_fraction, "thermalize": args.thermalize, "every": args.every,
               "chains": args.chains, "init": None if args.init is None else str(args.init)}
     names = {k: FLAGS.get(k, f"--{k}") for k in params}
     names.update({f"theory.{k}": FLAGS.get(k, k) for k in theory.params()})
-    names.update({f"config.{k}": FLAGS.get(k, k) for k in model.config()})
+    names.update({f"config.{k}": FLAGS.get(k, k) for k in config})
     claim = claim_output_dir(args.out, command="qlat slmc train", flag="--out", params=params, names=names,
                              ignore=("model.pt", "card.json"))
     try:
         announce_seed(args)
         claim.remove_stale_temporaries()
-        return _train(args, theory, model, progress=show_progress(args), print_json=print_json)
+        training = request.run(args.out, n=args.n, chains=args.chains, thermalize=args.thermalize, every=args.every,
+                               rounds=args.rounds, epochs=args.epochs, lr=args.lr, batch=args.batch,
+                               val_fraction=args.val_fraction, check=args.check, progress=show_progress(args),
+                               command=" ".join(sys.argv))
     finally:
         claim.release()
-
-
-def _train(args: argparse.Namespace, theory: Any, model: Any, *, progress: bool, print_json: Any) -> int:
-    from qlat.analysis.slmc_training import train_slmc
-
-    training = train_slmc(theory, model, out=args.out, kind=args.model, n=args.n, chains=args.chains,
-                          seed=args.seed, thermalize=args.thermalize, every=args.every, rounds=args.rounds,
-                          epochs=args.epochs, lr=args.lr, batch=args.batch, val_fraction=args.val_fraction,
-                          check=args.check, init_linear=args.init is None, progress=progress,
-                          command=" ".join(sys.argv))
     if args.json:
         print_json(training.to_dict())
     else:

@@ -84,3 +84,39 @@ def test_estimates_of_one_ensemble_keep_their_correlation(theory):
     assert (first - late).error < 0.8 * uncorrelated
     other = qlat.sample(theory, "heatbath", n=120, chains=2, seed=6).estimate(["plaquette"])["plaquette"]
     assert (first - other).error == pytest.approx((first.error**2 + other.error**2) ** 0.5, rel=0.35)
+
+
+def test_chain_request_builds_both_from_their_options_and_refuses_a_sampler_that_cannot(tmp_path):
+    from qlat.analysis.montecarlo import chain_request
+
+    request = chain_request("u1", "heatbath", L=4, ndim=2, theory_options={"beta": 2.0},
+                            sampler_options={"thermalization": 7})
+    assert request.theory.params() == U1Theory.from_options(L=4, ndim=2, beta=2.0).params()
+    assert request.sampler.params()["thermalization"] == 7
+    with pytest.raises(ParameterError) as info:  # the sampler's own start says why
+        chain_request("schwinger", "pf-hmc", L=4, ndim=2, theory_options={"beta": 2.0, "mass": 0.1, "nf": 1},
+                      names={"sampler": "--sampler"})
+    assert info.value.parameter == "--sampler" and "two Wilson flavours" in str(info.value)
+    with pytest.raises(ParameterError) as info:
+        chain_request("nope", "hmc", L=4, ndim=2, names={"theory": "THEORY"})
+    assert info.value.parameter == "THEORY"
+    with pytest.raises(ParameterError) as info:
+        chain_request("u1", "heatbath", L=4, ndim=2, theory_options={"beta": -1.0})
+    assert info.value.parameter == "beta"
+
+
+def test_chain_request_runs_into_a_file_and_resumes_bit_for_bit(tmp_path):
+    from qlat.analysis.montecarlo import chain_request
+
+    request = chain_request("u1", "heatbath", L=4, ndim=2, theory_options={"beta": 2.0})
+    kept = {}
+    for label, steps in (("resumed", (10, 25)), ("straight", (25,))):
+        with Ensemble.create(tmp_path / f"{label}.h5", theory=request.theory, sampler=request.sampler, chains=2,
+                             seed=4, provenance={"start": "hot"}) as ens:
+            for n in steps:
+                request.run_into(ens, n=n, chunk=4, start="hot")
+                assert ens.n_samples == n
+            kept[label] = np.asarray(ens.configurations)
+    assert np.array_equal(kept["resumed"], kept["straight"])
+    memory = qlat.sample(request.theory, request.sampler, n=25, chains=2, seed=4)
+    assert np.array_equal(kept["straight"], memory.configurations)

@@ -2,8 +2,11 @@
 
 import json
 
+import pytest
+
 import qlat.samplers.slhmc.sampler  # noqa: F401  (registers the plug-in)
-from qlat.analysis.slhmc_training import SLHMCTraining, train_slhmc
+from qlat.analysis.slhmc_training import SLHMCTraining, slhmc_training_request, train_slhmc
+from qlat.core.errors import ParameterError
 from qlat.core.estimate import Estimate
 from qlat.core.jsonio import jsonable
 from qlat.theories.schwinger_wilson import SchwingerTheory
@@ -29,3 +32,26 @@ def test_train_records_the_seed_and_the_checked_acceptance(tmp_path):
     assert isinstance(acc, Estimate) and 0.0 <= acc.value <= 1.0 and acc.n_samples == 10
     json.dumps(jsonable(result))
     assert (tmp_path / "m" / "card.json").is_file()
+
+
+@pytest.mark.parametrize("options, parameter", [
+    ({"L": 5}, "L"), ({"beta": -1.0}, "beta"), ({"nf": 3}, "nf"), ({"kappa": 0.2}, "mass"), ({"mass": None}, "mass"),
+    ({"layers": -1}, "layers"),
+])
+def test_request_builds_the_theory_and_checks_the_architecture_naming_the_parameter(options, parameter, tmp_path):
+    kwargs = {"L": 4, "beta": 2.0, "mass": 0.1, "nf": 2, "layers": 1, **options}
+    with pytest.raises(ParameterError) as info:
+        slhmc_training_request(**kwargs)
+    assert info.value.parameter == parameter
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_request_runs_the_training_it_describes(tmp_path):
+    request = slhmc_training_request(L=4, beta=2.0, kappa=0.24, nf=1, layers=0, hidden=4, seed=11)
+    assert request.theory.params() == SchwingerTheory.from_options(L=4, beta=2.0, kappa=0.24, nf=1).params()
+    assert not (tmp_path / "m").exists()  # nothing written by the checks
+    result = request.run(tmp_path / "m", rounds=1, n=4, chains=2, thermalization=1, every=1, n_steps=3,
+                         epochs=1).to_dict()
+    card = json.loads((tmp_path / "m" / "card.json").read_text())
+    assert result["seed"] == 11 and result["config"]["kind"] == "linear" and "acceptance" not in result
+    assert card["theory"] == request.theory.params()

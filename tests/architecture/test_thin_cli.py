@@ -64,11 +64,7 @@ LOWER_LAYER_NAMES: dict[str, set[str]] = {
 }
 #: Imports of the physics layers that commands still make, as (command module, package imported from): they build
 #: theories and networks or drive training and chains themselves.  Only shrinks (issue 22 item 2).
-NOT_YET_THIN = {
-    ("slmc.py", "qlat.theories"), ("slmc.py", "qlat.samplers.slmc"),
-    ("slhmc.py", "qlat.theories"), ("slhmc.py", "qlat.samplers.slhmc"),
-    ("sample.py", "qlat.samplers.chains"),
-}
+NOT_YET_THIN: set[tuple[str, str]] = set()
 #: Rule 5: 35 % of the 927 lines cli/schwinger.py had before issue 22.
 SCHWINGER_MAX_LINES = 325
 
