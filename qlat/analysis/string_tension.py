@@ -35,7 +35,7 @@ import numpy as np
 
 from qlat.analysis.extrapolation import fit_polynomial
 from qlat.analysis.study_cache import RowCache
-from qlat.analysis.study_fits import extrapolate_polynomial
+from qlat.analysis.study_fits import curve_fit, extrapolate_polynomial
 from qlat.analysis.theta_dependence import mpt_second_order_coefficient
 from qlat.core.errors import require
 from qlat.core.estimate import Estimate
@@ -110,18 +110,81 @@ def measure_probe_chain(n_sites: int, spacing: float, mass: float, *, theta: flo
     return row
 
 
-def _slope(rows: list[dict[str, Any]], key: str, drop_shortest: bool = False) -> dict[str, Any] | None:
-    """σ and its residual-based error from the straight line E₀(ℓ) = c + σℓ (≥ 3 separations)."""
+#: The fewest separations for the screening-tail fit E₀(ℓ) = c + σℓ + B e^{−Mℓ} (4 parameters, ≥ 1 dof).
+TAIL_MIN_SEPARATIONS = 5
+
+
+def _line(x: list[float], y: list[float]) -> dict[str, Any]:
+    fit = fit_polynomial(x, y, degree=1)
+    return {"sigma": float(fit.coefficients[1]), "error": float(math.sqrt(max(fit.covariance[1, 1], 0.0))),
+            "intercept": float(fit.coefficients[0]), "dof": int(fit.dof), "model": "line"}
+
+
+def _tail(x: list[float], y: list[float]) -> dict[str, Any] | None:
+    """E₀(ℓ) = c + σℓ + B e^{−Mℓ}: M by a scan (c, σ, B linear at fixed M), then the joint fit.
+
+    The tail is the overlap of the two probes' screening clouds through the string vacuum θ + 2πq,
+    whose lightest mass M can be small (at q = ½, m/g = 0.1: M ≈ 0.4 g, inside the θ = π vacuum), so
+    that over ℓ ≈ 8–14/g a straight line overestimates σ by several per cent.  Returns None when the
+    fit is degenerate (no tail in the data: B e^{−Mℓ} below the data's resolution).
+    """
+    xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    best: tuple[float, float] | None = None
+    for mass in np.geomspace(0.02, 5.0, 240):
+        basis = np.column_stack([np.ones_like(xa), xa, np.exp(-mass * (xa - xa[0]))])
+        coef, *_ = np.linalg.lstsq(basis, ya, rcond=None)
+        rss = float(np.sum((basis @ coef - ya) ** 2))
+        if best is None or rss < best[0]:
+            best = (rss, float(mass))
+    assert best is not None
+    mass0 = best[1]
+    basis = np.column_stack([np.ones_like(xa), xa, np.exp(-mass0 * (xa - xa[0]))])
+    c0, s0, b0 = np.linalg.lstsq(basis, ya, rcond=None)[0]
+
+    def model(p: np.ndarray, ell: np.ndarray) -> np.ndarray:
+        return p[0] + p[1] * ell + p[2] * np.exp(-math.exp(p[3]) * (ell - xa[0]))
+
+    fit = curve_fit(model, xa, ya.tolist(), [c0, s0, b0, math.log(mass0)], names=["c", "sigma", "B", "log_M"])
+    params, errors = fit["params"], fit["errors"]
+    if not all(math.isfinite(v) for v in (*params, errors[1])) or params[2] == 0.0:
+        return None
+    line = _line(x, y)
+    return {"sigma": float(params[1]), "error": float(errors[1]), "intercept": float(params[0]), "dof": int(fit["dof"]),
+            "model": "tail", "tail_mass": float(math.exp(params[3])), "tail_amplitude": float(params[2]),
+            "tail_at": float(xa[0]), "line_sigma": line["sigma"]}
+
+
+def _slope(rows: list[dict[str, Any]], key: str, drop_shortest: bool = False, model: str = "line"
+           ) -> dict[str, Any] | None:
+    """σ from E₀(ℓ) at one spacing, with its residual-based error: the straight line E₀ = c + σℓ
+    (``model="line"``, ≥ 3 separations) or the screening-tail fit (``"tail"``, ≥
+    ``TAIL_MIN_SEPARATIONS``; None when it is degenerate)."""
     sel = sorted(rows, key=lambda r: r["separation"])
     if drop_shortest:
         sel = sel[1:]
-    if len(sel) < 3:
+    need = TAIL_MIN_SEPARATIONS if model == "tail" else 3
+    if len(sel) < need:
         return None
     x = [r["separation"] for r in sel]
     y = [r.get(key, r["energy"]) for r in sel]
-    fit = fit_polynomial(x, y, degree=1)
-    return {"sigma": float(fit.coefficients[1]), "error": float(math.sqrt(max(fit.covariance[1, 1], 0.0))),
-            "separations": x, "energies": y, "intercept": float(fit.coefficients[0]), "dof": int(fit.dof)}
+    res = _tail(x, y) if model == "tail" else _line(x, y)
+    return None if res is None else {**res, "separations": x, "energies": y}
+
+
+def _curvature_warning(per_spacing: list[dict[str, Any]]) -> str | None:
+    """The straight line's own check: over ≥ 4 separations, the slope between the two longest
+    lies below the fitted slope by more than 2 of its errors (E₀(ℓ) bends: a screening tail)."""
+    for s in per_spacing:
+        if s.get("model") != "line" or len(s["separations"]) < 4:
+            continue
+        (x1, x2), (y1, y2) = s["separations"][-2:], s["energies"][-2:]
+        last = (y2 - y1) / (x2 - x1)
+        if s["sigma"] - last > 2.0 * max(s["error"], 1e-12):
+            return (f"E(l) is curved at a = {s['spacing']:.4g}: the slope over the two longest separations "
+                    f"({last:.5f}) lies below the straight-line slope ({s['sigma']:.5f} +- {s['error']:.1e}); the "
+                    f"screening tail exp(-M l) biases sigma upwards: use >= {TAIL_MIN_SEPARATIONS + 1} separations "
+                    "per spacing (the tail fit)")
+    return None
 
 
 @dataclass
@@ -146,12 +209,16 @@ class StringTensionResult:
         per_a = []
         for p in self.points:
             for s in p["per_spacing"]:
+                tail = s.get("model") == "tail"
                 per_a.append([f"{p['mass']:g}", f"{p['q']:g}", f"{p['theta']:.4g}", f"{s['spacing']:.4g}",
-                              s["n_sites"], f"{s['sigma']:.6f}", f"{s['error']:.1e}"])
+                              s["n_sites"], len(s["separations"]), s.get("model", "line"), f"{s['sigma']:.6f}",
+                              f"{s['error']:.1e}", f"{s['tail_mass']:.3f}" if tail else "—",
+                              f"{s['line_sigma']:.6f}" if tail else "—"])
         return (format_table(["m/g", "q", "θ", "σ/g² (a → 0)", "fit err", "syst", "MPT O(m²)", "MPT O(m)",
                               "rel. dev."], rows)
                 + "\n\nslopes per spacing:\n"
-                + format_table(["m/g", "q", "θ", "a", "N", "σ(a)", "fit err"], per_a))
+                + format_table(["m/g", "q", "θ", "a", "N", "ℓ's", "E₀(ℓ) model", "σ(a)", "fit err", "tail M",
+                                "line σ(a)"], per_a))
 
     def to_dict(self) -> dict[str, Any]:
         points = [{**p, "estimate": None if p["estimate"] is None else p["estimate"].to_dict()} for p in self.points]
@@ -204,12 +271,19 @@ def analyze_string_tension(rows: list[dict[str, Any]], *, spacing_degree: int = 
         sel = [r for r in rows if (r["mass"], r["q"], r["theta"]) == (mass, q, theta)]
         spacings = sorted({r["spacing"] for r in sel}, reverse=True)
 
+        # the screening-tail fit where every spacing has the separations for it and one to spare
+        # (the drop-shortest variant refits the same model), else the straight line
+        n_seps = [len([r for r in sel if r["spacing"] == a]) for a in spacings]
+        model = "tail" if min(n_seps) >= TAIL_MIN_SEPARATIONS + 1 else "line"
+
         def per_a(key: str = "energy", drop_shortest: bool = False, spacings: list[float] = spacings,
-                  sel: list[dict[str, Any]] = sel) -> list[dict[str, Any]]:
+                  sel: list[dict[str, Any]] = sel, model: str = model, fallback: bool = False) -> list[dict[str, Any]]:
             out = []
             for a in spacings:
                 chain_rows = [r for r in sel if r["spacing"] == a]
-                res = _slope(chain_rows, key, drop_shortest)
+                res = _slope(chain_rows, key, drop_shortest, model)
+                if res is None and fallback and model == "tail":  # a degenerate tail (none in the data)
+                    res = _slope(chain_rows, key, drop_shortest, "line")
                 if res is not None:
                     out.append({"spacing": a, "n_sites": chain_rows[0]["n_sites"], **res})
             return out
@@ -222,7 +296,7 @@ def analyze_string_tension(rows: list[dict[str, Any]], *, spacing_degree: int = 
             return extrapolate_polynomial([s["spacing"] for s in items], [s["sigma"] for s in items],
                                           sigma=[max(s["error"], 1e-9) for s in items], degree=degree)
 
-        base_a = per_a()
+        base_a = per_a(fallback=True)
         base = extrapolate(base_a, spacing_degree)
         variants: dict[str, float | None] = {}
 
@@ -232,6 +306,8 @@ def analyze_string_tension(rows: list[dict[str, Any]], *, spacing_degree: int = 
         variants["spacing_degree+1"] = value(extrapolate(base_a, spacing_degree + 1))
         variants["drop_coarsest_a"] = value(extrapolate(base_a, spacing_degree, drop_coarsest=True))
         variants["drop_shortest_separation"] = value(extrapolate(per_a(drop_shortest=True), spacing_degree))
+        if model == "tail":  # for the record, not a source: the line is the model the tail fit corrects
+            variants["straight_line"] = value(extrapolate(per_a(model="line"), spacing_degree))
         truncation = truncation_variant(sel, "energy")
         if truncation is not None:  # the chains on the line in the discarded weight (qlat.exact.dmrg_truncation)
             suffix, vname = truncation
@@ -248,13 +324,17 @@ def analyze_string_tension(rows: list[dict[str, Any]], *, spacing_degree: int = 
             estimate = Estimate(base["value"], base["error"], name="string_tension", unit="g^2", backend="ed+dmrg",
                                 n_samples=len(base["x"]),
                                 provenance=provenance(study="string_tension", mass=mass, q=q, theta=theta, fit=base,
-                                                      variants=variants)).with_systematic(sources)
+                                                      variants=variants, separation_model=model)
+                                ).with_systematic(sources)
             for message in record_warnings(sel):  # emitted when the chain was measured
                 estimate = estimate.with_warning(message, emit=False)
             if base["dof"] == 0:
                 estimate = estimate.with_warning(f"continuum extrapolation from {len(base['x'])} spacings with no "
                                                  "degree of freedom: the fit cannot test its model")
-        points.append({"mass": mass, "q": q, "theta": theta, "per_spacing": base_a, "fit": base, "variants": variants,
+            curved = _curvature_warning(base_a)
+            if curved is not None:
+                estimate = estimate.with_warning(curved)
+        points.append({"mass": mass, "q": q, "theta": theta, "separation_model": model, "per_spacing": base_a, "fit": base, "variants": variants,
                        "estimate": estimate, "reference_mpt": string_tension_mpt(q, theta, mass=mass),
                        "reference_first_order": string_tension_mpt(q, theta, mass=mass, second_order=False)})
     return StringTensionResult(rows=rows, points=points, settings=dict(settings or {}, spacing_degree=spacing_degree))

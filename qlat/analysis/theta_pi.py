@@ -365,7 +365,7 @@ def theta_pi_study(
     masses: Sequence[float] = (0.30, 0.32, 0.34, 0.36, 0.38),
     scan_masses: Sequence[float] = (),
     method: str = "auto",
-    bond_dim: int = 48,
+    bond_dim: int | Sequence[int] = 48,
     size_power: float = 2.0,
     spacing_degree: int = 1,
     min_volume: float = 15.0,
@@ -379,6 +379,8 @@ def theta_pi_study(
     estimate uses the chain pairs with L̄ >= ``min_volume`` (at least two per spacing).
     ``scan_masses``: extra masses computed on the chains of the coarsest spacing only, for the
     curves of the gap and the order parameter against m/g (not used by the crossings).
+    ``bond_dim``: the DMRG χ, one for all spacings or one per spacing (in the order given), e.g.
+    χ = 48 on a finer spacing added to chains computed at χ = 32.
     ``cache``: a :class:`RowCache` (finished chains are not recomputed).
     """
     require(len(spacings) >= 1 and all(math.isfinite(a) and a > 0 for a in spacings), "spacings",
@@ -391,6 +393,10 @@ def theta_pi_study(
             list(scan_masses))
     require(method in ("auto", "ed", "dmrg"), "method", "must be auto, ed or dmrg", method)
     require(math.isfinite(min_volume) and min_volume >= 0, "min_volume", "must be a length >= 0", min_volume)
+    dims = [bond_dim] * len(spacings) if isinstance(bond_dim, (int, np.integer)) else list(bond_dim)
+    require(len(dims) == len(spacings) and all(isinstance(d, (int, np.integer)) and d >= 2 for d in dims),
+            "bond_dim", f"must be one integer >= 2 or one per spacing ({len(spacings)})", bond_dim)
+    chi = {float(a): int(d) for a, d in zip(spacings, dims, strict=True)}
     cache = cache if cache is not None else RowCache()
     planned: list[dict[str, Any]] = []
     start = time.perf_counter()
@@ -404,12 +410,12 @@ def theta_pi_study(
         for n in sizes:
             for m in grid + extra:
                 key = {"study": "theta_pi", "n_sites": n, "spacing": a, "mass": m, "method": method,
-                       "bond_dim": int(bond_dim)}
+                       "bond_dim": chi[a]}
                 if plan_only:
                     planned.append(key)
                     continue
                 row, new = cache.fetch(key, lambda n=n, a=a, m=m: measure_theta_pi_chain(
-                    n, a, m, method=method, bond_dim=bond_dim))
+                    n, a, m, method=method, bond_dim=chi[a]))
                 if new and progress is not None:
                     progress(row)
                 rows.append({**row, "scan": True} if m in extra else row)
@@ -417,7 +423,7 @@ def theta_pi_study(
         return planned
     settings = {"spacings": sorted(float(a) for a in spacings), "volumes": sorted(float(v) for v in volumes),
                 "masses": grid, "scan_masses": sorted(float(m) for m in scan_masses), "method": method,
-                "bond_dim": int(bond_dim),
+                "bond_dim": int(dims[0]) if len(set(dims)) == 1 else {str(a): d for a, d in chi.items()},
                 "chain": "N odd, electric formulation, theta = pi, total charge -1, mass shift",
                 "seconds": round(time.perf_counter() - start, 3)}
     return analyze_theta_pi(rows, size_power=size_power, spacing_degree=spacing_degree, min_volume=min_volume,

@@ -107,6 +107,19 @@ def test_bad_input():
         theta_pi_study(min_volume=-1.0, plan_only=True)
     plan = theta_pi_study(spacings=[0.5], volumes=[10, 20], masses=[0.3, 0.35], plan_only=True)
     assert sorted({p["n_sites"] for p in plan}) == [21, 41] and all(p["n_sites"] % 2 for p in plan)
+    with pytest.raises(ParameterError, match="bond_dim"):
+        theta_pi_study(spacings=[0.5, 0.4], bond_dim=[32], plan_only=True)
+
+
+def test_bond_dimension_per_spacing():
+    """χ per spacing (a finer spacing at χ = 48 joins chains computed at χ = 32): each chain's cache
+    key carries its own χ, so the coarse chains are reused, not recomputed."""
+    plan = theta_pi_study(spacings=[0.5, 1 / 3], volumes=[15, 20], masses=[0.32, 0.34], bond_dim=[32, 48],
+                          plan_only=True)
+    chi = {(p["spacing"], p["bond_dim"]) for p in plan}
+    assert chi == {(0.5, 32), (1 / 3, 48)}
+    same = theta_pi_study(spacings=[0.5, 1 / 3], volumes=[15, 20], masses=[0.32, 0.34], bond_dim=48, plan_only=True)
+    assert {p["bond_dim"] for p in same} == {48}
 
 
 @pytest.mark.slow
