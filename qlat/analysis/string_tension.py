@@ -16,11 +16,24 @@ arXiv:2206.05308 eq. (24), :func:`qlat.analysis.theta_dependence.mpt_second_orde
 adds A m²[cos 2(θ + 2πq) − cos 2θ], which *vanishes at q = ½*: there σ = 2mΣ cos θ + O(m³).
 
 Method: electric formulation with the staggered mass shift m − g²a/8, chains of physical length
-L at several spacings a; at each a, E₀ at the separations ℓ_j and a straight-line fit
-E₀(ℓ) = c + σℓ (its residual-based error; variants: the shortest separation dropped — the
-screening tail e^{−Mℓ} — and the DMRG energies on the line in
-the discarded weight of χ/2 and χ, :mod:`qlat.exact.dmrg_truncation`); then σ(a) → a → 0 by a polynomial of
-degree ``spacing_degree`` (variants: degree + 1, coarsest a dropped).
+L at several spacings a; at each a, E₀ at the separations ℓ_j, and σ(a) from
+
+.. math:: E_0(ℓ) = c + σℓ + B\,e^{−Mℓ}
+
+(the *screening tail*: the probes' screening clouds overlap through the string vacuum θ + 2πq,
+whose lightest mass M can be small — at q = ½ it is the θ = π vacuum, M ≈ 0.4 g at m/g = 0.1 —
+so that a straight line through ℓ ≈ 8–14/g overestimates σ: by +4.5 % at m/g = 0.1, the
+discrepancy of the first recorded run, docs/hamiltonian-studies.md).  The tail fit (M by a scan
+with c, σ, B linear, then a joint nonlinear fit, residual-based error) is used when every spacing
+has ≥ ``TAIL_MIN_SEPARATIONS`` + 1 separations; with fewer, the straight line E₀ = c + σℓ, and a
+warning when its own check sees E₀(ℓ) bend (the slope over the two longest separations below the
+fitted one by > 2σ).  Variants: the shortest separation dropped (same model; the "screening tail"
+source), with the tail fit the longest one dropped (the probes nearest the chain's ends, whose
+boundary tail e^{−M₀(L−ℓ)/2} through the θ vacuum raises E₀ at the longest ℓ: the "probes near
+the ends" source), the DMRG energies on the line in the discarded weight of χ/2 and χ
+(:mod:`qlat.exact.dmrg_truncation`), and for the record the straight line (not a source: it is
+the model the tail corrects).  Then σ(a) → a → 0 by a polynomial of degree ``spacing_degree``
+(variants: degree + 1, coarsest a dropped).
 """
 
 from __future__ import annotations
@@ -154,14 +167,16 @@ def _tail(x: list[float], y: list[float]) -> dict[str, Any] | None:
             "tail_at": float(xa[0]), "line_sigma": line["sigma"]}
 
 
-def _slope(rows: list[dict[str, Any]], key: str, drop_shortest: bool = False, model: str = "line"
-           ) -> dict[str, Any] | None:
+def _slope(rows: list[dict[str, Any]], key: str, drop_shortest: bool = False, model: str = "line", *,
+           drop_longest: bool = False) -> dict[str, Any] | None:
     """σ from E₀(ℓ) at one spacing, with its residual-based error: the straight line E₀ = c + σℓ
     (``model="line"``, ≥ 3 separations) or the screening-tail fit (``"tail"``, ≥
     ``TAIL_MIN_SEPARATIONS``; None when it is degenerate)."""
     sel = sorted(rows, key=lambda r: r["separation"])
     if drop_shortest:
         sel = sel[1:]
+    if drop_longest:
+        sel = sel[:-1]
     need = TAIL_MIN_SEPARATIONS if model == "tail" else 3
     if len(sel) < need:
         return None
@@ -205,7 +220,8 @@ class StringTensionResult:
             rows.append([f"{p['mass']:g}", f"{p['q']:g}", f"{p['theta']:.4g}", "—" if est is None else str(est),
                          "—" if est is None else f"{est.error:.1e}", "—" if est is None else f"{est.systematic:.1e}",
                          f"{ref:.6f}", f"{p['reference_first_order']:.6f}",
-                         "—" if est is None else f"{(est.value - ref) / ref:+.3%}" if ref else "—"])
+                         "—" if est is None else f"{(est.value - ref) / ref:+.3%}" if ref else "—",
+                         f"!{len(est.warnings)}" if est is not None and est.warnings else ""])
         per_a = []
         for p in self.points:
             for s in p["per_spacing"]:
@@ -215,10 +231,12 @@ class StringTensionResult:
                               f"{s['error']:.1e}", f"{s['tail_mass']:.3f}" if tail else "—",
                               f"{s['line_sigma']:.6f}" if tail else "—"])
         return (format_table(["m/g", "q", "θ", "σ/g² (a → 0)", "fit err", "syst", "MPT O(m²)", "MPT O(m)",
-                              "rel. dev."], rows)
+                              "rel. dev.", "warn"], rows)
                 + "\n\nslopes per spacing:\n"
                 + format_table(["m/g", "q", "θ", "a", "N", "ℓ's", "E₀(ℓ) model", "σ(a)", "fit err", "tail M",
-                                "line σ(a)"], per_a))
+                                "line σ(a)"], per_a)
+                + "".join(f"\n\nwarning (m/g = {p['mass']:g}, q = {p['q']:g}): {w}" for p in self.points
+                          if p["estimate"] is not None for w in p["estimate"].warnings))
 
     def to_dict(self) -> dict[str, Any]:
         points = [{**p, "estimate": None if p["estimate"] is None else p["estimate"].to_dict()} for p in self.points]
@@ -277,13 +295,14 @@ def analyze_string_tension(rows: list[dict[str, Any]], *, spacing_degree: int = 
         model = "tail" if min(n_seps) >= TAIL_MIN_SEPARATIONS + 1 else "line"
 
         def per_a(key: str = "energy", drop_shortest: bool = False, spacings: list[float] = spacings,
-                  sel: list[dict[str, Any]] = sel, model: str = model, fallback: bool = False) -> list[dict[str, Any]]:
+                  sel: list[dict[str, Any]] = sel, model: str = model, fallback: bool = False,
+                  drop_longest: bool = False) -> list[dict[str, Any]]:
             out = []
             for a in spacings:
                 chain_rows = [r for r in sel if r["spacing"] == a]
-                res = _slope(chain_rows, key, drop_shortest, model)
+                res = _slope(chain_rows, key, drop_shortest, model, drop_longest=drop_longest)
                 if res is None and fallback and model == "tail":  # a degenerate tail (none in the data)
-                    res = _slope(chain_rows, key, drop_shortest, "line")
+                    res = _slope(chain_rows, key, drop_shortest, "line", drop_longest=drop_longest)
                 if res is not None:
                     out.append({"spacing": a, "n_sites": chain_rows[0]["n_sites"], **res})
             return out
@@ -306,6 +325,8 @@ def analyze_string_tension(rows: list[dict[str, Any]], *, spacing_degree: int = 
         variants["spacing_degree+1"] = value(extrapolate(base_a, spacing_degree + 1))
         variants["drop_coarsest_a"] = value(extrapolate(base_a, spacing_degree, drop_coarsest=True))
         variants["drop_shortest_separation"] = value(extrapolate(per_a(drop_shortest=True), spacing_degree))
+        if model == "tail":  # the probes nearest the chain's ends (their own e^{−M₀d} boundary tail)
+            variants["drop_longest_separation"] = value(extrapolate(per_a(drop_longest=True), spacing_degree))
         if model == "tail":  # for the record, not a source: the line is the model the tail fit corrects
             variants["straight_line"] = value(extrapolate(per_a(model="line"), spacing_degree))
         truncation = truncation_variant(sel, "energy")
@@ -315,7 +336,8 @@ def analyze_string_tension(rows: list[dict[str, Any]], *, spacing_degree: int = 
         estimate = None
         if base is not None:
             groups = {"continuum": ("spacing_degree+1", "drop_coarsest_a"),
-                      "screening tail": ("drop_shortest_separation",), "truncation": ("truncation(line)", "truncation(chi/2)")}
+                      "screening tail": ("drop_shortest_separation",),
+                      "probes near the ends": ("drop_longest_separation",), "truncation": ("truncation(line)", "truncation(chi/2)")}
             sources = {}
             for source, names in groups.items():
                 shifts = [abs(variants[n] - base["value"]) for n in names if variants.get(n) is not None]

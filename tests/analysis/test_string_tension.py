@@ -97,14 +97,17 @@ def test_dmrg_truncation_source_is_the_line_not_the_chi_half_redo():
     assert est.provenance["systematic_sources"]["truncation"] == pytest.approx(1e-3, rel=1e-3)
 
 
-def _synthetic_rows(sigma: float, tail: float, mass: float, separations: list[float]) -> list[dict]:
-    """E₀(ℓ) = c(a) + σ(a)ℓ + B e^{−Mℓ} at three spacings, σ(a) = σ + 0.002 a (what a probe chain gives)."""
+def _synthetic_rows(sigma: float, tail: float, mass: float, separations: list[float], boundary: float = 0.0
+                    ) -> list[dict]:
+    """E₀(ℓ) = c(a) + σ(a)ℓ + B e^{−Mℓ} + C e^{−0.7(40 − ℓ)/2} at three spacings, σ(a) = σ + 0.002 a
+    (what a probe chain of length 40 gives: the last term is both probes' boundary tails)."""
     rows = []
     for a, c in ((0.5, -36.0), (0.4, -58.0), (1 / 3, -86.0)):
         for ell in separations:
             rows.append({"mass": 0.1, "q": 0.5, "theta": 0.0, "spacing": a, "n_sites": int(round(40 / a)),
                          "separation": ell, "separation_sites": int(round(ell / a)),
-                         "energy": c + (sigma + 0.002 * a) * ell + tail * math.exp(-mass * ell)})
+                         "energy": c + (sigma + 0.002 * a) * ell + tail * math.exp(-mass * ell)
+                         + boundary * math.exp(-0.35 * (40.0 - ell))})
     return rows
 
 
@@ -122,8 +125,19 @@ def test_screening_tail_fit_recovers_the_asymptotic_slope():
     line = point["variants"]["straight_line"]
     assert line - sigma > 0.015 * sigma  # the bias the tail fit removes ...
     assert est.total_error < 0.1 * (line - sigma)  # ... and the bar does not hide it
-    assert "screening tail" in est.provenance["systematic_sources"]
+    assert {"screening tail", "probes near the ends"} <= set(est.provenance["systematic_sources"])
     assert "tail" in res.table()
+
+
+def test_probes_near_the_ends_enter_the_error():
+    """A boundary tail rising at the longest separations (the size seen between L = 32 and 40 at
+    m/g = 0.1) shifts the tail fit; the drop-longest variant puts the shift into the bar."""
+    seps = [8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 22.0, 24.0]
+    est = analyze_string_tension(_synthetic_rows(0.032, -0.2, 0.4, seps, boundary=0.25),
+                                 spacing_degree=1).points[0]["estimate"]
+    assert abs(est.value - 0.032) > 1e-5  # the boundary does move the fit ...
+    assert abs(est.value - 0.032) <= 2 * est.total_error  # ... and the bar covers it
+    assert est.provenance["systematic_sources"]["probes near the ends"] > 0.25 * abs(est.value - 0.032)
 
 
 def test_straight_line_on_curved_energies_is_warned():
