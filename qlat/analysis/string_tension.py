@@ -18,21 +18,23 @@ adds A m²[cos 2(θ + 2πq) − cos 2θ], which *vanishes at q = ½*: there σ =
 Method: electric formulation with the staggered mass shift m − g²a/8, chains of physical length
 L at several spacings a; at each a, E₀ at the separations ℓ_j, and σ(a) from
 
-.. math:: E_0(ℓ) = c + σℓ + B\,e^{−Mℓ}
+.. math:: E_0(ℓ) = c + σℓ + B\,e^{−Mℓ} \;[+\; C\,e^{−μ(L−ℓ)/2}]
 
 (the *screening tail*: the probes' screening clouds overlap through the string vacuum θ + 2πq,
 whose lightest mass M can be small — at q = ½ it is the θ = π vacuum, M ≈ 0.4 g at m/g = 0.1 —
 so that a straight line through ℓ ≈ 8–14/g overestimates σ: by +4.5 % at m/g = 0.1, the
-discrepancy of the first recorded run, docs/hamiltonian-studies.md).  The tail fit (M by a scan
-with c, σ, B linear, then a joint nonlinear fit, residual-based error) is used when every spacing
-has ≥ ``TAIL_MIN_SEPARATIONS`` + 1 separations; with fewer, the straight line E₀ = c + σℓ, and a
+discrepancy of the first recorded run, docs/hamiltonian-studies.md; the bracket: each probe's
+tail to the nearer chain end, (L − ℓ)/2 away through the θ vacuum of mass μ, which raises E₀ at the
+longest separations).  The fit (M, μ by scans with the amplitudes linear, then a joint nonlinear
+fit, residual-based error) takes both tails when every spacing has ≥ ``ENDS_MIN_SEPARATIONS`` + 1
+separations, the screening tail alone with ≥ ``TAIL_MIN_SEPARATIONS`` + 1; with fewer, the
+straight line E₀ = c + σℓ, and a
 warning when its own check sees E₀(ℓ) bend (the slope over the two longest separations below the
 fitted one by > 2σ).  Variants: the shortest separation dropped (same model; the "screening tail"
-source), with the tail fit the longest one dropped (the probes nearest the chain's ends, whose
-boundary tail e^{−M₀(L−ℓ)/2} through the θ vacuum raises E₀ at the longest ℓ: the "probes near
-the ends" source), the DMRG energies on the line in the discarded weight of χ/2 and χ
-(:mod:`qlat.exact.dmrg_truncation`), and for the record the straight line (not a source: it is
-the model the tail corrects).  Then σ(a) → a → 0 by a polynomial of degree ``spacing_degree``
+source), with a tail fit the longest one dropped (the probes nearest the chain's ends: the
+"probes near the ends" source), the DMRG energies on the line in the discarded weight of χ/2 and χ
+(:mod:`qlat.exact.dmrg_truncation`), and for the record the straight line and the tail fit
+without the ends (not sources: they are the models the full fit corrects).  Then σ(a) → a → 0 by a polynomial of degree ``spacing_degree``
 (variants: degree + 1, coarsest a dropped).
 """
 
@@ -125,6 +127,8 @@ def measure_probe_chain(n_sites: int, spacing: float, mass: float, *, theta: flo
 
 #: The fewest separations for the screening-tail fit E₀(ℓ) = c + σℓ + B e^{−Mℓ} (4 parameters, ≥ 1 dof).
 TAIL_MIN_SEPARATIONS = 5
+#: ... and for the fit with the chain ends, + C e^{−μ(L−ℓ)/2} (6 parameters, ≥ 1 dof).
+ENDS_MIN_SEPARATIONS = 7
 
 
 def _line(x: list[float], y: list[float]) -> dict[str, Any]:
@@ -133,56 +137,81 @@ def _line(x: list[float], y: list[float]) -> dict[str, Any]:
             "intercept": float(fit.coefficients[0]), "dof": int(fit.dof), "model": "line"}
 
 
-def _tail(x: list[float], y: list[float]) -> dict[str, Any] | None:
-    """E₀(ℓ) = c + σℓ + B e^{−Mℓ}: M by a scan (c, σ, B linear at fixed M), then the joint fit.
+def _tail(x: list[float], y: list[float], length: float | None = None) -> dict[str, Any] | None:
+    """E₀(ℓ) = c + σℓ + B e^{−Mℓ} [+ C e^{−μ(L−ℓ)/2} when the chain ``length`` L is given].
 
-    The tail is the overlap of the two probes' screening clouds through the string vacuum θ + 2πq,
-    whose lightest mass M can be small (at q = ½, m/g = 0.1: M ≈ 0.4 g, inside the θ = π vacuum), so
-    that over ℓ ≈ 8–14/g a straight line overestimates σ by several per cent.  Returns None when the
-    fit is degenerate (no tail in the data: B e^{−Mℓ} below the data's resolution).
+    M (and μ) by a scan with the other parameters linear, then the joint nonlinear fit
+    (:func:`~qlat.analysis.study_fits.curve_fit`, error from the residuals).  The first term is the
+    overlap of the two probes' screening clouds through the string vacuum θ + 2πq, whose lightest
+    mass M can be small (at q = ½, m/g = 0.1: M ≈ 0.4 g, the θ = π vacuum), so that over ℓ ≈ 8–14/g
+    a straight line overestimates σ by several per cent; the second is each probe's own tail to the
+    nearer chain end, (L − ℓ)/2 away through the θ vacuum (mass μ), which raises E₀ at the longest
+    separations.  Returns None when the fit is degenerate (no tail in the data).
     """
     xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    best: tuple[float, float] | None = None
-    for mass in np.geomspace(0.02, 5.0, 240):
-        basis = np.column_stack([np.ones_like(xa), xa, np.exp(-mass * (xa - xa[0]))])
-        coef, *_ = np.linalg.lstsq(basis, ya, rcond=None)
-        rss = float(np.sum((basis @ coef - ya) ** 2))
-        if best is None or rss < best[0]:
-            best = (rss, float(mass))
-    assert best is not None
-    mass0 = best[1]
-    basis = np.column_stack([np.ones_like(xa), xa, np.exp(-mass0 * (xa - xa[0]))])
-    c0, s0, b0 = np.linalg.lstsq(basis, ya, rcond=None)[0]
+    grid = np.geomspace(0.02, 5.0, 160)
+
+    def basis(mass: float, mu: float | None) -> np.ndarray:
+        cols = [np.ones_like(xa), xa, np.exp(-mass * (xa - xa[0]))]
+        if mu is not None and length is not None:
+            cols.append(np.exp(-mu * (length - xa) / 2.0))
+        return np.column_stack(cols)
+
+    def rss(mass: float, mu: float | None) -> float:
+        b = basis(mass, mu)
+        coef, *_ = np.linalg.lstsq(b, ya, rcond=None)
+        return float(np.sum((b @ coef - ya) ** 2))
+
+    mass0, mu0 = float(min(grid, key=lambda m: rss(m, None))), None
+    if length is not None:  # coordinate scans: μ at that M, then M at that μ
+        mu0 = float(min(grid, key=lambda u: rss(mass0, u)))
+        mass0 = float(min(grid, key=lambda m: rss(m, mu0)))
+    lin = np.linalg.lstsq(basis(mass0, mu0), ya, rcond=None)[0]
+    p0 = [lin[0], lin[1], lin[2], math.log(mass0)]
+    names = ["c", "sigma", "B", "log_M"]
+    if mu0 is not None:
+        p0 += [lin[3], math.log(mu0)]
+        names += ["C", "log_mu"]
 
     def model(p: np.ndarray, ell: np.ndarray) -> np.ndarray:
-        return p[0] + p[1] * ell + p[2] * np.exp(-math.exp(p[3]) * (ell - xa[0]))
+        out = p[0] + p[1] * ell + p[2] * np.exp(-math.exp(p[3]) * (ell - xa[0]))
+        if len(p) > 4 and length is not None:
+            out = out + p[4] * np.exp(-math.exp(p[5]) * (length - ell) / 2.0)
+        return out
 
-    fit = curve_fit(model, xa, ya.tolist(), [c0, s0, b0, math.log(mass0)], names=["c", "sigma", "B", "log_M"])
+    fit = curve_fit(model, xa, ya.tolist(), p0, names=names)
     params, errors = fit["params"], fit["errors"]
     if not all(math.isfinite(v) for v in (*params, errors[1])) or params[2] == 0.0:
         return None
-    line = _line(x, y)
-    return {"sigma": float(params[1]), "error": float(errors[1]), "intercept": float(params[0]), "dof": int(fit["dof"]),
-            "model": "tail", "tail_mass": float(math.exp(params[3])), "tail_amplitude": float(params[2]),
-            "tail_at": float(xa[0]), "line_sigma": line["sigma"]}
+    out = {"sigma": float(params[1]), "error": float(errors[1]), "intercept": float(params[0]),
+           "dof": int(fit["dof"]), "model": "tail" if mu0 is None else "tail+ends",
+           "tail_mass": float(math.exp(params[3])), "tail_amplitude": float(params[2]), "tail_at": float(xa[0]),
+           "line_sigma": _line(x, y)["sigma"]}
+    if mu0 is not None:
+        out.update(ends_mass=float(math.exp(params[5])), ends_amplitude=float(params[4]), length=float(length or 0.0))
+    return out
 
 
 def _slope(rows: list[dict[str, Any]], key: str, drop_shortest: bool = False, model: str = "line", *,
            drop_longest: bool = False) -> dict[str, Any] | None:
     """σ from E₀(ℓ) at one spacing, with its residual-based error: the straight line E₀ = c + σℓ
-    (``model="line"``, ≥ 3 separations) or the screening-tail fit (``"tail"``, ≥
-    ``TAIL_MIN_SEPARATIONS``; None when it is degenerate)."""
+    (``model="line"``, ≥ 3 separations), the screening-tail fit (``"tail"``, ≥
+    ``TAIL_MIN_SEPARATIONS``) or the tail fit with the chain ends (``"tail+ends"``, ≥
+    ``ENDS_MIN_SEPARATIONS``); None when the fit is degenerate."""
     sel = sorted(rows, key=lambda r: r["separation"])
     if drop_shortest:
         sel = sel[1:]
     if drop_longest:
         sel = sel[:-1]
-    need = TAIL_MIN_SEPARATIONS if model == "tail" else 3
+    need = {"tail": TAIL_MIN_SEPARATIONS, "tail+ends": ENDS_MIN_SEPARATIONS}.get(model, 3)
     if len(sel) < need:
         return None
     x = [r["separation"] for r in sel]
     y = [r.get(key, r["energy"]) for r in sel]
-    res = _tail(x, y) if model == "tail" else _line(x, y)
+    if model == "line":
+        res: dict[str, Any] | None = _line(x, y)
+    else:
+        res = _tail(x, y, sel[0]["n_sites"] * sel[0]["spacing"] if model == "tail+ends" else None)
     return None if res is None else {**res, "separations": x, "energies": y}
 
 
@@ -225,16 +254,17 @@ class StringTensionResult:
         per_a = []
         for p in self.points:
             for s in p["per_spacing"]:
-                tail = s.get("model") == "tail"
+                tail = s.get("model", "line") != "line"
                 per_a.append([f"{p['mass']:g}", f"{p['q']:g}", f"{p['theta']:.4g}", f"{s['spacing']:.4g}",
                               s["n_sites"], len(s["separations"]), s.get("model", "line"), f"{s['sigma']:.6f}",
                               f"{s['error']:.1e}", f"{s['tail_mass']:.3f}" if tail else "—",
+                              f"{s['ends_mass']:.3f}" if "ends_mass" in s else "—",
                               f"{s['line_sigma']:.6f}" if tail else "—"])
         return (format_table(["m/g", "q", "θ", "σ/g² (a → 0)", "fit err", "syst", "MPT O(m²)", "MPT O(m)",
                               "rel. dev.", "warn"], rows)
                 + "\n\nslopes per spacing:\n"
                 + format_table(["m/g", "q", "θ", "a", "N", "ℓ's", "E₀(ℓ) model", "σ(a)", "fit err", "tail M",
-                                "line σ(a)"], per_a)
+                                "ends μ", "line σ(a)"], per_a)
                 + "".join(f"\n\nwarning (m/g = {p['mass']:g}, q = {p['q']:g}): {w}" for p in self.points
                           if p["estimate"] is not None for w in p["estimate"].warnings))
 
@@ -291,8 +321,9 @@ def analyze_string_tension(rows: list[dict[str, Any]], *, spacing_degree: int = 
 
         # the screening-tail fit where every spacing has the separations for it and one to spare
         # (the drop-shortest variant refits the same model), else the straight line
-        n_seps = [len([r for r in sel if r["spacing"] == a]) for a in spacings]
-        model = "tail" if min(n_seps) >= TAIL_MIN_SEPARATIONS + 1 else "line"
+        n_seps = min(len([r for r in sel if r["spacing"] == a]) for a in spacings)
+        model = ("tail+ends" if n_seps >= ENDS_MIN_SEPARATIONS + 1 else "tail" if n_seps >= TAIL_MIN_SEPARATIONS + 1
+                 else "line")
 
         def per_a(key: str = "energy", drop_shortest: bool = False, spacings: list[float] = spacings,
                   sel: list[dict[str, Any]] = sel, model: str = model, fallback: bool = False,
@@ -301,7 +332,7 @@ def analyze_string_tension(rows: list[dict[str, Any]], *, spacing_degree: int = 
             for a in spacings:
                 chain_rows = [r for r in sel if r["spacing"] == a]
                 res = _slope(chain_rows, key, drop_shortest, model, drop_longest=drop_longest)
-                if res is None and fallback and model == "tail":  # a degenerate tail (none in the data)
+                if res is None and fallback and model != "line":  # a degenerate tail (none in the data)
                     res = _slope(chain_rows, key, drop_shortest, "line", drop_longest=drop_longest)
                 if res is not None:
                     out.append({"spacing": a, "n_sites": chain_rows[0]["n_sites"], **res})
@@ -325,10 +356,12 @@ def analyze_string_tension(rows: list[dict[str, Any]], *, spacing_degree: int = 
         variants["spacing_degree+1"] = value(extrapolate(base_a, spacing_degree + 1))
         variants["drop_coarsest_a"] = value(extrapolate(base_a, spacing_degree, drop_coarsest=True))
         variants["drop_shortest_separation"] = value(extrapolate(per_a(drop_shortest=True), spacing_degree))
-        if model == "tail":  # the probes nearest the chain's ends (their own e^{−M₀d} boundary tail)
+        if model != "line":  # the probes nearest the chain's ends (their own boundary tail)
             variants["drop_longest_separation"] = value(extrapolate(per_a(drop_longest=True), spacing_degree))
-        if model == "tail":  # for the record, not a source: the line is the model the tail fit corrects
+        if model != "line":  # for the record, not sources: the models the tail fit corrects
             variants["straight_line"] = value(extrapolate(per_a(model="line"), spacing_degree))
+        if model == "tail+ends":
+            variants["tail_without_ends"] = value(extrapolate(per_a(model="tail"), spacing_degree))
         truncation = truncation_variant(sel, "energy")
         if truncation is not None:  # the chains on the line in the discarded weight (qlat.exact.dmrg_truncation)
             suffix, vname = truncation

@@ -130,14 +130,27 @@ def test_screening_tail_fit_recovers_the_asymptotic_slope():
 
 
 def test_probes_near_the_ends_enter_the_error():
-    """A boundary tail rising at the longest separations (the size seen between L = 32 and 40 at
-    m/g = 0.1) shifts the tail fit; the drop-longest variant puts the shift into the bar."""
-    seps = [8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 22.0, 24.0]
-    est = analyze_string_tension(_synthetic_rows(0.032, -0.2, 0.4, seps, boundary=0.25),
-                                 spacing_degree=1).points[0]["estimate"]
-    assert abs(est.value - 0.032) > 1e-5  # the boundary does move the fit ...
+    """With 7 separations (the tail fit, no end term) a boundary tail rising at the longest
+    separations shifts σ; the drop-longest variant puts the shift into the bar."""
+    seps = [8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0]
+    point = analyze_string_tension(_synthetic_rows(0.032, -0.2, 0.4, seps, boundary=1.0), spacing_degree=1).points[0]
+    est = point["estimate"]
+    assert point["separation_model"] == "tail"
+    assert abs(est.value - 0.032) > 1e-4  # the boundary does move the fit ...
     assert abs(est.value - 0.032) <= 2 * est.total_error  # ... and the bar covers it
     assert est.provenance["systematic_sources"]["probes near the ends"] > 0.25 * abs(est.value - 0.032)
+
+
+def test_tail_and_ends_fit_with_nine_separations():
+    """With ≥ 8 separations the fit models both tails, E₀ = c + σℓ + B e^{−Mℓ} + C e^{−μ(L−ℓ)/2}
+    (L from the rows): exact on such data, where the tail-only fit is off by the ends."""
+    seps = [8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 22.0, 24.0]
+    point = analyze_string_tension(_synthetic_rows(0.032, -0.2, 0.4, seps, boundary=0.25), spacing_degree=1).points[0]
+    est = point["estimate"]
+    assert point["separation_model"] == "tail+ends" and est.warnings == ()
+    assert est.value == pytest.approx(0.032, abs=1e-7)
+    assert all(s["ends_mass"] == pytest.approx(0.7, rel=1e-4) for s in point["per_spacing"])
+    assert abs(point["variants"]["tail_without_ends"] - 0.032) > 5e-5
 
 
 def test_straight_line_on_curved_energies_is_warned():
