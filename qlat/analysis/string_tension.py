@@ -34,8 +34,10 @@ fitted one by > 2σ).  Variants: the shortest separation dropped (same model; th
 source), with a tail fit the longest one dropped (the probes nearest the chain's ends: the
 "probes near the ends" source), the DMRG energies on the line in the discarded weight of χ/2 and χ
 (:mod:`qlat.exact.dmrg_truncation`), and for the record the straight line and the tail fit
-without the ends (not sources: they are the models the full fit corrects).  Then σ(a) → a → 0 by a polynomial of degree ``spacing_degree``
-(variants: degree + 1, coarsest a dropped).
+without the ends (not sources: they are the models the full fit corrects).  Then σ(a) → a → 0
+by a polynomial of degree ``spacing_degree`` (variants: degree + 1, coarsest a dropped, and for a
+straight line σ + c a² instead of σ + c a — the mass shift removes the O(a) term — all in the
+"continuum" source).
 """
 
 from __future__ import annotations
@@ -163,9 +165,9 @@ def _tail(x: list[float], y: list[float], length: float | None = None) -> dict[s
         return float(np.sum((b @ coef - ya) ** 2))
 
     mass0, mu0 = float(min(grid, key=lambda m: rss(m, None))), None
-    if length is not None:  # coordinate scans: μ at that M, then M at that μ
-        mu0 = float(min(grid, key=lambda u: rss(mass0, u)))
-        mass0 = float(min(grid, key=lambda m: rss(m, mu0)))
+    if length is not None:  # a joint scan of (M, μ) on a coarser grid (coordinate scans can stall)
+        coarse = np.geomspace(0.05, 5.0, 48)
+        mass0, mu0 = min(((float(m), float(u)) for m in coarse for u in coarse), key=lambda mu_pair: rss(*mu_pair))
     lin = np.linalg.lstsq(basis(mass0, mu0), ya, rcond=None)[0]
     p0 = [lin[0], lin[1], lin[2], math.log(mass0)]
     names = ["c", "sigma", "B", "log_M"]
@@ -338,13 +340,13 @@ def analyze_string_tension(rows: list[dict[str, Any]], *, spacing_degree: int = 
                     out.append({"spacing": a, "n_sites": chain_rows[0]["n_sites"], **res})
             return out
 
-        def extrapolate(items: list[dict[str, Any]], degree: int, drop_coarsest: bool = False
-                        ) -> dict[str, Any] | None:
+        def extrapolate(items: list[dict[str, Any]], degree: int, drop_coarsest: bool = False,
+                        powers: tuple[int, ...] | None = None) -> dict[str, Any] | None:
             items = items[1:] if drop_coarsest and len(items) > 1 else items
-            if len(items) < degree + 2:
+            if len(items) < (degree if powers is None else len(powers) - 1) + 2:
                 return None
             return extrapolate_polynomial([s["spacing"] for s in items], [s["sigma"] for s in items],
-                                          sigma=[max(s["error"], 1e-9) for s in items], degree=degree)
+                                          sigma=[max(s["error"], 1e-9) for s in items], degree=degree, powers=powers)
 
         base_a = per_a(fallback=True)
         base = extrapolate(base_a, spacing_degree)
@@ -355,6 +357,8 @@ def analyze_string_tension(rows: list[dict[str, Any]], *, spacing_degree: int = 
 
         variants["spacing_degree+1"] = value(extrapolate(base_a, spacing_degree + 1))
         variants["drop_coarsest_a"] = value(extrapolate(base_a, spacing_degree, drop_coarsest=True))
+        if spacing_degree == 1:  # the mass shift m − g²a/8 removes O(a): σ(a) = σ + c a² is as good a model
+            variants["a^2_not_a"] = value(extrapolate(base_a, 1, powers=(0, 2)))
         variants["drop_shortest_separation"] = value(extrapolate(per_a(drop_shortest=True), spacing_degree))
         if model != "line":  # the probes nearest the chain's ends (their own boundary tail)
             variants["drop_longest_separation"] = value(extrapolate(per_a(drop_longest=True), spacing_degree))
@@ -368,7 +372,7 @@ def analyze_string_tension(rows: list[dict[str, Any]], *, spacing_degree: int = 
             variants[vname] = value(extrapolate(per_a("energy" + suffix), spacing_degree))
         estimate = None
         if base is not None:
-            groups = {"continuum": ("spacing_degree+1", "drop_coarsest_a"),
+            groups = {"continuum": ("spacing_degree+1", "drop_coarsest_a", "a^2_not_a"),
                       "screening tail": ("drop_shortest_separation",),
                       "probes near the ends": ("drop_longest_separation",), "truncation": ("truncation(line)", "truncation(chi/2)")}
             sources = {}

@@ -97,16 +97,16 @@ def test_dmrg_truncation_source_is_the_line_not_the_chi_half_redo():
     assert est.provenance["systematic_sources"]["truncation"] == pytest.approx(1e-3, rel=1e-3)
 
 
-def _synthetic_rows(sigma: float, tail: float, mass: float, separations: list[float], boundary: float = 0.0
-                    ) -> list[dict]:
-    """E₀(ℓ) = c(a) + σ(a)ℓ + B e^{−Mℓ} + C e^{−0.7(40 − ℓ)/2} at three spacings, σ(a) = σ + 0.002 a
+def _synthetic_rows(sigma: float, tail: float, mass: float, separations: list[float], boundary: float = 0.0,
+                    a2: float = 0.0) -> list[dict]:
+    """E₀(ℓ) = c(a) + σ(a)ℓ + B e^{−Mℓ} + C e^{−0.7(40 − ℓ)/2} at three spacings, σ(a) = σ + a2·a²
     (what a probe chain of length 40 gives: the last term is both probes' boundary tails)."""
     rows = []
     for a, c in ((0.5, -36.0), (0.4, -58.0), (1 / 3, -86.0)):
         for ell in separations:
             rows.append({"mass": 0.1, "q": 0.5, "theta": 0.0, "spacing": a, "n_sites": int(round(40 / a)),
                          "separation": ell, "separation_sites": int(round(ell / a)),
-                         "energy": c + (sigma + 0.002 * a) * ell + tail * math.exp(-mass * ell)
+                         "energy": c + (sigma + a2 * a * a) * ell + tail * math.exp(-mass * ell)
                          + boundary * math.exp(-0.35 * (40.0 - ell))})
     return rows
 
@@ -163,3 +163,14 @@ def test_straight_line_on_curved_energies_is_warned():
     assert any("curved" in w for w in point["estimate"].warnings)
     flat = analyze_string_tension(_synthetic_rows(0.032, 0.0, 0.4, seps), spacing_degree=1).points[0]
     assert flat["estimate"].warnings == () and flat["estimate"].value == pytest.approx(0.032, abs=1e-9)
+
+
+def test_continuum_without_an_order_a_term_enters_the_error():
+    """σ(a) = σ + c a² (the recorded run's shape: the mass shift removes O(a)): the straight line in a
+    misses σ by ~c·a·a', the a² variant does not, and the continuum source covers the miss."""
+    seps = [8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0]
+    point = analyze_string_tension(_synthetic_rows(0.032, -0.2, 0.4, seps, a2=6e-4), spacing_degree=1).points[0]
+    est = point["estimate"]
+    assert point["variants"]["a^2_not_a"] == pytest.approx(0.032, abs=1e-7)
+    assert abs(est.value - 0.032) > 5e-5
+    assert est.provenance["systematic_sources"]["continuum"] == pytest.approx(abs(est.value - 0.032), rel=1e-3)
