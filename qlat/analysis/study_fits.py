@@ -41,14 +41,14 @@ def extrapolate_polynomial(x: Sequence[float], y: Sequence[float], *, sigma: Seq
         fit = fit_polynomial(x, y, sigma=sigma, degree=degree, x0=float(to))
     else:
         fit = fit_powers(x, y, sigma=sigma, powers=tuple(int(p) for p in powers), x0=float(to))
-        degree = max(fit.powers)
+        degree = max(fit.exponents)
     scale = 1.0
     if sigma is not None and fit.dof > 0 and fit.chi2_per_dof > 1.0:
         scale = math.sqrt(fit.chi2_per_dof)
     error = float(math.sqrt(max(fit.covariance[0, 0], 0.0))) * scale
     return {"value": float(fit.coefficients[0]), "error": error, "chi2": float(fit.chi2), "dof": int(fit.dof),
             "scale": scale, "degree": int(degree), "at": float(to), "coefficients": fit.coefficients.tolist(),
-            "powers": list(fit.powers), "x": [float(v) for v in x], "y": [float(v) for v in y],
+            "powers": list(fit.exponents), "x": [float(v) for v in x], "y": [float(v) for v in y],
             "sigma": None if sigma is None else [float(s) for s in sigma]}
 
 
