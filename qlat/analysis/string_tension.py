@@ -13,7 +13,10 @@ the second equality because the string is the θ + 2πq vacuum (Coleman 1976).  
 first-order mass perturbation theory gives σ = mΣ[cos θ − cos(θ + 2πq)], Σ = e^γ g/(2π^{3/2}),
 i.e. mΣ(1 − cos 2πq) at θ = 0.  The O(m²) term of ℰ (∝ cos 2θ, Dempsey et al.
 arXiv:2206.05308 eq. (24), :func:`qlat.analysis.theta_dependence.mpt_second_order_coefficient`)
-adds A m²[cos 2(θ + 2πq) − cos 2θ], which *vanishes at q = ½*: there σ = 2mΣ cos θ + O(m³).
+adds A m²[cos 2(θ + 2πq) − cos 2θ], which *vanishes at q = ½*: there σ = 2mΣ cos θ + O(m³), the
+reference the studies print.  The O(m³) term is not known to us, and no published continuum value
+at m/g = 0.1 was found (docs/references.md); the recorded run (docs/hamiltonian-studies.md,
+``string_tension_long_2core``) measures σ(½, 0) − 2mΣ = −4.9(1.0)·10⁻⁴ g² (−1.5 %) at m/g = 0.1.
 
 Method: electric formulation with the staggered mass shift m − g²a/8, chains of physical length
 L at several spacings a; at each a, E₀ at the separations ℓ_j, and σ(a) from
