@@ -37,7 +37,8 @@ crossings converge as 0.344, 0.332, 0.330).
 
 Error: the fit error of the final extrapolation (propagated from the crossing-fit residuals) as
 ``error``; systematic sources: finite size (1/L̄ instead of 1/L̄², and all crossings including
-L̄ < ``min_volume``), continuum (degree + 1, coarsest a dropped), truncation (DMRG: the
+L̄ < ``min_volume``), crossing interpolation (each crossing redone one polynomial degree lower on
+the mass grid), continuum (degree + 1, coarsest a dropped), truncation (DMRG: the
 crossing analysis redone on the gaps on the line in the discarded weight of χ/2 and χ,
 :mod:`qlat.exact.dmrg_truncation`).
 """
@@ -122,16 +123,21 @@ def measure_theta_pi_chain(n_sites: int, spacing: float, mass: float, *, method:
     return row
 
 
-def _crossing(masses: np.ndarray, y1: np.ndarray, y2: np.ndarray) -> float | None:
-    """The mass where y1(m) = y2(m), by a cubic through the grid points nearest the sign change."""
+def _crossing(masses: np.ndarray, y1: np.ndarray, y2: np.ndarray, *, lower: bool = False) -> float | None:
+    """The mass where y1(m) = y2(m), by a cubic through the grid points nearest the sign change
+    (up to 4: the bracketing pair and one on each side).  ``lower``: one degree less, without the
+    point farthest from the bracket (the interpolation-error variant)."""
     d = np.asarray(y1) - np.asarray(y2)
     idx = np.flatnonzero(np.sign(d[:-1]) * np.sign(d[1:]) <= 0)
     if idx.size == 0:
         return None
     i = int(idx[0])
-    lo, hi = max(0, i - 1), min(masses.size, i + 3)
-    deg = min(3, hi - lo - 1)
-    coef = np.polynomial.polynomial.polyfit(masses[lo:hi], d[lo:hi], deg)
+    pts = list(range(max(0, i - 1), min(masses.size, i + 3)))
+    if lower and len(pts) > 2:
+        mid = 0.5 * (masses[i] + masses[i + 1])
+        pts.remove(max((p for p in pts if p not in (i, i + 1)), key=lambda p: (abs(masses[p] - mid), p)))
+    deg = min(3, len(pts) - 1)
+    coef = np.polynomial.polynomial.polyfit(masses[pts], d[pts], deg)
     roots = [r.real for r in np.polynomial.polynomial.polyroots(coef) if abs(r.imag) < 1e-12
              and masses[i] - 1e-12 <= r.real <= masses[i + 1] + 1e-12]
     if not roots:  # fall back to the linear crossing
@@ -139,7 +145,8 @@ def _crossing(masses: np.ndarray, y1: np.ndarray, y2: np.ndarray) -> float | Non
     return float(roots[0])
 
 
-def _crossings(rows: list[dict[str, Any]], key: str, exponent: float) -> list[dict[str, Any]]:
+def _crossings(rows: list[dict[str, Any]], key: str, exponent: float, *, lower: bool = False
+               ) -> list[dict[str, Any]]:
     """m*(L₁, L₂) of y = L^exponent · row[key] for consecutive chain lengths, per spacing."""
     out = []
     for a in sorted({r["spacing"] for r in rows}, reverse=True):
@@ -153,7 +160,7 @@ def _crossings(rows: list[dict[str, Any]], key: str, exponent: float) -> list[di
                 continue
             y1 = np.array([m1[m][key] * m1[m]["volume"] ** exponent for m in common])
             y2 = np.array([m2[m][key] * m2[m]["volume"] ** exponent for m in common])
-            cross = _crossing(common, y1, y2)
+            cross = _crossing(common, y1, y2, lower=lower)
             out.append({"spacing": a, "n_sites": [n1, n2], "volumes": [n1 * a, n2 * a],
                         "mean_volume": math.sqrt(n1 * n2) * a, "crossing": cross})
     return out
@@ -319,6 +326,11 @@ def analyze_theta_pi(rows: list[dict[str, Any]], *, size_power: float = 2.0, spa
     if n_spacings >= spacing_degree + 2:
         variants["drop_coarsest_a"] = value(ext(drop_coarsest=True))
     variants["order_parameter"] = value(ext("order"))
+    # the crossings interpolated one degree lower: the mass grid's resolution (coarse at large L,
+    # where LΔ(m) bends over the grid step)
+    variants["lower_interpolation"] = value(_extrapolate(_crossings(rows, "scaled_gap", 0.0, lower=True),
+                                                         size_power=size_power, spacing_degree=spacing_degree,
+                                                         min_volume=min_volume))
     truncation = truncation_variant(rows, "scaled_gap")
     if truncation is not None:  # the gaps on the line in the discarded weight (qlat.exact.dmrg_truncation)
         suffix, vname = truncation
@@ -329,7 +341,7 @@ def analyze_theta_pi(rows: list[dict[str, Any]], *, size_power: float = 2.0, spa
     estimate = None
     if base is not None:
         final = base["final"]
-        groups = {"finite size": ("size_power=1", "all_crossings"),
+        groups = {"finite size": ("size_power=1", "all_crossings"), "crossing interpolation": ("lower_interpolation",),
                   "continuum": ("spacing_degree+1", "drop_coarsest_a"),
                   "truncation": ("truncation(line)", "truncation(chi/2)")}
         sources = {}

@@ -51,6 +51,18 @@ def test_crossing_finder_is_exact_for_cubics():
     assert _crossing(m, y1, y1 + 1.0) is None
 
 
+def test_crossing_interpolation_enters_the_error():
+    """The crossing one degree lower (quadratic for a cubic) differs where the curves bend over the
+    grid step; that difference is the "crossing interpolation" source (zero for straight lines)."""
+    m = np.array([0.32, 0.34, 0.36])
+    y1, y2 = 1.0 + 3.0 * (m - 0.3328) - 40.0 * (m - 0.3328) ** 2, 1.0 - 5.0 * (m - 0.3328)
+    assert _crossing(m, y1, y2) == pytest.approx(0.3328, abs=1e-12)  # a quadratic through 3 points
+    assert abs(_crossing(m, y1, y2, lower=True) - 0.3328) > 2e-4  # the line through the bracket
+    res = analyze_theta_pi(_synthetic(0.3335))
+    assert res.estimate.provenance["systematic_sources"]["crossing interpolation"] > 1e-6
+    assert res.variants["lower_interpolation"] != pytest.approx(res.estimate.value, abs=1e-6)
+
+
 def _synthetic(m_c: float, *, correction: float = 0.0, volumes=(10.0, 15.0, 20.0, 30.0)) -> list[dict]:
     """Ising scaling forms: LΔ = f((m − m_c)L) + c/L², ⟨Ē²⟩ = L^{−2β/ν} g((m − m_c)L), with an a-dependent m_c(a)."""
     rows = []
