@@ -178,9 +178,9 @@ RUNS: dict[str, tuple[str, dict[str, Any], str]] = {
     # which finite-size form the crossings follow (m_c(a) is flat in a: the open question is L).
     "theta_pi_large_volume_2core": (
         "qlat.analysis.theta_pi:theta_pi_study",
-        {"spacings": [0.5], "volumes": [15.0, 20.0, 30.0, 40.0, 60.0], "masses": [0.32, 0.34, 0.36],
+        {"spacings": [0.5], "volumes": [15.0, 20.0, 30.0, 40.0, 60.0], "masses": [0.32, 0.33, 0.34, 0.36],
          "bond_dim": 48, "spacing_degree": 0},
-        "qlat schwinger theta-pi --spacings 0.5 --volumes 15 20 30 40 60 --masses 0.32 0.34 0.36 "
+        "qlat schwinger theta-pi --spacings 0.5 --volumes 15 20 30 40 60 --masses 0.32 0.33 0.34 0.36 "
         "--bond-dim 48 --spacing-degree 0",
     ),
 }
