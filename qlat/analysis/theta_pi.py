@@ -33,7 +33,9 @@ order parameter gives a second, diagnostic estimator: crossings of L^{2β/ν}⟨
 a lattice field carries a non-universal short-distance part that does not scale as L^{−1/4},
 and with antiparallel boundary fields the ordered phase holds a delocalized kink, so its
 crossings wander (0.323, 0.348, 0.308 for L̄ = 12, 17, 25 at a = 0.5, where the scaled-gap
-crossings converge as 0.344, 0.332, 0.330).
+crossings converge as 0.344, 0.332, 0.330).  The scaled-gap crossings themselves are not
+monotonic in L: at a = 0.5 (χ = 48) they run 0.3318, 0.3301, 0.3313, 0.3327 for L̄ = 17, 25, 35,
+49 (docs/hamiltonian-studies.md), so chain pairs with L̄ ≤ 25 alone extrapolate to ≈ 0.328.
 
 Error: the fit error of the final extrapolation (propagated from the crossing-fit residuals) as
 ``error``; systematic sources: finite size (1/L̄ instead of 1/L̄², and all crossings including
