@@ -15,7 +15,8 @@ The ``*_2core`` presets are the reduced runs recorded on a shared two-core machi
 and string_tension_2core; ``spectrum_massive_fine`` (m/g = 0.125, 0.25, 0.5 at χ = 96),
 ``spectrum_m025_fine`` (its m/g = 0.25 part), ``spectrum_m025_fine_chi48`` and
 ``spectrum_m0125_fine_chi48`` the massive spectrum down to a = 0.2 with the model-averaged
-continuum limit.
+continuum limit; ``string_tension_long_2core`` (nine separations out to ℓ = 24, the screening-tail
+fit) and ``theta_pi_3spacings_2core`` (a = 1/3 at χ = 48 added to theta_pi_2spacings_2core).
 """
 
 from __future__ import annotations
@@ -152,6 +153,36 @@ RUNS: dict[str, tuple[str, dict[str, Any], str]] = {
         "--spacings 0.5 0.4 0.3333333333333333 --length 32 --separations 8 10 12 14 --bond-dim 32 "
         "--spacing-degree 1",
     ),
+    # Issue 23 follow-up.  The string tension with separations out to ℓ = 24 on L = 40 (probes ≥ 8/g
+    # from the ends): nine separations per spacing, enough for the screening-tail fit
+    # E₀ = c + σℓ + B e^{−Mℓ} that the four separations of string_tension_2core could not support.
+    "string_tension_long_2core": (
+        "qlat.analysis.string_tension:string_tension_study",
+        {"masses": [0.1], "charges": [0.5], "thetas": [0.0], "spacings": [0.5, 0.4, THIRD],
+         "length": 40.0, "separations": [8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 22.0, 24.0], "bond_dim": 32,
+         "spacing_degree": 1},
+        "qlat schwinger string-tension --masses 0.1 --charges 0.5 --thetas 0 "
+        "--spacings 0.5 0.4 0.3333333333333333 --length 40 --separations 8 10 12 14 16 18 20 22 24 "
+        "--bond-dim 32 --spacing-degree 1",
+    ),
+    # θ = π with the third spacing a = 1/3 (N = 45, 61, 89) at χ = 48 added to the χ = 32 chains of
+    # theta_pi_2spacings_2core (χ per spacing; those chains are reused from its points.jsonl).
+    "theta_pi_3spacings_2core": (
+        "qlat.analysis.theta_pi:theta_pi_study",
+        {"spacings": [0.5, 0.4, THIRD], "volumes": [15.0, 20.0, 30.0], "masses": [0.32, 0.34, 0.36],
+         "bond_dim": [32, 32, 48]},
+        "python -c 'from qlat.analysis.theta_pi import theta_pi_study; theta_pi_study(spacings=[0.5, 0.4, 1/3], "
+        "volumes=[15, 20, 30], masses=[0.32, 0.34, 0.36], bond_dim=[32, 32, 48])' (χ per spacing: library only)",
+    ),
+    # θ = π at one spacing out to L = 60 (N = 121), χ = 48: four chain pairs (L̄ ≈ 17 … 49) to see
+    # which finite-size form the crossings follow (m_c(a) is flat in a: the open question is L).
+    "theta_pi_large_volume_2core": (
+        "qlat.analysis.theta_pi:theta_pi_study",
+        {"spacings": [0.5], "volumes": [15.0, 20.0, 30.0, 40.0, 60.0], "masses": [0.32, 0.33, 0.34, 0.36],
+         "bond_dim": 48, "spacing_degree": 0},
+        "qlat schwinger theta-pi --spacings 0.5 --volumes 15 20 30 40 60 --masses 0.32 0.33 0.34 0.36 "
+        "--bond-dim 48 --spacing-degree 0",
+    ),
 }
 
 
@@ -175,7 +206,7 @@ def run(name: str, work: Path, results: Path) -> None:
     wall = time.perf_counter() - start
     record = result.to_dict()
     record["benchmark"] = {
-        "command": command + f" --out {work / name}", "library_call": f"{target}(**{kwargs!r})",
+        "command": command if command.startswith("python") else command + f" --out {work / name}", "library_call": f"{target}(**{kwargs!r})",
         "wall_seconds_this_run": round(wall, 1),
         "cpu_seconds_of_all_chains": round(sum(float(r.get("cpu_seconds", 0.0)) for r in result.rows), 1),
         "wall_seconds_of_all_chains": round(sum(float(r.get("seconds", 0.0)) for r in result.rows), 1),

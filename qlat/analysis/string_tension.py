@@ -13,14 +13,34 @@ the second equality because the string is the θ + 2πq vacuum (Coleman 1976).  
 first-order mass perturbation theory gives σ = mΣ[cos θ − cos(θ + 2πq)], Σ = e^γ g/(2π^{3/2}),
 i.e. mΣ(1 − cos 2πq) at θ = 0.  The O(m²) term of ℰ (∝ cos 2θ, Dempsey et al.
 arXiv:2206.05308 eq. (24), :func:`qlat.analysis.theta_dependence.mpt_second_order_coefficient`)
-adds A m²[cos 2(θ + 2πq) − cos 2θ], which *vanishes at q = ½*: there σ = 2mΣ cos θ + O(m³).
+adds A m²[cos 2(θ + 2πq) − cos 2θ], which *vanishes at q = ½*: there σ = 2mΣ cos θ + O(m³), the
+reference the studies print.  The O(m³) term is not known to us, and no published continuum value
+at m/g = 0.1 was found (docs/references.md); the recorded run (docs/hamiltonian-studies.md,
+``string_tension_long_2core``) measures σ(½, 0) − 2mΣ = −4.9(1.0)·10⁻⁴ g² (−1.5 %) at m/g = 0.1.
 
 Method: electric formulation with the staggered mass shift m − g²a/8, chains of physical length
-L at several spacings a; at each a, E₀ at the separations ℓ_j and a straight-line fit
-E₀(ℓ) = c + σℓ (its residual-based error; variants: the shortest separation dropped — the
-screening tail e^{−Mℓ} — and the DMRG energies on the line in
-the discarded weight of χ/2 and χ, :mod:`qlat.exact.dmrg_truncation`); then σ(a) → a → 0 by a polynomial of
-degree ``spacing_degree`` (variants: degree + 1, coarsest a dropped).
+L at several spacings a; at each a, E₀ at the separations ℓ_j, and σ(a) from
+
+.. math:: E_0(ℓ) = c + σℓ + B\,e^{−Mℓ} \;[+\; C\,e^{−μ(L−ℓ)/2}]
+
+(the *screening tail*: the probes' screening clouds overlap through the string vacuum θ + 2πq,
+whose lightest mass M can be small — at q = ½ it is the θ = π vacuum, M ≈ 0.4 g at m/g = 0.1 —
+so that a straight line through ℓ ≈ 8–14/g overestimates σ: by +4.5 % at m/g = 0.1, the
+discrepancy of the first recorded run, docs/hamiltonian-studies.md; the bracket: each probe's
+tail to the nearer chain end, (L − ℓ)/2 away through the θ vacuum of mass μ, which raises E₀ at the
+longest separations).  The fit (M, μ by scans with the amplitudes linear, then a joint nonlinear
+fit, residual-based error) takes both tails when every spacing has ≥ ``ENDS_MIN_SEPARATIONS`` + 1
+separations, the screening tail alone with ≥ ``TAIL_MIN_SEPARATIONS`` + 1; with fewer, the
+straight line E₀ = c + σℓ, and a
+warning when its own check sees E₀(ℓ) bend (the slope over the two longest separations below the
+fitted one by > 2σ).  Variants: the shortest separation dropped (same model; the "screening tail"
+source), with a tail fit the longest one dropped (the probes nearest the chain's ends: the
+"probes near the ends" source), the DMRG energies on the line in the discarded weight of χ/2 and χ
+(:mod:`qlat.exact.dmrg_truncation`), and for the record the straight line and the tail fit
+without the ends (not sources: they are the models the full fit corrects).  Then σ(a) → a → 0
+by a polynomial of degree ``spacing_degree`` (variants: degree + 1, coarsest a dropped, and for a
+straight line σ + c a² instead of σ + c a — the mass shift removes the O(a) term — all in the
+"continuum" source).
 """
 
 from __future__ import annotations
@@ -35,7 +55,7 @@ import numpy as np
 
 from qlat.analysis.extrapolation import fit_polynomial
 from qlat.analysis.study_cache import RowCache
-from qlat.analysis.study_fits import extrapolate_polynomial
+from qlat.analysis.study_fits import curve_fit, extrapolate_polynomial
 from qlat.analysis.theta_dependence import mpt_second_order_coefficient
 from qlat.core.errors import require
 from qlat.core.estimate import Estimate
@@ -110,18 +130,110 @@ def measure_probe_chain(n_sites: int, spacing: float, mass: float, *, theta: flo
     return row
 
 
-def _slope(rows: list[dict[str, Any]], key: str, drop_shortest: bool = False) -> dict[str, Any] | None:
-    """σ and its residual-based error from the straight line E₀(ℓ) = c + σℓ (≥ 3 separations)."""
+#: The fewest separations for the screening-tail fit E₀(ℓ) = c + σℓ + B e^{−Mℓ} (4 parameters, ≥ 1 dof).
+TAIL_MIN_SEPARATIONS = 5
+#: ... and for the fit with the chain ends, + C e^{−μ(L−ℓ)/2} (6 parameters, ≥ 1 dof).
+ENDS_MIN_SEPARATIONS = 7
+
+
+def _line(x: list[float], y: list[float]) -> dict[str, Any]:
+    fit = fit_polynomial(x, y, degree=1)
+    return {"sigma": float(fit.coefficients[1]), "error": float(math.sqrt(max(fit.covariance[1, 1], 0.0))),
+            "intercept": float(fit.coefficients[0]), "dof": int(fit.dof), "model": "line"}
+
+
+def _tail(x: list[float], y: list[float], length: float | None = None) -> dict[str, Any] | None:
+    """E₀(ℓ) = c + σℓ + B e^{−Mℓ} [+ C e^{−μ(L−ℓ)/2} when the chain ``length`` L is given].
+
+    M (and μ) by a scan with the other parameters linear, then the joint nonlinear fit
+    (:func:`~qlat.analysis.study_fits.curve_fit`, error from the residuals).  The first term is the
+    overlap of the two probes' screening clouds through the string vacuum θ + 2πq, whose lightest
+    mass M can be small (at q = ½, m/g = 0.1: M ≈ 0.4 g, the θ = π vacuum), so that over ℓ ≈ 8–14/g
+    a straight line overestimates σ by several per cent; the second is each probe's own tail to the
+    nearer chain end, (L − ℓ)/2 away through the θ vacuum (mass μ), which raises E₀ at the longest
+    separations.  Returns None when the fit is degenerate (no tail in the data).
+    """
+    xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    grid = np.geomspace(0.02, 5.0, 160)
+
+    def basis(mass: float, mu: float | None) -> np.ndarray:
+        cols = [np.ones_like(xa), xa, np.exp(-mass * (xa - xa[0]))]
+        if mu is not None and length is not None:
+            cols.append(np.exp(-mu * (length - xa) / 2.0))
+        return np.column_stack(cols)
+
+    def rss(mass: float, mu: float | None) -> float:
+        b = basis(mass, mu)
+        coef, *_ = np.linalg.lstsq(b, ya, rcond=None)
+        return float(np.sum((b @ coef - ya) ** 2))
+
+    mass0, mu0 = float(min(grid, key=lambda m: rss(m, None))), None
+    if length is not None:  # a joint scan of (M, μ) on a coarser grid (coordinate scans can stall)
+        coarse = np.geomspace(0.05, 5.0, 48)
+        mass0, mu0 = min(((float(m), float(u)) for m in coarse for u in coarse), key=lambda mu_pair: rss(*mu_pair))
+    lin = np.linalg.lstsq(basis(mass0, mu0), ya, rcond=None)[0]
+    p0 = [lin[0], lin[1], lin[2], math.log(mass0)]
+    names = ["c", "sigma", "B", "log_M"]
+    if mu0 is not None:
+        p0 += [lin[3], math.log(mu0)]
+        names += ["C", "log_mu"]
+
+    def model(p: np.ndarray, ell: np.ndarray) -> np.ndarray:
+        out = p[0] + p[1] * ell + p[2] * np.exp(-math.exp(p[3]) * (ell - xa[0]))
+        if len(p) > 4 and length is not None:
+            out = out + p[4] * np.exp(-math.exp(p[5]) * (length - ell) / 2.0)
+        return out
+
+    fit = curve_fit(model, xa, ya.tolist(), p0, names=names)
+    params, errors = fit["params"], fit["errors"]
+    if not all(math.isfinite(v) for v in (*params, errors[1])) or params[2] == 0.0:
+        return None
+    out = {"sigma": float(params[1]), "error": float(errors[1]), "intercept": float(params[0]),
+           "dof": int(fit["dof"]), "model": "tail" if mu0 is None else "tail+ends",
+           "tail_mass": float(math.exp(params[3])), "tail_amplitude": float(params[2]), "tail_at": float(xa[0]),
+           "line_sigma": _line(x, y)["sigma"]}
+    if mu0 is not None:
+        out.update(ends_mass=float(math.exp(params[5])), ends_amplitude=float(params[4]), length=float(length or 0.0))
+    return out
+
+
+def _slope(rows: list[dict[str, Any]], key: str, drop_shortest: bool = False, model: str = "line", *,
+           drop_longest: bool = False) -> dict[str, Any] | None:
+    """σ from E₀(ℓ) at one spacing, with its residual-based error: the straight line E₀ = c + σℓ
+    (``model="line"``, ≥ 3 separations), the screening-tail fit (``"tail"``, ≥
+    ``TAIL_MIN_SEPARATIONS``) or the tail fit with the chain ends (``"tail+ends"``, ≥
+    ``ENDS_MIN_SEPARATIONS``); None when the fit is degenerate."""
     sel = sorted(rows, key=lambda r: r["separation"])
     if drop_shortest:
         sel = sel[1:]
-    if len(sel) < 3:
+    if drop_longest:
+        sel = sel[:-1]
+    need = {"tail": TAIL_MIN_SEPARATIONS, "tail+ends": ENDS_MIN_SEPARATIONS}.get(model, 3)
+    if len(sel) < need:
         return None
     x = [r["separation"] for r in sel]
     y = [r.get(key, r["energy"]) for r in sel]
-    fit = fit_polynomial(x, y, degree=1)
-    return {"sigma": float(fit.coefficients[1]), "error": float(math.sqrt(max(fit.covariance[1, 1], 0.0))),
-            "separations": x, "energies": y, "intercept": float(fit.coefficients[0]), "dof": int(fit.dof)}
+    if model == "line":
+        res: dict[str, Any] | None = _line(x, y)
+    else:
+        res = _tail(x, y, sel[0]["n_sites"] * sel[0]["spacing"] if model == "tail+ends" else None)
+    return None if res is None else {**res, "separations": x, "energies": y}
+
+
+def _curvature_warning(per_spacing: list[dict[str, Any]]) -> str | None:
+    """The straight line's own check: over ≥ 4 separations, the slope between the two longest
+    lies below the fitted slope by more than 2 of its errors (E₀(ℓ) bends: a screening tail)."""
+    for s in per_spacing:
+        if s.get("model") != "line" or len(s["separations"]) < 4:
+            continue
+        (x1, x2), (y1, y2) = s["separations"][-2:], s["energies"][-2:]
+        last = (y2 - y1) / (x2 - x1)
+        if s["sigma"] - last > 2.0 * max(s["error"], 1e-12):
+            return (f"E(l) is curved at a = {s['spacing']:.4g}: the slope over the two longest separations "
+                    f"({last:.5f}) lies below the straight-line slope ({s['sigma']:.5f} +- {s['error']:.1e}); the "
+                    f"screening tail exp(-M l) biases sigma upwards: use >= {TAIL_MIN_SEPARATIONS + 1} separations "
+                    "per spacing (the tail fit)")
+    return None
 
 
 @dataclass
@@ -142,16 +254,24 @@ class StringTensionResult:
             rows.append([f"{p['mass']:g}", f"{p['q']:g}", f"{p['theta']:.4g}", "—" if est is None else str(est),
                          "—" if est is None else f"{est.error:.1e}", "—" if est is None else f"{est.systematic:.1e}",
                          f"{ref:.6f}", f"{p['reference_first_order']:.6f}",
-                         "—" if est is None else f"{(est.value - ref) / ref:+.3%}" if ref else "—"])
+                         "—" if est is None else f"{(est.value - ref) / ref:+.3%}" if ref else "—",
+                         f"!{len(est.warnings)}" if est is not None and est.warnings else ""])
         per_a = []
         for p in self.points:
             for s in p["per_spacing"]:
+                tail = s.get("model", "line") != "line"
                 per_a.append([f"{p['mass']:g}", f"{p['q']:g}", f"{p['theta']:.4g}", f"{s['spacing']:.4g}",
-                              s["n_sites"], f"{s['sigma']:.6f}", f"{s['error']:.1e}"])
+                              s["n_sites"], len(s["separations"]), s.get("model", "line"), f"{s['sigma']:.6f}",
+                              f"{s['error']:.1e}", f"{s['tail_mass']:.3f}" if tail else "—",
+                              f"{s['ends_mass']:.3f}" if "ends_mass" in s else "—",
+                              f"{s['line_sigma']:.6f}" if tail else "—"])
         return (format_table(["m/g", "q", "θ", "σ/g² (a → 0)", "fit err", "syst", "MPT O(m²)", "MPT O(m)",
-                              "rel. dev."], rows)
+                              "rel. dev.", "warn"], rows)
                 + "\n\nslopes per spacing:\n"
-                + format_table(["m/g", "q", "θ", "a", "N", "σ(a)", "fit err"], per_a))
+                + format_table(["m/g", "q", "θ", "a", "N", "ℓ's", "E₀(ℓ) model", "σ(a)", "fit err", "tail M",
+                                "ends μ", "line σ(a)"], per_a)
+                + "".join(f"\n\nwarning (m/g = {p['mass']:g}, q = {p['q']:g}): {w}" for p in self.points
+                          if p["estimate"] is not None for w in p["estimate"].warnings))
 
     def to_dict(self) -> dict[str, Any]:
         points = [{**p, "estimate": None if p["estimate"] is None else p["estimate"].to_dict()} for p in self.points]
@@ -204,25 +324,34 @@ def analyze_string_tension(rows: list[dict[str, Any]], *, spacing_degree: int = 
         sel = [r for r in rows if (r["mass"], r["q"], r["theta"]) == (mass, q, theta)]
         spacings = sorted({r["spacing"] for r in sel}, reverse=True)
 
+        # the screening-tail fit where every spacing has the separations for it and one to spare
+        # (the drop-shortest variant refits the same model), else the straight line
+        n_seps = min(len([r for r in sel if r["spacing"] == a]) for a in spacings)
+        model = ("tail+ends" if n_seps >= ENDS_MIN_SEPARATIONS + 1 else "tail" if n_seps >= TAIL_MIN_SEPARATIONS + 1
+                 else "line")
+
         def per_a(key: str = "energy", drop_shortest: bool = False, spacings: list[float] = spacings,
-                  sel: list[dict[str, Any]] = sel) -> list[dict[str, Any]]:
+                  sel: list[dict[str, Any]] = sel, model: str = model, fallback: bool = False,
+                  drop_longest: bool = False) -> list[dict[str, Any]]:
             out = []
             for a in spacings:
                 chain_rows = [r for r in sel if r["spacing"] == a]
-                res = _slope(chain_rows, key, drop_shortest)
+                res = _slope(chain_rows, key, drop_shortest, model, drop_longest=drop_longest)
+                if res is None and fallback and model != "line":  # a degenerate tail (none in the data)
+                    res = _slope(chain_rows, key, drop_shortest, "line", drop_longest=drop_longest)
                 if res is not None:
                     out.append({"spacing": a, "n_sites": chain_rows[0]["n_sites"], **res})
             return out
 
-        def extrapolate(items: list[dict[str, Any]], degree: int, drop_coarsest: bool = False
-                        ) -> dict[str, Any] | None:
+        def extrapolate(items: list[dict[str, Any]], degree: int, drop_coarsest: bool = False,
+                        powers: tuple[int, ...] | None = None) -> dict[str, Any] | None:
             items = items[1:] if drop_coarsest and len(items) > 1 else items
-            if len(items) < degree + 2:
+            if len(items) < (degree if powers is None else len(powers) - 1) + 2:
                 return None
             return extrapolate_polynomial([s["spacing"] for s in items], [s["sigma"] for s in items],
-                                          sigma=[max(s["error"], 1e-9) for s in items], degree=degree)
+                                          sigma=[max(s["error"], 1e-9) for s in items], degree=degree, powers=powers)
 
-        base_a = per_a()
+        base_a = per_a(fallback=True)
         base = extrapolate(base_a, spacing_degree)
         variants: dict[str, float | None] = {}
 
@@ -231,15 +360,24 @@ def analyze_string_tension(rows: list[dict[str, Any]], *, spacing_degree: int = 
 
         variants["spacing_degree+1"] = value(extrapolate(base_a, spacing_degree + 1))
         variants["drop_coarsest_a"] = value(extrapolate(base_a, spacing_degree, drop_coarsest=True))
+        if spacing_degree == 1:  # the mass shift m − g²a/8 removes O(a): σ(a) = σ + c a² is as good a model
+            variants["a^2_not_a"] = value(extrapolate(base_a, 1, powers=(0, 2)))
         variants["drop_shortest_separation"] = value(extrapolate(per_a(drop_shortest=True), spacing_degree))
+        if model != "line":  # the probes nearest the chain's ends (their own boundary tail)
+            variants["drop_longest_separation"] = value(extrapolate(per_a(drop_longest=True), spacing_degree))
+        if model != "line":  # for the record, not sources: the models the tail fit corrects
+            variants["straight_line"] = value(extrapolate(per_a(model="line"), spacing_degree))
+        if model == "tail+ends":
+            variants["tail_without_ends"] = value(extrapolate(per_a(model="tail"), spacing_degree))
         truncation = truncation_variant(sel, "energy")
         if truncation is not None:  # the chains on the line in the discarded weight (qlat.exact.dmrg_truncation)
             suffix, vname = truncation
             variants[vname] = value(extrapolate(per_a("energy" + suffix), spacing_degree))
         estimate = None
         if base is not None:
-            groups = {"continuum": ("spacing_degree+1", "drop_coarsest_a"),
-                      "screening tail": ("drop_shortest_separation",), "truncation": ("truncation(line)", "truncation(chi/2)")}
+            groups = {"continuum": ("spacing_degree+1", "drop_coarsest_a", "a^2_not_a"),
+                      "screening tail": ("drop_shortest_separation",),
+                      "probes near the ends": ("drop_longest_separation",), "truncation": ("truncation(line)", "truncation(chi/2)")}
             sources = {}
             for source, names in groups.items():
                 shifts = [abs(variants[n] - base["value"]) for n in names if variants.get(n) is not None]
@@ -248,13 +386,17 @@ def analyze_string_tension(rows: list[dict[str, Any]], *, spacing_degree: int = 
             estimate = Estimate(base["value"], base["error"], name="string_tension", unit="g^2", backend="ed+dmrg",
                                 n_samples=len(base["x"]),
                                 provenance=provenance(study="string_tension", mass=mass, q=q, theta=theta, fit=base,
-                                                      variants=variants)).with_systematic(sources)
+                                                      variants=variants, separation_model=model)
+                                ).with_systematic(sources)
             for message in record_warnings(sel):  # emitted when the chain was measured
                 estimate = estimate.with_warning(message, emit=False)
             if base["dof"] == 0:
                 estimate = estimate.with_warning(f"continuum extrapolation from {len(base['x'])} spacings with no "
                                                  "degree of freedom: the fit cannot test its model")
-        points.append({"mass": mass, "q": q, "theta": theta, "per_spacing": base_a, "fit": base, "variants": variants,
+            curved = _curvature_warning(base_a)
+            if curved is not None:
+                estimate = estimate.with_warning(curved)
+        points.append({"mass": mass, "q": q, "theta": theta, "separation_model": model, "per_spacing": base_a, "fit": base, "variants": variants,
                        "estimate": estimate, "reference_mpt": string_tension_mpt(q, theta, mass=mass),
                        "reference_first_order": string_tension_mpt(q, theta, mass=mass, second_order=False)})
     return StringTensionResult(rows=rows, points=points, settings=dict(settings or {}, spacing_degree=spacing_degree))

@@ -21,29 +21,34 @@ from typing import Any
 
 import numpy as np
 
-from qlat.analysis.extrapolation import fit_polynomial
+from qlat.analysis.extrapolation import fit_polynomial, fit_powers
 from qlat.core.errors import require
 
 __all__ = ["curve_fit", "extrapolate_polynomial"]
 
 
 def extrapolate_polynomial(x: Sequence[float], y: Sequence[float], *, sigma: Sequence[float] | None = None,
-                           degree: int = 1, to: float = 0.0) -> dict[str, Any]:
+                           degree: int = 1, to: float = 0.0, powers: Sequence[int] | None = None) -> dict[str, Any]:
     """Polynomial fit of y(x) of ``degree``, evaluated at ``to``: {value, error, chi2, dof, scale, fit}.
 
-    Without ``sigma`` the covariance is scaled by the residual variance (needs ≥ degree + 2
-    points); with ``sigma`` (floored at 1e-12) it is scaled by max(1, χ²/dof).
+    ``powers``: the powers of (x − to) instead of 0 … degree, e.g. (0, 2) for a continuum limit
+    without an O(a) term.  Without ``sigma`` the covariance is scaled by the residual variance
+    (needs ≥ parameters + 1 points); with ``sigma`` (floored at 1e-12) by max(1, χ²/dof).
     """
     if sigma is not None:
         sigma = [max(float(s), 1e-12) for s in sigma]
-    fit = fit_polynomial(x, y, sigma=sigma, degree=degree, x0=float(to))
+    if powers is None:
+        fit = fit_polynomial(x, y, sigma=sigma, degree=degree, x0=float(to))
+    else:
+        fit = fit_powers(x, y, sigma=sigma, powers=tuple(int(p) for p in powers), x0=float(to))
+        degree = max(fit.exponents)
     scale = 1.0
     if sigma is not None and fit.dof > 0 and fit.chi2_per_dof > 1.0:
         scale = math.sqrt(fit.chi2_per_dof)
     error = float(math.sqrt(max(fit.covariance[0, 0], 0.0))) * scale
     return {"value": float(fit.coefficients[0]), "error": error, "chi2": float(fit.chi2), "dof": int(fit.dof),
             "scale": scale, "degree": int(degree), "at": float(to), "coefficients": fit.coefficients.tolist(),
-            "x": [float(v) for v in x], "y": [float(v) for v in y],
+            "powers": list(fit.exponents), "x": [float(v) for v in x], "y": [float(v) for v in y],
             "sigma": None if sigma is None else [float(s) for s in sigma]}
 
 

@@ -33,11 +33,14 @@ order parameter gives a second, diagnostic estimator: crossings of L^{2β/ν}⟨
 a lattice field carries a non-universal short-distance part that does not scale as L^{−1/4},
 and with antiparallel boundary fields the ordered phase holds a delocalized kink, so its
 crossings wander (0.323, 0.348, 0.308 for L̄ = 12, 17, 25 at a = 0.5, where the scaled-gap
-crossings converge as 0.344, 0.332, 0.330).
+crossings converge as 0.344, 0.332, 0.330).  The scaled-gap crossings themselves are not
+monotonic in L: at a = 0.5 (χ = 48) they run 0.3318, 0.3301, 0.3313, 0.3327 for L̄ = 17, 25, 35,
+49 (docs/hamiltonian-studies.md), so chain pairs with L̄ ≤ 25 alone extrapolate to ≈ 0.328.
 
 Error: the fit error of the final extrapolation (propagated from the crossing-fit residuals) as
 ``error``; systematic sources: finite size (1/L̄ instead of 1/L̄², and all crossings including
-L̄ < ``min_volume``), continuum (degree + 1, coarsest a dropped), truncation (DMRG: the
+L̄ < ``min_volume``), crossing interpolation (each crossing redone one polynomial degree lower on
+the mass grid), continuum (degree + 1, coarsest a dropped), truncation (DMRG: the
 crossing analysis redone on the gaps on the line in the discarded weight of χ/2 and χ,
 :mod:`qlat.exact.dmrg_truncation`).
 """
@@ -122,16 +125,21 @@ def measure_theta_pi_chain(n_sites: int, spacing: float, mass: float, *, method:
     return row
 
 
-def _crossing(masses: np.ndarray, y1: np.ndarray, y2: np.ndarray) -> float | None:
-    """The mass where y1(m) = y2(m), by a cubic through the grid points nearest the sign change."""
+def _crossing(masses: np.ndarray, y1: np.ndarray, y2: np.ndarray, *, lower: bool = False) -> float | None:
+    """The mass where y1(m) = y2(m), by a cubic through the grid points nearest the sign change
+    (up to 4: the bracketing pair and one on each side).  ``lower``: one degree less, without the
+    point farthest from the bracket (the interpolation-error variant)."""
     d = np.asarray(y1) - np.asarray(y2)
     idx = np.flatnonzero(np.sign(d[:-1]) * np.sign(d[1:]) <= 0)
     if idx.size == 0:
         return None
     i = int(idx[0])
-    lo, hi = max(0, i - 1), min(masses.size, i + 3)
-    deg = min(3, hi - lo - 1)
-    coef = np.polynomial.polynomial.polyfit(masses[lo:hi], d[lo:hi], deg)
+    pts = list(range(max(0, i - 1), min(masses.size, i + 3)))
+    if lower and len(pts) > 2:
+        mid = 0.5 * (masses[i] + masses[i + 1])
+        pts.remove(max((p for p in pts if p not in (i, i + 1)), key=lambda p: (abs(masses[p] - mid), p)))
+    deg = min(3, len(pts) - 1)
+    coef = np.polynomial.polynomial.polyfit(masses[pts], d[pts], deg)
     roots = [r.real for r in np.polynomial.polynomial.polyroots(coef) if abs(r.imag) < 1e-12
              and masses[i] - 1e-12 <= r.real <= masses[i + 1] + 1e-12]
     if not roots:  # fall back to the linear crossing
@@ -139,7 +147,8 @@ def _crossing(masses: np.ndarray, y1: np.ndarray, y2: np.ndarray) -> float | Non
     return float(roots[0])
 
 
-def _crossings(rows: list[dict[str, Any]], key: str, exponent: float) -> list[dict[str, Any]]:
+def _crossings(rows: list[dict[str, Any]], key: str, exponent: float, *, lower: bool = False
+               ) -> list[dict[str, Any]]:
     """m*(L₁, L₂) of y = L^exponent · row[key] for consecutive chain lengths, per spacing."""
     out = []
     for a in sorted({r["spacing"] for r in rows}, reverse=True):
@@ -153,7 +162,7 @@ def _crossings(rows: list[dict[str, Any]], key: str, exponent: float) -> list[di
                 continue
             y1 = np.array([m1[m][key] * m1[m]["volume"] ** exponent for m in common])
             y2 = np.array([m2[m][key] * m2[m]["volume"] ** exponent for m in common])
-            cross = _crossing(common, y1, y2)
+            cross = _crossing(common, y1, y2, lower=lower)
             out.append({"spacing": a, "n_sites": [n1, n2], "volumes": [n1 * a, n2 * a],
                         "mean_volume": math.sqrt(n1 * n2) * a, "crossing": cross})
     return out
@@ -319,6 +328,11 @@ def analyze_theta_pi(rows: list[dict[str, Any]], *, size_power: float = 2.0, spa
     if n_spacings >= spacing_degree + 2:
         variants["drop_coarsest_a"] = value(ext(drop_coarsest=True))
     variants["order_parameter"] = value(ext("order"))
+    # the crossings interpolated one degree lower: the mass grid's resolution (coarse at large L,
+    # where LΔ(m) bends over the grid step)
+    variants["lower_interpolation"] = value(_extrapolate(_crossings(rows, "scaled_gap", 0.0, lower=True),
+                                                         size_power=size_power, spacing_degree=spacing_degree,
+                                                         min_volume=min_volume))
     truncation = truncation_variant(rows, "scaled_gap")
     if truncation is not None:  # the gaps on the line in the discarded weight (qlat.exact.dmrg_truncation)
         suffix, vname = truncation
@@ -329,7 +343,7 @@ def analyze_theta_pi(rows: list[dict[str, Any]], *, size_power: float = 2.0, spa
     estimate = None
     if base is not None:
         final = base["final"]
-        groups = {"finite size": ("size_power=1", "all_crossings"),
+        groups = {"finite size": ("size_power=1", "all_crossings"), "crossing interpolation": ("lower_interpolation",),
                   "continuum": ("spacing_degree+1", "drop_coarsest_a"),
                   "truncation": ("truncation(line)", "truncation(chi/2)")}
         sources = {}
@@ -365,7 +379,7 @@ def theta_pi_study(
     masses: Sequence[float] = (0.30, 0.32, 0.34, 0.36, 0.38),
     scan_masses: Sequence[float] = (),
     method: str = "auto",
-    bond_dim: int = 48,
+    bond_dim: int | Sequence[int] = 48,
     size_power: float = 2.0,
     spacing_degree: int = 1,
     min_volume: float = 15.0,
@@ -379,6 +393,8 @@ def theta_pi_study(
     estimate uses the chain pairs with L̄ >= ``min_volume`` (at least two per spacing).
     ``scan_masses``: extra masses computed on the chains of the coarsest spacing only, for the
     curves of the gap and the order parameter against m/g (not used by the crossings).
+    ``bond_dim``: the DMRG χ, one for all spacings or one per spacing (in the order given), e.g.
+    χ = 48 on a finer spacing added to chains computed at χ = 32.
     ``cache``: a :class:`RowCache` (finished chains are not recomputed).
     """
     require(len(spacings) >= 1 and all(math.isfinite(a) and a > 0 for a in spacings), "spacings",
@@ -391,6 +407,10 @@ def theta_pi_study(
             list(scan_masses))
     require(method in ("auto", "ed", "dmrg"), "method", "must be auto, ed or dmrg", method)
     require(math.isfinite(min_volume) and min_volume >= 0, "min_volume", "must be a length >= 0", min_volume)
+    dims = [bond_dim] * len(spacings) if isinstance(bond_dim, (int, np.integer)) else list(bond_dim)
+    require(len(dims) == len(spacings) and all(isinstance(d, (int, np.integer)) and d >= 2 for d in dims),
+            "bond_dim", f"must be one integer >= 2 or one per spacing ({len(spacings)})", bond_dim)
+    chi = {float(a): int(d) for a, d in zip(spacings, dims, strict=True)}
     cache = cache if cache is not None else RowCache()
     planned: list[dict[str, Any]] = []
     start = time.perf_counter()
@@ -404,12 +424,12 @@ def theta_pi_study(
         for n in sizes:
             for m in grid + extra:
                 key = {"study": "theta_pi", "n_sites": n, "spacing": a, "mass": m, "method": method,
-                       "bond_dim": int(bond_dim)}
+                       "bond_dim": chi[a]}
                 if plan_only:
                     planned.append(key)
                     continue
                 row, new = cache.fetch(key, lambda n=n, a=a, m=m: measure_theta_pi_chain(
-                    n, a, m, method=method, bond_dim=bond_dim))
+                    n, a, m, method=method, bond_dim=chi[a]))
                 if new and progress is not None:
                     progress(row)
                 rows.append({**row, "scan": True} if m in extra else row)
@@ -417,7 +437,7 @@ def theta_pi_study(
         return planned
     settings = {"spacings": sorted(float(a) for a in spacings), "volumes": sorted(float(v) for v in volumes),
                 "masses": grid, "scan_masses": sorted(float(m) for m in scan_masses), "method": method,
-                "bond_dim": int(bond_dim),
+                "bond_dim": int(dims[0]) if len(set(dims)) == 1 else {str(a): d for a, d in chi.items()},
                 "chain": "N odd, electric formulation, theta = pi, total charge -1, mass shift",
                 "seconds": round(time.perf_counter() - start, 3)}
     return analyze_theta_pi(rows, size_power=size_power, spacing_degree=spacing_degree, min_volume=min_volume,

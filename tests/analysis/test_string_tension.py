@@ -14,7 +14,7 @@ from qlat.analysis.string_tension import (
     string_tension_mpt,
     string_tension_study,
 )
-from qlat.core.errors import ParameterError
+from qlat.core.errors import ParameterError, QlatWarning
 from qlat.exact import continuum
 
 
@@ -95,3 +95,82 @@ def test_dmrg_truncation_source_is_the_line_not_the_chi_half_redo():
     old = [{k: v for k, v in r.items() if k != "energy_line"} for r in shifted]
     est = analyze_string_tension(old, spacing_degree=1).points[0]["estimate"]
     assert est.provenance["systematic_sources"]["truncation"] == pytest.approx(1e-3, rel=1e-3)
+
+
+def _synthetic_rows(sigma: float, tail: float, mass: float, separations: list[float], boundary: float = 0.0,
+                    a2: float = 0.0) -> list[dict]:
+    """E₀(ℓ) = c(a) + σ(a)ℓ + B e^{−Mℓ} + C e^{−0.7(40 − ℓ)/2} at three spacings, σ(a) = σ + a2·a²
+    (what a probe chain of length 40 gives: the last term is both probes' boundary tails)."""
+    rows = []
+    for a, c in ((0.5, -36.0), (0.4, -58.0), (1 / 3, -86.0)):
+        for ell in separations:
+            rows.append({"mass": 0.1, "q": 0.5, "theta": 0.0, "spacing": a, "n_sites": int(round(40 / a)),
+                         "separation": ell, "separation_sites": int(round(ell / a)),
+                         "energy": c + (sigma + a2 * a * a) * ell + tail * math.exp(-mass * ell)
+                         + boundary * math.exp(-0.35 * (40.0 - ell))})
+    return rows
+
+
+def test_screening_tail_fit_recovers_the_asymptotic_slope():
+    """With ≥ 6 separations σ comes from E₀ = c + σℓ + B e^{−Mℓ}: it recovers σ where the straight
+    line over ℓ = 8–20 is biased by the tail (here +1.8 %; +3.7 % over 8–14, as seen at m/g = 0.1, q = ½)."""
+    sigma, tail, mass = 0.032, -0.2, 0.4
+    seps = [8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0]
+    res = analyze_string_tension(_synthetic_rows(sigma, tail, mass, seps), spacing_degree=1)
+    point = res.points[0]
+    est = point["estimate"]
+    assert point["separation_model"] == "tail" and est.warnings == ()
+    assert est.value == pytest.approx(sigma, abs=1e-6)
+    assert all(s["tail_mass"] == pytest.approx(mass, rel=1e-3) for s in point["per_spacing"])
+    line = point["variants"]["straight_line"]
+    assert line - sigma > 0.015 * sigma  # the bias the tail fit removes ...
+    assert est.total_error < 0.1 * (line - sigma)  # ... and the bar does not hide it
+    assert {"screening tail", "probes near the ends"} <= set(est.provenance["systematic_sources"])
+    assert "tail" in res.table()
+
+
+def test_probes_near_the_ends_enter_the_error():
+    """With 7 separations (the tail fit, no end term) a boundary tail rising at the longest
+    separations shifts σ; the drop-longest variant puts the shift into the bar."""
+    seps = [8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0]
+    point = analyze_string_tension(_synthetic_rows(0.032, -0.2, 0.4, seps, boundary=1.0), spacing_degree=1).points[0]
+    est = point["estimate"]
+    assert point["separation_model"] == "tail"
+    assert abs(est.value - 0.032) > 1e-4  # the boundary does move the fit ...
+    assert abs(est.value - 0.032) <= 2 * est.total_error  # ... and the bar covers it
+    assert est.provenance["systematic_sources"]["probes near the ends"] > 0.25 * abs(est.value - 0.032)
+
+
+def test_tail_and_ends_fit_with_nine_separations():
+    """With ≥ 8 separations the fit models both tails, E₀ = c + σℓ + B e^{−Mℓ} + C e^{−μ(L−ℓ)/2}
+    (L from the rows): exact on such data, where the tail-only fit is off by the ends."""
+    seps = [8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 22.0, 24.0]
+    point = analyze_string_tension(_synthetic_rows(0.032, -0.2, 0.4, seps, boundary=0.25), spacing_degree=1).points[0]
+    est = point["estimate"]
+    assert point["separation_model"] == "tail+ends" and est.warnings == ()
+    assert est.value == pytest.approx(0.032, abs=1e-7)
+    assert all(s["ends_mass"] == pytest.approx(0.7, rel=1e-4) for s in point["per_spacing"])
+    assert abs(point["variants"]["tail_without_ends"] - 0.032) > 5e-5
+
+
+def test_straight_line_on_curved_energies_is_warned():
+    """With 4 separations (too few for the tail fit) the line's own check flags the bend; without a
+    tail there is no warning (power: the same rows minus the tail pass)."""
+    seps = [8.0, 10.0, 12.0, 14.0]
+    with pytest.warns(QlatWarning, match="curved"):  # stderr on the CLI, and into the JSON
+        point = analyze_string_tension(_synthetic_rows(0.032, -0.2, 0.4, seps), spacing_degree=1).points[0]
+    assert point["separation_model"] == "line"
+    assert any("curved" in w for w in point["estimate"].warnings)
+    flat = analyze_string_tension(_synthetic_rows(0.032, 0.0, 0.4, seps), spacing_degree=1).points[0]
+    assert flat["estimate"].warnings == () and flat["estimate"].value == pytest.approx(0.032, abs=1e-9)
+
+
+def test_continuum_without_an_order_a_term_enters_the_error():
+    """σ(a) = σ + c a² (the recorded run's shape: the mass shift removes O(a)): the straight line in a
+    misses σ by ~c·a·a', the a² variant does not, and the continuum source covers the miss."""
+    seps = [8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0]
+    point = analyze_string_tension(_synthetic_rows(0.032, -0.2, 0.4, seps, a2=6e-4), spacing_degree=1).points[0]
+    est = point["estimate"]
+    assert point["variants"]["a^2_not_a"] == pytest.approx(0.032, abs=1e-7)
+    assert abs(est.value - 0.032) > 5e-5
+    assert est.provenance["systematic_sources"]["continuum"] == pytest.approx(abs(est.value - 0.032), rel=1e-3)

@@ -51,6 +51,18 @@ def test_crossing_finder_is_exact_for_cubics():
     assert _crossing(m, y1, y1 + 1.0) is None
 
 
+def test_crossing_interpolation_enters_the_error():
+    """The crossing one degree lower (quadratic for a cubic) differs where the curves bend over the
+    grid step; that difference is the "crossing interpolation" source (zero for straight lines)."""
+    m = np.array([0.32, 0.34, 0.36])
+    y1, y2 = 1.0 + 3.0 * (m - 0.3328) - 40.0 * (m - 0.3328) ** 2, 1.0 - 5.0 * (m - 0.3328)
+    assert _crossing(m, y1, y2) == pytest.approx(0.3328, abs=1e-12)  # a quadratic through 3 points
+    assert abs(_crossing(m, y1, y2, lower=True) - 0.3328) > 2e-4  # the line through the bracket
+    res = analyze_theta_pi(_synthetic(0.3335))
+    assert res.estimate.provenance["systematic_sources"]["crossing interpolation"] > 1e-6
+    assert res.variants["lower_interpolation"] != pytest.approx(res.estimate.value, abs=1e-6)
+
+
 def _synthetic(m_c: float, *, correction: float = 0.0, volumes=(10.0, 15.0, 20.0, 30.0)) -> list[dict]:
     """Ising scaling forms: LΔ = f((m − m_c)L) + c/L², ⟨Ē²⟩ = L^{−2β/ν} g((m − m_c)L), with an a-dependent m_c(a)."""
     rows = []
@@ -107,6 +119,19 @@ def test_bad_input():
         theta_pi_study(min_volume=-1.0, plan_only=True)
     plan = theta_pi_study(spacings=[0.5], volumes=[10, 20], masses=[0.3, 0.35], plan_only=True)
     assert sorted({p["n_sites"] for p in plan}) == [21, 41] and all(p["n_sites"] % 2 for p in plan)
+    with pytest.raises(ParameterError, match="bond_dim"):
+        theta_pi_study(spacings=[0.5, 0.4], bond_dim=[32], plan_only=True)
+
+
+def test_bond_dimension_per_spacing():
+    """χ per spacing (a finer spacing at χ = 48 joins chains computed at χ = 32): each chain's cache
+    key carries its own χ, so the coarse chains are reused, not recomputed."""
+    plan = theta_pi_study(spacings=[0.5, 1 / 3], volumes=[15, 20], masses=[0.32, 0.34], bond_dim=[32, 48],
+                          plan_only=True)
+    chi = {(p["spacing"], p["bond_dim"]) for p in plan}
+    assert chi == {(0.5, 32), (1 / 3, 48)}
+    same = theta_pi_study(spacings=[0.5, 1 / 3], volumes=[15, 20], masses=[0.32, 0.34], bond_dim=48, plan_only=True)
+    assert {p["bond_dim"] for p in same} == {48}
 
 
 @pytest.mark.slow
