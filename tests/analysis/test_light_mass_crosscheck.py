@@ -246,6 +246,20 @@ def test_continuum_error_grows_with_the_scatter_of_the_lattices():
     assert lm._scale_factor(fit) == s_big
 
 
+def test_a_variation_of_the_inputs_is_carried_to_a0_with_the_same_models():
+    """The PCAC-window systematic refits the varied lattices with the main fit's candidates and weights:
+    the unchanged inputs give c̄₀ itself and a constant shift δ of every lattice moves it by exactly δ
+    (refitting with new Akaike weights instead would add the noise of the weights moving between models)."""
+    from qlat.core.estimate import Estimate
+
+    xs, ests = _synthetic_continuum(np.random.default_rng(3), (0.0109, 0.009, 0.0), rel=0.03)
+    average, _ = lm._continuum(xs, ests)
+    assert lm._with_the_same_models(average, xs, ests) == pytest.approx(average.value, rel=1e-12)
+    delta = 0.001
+    shifted = [Estimate(e.value + delta, e.error, name=CHI_T) for e in ests]
+    assert lm._with_the_same_models(average, xs, shifted) == pytest.approx(average.value + delta, rel=1e-10)
+
+
 def _synthetic_continuum(rng, truth, *, rel):
     xs = [5.0 / L for L in (10, 12, 14, 16, 18, 20)]
     c0, c1, c2 = truth
