@@ -138,11 +138,14 @@ class LightMassPreset:
 
 
 #: What the presets can resolve (Monte Carlo χ_t total error / value; issue 17 asks ≤ 15 %):
-#: quick 1.36 (measured, seed 0: per-lattice errors ≈ 5 %, but the continuum fit from a g ∈ [0.25, 0.5]
-#: amplifies them and its model spread dominates); full ≈ 0.33 (0.27–0.40; projected by
-#: ``benchmarks/probe_light_mass.py --project`` from the quick run, not measured).  The limit is the
-#: a → 0 extrapolation: the a² term is ≈ 50 % of χ_t at a g = 0.5, so a linear-in-a variant stays
-#: ≈ 11 % off whatever the statistics; finer tori (L ≥ 32 at g²V = 25) are needed for 15 %.
+#: quick 0.49, measured (seed 0, benchmarks/results/light_mass_crosscheck_quick.json; 1.36 before the
+#: stratification in Q and the Akaike continuum): per-lattice errors 3.2 % (4.9 % unstratified), the
+#: a → 0 average magnifies them 6.5× and S = 1.58, model and range spread 25 % and 21 %, finite volume
+#: 6.4 % + 6.9 %, PCAC window 5.5 % (:func:`error_budget`).  full: projected, not measured
+#: (``benchmarks/probe_light_mass.py --project`` from the quick run, 400 synthetic series): continuum part
+#: 0.10 (quartiles 0.096–0.114, ≤ 0.15 in 94 % of the draws, 2σ coverage 99.7 %), 0.15 with the quick run's
+#: finite-volume and window terms unchanged — they shrink with its 8× samples and second finite-volume β;
+#: cost ≈ 45–60 min CPU (fermion cost ∝ L⁶: L = 20 takes 28 s per 1600 configurations and 3 bare masses).
 LIGHT_MASS_PRESETS: dict[str, LightMassPreset] = {
     "quick": LightMassPreset(
         name="quick", mass=0.1, theta=math.pi / 4, physical_volume=25.0, lattice_sizes=(10, 12, 14, 16, 18, 20),
