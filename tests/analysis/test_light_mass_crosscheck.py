@@ -5,6 +5,9 @@
   perturbation theory, the rotated one is off by the contact term m²/π;
 - the N_f = 1 reweighting: the heavy-fermion limit against the exact lattice ⟨Q²⟩ (character
   expansion) with a z-score, and the determinant sign carried by the weights;
+- the stratification in Q: the exact quenched P(|Q|), the sampler's sector frequencies against it,
+  an unbiased and tighter estimator on synthetic sectors with a known answer;
+- the Akaike continuum limit on synthetic a-series (coverage, width) and its PCAC-window variation;
 - the PCAC tuning and the finite-volume correction on synthetic ensembles with a known answer
   (z-scores, coverage and a power check: the uncorrected value fails);
 - the table mechanics on a tiny end-to-end run.
@@ -121,6 +124,13 @@ def test_heavy_fermions_reweight_to_the_exact_quenched_susceptibility():
     # a light fermion suppresses the topological charge (det D ~ m^|Q| in the Q ≠ 0 sectors)
     light = lm._reweighted(q, ferm["w"][1], volume_g2=L * L / beta, theta=0.5)[CHI_T]
     assert light.value < 0.8 * exact
+    # the stratification's premise: the sampler visits the sectors with the exact P(|Q|) of the character
+    # expansion (binomial errors with N/2 effective samples; P(|Q| = 1) = 0.28 here, half of it is 30σ off)
+    p_exact = lm.quenched_charge_distribution(beta, L)
+    n_eff = q.size / 2
+    for k in range(3):
+        freq = float(np.mean(np.abs(q) == k))
+        assert abs(freq - p_exact[k]) < 4 * math.sqrt(p_exact[k] * (1 - p_exact[k]) / n_eff) + 1e-3, (k, freq)
 
 
 def test_weights_carry_the_determinant_sign():
