@@ -92,7 +92,7 @@ __all__ = ["LIGHT_MASS_PRESETS", "LightMassPreset", "error_budget", "finite_volu
 
 #: the candidates of the Monte Carlo a → 0 fit (:func:`_continuum`): c₀ + c₁a and c₀ + c₂a² on all lattices and
 #: without the one or two coarsest, c₀ + c₁a + c₂a² on all and without the coarsest.  The quadratic on two
-#: lattices fewer is left out: with 4 points for 3 parameters its intercept error (≈ 25× the per-lattice
+#: lattices fewer is left out: with 4 points for 3 parameters its intercept error (25–40× the per-lattice
 #: error) carried ≈ 10 % of the weight and swamped the average (synthetic a-series of the quick range with
 #: 1–3 % errors: total error 2–3× the distance, median |z| 0.35; without it 0.4–0.8, and ≥ 85 % within 2σ
 #: also for curved artifacts 0.016a − 0.012a², tests/analysis/test_light_mass_crosscheck.py)
