@@ -137,15 +137,18 @@ class LightMassPreset:
     bond_dim: int = 32
 
 
-#: What the presets can resolve (Monte Carlo χ_t total error / value; issue 17 asks ≤ 15 %):
-#: quick 0.49, measured (seed 0, benchmarks/results/light_mass_crosscheck_quick.json; 1.36 before the
-#: stratification in Q and the Akaike continuum): per-lattice errors 3.2 % (4.9 % unstratified), the
-#: a → 0 average magnifies them 6.5× and S = 1.58, model and range spread 25 % and 21 %, finite volume
-#: 6.4 % + 6.9 %, PCAC window 5.5 % (:func:`error_budget`).  full: projected, not measured
-#: (``benchmarks/probe_light_mass.py --project`` from the quick run, 400 synthetic series): continuum part
-#: 0.10 (quartiles 0.096–0.114, ≤ 0.15 in 94 % of the draws, 2σ coverage 99.7 %), 0.15 with the quick run's
-#: finite-volume and window terms unchanged — they shrink with its 8× samples and second finite-volume β;
-#: cost ≈ 45–60 min CPU (fermion cost ∝ L⁶: L = 20 takes 28 s per 1600 configurations and 3 bare masses).
+#: What the presets can resolve (Monte Carlo χ_t total error / value; issue 17 asks ≤ 15 %), measured with
+#: seed 0 (benchmarks/results/light_mass_crosscheck_<preset>.json, :func:`error_budget`):
+#: quick 0.49 (1.36 before the stratification in Q and the Akaike continuum): per-lattice errors 3.2 %
+#: (4.9 % unstratified), the a → 0 average magnifies them 6.5× and S = 1.58, model and range spread 25 % and
+#: 21 %, finite volume 6.4 % + 6.9 %, PCAC window 5.5 %; 270 s CPU.
+#: full 0.20 (z = +0.68): per-lattice 2.0 % (2.8 % unstratified), statistics 9.7 % (amplification 4.5×,
+#: S = 1.00), model and range spread 10.9 % and 9.8 %, finite-volume a-dependence 8.0 % (one β: the whole
+#: correction), PCAC window 3.7 %, finite-volume model 1.8 %; 820 s CPU.  Not yet 15 %: 800 samples per
+#: chain and a second finite-volume β (tori 12, 18, 24 at β(18): the a-dependence becomes a difference of two
+#: ratios) are estimated at 13–16 % for ≈ 45–60 min CPU (fermion cost ∝ L⁶: L = 20 takes 28 s per 1600
+#: configurations and 3 bare masses); the continuum spread of the full series alone projects to 0.10
+#: (``benchmarks/probe_light_mass.py --project`` from the quick run, 800 samples).
 LIGHT_MASS_PRESETS: dict[str, LightMassPreset] = {
     "quick": LightMassPreset(
         name="quick", mass=0.1, theta=math.pi / 4, physical_volume=25.0, lattice_sizes=(10, 12, 14, 16, 18, 20),
@@ -154,9 +157,9 @@ LIGHT_MASS_PRESETS: dict[str, LightMassPreset] = {
         hamiltonian_spacings=(0.5, 0.4, 1.0 / 3.0)),
     "full": LightMassPreset(
         name="full", mass=0.1, theta=math.pi / 4, physical_volume=25.0,
-        lattice_sizes=(10, 12, 14, 16, 18, 20, 22, 24), samples=800, chains=16, thermalization=200,
-        instanton_moves=2, mass_steps=(0.5, 0.75, 1.0), fv_lattices=(1, 4), fv_sizes=((8, 16), (12, 24)),
-        chain_lengths=(8.0, 12.0), hamiltonian_spacings=(0.5, 0.4, 1.0 / 3.0, 0.25, 0.2)),
+        lattice_sizes=(10, 12, 14, 16, 18, 20, 22, 24), samples=300, chains=16, thermalization=100,
+        instanton_moves=2, mass_steps=(0.5, 0.75, 1.0), fv_lattices=(1,), fv_sizes=((8, 16),),
+        chain_lengths=(8.0, 12.0), hamiltonian_spacings=(0.5, 0.4, 1.0 / 3.0)),
 }
 
 
