@@ -40,18 +40,28 @@ Columns (units g = 1; z-scores against the ``hamiltonian`` column):
   observables at the same m₀ₖ are interpolated (Lagrange, in m_PCAC) to m_PCAC = m — one
   Γ-method derived quantity of all the means, so the error of the tuning is in the error
   (:func:`tune_to_pcac_mass`); the literature κ_c only places the bracket.
-  χ_t = ⟨Q²⟩/(V a²g²), ℰ(θ) − ℰ(0) = −log⟨cos θQ⟩/(V a²g²), extrapolated in a g by
-  c₀ + c₁a + c₂a² (Wilson fermions: O(a); the 1/β scheme of a²g²: O(a²); :func:`_continuum`).
+  χ_t = ⟨Q²⟩/(V a²g²), ℰ(θ) − ℰ(0) = −log⟨cos θQ⟩/(V a²g²).  *Post-stratified in Q*: the
+  pure-gauge probabilities P(|Q| = k) of the torus are known exactly (character expansion,
+  :func:`quenched_charge_distribution`), so every mean is Σₖ P(k)⟨O w⟩ₖ/⟨1⟩ₖ over the charge
+  sectors (:func:`stratified_series`) — the light determinant suppresses |Q| ≥ 1, and the plain
+  ⟨Q²w⟩/⟨w⟩ spent most of its variance counting how often the chain visited those sectors
+  (quick preset: per-lattice error 4–5 % → 3 %, the same configurations).  Extrapolated in a g
+  by an Akaike average (Jay & Neil, arXiv:2008.01069) of c₀ + c₁a, c₀ + c₂a² and
+  c₀ + c₁a + c₂a² over fit ranges (Wilson fermions: O(a); the 1/β scheme of a²g²: O(a²);
+  :func:`_continuum`, :data:`CONTINUUM_MODELS`); the spread of the models is the systematic.
   *Finite volume corrected*: independent ensembles at the same β and tuned m₀ on tori of several
   sizes give χ(ℓ), ℓ = L a g, fitted by χ_∞ + c e^{−Mℓ} (M² = μ² + 4πmΣ, the boson mass of the
   bosonized potential to first order in m, Coleman 1976); the continuum value is multiplied by
   the fitted χ_∞/χ(ℓ_ref) (:func:`finite_volume_ratio`).  Statistical error: the continuum fit's
-  (× √(χ²/dof) when the lattices scatter more than their errors, :func:`_intercept`) and the
+  (× √(χ²/dof) of the preferred fit when the lattices scatter more than their errors,
+  :func:`_scale_factor`) and the
   ratio's (independent ensembles) combined.  Systematics, each named in the provenance:
-  continuum fit model (no O(a) term; linear over the finer half; without the coarsest lattice),
-  PCAC window (t ∈ [3L/8, L/2) instead: the tuning's O(a) ambiguity carried to a = 0),
+  continuum fit model and fit range (the Akaike spread within and between the ranges),
+  PCAC window (t ∈ [3L/8, L/2) instead: the tuning's O(a) ambiguity carried to a = 0 with the
+  same continuum models and weights, :func:`_with_the_same_models`),
   finite-volume model (M × 0.9, × 1.1, e^{−Mℓ}/√(Mℓ), without the smallest torus) and its
   a-dependence (the ratio at a second β, or the whole correction when one β is measured).
+  :func:`error_budget` splits the total error into these parts (a note of the table).
 """
 
 from __future__ import annotations
@@ -64,6 +74,7 @@ from typing import Any
 import numpy as np
 
 from qlat.analysis.crosscheck import CrossCheck
+from qlat.analysis.extrapolation import FitModel
 from qlat.analysis.schwinger_crosscheck import (
     CHI_T,
     ENERGY,
@@ -75,8 +86,18 @@ from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 
-__all__ = ["LIGHT_MASS_PRESETS", "LightMassPreset", "finite_volume_ratio", "hamiltonian_light_mass_point",
-           "light_mass", "second_order_coefficient", "second_order_values", "tune_to_pcac_mass"]
+__all__ = ["LIGHT_MASS_PRESETS", "LightMassPreset", "error_budget", "finite_volume_ratio",
+           "hamiltonian_light_mass_point", "light_mass", "quenched_charge_distribution", "second_order_coefficient",
+           "second_order_values", "stratified_series", "tune_to_pcac_mass"]
+
+#: the candidates of the Monte Carlo a → 0 fit (:func:`_continuum`): c₀ + c₁a and c₀ + c₂a² on all lattices and
+#: without the one or two coarsest, c₀ + c₁a + c₂a² on all and without the coarsest.  The quadratic on two
+#: lattices fewer is left out: with 4 points for 3 parameters its intercept error (25–40× the per-lattice
+#: error) carried ≈ 10 % of the weight and swamped the average (synthetic a-series of the quick range with
+#: 1–3 % errors: total error 2–3× the distance, median |z| 0.35; without it 0.4–0.8, and ≥ 85 % within 2σ
+#: also for curved artifacts 0.016a − 0.012a², tests/analysis/test_light_mass_crosscheck.py)
+CONTINUUM_MODELS = (FitModel((0, 1)), FitModel((0, 1), 1), FitModel((0, 1), 2), FitModel((0, 2)),
+                    FitModel((0, 2), 1), FitModel((0, 2), 2), FitModel((0, 1, 2)), FitModel((0, 1, 2), 1))
 
 #: the PCAC windows t ∈ [t₀, L/2): the main one and the alternative of the "PCAC window" systematic
 PCAC_WINDOWS = {"main": lambda L: (L // 4, L // 2), "alternative": lambda L: (3 * L // 8, L // 2)}
@@ -116,12 +137,18 @@ class LightMassPreset:
     bond_dim: int = 32
 
 
-#: What the presets can resolve (Monte Carlo χ_t total error / value; issue 17 asks ≤ 15 %):
-#: quick 1.36 (measured, seed 0: per-lattice errors ≈ 5 %, but the continuum fit from a g ∈ [0.25, 0.5]
-#: amplifies them and its model spread dominates); full ≈ 0.33 (0.27–0.40; projected by
-#: ``benchmarks/probe_light_mass.py --project`` from the quick run, not measured).  The limit is the
-#: a → 0 extrapolation: the a² term is ≈ 50 % of χ_t at a g = 0.5, so a linear-in-a variant stays
-#: ≈ 11 % off whatever the statistics; finer tori (L ≥ 32 at g²V = 25) are needed for 15 %.
+#: What the presets can resolve (Monte Carlo χ_t total error / value; issue 17 asks ≤ 15 %), measured with
+#: seed 0 (benchmarks/results/light_mass_crosscheck_<preset>.json, :func:`error_budget`):
+#: quick 0.49 (1.36 before the stratification in Q and the Akaike continuum): per-lattice errors 3.2 %
+#: (4.9 % unstratified), the a → 0 average magnifies them 6.5× and S = 1.58, model and range spread 25 % and
+#: 21 %, finite volume 6.4 % + 6.9 %, PCAC window 5.5 %; 270 s CPU.
+#: full 0.20 (z = +0.68): per-lattice 2.0 % (2.8 % unstratified), statistics 9.7 % (amplification 4.5×,
+#: S = 1.00), model and range spread 10.9 % and 9.8 %, finite-volume a-dependence 8.0 % (one β: the whole
+#: correction), PCAC window 3.7 %, finite-volume model 1.8 %; 820 s CPU.  Not yet 15 %: 800 samples per
+#: chain and a second finite-volume β (tori 12, 18, 24 at β(18): the a-dependence becomes a difference of two
+#: ratios) are estimated at 13–16 % for ≈ 45–60 min CPU (fermion cost ∝ L⁶: L = 20 takes 28 s per 1600
+#: configurations and 3 bare masses); the continuum spread of the full series alone projects to 0.10
+#: (``benchmarks/probe_light_mass.py --project`` from the quick run, 800 samples).
 LIGHT_MASS_PRESETS: dict[str, LightMassPreset] = {
     "quick": LightMassPreset(
         name="quick", mass=0.1, theta=math.pi / 4, physical_volume=25.0, lattice_sizes=(10, 12, 14, 16, 18, 20),
@@ -130,9 +157,9 @@ LIGHT_MASS_PRESETS: dict[str, LightMassPreset] = {
         hamiltonian_spacings=(0.5, 0.4, 1.0 / 3.0)),
     "full": LightMassPreset(
         name="full", mass=0.1, theta=math.pi / 4, physical_volume=25.0,
-        lattice_sizes=(10, 12, 14, 16, 18, 20, 22, 24), samples=800, chains=16, thermalization=200,
-        instanton_moves=2, mass_steps=(0.5, 0.75, 1.0), fv_lattices=(1, 4), fv_sizes=((8, 16), (12, 24)),
-        chain_lengths=(8.0, 12.0), hamiltonian_spacings=(0.5, 0.4, 1.0 / 3.0, 0.25, 0.2)),
+        lattice_sizes=(10, 12, 14, 16, 18, 20, 22, 24), samples=300, chains=16, thermalization=100,
+        instanton_moves=2, mass_steps=(0.5, 0.75, 1.0), fv_lattices=(1,), fv_sizes=((8, 16),),
+        chain_lengths=(8.0, 12.0), hamiltonian_spacings=(0.5, 0.4, 1.0 / 3.0)),
 }
 
 
@@ -272,8 +299,84 @@ def _lagrange(nodes: list[Any], values: list[Any], at: float) -> Any:
     return total
 
 
+#: fewest configurations a charge stratum must hold; sectors beyond are pooled into the tail |Q| ≥ k
+STRATUM_MIN_COUNT = 20
+
+
+def quenched_charge_distribution(beta: float, L: int, *, q_max: int = 12) -> np.ndarray:
+    r"""P(|Q| = k), k = 0…q_max, of the pure-gauge Wilson action on the L×L torus (exact).
+
+    P(Q) = (1/2π)∫dθ e^{−iθQ} Z(θ)/Z(0) with Z(θ) of the character expansion
+    (:func:`qlat.exact.u1.log_partition_function_theta`; Wiese 1989, Bonati & Rossi
+    arXiv:1901.09830), by the trapezoidal rule on M = 64 angles (exact for a periodic Z up to the
+    aliased P(Q ± M)).  The entries sum to 1 − P(|Q| > q_max).
+    """
+    from qlat.exact import u1 as exact_u1
+
+    n_theta = 64
+    thetas = 2.0 * math.pi * np.arange(n_theta) / n_theta - math.pi
+    log_z0 = exact_u1.log_partition_function_theta(beta, L, 0.0)
+    ratio = np.array([math.exp(exact_u1.log_partition_function_theta(beta, L, float(t)) - log_z0) for t in thetas])
+    k = np.arange(q_max + 1)
+    p_signed = (np.cos(np.outer(k, thetas)) @ ratio) / n_theta
+    return np.where(k == 0, 1.0, 2.0) * np.clip(p_signed, 0.0, None)
+
+
+def _strata(q: np.ndarray, probabilities: np.ndarray) -> list[tuple[np.ndarray, float]]:
+    """The charge strata |Q| = 0, 1, …, k−1 and the tail |Q| ≥ k with their exact probabilities.
+
+    Each stratum holds ≥ :data:`STRATUM_MIN_COUNT` configurations (a sector with fewer, or whose
+    successors together hold fewer, starts the tail); returns (indicator series, probability).
+    """
+    absq = np.rint(np.abs(q)).astype(int)
+    out: list[tuple[np.ndarray, float]] = []
+    k = 0
+    while True:
+        this, beyond = int((absq == k).sum()), int((absq > k).sum())
+        if k >= probabilities.size - 1 or this < STRATUM_MIN_COUNT or beyond < STRATUM_MIN_COUNT:
+            tail = max(0.0, 1.0 - float(np.sum(probabilities[:k])))
+            out.append(((absq >= k).astype(float), tail))
+            return out
+        out.append(((absq == k).astype(float), float(probabilities[k])))
+        k += 1
+
+
+def stratified_series(observables: list[np.ndarray], q: np.ndarray,
+                      probabilities: np.ndarray | None) -> tuple[list[np.ndarray], Any]:
+    r"""Primary series and the map from their means to ⟨Oᵢ⟩, post-stratified in the topological charge.
+
+    Plain (``probabilities`` None): the series are the observables, the map the identity.
+    Stratified: the pure-gauge chain visits the sectors at random, but their probabilities pₕ are
+    known exactly (:func:`quenched_charge_distribution`), so the multinomial noise of the visits is
+    removed: ⟨O⟩ = Σₕ pₕ ⟨O 1ₕ⟩/⟨1ₕ⟩ (post-stratification, e.g. Cochran, *Sampling Techniques*
+    §5A.9), a derived quantity of the means of O·1ₕ and 1ₕ whose Γ-method error keeps the
+    autocorrelations.  Unbiased up to the O(1/n) of a ratio, like ⟨O w⟩/⟨w⟩ itself.  At light
+    mass it is what makes the reweighted χ_t precise: ⟨Q² w⟩/⟨w⟩ counts rare |Q| ≥ 1 visits
+    (the weight suppresses them), the stratified form needs only the mean weight in each sector.
+    """
+    if probabilities is None:
+        return list(observables), lambda means: list(means)
+    strata = _strata(q, np.asarray(probabilities, dtype=float))
+    n_obs, n_h = len(observables), len(strata)
+    prim = [ind for ind, _ in strata] + [o * ind for o in observables for ind, _ in strata]
+    probs = [p for _, p in strata]
+
+    def to_means(means: Any) -> list[Any]:
+        counts = means[:n_h]
+        out = []
+        for i in range(n_obs):
+            total = 0.0
+            for h in range(n_h):
+                total = total + probs[h] * means[n_h + i * n_h + h] / counts[h]
+            out.append(total)
+        return out
+
+    return prim, to_means
+
+
 def tune_to_pcac_mass(series: dict[str, np.ndarray], *, target: float, spacing: float, volume_g2: float,
-                      theta: float, masses: list[float]) -> dict[str, Any]:
+                      theta: float, masses: list[float],
+                      charge_distribution: np.ndarray | None = None) -> dict[str, Any]:
     r"""Observables at m_PCAC = ``target`` by Lagrange interpolation over the bare masses, with Γ-method errors.
 
     ``series`` holds arrays ``(K, n, chains)`` measured on the same pure-gauge configurations for
@@ -281,8 +384,12 @@ def tune_to_pcac_mass(series: dict[str, np.ndarray], *, target: float, spacing: 
     for every k) and the PCAC sums ``num`` = −Σ_t ∂̃C_AP, ``den`` = 2Σ_t C_PP.  With
     mₖ = ⟨num w⟩ₖ/⟨den w⟩ₖ/a, χₖ = ⟨Q² w⟩ₖ/⟨w⟩ₖ/(g²V), ℰₖ = −log(⟨cos θQ w⟩ₖ/⟨w⟩ₖ)/(g²V) the result
     is Σₖ lₖ(target) Oₖ (lₖ the Lagrange weights of the nodes mₖ), one derived quantity of the 5K
-    means.  Returns the Estimates ``chi_t``, ``delta_energy_density``, ``m0`` (the tuned bare mass),
-    ``m_pcac`` (list, one per bare mass) and ``bracketed`` (target inside [min mₖ, max mₖ]).
+    means.  ``charge_distribution``: the exact P(|Q| = k) of the ensemble's pure-gauge action; given,
+    every mean is post-stratified in Q (:func:`stratified_series`).  Returns the Estimates
+    ``chi_t``, ``delta_energy_density``, ``m0`` (the tuned bare mass), ``m_pcac`` (list, one per
+    bare mass), ``chi_t_fixed_nodes`` (χ_t with the interpolation weights frozen at the central mₖ:
+    its error is the part of the error that does not come from the tuning, :func:`error_budget`)
+    and ``bracketed`` (target inside [min mₖ, max mₖ]).
     """
     from qlat.analysis.statistics import derived_estimate
 
@@ -292,8 +399,10 @@ def tune_to_pcac_mass(series: dict[str, np.ndarray], *, target: float, spacing: 
     flat = []
     for k in range(K):
         flat += [w[k], q * q * w[k], np.cos(theta * q) * w[k], num[k] * w[k], den[k] * w[k]]
+    prim, to_means = stratified_series(flat, q, charge_distribution)
 
-    def unpack(means: tuple[Any, ...]) -> tuple[list[Any], list[Any], list[Any]]:
+    def unpack(primary_means: tuple[Any, ...]) -> tuple[list[Any], list[Any], list[Any]]:
+        means = to_means(primary_means)
         m_k, chi_k, e_k = [], [], []
         for k in range(K):
             mw, qw, cw, nw, dw = means[5 * k:5 * k + 5]
@@ -314,14 +423,20 @@ def tune_to_pcac_mass(series: dict[str, np.ndarray], *, target: float, spacing: 
         m_k, _, _ = unpack(means)
         return _lagrange(m_k, list(masses), target)
 
+    def pcac(k: int) -> Any:
+        return lambda *means: unpack(means)[0][k]
+
     out: dict[str, Any] = {
-        CHI_T: derived_estimate(chi, *flat, name=CHI_T, unit=UNIT),
-        ENERGY: derived_estimate(energy, *flat, name=ENERGY, unit=UNIT),
-        "m0": derived_estimate(bare, *flat, name="m0"),
-        "m_pcac": [derived_estimate(lambda nw, dw: nw / dw / spacing, num[k] * w[k], den[k] * w[k], name="m_pcac",
-                                    unit="g") for k in range(K)],
+        CHI_T: derived_estimate(chi, *prim, name=CHI_T, unit=UNIT),
+        ENERGY: derived_estimate(energy, *prim, name=ENERGY, unit=UNIT),
+        "m0": derived_estimate(bare, *prim, name="m0"),
+        "m_pcac": [derived_estimate(pcac(k), *prim, name="m_pcac", unit="g") for k in range(K)],
     }
     m_values = [e.value for e in out["m_pcac"]]
+    frozen = [_lagrange(m_values, [1.0 if j == k else 0.0 for j in range(K)], target) for k in range(K)]
+    out["chi_t_fixed_nodes"] = derived_estimate(
+        lambda *means: sum(lk * ck for lk, ck in zip(frozen, unpack(means)[1], strict=True)), *prim, name=CHI_T,
+        unit=UNIT)
     out["bracketed"] = min(m_values) <= target <= max(m_values)
     return out
 
@@ -419,14 +534,24 @@ def _fermions(configs: Any, L: int, beta: float, masses: list[float], p: LightMa
     return out
 
 
-def _reweighted(q: np.ndarray, w: np.ndarray, *, volume_g2: float, theta: float) -> dict[str, Estimate]:
-    """χ_t and ℰ(θ) − ℰ(0) at one bare mass from ⟨O w⟩/⟨w⟩ (w = sign·|det D|/max, shapes (n, chains))."""
+def _reweighted(q: np.ndarray, w: np.ndarray, *, volume_g2: float, theta: float,
+                charge_distribution: np.ndarray | None = None) -> dict[str, Estimate]:
+    """χ_t and ℰ(θ) − ℰ(0) at one bare mass from ⟨O w⟩/⟨w⟩ (w = sign·|det D|/max, shapes (n, chains)),
+    post-stratified in Q when the exact ``charge_distribution`` is given (:func:`stratified_series`)."""
     from qlat.analysis.statistics import derived_estimate
 
-    chi = derived_estimate(lambda qw, ww: qw / ww / volume_g2, q * q * w, w, name=CHI_T, unit=UNIT)
-    energy = derived_estimate(lambda cw, ww: -np.log(cw / ww) / volume_g2, np.cos(theta * q) * w, w, name=ENERGY,
-                              unit=UNIT)
-    return {CHI_T: chi, ENERGY: energy}
+    prim, to_means = stratified_series([q * q * w, np.cos(theta * q) * w, w], q, charge_distribution)
+
+    def chi(*means: Any) -> Any:
+        qw, _, ww = to_means(means)
+        return qw / ww / volume_g2
+
+    def energy(*means: Any) -> Any:
+        _, cw, ww = to_means(means)
+        return -np.log(cw / ww) / volume_g2
+
+    return {CHI_T: derived_estimate(chi, *prim, name=CHI_T, unit=UNIT),
+            ENERGY: derived_estimate(energy, *prim, name=ENERGY, unit=UNIT)}
 
 
 def _series_lattice(L: int, p: LightMassPreset, *, seed: int, progress: bool) -> dict[str, Any]:
@@ -438,9 +563,13 @@ def _series_lattice(L: int, p: LightMassPreset, *, seed: int, progress: bool) ->
     masses = [critical_mass(beta) + s * p.mass * ag for s in p.mass_steps]
     configs, q, batch = _ensemble(L, beta, p, seed=seed, progress=progress)
     ferm = _fermions(configs, L, beta, masses, p)
+    p_q = quenched_charge_distribution(beta, L)
     tuned = {win: tune_to_pcac_mass({"w": ferm["w"], "q": q, "num": ferm[f"num_{win}"], "den": ferm[f"den_{win}"]},
                                     target=p.mass, spacing=ag, volume_g2=p.physical_volume, theta=p.theta,
-                                    masses=masses) for win in PCAC_WINDOWS}
+                                    masses=masses, charge_distribution=p_q) for win in PCAC_WINDOWS}
+    # the plain estimator ⟨Q² w⟩/⟨w⟩ beside it: the error budget's measure of what stratification removes
+    plain = tune_to_pcac_mass({"w": ferm["w"], "q": q, "num": ferm["num_main"], "den": ferm["den_main"]},
+                              target=p.mass, spacing=ag, volume_g2=p.physical_volume, theta=p.theta, masses=masses)
     w = ferm["w"]
     ess = [float(w[k].sum() ** 2 / (w[k] * w[k]).sum() / w[k].size) for k in range(len(masses))]
     diag = {"L": L, "beta": beta, "a_g": ag, "m_c_table": critical_mass(beta), "m0": masses,
@@ -449,7 +578,11 @@ def _series_lattice(L: int, p: LightMassPreset, *, seed: int, progress: bool) ->
             "tuned_m0": tuned["main"]["m0"].value, "tuned_m0_error": tuned["main"]["m0"].error,
             "tuned_kappa": 1.0 / (2.0 * tuned["main"]["m0"].value + 4.0), "bracketed": tuned["main"]["bracketed"],
             "average_sign": [float(ferm["sign"][k].mean()) for k in range(len(masses))], "reweighting_ess": ess,
-            "quenched_chi_t": float(np.mean(q * q)) * beta / (L * L), "instanton_acceptance": batch.acceptance}
+            "quenched_chi_t": float(np.mean(q * q)) * beta / (L * L), "instanton_acceptance": batch.acceptance,
+            "strata": [float(pk) for _, pk in _strata(q, p_q)],
+            "chi_t_plain": plain[CHI_T].value,
+            "chi_t_plain_error": plain[CHI_T].error,
+            "chi_t_fixed_nodes_error": tuned["main"]["chi_t_fixed_nodes"].error}
     return {"tuned": tuned, "diag": diag}
 
 
@@ -461,52 +594,56 @@ def _fv_study(beta: float, sizes: list[int], m0: float, p: LightMassPreset, *, s
         configs, q, _ = _ensemble(L, beta, p, seed=seed + 7919 * i, progress=progress)
         ferm = _fermions(configs, L, beta, [m0], p)
         volume_g2 = L * L / beta
-        values = _reweighted(q, ferm["w"][0], volume_g2=volume_g2, theta=p.theta)
+        values = _reweighted(q, ferm["w"][0], volume_g2=volume_g2, theta=p.theta,
+                             charge_distribution=quenched_charge_distribution(beta, L))
         out.append({"L": L, "beta": beta, "length": L / math.sqrt(beta), "physical_volume": volume_g2,
                     "m0": m0, **{name: values[name] for name in (CHI_T, ENERGY)}})
     return out
 
 
-def _continuum(xs: list[float], ests: list[Estimate]) -> tuple[Any, dict[str, float]]:
-    """a → 0 of the tuned values: c₀ + c₁a + c₂a² (≥ 4 lattices; linear for 3) and the intercepts of the variations.
+def _continuum(xs: list[float], ests: list[Estimate], *, emit: bool = False) -> tuple[Any, float]:
+    """a → 0 of the tuned values: the Akaike average over :data:`CONTINUUM_MODELS` and its scale factor.
 
-    Wilson fermions have O(a) artifacts, the 1/β scheme of a²g² O(a²): both terms are fitted.
-    Variations: no O(a) term (c₀ + c₂a²), linear over the finer half (a below the median), the
-    quadratic without the coarsest lattice (≥ 5 lattices).
+    Wilson fermions have O(a) artifacts, the 1/β scheme of a²g² O(a²): the candidates are
+    c₀ + c₁a, c₀ + c₂a² and c₀ + c₁a + c₂a², on all lattices and without the one or two coarsest,
+    each with ≥ 1 degree of freedom, weighted by exp[−½(χ² + 2k + 2n_cut)]
+    (:func:`~qlat.analysis.extrapolation.extrapolate_models`; Jay & Neil, arXiv:2008.01069).
+    Returns the :class:`~qlat.analysis.extrapolation.ModelAverage` (error: the averaged fit error;
+    systematic: the model and range spread) and the scale factor S of the preferred fit
+    (:func:`_scale_factor`) by which the error is to be widened.
     """
-    from qlat.analysis.extrapolation import fit_polynomial
+    from qlat.analysis.extrapolation import extrapolate_models
+
+    average = extrapolate_models(xs, [e.value for e in ests], sigma=[e.error for e in ests], models=CONTINUUM_MODELS,
+                                 name=ests[0].name, unit=UNIT, backend="nf1-reweighted", source_prefix="a->0",
+                                 min_dof=1, emit=emit)
+    return average, _scale_factor(average.preferred.fit)
+
+
+def _with_the_same_models(average: Any, xs: list[float], ests: list[Estimate]) -> float:
+    """c̄₀ = Σ_M w_M c₀,M of other inputs (a variation of the analysis) fitted with the candidates and weights of
+    ``average``: the variation's effect alone, without the noise of the Akaike weights moving between models."""
+    from qlat.analysis.extrapolation import fit_powers
 
     x = np.asarray(xs, dtype=float)
     y = np.array([e.value for e in ests])
     s = np.array([e.error for e in ests])
-    fit = fit_polynomial(x, y, sigma=s.tolist(), degree=2 if x.size >= 4 else 1)
-    variants: dict[str, float] = {}
-    if x.size >= 4:
-        variants["c0 + c2 a^2"] = float(fit_polynomial(x * x, y, sigma=s.tolist(), degree=1).coefficients[0])
-    fine = x <= np.median(x)
-    if fine.sum() >= 2 and fine.sum() < x.size:
-        variants["linear over the finer half"] = float(
-            fit_polynomial(x[fine], y[fine], sigma=s[fine].tolist(), degree=1).coefficients[0])
-    if x.size >= 5:
-        keep = x < x.max()
-        variants["quadratic without the coarsest lattice"] = float(
-            fit_polynomial(x[keep], y[keep], sigma=s[keep].tolist(), degree=2).coefficients[0])
-    elif x.size == 3:
-        keep = x < x.max()
-        variants["linear without the coarsest lattice"] = float(
-            fit_polynomial(x[keep], y[keep], sigma=s[keep].tolist(), degree=1).coefficients[0])
-    return fit, variants
+    total = 0.0
+    for cand in average.candidates:
+        keep = np.isin(x, cand.fit.x)
+        fit = fit_powers(x[keep], y[keep], sigma=s[keep].tolist(), powers=cand.model.powers)
+        total += cand.weight * float(fit.coefficients[0])
+    return total
 
 
-def _intercept(fit: Any) -> tuple[float, float, float]:
-    """c₀ of a weighted fit and its error, scaled by S = max(1, √(χ²/dof)) (the PDG scale factor).
+def _scale_factor(fit: Any) -> float:
+    """S = max(1, √(χ²/dof)) of a weighted fit (the PDG scale factor); 1 for dof = 0.
 
     When the lattices scatter more than their Γ-method errors allow (χ²/dof > 1), the fit's own
-    covariance understates the intercept's error; S widens it by the observed scatter.  Returns
-    (c₀, S·σ(c₀), S); S = 1 for dof = 0.
+    covariance understates the intercept's error; S widens it by the observed scatter.
     """
     scale = max(1.0, math.sqrt(fit.chi2 / fit.dof)) if fit.dof > 0 else 1.0
-    return float(fit.coefficients[0]), scale * float(math.sqrt(fit.covariance[0, 0])), scale
+    return float(scale)
 
 
 def _monte_carlo(p: LightMassPreset, *, seed: int, progress: bool) -> dict[str, Any]:
@@ -538,9 +675,11 @@ def _monte_carlo_row(p: LightMassPreset, mc: dict[str, Any], result: CrossCheckR
         for lat, est in zip(lattices, main, strict=True):
             result.points.append({"column": "monte carlo", "observable": name, "x": lat["diag"]["a_g"],
                                   "value": est.value, "error": est.error, "tau_int": est.tau_int, **lat["diag"]})
-        fit, variants = _continuum(xs, main)
-        alt_fit, _ = _continuum(xs, alt)
-        cont, cont_err, scale = _intercept(fit)
+        average, scale = _continuum(xs, main)
+        cont = average.value
+        cont_err_fit = average.estimate.error
+        cont_err = scale * cont_err_fit
+        model_sources = average.estimate.provenance["systematic_sources"]
         fv = []
         for study in studies:
             tori = study["tori"]
@@ -555,12 +694,16 @@ def _monte_carlo_row(p: LightMassPreset, mc: dict[str, Any], result: CrossCheckR
         r = fv[0]
         value = cont * r["ratio"]
         error = math.hypot(cont_err * r["ratio"], cont * r["error"])
-        summary = fit.summary()
+        summary = average.summary()
         result.fits[f"monte carlo:{name}"] = summary
+        models = " / ".join(m.name for m in CONTINUUM_MODELS)
         sources = {
-            "continuum fit model (c0 + c1 a + c2 a^2 vs " + " / ".join(variants) + ")":
-                r["ratio"] * max((abs(v - cont) for v in variants.values()), default=0.0),
-            "PCAC window (t in [3L/8, L/2) vs [L/4, L/2))": r["ratio"] * abs(float(alt_fit.coefficients[0]) - cont),
+            f"continuum fit model (Akaike average over {models}: spread within a range)":
+                r["ratio"] * model_sources["a->0 fit_model"],
+            "continuum fit range (all lattices / without the 1, 2 coarsest: spread between the ranges)":
+                r["ratio"] * model_sources["a->0 fit_range"],
+            "PCAC window (t in [3L/8, L/2) vs [L/4, L/2), the same continuum models)":
+                r["ratio"] * abs(_with_the_same_models(average, xs, alt) - cont),
             "finite-volume model (M x 0.9 / x 1.1, e^{-Ml}/sqrt(Ml), smallest torus dropped)": abs(cont) * r["model"],
         }
         if len(fv) >= 2:
@@ -570,20 +713,57 @@ def _monte_carlo_row(p: LightMassPreset, mc: dict[str, Any], result: CrossCheckR
             sources["finite-volume a-dependence (one β measured: the whole correction)"] = abs(value - cont)
         est = Estimate(value, error, name=name, unit=UNIT, n_samples=len(xs), backend="nf1-reweighted",
                        provenance=provenance(
-                           extrapolation=summary, fit_variants=variants, continuum=cont, continuum_error=cont_err,
-                           continuum_error_scale_factor=scale,
+                           extrapolation=summary, continuum=cont, continuum_error=cont_err,
+                           continuum_error_unscaled=cont_err_fit, continuum_error_scale_factor=scale,
                            finite_volume=[{**f, "L_ref": s["L_ref"]} for f, s in zip(fv, studies, strict=True)],
                            physical_volume=p.physical_volume, lattice_sizes=list(p.lattice_sizes), nf=1,
                            method="exact-determinant reweighting of heatbath+instanton pure-gauge ensembles, "
-                                  "bare mass tuned by the PCAC mass",
+                                  "post-stratified in Q with the exact quenched P(Q), bare mass tuned by the "
+                                  "PCAC mass",
                            samples=p.samples, chains=p.chains, seed=seed,
                            boson_mass_of_the_fv_model=m_boson)).with_systematic(sources)
         if not all(lat["diag"]["bracketed"] for lat in lattices):
             outside = [lat["diag"]["L"] for lat in lattices if not lat["diag"]["bracketed"]]
             est = est.with_warning(f"the PCAC masses of the bare-mass bracket do not contain m = {p.mass:g} at L = "
                                    f"{outside}: the tuned values there are extrapolations")
+        for message in average.estimate.warnings:
+            est = est.with_warning(f"Monte Carlo a -> 0 of {name}: {message}")
         row[name] = est
     return row
+
+
+# ------------------------------------------------------------------------------ error budget
+def error_budget(result: CrossCheckResult, name: str = CHI_T) -> dict[str, float]:
+    """Where the Monte Carlo column's total error comes from: every part as a fraction of |value|.
+
+    ``total``, ``statistics`` (the continuum intercept's error, scale factor included, with the
+    finite-volume ratio's), ``systematic: <source>`` for each named systematic; and the inputs
+    of the statistics: ``per-lattice error (median)``, ``continuum amplification`` (σ(c₀) of the
+    fit over the median per-lattice σ: how much the a → 0 extrapolation magnifies them, a
+    factor), ``scale factor S``, ``finite-volume ratio error``, ``reweighting ESS (min)`` (Kish,
+    per bare mass) and, for χ_t, ``per-lattice PCAC tuning (median)`` (√(σ² − σ²_frozen), σ_frozen
+    with the interpolation weights fixed) and ``per-lattice error unstratified (median)`` (the
+    plain ⟨Q²w⟩/⟨w⟩ on the same data).
+    """
+    est = result.crosscheck.entries["monte carlo"][name]
+    prov = est.provenance
+    scale = abs(est.value)
+    lattices = [p for p in result.points if p["column"] == "monte carlo" and p["observable"] == name]
+    rel = np.array([p["error"] / abs(p["value"]) for p in lattices])
+    out = {"total": est.total_error / scale, "statistics": est.error / scale}
+    out.update({f"systematic: {k}": v / scale for k, v in prov["systematic_sources"].items()})
+    out["per-lattice error (median)"] = float(np.median(rel))
+    if name == CHI_T:
+        tuning = [math.sqrt(max(p["error"] ** 2 - p["chi_t_fixed_nodes_error"] ** 2, 0.0)) / abs(p["value"])
+                  for p in lattices]
+        out["per-lattice PCAC tuning (median)"] = float(np.median(tuning))
+        out["per-lattice error unstratified (median)"] = float(np.median(
+            [p["chi_t_plain_error"] / abs(p["chi_t_plain"]) for p in lattices]))
+    out["continuum amplification"] = float(prov["continuum_error_unscaled"] / np.median([p["error"] for p in lattices]))
+    out["scale factor S"] = float(prov["continuum_error_scale_factor"])
+    out["finite-volume ratio error"] = float(prov["finite_volume"][0]["error"])
+    out["reweighting ESS (min)"] = float(min(min(p["reweighting_ess"]) for p in lattices))
+    return out
 
 
 # ------------------------------------------------------------------------------ the table
@@ -689,7 +869,8 @@ def _notes(p: LightMassPreset, mc: dict[str, Any], result: CrossCheckResult) -> 
     result.notes.append(
         f"m/g = {p.mass:g}; Hamiltonian ({p.solver}, electric formulation, m − g²a/8): chains of ℓ g = "
         f"{p.chain_lengths}, a → 0; Monte Carlo: N_f = 1 Wilson on tori g²V = {p.physical_volume:g}, "
-        f"L = {list(p.lattice_sizes)}, bare mass tuned to m_PCAC = m on each lattice, a g → 0 by c0 + c1 a + c2 a², finite "
+        f"L = {list(p.lattice_sizes)}, bare mass tuned to m_PCAC = m on each lattice, χ_t post-stratified in Q, a g → 0 by an Akaike "
+        f"average of c0 + c1 a (+ c2 a²), c0 + c2 a² over fit ranges, finite "
         f"volume corrected; smallest average sign {min(min(d['average_sign']) for d in diags):.3f}, reweighting "
         f"ESS {min(min(d['reweighting_ess']) for d in diags):.2f}–{max(max(d['reweighting_ess']) for d in diags):.2f}.")
     result.notes.append(
@@ -706,3 +887,10 @@ def _notes(p: LightMassPreset, mc: dict[str, Any], result: CrossCheckResult) -> 
         f"(table m_c + m a = {d['m_c_table'] + p.mass * d['a_g']:.5f}), m_PCAC over the bracket "
         + "/".join(f"{v:.4f}" for v in d["m_pcac"]) for d in diags)
     result.notes.append(f"mass tuning by the PCAC mass (target m = {p.mass:g}): {per}.")
+    budget = error_budget(result)
+    fractions = ", ".join(f"{k} {100 * v:.1f} %" for k, v in budget.items()
+                          if k not in ("continuum amplification", "scale factor S", "reweighting ESS (min)"))
+    result.notes.append(
+        f"error budget of the Monte Carlo χ_t (fractions of its value): {fractions}; continuum amplification "
+        f"{budget['continuum amplification']:.1f}× the median per-lattice error, scale factor S = "
+        f"{budget['scale factor S']:.2f}, smallest reweighting ESS {budget['reweighting ESS (min)']:.2f}.")
