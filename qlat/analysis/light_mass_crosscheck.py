@@ -307,11 +307,11 @@ def quenched_charge_distribution(beta: float, L: int, *, q_max: int = 12) -> np.
     r"""P(|Q| = k), k = 0…q_max, of the pure-gauge Wilson action on the L×L torus (exact).
 
     P(Q) = (1/2π)∫dθ e^{−iθQ} Z(θ)/Z(0) with Z(θ) of the character expansion
-    (:func:`qlat.exact.u1.log_partition_function_theta`; Wiese 1989, Bonati & Rossi
+    (:func:`qlat.exact.u1_character_expansion.log_partition_function_theta`; Wiese 1989, Bonati & Rossi
     arXiv:1901.09830), by the trapezoidal rule on M = 64 angles (exact for a periodic Z up to the
     aliased P(Q ± M)).  The entries sum to 1 − P(|Q| > q_max).
     """
-    from qlat.exact import u1 as exact_u1
+    from qlat.exact import u1_character_expansion as exact_u1
 
     n_theta = 64
     thetas = 2.0 * math.pi * np.arange(n_theta) / n_theta - math.pi

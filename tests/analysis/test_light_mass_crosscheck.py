@@ -310,7 +310,7 @@ def test_monte_carlo_continuum_limit_is_calibrated():
 def test_quenched_charge_distribution_is_the_exact_one():
     """P(|Q| = k) of the torus: normalized, and Σ k² P(k) is the exact ⟨Q²⟩ of the character expansion
     (a distribution without the factor 2 of ±k, or shifted by one sector, misses it by ≥ 30 %)."""
-    from qlat.exact import u1 as exact_u1
+    from qlat.exact import u1_character_expansion as exact_u1
 
     for beta, L in ((2.0, 4), (5.76, 12), (16.0, 20)):
         p = lm.quenched_charge_distribution(beta, L)
