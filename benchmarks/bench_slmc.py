@@ -243,7 +243,7 @@ def remeasure(args: argparse.Namespace) -> None:
 
 # ------------------------------------------------------------------------------ shoot-out (was: throughput)
 def shootout_plan(name: str) -> SLMCShootoutPlan:
-    """``test``: 4×4, seconds (the fast suite); ``quick``: 6×6, ≈ 5 CPU minutes; ``full``: 6, 8, 10, hours.
+    """``test``: 4×4, seconds (the fast suite); ``quick``: 6×6, ≈ 5 CPU minutes; ``full``: 6, 8, 10 (the quick chains).
 
     All at the documented point t = 1, J = 1, μ = 0, T = 0.05 (the ``study`` default); SLMC with the
     linear (shell) effective model, trained on 4 exact chains × 60 sweeps (after 50 discarded).
@@ -257,9 +257,9 @@ def shootout_plan(name: str) -> SLMCShootoutPlan:
                                                            max_cpu_seconds=300),
                                 slmc=ChainPlan(chains=8, thermalization=20, block=2000, max_cpu_seconds=400))
     if name == "full":
-        return SLMCShootoutPlan(sizes=[6, 8, 10], exact=ChainPlan(chains=8, thermalization=20, block=200,
+        return SLMCShootoutPlan(sizes=[6, 8, 10], exact=ChainPlan(chains=8, thermalization=20, block=400,
                                                                   max_cpu_seconds=3600),
-                                slmc=ChainPlan(chains=8, thermalization=20, block=1000, max_cpu_seconds=3600))
+                                slmc=ChainPlan(chains=8, thermalization=20, block=2000, max_cpu_seconds=3600))
     raise SystemExit(f"unknown preset {name!r}: test, quick or full")
 
 
@@ -272,18 +272,18 @@ def _dry_run(plan: SLMCShootoutPlan, args: argparse.Namespace) -> list[dict]:
     for L in plan.sizes:
         theory = plan.theory(L)
         exact = ExactLocalMetropolis()
-        state = exact.init_state(theory, chains=2, seed=0)
+        state = exact.init_state(theory, chains=plan.exact.chains, seed=0)  # batched as in the run
         exact.run(theory, 1, state=state)
         t0 = time.process_time()
         exact.run(theory, 1, state=state)
-        sweep = (time.process_time() - t0) / 2
+        sweep = (time.process_time() - t0) / plan.exact.chains
         save_model(tmp / f"lin{L}", make_model("linear", theory, shells=plan.shells), theory_params=theory.params())
         slmc = SLMC(model=str(tmp / f"lin{L}"), n_inner=plan.n_inner)
-        state = slmc.init_state(theory, chains=2, seed=0)
+        state = slmc.init_state(theory, chains=plan.slmc.chains, seed=0)
         slmc.run(theory, 1, state=state)
         t0 = time.process_time()
-        slmc.run(theory, 3, state=state)
-        update = (time.process_time() - t0) / 6
+        slmc.run(theory, 5, state=state)
+        update = (time.process_time() - t0) / (5 * plan.slmc.chains)
         est = estimated_cpu_seconds(plan, L, sweep_seconds=sweep, update_seconds=update, tau_exact=args.tau_exact,
                                     tau_slmc=args.tau_slmc, fit_seconds=args.fit_seconds)
         rows.append({**est, "cpu_seconds_per_exact_sweep_per_chain": sweep,
@@ -398,8 +398,10 @@ def main() -> None:
     t.add_argument("--preset", default="quick", help="test, quick (6x6) or full (6, 8, 10)")
     t.add_argument("--sizes", type=int, nargs="+", default=None, help="override the preset's lattice sizes")
     t.add_argument("--dry-run", action="store_true", help="time one sweep/update per size and estimate the CPU")
-    t.add_argument("--tau-exact", type=float, default=1.5, help="dry run: guessed tau_int(|m_s|) of the exact chain")
-    t.add_argument("--tau-slmc", type=float, default=10.0, help="dry run: guessed tau_int(|m_s|) of SLMC")
+    t.add_argument("--tau-exact", type=float, default=3.0,
+                   help="dry run: guessed tau_int(|m_s|) of the exact chain (2.9 measured at 6x6)")
+    t.add_argument("--tau-slmc", type=float, default=13.0,
+                   help="dry run: guessed tau_int(|m_s|) of SLMC (13 measured at 6x6)")
     t.add_argument("--fit-seconds", type=float, default=1.0, help="dry run: guessed CPU seconds of the fit")
     t.add_argument("--out", default=None, help="results file (default benchmarks/results/slmc_shootout_<preset>.json)")
     d = sub.add_parser("diag")
