@@ -7,15 +7,23 @@ Three parts, each writing ``benchmarks/results/slmc_<part>.json`` with the machi
   the validation MSE against the parameter count (log-log, the power law of the talk) and the
   measured acceptance against the talk's relation acceptance ≈ exp(−√MSE).  Plots:
   ``slmc_acceptance_layers.png``, ``slmc_mse_params.png``, ``slmc_acceptance_mse.png``.
-- ``throughput``: effective independent samples per second of |m| and of the energy,
-  n_samples / (2 τ_int) / wall time, for the exact local Metropolis chain and for SLMC with a
-  transformer (training cost reported separately), one run per lattice size.
+- ``shootout`` (issue 19): CPU seconds per independent staggered magnetization |m_s|,
+  2 τ_int × CPU per sample, for the exact local Metropolis chain and for SLMC, chains run until
+  ≥ 50 τ_int or flagged, the ratio exact/SLMC with its error, and SLMC's up-front cost — the CPU of
+  the exact chain that generated its training data plus the fit — amortized over 10⁴ and 10⁶
+  samples (:mod:`qlat.analysis.slmc_shootout`).  Writes ``slmc_shootout_<preset>.json``.
+  It replaces the former ``throughput`` part, whose ``slmc_throughput.json`` and
+  ``slmc_throughput_L10.json`` are **superseded**: their 6.8× (8×8) and 13–33× (10×10) ESS/s
+  ratios came from 60–100-sample chains (far too short for a τ_int: 6×6 reruns differed by up to
+  3×), used wall time, measured |m| instead of |m_s| and left out the training-data chain, whose
+  cost alone exceeded the exact chain's run.
 - ``diag``: diagonalization throughput (configurations/s) of the 2N×2N one-body matrix vs L:
   batched ``torch.linalg.eigvalsh`` against a loop of ``scipy.linalg.eigvalsh``, float64.
 
     .venv/bin/python benchmarks/bench_slmc.py study --L 6 --J 1 --mu 0 --T 0.05
     .venv/bin/python benchmarks/bench_slmc.py remeasure --inner 72     # same models, K = 72 inner updates
-    .venv/bin/python benchmarks/bench_slmc.py throughput --sizes 6 8
+    nice -n 10 .venv/bin/python benchmarks/bench_slmc.py shootout --preset quick
+    .venv/bin/python benchmarks/bench_slmc.py shootout --preset full --dry-run   # timed CPU estimate
     .venv/bin/python benchmarks/bench_slmc.py diag --sizes 4 6 8 10 12
 """
 
@@ -44,6 +52,13 @@ sys.path.insert(0, str(HERE))
 
 from machine import describe_machine, write_results  # noqa: E402
 
+from qlat.analysis.shootout import AMORTIZE_OVER  # noqa: E402
+from qlat.analysis.slmc_shootout import (  # noqa: E402
+    ChainPlan,
+    SLMCShootoutPlan,
+    estimated_cpu_seconds,
+    run_slmc_shootout,
+)
 from qlat.analysis.statistics import gamma_estimate  # noqa: E402
 from qlat.samplers.slmc.effective_hamiltonians import deepen, parameter_count  # noqa: E402
 from qlat.samplers.slmc.exact_local import ExactLocalMetropolis  # noqa: E402
@@ -226,68 +241,95 @@ def remeasure(args: argparse.Namespace) -> None:
     _plot_study(record["rows"], theory.beta)
 
 
-# ------------------------------------------------------------------------------ throughput
-def _ess(theory, batch, seconds: float) -> dict:
-    out = {}
-    c = batch.configurations
-    for name, fn in (("magnetization", theory.magnetization), ("energy", theory.energy_density)):
-        series = fn(c.reshape(-1, *theory.field_shape)).reshape(c.shape[0], c.shape[1]).numpy()
-        e = gamma_estimate(series)
-        tau = e.tau_int if e.tau_int is not None else math.nan
-        ess = series.size / (2.0 * max(tau, 0.5))
-        out[name] = {"value": e.value, "error": e.error, "tau_int": tau, "ess": ess, "ess_per_second": ess / seconds}
-    return out
+# ------------------------------------------------------------------------------ shoot-out (was: throughput)
+def shootout_plan(name: str) -> SLMCShootoutPlan:
+    """``test``: 4×4, seconds (the fast suite); ``quick``: 6×6, ≈ 5 CPU minutes; ``full``: 6, 8, 10 (the quick chains).
+
+    All at the documented point t = 1, J = 1, μ = 0, T = 0.05 (the ``study`` default); SLMC with the
+    linear (shell) effective model, trained on 4 exact chains × 60 sweeps (after 50 discarded).
+    """
+    if name == "test":
+        return SLMCShootoutPlan(sizes=[4], exact=ChainPlan(chains=2, thermalization=10, block=20, max_cpu_seconds=2),
+                                slmc=ChainPlan(chains=2, thermalization=5, block=20, max_cpu_seconds=2),
+                                data_chains=2, data_sweeps=10, data_thermalization=10, epochs=5)
+    if name == "quick":
+        return SLMCShootoutPlan(sizes=[6], exact=ChainPlan(chains=8, thermalization=20, block=400,
+                                                           max_cpu_seconds=300),
+                                slmc=ChainPlan(chains=8, thermalization=20, block=2000, max_cpu_seconds=400))
+    if name == "full":
+        return SLMCShootoutPlan(sizes=[6, 8, 10], exact=ChainPlan(chains=8, thermalization=20, block=400,
+                                                                  max_cpu_seconds=3600),
+                                slmc=ChainPlan(chains=8, thermalization=20, block=2000, max_cpu_seconds=3600))
+    raise SystemExit(f"unknown preset {name!r}: test, quick or full")
 
 
-def throughput(args: argparse.Namespace) -> None:
+def _dry_run(plan: SLMCShootoutPlan, args: argparse.Namespace) -> list[dict]:
+    """Time one exact sweep and one SLMC update (untrained linear model) per size; estimate the run's CPU."""
+    from qlat.samplers.slmc.training import make_model, save_model
+
     rows = []
-    for L in args.sizes:
-        theory = DoubleExchangeTheory((L, L), t=1.0, J=args.J, mu=args.mu, T=args.T)
-        exact = ExactLocalMetropolis(thermalization=args.thermalize)
-        state = exact.init_state(theory, chains=args.chains, seed=1)
-        t0 = time.perf_counter()
-        train_batch, state = exact.run(theory, args.n_exact, state=state)
-        data_seconds = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        batch, _ = exact.run(theory, args.n_exact, state=state)
-        exact_seconds = time.perf_counter() - t0
-        row: dict = {"L": L, "exact": {"seconds": exact_seconds, "sweeps": args.n_exact, **_ess(theory, batch,
-                                                                                             exact_seconds)},
-                     "training_data_seconds": data_seconds}
-        spins = train_batch.configurations.reshape(-1, *theory.field_shape)
-        data = TrainingData(spins, energies_of(theory, spins))
-        tmp = Path(tempfile.mkdtemp(prefix="slmc-bench-"))
-        lin = make_model("linear", theory, shells=4)
-        train_model(lin, data)
-        save_model(tmp / "lin", lin, theory_params=theory.params())
-        tr = make_model("transformer", theory, layers=args.layers, heads=2, radius=1, shells=4, seed=0)
-        t0 = time.perf_counter()
-        train_model(tr, data, epochs=args.epochs, lr=args.lr, batch_size=32, seed=0)
-        row["transformer_train_seconds"] = time.perf_counter() - t0
-        save_model(tmp / "tr", tr, theory_params=theory.params())
-        variants = {
-            "slmc_linear": SLMC(model=str(tmp / "lin")),
-            "slmc_transformer": SLMC(model=str(tmp / "tr")),
-            "slmc_transformer_two_level": SLMC(model=str(tmp / "tr"), proposal_model=str(tmp / "lin"),
-                                               proposal_steps=args.proposal_steps),
-        }
-        for label, sampler in variants.items():
-            if args.variants and label not in args.variants:
-                continue
-            t0 = time.perf_counter()
-            sb, _ = sampler.run(theory, args.n_slmc, state=state)  # starts from the thermalized exact chain
-            seconds = time.perf_counter() - t0
-            row[label] = {"seconds": seconds, "updates": args.n_slmc, "acceptance": sb.acceptance,
-                          "inner_acceptance": sb.meta["inner_acceptance"], **_ess(theory, sb, seconds)}
-            for name in ("magnetization", "energy"):
-                row[label][f"ratio_{name}"] = row[label][name]["ess_per_second"] / row["exact"][name]["ess_per_second"]
-            print(f"L={L} {label}: acc {sb.acceptance:.2f}, {seconds:.0f}s vs exact {exact_seconds:.0f}s; ESS/s ratio "
-                  f"|m| {row[label]['ratio_magnetization']:.2f}, energy {row[label]['ratio_energy']:.2f}", flush=True)
-        rows.append(row)
-    write_results(RESULTS / args.out,
-                  {"point": {"J": args.J, "mu": args.mu, "T": args.T, "t": 1.0}, "chains": args.chains,
-                   "layers": args.layers, "proposal_steps": args.proposal_steps, "rows": rows,
-                   "machine": describe_machine()})
+    tmp = Path(tempfile.mkdtemp(prefix="slmc-dry-"))
+    for L in plan.sizes:
+        theory = plan.theory(L)
+        exact = ExactLocalMetropolis()
+        state = exact.init_state(theory, chains=plan.exact.chains, seed=0)  # batched as in the run
+        exact.run(theory, 1, state=state)
+        t0 = time.process_time()
+        exact.run(theory, 1, state=state)
+        sweep = (time.process_time() - t0) / plan.exact.chains
+        save_model(tmp / f"lin{L}", make_model("linear", theory, shells=plan.shells), theory_params=theory.params())
+        slmc = SLMC(model=str(tmp / f"lin{L}"), n_inner=plan.n_inner)
+        state = slmc.init_state(theory, chains=plan.slmc.chains, seed=0)
+        slmc.run(theory, 1, state=state)
+        t0 = time.process_time()
+        slmc.run(theory, 5, state=state)
+        update = (time.process_time() - t0) / (5 * plan.slmc.chains)
+        est = estimated_cpu_seconds(plan, L, sweep_seconds=sweep, update_seconds=update, tau_exact=args.tau_exact,
+                                    tau_slmc=args.tau_slmc, fit_seconds=args.fit_seconds)
+        rows.append({**est, "cpu_seconds_per_exact_sweep_per_chain": sweep,
+                     "cpu_seconds_per_slmc_update_per_chain": update})
+        print(f"L={L}: exact sweep {sweep:.3g} s, SLMC update {update:.3g} s per chain; estimated CPU: training data "
+              f"{est['training_data']:.0f} s + fit {est['fit']:.0f} s + exact {est['exact']:.0f} s (uncapped "
+              f"{est['exact_uncapped']:.0f}) + SLMC {est['slmc']:.0f} s (uncapped {est['slmc_uncapped']:.0f}) = "
+              f"{est['total'] / 60:.1f} CPU min", flush=True)
+    return rows
+
+
+def _fmt(value: float, error: float) -> str:
+    return f"{value:.3g}±{error:.2g}" if math.isfinite(error) else f"{value:.3g}±inf"
+
+
+def shootout(args: argparse.Namespace) -> None:
+    """CPU seconds per independent |m_s|: exact local chain vs SLMC, training data + fit amortized."""
+    import dataclasses
+
+    plan = shootout_plan(args.preset)
+    if args.sizes:
+        plan = dataclasses.replace(plan, sizes=list(args.sizes))
+    if args.dry_run:
+        _dry_run(plan, args)
+        return
+    t0 = time.process_time()
+    w0 = time.perf_counter()
+    out = run_slmc_shootout(plan, log=lambda line: print(line, flush=True))
+    cpu = time.process_time() - t0
+    print(f"\n{'L':>3} {'variant':>18} {'exact/SLMC':>14} {'rel. err':>9}")
+    for r in out["ratios"]:
+        rel = r["relative_error"]
+        print(f"{r['L']:>3} {r['variant']:>18} {_fmt(r['ratio'], r['error']):>14} "
+              f"{(f'{rel:.0%}' if rel is not None else '-'):>9}" + ("" if r["reliable"] else "  (flagged)"))
+    goal = [r for r in out["ratios"] if r["L"] == 8 and r["variant"] != "sampling"]
+    record = {"command": " ".join(["benchmarks/bench_slmc.py", *sys.argv[1:]]), "preset": args.preset,
+              "plan": plan.to_dict(), "observable": "staggered_magnetization", "min_chain_taus": plan.min_chain_taus,
+              "amortize_over": list(AMORTIZE_OVER), "training": out["training"],
+              "costs": [c.to_dict() for c in out["costs"]], "ratios": out["ratios"],
+              "goal": {"statement": "SLMC >= 10x the exact chain per effective sample at 8x8, training included, "
+                                    "ratio error < 20 %",
+                       "met": bool(goal) and all(r["reliable"] and r["ratio"] >= 10 and
+                                                 (r["relative_error"] or 1.0) < 0.2 for r in goal),
+                       "rows": goal},
+              "cpu_seconds": cpu, "wall_seconds": time.perf_counter() - w0, "machine": describe_machine()}
+    write_results(Path(args.out) if args.out else RESULTS / f"slmc_shootout_{args.preset}.json", record)
 
 
 # ------------------------------------------------------------------------------ diagonalization
@@ -352,29 +394,23 @@ def main() -> None:
     r.add_argument("--check", type=int, default=200)
     r.add_argument("--chains", type=int, default=8)
     r.add_argument("--seed", type=int, default=0)
-    t = sub.add_parser("throughput")
-    t.add_argument("--sizes", type=int, nargs="+", default=[6, 8])
-    t.add_argument("--J", type=float, default=1.0)
-    t.add_argument("--mu", type=float, default=0.0)
-    t.add_argument("--T", type=float, default=0.05)
-    t.add_argument("--chains", type=int, default=4)
-    t.add_argument("--thermalize", type=int, default=50)
-    t.add_argument("--n-exact", type=int, default=60)
-    t.add_argument("--n-slmc", type=int, default=60)
-    t.add_argument("--layers", type=int, default=2)
-    t.add_argument("--proposal-steps", type=int, default=8)
-    t.add_argument("--variants", nargs="+", default=None,
-                   help="slmc_linear slmc_transformer slmc_transformer_two_level (default: all)")
-    t.add_argument("--out", default="slmc_throughput.json", help="results file name in benchmarks/results")
-    t.add_argument("--epochs", type=int, default=30)
-    t.add_argument("--lr", type=float, default=1e-2)
+    t = sub.add_parser("shootout", help="CPU seconds per independent |m_s|: exact chain vs SLMC (issue 19)")
+    t.add_argument("--preset", default="quick", help="test, quick (6x6) or full (6, 8, 10)")
+    t.add_argument("--sizes", type=int, nargs="+", default=None, help="override the preset's lattice sizes")
+    t.add_argument("--dry-run", action="store_true", help="time one sweep/update per size and estimate the CPU")
+    t.add_argument("--tau-exact", type=float, default=3.0,
+                   help="dry run: guessed tau_int(|m_s|) of the exact chain (2.9 measured at 6x6)")
+    t.add_argument("--tau-slmc", type=float, default=13.0,
+                   help="dry run: guessed tau_int(|m_s|) of SLMC (13 measured at 6x6)")
+    t.add_argument("--fit-seconds", type=float, default=1.0, help="dry run: guessed CPU seconds of the fit")
+    t.add_argument("--out", default=None, help="results file (default benchmarks/results/slmc_shootout_<preset>.json)")
     d = sub.add_parser("diag")
     d.add_argument("--sizes", type=int, nargs="+", default=[4, 6, 8, 10, 12])
     d.add_argument("--batch", type=int, default=16)
     d.add_argument("--seconds", type=float, default=1.0)
     args = p.parse_args()
     torch.set_num_threads(1)
-    {"study": study, "remeasure": remeasure, "throughput": throughput, "diag": diag}[args.part](args)
+    {"study": study, "remeasure": remeasure, "shootout": shootout, "diag": diag}[args.part](args)
 
 
 if __name__ == "__main__":

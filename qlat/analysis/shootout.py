@@ -108,6 +108,11 @@ class ChargeCost:
         """``(2 τ_int t_sample, its error)``, training not included."""
         return seconds_per_independent(self.tau_int, self.tau_int_error, self.seconds_per_sample)
 
+    @property
+    def seconds_per_independent(self) -> tuple[float, float]:
+        """The same as :attr:`seconds_per_independent_q` (the name :func:`speedup` uses for every cost)."""
+        return self.seconds_per_independent_q
+
     def amortized(self, n_samples: int) -> tuple[float, float]:
         """``(2 τ_int (t_sample + T/N), its error)``: training of ``training_seconds`` spread over ``n_samples``."""
         t = amortized_seconds_per_sample(self.seconds_per_sample, self.training_seconds, n_samples)
@@ -142,6 +147,66 @@ def _charges(theory: Any, batch: Any) -> np.ndarray:
     return np.asarray(theory.topological_charge(flat).reshape(n, chains).numpy(), dtype=np.float64)
 
 
+def _run_until_long(sampler: Any, theory: Any, series_of: Any, *, chains: int, seed: int, block: int,
+                    max_cpu_seconds: float, start: Any, min_chain_taus: int, max_per_chain: int | None
+                    ) -> tuple[np.ndarray, float, int, float, Any]:
+    """Extend the chains until each is ``min_chain_taus`` τ_int of ``series_of(batch)`` long (or a budget is spent).
+
+    ``series_of(batch)``: the observable, shape ``(n, chains)``.  Returns the whole series, the CPU
+    seconds (process time), the kept samples per chain, the acceptance and the end state.
+    """
+    import dataclasses
+
+    from qlat.analysis.statistics import gamma_estimate
+
+    require(isinstance(block, int) and block >= 5, "block", "must be an integer >= 5", block)
+    require(max_cpu_seconds > 0, "max_cpu_seconds", "must be > 0", max_cpu_seconds)
+    state = sampler.init_state(theory, chains=chains, seed=seed)
+    if start is not None:
+        state = dataclasses.replace(state, fields=start.clone())
+    cap = max_per_chain if max_per_chain is not None else 10**9
+    parts: list[np.ndarray] = []
+    accepted: list[float] = []
+    cpu = 0.0
+    n = 0
+    step = block
+    while True:
+        t0 = time.process_time()
+        batch, state = sampler.run(theory, step, state=state)
+        cpu += time.process_time() - t0
+        parts.append(np.asarray(series_of(batch), dtype=np.float64))
+        accepted.append(float(np.mean(batch.accepted)) * step)
+        n += step
+        series = np.concatenate(parts)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = gamma_estimate(series, name="series")
+        tau = est.tau_int if est.tau_int is not None else math.inf
+        if n >= min_chain_taus * tau or n >= cap:
+            break
+        rate = cpu / n  # seconds per kept sample per chain, thermalization included: conservative
+        left = max_cpu_seconds - cpu
+        if left <= 0:
+            break
+        want = int(min_chain_taus * tau) + 1 - n if math.isfinite(tau) else 2 * n
+        step = max(5, min(want, max(n, block), int(left / rate), cap - n))
+    return series, cpu, n, sum(accepted) / n, state
+
+
+def _flags(est: Any, *, n: int, thermalization: int, start: Any, min_chain_taus: int, what: str
+           ) -> tuple[float, float, list[str]]:
+    """τ_int, its error and every reason they cannot be trusted (module docstring)."""
+    reasons = list(est.warnings)
+    tau = est.tau_int if est.tau_int is not None else math.inf
+    tau_err = est.tau_int_error if est.tau_int_error is not None else math.inf
+    if n < min_chain_taus * tau:
+        reasons.append(f"chains {n} samples long = {n / tau:.1f} tau_int({what}) (< {min_chain_taus}): tau_int and "
+                       "the cost are lower bounds at best")
+    if thermalization < MIN_THERMALIZATION_TAUS * tau and start is None:
+        reasons.append(f"thermalization {thermalization} < {MIN_THERMALIZATION_TAUS} tau_int({what}) from a hot start")
+    return float(tau), float(tau_err), reasons
+
+
 def measure_charge_cost(sampler: Any, theory: Any, *, chains: int, seed: int, block: int, max_cpu_seconds: float,
                         start: Any = None, training_seconds: float = 0.0, min_chain_taus: int = MIN_CHAIN_TAUS,
                         max_per_chain: int | None = None) -> tuple[ChargeCost, Any]:
@@ -156,73 +221,134 @@ def measure_charge_cost(sampler: Any, theory: Any, *, chains: int, seed: int, bl
     warnings, a chain shorter than ``min_chain_taus`` τ_int and a thermalization shorter than
     :data:`MIN_THERMALIZATION_TAUS` τ_int flag the result (:attr:`ChargeCost.reasons`).
     """
-    import dataclasses
-
     from qlat.analysis.statistics import gamma_estimate
     from qlat.exact import u1_character_expansion as exact_u1
 
-    require(isinstance(block, int) and block >= 5, "block", "must be an integer >= 5", block)
-    require(max_cpu_seconds > 0, "max_cpu_seconds", "must be > 0", max_cpu_seconds)
-    state = sampler.init_state(theory, chains=chains, seed=seed)
-    if start is not None:
-        state = dataclasses.replace(state, fields=start.clone())
-    cap = max_per_chain if max_per_chain is not None else 10**9
-    charges: list[np.ndarray] = []
-    accepted: list[float] = []
-    cpu = 0.0
-    n = 0
-    step = block
-    while True:
-        t0 = time.process_time()
-        batch, state = sampler.run(theory, step, state=state)
-        cpu += time.process_time() - t0
-        charges.append(_charges(theory, batch))
-        accepted.append(float(np.mean(batch.accepted)) * step)
-        n += step
-        q = np.concatenate(charges)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            est = gamma_estimate(q, name="Q")
-        tau = est.tau_int if est.tau_int is not None else math.inf
-        if n >= min_chain_taus * tau or n >= cap:
-            break
-        rate = cpu / n  # seconds per kept sample per chain, thermalization included: conservative
-        left = max_cpu_seconds - cpu
-        if left <= 0:
-            break
-        want = int(min_chain_taus * tau) + 1 - n if math.isfinite(tau) else 2 * n
-        step = max(5, min(want, max(n, block), int(left / rate), cap - n))
+    q, cpu, n, acceptance, state = _run_until_long(
+        sampler, theory, lambda batch: _charges(theory, batch), chains=chains, seed=seed, block=block,
+        max_cpu_seconds=max_cpu_seconds, start=start, min_chain_taus=min_chain_taus, max_per_chain=max_per_chain)
     thermalization = int(getattr(sampler, "thermalization", 0))
     est_q = gamma_estimate(q, name=f"Q ({sampler.name}, beta={theory.beta:g})")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est_q2 = gamma_estimate(q * q, name="Q^2")
-    reasons = list(est_q.warnings)
-    tau = est_q.tau_int if est_q.tau_int is not None else math.inf
-    tau_err = est_q.tau_int_error if est_q.tau_int_error is not None else math.inf
-    if n < min_chain_taus * tau:
-        reasons.append(f"chains {n} samples long = {n / tau:.1f} tau_int(Q) (< {min_chain_taus}): tau_int and "
-                       "the cost are lower bounds at best")
-    if thermalization < MIN_THERMALIZATION_TAUS * tau and start is None:
-        reasons.append(f"thermalization {thermalization} < {MIN_THERMALIZATION_TAUS} tau_int(Q) from a hot start")
+    tau, tau_err, reasons = _flags(est_q, n=n, thermalization=thermalization, start=start,
+                                   min_chain_taus=min_chain_taus, what="Q")
     shape = tuple(theory.lattice.shape)
     cost = ChargeCost(
         sampler=sampler.name, beta=float(theory.beta), L=int(shape[0]), chains=chains, n_per_chain=n,
         thermalization=thermalization, cpu_seconds=cpu, samples=chains * (n + thermalization),
-        acceptance=sum(accepted) / n, tau_int=float(tau), tau_int_error=float(tau_err),
+        acceptance=acceptance, tau_int=tau, tau_int_error=tau_err,
         q2=est_q2.value, q2_error=est_q2.error, q2_exact=exact_u1.topological_q2(theory.beta, shape),
         training_seconds=float(training_seconds), reasons=reasons)
     return cost, state
 
 
-def speedup(reference: ChargeCost, other: ChargeCost, *, amortize: int | None = None) -> tuple[float, float]:
-    """HMC's (``reference``) cost per independent Q over ``other``'s, with the error of both τ_int.
+@dataclass
+class ObservableCost:
+    """:class:`ChargeCost` for any observable ``observable`` (a per-configuration method of the theory).
+
+    ``value``/``error``: its Γ-method mean; ``training_seconds``: everything paid before sampling
+    (for SLMC the exact-chain training data *and* the fit), amortized by :meth:`amortized`.
+    """
+
+    sampler: str
+    observable: str
+    L: int
+    chains: int
+    n_per_chain: int
+    thermalization: int
+    cpu_seconds: float
+    samples: int
+    acceptance: float
+    tau_int: float
+    tau_int_error: float
+    value: float
+    error: float
+    training_seconds: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def reliable(self) -> bool:
+        return not self.reasons
+
+    @property
+    def seconds_per_sample(self) -> float:
+        return self.cpu_seconds / self.samples
+
+    @property
+    def seconds_per_independent(self) -> tuple[float, float]:
+        """``(2 τ_int t_sample, its error)``, training not included."""
+        return seconds_per_independent(self.tau_int, self.tau_int_error, self.seconds_per_sample)
+
+    def amortized(self, n_samples: int) -> tuple[float, float]:
+        """``(2 τ_int (t_sample + T/N), its error)``: training of ``training_seconds`` spread over ``n_samples``."""
+        t = amortized_seconds_per_sample(self.seconds_per_sample, self.training_seconds, n_samples)
+        return seconds_per_independent(self.tau_int, self.tau_int_error, t)
+
+    def to_dict(self) -> dict[str, Any]:
+        cost, err = self.seconds_per_independent
+        out: dict[str, Any] = {
+            "sampler": self.sampler, "observable": self.observable, "L": self.L, "chains": self.chains,
+            "n_per_chain": self.n_per_chain, "thermalization": self.thermalization,
+            "cpu_seconds": self.cpu_seconds, "samples": self.samples,
+            "cpu_seconds_per_sample": self.seconds_per_sample, "acceptance": round(self.acceptance, 4),
+            "tau_int": self.tau_int, "tau_int_error": self.tau_int_error,
+            "chain_length_in_tau_int": self.n_per_chain / self.tau_int if self.tau_int > 0 else None,
+            "reliable": self.reliable, "flags": list(self.reasons),
+            "cpu_seconds_per_independent": cost, "cpu_seconds_per_independent_error": err,
+            "training_cpu_seconds": self.training_seconds, "value": self.value, "error": self.error,
+        }
+        for n in AMORTIZE_OVER:
+            value, error = self.amortized(n)
+            out[f"cpu_seconds_per_independent_amortized_{n}"] = value
+            out[f"cpu_seconds_per_independent_amortized_{n}_error"] = error
+        out.update(self.extra)
+        return out
+
+
+def measure_observable_cost(sampler: Any, theory: Any, observable: str, *, chains: int, seed: int, block: int,
+                            max_cpu_seconds: float, start: Any = None, training_seconds: float = 0.0,
+                            min_chain_taus: int = MIN_CHAIN_TAUS, max_per_chain: int | None = None
+                            ) -> tuple[ObservableCost, Any]:
+    """:func:`measure_charge_cost` for ``theory.<observable>(configurations)`` instead of Q (same loop and flags)."""
+    from qlat.analysis.statistics import gamma_estimate
+
+    fn: Any = getattr(theory, observable, None)
+    require(callable(fn), "observable", f"must be a per-configuration method of {type(theory).__name__}",
+            observable)
+
+    def series_of(batch: Any) -> np.ndarray:
+        n, c = batch.configurations.shape[:2]
+        flat = batch.configurations.reshape(n * c, *theory.field_shape)
+        return np.asarray(fn(flat).reshape(n, c).numpy(), dtype=np.float64)
+
+    x, cpu, n, acceptance, state = _run_until_long(
+        sampler, theory, series_of, chains=chains, seed=seed, block=block, max_cpu_seconds=max_cpu_seconds,
+        start=start, min_chain_taus=min_chain_taus, max_per_chain=max_per_chain)
+    thermalization = int(getattr(sampler, "thermalization", 0))
+    est = gamma_estimate(x, name=f"{observable} ({sampler.name})")
+    tau, tau_err, reasons = _flags(est, n=n, thermalization=thermalization, start=start,
+                                   min_chain_taus=min_chain_taus, what=observable)
+    cost = ObservableCost(
+        sampler=sampler.name, observable=observable, L=int(theory.lattice.shape[0]), chains=chains, n_per_chain=n,
+        thermalization=thermalization, cpu_seconds=cpu, samples=chains * (n + thermalization),
+        acceptance=acceptance, tau_int=tau, tau_int_error=tau_err, value=est.value, error=est.error,
+        training_seconds=float(training_seconds), reasons=reasons)
+    return cost, state
+
+
+def speedup(reference: ChargeCost | ObservableCost, other: ChargeCost | ObservableCost, *,
+            amortize: int | None = None) -> tuple[float, float]:
+    """HMC's (``reference``; for SLMC the exact chain's) cost per independent sample over ``other``'s, with the
+    error of both τ_int.
 
     ``amortize``: spread ``other``'s training over that many samples (None: training left out).
     > 1 means ``other`` is the cheaper sampler.  Relative errors add in quadrature.
     """
-    c_ref, e_ref = reference.seconds_per_independent_q
-    c_oth, e_oth = other.seconds_per_independent_q if amortize is None else other.amortized(amortize)
+    c_ref, e_ref = reference.seconds_per_independent
+    c_oth, e_oth = other.seconds_per_independent if amortize is None else other.amortized(amortize)
     if not (c_oth > 0 and c_ref > 0) or not (math.isfinite(c_oth) and math.isfinite(c_ref)):
         return (0.0 if not math.isfinite(c_oth) else math.nan), math.nan
     ratio = c_ref / c_oth
