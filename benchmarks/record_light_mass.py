@@ -33,9 +33,18 @@ def main() -> None:
     command = ["qlat", "crosscheck", "light-mass", "--preset", args.preset, "--seed", str(args.seed)]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as scratch:  # the CLI's csv/json/png: the record below has them
-        done = subprocess.run([sys.executable, "-m", "qlat", *command[1:], "--json", "--out", scratch], env=env,
-                              check=True, capture_output=True, text=True)
+    if args.preset in ("quick", "full"):
+        with tempfile.TemporaryDirectory() as scratch:  # the CLI's csv/json/png: the record below has them
+            done = subprocess.run([sys.executable, "-m", "qlat", *command[1:], "--json", "--out", scratch], env=env,
+                                  check=True, capture_output=True, text=True)
+    else:  # a preset of the Python API only (LIGHT_MASS_PRESETS), run in a child process as the CLI would
+        command = ["python", "-c", f"light_mass({args.preset!r}, seed={args.seed})"]
+        code = ("import json, sys\nfrom qlat.analysis.light_mass_crosscheck import light_mass\n"
+                "from qlat.core.jsonio import jsonable\n"
+                "if __name__ == '__main__':\n"
+                f"    r = light_mass({args.preset!r}, seed={args.seed})\n"
+                "    json.dump(jsonable(r.to_dict()), sys.stdout)\n")
+        done = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
     wall = time.perf_counter() - start
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     sys.stderr.write(done.stderr)
