@@ -68,8 +68,39 @@ def amortized_seconds_per_sample(seconds_per_sample: float, training_seconds: fl
     return seconds_per_sample + training_seconds / n_samples
 
 
+class _SamplingCost:
+    """The cost arithmetic :class:`ChargeCost` and :class:`ObservableCost` share (module docstring): a
+    dataclass with ``cpu_seconds``, ``samples``, ``tau_int``, ``tau_int_error``, ``training_seconds`` and
+    ``reasons`` inherits it."""
+
+    cpu_seconds: float
+    samples: int
+    tau_int: float
+    tau_int_error: float
+    training_seconds: float
+    reasons: list[str]
+
+    @property
+    def reliable(self) -> bool:
+        return not self.reasons
+
+    @property
+    def seconds_per_sample(self) -> float:
+        return self.cpu_seconds / self.samples
+
+    @property
+    def seconds_per_independent(self) -> tuple[float, float]:
+        """``(2 τ_int t_sample, its error)``, training not included."""
+        return seconds_per_independent(self.tau_int, self.tau_int_error, self.seconds_per_sample)
+
+    def amortized(self, n_samples: int) -> tuple[float, float]:
+        """``(2 τ_int (t_sample + T/N), its error)``: training of ``training_seconds`` spread over ``n_samples``."""
+        t = amortized_seconds_per_sample(self.seconds_per_sample, self.training_seconds, n_samples)
+        return seconds_per_independent(self.tau_int, self.tau_int_error, t)
+
+
 @dataclass
-class ChargeCost:
+class ChargeCost(_SamplingCost):
     """One sampler at one point: its cost per independent Q, the τ_int behind it and why it may be untrustworthy.
 
     ``samples``: updates summed over chains, thermalization included (the CPU seconds buy them all);
@@ -96,27 +127,9 @@ class ChargeCost:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def reliable(self) -> bool:
-        return not self.reasons
-
-    @property
-    def seconds_per_sample(self) -> float:
-        return self.cpu_seconds / self.samples
-
-    @property
     def seconds_per_independent_q(self) -> tuple[float, float]:
-        """``(2 τ_int t_sample, its error)``, training not included."""
-        return seconds_per_independent(self.tau_int, self.tau_int_error, self.seconds_per_sample)
-
-    @property
-    def seconds_per_independent(self) -> tuple[float, float]:
-        """The same as :attr:`seconds_per_independent_q` (the name :func:`speedup` uses for every cost)."""
-        return self.seconds_per_independent_q
-
-    def amortized(self, n_samples: int) -> tuple[float, float]:
-        """``(2 τ_int (t_sample + T/N), its error)``: training of ``training_seconds`` spread over ``n_samples``."""
-        t = amortized_seconds_per_sample(self.seconds_per_sample, self.training_seconds, n_samples)
-        return seconds_per_independent(self.tau_int, self.tau_int_error, t)
+        """``(2 τ_int t_sample, its error)``, training not included (:attr:`seconds_per_independent`)."""
+        return self.seconds_per_independent
 
     def to_dict(self) -> dict[str, Any]:
         cost, err = self.seconds_per_independent_q
@@ -245,7 +258,7 @@ def measure_charge_cost(sampler: Any, theory: Any, *, chains: int, seed: int, bl
 
 
 @dataclass
-class ObservableCost:
+class ObservableCost(_SamplingCost):
     """:class:`ChargeCost` for any observable ``observable`` (a per-configuration method of the theory).
 
     ``value``/``error``: its Γ-method mean; ``training_seconds``: everything paid before sampling
@@ -269,23 +282,7 @@ class ObservableCost:
     reasons: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def reliable(self) -> bool:
-        return not self.reasons
 
-    @property
-    def seconds_per_sample(self) -> float:
-        return self.cpu_seconds / self.samples
-
-    @property
-    def seconds_per_independent(self) -> tuple[float, float]:
-        """``(2 τ_int t_sample, its error)``, training not included."""
-        return seconds_per_independent(self.tau_int, self.tau_int_error, self.seconds_per_sample)
-
-    def amortized(self, n_samples: int) -> tuple[float, float]:
-        """``(2 τ_int (t_sample + T/N), its error)``: training of ``training_seconds`` spread over ``n_samples``."""
-        t = amortized_seconds_per_sample(self.seconds_per_sample, self.training_seconds, n_samples)
-        return seconds_per_independent(self.tau_int, self.tau_int_error, t)
 
     def to_dict(self) -> dict[str, Any]:
         cost, err = self.seconds_per_independent
