@@ -183,6 +183,22 @@ RUNS: dict[str, tuple[str, dict[str, Any], str]] = {
         "qlat schwinger theta-pi --spacings 0.5 --volumes 15 20 30 40 60 --masses 0.32 0.33 0.34 0.36 "
         "--bond-dim 48 --spacing-degree 0",
     ),
+    # the same volumes at a second and third spacing (N up to 151 and 181): m_c(a) at large volume, a → 0 by
+    # a constant (m_c(a) was flat in a at small volume)
+    "theta_pi_large_volume_2spacings_2core": (
+        "qlat.analysis.theta_pi:theta_pi_study",
+        {"spacings": [0.5, 0.4], "volumes": [15.0, 20.0, 30.0, 40.0, 60.0], "masses": [0.32, 0.33, 0.34, 0.36],
+         "bond_dim": 48, "spacing_degree": 0},
+        "qlat schwinger theta-pi --spacings 0.5 0.4 --volumes 15 20 30 40 60 --masses 0.32 0.33 0.34 0.36 "
+        "--bond-dim 48 --spacing-degree 0",
+    ),
+    "theta_pi_large_volume_3spacings_2core": (
+        "qlat.analysis.theta_pi:theta_pi_study",
+        {"spacings": [0.5, 0.4, THIRD], "volumes": [15.0, 20.0, 30.0, 40.0, 60.0],
+         "masses": [0.32, 0.33, 0.34, 0.36], "bond_dim": 48, "spacing_degree": 0},
+        "qlat schwinger theta-pi --spacings 0.5 0.4 0.333333333333 --volumes 15 20 30 40 60 --masses 0.32 0.33 "
+        "0.34 0.36 --bond-dim 48 --spacing-degree 0",
+    ),
 }
 
 
