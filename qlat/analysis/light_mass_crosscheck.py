@@ -149,6 +149,9 @@ class LightMassPreset:
 #: ratios) are estimated at 13–16 % for ≈ 45–60 min CPU (fermion cost ∝ L⁶: L = 20 takes 28 s per 1600
 #: configurations and 3 bare masses); the continuum spread of the full series alone projects to 0.10
 #: (``benchmarks/probe_light_mass.py --project`` from the quick run, 800 samples).
+#: long 0.144 (z = +0.84): 600 samples and the second finite-volume β at β(14): statistics 7.0 %, continuum
+#: fit range 9.0 % and model 7.8 %, PCAC window 3.6 %, finite-volume model 1.9 % and a-dependence 0.9 %;
+#: 1505 s CPU.
 LIGHT_MASS_PRESETS: dict[str, LightMassPreset] = {
     "quick": LightMassPreset(
         name="quick", mass=0.1, theta=math.pi / 4, physical_volume=25.0, lattice_sizes=(10, 12, 14, 16, 18, 20),
