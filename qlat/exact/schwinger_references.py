@@ -13,8 +13,16 @@ Published (numbers, with their source and whether qlat could check them against 
   paper**: its tables could not be reached from this workplace.  A second search (2026-12-07)
   of the stored public copies found the arXiv-Vanity and JHEP (ProQuest) renderings of the paper
   and of Sriganesh, Hamer, Bursill, hep-lat/9911021 (finite-lattice bound-state energies),
-  but only their abstracts and introductions, and no public code quoting the table.  The
-  four-digit values below are recalled; the issue that asked for this comparison recalls 0.519
+  but only their abstracts and introductions, and no public code quoting the table.  A third,
+  wider search (2026-12-07) reached no table either: the stored web pages of every candidate
+  source (this paper; Byrnes et al. hep-lat/0202014 and hep-lat/0201007; Sriganesh et al.
+  hep-lat/9911021; Hamer, Weihong, Oitmaa hep-lat/9701015; Adam hep-th/0212171, hep-th/9806212,
+  hep-ph/9507331; Buyens et al. arXiv:1509.00246, 1702.08838) are served from their beginning
+  only, and no public repository quotes the massive values (exact-string searches of the indexed
+  GitHub files for the recalled digits, e.g. "0.51922", "0.5192(", "0.53953", "0.48749", and
+  the repositories srossd/Schwinger.jl, mcbapo/mpsdyn, grtarnop/DMRG_Schwinger_model,
+  arerickcr/Schwinger-Model, TakisAngelides/Schwinger-Wilson-MPS read in full); the record of
+  queries is in docs/references.md.  The four-digit values below are recalled; the issue that asked for this comparison recalls 0.519
   at m/g = 0.25.  They are flagged ``verified=False`` (printed "unverified") wherever they are
   used, and their ±1·10⁻⁴ g is the recall's last digit, not the paper's error.
 - the end point of the first-order line at θ = π, (m/g)_c = 0.3335(2): Byrnes, Sriganesh,
