@@ -48,7 +48,14 @@ def cmd(args: argparse.Namespace) -> int:
     import sys
 
     from qlat.analysis.calibration import check_update, load_cases, read_recorded, record_calibration
-    from qlat.cli._common import check_out_folder, ensure_output_dir, print_json, resolve_seed, show_progress
+    from qlat.cli._common import (
+        announce_seed,
+        check_out_folder,
+        ensure_output_dir,
+        print_json,
+        resolve_seed,
+        show_progress,
+    )
     from qlat.core.errors import require
 
     require(args.seed is None or args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
@@ -60,10 +67,11 @@ def cmd(args: argparse.Namespace) -> int:
         require(bool(args.estimators), "--update", "needs --estimators (the estimators to re-record)", None)
         check_out_folder(args.out, "--out")
         recorded = read_recorded(args.out)["params"]
-        resolve_seed(args, stored=recorded.get("seed"))
+        resolve_seed(args, stored=recorded.get("seed"), announce=False)
         check_update(recorded, size=args.size, seed=args.seed)
     ensure_output_dir(args.out, "--out")
     resolve_seed(args)
+    announce_seed(args)
     show = show_progress(args)
 
     def progress(message: str) -> None:
