@@ -13,7 +13,6 @@ in ``benchmarks/results/`` (``calibration.json``); the recorded quick runs there
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 #: Position in ``qlat --help``.
@@ -36,46 +35,63 @@ def register(subparsers: Any) -> None:
                    help="test (seconds per estimator), quick (minutes, default) or full (the recorded run)")
     add_seed_flag(p, "the random points (make calibrate records seed 0)")
     add_out_flag(p, "calibration.json and calibration.png (at every --size)", default="calibration")
+    p.add_argument("--update", action="store_true",
+                   help="re-record only --estimators into the calibration.json already in --out (same --size and "
+                   "--seed; without --seed the recorded one): their points and rows are replaced, the others kept")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     add_progress_flag(p)
-    p.set_defaults(func=with_flag_names({"estimators": "--estimators", "size": "--size", "seed": "--seed"})(cmd))
+    p.set_defaults(func=with_flag_names({"estimators": "--estimators", "size": "--size", "seed": "--seed",
+                                         "update": "--update", "out": "--out"})(cmd))
 
 
 def cmd(args: argparse.Namespace) -> int:
-    import json
     import sys
 
-    from qlat.analysis.calibration import load_cases, run_calibration
-    from qlat.cli._common import ensure_output_dir, jsonable, print_json, resolve_seed, show_progress
+    from qlat.analysis.calibration import check_update, load_cases, read_recorded, record_calibration
+    from qlat.cli._common import (
+        announce_seed,
+        check_out_folder,
+        ensure_output_dir,
+        print_json,
+        resolve_seed,
+        show_progress,
+    )
     from qlat.core.errors import require
-    from qlat.core.files import atomic_write_bytes
 
     require(args.seed is None or args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
     known = load_cases()
     unknown = [n for n in args.estimators or () if n not in known]
     require(not unknown, "--estimators", f"unknown; registered: {', '.join(sorted(known))}", unknown,
             hint="a new family is one module in qlat/analysis/calibration/ with @calibration_case(...)")
+    if args.update:
+        require(bool(args.estimators), "--update", "needs --estimators (the estimators to re-record)", None)
+        check_out_folder(args.out, "--out")
+        recorded = read_recorded(args.out)["params"]
+        resolve_seed(args, stored=recorded.get("seed"), announce=False)
+        check_update(recorded, size=args.size, seed=args.seed)
     ensure_output_dir(args.out, "--out")
     resolve_seed(args)
+    announce_seed(args)
     show = show_progress(args)
 
     def progress(message: str) -> None:
         if show:
             sys.stderr.write(f"qlat calibrate: {message}\n")
 
-    report = run_calibration(estimators=args.estimators, size=args.size, seed=args.seed, progress=progress)
-    out = Path(args.out)
-    files = {"json": str(out / "calibration.json"), "plot": str(out / "calibration.png")}
-    payload = {**report.to_dict(), "files": files,
-               "command": f"qlat calibrate --size {args.size} --seed {args.seed}"
-               + (f" --estimators {' '.join(args.estimators)}" if args.estimators else "")}
-    atomic_write_bytes(out / "calibration.json", (json.dumps(jsonable(payload), indent=2) + "\n").encode("utf-8"))
-    report.plot(str(out / "calibration.png"))
+    command = (f"qlat calibrate --size {args.size} --seed {args.seed}"
+               + (f" --estimators {' '.join(args.estimators)}" if args.estimators else "")
+               + (" --update" if args.update else ""))
+    report, payload = record_calibration(args.out, command=command, estimators=args.estimators, size=args.size,
+                                 seed=args.seed, update=args.update, progress=progress)
     if args.json:
         print_json(payload)
     else:
+        files = payload["files"]
         sys.stdout.write(f"qlat calibrate ({args.size}, seed {args.seed}): coverage of the exact answer by "
                          "value ± sqrt(stat² + syst²) over the points that did not warn\n")
         sys.stdout.write(report.table() + "\n")
+        if args.update:
+            sys.stdout.write(f"re-recorded {', '.join(args.estimators)}; kept the other rows; commands: "
+                             f"{'; '.join(payload['commands'])}\n")
         sys.stdout.write(f"wrote {files['json']}, {files['plot']}\n")
     return 0

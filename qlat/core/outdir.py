@@ -85,8 +85,6 @@ def claim_output_dir(path: str | os.PathLike[str], *, command: str, params: Mapp
     be in a folder without a manifest (e.g. a log the command itself writes first, or the files of a
     model written before manifests existed).
     """
-    import fcntl
-
     from qlat.core.files import atomic_write_bytes
     from qlat.core.jsonio import canonical, dumps
 
@@ -122,16 +120,10 @@ def claim_output_dir(path: str | os.PathLike[str], *, command: str, params: Mapp
                 pass
 
     try:
-        fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
+        fd = lock_folder(folder, flag=flag)
+    except ParameterError:
         undo()
-        raise ParameterError(flag, f"cannot write there ({exc.strerror or exc})", str(folder)) from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise ParameterError(flag, "another qlat process is writing to this folder now; wait for it or use "
-                             "another folder", str(folder)) from None
+        raise
     digest = __import__("hashlib").sha256(canonical({"command": command, "params": wanted}).encode()).hexdigest()
     manifest_path = folder / MANIFEST
     try:
@@ -145,6 +137,26 @@ def claim_output_dir(path: str | os.PathLike[str], *, command: str, params: Mapp
         os.close(fd)
         undo()
         raise
+
+
+def lock_folder(folder: str | os.PathLike[str], *, flag: str) -> int:
+    """Take the exclusive, non-blocking ``flock`` on ``folder/.qlat-lock`` (created if missing) and return its
+    descriptor; closing it releases the lock (the kernel does if the process dies).  A second writer is
+    refused at once: ParameterError naming ``flag`` ("another qlat process is writing to this folder now").
+    The one lock of every qlat output folder (:func:`claim_output_dir`, ``qlat calibrate``)."""
+    import fcntl
+
+    try:
+        fd = os.open(Path(folder) / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise ParameterError(flag, f"cannot write there ({exc.strerror or exc})", str(folder)) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ParameterError(flag, "another qlat process is writing to this folder now; wait for it or use "
+                             "another folder", str(folder)) from None
+    return fd
 
 
 def stored_params(path: str | os.PathLike[str], *, command: str) -> dict[str, Any] | None:

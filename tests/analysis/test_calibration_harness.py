@@ -68,3 +68,25 @@ def test_point_arithmetic():
     exact = CalibrationPoint("e", "x", Estimate(1.0), exact=1.0, reference="r")
     assert exact.z == 0.0 and math.isnan(exact.tightness)
     assert np.isinf(CalibrationPoint("e", "x", Estimate(1.1), exact=1.0, reference="r").z)
+
+
+def test_replaced_re_records_some_estimators_and_keeps_the_others_in_order(toy_cases):
+    """A merge replaces the rows and points of the estimators run again, keeps every other one as recorded,
+    orders them as registered, and refuses a run of another size or seed (its points are other draws)."""
+    order = ["toy1.0", "toy0.25", "toy30.0"]
+    recorded = CalibrationReport.from_dict(json.loads(json.dumps(
+        run_calibration(estimators=["toy30.0", "toy0.25"], size="test", seed=3).to_dict())))
+    new = run_calibration(estimators=["toy1.0", "toy0.25"], size="test", seed=3)
+    merged = recorded.replaced(new, order=order)
+    assert [s.estimator for s in merged.summaries] == order and merged.params["estimators"] == order
+    assert [p.estimator for p in merged.points] == [name for name in order for _ in range(400)]
+    assert merged.summary("toy30.0") == recorded.summary("toy30.0")  # kept as recorded
+    assert merged.points_of("toy30.0") == recorded.points_of("toy30.0")
+    assert merged.summary("toy0.25") is new.summary("toy0.25")  # replaced
+    assert merged.points_of("toy1.0") == new.points_of("toy1.0")  # added
+    assert merged.params["updates"][-1]["estimators"] == ["toy1.0", "toy0.25"]
+    assert merged.params["created_utc"] == recorded.params["created_utc"]
+    for other in ({"seed": 4}, {"size": "quick"}):
+        moved = CalibrationReport(new.points, new.summaries, {**new.params, **other})
+        with pytest.raises(ParameterError, match="update: the recorded report is --size test --seed 3"):
+            recorded.replaced(moved, order=order)

@@ -189,6 +189,10 @@ CASES: list[tuple[list[str], str]] = [
     (["calibrate", "--size", "huge"], "--size"),
     (["calibrate", "--seed", "-1"], "--seed"),
     (["calibrate", "--seed", "x"], "--seed"),
+    (["calibrate", "--size", "test", "--estimators", "hmc", "--update", "--out", "no-such-dir"],
+     "--update: there is no no-such-dir/calibration.json to update"),
+    (["calibrate", "--size", "test", "--estimators", "hmc", "--update", "--out", "."], "--update: there is no"),
+    (["calibrate", "--size", "test", "--update", "--out", "."], "--update: needs --estimators"),
     # --- crosscheck
     (["crosscheck", "light-mass-bogus"], "invalid choice"),
     (["crosscheck", "heavy-mass", "--preset", "huge"], "--preset"),

@@ -41,3 +41,17 @@ def test_quick_calibration_of_every_sampler():
         if summary.coverage[3] is not None:
             assert summary.coverage[3] >= 0.9, report.table()
             assert summary.median_tightness is not None and summary.median_tightness <= 5, report.table()
+
+
+@pytest.mark.slow
+def test_exact_local_coverage_is_measured_with_power():
+    """exact-local at full size: 160 points (about 150 unwarned, binomial σ ≈ 1.7 % on the coverage), so a
+    bar 30 % too narrow (|z| <= 2 for ~82 %) cannot pass and a calibrated one (95.6 % measured) does not miss
+    by chance; the z spread is that of a unit normal."""
+    report = run_calibration(estimators=["exact-local"], size="full", seed=1)
+    summary = report.summary("exact-local")
+    z = [p.z for p in report.points_of("exact-local") if not p.warned]
+    assert len(z) >= 140
+    assert 0.9 <= summary.coverage[2] <= 0.99 and summary.median_tightness <= 5, report.table()
+    spread = math.sqrt(sum(v * v for v in z) / len(z))
+    assert 0.8 < spread < 1.2, spread

@@ -7,9 +7,13 @@ from qlat.analysis.calibration.harness import (
     CalibrationReport,
     EstimatorSummary,
     calibration_case,
+    check_update,
     load_cases,
+    read_recorded,
+    record_calibration,
     run_calibration,
 )
 
 __all__ = ["COVERAGE_GOAL", "TIGHTNESS_GOAL", "CalibrationPoint", "CalibrationReport", "EstimatorSummary",
-           "calibration_case", "load_cases", "run_calibration"]
+           "calibration_case", "check_update", "load_cases", "read_recorded", "record_calibration",
+           "run_calibration"]

@@ -259,6 +259,29 @@ class CalibrationReport:
                 d.get("known_limitation") or "", float(d.get("seconds", 0.0))))
         return cls(tuple(points), tuple(summaries), dict(data.get("params", {})))
 
+    def replaced(self, new: "CalibrationReport", *, order: Sequence[str] = ()) -> "CalibrationReport":
+        """This report with every estimator of ``new`` re-recorded: its points and summary replaced by (or, if
+        this report lacks it, added from) ``new``'s, every other estimator's kept as recorded.
+
+        Both must be of one size and seed (:func:`check_update`; otherwise the kept and the new points come
+        from other draws and the merged table means nothing).  Estimators appear in ``order`` (the
+        registration order, :func:`load_cases`), those not in it after, in the order they had.  The merged
+        ``params`` are this report's, with ``estimators`` the merged list and ``updates`` one entry per merge
+        (the estimators re-recorded, when, by which qlat version).
+        """
+        check_update(self.params, size=new.params.get("size"), seed=new.params.get("seed"))
+        fresh = {s.estimator for s in new.summaries}
+        names = [s.estimator for s in self.summaries]
+        names += [s.estimator for s in new.summaries if s.estimator not in names]
+        rank = {name: i for i, name in enumerate(order)}
+        was = {name: i for i, name in enumerate(names)}
+        names.sort(key=lambda name: (rank.get(name, len(rank)), was[name]))
+        summaries = tuple((new if name in fresh else self).summary(name) for name in names)
+        points = tuple(p for name in names for p in (new if name in fresh else self).points_of(name))
+        updates = [*self.params.get("updates", []),
+                   {key: new.params.get(key) for key in ("estimators", "created_utc", "qlat_version")}]
+        return CalibrationReport(points, summaries, {**self.params, "estimators": names, "updates": updates})
+
     def to_dataframe(self) -> Any:
         """Every point as a pandas DataFrame (estimator, observable, value, errors, exact, z, σ/|Δ|, warned)."""
         from qlat.analysis.tables import records_to_dataframe
@@ -320,6 +343,89 @@ class CalibrationReport:
             plt.close(fig)
             if os.path.exists(tmp):
                 os.unlink(tmp)
+
+
+#: The files of a recorded calibration run in its ``--out`` folder.
+REPORT_FILE = "calibration.json"
+PLOT_FILE = "calibration.png"
+
+
+def check_update(recorded_params: Mapping[str, Any], *, size: Any, seed: Any) -> None:
+    """Refuse (ParameterError naming ``update``) to merge a run of ``size``/``seed`` into a report recorded
+    at another size or seed: its kept points would come from other draws than the new ones."""
+    was = (recorded_params.get("size"), recorded_params.get("seed"))
+    require(was == (size, seed), "update",
+            f"the recorded report is --size {was[0]} --seed {was[1]}; this run is --size {size} --seed {seed} "
+            "(re-record into a report of the same size and seed)", None)
+
+
+def read_recorded(folder: Any) -> dict[str, Any]:
+    """The recorded calibration payload ``folder/calibration.json`` (what :func:`record_calibration` wrote);
+    ParameterError naming ``update`` if it is missing, unreadable or not a calibration report."""
+    import json
+    from pathlib import Path
+
+    path = Path(folder) / REPORT_FILE
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ParameterError("update", f"there is no {path} to update (run without --update first)",
+                             str(folder)) from None
+    except (OSError, ValueError) as exc:
+        raise ParameterError("update", f"{path} is not readable JSON ({exc})", str(folder)) from None
+    ok = (isinstance(data, dict) and isinstance(data.get("params"), dict) and isinstance(data.get("points"), list)
+          and isinstance(data.get("summaries"), list))
+    require(ok, "update", f"{path} is not a calibration report (no params, points and summaries)", str(folder))
+    return data
+
+
+def record_calibration(
+    folder: Any,
+    *,
+    command: str,
+    estimators: Sequence[str] | None = None,
+    size: str = "quick",
+    seed: int = 0,
+    update: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[CalibrationReport, dict[str, Any]]:
+    """Run :func:`run_calibration` and write ``folder/calibration.json`` and ``calibration.png``; returns the
+    report written (merged, with ``update``) and the payload (its :meth:`~CalibrationReport.to_dict`,
+    ``files``, ``command``, ``commands``).
+
+    The folder (which must exist) is locked for the whole run (:func:`qlat.core.outdir.lock_folder`: a second
+    writer is refused at once, naming ``out``).  With ``update`` the recorded report there is re-recorded
+    for the estimators run now (:meth:`CalibrationReport.replaced`; refused before anything runs when it is
+    missing or of another size or seed, :func:`check_update`) and ``commands`` lists every command that built
+    the file; ``command`` stays the first.  The JSON and the plot are each replaced atomically.
+    """
+    import os
+    from pathlib import Path
+
+    from qlat.core.files import atomic_write_bytes
+    from qlat.core.jsonio import dumps
+    from qlat.core.outdir import lock_folder
+
+    out = Path(folder)
+    if update:  # refused before the lock file is created (a refusal alters nothing)
+        check_update(read_recorded(out)["params"], size=size, seed=seed)
+    fd = lock_folder(out, flag="out")
+    try:
+        recorded = read_recorded(out) if update else None  # read again under the lock
+        if recorded is not None:
+            check_update(recorded["params"], size=size, seed=seed)
+        report = run_calibration(estimators=estimators, size=size, seed=seed, progress=progress)
+        commands = [command]
+        if recorded is not None:
+            report = CalibrationReport.from_dict(recorded).replaced(report, order=list(load_cases()))
+            commands = [*recorded.get("commands", [recorded.get("command")]), command]
+        files = {"json": str(out / REPORT_FILE), "plot": str(out / PLOT_FILE)}
+        payload = {**report.to_dict(), "files": files, "command": commands[0], "commands": commands}
+        atomic_write_bytes(out / REPORT_FILE, (dumps(payload, indent=2) + "\n").encode("utf-8"))
+        report.plot(str(out / PLOT_FILE))
+    finally:
+        os.close(fd)
+    return report, payload
 
 
 def run_calibration(
