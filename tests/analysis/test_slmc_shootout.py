@@ -109,3 +109,13 @@ def test_plan_every_shell_and_k_in_sweeps():
     assert plan.to_dict()["inner_sweeps"] == 8 and plan.to_dict()["model"]["shells"] is None
     with pytest.raises(ParameterError, match="inner_sweeps"):
         ss.SLMCShootoutPlan(sizes=[8], exact=chain, slmc=chain, inner_sweeps=0).inner_steps(theory)
+
+
+def test_benchmark_plots_recorded_shootouts(tmp_path):
+    record = ROOT / "benchmarks" / "results" / "slmc_shootout_L8.json"
+    run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_slmc.py"), "shootout", "--plot-from",
+                          str(record), "--out", str(tmp_path / "plot.png")], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1",
+                                                         "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"})
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "plot.png").stat().st_size > 10_000
