@@ -242,24 +242,36 @@ def remeasure(args: argparse.Namespace) -> None:
 
 
 # ------------------------------------------------------------------------------ shoot-out (was: throughput)
-def shootout_plan(name: str) -> SLMCShootoutPlan:
-    """``test``: 4×4, seconds (the fast suite); ``quick``: 6×6, ≈ 5 CPU minutes; ``full``: 6, 8, 10 (the quick chains).
+#: SLMC's effective model and cumulative update in the shoot-out presets: the linear model with a coupling
+#: for every pair distance of the lattice (the long-range couplings of Liu, Qi, Meng, Fu arXiv:1611.09364),
+#: K = 8 N effective-model steps per exact test (the optimum of a K scan at 8×8: docs/tutorials), trained on
+#: 4 exact chains × 40 sweeps after 30 discarded.
+SLMC_MODEL: dict[str, Any] = {"shells": None, "inner_sweeps": 8, "data_chains": 4, "data_sweeps": 40,
+                              "data_thermalization": 30}
 
-    All at the documented point t = 1, J = 1, μ = 0, T = 0.05 (the ``study`` default); SLMC with the
-    linear (shell) effective model, trained on 4 exact chains × 60 sweeps (after 50 discarded).
+
+def shootout_plan(name: str) -> SLMCShootoutPlan:
+    """``test``: 4×4, seconds (the fast suite); ``quick``: 6×6, ≈ 5 CPU minutes; ``full``: 6, 8, 10 (longer exact
+    chains: a τ_int error ≈ 14 % at 8×8).
+
+    All at the documented point t = 1, J = 1, μ = 0, T = 0.05 (the ``study`` default); SLMC as in
+    :data:`SLMC_MODEL`.
     """
     if name == "test":
         return SLMCShootoutPlan(sizes=[4], exact=ChainPlan(chains=2, thermalization=10, block=20, max_cpu_seconds=2),
                                 slmc=ChainPlan(chains=2, thermalization=5, block=20, max_cpu_seconds=2),
-                                data_chains=2, data_sweeps=10, data_thermalization=10, epochs=5)
+                                **{**SLMC_MODEL, "data_chains": 2, "data_sweeps": 10, "data_thermalization": 10},
+                                epochs=5)
     if name == "quick":
         return SLMCShootoutPlan(sizes=[6], exact=ChainPlan(chains=8, thermalization=20, block=400,
                                                            max_cpu_seconds=300),
-                                slmc=ChainPlan(chains=8, thermalization=20, block=2000, max_cpu_seconds=400))
+                                slmc=ChainPlan(chains=8, thermalization=20, block=2000, max_cpu_seconds=400),
+                                **SLMC_MODEL)
     if name == "full":
-        return SLMCShootoutPlan(sizes=[6, 8, 10], exact=ChainPlan(chains=8, thermalization=20, block=400,
+        return SLMCShootoutPlan(sizes=[6, 8, 10], exact=ChainPlan(chains=8, thermalization=20, block=600,
                                                                   max_cpu_seconds=3600),
-                                slmc=ChainPlan(chains=8, thermalization=20, block=2000, max_cpu_seconds=3600))
+                                slmc=ChainPlan(chains=8, thermalization=20, block=4000, max_cpu_seconds=3600),
+                                **SLMC_MODEL)
     raise SystemExit(f"unknown preset {name!r}: test, quick or full")
 
 
@@ -277,8 +289,9 @@ def _dry_run(plan: SLMCShootoutPlan, args: argparse.Namespace) -> list[dict]:
         t0 = time.process_time()
         exact.run(theory, 1, state=state)
         sweep = (time.process_time() - t0) / plan.exact.chains
-        save_model(tmp / f"lin{L}", make_model("linear", theory, shells=plan.shells), theory_params=theory.params())
-        slmc = SLMC(model=str(tmp / f"lin{L}"), n_inner=plan.n_inner)
+        save_model(tmp / f"lin{L}", make_model("linear", theory, shells=plan.shells_for(theory)),
+                   theory_params=theory.params())
+        slmc = SLMC(model=str(tmp / f"lin{L}"), n_inner=plan.inner_steps(theory))
         state = slmc.init_state(theory, chains=plan.slmc.chains, seed=0)
         slmc.run(theory, 1, state=state)
         t0 = time.process_time()
@@ -299,15 +312,63 @@ def _fmt(value: float, error: float) -> str:
     return f"{value:.3g}±{error:.2g}" if math.isfinite(error) else f"{value:.3g}±inf"
 
 
+def _plot_shootout(records: list[dict], path: Path) -> None:
+    """CPU s per independent |m_s| against L (exact chain, SLMC sampling only and with T over 10⁴, 10⁶) and
+    the ratio exact/SLMC with the issue's 10× line, from one or more ``shootout`` records."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    costs = sorted((c for r in records for c in r["costs"]), key=lambda c: c["L"])
+    ratios = sorted((x for r in records for x in r["ratios"]), key=lambda x: x["L"])
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(9, 3.6))
+    series = [("exact-local", "", "exact local chain", "s-"), ("slmc", "", "SLMC, sampling only", "o-")]
+    series += [("slmc", f"_amortized_{n}", f"SLMC, T over 1e{round(math.log10(n))}", "o--") for n in AMORTIZE_OVER]
+    for sampler, suffix, label, fmt in series:
+        rows = [c for c in costs if c["sampler"] == sampler]
+        ax.errorbar([c["L"] for c in rows], [c[f"cpu_seconds_per_independent{suffix}"] for c in rows],
+                    [c[f"cpu_seconds_per_independent{suffix}_error"] for c in rows], fmt=fmt, capsize=3, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("L (L×L lattice)")
+    ax.set_ylabel("CPU s per independent |m_s|")
+    ax.legend(fontsize=8)
+    for k, variant in enumerate(["sampling", *(f"amortized_{n}" for n in AMORTIZE_OVER)]):
+        rows = [x for x in ratios if x["variant"] == variant]
+        bx.errorbar([x["L"] + 0.08 * (k - 1) for x in rows], [x["ratio"] for x in rows], [x["error"] for x in rows],
+                    fmt="o", capsize=3, label=variant.replace("amortized_", "SLMC with T over "))
+    bx.axhline(10.0, color="k", ls=":", label="issue 19 goal (8×8)")
+    for axis in (ax, bx):
+        axis.set_xticks(sorted({c["L"] for c in costs}))
+    bx.set_yscale("log")
+    bx.set_xlabel("L (L×L lattice)")
+    bx.set_ylabel("exact / SLMC (CPU per independent |m_s|)")
+    bx.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    print(f"wrote {path}")
+
+
 def shootout(args: argparse.Namespace) -> None:
     """CPU seconds per independent |m_s|: exact local chain vs SLMC, training data + fit amortized."""
     import dataclasses
+    import json
 
+    if args.plot_from:
+        _plot_shootout([json.loads(Path(f).read_text()) for f in args.plot_from],
+                       Path(args.out) if args.out else RESULTS / "slmc_shootout.png")
+        return
     plan = shootout_plan(args.preset)
     if args.sizes:
         plan = dataclasses.replace(plan, sizes=list(args.sizes))
     if args.dry_run:
-        _dry_run(plan, args)
+        rows = _dry_run(plan, args)
+        if args.out:  # a measured estimate on record (timings of one sweep/update, guessed tau_int)
+            write_results(Path(args.out), {
+                "command": " ".join(["benchmarks/bench_slmc.py", *sys.argv[1:]]), "preset": args.preset,
+                "plan": plan.to_dict(), "dry_run": True,
+                "guessed": {"tau_exact": args.tau_exact, "tau_slmc": args.tau_slmc, "fit_seconds": args.fit_seconds},
+                "estimates_cpu_seconds": rows, "machine": describe_machine()})
         return
     t0 = time.process_time()
     w0 = time.perf_counter()
@@ -329,7 +390,67 @@ def shootout(args: argparse.Namespace) -> None:
                                                  (r["relative_error"] or 1.0) < 0.2 for r in goal),
                        "rows": goal},
               "cpu_seconds": cpu, "wall_seconds": time.perf_counter() - w0, "machine": describe_machine()}
-    write_results(Path(args.out) if args.out else RESULTS / f"slmc_shootout_{args.preset}.json", record)
+    out_path = Path(args.out) if args.out else RESULTS / f"slmc_shootout_{args.preset}.json"
+    write_results(out_path, record)
+    _plot_shootout([record], out_path.with_suffix(".png"))
+
+
+# ------------------------------------------------------------------------------ cumulative-update scan
+def kscan(args: argparse.Namespace) -> None:
+    """SLMC acceptance, τ_int(|m_s|) and CPU per update against K and the shells, one set of training data.
+
+    The linear model with ``--shells`` neighbour shells (0: every pair distance) is fitted to the exact
+    chains of :data:`SLMC_MODEL`; each (shells, K) then runs ``--chains`` × ``--n`` updates from the data
+    chains' last configurations.  Short chains: an indicative scan that chose the shoot-out's K, not a record
+    of its ratios (those come from ``shootout``).  Writes ``slmc_kscan_L<L>.json``.
+    """
+    import dataclasses
+
+    from qlat.samplers.slmc.effective_hamiltonians import pair_distance_count
+    from qlat.samplers.slmc.training import exact_training_data
+
+    theory = DoubleExchangeTheory((args.L, args.L), t=1.0, J=1.0, mu=0.0, T=0.05)
+    n_sites = theory.n_sites
+    t0 = time.process_time()
+    data = exact_training_data(theory, n=SLMC_MODEL["data_sweeps"], chains=SLMC_MODEL["data_chains"],
+                               seed=args.seed, thermalization=SLMC_MODEL["data_thermalization"])
+    data_seconds = time.process_time() - t0
+    last = data.spins.reshape(SLMC_MODEL["data_sweeps"], SLMC_MODEL["data_chains"], *theory.field_shape)[-1]
+    start = last.repeat((args.chains + len(last) - 1) // len(last), 1, 1, 1)[: args.chains]
+    tmp = Path(tempfile.mkdtemp(prefix="slmc-kscan-"))
+    rows = []
+    for shells in args.shells:
+        shells = shells or pair_distance_count(theory.shape, theory.boundary)
+        model = make_model("linear", theory, shells=shells)
+        fit = train_model(model, data, epochs=1, seed=0)
+        save_model(tmp / f"lin{shells}", model, theory_params=theory.params())
+        for sweeps in args.sweeps:
+            k = int(round(sweeps * n_sites))
+            sampler = SLMC(model=str(tmp / f"lin{shells}"), n_inner=k)
+            state = dataclasses.replace(sampler.init_state(theory, chains=args.chains, seed=args.seed + 1),
+                                        fields=start.clone())
+            t0 = time.process_time()
+            batch, _ = sampler.run(theory, args.n, state=state)
+            per_update = (time.process_time() - t0) / (args.n * args.chains)
+            ms = theory.staggered_magnetization(batch.configurations.reshape(-1, *theory.field_shape))
+            est = gamma_estimate(ms.reshape(args.n, args.chains).numpy()[args.n // 10:])
+            tau = float(est.tau_int) if est.tau_int is not None else math.nan
+            tau_err = float(est.tau_int_error) if est.tau_int_error is not None else math.nan
+            row = {"shells": shells, "validation_mse": fit.best_val_mse, "inner_sweeps": sweeps, "n_inner": k,
+                   "acceptance": batch.acceptance, "inner_acceptance": batch.meta["inner_acceptance"],
+                   "cpu_seconds_per_update": per_update, "tau_int": tau, "tau_int_error": tau_err,
+                   "cpu_seconds_per_independent": 2 * tau * per_update,
+                   "cpu_seconds_per_independent_error": 2 * tau_err * per_update}
+            rows.append(row)
+            print(f"shells={shells:2d} (val MSE {fit.best_val_mse:.2g}) K={k:5d}: acc={batch.acceptance:.3f} "
+                  f"CPU/update={per_update * 1e3:.2f} ms tau_int={_fmt(tau, tau_err)} "
+                  f"CPU/indep={_fmt(2 * tau * per_update * 1e3, 2 * tau_err * per_update * 1e3)} ms", flush=True)
+    record = {"command": " ".join(["benchmarks/bench_slmc.py", *sys.argv[1:]]),
+              "point": {"L": args.L, "t": 1.0, "J": 1.0, "mu": 0.0, "T": 0.05}, "training_data": SLMC_MODEL,
+              "training_data_cpu_seconds": data_seconds, "chains": args.chains, "updates_per_chain": args.n,
+              "note": "indicative: chains of a few hundred updates; the shoot-out records the ratios",
+              "rows": rows, "machine": describe_machine()}
+    write_results(RESULTS / f"slmc_kscan_L{args.L}.json", record)
 
 
 # ------------------------------------------------------------------------------ diagonalization
@@ -398,19 +519,29 @@ def main() -> None:
     t.add_argument("--preset", default="quick", help="test, quick (6x6) or full (6, 8, 10)")
     t.add_argument("--sizes", type=int, nargs="+", default=None, help="override the preset's lattice sizes")
     t.add_argument("--dry-run", action="store_true", help="time one sweep/update per size and estimate the CPU")
-    t.add_argument("--tau-exact", type=float, default=3.0,
-                   help="dry run: guessed tau_int(|m_s|) of the exact chain (2.9 measured at 6x6)")
-    t.add_argument("--tau-slmc", type=float, default=13.0,
-                   help="dry run: guessed tau_int(|m_s|) of SLMC (13 measured at 6x6)")
+    t.add_argument("--tau-exact", type=float, default=3.5,
+                   help="dry run: guessed tau_int(|m_s|) of the exact chain (3.5 measured at 8x8)")
+    t.add_argument("--tau-slmc", type=float, default=1.5,
+                   help="dry run: guessed tau_int(|m_s|) of SLMC (about 1.4 at 8x8 with K = 8N, all shells)")
     t.add_argument("--fit-seconds", type=float, default=1.0, help="dry run: guessed CPU seconds of the fit")
-    t.add_argument("--out", default=None, help="results file (default benchmarks/results/slmc_shootout_<preset>.json)")
+    t.add_argument("--out", default=None, help="results file (default benchmarks/results/slmc_shootout_<preset>.json; "
+                   "with --plot-from the figure, default slmc_shootout.png)")
+    t.add_argument("--plot-from", nargs="+", default=None, metavar="JSON",
+                   help="no run: plot these shootout records together (e.g. the 6x6 and 8x8 files)")
+    k = sub.add_parser("kscan", help="SLMC acceptance, tau_int and CPU per update against K and the shells")
+    k.add_argument("--L", type=int, default=8)
+    k.add_argument("--shells", type=int, nargs="+", default=[4, 0], help="neighbour shells (0: every pair distance)")
+    k.add_argument("--sweeps", type=float, nargs="+", default=[1, 4, 8, 16], help="K in units of N")
+    k.add_argument("--chains", type=int, default=8)
+    k.add_argument("--n", type=int, default=400, help="updates per chain")
+    k.add_argument("--seed", type=int, default=11)
     d = sub.add_parser("diag")
     d.add_argument("--sizes", type=int, nargs="+", default=[4, 6, 8, 10, 12])
     d.add_argument("--batch", type=int, default=16)
     d.add_argument("--seconds", type=float, default=1.0)
     args = p.parse_args()
     torch.set_num_threads(1)
-    {"study": study, "remeasure": remeasure, "shootout": shootout, "diag": diag}[args.part](args)
+    {"study": study, "remeasure": remeasure, "shootout": shootout, "kscan": kscan, "diag": diag}[args.part](args)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,9 @@ class SLMCShootoutPlan:
 
     ``data_*``: the exact local chain whose configurations are the training data (its CPU is charged
     to SLMC); ``model``: ``linear`` or ``transformer`` (with ``layers``, ``epochs``, ``lr``);
-    ``n_inner``: K (0: the number of sites).
+    ``shells``: neighbour shells of the effective energy (``None``: every pair distance of the lattice,
+    the long-range couplings of the double-exchange SLMC, Liu et al. arXiv:1611.09364);
+    ``n_inner``: K, effective-model steps per exact test (0: ``inner_sweeps`` × the number of sites).
     """
 
     sizes: Sequence[int]
@@ -68,11 +70,12 @@ class SLMCShootoutPlan:
     data_sweeps: int = 60
     data_thermalization: int = 50
     model: str = "linear"
-    shells: int = 4
+    shells: int | None = 4
     layers: int = 2
     epochs: int = 30
     lr: float = 1e-2
     n_inner: int = 0
+    inner_sweeps: int = 1
     seed: int = 2024
     min_chain_taus: int = MIN_CHAIN_TAUS
     extra: dict[str, Any] = field(default_factory=dict)
@@ -81,6 +84,18 @@ class SLMCShootoutPlan:
         from qlat.theories.double_exchange import DoubleExchangeTheory
 
         return DoubleExchangeTheory((L, L), t=1.0, J=self.J, mu=self.mu, T=self.T)
+
+    def shells_for(self, theory: Any) -> int:
+        """The shells of the effective energy on ``theory``'s lattice (``shells``, or all pair distances)."""
+        from qlat.samplers.slmc.effective_hamiltonians import pair_distance_count
+
+        return self.shells if self.shells is not None else pair_distance_count(theory.shape, theory.boundary)
+
+    def inner_steps(self, theory: Any) -> int:
+        """K, the effective-model steps per exact Metropolis test on ``theory``'s lattice."""
+        require(self.n_inner >= 0 and self.inner_sweeps >= 1, "inner_sweeps", "need n_inner >= 0, inner_sweeps >= 1",
+                (self.n_inner, self.inner_sweeps))
+        return self.n_inner or self.inner_sweeps * theory.n_sites
 
     def to_dict(self) -> dict[str, Any]:
         def chain(p: ChainPlan) -> dict[str, Any]:
@@ -92,7 +107,8 @@ class SLMCShootoutPlan:
                 "training_data": {"chains": self.data_chains, "sweeps": self.data_sweeps,
                                   "thermalization": self.data_thermalization},
                 "model": {"kind": self.model, "shells": self.shells, "layers": self.layers, "epochs": self.epochs,
-                          "lr": self.lr}, "n_inner": self.n_inner, "seed": self.seed,
+                          "lr": self.lr}, "n_inner": self.n_inner, "inner_sweeps": self.inner_sweeps,
+                "seed": self.seed,
                 "min_chain_taus": self.min_chain_taus}
 
 
@@ -114,14 +130,16 @@ def train_slmc_model(plan: SLMCShootoutPlan, theory: Any, out: Path) -> dict[str
                                thermalization=plan.data_thermalization)
     data_seconds = time.process_time() - t0
     torch.manual_seed(plan.seed)
-    model = make_model(plan.model, theory, layers=plan.layers, shells=plan.shells, seed=plan.seed)
+    shells = plan.shells_for(theory)
+    model = make_model(plan.model, theory, layers=plan.layers, shells=shells, seed=plan.seed)
     t0 = time.process_time()
     record = train_model(model, data, epochs=plan.epochs, lr=plan.lr, batch_size=32, seed=0)
     fit_seconds = time.process_time() - t0
     save_model(out, model, theory_params=theory.params(), training=record.to_dict())
     return {"configurations": len(data), "data_cpu_seconds": data_seconds, "fit_cpu_seconds": fit_seconds,
             "training_cpu_seconds": training_cpu_seconds(data_seconds, fit_seconds),
-            "data_exact_sweeps": plan.data_chains * (plan.data_sweeps + plan.data_thermalization)}
+            "data_exact_sweeps": plan.data_chains * (plan.data_sweeps + plan.data_thermalization),
+            "shells": shells, "validation_mse": record.best_val_mse}
 
 
 def run_slmc_shootout(plan: SLMCShootoutPlan, workdir: Any = None, *, log: Any = None) -> dict[str, Any]:
@@ -146,7 +164,8 @@ def run_slmc_shootout(plan: SLMCShootoutPlan, workdir: Any = None, *, log: Any =
         rec = {"L": L, **train_slmc_model(plan, theory, workdir / f"model_L{L}")}
         training.append(rec)
         say(f"L={L}: {rec['configurations']} exact training configurations in {rec['data_cpu_seconds']:.1f} CPU s, "
-            f"{plan.model} fit {rec['fit_cpu_seconds']:.1f} CPU s")
+            f"{plan.model} ({rec['shells']} shells) fit {rec['fit_cpu_seconds']:.1f} CPU s, "
+            f"validation MSE {rec['validation_mse']:.3g} t^2; K = {plan.inner_steps(theory)}")
         exact = ExactLocalMetropolis(thermalization=plan.exact.thermalization)
         ref, state = measure_observable_cost(
             exact, theory, OBSERVABLE, chains=plan.exact.chains, seed=seed, block=plan.exact.block,
@@ -154,7 +173,7 @@ def run_slmc_shootout(plan: SLMCShootoutPlan, workdir: Any = None, *, log: Any =
             max_per_chain=plan.exact.max_per_chain)
         ref.extra["start"] = "hot"
         slmc = SLMC(model=str(workdir / f"model_L{L}"), thermalization=plan.slmc.thermalization,
-                    n_inner=plan.n_inner)
+                    n_inner=plan.inner_steps(theory))
         begin = state.fields[: plan.slmc.chains]
         require(begin.shape[0] == plan.slmc.chains, "slmc.chains", "must be <= exact.chains (SLMC starts from the "
                 "exact chain's final configurations)", plan.slmc.chains)
@@ -164,7 +183,8 @@ def run_slmc_shootout(plan: SLMCShootoutPlan, workdir: Any = None, *, log: Any =
             min_chain_taus=plan.min_chain_taus, max_per_chain=plan.slmc.max_per_chain)
         cost.extra.update({"start": "the final configurations of the exact chains", "model": plan.model,
                            "training_data_cpu_seconds": rec["data_cpu_seconds"],
-                           "fit_cpu_seconds": rec["fit_cpu_seconds"]})
+                           "fit_cpu_seconds": rec["fit_cpu_seconds"], "n_inner": slmc.n_inner,
+                           "shells": rec["shells"]})
         costs += [ref, cost]
         for c in (ref, cost):
             v, e = c.seconds_per_independent

@@ -52,7 +52,7 @@ def tiny(tmp_path_factory):
     plan = ss.SLMCShootoutPlan(
         sizes=[4], exact=ss.ChainPlan(chains=2, thermalization=10, block=20, max_cpu_seconds=1.0, max_per_chain=40),
         slmc=ss.ChainPlan(chains=2, thermalization=5, block=20, max_cpu_seconds=1.0, max_per_chain=60),
-        data_chains=2, data_sweeps=10, data_thermalization=10, epochs=5, seed=3)
+        data_chains=2, data_sweeps=10, data_thermalization=10, epochs=5, seed=3, n_inner=8)
     return plan, ss.run_slmc_shootout(plan, tmp_path_factory.mktemp("slmc"))
 
 
@@ -63,6 +63,7 @@ def test_tiny_run_charges_the_training_chain_and_flags_short_chains(tiny):
     assert (exact.sampler, slmc.sampler) == ("exact-local", "slmc")
     assert exact.observable == slmc.observable == "staggered_magnetization"
     assert rec["data_cpu_seconds"] > 0 and rec["configurations"] == 2 * 10
+    assert rec["shells"] == 4 and slmc.extra["n_inner"] == 8 and rec["validation_mse"] >= 0
     assert slmc.training_seconds == pytest.approx(rec["data_cpu_seconds"] + rec["fit_cpu_seconds"])
     assert slmc.extra["training_data_cpu_seconds"] == rec["data_cpu_seconds"]
     assert exact.training_seconds == 0.0
@@ -92,3 +93,29 @@ def test_benchmark_dry_run_times_and_estimates(tmp_path):
     assert not list(tmp_path.iterdir())  # a dry run writes nothing
     json.dumps(ss.SLMCShootoutPlan(sizes=[4], exact=ss.ChainPlan(2, 1, 5, 1.0),
                                    slmc=ss.ChainPlan(2, 1, 5, 1.0)).to_dict())
+
+
+def test_plan_every_shell_and_k_in_sweeps():
+    """``shells=None``: a coupling per pair distance of the lattice; K = inner_sweeps × N unless n_inner is set."""
+    from qlat.samplers.slmc.effective_hamiltonians import pair_distance_count
+
+    chain = ss.ChainPlan(2, 1, 5, 1.0)
+    plan = ss.SLMCShootoutPlan(sizes=[8], exact=chain, slmc=chain, shells=None, inner_sweeps=8)
+    theory = plan.theory(8)
+    assert plan.shells_for(theory) == pair_distance_count((8, 8), "periodic") == 14
+    assert plan.inner_steps(theory) == 8 * 64
+    assert ss.SLMCShootoutPlan(sizes=[8], exact=chain, slmc=chain, n_inner=100).inner_steps(theory) == 100
+    assert ss.SLMCShootoutPlan(sizes=[8], exact=chain, slmc=chain).shells_for(theory) == 4
+    assert plan.to_dict()["inner_sweeps"] == 8 and plan.to_dict()["model"]["shells"] is None
+    with pytest.raises(ParameterError, match="inner_sweeps"):
+        ss.SLMCShootoutPlan(sizes=[8], exact=chain, slmc=chain, inner_sweeps=0).inner_steps(theory)
+
+
+def test_benchmark_plots_recorded_shootouts(tmp_path):
+    record = ROOT / "benchmarks" / "results" / "slmc_shootout_L8.json"
+    run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_slmc.py"), "shootout", "--plot-from",
+                          str(record), "--out", str(tmp_path / "plot.png")], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1",
+                                                         "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"})
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "plot.png").stat().st_size > 10_000

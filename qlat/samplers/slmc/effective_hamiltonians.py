@@ -124,6 +124,19 @@ class ShellEnergy(nn.Module):
             self._table = table
         return self._table
 
+    def coupling_matrix(self, n_sites: int) -> torch.Tensor:
+        r"""The dense symmetric couplings 𝒥, ``(n_sites, n_sites)``, zero diagonal, with
+        E = E₀ − ½ Σ_{ij} 𝒥_{ij} X_i·X_j: 𝒥_{ij} = J_n when (i, j) is a shell-n pair (each pair once, as
+        in :meth:`forward`).  The local field h_i = Σ_j 𝒥_{ij} X_j gives the single-spin change
+        ΔE = −(X'_i − X_i)·h_i (:class:`~qlat.samplers.slmc.sampler.SLMC`'s fast inner chain)."""
+        out = torch.zeros((n_sites, n_sites), dtype=torch.float64)
+        with torch.no_grad():
+            for k in range(self.n_shells):
+                i, j = getattr(self, f"pair_i{k}"), getattr(self, f"pair_j{k}")
+                out[i, j] = self.couplings[k]
+                out[j, i] = self.couplings[k]
+        return out
+
     def local_change(self, spins: torch.Tensor, site: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
         """E[spins with X_site → new] − E[spins] for one site per configuration, O(partners) per chain:
         ΔE = −Σ_n J_n (new − X_site)·Σ_{j ∈ shell_n(site)} X_j."""
@@ -162,6 +175,10 @@ class LinearEffectiveModel(nn.Module):
     def local_change(self, spins: torch.Tensor, site: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
         """H_eff change when the spin at flat index ``site[c]`` of chain c becomes ``new[c]`` (local, exact)."""
         return self.energy.local_change(spins, site, new)
+
+    def coupling_matrix(self) -> torch.Tensor:
+        """H_eff = E₀ − ½ Σ_ij 𝒥_ij S_i·S_j: the dense 𝒥 (:meth:`ShellEnergy.coupling_matrix`)."""
+        return self.energy.coupling_matrix(self.shape[0] * self.shape[1])
 
     @torch.no_grad()
     def fit(self, spins: torch.Tensor, energies: torch.Tensor) -> None:

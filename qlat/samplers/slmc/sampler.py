@@ -7,7 +7,11 @@ One SLMC update of every chain, from configuration a:
    uniformly at random (independently per chain), proposes a new spin uniform in the cap of
    half-angle δ (:func:`~qlat.samplers.slmc.moves.propose_spins`, δ = π: uniform on the sphere) and
    accepts it with min(1, e^{−ΔS_eff}).  Each step is reversible with respect to e^{−S_eff}, so the
-   K-step kernel T is too: T(a→b) e^{−S_eff(a)} = T(b→a) e^{−S_eff(b)}.
+   K-step kernel T is too: T(a→b) e^{−S_eff(a)} = T(b→a) e^{−S_eff(b)}.  For a model quadratic in
+   the spins (the linear model, ``coupling_matrix``) the steps use ΔS_eff = −β(S'_i − S_i)·h_i with
+   local fields h = 𝒥S kept up to date (O(N) NumPy per step for all chains, no model evaluation), so
+   K of several sweeps costs less than the one diagonalization of the exact test: at 8×8 the
+   shoot-out's K = 8N cumulative update decorrelates |m_s| in ~1.4 updates.
 2. The end point b is accepted with
 
    .. math:: \min\big(1, \exp\{−β[(E_b − E_b^\text{eff}) − (E_a − E_a^\text{eff})]\}\big)
@@ -104,8 +108,8 @@ class SLMC:
         if proposal_model is not None:
             self.proposal_path, self.proposal, self.proposal_card, self.proposal_sha256 = _load(
                 proposal_model, proposal_sha256, "proposal_model")
-            require(callable(getattr(self.proposal, "local_change", None)), "proposal_model",
-                    "must be a model with a local single-spin energy change (a linear model)", proposal_model)
+            require(callable(getattr(self.proposal, "coupling_matrix", None)), "proposal_model",
+                    "must be a model quadratic in the spins (a linear model)", proposal_model)
         self.proposal_steps = check_int(proposal_steps, "proposal_steps", 1)
         self.n_inner = check_int(n_inner, "n_inner", 0)
         self.inner_step = check_step(inner_step, "inner_step")
@@ -190,35 +194,69 @@ class SLMC:
             return self.model(fields) * theory.beta
 
     def _local_steps(self, theory: Any, model: Any, current: torch.Tensor, steps: int, generator: torch.Generator,
-                     local: bool, seff: Any = None) -> tuple[torch.Tensor, float, Any]:
-        """``steps`` single-spin Metropolis updates under β·``model`` (random site per chain and step).
-
-        Returns (fields, mean acceptance, β·model of the fields; ``None`` for a local model)."""
+                     seff: torch.Tensor) -> tuple[torch.Tensor, float, torch.Tensor]:
+        """``steps`` single-spin Metropolis updates under β·``model`` (random site per chain and step), each
+        re-evaluating the whole model (any model).  Returns (fields, mean acceptance, β·model of the fields)."""
         import torch
 
         b = current.shape[0]
         lx, ly = theory.shape
-        if not local and seff is None:
-            seff = self._action_of(model, theory, current)
         acc = 0.0
         for _ in range(steps):
             site = torch.randint(0, lx * ly, (b,), generator=generator)
             xs, ys = site // ly, site % ly
             new_spin = propose_spins(spin_at(current, xs, ys), self.inner_step, generator=generator)
             proposal = with_spin(current, xs, ys, new_spin)
-            if local:
-                with torch.no_grad():
-                    ds = model.local_change(current, site, new_spin) * theory.beta
-            else:
-                seff_new = self._action_of(model, theory, proposal)
-                ds = seff_new - seff
+            seff_new = self._action_of(model, theory, proposal)
             u = torch.rand(b, dtype=torch.float64, generator=generator)
-            accept = torch.log(u) < -ds
+            accept = torch.log(u) < -(seff_new - seff)
             current = torch.where(accept[:, None, None, None], proposal, current)
-            if not local:
-                seff = torch.where(accept, seff_new, seff)
+            seff = torch.where(accept, seff_new, seff)
             acc += float(accept.double().mean())
-        return current, acc / max(steps, 1), None if local else seff
+        return current, acc / max(steps, 1), seff
+
+    def _quadratic_steps(self, theory: Any, model: Any, current: torch.Tensor, steps: int,
+                         generator: torch.Generator) -> tuple[torch.Tensor, float]:
+        r"""``steps`` single-spin Metropolis updates under β·``model`` for a model quadratic in the spins
+        (``model.coupling_matrix()``: H = E₀ − ½ Σ_ij 𝒥_ij S_i·S_j, the linear model).
+
+        The same chain as :meth:`_local_steps` (random site per chain and step, a symmetric proposal,
+        min(1, e^{−βΔH})), with ΔH = −(S'_i − S_i)·h_i from the local fields h = 𝒥 S kept up to date
+        after every accepted move (O(N) per step instead of a model evaluation): one small NumPy
+        step for all chains.  Sites, uniforms and (δ = π) the new spins, uniform on the sphere
+        (normalized Gaussian 3-vectors), are drawn from ``generator`` up front.  Returns (fields,
+        mean acceptance).
+        """
+        import torch
+
+        b = current.shape[0]
+        n = theory.n_sites
+        jm = model.coupling_matrix().numpy()
+        spins = current.reshape(b, 3, n).transpose(1, 2).numpy().copy()  # (b, n, 3)
+        field = jm @ spins  # h_i = Σ_j 𝒥_ij S_j, (b, n, 3)
+        sites = torch.randint(0, n, (steps, b), generator=generator).numpy()
+        log_u = torch.log(torch.rand((steps, b), dtype=torch.float64, generator=generator)).numpy()
+        uniform = self.inner_step >= math.pi
+        if uniform:
+            g = torch.randn((steps, b, 3), dtype=torch.float64, generator=generator)
+            fresh = (g / g.norm(dim=2, keepdim=True)).numpy()
+        beta = float(theory.beta)
+        rows = np.arange(b)
+        accepted = 0
+        for k in range(steps):
+            site = sites[k]
+            old = spins[rows, site]
+            new = fresh[k] if uniform else propose_spins(torch.from_numpy(old), self.inner_step,
+                                                         generator=generator).numpy()
+            delta = new - old
+            d_action = -beta * np.einsum("bc,bc->b", delta, field[rows, site])
+            accept = log_u[k] < -d_action
+            delta *= accept[:, None]
+            spins[rows, site] += delta
+            field += jm[site][:, :, None] * delta[:, None, :]
+            accepted += int(accept.sum())
+        out = torch.from_numpy(np.ascontiguousarray(spins.transpose(0, 2, 1))).reshape(current.shape)
+        return out, accepted / max(steps * b, 1)
 
     @staticmethod
     def _action_of(model: Any, theory: Any, fields: torch.Tensor) -> torch.Tensor:
@@ -237,18 +275,18 @@ class SLMC:
         seff_a = self.effective_action(theory, fields)
         if self.proposal is None:
             k_inner = self.n_inner or theory.n_sites
-            local = callable(getattr(self.model, "local_change", None))
-            current, inner_acc, seff = self._local_steps(theory, self.model, fields, k_inner, generator, local,
-                                                         None if local else seff_a)
-            if local:  # the outer test uses the full effective action of the end point
-                seff = self.effective_action(theory, current)
+            if callable(getattr(self.model, "coupling_matrix", None)):
+                current, inner_acc = self._quadratic_steps(theory, self.model, fields, k_inner, generator)
+                seff = self.effective_action(theory, current)  # the outer test uses the full effective action
+            else:
+                current, inner_acc, seff = self._local_steps(theory, self.model, fields, k_inner, generator, seff_a)
         else:  # two levels: cheap linear chains propose the effective-model steps
             k_inner = self.n_inner or max(1, theory.n_sites // self.proposal_steps)
             current, seff = fields, seff_a
             slin = self._action_of(self.proposal, theory, current)
             inner_acc = 0.0
             for _ in range(k_inner):
-                cand, _, _ = self._local_steps(theory, self.proposal, current, self.proposal_steps, generator, True)
+                cand, _ = self._quadratic_steps(theory, self.proposal, current, self.proposal_steps, generator)
                 slin_c = self._action_of(self.proposal, theory, cand)
                 seff_c = self.effective_action(theory, cand)
                 u = torch.rand(b, dtype=torch.float64, generator=generator)

@@ -175,6 +175,26 @@ def test_linear_local_change_equals_the_energy_difference(boundary):
         assert torch.allclose(m.local_change(s, site, new), m(moved) - m(s), atol=1e-12, rtol=0)
 
 
+@pytest.mark.parametrize(("shape", "boundary"), [((4, 3), "periodic"), ((4, 3), "open"), ((2, 5), "periodic")])
+def test_coupling_matrix_is_the_linear_energy(shape, boundary):
+    """E₀ − ½ Σ_ij 𝒥_ij S_i·S_j equals the model (every shell, extent-2 pairs once), and 𝒥 is symmetric, traceless."""
+    from qlat.samplers.slmc.effective_hamiltonians import pair_distance_count
+
+    shells = pair_distance_count(shape, boundary)
+    m = LinearEffectiveModel(shape, boundary=boundary, shells=shells)
+    g = torch.Generator().manual_seed(4)
+    with torch.no_grad():
+        m.energy.e0.fill_(0.7)
+        m.energy.couplings.copy_(torch.randn(shells, dtype=torch.float64, generator=g))
+    jm = m.coupling_matrix()
+    n = shape[0] * shape[1]
+    assert jm.shape == (n, n) and torch.equal(jm, jm.T) and not jm.diagonal().any()
+    s = random_spins(shape, batch=6, seed=13).reshape(6, 3, n)
+    quadratic = 0.7 - 0.5 * torch.einsum("bci,ij,bcj->b", s, jm, s)
+    with torch.no_grad():
+        assert torch.allclose(quadratic, m(s.reshape(6, 3, *shape)), atol=1e-12, rtol=0)
+
+
 def test_deepen_adds_an_identity_layer():
     tr = _transformer((4, 4), layers=1)
     deeper = deepen(tr)
