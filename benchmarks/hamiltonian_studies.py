@@ -145,6 +145,18 @@ RUNS: dict[str, tuple[str, dict[str, Any], str]] = {
         "qlat schwinger theta-dependence --masses 0.1 2 --thetas 0.8 1.6 2.4 "
         "--spacings 0.5 0.4 0.3333333333333333 --volumes 8 12 --bond-dim 32",
     ),
+    # Issue 23 item 3, recorded (benchmarks/results/hamiltonian_theta_dependence_1core.*): ≈ 25 CPU min of
+    # one core.  theta_dependence_2core's L = 8, 12 leave e^{−ML} ≈ 2 % in the bulk differences at m/g = 0.1,
+    # θ = 2.4 (M ≈ 0.39 g near θ = π) and its three spacings give no continuum fit at degree 2: here
+    # L = 12, 16, 20 (the two longest form the bulk difference, L₁ the finite-volume variant) and
+    # five spacings down to a = 0.2 (N = 24 … 100).
+    "theta_dependence_1core": (
+        "qlat.analysis.theta_dependence:theta_dependence_study",
+        {"masses": [0.1, 2.0], "thetas": [0.4, 0.8, 1.6, 2.4], "spacings": [0.5, 0.4, THIRD, 0.25, 0.2],
+         "volumes": [12.0, 16.0, 20.0], "bond_dim": 32},
+        "qlat schwinger theta-dependence --masses 0.1 2 --thetas 0.4 0.8 1.6 2.4 "
+        "--spacings 0.5 0.4 0.3333333333333333 0.25 0.2 --volumes 12 16 20 --bond-dim 32",
+    ),
     "string_tension_2core": (
         "qlat.analysis.string_tension:string_tension_study",
         {"masses": [0.1], "charges": [0.5], "thetas": [0.0], "spacings": [0.5, 0.4, THIRD],

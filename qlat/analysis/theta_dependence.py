@@ -3,29 +3,37 @@ r"""Continuum θ-dependence of the massive Schwinger model from open chains: ℰ
 For each fermion mass m and spacing a, ground states of open chains in the *electric*
 formulation (θ as the background field θ/2π at the ends, Honda et al. arXiv:2105.03276) with
 the staggered mass shift m_lat = m − g²a/8 (Dempsey, Klebanov, Pufu, Zan, arXiv:2206.05308),
-at two physical lengths L₁ < L₂ (N = L/a) and on a grid of θ:
+at physical lengths L₁ < L₂ (< L₃; N = L/a) and on a grid of θ.  The two *longest* chains form
+the bulk differences, in which the open-boundary contributions cancel up to e^{−M L}
+(as in :func:`qlat.analysis.schwinger_crosscheck.bulk_theta_point`):
 
-- **energy density**: ℰ(θ) − ℰ(0) = [ΔE(N₂) − ΔE(N₁)]/((N₂ − N₁)a), ΔE(N) = E₀(N, θ) − E₀(N, 0):
-  the open-boundary energies cancel in the difference (as in
-  :func:`qlat.analysis.schwinger_crosscheck.bulk_theta_point`), leaving corrections e^{−M L};
-- **electric field**: ⟨E⟩/g averaged over the central half of the links of the longer chain
-  (an even number of links: the staggered oscillation averages out), E = 2π ∂ℰ/∂θ / g;
+- **energy density**: ℰ(θ) − ℰ(0) = [ΔE(N₂) − ΔE(N₁)]/((N₂ − N₁)a), ΔE(N) = E₀(N, θ) − E₀(N, 0);
+- **electric field**: ⟨E⟩/g = [Σ_n E_n(N₂) − Σ_n E_n(N₁)]/(N₂ − N₁), the field summed over the
+  links of each chain (an even number of extra links: the staggered oscillation cancels).  By
+  Hellmann–Feynman, ∂E₀/∂θ = (g²a/2π) Σ_n ⟨E_n⟩/g, so this is E = 2π ∂ℰ/∂θ / g of the same
+  bulk.  (The field averaged over the central half of one chain, kept in each row as ``field``,
+  is not used: at m/g = 0.1, θ = 2.4 it is still 12 % above the bulk value at L = 20, the
+  boundary layer decaying only as e^{−M x}, M ≈ 0.4 g near θ = π);
 - **topological susceptibility** χ_t = ∂²ℰ/∂θ²|₀: from a fit of the θ grid,
   ℰ(θ) − ℰ(0) = (χ_t/2)θ² + c₄θ⁴ + c₆θ⁶ (variant: from the field, E = (2π/g²)(χ_t θ + …)).
 
 Every quantity is then extrapolated a → 0 by a polynomial of degree ``spacing_degree``.
 Errors: the fit error of the continuum extrapolation (``error``) and systematic sources:
-continuum (degree + 1, dropping the coarsest a), finite volume (the pair (L₁, L₃) with a third
-length when given, else none), truncation (DMRG: the
-ground states on the line in the discarded weight of χ/2 and χ, :mod:`qlat.exact.dmrg_truncation`;
-× its observable factor for the field) and, for χ_t, the θ-fit form.
+continuum (degree + 1, dropping the coarsest a), finite volume (with a third length, the pair
+(L₁, L₃) instead of (L₂, L₃): its shift is about twice the e^{−ML} error of the pair used, for
+L's 4/g apart and M ≈ 0.4 g), truncation (DMRG: the ground states on the line in the discarded
+weight of χ/2 and χ, :mod:`qlat.exact.dmrg_truncation`; × its observable factor for the field)
+and, for χ_t, the θ-fit form.
 
-Comparisons (:mod:`qlat.exact.continuum`): first-order mass perturbation theory
-ℰ(θ) − ℰ(0) = mΣ(1 − cos θ), E/g = 2πmΣ sin θ/g², χ_t = mΣ (Σ = e^γ g/(2π^{3/2})), with the
-second-order term of Dempsey et al. arXiv:2206.05308 eq. (24), ⟨E⟩/g ⊃ −(8.9139 e^{2γ}/4π)(m/g)²
-sin 2θ (as quoted by the Schwinger.jl documentation), i.e. ℰ ⊃ A m²(cos 2θ − 1) with
-A = 8.9139 e^{2γ}/(16π²) = 0.1791; and the heavy-mass limit ℰ(θ) − ℰ(0) = (g²/2)(θ/2π)²,
-E/g = θ/2π, χ_t = g²/4π² (|θ| < π).
+Comparisons (:mod:`qlat.exact.continuum`; :meth:`ThetaDependenceResult.comparisons`): first-order
+mass perturbation theory ℰ(θ) − ℰ(0) = mΣ(1 − cos θ), E/g = 2πmΣ sin θ/g², χ_t = mΣ
+(Σ = e^γ g/(2π^{3/2})), with the second-order term of Adam (arXiv:hep-th/9704064) as in
+Dempsey et al. arXiv:2206.05308 eq. (24), ⟨E⟩/g ⊃ −(8.9139 e^{2γ}/4π)(m/g)² sin 2θ, i.e.
+ℰ ⊃ A m²(cos 2θ − 1) with A = 8.9139 e^{2γ}/(16π²) = 0.1791 (the O(m³) term is not known to
+us); the heavy-mass limit ℰ(θ) − ℰ(0) = (g²/2)(θ/2π)², E/g = θ/2π, χ_t = g²/4π² (|θ| < π), and
+the same times the one-loop screening 1 − g²/(6πm²) (:func:`qlat.exact.continuum.heavy_mass_screening`;
+the O(g⁴/m⁴) term is not included).  Mass perturbation theory is the reference for m < g, the
+screened heavy-mass limit for m ≥ g.
 """
 
 from __future__ import annotations
@@ -72,7 +80,26 @@ def _references(mass: float, theta: float) -> dict[str, dict[str, float]]:
     heavy = {"delta_energy_density": float(continuum.quenched_energy_density(theta)),
              "electric_field": theta / (2.0 * math.pi) if abs(theta) <= math.pi else math.nan,
              "chi_t": continuum.quenched_topological_susceptibility()}
-    return {"mpt_first_order": mpt1, "mpt_second_order": mpt2, "heavy_mass": heavy}
+    refs = {"mpt_first_order": mpt1, "mpt_second_order": mpt2, "heavy_mass": heavy}
+    if mass > 0:
+        screening = continuum.heavy_mass_screening(mass=mass)
+        refs["heavy_mass_one_loop"] = {k: v * screening for k, v in heavy.items()}
+    return refs
+
+
+#: the reference each mass is compared with (module docstring) and the size of its first omitted term
+def _applicable(mass: float) -> str:
+    return "mpt_second_order" if mass < 1.0 else "heavy_mass_one_loop"
+
+
+def _omitted(mass: float, refs: dict[str, float], kind: str, obs: str) -> float:
+    """A heuristic size of the reference's first omitted term: MPT, the O(m²) term × 4.48 m/g (the
+    relative size of the O(m²) term of χ_t, as in :mod:`qlat.analysis.light_mass_crosscheck`);
+    heavy mass, the one-loop term × g²/(6πm²)."""
+    if kind == "mpt_second_order":
+        return abs(refs["mpt_second_order"] - refs["mpt_first_order"]) * 4.0 * mpt_second_order_coefficient() * \
+            mass / continuum.sigma()
+    return abs(refs["heavy_mass"] - refs["heavy_mass_one_loop"]) / (6.0 * math.pi * mass**2)
 
 
 def _central_field(chain: SchwingerChain, z: np.ndarray) -> float:
@@ -83,6 +110,11 @@ def _central_field(chain: SchwingerChain, z: np.ndarray) -> float:
     if (hi - lo) % 2:
         hi -= 1
     return float(field_profile[lo:hi].mean())
+
+
+def _field_sum(chain: SchwingerChain, z: np.ndarray) -> float:
+    """Σ_n E_n/g over the N − 1 links: (2π/(g²a)) ∂E₀/∂θ (Hellmann–Feynman, electric formulation)."""
+    return float(chain.electric_field(z).sum())
 
 
 def measure_theta_chain(n_sites: int, spacing: float, mass: float, theta: float, *, method: str = "auto",
@@ -98,12 +130,15 @@ def measure_theta_chain(n_sites: int, spacing: float, mass: float, theta: float,
         "n_sites": int(n_sites), "spacing": float(spacing), "volume": float(n_sites * spacing), "mass": float(mass),
         "theta": float(theta), "method": lv.method, "bond_dim": None if use_ed else int(bond_dim),
         "energy": float(lv.energies[0]), "field": _central_field(chain, lv.z_expectations()[0]),
+        "field_sum": _field_sum(chain, lv.z_expectations()[0]),
     }
     if lv.reference_energies is not None:
         row.update(energy_reference=float(lv.reference_energies[0]),
                    field_reference=_central_field(chain, lv.z_expectations(reference=True)[0]),
                    energy_line=float(lv.line_energies()[0]),
                    field_line=_central_field(chain, lv.z_expectations(line=True)[0]),
+                   field_sum_reference=_field_sum(chain, lv.z_expectations(reference=True)[0]),
+                   field_sum_line=_field_sum(chain, lv.z_expectations(line=True)[0]),
                    truncation_warnings=lv.line_row_warnings())
     row.update(converged=bool(lv.details.get("converged", True)), seconds=round(time.perf_counter() - start, 3),
                cpu_seconds=round(time.process_time() - cpu, 3))
@@ -112,7 +147,7 @@ def measure_theta_chain(n_sites: int, spacing: float, mass: float, theta: float,
 
 def _per_spacing(rows: list[dict[str, Any]], *, mass: float, spacing: float, volumes: tuple[float, float],
                  suffix: str = "") -> dict[str, Any] | None:
-    """ℰ(θ) − ℰ(0), ⟨E⟩(θ) and χ_t at one spacing from the chains of lengths ``volumes``."""
+    """ℰ(θ) − ℰ(0), ⟨E⟩(θ) and χ_t at one spacing from the bulk differences of the chains of lengths ``volumes``."""
     def chain_rows(vol: float) -> dict[float, dict[str, Any]]:
         return {r["theta"]: r for r in rows if r["mass"] == mass and r["spacing"] == spacing
                 and abs(r["volume"] - vol) < 1e-9}
@@ -123,7 +158,7 @@ def _per_spacing(rows: list[dict[str, Any]], *, mass: float, spacing: float, vol
         return None
     n1, n2 = next(iter(short.values()))["n_sites"], next(iter(long_.values()))["n_sites"]
     length = (n2 - n1) * spacing
-    ekey, fkey = "energy" + suffix, "field" + suffix
+    ekey, fkey = "energy" + suffix, "field_sum" + suffix
     get = (lambda r, k: r.get(k, r[k.replace(suffix, "")]) if suffix else r[k])
     out: dict[str, Any] = {"spacing": spacing, "n_sites": [n1, n2], "thetas": [t for t in thetas if t != 0.0],
                            "energy": [], "field": []}
@@ -131,7 +166,7 @@ def _per_spacing(rows: list[dict[str, Any]], *, mass: float, spacing: float, vol
         d2 = get(long_[t], ekey) - get(long_[0.0], ekey)
         d1 = get(short[t], ekey) - get(short[0.0], ekey)
         out["energy"].append((d2 - d1) / length)
-        out["field"].append(get(long_[t], fkey))
+        out["field"].append((get(long_[t], fkey) - get(short[t], fkey)) / (n2 - n1))
     out["chi_t"] = _chi_t(out["thetas"], out["energy"])
     out["chi_t_field"] = _chi_t_field(out["thetas"], out["field"])
     return out
@@ -191,27 +226,62 @@ class ThetaDependenceResult:
     masses: dict[float, dict[str, Any]]
     settings: dict[str, Any] = field(default_factory=dict)
 
+    def comparisons(self) -> list[dict[str, Any]]:
+        """Every continuum estimate against the reference for its mass (module docstring).
+
+        ``z`` = (value − reference)/total error of the estimate alone; ``omitted`` is the heuristic
+        size of the reference's first omitted term (:func:`_omitted`), which ``z`` does not include.
+        """
+        out = []
+        for mass, data in sorted(self.masses.items()):
+            kind = _applicable(mass)
+            for key, est in data["estimates"].items():
+                refs = data["references"][key]
+                ref = refs[kind]
+                out.append({"mass": mass, "quantity": key, "value": est.value, "error": est.error,
+                            "systematic": est.systematic, "total_error": est.total_error, "reference": kind,
+                            "reference_value": ref, "deviation": est.value - ref,
+                            "relative_deviation": (est.value - ref) / ref if ref else math.nan,
+                            "z": est.z_score(ref), "omitted": _omitted(mass, refs, kind, key),
+                            "z_all": {k: est.z_score(v) for k, v in refs.items()}, "warned": bool(est.warnings)})
+        return out
+
     def table(self) -> str:
         from qlat.analysis.tables import format_table
 
         out = []
+        kinds = ("mpt_first_order", "mpt_second_order", "heavy_mass", "heavy_mass_one_loop")
         for mass, data in sorted(self.masses.items()):
             rows = []
             for key, est in data["estimates"].items():
                 refs = data["references"].get(key, {})
                 rows.append([key, str(est), f"{est.error:.1e}", f"{est.systematic:.1e}",
-                             *(f"{refs.get(r, math.nan):.5f}" for r in ("mpt_first_order", "mpt_second_order",
-                                                                       "heavy_mass")),
-                             "!" if est.warnings else ""])
+                             *(f"{refs.get(r, math.nan):.5f}" for r in kinds), "!" if est.warnings else ""])
             out.append(f"m/g = {mass:g}\n" + format_table(
-                ["quantity", "continuum", "fit err", "syst", "MPT 1st", "MPT 2nd", "heavy mass", "warn"], rows))
+                ["quantity", "continuum", "fit err", "syst", "MPT 1st", "MPT 2nd", "heavy mass", "heavy 1-loop",
+                 "warn"], rows))
+            comp = [c for c in self.comparisons() if c["mass"] == mass]
+            if comp:
+                out.append(f"m/g = {mass:g} against {comp[0]['reference']} (z: the estimate's error only; "
+                           "omitted: size of the reference's first omitted term)\n" + format_table(
+                               ["quantity", "reference", "deviation", "rel. dev.", "z", "omitted"],
+                               [[c["quantity"], f"{c['reference_value']:.6f}", f"{c['deviation']:+.2e}",
+                                 f"{100 * c['relative_deviation']:+.3f}%", f"{c['z']:+.2f}", f"{c['omitted']:.1e}"]
+                                for c in comp]))
+            var = data["variants"]
+            if var:
+                out.append("variants (a → 0 values): " + "; ".join(
+                    f"{name}: " + ", ".join(f"{k} = {v:.6g}" for k, v in vals.items()
+                                           if k.startswith(("energy@", "chi_t")) and not k.startswith("chi_t_field"))
+                    for name, vals in var.items() if vals))
         return "\n\n".join(out)
 
     def to_dict(self) -> dict[str, Any]:
         return {"study": "theta_dependence", "settings": self.settings, "rows": self.rows,
                 "masses": {f"{m:g}": {"per_spacing": d["per_spacing"], "fits": d["fits"], "variants": d["variants"],
                                       "estimates": {k: v.to_dict() for k, v in d["estimates"].items()},
-                                      "references": d["references"]} for m, d in self.masses.items()}}
+                                      "references": d["references"]} for m, d in self.masses.items()},
+                "comparisons": self.comparisons()}
 
     def plot(self, path: Any) -> None:
         """ℰ(θ) − ℰ(0) and ⟨E⟩(θ) in the continuum per mass, with MPT and the heavy-mass limit."""
@@ -270,7 +340,8 @@ def analyze_theta_dependence(rows: list[dict[str, Any]], *, volumes: Sequence[fl
                     out.append(res)
             return out
 
-        base_a = per_a((0, 1))
+        base_pair = (len(vols) - 2, len(vols) - 1)  # the two longest chains
+        base_a = per_a(base_pair)
         base = _continuum(base_a, spacing_degree=spacing_degree)
         variants: dict[str, dict[str, float]] = {}
 
@@ -279,16 +350,17 @@ def analyze_theta_dependence(rows: list[dict[str, Any]], *, volumes: Sequence[fl
 
         variants["spacing_degree+1"] = values(_continuum(base_a, spacing_degree=spacing_degree + 1))
         variants["drop_coarsest_a"] = values(_continuum(base_a, spacing_degree=spacing_degree, drop_coarsest=True))
-        if len(vols) >= 3:
-            variants["volumes L1,L3"] = values(_continuum(per_a((0, 2)), spacing_degree=spacing_degree))
+        if len(vols) >= 3:  # the shorter chain one length down: about twice the e^{-ML} error of base_pair
+            variants["shorter first chain"] = values(_continuum(per_a((len(vols) - 3, len(vols) - 1)),
+                                                               spacing_degree=spacing_degree))
         truncation = truncation_variant([r for r in rows if r["mass"] == mass], "energy")
         if truncation is not None:  # the chains on the line in the discarded weight (qlat.exact.dmrg_truncation)
             suffix, vname = truncation
-            variants[vname] = values(_continuum(per_a((0, 1), suffix=suffix), spacing_degree=spacing_degree))
+            variants[vname] = values(_continuum(per_a(base_pair, suffix=suffix), spacing_degree=spacing_degree))
         theta_form = [{**p, "chi_t": _chi_t(p["thetas"], p["energy"], degree=2)} for p in base_a]
         theta_fit = _continuum(theta_form, spacing_degree=spacing_degree).get("chi_t")
         variants["chi_t_fit_degree-1"] = {} if theta_fit is None else {"chi_t": float(theta_fit["value"])}
-        groups = {"continuum": ("spacing_degree+1", "drop_coarsest_a"), "finite volume": ("volumes L1,L3",),
+        groups = {"continuum": ("spacing_degree+1", "drop_coarsest_a"), "finite volume": ("shorter first chain",),
                   "truncation": ("truncation(line)", "truncation(chi/2)"), "theta fit": ("chi_t_fit_degree-1",)}
         estimates: dict[str, Estimate] = {}
         references: dict[str, dict[str, float]] = {}

@@ -71,3 +71,63 @@ def test_bad_input():
         theta_dependence_study(volumes=[8.0], plan_only=True)
     with pytest.raises(ParameterError, match="spacings"):
         theta_dependence_study(spacings=[0.5, 0.4], plan_only=True)
+
+
+def test_field_sum_is_the_theta_derivative_of_the_energy():
+    """Hellmann–Feynman in the electric formulation: Σ_n⟨E_n⟩/g = (2π/(g²a)) ∂E₀/∂θ on every chain,
+    so the bulk difference of the summed field is E/g = (2π/g²) ∂ℰ/∂θ of the energy's bulk."""
+    a, m, theta, h = 0.5, 0.3, 1.1, 1e-4
+    for n in (8, 12):
+        row = measure_theta_chain(n, a, m, theta, method="ed")
+        de = (measure_theta_chain(n, a, m, theta + h, method="ed")["energy"]
+              - measure_theta_chain(n, a, m, theta - h, method="ed")["energy"]) / (2 * h)
+        assert row["field_sum"] == pytest.approx(2 * math.pi * de / a, abs=1e-6)
+        # the central-half average is a different (boundary-contaminated) number at these sizes
+        assert abs(row["field"] - row["field_sum"] / (n - 1)) > 1e-3
+
+
+def test_heavy_mass_continuum_needs_the_one_loop_screening():
+    """m/g = 2, five spacings (ED): ⟨E⟩ and ℰ(θ) − ℰ(0) in the continuum agree with the screened
+    heavy-mass limit (1 − g²/(6πm²)) (θ/2π), and the unscreened limit is many error bars away."""
+    res = theta_dependence_study(masses=[2.0], thetas=[0.8], spacings=[0.5, 0.4, 1 / 3, 0.25, 0.2],
+                                 volumes=[3.0, 4.0], method="ed")
+    comp = {c["quantity"]: c for c in res.comparisons()}
+    field = comp["electric_field@0.8"]
+    assert field["reference"] == "heavy_mass_one_loop"
+    screened = continuum.heavy_mass_screening(mass=2.0) * 0.8 / (2 * math.pi)
+    assert field["reference_value"] == pytest.approx(screened, rel=1e-12)
+    for key in ("electric_field@0.8", "delta_energy_density@0.8"):
+        c = comp[key]
+        assert abs(c["relative_deviation"]) < 5e-4 and abs(c["z"]) < 3
+        # power: the quenched value is off by g²/(6πm²) = 1.3 %, far outside the bar
+        assert abs(c["z_all"]["heavy_mass"]) > 10
+        assert c["total_error"] < 0.3 * abs(c["reference_value"] / continuum.heavy_mass_screening(mass=2.0)
+                                           - c["reference_value"])
+    assert "heavy_mass_one_loop" in res.table()
+
+
+def test_heavy_mass_screening_and_the_reference_choice():
+    assert continuum.heavy_mass_screening(mass=2.0) == pytest.approx(1 - 1 / (24 * math.pi), rel=1e-12)
+    assert continuum.heavy_mass_screening(mass=1.0, coupling=2.0) == pytest.approx(1 - 4 / (6 * math.pi))
+    with pytest.raises(ParameterError, match="mass"):
+        continuum.heavy_mass_screening(mass=0.0)
+    refs = _references(2.0, 1.0)
+    for obs, v in refs["heavy_mass"].items():
+        assert refs["heavy_mass_one_loop"][obs] == pytest.approx(v * (1 - 1 / (24 * math.pi)))
+    assert "heavy_mass_one_loop" not in _references(0.0, 1.0)
+
+
+def test_the_two_longest_chains_form_the_bulk_and_the_shortest_is_the_volume_variant():
+    """volumes L1 < L2 < L3: the estimates are those of (L2, L3) alone; (L1, L3) is the finite-volume
+    variant (its shift is the 'finite volume' systematic)."""
+    common = {"masses": [0.3], "thetas": [1.2], "spacings": [0.5, 0.4, 1 / 3], "method": "ed", "spacing_degree": 1}
+    three = theta_dependence_study(volumes=[2.0, 3.0, 4.0], **common)
+    two = theta_dependence_study(volumes=[3.0, 4.0], **common)
+    low = theta_dependence_study(volumes=[2.0, 4.0], **common)
+    for key, est in two.masses[0.3]["estimates"].items():
+        assert three.masses[0.3]["estimates"][key].value == pytest.approx(est.value, abs=1e-12)
+        shift = abs(low.masses[0.3]["estimates"][key].value - est.value)
+        assert shift > 0
+        assert three.masses[0.3]["estimates"][key].provenance["systematic_sources"]["finite volume"] == \
+            pytest.approx(shift, rel=1e-9)
+    assert "finite volume" not in two.masses[0.3]["estimates"]["chi_t"].provenance["systematic_sources"]
