@@ -56,6 +56,9 @@ from qlat.exact.dmrg_truncation import OBSERVABLE_FACTOR, record_warnings, trunc
 from qlat.exact.levels import ED_LEVELS_MAX_SITES, dmrg_levels, ed_levels
 from qlat.theories.schwinger_qubit import SchwingerChain
 
+#: the number of Fourier terms c_k (1 − cos kθ) fitted to ℰ(θ) − ℰ(0) (fewer when the θ grid is small)
+FOURIER_TERMS = 3
+
 __all__ = ["ThetaDependenceResult", "analyze_theta_dependence", "measure_theta_chain", "mpt_second_order_coefficient",
            "theta_dependence_study"]
 
@@ -80,6 +83,11 @@ def _references(mass: float, theta: float) -> dict[str, dict[str, float]]:
     heavy = {"delta_energy_density": float(continuum.quenched_energy_density(theta)),
              "electric_field": theta / (2.0 * math.pi) if abs(theta) <= math.pi else math.nan,
              "chi_t": continuum.quenched_topological_susceptibility()}
+    # the Fourier coefficients of ℰ(θ) − ℰ(0) = Σ_k c_k (1 − cos kθ) (module docstring); none for the heavy mass
+    for k in range(1, FOURIER_TERMS + 1):
+        mpt1[f"fourier_c{k}"] = mass * sigma if k == 1 else 0.0
+        mpt2[f"fourier_c{k}"] = {1: mass * sigma, 2: -a2 * mass**2}.get(k, 0.0)
+        heavy[f"fourier_c{k}"] = math.nan
     refs = {"mpt_first_order": mpt1, "mpt_second_order": mpt2, "heavy_mass": heavy}
     if mass > 0:
         screening = continuum.heavy_mass_screening(mass=mass)
@@ -92,13 +100,25 @@ def _applicable(mass: float) -> str:
     return "mpt_second_order" if mass < 1.0 else "heavy_mass_one_loop"
 
 
-def _omitted(mass: float, refs: dict[str, float], kind: str, obs: str) -> float:
-    """A heuristic size of the reference's first omitted term: MPT, the O(m²) term × 4.48 m/g (the
-    relative size of the O(m²) term of χ_t, as in :mod:`qlat.analysis.light_mass_crosscheck`);
-    heavy mass, the one-loop term × g²/(6πm²)."""
+def _omitted(mass: float, refs: dict[str, float], kind: str, key: str) -> float:
+    """A heuristic size of the reference's first omitted term (not included in ``z``).
+
+    MPT to O(m²): at order mᵏ only cos jθ with j ≤ k, j ≡ k (mod 2) appear, so the O(m³) term is
+    δc₁(1 − cos θ) + c₃(1 − cos 3θ) and c₂ is exact to O(m⁴).  Each unknown coefficient is given
+    the size κ = A m² x, x = 4Am/Σ = 4.48 m/g (the O(m²) term times the ratio of the O(m²) to the
+    O(m) term of χ_t, as in :mod:`qlat.analysis.light_mass_crosscheck`); c₂ gets A m² x².  Hence
+    κ√((1 − cos θ)² + (1 − cos 3θ)²) for ℰ, 2πκ√(sin²θ + 9 sin²3θ) for E/g and κ√(1 + 9²) for χ_t.
+    Heavy mass: the one-loop term × g²/(6πm²).
+    """
     if kind == "mpt_second_order":
-        return abs(refs["mpt_second_order"] - refs["mpt_first_order"]) * 4.0 * mpt_second_order_coefficient() * \
-            mass / continuum.sigma()
+        a2 = mpt_second_order_coefficient()
+        x = 4.0 * a2 * mass / continuum.sigma()
+        kappa = a2 * mass**2 * x
+        name, theta = (key, 0.0) if "@" not in key else (key.split("@")[0], float(key.split("@")[1]))
+        shape = {"fourier_c1": 1.0, "fourier_c2": x, "fourier_c3": 1.0, "chi_t": math.hypot(1.0, 9.0),
+                 "delta_energy_density": math.hypot(1.0 - math.cos(theta), 1.0 - math.cos(3.0 * theta)),
+                 "electric_field": 2.0 * math.pi * math.hypot(math.sin(theta), 3.0 * math.sin(3.0 * theta))}
+        return kappa * shape[name]
     return abs(refs["heavy_mass"] - refs["heavy_mass_one_loop"]) / (6.0 * math.pi * mass**2)
 
 
@@ -168,6 +188,7 @@ def _per_spacing(rows: list[dict[str, Any]], *, mass: float, spacing: float, vol
         out["energy"].append((d2 - d1) / length)
         out["field"].append((get(long_[t], fkey) - get(short[t], fkey)) / (n2 - n1))
     out["chi_t"] = _chi_t(out["thetas"], out["energy"])
+    out["fourier"] = _fourier(out["thetas"], out["energy"])
     out["chi_t_field"] = _chi_t_field(out["thetas"], out["field"])
     return out
 
@@ -182,6 +203,17 @@ def _chi_t(thetas: Sequence[float], energy: Sequence[float], degree: int | None 
     design = np.stack([t ** (2 * (j + 1)) for j in range(k)], axis=1)
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
     return float(2.0 * coef[0])
+
+
+def _fourier(thetas: Sequence[float], energy: Sequence[float], terms: int | None = None) -> list[float] | None:
+    """c₁ … c_K of ℰ(θ) − ℰ(0) = Σ_k c_k (1 − cos kθ), K = min(FOURIER_TERMS, points − 1) (≥ 1 dof)."""
+    t = np.asarray(thetas, dtype=float)
+    k = min(FOURIER_TERMS, t.size - 1) if terms is None else min(terms, t.size)
+    if k < 2:
+        return None
+    design = np.stack([1.0 - np.cos((j + 1) * t) for j in range(k)], axis=1)
+    coef, *_ = np.linalg.lstsq(design, np.asarray(energy, dtype=float), rcond=None)
+    return [float(c) for c in coef]
 
 
 def _chi_t_field(thetas: Sequence[float], field_values: Sequence[float], degree: int | None = None) -> float | None:
@@ -215,6 +247,11 @@ def _continuum(per_a: list[dict[str, Any]], *, spacing_degree: int, drop_coarses
         y = [p[name] for p in per_a]
         if all(v is not None for v in y):
             out[name] = extrapolate_polynomial(a, y, degree=spacing_degree)
+    coefs = [p.get("fourier") for p in per_a]
+    if all(c is not None for c in coefs) and len({len(c) for c in coefs}) == 1:  # type: ignore[arg-type]
+        for j in range(len(coefs[0])):  # type: ignore[arg-type]
+            out[f"fourier_c{j + 1}"] = extrapolate_polynomial(a, [c[j] for c in coefs],  # type: ignore[index]
+                                                              degree=spacing_degree)
     return out
 
 
@@ -230,7 +267,9 @@ class ThetaDependenceResult:
         """Every continuum estimate against the reference for its mass (module docstring).
 
         ``z`` = (value − reference)/total error of the estimate alone; ``omitted`` is the heuristic
-        size of the reference's first omitted term (:func:`_omitted`), which ``z`` does not include.
+        size of the reference's first omitted term (:func:`_omitted`), which ``z`` does not include
+        and ``z_with_omitted`` adds in quadrature.  References that are not defined (NaN: the
+        Fourier coefficients of the heavy-mass limit) are left out.
         """
         out = []
         for mass, data in sorted(self.masses.items()):
@@ -238,11 +277,15 @@ class ThetaDependenceResult:
             for key, est in data["estimates"].items():
                 refs = data["references"][key]
                 ref = refs[kind]
+                if not math.isfinite(ref):
+                    continue
+                omitted = _omitted(mass, refs, kind, key)
                 out.append({"mass": mass, "quantity": key, "value": est.value, "error": est.error,
                             "systematic": est.systematic, "total_error": est.total_error, "reference": kind,
                             "reference_value": ref, "deviation": est.value - ref,
                             "relative_deviation": (est.value - ref) / ref if ref else math.nan,
-                            "z": est.z_score(ref), "omitted": _omitted(mass, refs, kind, key),
+                            "z": est.z_score(ref), "omitted": omitted,
+                            "z_with_omitted": est.z_score(ref, other_error=omitted),
                             "z_all": {k: est.z_score(v) for k, v in refs.items()}, "warned": bool(est.warnings)})
         return out
 
@@ -264,15 +307,16 @@ class ThetaDependenceResult:
             if comp:
                 out.append(f"m/g = {mass:g} against {comp[0]['reference']} (z: the estimate's error only; "
                            "omitted: size of the reference's first omitted term)\n" + format_table(
-                               ["quantity", "reference", "deviation", "rel. dev.", "z", "omitted"],
+                               ["quantity", "reference", "deviation", "rel. dev.", "z", "omitted", "z (with omitted)"],
                                [[c["quantity"], f"{c['reference_value']:.6f}", f"{c['deviation']:+.2e}",
-                                 f"{100 * c['relative_deviation']:+.3f}%", f"{c['z']:+.2f}", f"{c['omitted']:.1e}"]
+                                 f"{100 * c['relative_deviation']:+.3f}%" if c["reference_value"] else "—",
+                                 f"{c['z']:+.2f}", f"{c['omitted']:.1e}", f"{c['z_with_omitted']:+.2f}"]
                                 for c in comp]))
             var = data["variants"]
             if var:
                 out.append("variants (a → 0 values): " + "; ".join(
                     f"{name}: " + ", ".join(f"{k} = {v:.6g}" for k, v in vals.items()
-                                           if k.startswith(("energy@", "chi_t")) and not k.startswith("chi_t_field"))
+                                           if k.startswith(("energy@", "chi_t", "fourier")) and not k.startswith("chi_t_field"))
                     for name, vals in var.items() if vals))
         return "\n\n".join(out)
 
@@ -360,8 +404,13 @@ def analyze_theta_dependence(rows: list[dict[str, Any]], *, volumes: Sequence[fl
         theta_form = [{**p, "chi_t": _chi_t(p["thetas"], p["energy"], degree=2)} for p in base_a]
         theta_fit = _continuum(theta_form, spacing_degree=spacing_degree).get("chi_t")
         variants["chi_t_fit_degree-1"] = {} if theta_fit is None else {"chi_t": float(theta_fit["value"])}
+        fewer = [{**p, "fourier": None if p["fourier"] is None else _fourier(p["thetas"], p["energy"],
+                                                                              terms=len(p["fourier"]) - 1)}
+                 for p in base_a]
+        variants["fourier_terms-1"] = {k: v for k, v in values(_continuum(fewer, spacing_degree=spacing_degree)).items()
+                                       if k.startswith("fourier_c")}
         groups = {"continuum": ("spacing_degree+1", "drop_coarsest_a"), "finite volume": ("shorter first chain",),
-                  "truncation": ("truncation(line)", "truncation(chi/2)"), "theta fit": ("chi_t_fit_degree-1",)}
+                  "truncation": ("truncation(line)", "truncation(chi/2)"), "theta fit": ("chi_t_fit_degree-1", "fourier_terms-1")}
         estimates: dict[str, Estimate] = {}
         references: dict[str, dict[str, float]] = {}
         for key, fit in base.items():

@@ -113,6 +113,9 @@ def test_heavy_mass_screening_and_the_reference_choice():
         continuum.heavy_mass_screening(mass=0.0)
     refs = _references(2.0, 1.0)
     for obs, v in refs["heavy_mass"].items():
+        if obs.startswith("fourier"):  # not defined for the heavy mass
+            assert math.isnan(v) and math.isnan(refs["heavy_mass_one_loop"][obs])
+            continue
         assert refs["heavy_mass_one_loop"][obs] == pytest.approx(v * (1 - 1 / (24 * math.pi)))
     assert "heavy_mass_one_loop" not in _references(0.0, 1.0)
 
@@ -131,3 +134,25 @@ def test_the_two_longest_chains_form_the_bulk_and_the_shortest_is_the_volume_var
         assert three.masses[0.3]["estimates"][key].provenance["systematic_sources"]["finite volume"] == \
             pytest.approx(shift, rel=1e-9)
     assert "finite volume" not in two.masses[0.3]["estimates"]["chi_t"].provenance["systematic_sources"]
+
+
+def test_fourier_coefficients_and_their_mpt_references():
+    """ℰ(θ) − ℰ(0) = Σ c_k (1 − cos kθ): the fit recovers c₁ … c₃ from four angles, and the MPT
+    references are c₁ = mΣ, c₂ = −A m², c₃ = 0 (the first omitted orders m³, m⁴, m³)."""
+    from qlat.analysis.theta_dependence import _fourier, _omitted
+
+    thetas = [0.4, 0.8, 1.6, 2.4]
+    c = [0.0153, -0.0017, 0.0002]
+    energy = [sum(ck * (1 - math.cos((k + 1) * t)) for k, ck in enumerate(c)) for t in thetas]
+    assert _fourier(thetas, energy) == pytest.approx(c, rel=1e-9)
+    assert _fourier(thetas[:2], energy[:2]) is None  # one term leaves no angle over
+    refs = _references(0.1, 0.0)
+    a2 = mpt_second_order_coefficient()
+    assert refs["mpt_second_order"]["fourier_c1"] == pytest.approx(0.1 * continuum.sigma())
+    assert refs["mpt_second_order"]["fourier_c2"] == pytest.approx(-a2 * 0.01)
+    assert refs["mpt_second_order"]["fourier_c3"] == 0.0
+    assert math.isnan(refs["heavy_mass"]["fourier_c1"])
+    # the m⁴ term of c₂ is estimated smaller than the m³ terms of c₁ and c₃ (x = 4.48 m/g < 1)
+    sizes = {k: _omitted(0.1, {}, "mpt_second_order", k) for k in ("fourier_c1", "fourier_c2", "fourier_c3")}
+    assert sizes["fourier_c2"] == pytest.approx(0.448 * sizes["fourier_c1"], rel=1e-2)
+    assert sizes["fourier_c1"] == sizes["fourier_c3"] == pytest.approx(a2 * 0.01 * 0.448, rel=1e-2)
