@@ -141,9 +141,9 @@ RUNS: dict[str, tuple[str, dict[str, Any], str]] = {
     "theta_dependence_2core": (
         "qlat.analysis.theta_dependence:theta_dependence_study",
         {"masses": [0.1, 2.0], "thetas": [0.8, 1.6, 2.4], "spacings": [0.5, 0.4, THIRD],
-         "volumes": [8.0, 12.0], "bond_dim": 32},
+         "volumes": [8.0, 12.0], "bond_dim": 32, "spacing_degree": 1},
         "qlat schwinger theta-dependence --masses 0.1 2 --thetas 0.8 1.6 2.4 "
-        "--spacings 0.5 0.4 0.3333333333333333 --volumes 8 12 --bond-dim 32",
+        "--spacings 0.5 0.4 0.3333333333333333 --volumes 8 12 --bond-dim 32 --spacing-degree 1",
     ),
     # Issue 23 item 3, recorded (benchmarks/results/hamiltonian_theta_dependence_1core.*): ≈ 25 CPU min of
     # one core.  theta_dependence_2core's L = 8, 12 leave e^{−ML} ≈ 2 % in the bulk differences at m/g = 0.1,

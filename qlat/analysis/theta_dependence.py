@@ -346,8 +346,9 @@ class ThetaDependenceResult:
                                    label=f"m/g = {mass:g} (a → 0)")
                 color = bars[0].get_color()
                 refs = [_references(mass, th) for th in grid]
-                ax.plot(grid, [r["mpt_second_order"][name] for r in refs], "-", lw=0.8, color=color)
-                ax.plot(grid, [r["mpt_first_order"][name] for r in refs], ":", lw=0.8, color=color)
+                ax.plot(grid, [r[_applicable(mass)][name] for r in refs], "-", lw=0.8, color=color)
+                if _applicable(mass) == "mpt_second_order":
+                    ax.plot(grid, [r["mpt_first_order"][name] for r in refs], ":", lw=0.8, color=color)
         for ax, name, ylab in ((axes[0], "delta_energy_density", "(ℰ(θ) − ℰ(0)) / g²"),
                                (axes[1], "electric_field", "⟨E⟩ / g")):
             ax.plot(grid, [_references(1.0, th)["heavy_mass"][name] for th in grid], "k--", lw=0.8,
@@ -355,7 +356,7 @@ class ThetaDependenceResult:
             ax.set_xlabel("θ")
             ax.set_ylabel(ylab)
             ax.legend(fontsize=7)
-        axes[0].set_title("solid: MPT to O(m²), dotted: O(m)")
+        axes[0].set_title("solid: MPT to O(m²) (m < g) or heavy mass × (1 − g²/6πm²); dotted: MPT O(m)", fontsize=8)
         fig.tight_layout()
         fig.savefig(path, dpi=120)
         plt.close(fig)
