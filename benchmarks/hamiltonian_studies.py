@@ -16,7 +16,8 @@ and string_tension_2core; ``spectrum_massive_fine`` (m/g = 0.125, 0.25, 0.5 at �
 ``spectrum_m025_fine`` (its m/g = 0.25 part), ``spectrum_m025_fine_chi48`` and
 ``spectrum_m0125_fine_chi48`` the massive spectrum down to a = 0.2 with the model-averaged
 continuum limit; ``string_tension_long_2core`` (nine separations out to ℓ = 24, the screening-tail
-fit) and ``theta_pi_3spacings_2core`` (a = 1/3 at χ = 48 added to theta_pi_2spacings_2core).
+fit) and ``theta_pi_3spacings_2core`` (a = 1/3 at χ = 48 added to theta_pi_2spacings_2core);
+``theta_dependence_1core`` the continuum θ-dependence (a = 0.5 … 0.2, L = 12, 16, 20; ≈ 20 CPU min).
 """
 
 from __future__ import annotations

@@ -17,9 +17,15 @@ the bulk differences, in which the open-boundary contributions cancel up to e^{�
 - **topological susceptibility** χ_t = ∂²ℰ/∂θ²|₀: from a fit of the θ grid,
   ℰ(θ) − ℰ(0) = (χ_t/2)θ² + c₄θ⁴ + c₆θ⁶ (variant: from the field, E = (2π/g²)(χ_t θ + …)).
 
-Every quantity is then extrapolated a → 0 by a polynomial of degree ``spacing_degree``.
+Every quantity is then extrapolated a → 0 in one of two forms with d = ``spacing_degree``
+non-constant terms: powers of a², c₀ + c₂a² + … + c_{2d}a^{2d} (``continuum="even"``: with the
+mass shift the leading lattice artifact is O(a²), Dempsey et al.; on the recorded m/g = 0.1 chains,
+a = 0.5 … 0.2, c₀ + c₂a² + c₄a⁴ leaves residuals 10⁻⁴–10⁻⁵ of those of c₀ + c₁a + c₂a²), or
+powers of a, c₀ + c₁a + … + c_d a^d (``"polynomial"``: at m/g = 2, ma ≈ 1, the chains are
+linear in a).  ``"auto"`` (default) takes per quantity the form with the smaller residual sum of
+squares (same number of parameters) and the other one as a variant.
 Errors: the fit error of the continuum extrapolation (``error``) and systematic sources:
-continuum (degree + 1, dropping the coarsest a), finite volume (with a third length, the pair
+continuum (one more power, dropping the coarsest a, the other form), finite volume (with a third length, the pair
 (L₁, L₃) instead of (L₂, L₃): its shift is about twice the e^{−ML} error of the pair used, for
 L's 4/g apart and M ≈ 0.4 g), truncation (DMRG: the ground states on the line in the discarded
 weight of χ/2 and χ, :mod:`qlat.exact.dmrg_truncation`; × its observable factor for the field)
@@ -228,30 +234,35 @@ def _chi_t_field(thetas: Sequence[float], field_values: Sequence[float], degree:
     return float(coef[0] / (2.0 * math.pi))
 
 
-def _continuum(per_a: list[dict[str, Any]], *, spacing_degree: int, drop_coarsest: bool = False
+def _powers(spacing_degree: int, even: bool) -> tuple[int, ...]:
+    """The powers of a of the continuum fit: 0, 2, …, 2d (even) or 0, 1, …, d."""
+    return tuple(range(0, 2 * spacing_degree + 1, 2)) if even else tuple(range(spacing_degree + 1))
+
+
+def _continuum(per_a: list[dict[str, Any]], *, powers: tuple[int, ...], drop_coarsest: bool = False
                ) -> dict[str, Any]:
     """Continuum fits of every quantity (per θ) from the per-spacing results."""
     per_a = sorted((p for p in per_a if p is not None), key=lambda p: -p["spacing"])
     if drop_coarsest and len(per_a) > 1:
         per_a = per_a[1:]
     out: dict[str, Any] = {}
-    if len(per_a) < spacing_degree + 2:
+    if len(per_a) < len(powers) + 1:
         return out
     a = [p["spacing"] for p in per_a]
     thetas = sorted(set.intersection(*(set(p["thetas"]) for p in per_a)))
     for t in thetas:
         for name in ("energy", "field"):
             y = [p[name][p["thetas"].index(t)] for p in per_a]
-            out[f"{name}@{t:.6g}"] = extrapolate_polynomial(a, y, degree=spacing_degree)
+            out[f"{name}@{t:.6g}"] = extrapolate_polynomial(a, y, powers=powers)
     for name in ("chi_t", "chi_t_field"):
         y = [p[name] for p in per_a]
         if all(v is not None for v in y):
-            out[name] = extrapolate_polynomial(a, y, degree=spacing_degree)
+            out[name] = extrapolate_polynomial(a, y, powers=powers)
     coefs = [p.get("fourier") for p in per_a]
     if all(c is not None for c in coefs) and len({len(c) for c in coefs}) == 1:  # type: ignore[arg-type]
         for j in range(len(coefs[0])):  # type: ignore[arg-type]
             out[f"fourier_c{j + 1}"] = extrapolate_polynomial(a, [c[j] for c in coefs],  # type: ignore[index]
-                                                              degree=spacing_degree)
+                                                              powers=powers)
     return out
 
 
@@ -363,8 +374,10 @@ class ThetaDependenceResult:
 
 
 def analyze_theta_dependence(rows: list[dict[str, Any]], *, volumes: Sequence[float], spacing_degree: int = 2,
+                             continuum: str = "auto",
                              settings: dict[str, Any] | None = None) -> ThetaDependenceResult:
     """Bulk differences, χ_t fits and continuum extrapolations (module docstring)."""
+    require(continuum in ("auto", "even", "polynomial"), "continuum", "must be auto, even or polynomial", continuum)
     vols = sorted(float(v) for v in volumes)
     require(len(vols) >= 2, "volumes", "needs at least two chain lengths L1 < L2", vols)
     masses: dict[float, dict[str, Any]] = {}
@@ -387,30 +400,54 @@ def analyze_theta_dependence(rows: list[dict[str, Any]], *, volumes: Sequence[fl
 
         base_pair = (len(vols) - 2, len(vols) - 1)  # the two longest chains
         base_a = per_a(base_pair)
-        base = _continuum(base_a, spacing_degree=spacing_degree)
-        variants: dict[str, dict[str, float]] = {}
 
         def values(fits: dict[str, Any]) -> dict[str, float]:
             return {k: float(v["value"]) for k, v in fits.items()}
 
-        variants["spacing_degree+1"] = values(_continuum(base_a, spacing_degree=spacing_degree + 1))
-        variants["drop_coarsest_a"] = values(_continuum(base_a, spacing_degree=spacing_degree, drop_coarsest=True))
-        if len(vols) >= 3:  # the shorter chain one length down: about twice the e^{-ML} error of base_pair
-            variants["shorter first chain"] = values(_continuum(per_a((len(vols) - 3, len(vols) - 1)),
-                                                               spacing_degree=spacing_degree))
-        truncation = truncation_variant([r for r in rows if r["mass"] == mass], "energy")
-        if truncation is not None:  # the chains on the line in the discarded weight (qlat.exact.dmrg_truncation)
-            suffix, vname = truncation
-            variants[vname] = values(_continuum(per_a(base_pair, suffix=suffix), spacing_degree=spacing_degree))
-        theta_form = [{**p, "chi_t": _chi_t(p["thetas"], p["energy"], degree=2)} for p in base_a]
-        theta_fit = _continuum(theta_form, spacing_degree=spacing_degree).get("chi_t")
-        variants["chi_t_fit_degree-1"] = {} if theta_fit is None else {"chi_t": float(theta_fit["value"])}
-        fewer = [{**p, "fourier": None if p["fourier"] is None else _fourier(p["thetas"], p["energy"],
-                                                                              terms=len(p["fourier"]) - 1)}
-                 for p in base_a]
-        variants["fourier_terms-1"] = {k: v for k, v in values(_continuum(fewer, spacing_degree=spacing_degree)).items()
-                                       if k.startswith("fourier_c")}
-        groups = {"continuum": ("spacing_degree+1", "drop_coarsest_a"), "finite volume": ("shorter first chain",),
+        def form_fits(even: bool, base_a: list[dict[str, Any]] = base_a, mass: float = mass,
+                      base_pair: tuple[int, int] = base_pair) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
+            """The continuum fits in one form (powers of a² or of a) and its variants."""
+            powers = _powers(spacing_degree, even)
+            variants: dict[str, dict[str, float]] = {
+                "spacing_degree+1": values(_continuum(base_a, powers=_powers(spacing_degree + 1, even))),
+                "drop_coarsest_a": values(_continuum(base_a, powers=powers, drop_coarsest=True))}
+            if len(vols) >= 3:  # the shorter chain one length down: about twice the e^{-ML} error of base_pair
+                variants["shorter first chain"] = values(_continuum(per_a((len(vols) - 3, len(vols) - 1)),
+                                                                   powers=powers))
+            truncation = truncation_variant([r for r in rows if r["mass"] == mass], "energy")
+            if truncation is not None:  # the chains on the line in the discarded weight (qlat.exact.dmrg_truncation)
+                suffix, vname = truncation
+                variants[vname] = values(_continuum(per_a(base_pair, suffix=suffix), powers=powers))
+            theta_form = [{**p, "chi_t": _chi_t(p["thetas"], p["energy"], degree=2)} for p in base_a]
+            theta_fit = _continuum(theta_form, powers=powers).get("chi_t")
+            variants["chi_t_fit_degree-1"] = {} if theta_fit is None else {"chi_t": float(theta_fit["value"])}
+            fewer = [{**p, "fourier": None if p["fourier"] is None else _fourier(p["thetas"], p["energy"],
+                                                                                  terms=len(p["fourier"]) - 1)}
+                     for p in base_a]
+            variants["fourier_terms-1"] = {k: v for k, v in values(_continuum(fewer, powers=powers)).items()
+                                           if k.startswith("fourier_c")}
+            return _continuum(base_a, powers=powers), variants
+
+        forms = {"even": form_fits(True), "polynomial": form_fits(False)}
+        if continuum != "auto":
+            forms = {continuum: forms[continuum]}
+        # per quantity the form with the smaller residual sum of squares (same number of parameters);
+        # the other form's value is the "continuum form" variant
+        base: dict[str, Any] = {}
+        variants: dict[str, dict[str, float]] = {}
+        chosen: dict[str, str] = {}
+        for key in forms[next(iter(forms))][0]:
+            form = min(forms, key=lambda f: forms[f][0][key]["chi2"])
+            chosen[key] = form
+            base[key] = forms[form][0][key]
+            for name, vals in forms[form][1].items():
+                if key in vals:
+                    variants.setdefault(name, {})[key] = vals[key]
+            for other in forms:
+                if other != form:
+                    variants.setdefault("other continuum form", {})[key] = float(forms[other][0][key]["value"])
+        groups = {"continuum": ("spacing_degree+1", "drop_coarsest_a", "other continuum form"),
+                  "finite volume": ("shorter first chain",),
                   "truncation": ("truncation(line)", "truncation(chi/2)"), "theta fit": ("chi_t_fit_degree-1", "fourier_terms-1")}
         estimates: dict[str, Estimate] = {}
         references: dict[str, dict[str, float]] = {}
@@ -432,7 +469,8 @@ def analyze_theta_dependence(rows: list[dict[str, Any]], *, volumes: Sequence[fl
             label = obs if "@" not in key else f"{obs}@{theta:.6g}"
             est = Estimate(fit["value"], fit["error"], name=label, unit="g" if obs == "electric_field" else "g^2",
                            backend="ed+dmrg", n_samples=len(fit["x"]),
-                           provenance=provenance(study="theta_dependence", mass=mass, theta=theta, fit=fit))
+                           provenance=provenance(study="theta_dependence", mass=mass, theta=theta, fit=fit,
+                                                 continuum_form=chosen[key]))
             est = est.with_systematic(sources)
             for message in record_warnings([r for r in rows if r["mass"] == mass]):  # emitted when measured
                 est = est.with_warning(message, emit=False)
@@ -441,7 +479,8 @@ def analyze_theta_dependence(rows: list[dict[str, Any]], *, volumes: Sequence[fl
         masses[mass] = {"per_spacing": base_a, "fits": base, "variants": variants, "estimates": estimates,
                         "references": references}
     return ThetaDependenceResult(rows=rows, masses=masses,
-                                 settings=dict(settings or {}, spacing_degree=spacing_degree, volumes=vols))
+                                 settings=dict(settings or {}, spacing_degree=spacing_degree, continuum=continuum,
+                                               volumes=vols))
 
 
 def theta_dependence_study(
@@ -453,6 +492,7 @@ def theta_dependence_study(
     method: str = "auto",
     bond_dim: int = 48,
     spacing_degree: int = 2,
+    continuum: str = "auto",
     cache: RowCache | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
     plan_only: bool = False,
@@ -460,7 +500,9 @@ def theta_dependence_study(
     """Ground states on the (m, a, L, θ) grid (θ = 0 added), then :func:`analyze_theta_dependence`.
 
     ``volumes``: the lengths L₁ < L₂ (< L₃: the finite-volume variant) of the bulk difference;
-    each gives the even N nearest to L/a.  θ in radians, |θ| < π.
+    each gives the even N nearest to L/a.  θ in radians, |θ| < π.  ``continuum``: the a → 0 fit in powers of a² ("even"), of a
+    ("polynomial") or per quantity the one that fits better ("auto", the default), with
+    ``spacing_degree`` non-constant terms (module docstring).
     """
     require(len(masses) >= 1 and all(math.isfinite(m) and m >= 0 for m in masses), "masses",
             "must be finite masses >= 0", list(masses))
@@ -471,6 +513,7 @@ def theta_dependence_study(
     require(len(volumes) >= 2 and all(math.isfinite(v) and v > 0 for v in volumes), "volumes",
             "needs at least two positive lengths", list(volumes))
     require(method in ("auto", "ed", "dmrg"), "method", "must be auto, ed or dmrg", method)
+    require(continuum in ("auto", "even", "polynomial"), "continuum", "must be auto, even or polynomial", continuum)
     cache = cache if cache is not None else RowCache()
     planned: list[dict[str, Any]] = []
     start = time.perf_counter()
@@ -497,4 +540,5 @@ def theta_dependence_study(
     settings = {"masses": sorted(float(m) for m in masses), "thetas": grid[1:],
                 "spacings": sorted(float(a) for a in spacings), "method": method, "bond_dim": int(bond_dim),
                 "formulation": "electric", "mass_shift": True, "seconds": round(time.perf_counter() - start, 3)}
-    return analyze_theta_dependence(rows, volumes=volumes, spacing_degree=spacing_degree, settings=settings)
+    return analyze_theta_dependence(rows, volumes=volumes, spacing_degree=spacing_degree, continuum=continuum,
+                                    settings=settings)

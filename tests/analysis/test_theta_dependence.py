@@ -3,7 +3,9 @@ the continuum pipeline, and the mass-perturbation-theory references."""
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -98,7 +100,7 @@ def test_heavy_mass_continuum_needs_the_one_loop_screening():
     assert field["reference_value"] == pytest.approx(screened, rel=1e-12)
     for key in ("electric_field@0.8", "delta_energy_density@0.8"):
         c = comp[key]
-        assert abs(c["relative_deviation"]) < 5e-4 and abs(c["z"]) < 3
+        assert abs(c["relative_deviation"]) < 1e-3 and abs(c["z"]) < 3
         # power: the quenched value is off by g²/(6πm²) = 1.3 %, far outside the bar
         assert abs(c["z_all"]["heavy_mass"]) > 10
         assert c["total_error"] < 0.3 * abs(c["reference_value"] / continuum.heavy_mass_screening(mass=2.0)
@@ -123,7 +125,8 @@ def test_heavy_mass_screening_and_the_reference_choice():
 def test_the_two_longest_chains_form_the_bulk_and_the_shortest_is_the_volume_variant():
     """volumes L1 < L2 < L3: the estimates are those of (L2, L3) alone; (L1, L3) is the finite-volume
     variant (its shift is the 'finite volume' systematic)."""
-    common = {"masses": [0.3], "thetas": [1.2], "spacings": [0.5, 0.4, 1 / 3], "method": "ed", "spacing_degree": 1}
+    common = {"masses": [0.3], "thetas": [1.2], "spacings": [0.5, 0.4, 1 / 3], "method": "ed", "spacing_degree": 1,
+              "continuum": "polynomial"}
     three = theta_dependence_study(volumes=[2.0, 3.0, 4.0], **common)
     two = theta_dependence_study(volumes=[3.0, 4.0], **common)
     low = theta_dependence_study(volumes=[2.0, 4.0], **common)
@@ -156,3 +159,48 @@ def test_fourier_coefficients_and_their_mpt_references():
     sizes = {k: _omitted(0.1, {}, "mpt_second_order", k) for k in ("fourier_c1", "fourier_c2", "fourier_c3")}
     assert sizes["fourier_c2"] == pytest.approx(0.448 * sizes["fourier_c1"], rel=1e-2)
     assert sizes["fourier_c1"] == sizes["fourier_c3"] == pytest.approx(a2 * 0.01 * 0.448, rel=1e-2)
+
+
+RECORDED = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "hamiltonian_theta_dependence_1core.json"
+
+
+@pytest.mark.slow
+def test_recorded_theta_dependence_against_the_references():
+    """The recorded run (preset theta_dependence_1core of benchmarks/hamiltonian_studies.py, ~20 CPU min):
+    two of its chains recomputed, its rows re-analysed by this code, and the continuum values against
+    the references: m/g = 2, the heavy-mass limit with the one-loop screening (the quenched limit, 1.3 %
+    away, excluded); m/g = 0.1, mass perturbation theory — c₂ = −A m² (exact to O(m⁴)) within its
+    bar and c₂ = 0 (first order) excluded; every other quantity within the bar plus the size of the
+    unknown O(m³) term; χ_t equal to the light-mass study's independent Hamiltonian estimate."""
+    from qlat.analysis.theta_dependence import analyze_theta_dependence
+
+    rec = json.loads(RECORDED.read_text())
+    rows = rec["rows"]
+    for mass in (0.1, 2.0):  # the chains are reproducible (DMRG, χ = 32)
+        row = next(r for r in rows if r["mass"] == mass and r["n_sites"] == 24 and r["theta"] == 2.4)
+        again = measure_theta_chain(24, row["spacing"], mass, 2.4, bond_dim=row["bond_dim"])
+        assert again["energy"] == pytest.approx(row["energy"], abs=1e-8)
+        assert again["field_sum"] == pytest.approx(row["field_sum"], abs=1e-5)
+    res = analyze_theta_dependence(rows, volumes=rec["settings"]["volumes"],
+                                   spacing_degree=rec["settings"]["spacing_degree"])
+    comps = res.comparisons()
+    assert len(comps) == len(rec["comparisons"]) >= 20
+    for new, old in zip(comps, rec["comparisons"], strict=True):  # the file is this code's output
+        assert new["quantity"] == old["quantity"]
+        assert new["value"] == pytest.approx(old["value"], rel=1e-9, abs=1e-12)
+        assert new["total_error"] == pytest.approx(old["total_error"], rel=1e-6, abs=1e-12)
+    heavy = [c for c in comps if c["mass"] == 2.0]
+    light = {c["quantity"]: c for c in comps if c["mass"] == 0.1}
+    assert len(heavy) == 9 and all(c["reference"] == "heavy_mass_one_loop" for c in heavy)
+    for c in heavy:
+        assert abs(c["z"]) <= 2 and abs(c["relative_deviation"]) < 1e-3, c
+        assert abs(c["z_all"]["heavy_mass"]) > 5, c  # power: the unscreened limit fails
+    c2 = light["fourier_c2"]
+    assert c2["reference"] == "mpt_second_order" and abs(c2["z"]) <= 2
+    assert abs(c2["value"]) > 5 * c2["total_error"]  # power: first order (c₂ = 0) fails
+    for c in light.values():
+        assert abs(c["z_with_omitted"]) <= 2, c
+    lm = json.loads((RECORDED.parent / "light_mass_crosscheck_long.json").read_text())
+    other = lm["table"]["estimates"]["hamiltonian"]["chi_t"]
+    chi = res.masses[0.1]["estimates"]["chi_t"]
+    assert abs(chi.z_score(other["value"], other_error=math.hypot(other["error"], other["systematic"]))) <= 2
