@@ -19,10 +19,9 @@ the bulk differences, in which the open-boundary contributions cancel up to e^{�
 
 Every quantity is then extrapolated a → 0 in one of two forms with d = ``spacing_degree``
 non-constant terms: powers of a², c₀ + c₂a² + … + c_{2d}a^{2d} (``continuum="even"``: with the
-mass shift the leading lattice artifact is O(a²), Dempsey et al.; on the recorded m/g = 0.1 chains,
-a = 0.5 … 0.2, c₀ + c₂a² + c₄a⁴ leaves residuals 10⁻⁴–10⁻⁵ of those of c₀ + c₁a + c₂a²), or
-powers of a, c₀ + c₁a + … + c_d a^d (``"polynomial"``: at m/g = 2, ma ≈ 1, the chains are
-linear in a).  ``"auto"`` (default) takes per quantity the form with the smaller residual sum of
+mass shift the leading lattice artifact is O(a²), Dempsey et al.; on the recorded chains,
+a = 0.5 … 0.2, c₀ + c₂a² + c₄a⁴ leaves residuals 0.5–4·10⁻⁵ (m/g = 0.1) and 4·10⁻³ (m/g = 2) of
+those of c₀ + c₁a + c₂a²), or powers of a, c₀ + c₁a + … + c_d a^d (``"polynomial"``).  ``"auto"`` (default) takes per quantity the form with the smaller residual sum of
 squares (same number of parameters) and the other one as a variant.
 Errors: the fit error of the continuum extrapolation (``error``) and systematic sources:
 continuum (one more power, dropping the coarsest a, the other form), finite volume (with a third length, the pair
