@@ -16,7 +16,8 @@ and string_tension_2core; ``spectrum_massive_fine`` (m/g = 0.125, 0.25, 0.5 at �
 ``spectrum_m025_fine`` (its m/g = 0.25 part), ``spectrum_m025_fine_chi48`` and
 ``spectrum_m0125_fine_chi48`` the massive spectrum down to a = 0.2 with the model-averaged
 continuum limit; ``string_tension_long_2core`` (nine separations out to ℓ = 24, the screening-tail
-fit) and ``theta_pi_3spacings_2core`` (a = 1/3 at χ = 48 added to theta_pi_2spacings_2core).
+fit) and ``theta_pi_3spacings_2core`` (a = 1/3 at χ = 48 added to theta_pi_2spacings_2core);
+``theta_dependence_1core`` the continuum θ-dependence (a = 0.5 … 0.2, L = 12, 16, 20; ≈ 20 CPU min).
 """
 
 from __future__ import annotations
@@ -141,9 +142,21 @@ RUNS: dict[str, tuple[str, dict[str, Any], str]] = {
     "theta_dependence_2core": (
         "qlat.analysis.theta_dependence:theta_dependence_study",
         {"masses": [0.1, 2.0], "thetas": [0.8, 1.6, 2.4], "spacings": [0.5, 0.4, THIRD],
-         "volumes": [8.0, 12.0], "bond_dim": 32},
+         "volumes": [8.0, 12.0], "bond_dim": 32, "spacing_degree": 1},
         "qlat schwinger theta-dependence --masses 0.1 2 --thetas 0.8 1.6 2.4 "
-        "--spacings 0.5 0.4 0.3333333333333333 --volumes 8 12 --bond-dim 32",
+        "--spacings 0.5 0.4 0.3333333333333333 --volumes 8 12 --bond-dim 32 --spacing-degree 1",
+    ),
+    # Issue 23 item 3, recorded (benchmarks/results/hamiltonian_theta_dependence_1core.*): ≈ 25 CPU min of
+    # one core.  theta_dependence_2core's L = 8, 12 leave e^{−ML} ≈ 2 % in the bulk differences at m/g = 0.1,
+    # θ = 2.4 (M ≈ 0.39 g near θ = π) and its three spacings give no continuum fit at degree 2: here
+    # L = 12, 16, 20 (the two longest form the bulk difference, L₁ the finite-volume variant) and
+    # five spacings down to a = 0.2 (N = 24 … 100).
+    "theta_dependence_1core": (
+        "qlat.analysis.theta_dependence:theta_dependence_study",
+        {"masses": [0.1, 2.0], "thetas": [0.4, 0.8, 1.6, 2.4], "spacings": [0.5, 0.4, THIRD, 0.25, 0.2],
+         "volumes": [12.0, 16.0, 20.0], "bond_dim": 32},
+        "qlat schwinger theta-dependence --masses 0.1 2 --thetas 0.4 0.8 1.6 2.4 "
+        "--spacings 0.5 0.4 0.3333333333333333 0.25 0.2 --volumes 12 16 20 --bond-dim 32",
     ),
     "string_tension_2core": (
         "qlat.analysis.string_tension:string_tension_study",

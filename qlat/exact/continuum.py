@@ -19,6 +19,11 @@ are collected in docs/references.md; every number here is computed from its form
 
 - Heavy-mass (quenched) limit m ≫ g: pure U(1) gauge theory with a background field,
   ℰ(θ) = (g²/2)(θ/2π)² for |θ| ≤ π, periodic with period 2π; χ_t = g²/(4π²).
+  Its first correction in g²/m² is the one-loop vacuum polarization of the massive fermion,
+  Π(Q²) = (g²/π)∫₀¹dx x(1−x)/(m² + x(1−x)Q²) (whose m → 0 limit is the Schwinger mass² g²/π),
+  Π(0) = g²/(6πm²): the background field is screened by the dielectric constant 1 + Π(0), and
+  ℰ(θ) − ℰ(0) = (g²/2)(θ/2π)²(1 − g²/(6πm²) + O(g⁴/m⁴)) (derived here; the O(g⁴/m⁴) term, its
+  θ⁴ Euler–Heisenberg part and the pair-creation effects near |θ| = π are not included).
 
 - The same pure gauge theory on a torus of area A (the β → ∞ limit at fixed V/β = g²A of the
   lattice character expansion, :mod:`qlat.exact.u1_character_expansion`; Wiese, Nucl. Phys. B 318, 153 (1989);
@@ -43,7 +48,7 @@ from qlat.core.errors import require
 __all__ = [
     "sigma", "massless_condensate", "boson_mass", "mpt_energy_density", "mpt_condensate",
     "mpt_topological_susceptibility", "quenched_energy_density",
-    "quenched_topological_susceptibility", "quenched_torus_energy_density",
+    "quenched_topological_susceptibility", "quenched_torus_energy_density", "heavy_mass_screening",
     "quenched_torus_topological_susceptibility",
 ]
 
@@ -110,6 +115,17 @@ def quenched_topological_susceptibility(*, coupling: float = 1.0) -> float:
     r"""Heavy-mass limit χ_t = ∂²ℰ/∂θ² = g²/(4π²)."""
     _check_coupling(coupling)
     return coupling**2 / (4.0 * math.pi**2)
+
+
+def heavy_mass_screening(*, mass: float, coupling: float = 1.0) -> float:
+    r"""1 − g²/(6πm²): the heavy-mass factor of ℰ(θ) − ℰ(0), ⟨E⟩ and χ_t to O(g²/m²) (module docstring).
+
+    Multiplies :func:`quenched_energy_density` and :func:`quenched_topological_susceptibility`;
+    the omitted O(g⁴/m⁴) term is of the size (g²/(6πm²))².
+    """
+    _check_coupling(coupling)
+    require(math.isfinite(mass) and mass > 0, "mass", "must be > 0 (heavy-mass expansion)", mass)
+    return 1.0 - coupling**2 / (6.0 * math.pi * mass**2)
 
 
 def _check_area(area: float) -> float:
