@@ -175,22 +175,11 @@ LIGHT_MASS_PRESETS: dict[str, LightMassPreset] = {
 
 
 # ------------------------------------------------------------------------------ analytic
-@functools.lru_cache(maxsize=1)
 def second_order_coefficient() -> float:
-    r"""E₊ = 2π ∫₀^∞ r dr (e^{−2K₀(r)} − 1) = −8.91388 (μ = 1): the O(m²) θ-dependence of the vacuum energy.
+    r"""E₊ = −8.91388: :func:`qlat.exact.continuum.mpt_second_order_integral` (the one home of the O(m²) term)."""
+    from qlat.exact import continuum
 
-    Bosonization: mψ̄ψ → −mΣ N_μ cos(2√πφ − θ) with the free massive boson φ (μ² = g²/π), and
-    ⟨N cos(2√πφ(x) − θ) N cos(2√πφ(0) − θ)⟩_c = ½[cos 2θ (e^{−2K₀(μ|x|)} − 1) + (e^{2K₀} − 1)];
-    the cos 2θ part of −½m²Σ²∫d²x ⟨…⟩_c is −(m²Σ²/4)(2π/μ²)(E₊/2π) cos 2θ.  Adam's value
-    −8.9139 (arXiv:hep-th/9704064), as quoted in eq. (24) of arXiv:2206.05308.
-    """
-    from scipy.integrate import quad
-    from scipy.special import k0
-
-    def integrand(r: float) -> float:
-        return r * (math.exp(-2.0 * k0(r)) - 1.0)
-
-    return 2.0 * math.pi * sum(quad(integrand, lo, hi)[0] for lo, hi in ((0.0, 2.0), (2.0, 10.0), (10.0, math.inf)))
+    return continuum.mpt_second_order_integral()
 
 
 def second_order_values(mass: float, theta: float) -> dict[str, float]:

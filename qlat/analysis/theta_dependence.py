@@ -67,13 +67,9 @@ FOURIER_TERMS = 3
 __all__ = ["ThetaDependenceResult", "analyze_theta_dependence", "measure_theta_chain", "mpt_second_order_coefficient",
            "theta_dependence_study"]
 
-#: Dempsey et al. 2022, eq. (24): ⟨E⟩/g = (e^γ/√π)(m/g) sin θ − (SECOND_ORDER_FIELD e^{2γ}/4π)(m/g)² sin 2θ + O(m³).
-SECOND_ORDER_FIELD = 8.9139
-
-
 def mpt_second_order_coefficient() -> float:
-    """A in ℰ(θ) ⊃ A m² cos 2θ (units of g): A = 8.9139 e^{2γ}/(16π²) ≈ 0.1791 (module docstring)."""
-    return SECOND_ORDER_FIELD * math.exp(2.0 * np.euler_gamma) / (16.0 * math.pi**2)
+    """A in ℰ(θ) ⊃ A m² cos 2θ (units of g): :func:`qlat.exact.continuum.mpt_second_order_coefficient`."""
+    return continuum.mpt_second_order_coefficient()
 
 
 def _references(mass: float, theta: float) -> dict[str, dict[str, float]]:

@@ -56,7 +56,7 @@ def test_continuum_pipeline_and_references():
     assert "heavy mass" in res.table()
     refs = _references(0.1, 1.0)
     a2 = mpt_second_order_coefficient()
-    assert a2 == pytest.approx(8.9139 * math.exp(2 * 0.5772156649) / (16 * math.pi**2), rel=1e-9)
+    assert a2 == pytest.approx(8.9139 * math.exp(2 * 0.5772156649) / (16 * math.pi**2), rel=1e-5)  # Adam: 8.9139
     assert refs["mpt_second_order"]["chi_t"] == pytest.approx(0.1 * continuum.sigma() - 4 * a2 * 0.01)
     # ⟨E⟩ = (2π/g²) ∂ℰ/∂θ for every reference
     h = 1e-6
