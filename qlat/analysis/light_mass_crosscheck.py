@@ -164,8 +164,8 @@ LIGHT_MASS_PRESETS: dict[str, LightMassPreset] = {
         instanton_moves=2, mass_steps=(0.5, 0.75, 1.0), fv_lattices=(1,), fv_sizes=((8, 16),),
         chain_lengths=(8.0, 12.0), hamiltonian_spacings=(0.5, 0.4, 1.0 / 3.0)),
     # the full series with twice the samples and a second finite-volume β (tori 10, 20 at β(14)), so the
-    # a-dependence of the finite-volume ratio is measured, not the whole correction: ≈ 40 min CPU (Python API
-    # only, ``light_mass("long")``; benchmarks/record_light_mass.py --preset long)
+    # a-dependence of the finite-volume ratio is measured, not the whole correction: ≈ 25–40 min CPU (`qlat crosscheck light-mass --preset long`,
+    # ``light_mass("long")``; benchmarks/record_light_mass.py --preset long)
     "long": LightMassPreset(
         name="long", mass=0.1, theta=math.pi / 4, physical_volume=25.0,
         lattice_sizes=(10, 12, 14, 16, 18, 20, 22, 24), samples=600, chains=16, thermalization=100,

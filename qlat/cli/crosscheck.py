@@ -37,8 +37,10 @@ def register(subparsers: Any) -> None:
         "mass, finite volume corrected) vs DMRG of the electric Hamiltonian at m/g = 0.1, vs m Sigma and second-order "
         "mass perturbation theory; the notes say what difference the preset can resolve.")
     p.add_argument("kind", choices=KINDS, help="which cross-check")
-    p.add_argument("--preset", choices=("quick", "full"), default="quick",
-                   help="quick (a few minutes on 2 cores) or full (the recorded run)")
+    p.add_argument("--preset", choices=("quick", "full", "long"), default="quick",
+                   help="quick (a few minutes on 2 cores), full (the recorded run) or, for light-mass only, long "
+                   "(~25 CPU min: 600 samples per chain, a second finite-volume beta; the run whose Monte Carlo "
+                   "error is below 15 %%)")
     add_out_flag(p, "crosscheck_<kind>.csv, .json and .png", default="crosscheck")
     add_seed_flag(p, "the Monte Carlo chains")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
@@ -58,6 +60,8 @@ def cmd(args: argparse.Namespace) -> int:
 
     require(args.seed is None or args.seed >= 0, "--seed", "must be an integer >= 0", args.seed)
     require(args.threads >= 1, "--threads", "must be an integer >= 1", args.threads)
+    require(args.preset != "long" or args.kind == "light-mass", "--preset",
+            "long is a light-mass preset (heavy-mass: quick or full)", args.preset)
     ensure_output_dir(args.out, "--out")
     resolve_seed(args)
     from qlat.core.compute import set_threads

@@ -196,6 +196,7 @@ CASES: list[tuple[list[str], str]] = [
     # --- crosscheck
     (["crosscheck", "light-mass-bogus"], "invalid choice"),
     (["crosscheck", "heavy-mass", "--preset", "huge"], "--preset"),
+    (["crosscheck", "heavy-mass", "--preset", "long", "--out", "cc"], "--preset: long is a light-mass preset"),
     (["crosscheck", "heavy-mass", "--seed", "-1", "--out", "cc"], "--seed"),
     # --- sample: the Wilson-fermion Schwinger model
     (["sample", "schwinger", "--L", "4", "--beta", "1", "--mass", "-3", "--n", "20"], "--mass"),
