@@ -113,3 +113,24 @@ def test_a_second_writer_is_refused_while_the_folder_is_locked(two_toy_estimator
 
         os.close(fd)
     assert (out / "calibration.json").read_bytes() == before
+
+
+@pytest.mark.parametrize("damage", ["points", "summaries"])
+def test_update_refuses_a_damaged_report_before_running(two_toy_estimators, tmp_path, capsys, damage):
+    """A recorded file that is JSON with the right keys but an unreadable point or summary is refused in one
+    line before any point runs (not a KeyError traceback after the whole run), and nothing is written."""
+    out = tmp_path / "cal"
+    assert main(["calibrate", "--size", "test", "--seed", "4", "--out", str(out), "--no-progress"]) == 0
+    path = out / "calibration.json"
+    data = json.loads(path.read_text())
+    data[damage] = [{"estimator": "toyA"}]
+    path.write_text(json.dumps(data))
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    ran = []
+    two_toy_estimators["toyA"] = harness.CaseGenerator("toyA", "toy", "spy", lambda rng, size: ran.append(1) or [])
+    capsys.readouterr()
+    assert main(["calibrate", "--size", "test", "--estimators", "toyA", "--update", "--out", str(out),
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--update: " in err[0] and "is a damaged calibration report" in err[0], err
+    assert not ran and {p.name: p.read_bytes() for p in out.iterdir()} == before

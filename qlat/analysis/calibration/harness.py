@@ -361,7 +361,8 @@ def check_update(recorded_params: Mapping[str, Any], *, size: Any, seed: Any) ->
 
 def read_recorded(folder: Any) -> dict[str, Any]:
     """The recorded calibration payload ``folder/calibration.json`` (what :func:`record_calibration` wrote);
-    ParameterError naming ``update`` if it is missing, unreadable or not a calibration report."""
+    ParameterError naming ``update`` if it is missing, unreadable, not a calibration report or damaged (a
+    point or summary that :meth:`CalibrationReport.from_dict` cannot read back)."""
     import json
     from pathlib import Path
 
@@ -376,6 +377,11 @@ def read_recorded(folder: Any) -> dict[str, Any]:
     ok = (isinstance(data, dict) and isinstance(data.get("params"), dict) and isinstance(data.get("points"), list)
           and isinstance(data.get("summaries"), list))
     require(ok, "update", f"{path} is not a calibration report (no params, points and summaries)", str(folder))
+    try:  # every point and summary must read back, or the merge would fail after the whole run
+        CalibrationReport.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise ParameterError("update", f"{path} is a damaged calibration report ({type(exc).__name__}: {exc})",
+                             str(folder)) from None
     return data
 
 
