@@ -187,9 +187,9 @@ def second_order_values(mass: float, theta: float) -> dict[str, float]:
     from qlat.exact import continuum
 
     sigma = continuum.sigma()
-    c = second_order_coefficient() * math.exp(2.0 * np.euler_gamma)
-    chi2 = c * mass * mass / (4.0 * math.pi**2)
-    e2 = c * mass * mass / (16.0 * math.pi**2) * (1.0 - math.cos(2.0 * theta))
+    a2 = continuum.mpt_second_order_coefficient()  # ℰ ⊃ A m²(cos 2θ − 1), A = −E₊e^{2γ}/(16π²)
+    chi2 = -4.0 * a2 * mass * mass
+    e2 = -a2 * mass * mass * (1.0 - math.cos(2.0 * theta))
     return {CHI_T: mass * sigma + chi2, ENERGY: mass * sigma * (1.0 - math.cos(theta)) + e2,
             CHI_T + "_m2": chi2, ENERGY + "_m2": e2}
 
