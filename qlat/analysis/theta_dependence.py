@@ -525,8 +525,13 @@ def theta_dependence_study(
                     if plan_only:
                         planned.append(key)
                         continue
-                    row, new = cache.fetch(key, lambda n=n, a=a, t=t, m=mass: measure_theta_chain(
-                        n, a, m, t, method=method, bond_dim=bond_dim))
+                    def compute(n: int = n, a: float = a, t: float = t, m: float = mass) -> dict[str, Any]:
+                        return measure_theta_chain(n, a, m, t, method=method, bond_dim=bond_dim)
+
+                    row, new = cache.fetch(key, compute)
+                    if "field_sum" not in row:  # cached before the summed field was measured: measure again
+                        row, new = compute(), True
+                        cache.put(key, row)
                     if new and progress is not None:
                         progress(row)
                     rows.append(row)

@@ -222,3 +222,21 @@ def test_the_continuum_form_with_the_smaller_residuals_is_chosen():
     assert fits["auto"]["estimates"]["chi_t"].provenance["continuum_form"] == "even"
     with pytest.raises(ParameterError, match="continuum"):
         analyze_theta_dependence(rows, volumes=[12, 16, 20], continuum="odd")
+
+
+def test_a_cached_row_without_the_field_sum_is_measured_again():
+    """A row cached by an older qlat (points.jsonl without ``field_sum``) is measured again, not a KeyError."""
+    from qlat.analysis.study_cache import RowCache
+
+    common = {"masses": [0.3], "thetas": [1.2], "spacings": [0.5, 0.4, 1 / 3], "volumes": [3.0, 4.0],
+              "method": "ed", "spacing_degree": 1}
+    fresh = theta_dependence_study(**common)
+    cache = RowCache()
+    for key in theta_dependence_study(plan_only=True, **common):
+        row = next(r for r in fresh.rows if (r["n_sites"], r["spacing"], r["theta"]) ==
+                   (key["n_sites"], key["spacing"], key["theta"]))
+        cache.put(key, {k: v for k, v in row.items() if not k.startswith("field_sum")})
+    again = theta_dependence_study(cache=cache, **common)
+    assert all("field_sum" in r for r in again.rows)
+    for key, est in fresh.masses[0.3]["estimates"].items():
+        assert again.masses[0.3]["estimates"][key].value == pytest.approx(est.value, abs=1e-12)
