@@ -20,8 +20,9 @@ are collected in docs/references.md; every number here is computed from its form
 - Heavy-mass (quenched) limit m ≫ g: pure U(1) gauge theory with a background field,
   ℰ(θ) = (g²/2)(θ/2π)² for |θ| ≤ π, periodic with period 2π; χ_t = g²/(4π²).
   Its first correction in g²/m² is the one-loop vacuum polarization of the massive fermion,
-  Π(Q²) = (g²/π)∫₀¹dx x(1−x)/(m² + x(1−x)Q²) (whose m → 0 limit is the Schwinger mass² g²/π),
-  Π(0) = g²/(6πm²): the background field is screened by the dielectric constant 1 + Π(0), and
+  Π(Q²) = (g²/π)∫₀¹dx x(1−x)/(m² + x(1−x)Q²) (Euclidean; the photon propagator is
+  1/(Q²[1 + Π(Q²)]), and Q²Π(Q²) → g²/π as m → 0: the Schwinger mass²),
+  Π(0) = (g²/π)(1/m²)∫₀¹x(1−x)dx = g²/(6πm²): the background field is screened by the dielectric constant 1 + Π(0), and
   ℰ(θ) − ℰ(0) = (g²/2)(θ/2π)²(1 − g²/(6πm²) + O(g⁴/m⁴)) (derived here; the O(g⁴/m⁴) term, its
   θ⁴ Euler–Heisenberg part and the pair-creation effects near |θ| = π are not included).
 
