@@ -99,7 +99,8 @@ FLOW_MODELS = {"test": 1, "quick": 4, "full": 16}
 FERMION_RUNS = {"test": 1, "quick": 4, "full": 16}
 #: Points of ``exact-local`` per size: cheap (1–3 s a point), so enough that its coverage is measured with
 #: power (module docstring): a calibrated bar (95.6 % measured) misses the 90 % goal by chance with
-#: probability 2 % (quick) / 0.1 % (full), a bar 30 % too narrow passes with 3 % / 0.5 %.
+#: probability 2 % (quick) / 0.1 % (full), a bar 30 % too narrow (0.7σ: 84 % within 2σ) passes with
+#: 7 % / 2 % (binomial, ~75 / ~151 unwarned points).
 EXACT_LOCAL_RUNS = {"test": 1, "quick": 80, "full": 160}
 
 
