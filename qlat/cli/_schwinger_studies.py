@@ -43,8 +43,9 @@ def _common(p: argparse.ArgumentParser, *, out: str, method_help: str) -> None:
     p.add_argument("--bond-dim", type=int, default=48,
                    help="DMRG bond dimension χ (default 48); every DMRG chain is also solved at χ/2 and the "
                         "difference, extrapolated in the discarded weight, is the truncation systematic")
-    p.add_argument("--spacing-degree", type=int, default=None, help="degree of the polynomial in a of the continuum "
-                   "extrapolation (default: the study's)")
+    p.add_argument("--spacing-degree", type=int, default=None, help="non-constant terms of the continuum "
+                   "extrapolation: the degree of its polynomial in a (theta-dependence: in a² or in a, whichever "
+                   "leaves the smaller residuals) (default: the study's)")
     add_out_flag(p, "the table, JSON and plot; finished chains are kept in points.jsonl there and not "
                  "recomputed when the command is rerun", default=out)
     p.add_argument("--dry-run", action="store_true", help="print the chains the study would compute and stop")
