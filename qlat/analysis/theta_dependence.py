@@ -90,7 +90,7 @@ def _references(mass: float, theta: float) -> dict[str, dict[str, float]]:
         mpt2[f"fourier_c{k}"] = {1: mass * sigma, 2: -a2 * mass**2}.get(k, 0.0)
         heavy[f"fourier_c{k}"] = math.nan
     refs = {"mpt_first_order": mpt1, "mpt_second_order": mpt2, "heavy_mass": heavy}
-    if mass > 0:
+    if mass >= 1.0:  # the one-loop factor 1 − g²/(6πm²) is an expansion in g²/m² (negative below m ≈ 0.23 g)
         screening = continuum.heavy_mass_screening(mass=mass)
         refs["heavy_mass_one_loop"] = {k: v * screening for k, v in heavy.items()}
     return refs
