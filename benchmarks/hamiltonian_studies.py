@@ -146,7 +146,7 @@ RUNS: dict[str, tuple[str, dict[str, Any], str]] = {
         "qlat schwinger theta-dependence --masses 0.1 2 --thetas 0.8 1.6 2.4 "
         "--spacings 0.5 0.4 0.3333333333333333 --volumes 8 12 --bond-dim 32 --spacing-degree 1",
     ),
-    # Issue 23 item 3, recorded (benchmarks/results/hamiltonian_theta_dependence_1core.*): ≈ 25 CPU min of
+    # Issue 23 item 3, recorded (benchmarks/results/hamiltonian_theta_dependence_1core.*): 1200 CPU s (≈ 20 CPU min) of
     # one core.  theta_dependence_2core's L = 8, 12 leave e^{−ML} ≈ 2 % in the bulk differences at m/g = 0.1,
     # θ = 2.4 (M ≈ 0.39 g near θ = π) and its three spacings give no continuum fit at degree 2: here
     # L = 12, 16, 20 (the two longest form the bulk difference, L₁ the finite-volume variant) and

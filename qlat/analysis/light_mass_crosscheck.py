@@ -186,12 +186,10 @@ def second_order_values(mass: float, theta: float) -> dict[str, float]:
     r"""χ_t/g² and [ℰ(θ) − ℰ(0)]/g² to O(m²) (module docstring), and their O(m²) parts (``*_m2``)."""
     from qlat.exact import continuum
 
-    sigma = continuum.sigma()
-    a2 = continuum.mpt_second_order_coefficient()  # ℰ ⊃ A m²(cos 2θ − 1), A = −E₊e^{2γ}/(16π²)
-    chi2 = -4.0 * a2 * mass * mass
-    e2 = -a2 * mass * mass * (1.0 - math.cos(2.0 * theta))
-    return {CHI_T: mass * sigma + chi2, ENERGY: mass * sigma * (1.0 - math.cos(theta)) + e2,
-            CHI_T + "_m2": chi2, ENERGY + "_m2": e2}
+    chi = continuum.mpt_second_order_topological_susceptibility(mass=mass)
+    energy = continuum.mpt_second_order_energy_density(theta, mass=mass)
+    return {CHI_T: chi, ENERGY: energy, CHI_T + "_m2": chi - continuum.mpt_topological_susceptibility(mass=mass),
+            ENERGY + "_m2": energy - float(continuum.mpt_energy_density(theta, mass=mass))}
 
 
 def boson_mass(mass: float) -> float:

@@ -78,9 +78,10 @@ def _references(mass: float, theta: float) -> dict[str, dict[str, float]]:
     mpt1 = {"delta_energy_density": float(continuum.mpt_energy_density(theta, mass=mass)),
             "electric_field": 2.0 * math.pi * mass * sigma * math.sin(theta),
             "chi_t": continuum.mpt_topological_susceptibility(mass=mass)}
-    mpt2 = {"delta_energy_density": mpt1["delta_energy_density"] + a2 * mass**2 * (math.cos(2 * theta) - 1.0),
+    # E/g = (2π/g²) ∂ℰ/∂θ of the second-order ℰ (Dempsey et al. 2022, eq. (24))
+    mpt2 = {"delta_energy_density": float(continuum.mpt_second_order_energy_density(theta, mass=mass)),
             "electric_field": mpt1["electric_field"] - 4.0 * math.pi * a2 * mass**2 * math.sin(2 * theta),
-            "chi_t": mpt1["chi_t"] - 4.0 * a2 * mass**2}
+            "chi_t": continuum.mpt_second_order_topological_susceptibility(mass=mass)}
     heavy = {"delta_energy_density": float(continuum.quenched_energy_density(theta)),
              "electric_field": theta / (2.0 * math.pi) if abs(theta) <= math.pi else math.nan,
              "chi_t": continuum.quenched_topological_susceptibility()}

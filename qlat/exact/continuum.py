@@ -50,6 +50,7 @@ from qlat.core.errors import require
 __all__ = [
     "sigma", "massless_condensate", "boson_mass", "mpt_energy_density", "mpt_condensate",
     "mpt_topological_susceptibility", "mpt_second_order_integral", "mpt_second_order_coefficient",
+    "mpt_second_order_energy_density", "mpt_second_order_topological_susceptibility",
     "quenched_energy_density",
     "quenched_topological_susceptibility", "quenched_torus_energy_density", "heavy_mass_screening",
     "quenched_torus_topological_susceptibility",
@@ -127,6 +128,21 @@ def mpt_second_order_coefficient(*, coupling: float = 1.0) -> float:
     """
     _check_coupling(coupling)
     return -mpt_second_order_integral() * math.exp(2.0 * np.euler_gamma) / (16.0 * math.pi**2)
+
+
+def mpt_second_order_energy_density(theta, *, mass: float, coupling: float = 1.0):
+    r"""ℰ(θ) − ℰ(0) = mΣ(1 − cos θ) + A m²(cos 2θ − 1) + O(m³) (:func:`mpt_second_order_coefficient`)."""
+    _check_mass(mass)
+    theta = np.asarray(theta, dtype=float)
+    a2 = mpt_second_order_coefficient(coupling=coupling)
+    out = mass * sigma(coupling=coupling) * (1.0 - np.cos(theta)) + a2 * mass**2 * (np.cos(2.0 * theta) - 1.0)
+    return float(out) if out.ndim == 0 else out
+
+
+def mpt_second_order_topological_susceptibility(*, mass: float, coupling: float = 1.0) -> float:
+    r"""χ_t = ∂²ℰ/∂θ²|₀ = mΣ − 4A m² + O(m³) (:func:`mpt_second_order_energy_density`)."""
+    _check_mass(mass)
+    return mass * sigma(coupling=coupling) - 4.0 * mpt_second_order_coefficient(coupling=coupling) * mass**2
 
 
 def quenched_energy_density(theta, *, coupling: float = 1.0):

@@ -169,7 +169,7 @@ def test_recorded_theta_dependence_against_the_references():
     """The recorded run (preset theta_dependence_1core of benchmarks/hamiltonian_studies.py, ~20 CPU min):
     two of its chains recomputed, its rows re-analysed by this code, and the continuum values against
     the references: m/g = 2, the heavy-mass limit with the one-loop screening (the quenched limit, 1.3 %
-    away, excluded); m/g = 0.1, mass perturbation theory — c₂ = −A m² (exact to O(m⁴)) within its
+    away, excluded); m/g = 0.1, mass perturbation theory — c₂ = −A m² (exact through O(m³)) within its
     bar and c₂ = 0 (first order) excluded; every other quantity within the bar plus the size of the
     unknown O(m³) term; χ_t equal to the light-mass study's independent Hamiltonian estimate."""
     from qlat.analysis.theta_dependence import analyze_theta_dependence
