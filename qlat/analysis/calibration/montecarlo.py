@@ -68,7 +68,9 @@ against a 64 × 20 000-sweep chain) — cover within 2σ 98.7 ± 0.9, 96.0 ± 1.
 95.5 ± 1.5 % of the unwarned, std(z) = 0.89, 1.03, 1.30, 1.04, 1.04, with std(value)/rms(error) = 0.89–1.02
 at every point (the bar is right on average; first- and second-half means agree within 2.2σ); 200/200/100 chain
 sets at the three missed points above: 96.0 ± 1.4, 94.5 ± 1.6, 95 ± 2.2 %; and over every point the
-generator draws (25 generator seeds, 271 unwarned): 73 / 95.6 ± 1.2 / 99.6 %, std(z) = 0.94.  The one
+generator draws (25 generator seeds at the old 12 points each, 271 unwarned: 73 / 95.6 ± 1.2 / 99.6 %,
+std(z) = 0.94; recorded, ``--generator 100 104`` at today's 80 points each,
+``benchmarks/results/exact_local_coverage.json``: 310 unwarned, 70 / 93.2 ± 1.4 / 99.4 %, std(z) = 1.04).  The one
 corner below 95 %, T = 0.1 with small steps and 4 chains, is unbiased but has a long negative z tail: S₁·S₂
 is piled up at −1 there, so a chain set that rarely visits its tail has both a low mean and a small
 variance (err/σ_true 0.5 at the misses); 4 chains cannot tell.  The 160 (80 quick) points make a chance
