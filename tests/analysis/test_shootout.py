@@ -125,6 +125,7 @@ def test_benchmark_script_prints_plots_and_replots(tiny, tmp_path, capsys):
     try:
         spec.loader.exec_module(bench)  # puts the repository and benchmarks/ on sys.path
         assert bench.main(["--preset", "full", "--dry-run"]) == 0  # sets one torch thread
+        assert bench.main(["--preset", "l16_1core", "--dry-run"]) == 0  # the recorded reduced L = 16 run
     finally:
         sys.path[:] = saved_path
         torch.set_num_threads(threads)
@@ -141,3 +142,23 @@ def test_benchmark_script_prints_plots_and_replots(tiny, tmp_path, capsys):
     assert [c.amortized(10_000) for c in back] == [c.amortized(10_000) for c in costs]
     bench.plot(back, tmp_path / "p.png", "test")
     assert (tmp_path / "p.png").stat().st_size > 1000
+
+
+def test_recorded_l16_run_says_what_the_docs_say():
+    """benchmarks/results/shootout_l16_1core.json (the reduced L = 16 run) holds the numbers the docs and README
+    quote: heatbath-instanton overtakes HMC at β = 3.83(10), no ML crossover, every ML point flagged, goal not met."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "shootout_l16_1core.json"
+    record = json.loads(path.read_text())
+    assert record["command"] == "benchmarks/shootout.py --preset l16_1core" and record["plan"]["L"] == [16]
+    found = {(x["sampler"], x["variant"]): x["crossovers"] for x in record["crossovers"]}
+    (hbi,) = found[("heatbath-instanton", "sampling")]
+    assert (round(hbi["beta"], 2), round(hbi["error"], 2), hbi["direction"]) == (3.83, 0.1, "overtakes")
+    assert all(not c for (name, _), c in found.items() if name in so.ML_SAMPLERS)
+    rows = record["results"]
+    assert all(not r["reliable"] for r in rows if r["sampler"] in so.ML_SAMPLERS)
+    hmc6 = next(r for r in rows if r["sampler"] == "hmc" and r["beta"] == 6.0)
+    assert hmc6["reliable"] and round(hmc6["tau_int_Q"]) == 1518
+    assert record["moonshot"]["met"] is False and record["moonshot"]["largest_point"]["beta"] == 6.0
