@@ -121,6 +121,10 @@ def claim_output_dir(path: str | os.PathLike[str], *, command: str, params: Mapp
 
     try:
         fd = lock_folder(folder, flag=flag)
+    except FolderBusyError:
+        # another writer holds the folder now (it may have found the folder this process just made):
+        # it is that writer's, so it is left alone; removing it would pull the folder from under it
+        raise
     except ParameterError:
         undo()
         raise
@@ -139,6 +143,10 @@ def claim_output_dir(path: str | os.PathLike[str], *, command: str, params: Mapp
         raise
 
 
+class FolderBusyError(ParameterError):
+    """Another qlat process holds the folder's lock (:func:`lock_folder`)."""
+
+
 def lock_folder(folder: str | os.PathLike[str], *, flag: str) -> int:
     """Take the exclusive, non-blocking ``flock`` on ``folder/.qlat-lock`` (created if missing) and return its
     descriptor; closing it releases the lock (the kernel does if the process dies).  A second writer is
@@ -154,8 +162,8 @@ def lock_folder(folder: str | os.PathLike[str], *, flag: str) -> int:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        raise ParameterError(flag, "another qlat process is writing to this folder now; wait for it or use "
-                             "another folder", str(folder)) from None
+        raise FolderBusyError(flag, "another qlat process is writing to this folder now; wait for it or use "
+                              "another folder", str(folder)) from None
     return fd
 
 
