@@ -85,6 +85,7 @@ from qlat.analysis.schwinger_crosscheck import (
 from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
+from qlat.exact.continuum import mpt_second_order_integral
 
 __all__ = ["LIGHT_MASS_PRESETS", "LightMassPreset", "error_budget", "finite_volume_ratio",
            "hamiltonian_light_mass_point", "light_mass", "quenched_charge_distribution", "second_order_coefficient",
@@ -175,11 +176,8 @@ LIGHT_MASS_PRESETS: dict[str, LightMassPreset] = {
 
 
 # ------------------------------------------------------------------------------ analytic
-def second_order_coefficient() -> float:
-    r"""E₊ = −8.91388: :func:`qlat.exact.continuum.mpt_second_order_integral` (the one home of the O(m²) term)."""
-    from qlat.exact import continuum
-
-    return continuum.mpt_second_order_integral()
+#: E₊ = −8.91388, the O(m²) vacuum-energy integral: its one home is qlat.exact.continuum.
+second_order_coefficient = mpt_second_order_integral
 
 
 def second_order_values(mass: float, theta: float) -> dict[str, float]:

@@ -56,11 +56,11 @@ import numpy as np
 from qlat.analysis.extrapolation import fit_polynomial
 from qlat.analysis.study_cache import RowCache
 from qlat.analysis.study_fits import curve_fit, extrapolate_polynomial
-from qlat.analysis.theta_dependence import mpt_second_order_coefficient
 from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.exact import continuum
+from qlat.exact.continuum import mpt_second_order_coefficient
 from qlat.exact.dmrg_truncation import record_warnings, truncation_variant
 from qlat.exact.levels import ED_LEVELS_MAX_SITES, dmrg_levels, ed_levels
 from qlat.theories.schwinger_qubit import SchwingerChain

@@ -57,6 +57,7 @@ from qlat.core.errors import require
 from qlat.core.estimate import Estimate
 from qlat.core.provenance import provenance
 from qlat.exact import continuum
+from qlat.exact.continuum import mpt_second_order_coefficient  # re-exported: A of ℰ ⊃ A m² cos 2θ
 from qlat.exact.dmrg_truncation import OBSERVABLE_FACTOR, record_warnings, truncation_variant
 from qlat.exact.levels import ED_LEVELS_MAX_SITES, dmrg_levels, ed_levels
 from qlat.theories.schwinger_qubit import SchwingerChain
@@ -66,11 +67,6 @@ FOURIER_TERMS = 3
 
 __all__ = ["ThetaDependenceResult", "analyze_theta_dependence", "measure_theta_chain", "mpt_second_order_coefficient",
            "theta_dependence_study"]
-
-def mpt_second_order_coefficient() -> float:
-    """A in ℰ(θ) ⊃ A m² cos 2θ (units of g): :func:`qlat.exact.continuum.mpt_second_order_coefficient`."""
-    return continuum.mpt_second_order_coefficient()
-
 
 def _references(mass: float, theta: float) -> dict[str, dict[str, float]]:
     sigma = continuum.sigma()
