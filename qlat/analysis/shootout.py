@@ -380,9 +380,10 @@ def crossovers(betas: Sequence[float], ratios: Sequence[float], errors: Sequence
 
 
 #: The samplers of the shoot-out, in the order they run (HMC first: the others start from its final configurations).
-SAMPLER_NAMES = ("hmc", "heatbath", "heatbath-instanton", "flow", "fthmc")
+#: ``flow-tree`` is the registry's ``flow`` sampler with a gauge-fixed tree flow (:class:`TreeFlowPlan`).
+SAMPLER_NAMES = ("hmc", "heatbath", "heatbath-instanton", "flow", "fthmc", "flow-tree")
 #: Those that are trained (their training cost is amortized).
-ML_SAMPLERS = ("flow", "fthmc")
+ML_SAMPLERS = ("flow", "fthmc", "flow-tree")
 
 
 @dataclass
@@ -395,6 +396,35 @@ class SamplerPlan:
     block: int
     max_cpu_seconds: float
     max_per_chain: int | None = None
+
+
+@dataclass
+class TreeFlowPlan:
+    """How the ``flow-tree`` entry is trained (:mod:`qlat.samplers.flow.tree`), once per β of the plan.
+
+    Phase 1 (``trainable="shared"``): the one-plaquette map at ``train_L`` (it does not depend on L).
+    Phase 2 (``trainable="tail"``): at each point's L, a flow with ``tail = min(tail, L − 1)``
+    conditioned stages gets the phase-1 map and trains only its tail.  A point is charged both
+    phases' CPU time.
+    """
+
+    train_L: int = 8
+    n_mix: int = 8
+    shared_steps: int = 3000
+    shared_batch: int = 512
+    shared_lr: float = 0.1
+    tail: int = 15
+    hidden: Sequence[int] = (32,)
+    tail_steps: int = 2000
+    tail_batch: int = 256
+    tail_lr: float = 3e-3
+
+    def architecture(self, L: int) -> dict[str, Any]:
+        return {"layout": "tree", "n_layers": 0, "coupling": "ncp", "n_mix": self.n_mix,
+                "tail": min(self.tail, L - 1), "hidden": [int(h) for h in self.hidden]}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, (tuple, list)) else v) for k, v in self.__dict__.items()}
 
 
 @dataclass
@@ -418,17 +448,23 @@ class ShootoutPlan:
     architecture: dict[str, Any] = field(default_factory=lambda: {"n_layers": 8, "hidden": [8, 8],
                                                                   "coupling": "ncp"})
     seed: int = 2024
+    tree: TreeFlowPlan | None = None
 
     def estimated_cpu_seconds(self, *, seconds_per_train_step: float) -> float:
         """An upper estimate of the CPU seconds of the run: every point spends its whole budget, plus the training."""
         points = len(self.L) * len(self.betas) * sum(p.max_cpu_seconds for p in self.samplers.values())
-        trained = any(name in self.samplers for name in ML_SAMPLERS)
-        return points + (len(self.train_betas) * self.train_steps * seconds_per_train_step if trained else 0.0)
+        trained = any(name in self.samplers for name in ("flow", "fthmc"))
+        total = points + (len(self.train_betas) * self.train_steps * seconds_per_train_step if trained else 0.0)
+        if self.tree is not None and "flow-tree" in self.samplers:  # measured here: 0.017 s/step (L = 8, batch
+            # 512) for the shared map, 0.033 s/step (L = 16, batch 256) for the tail
+            total += len(self.betas) * (self.tree.shared_steps * 0.02 + len(self.L) * self.tree.tail_steps * 0.035)
+        return total
 
     def to_dict(self) -> dict[str, Any]:
         return {"L": list(self.L), "betas": list(self.betas), "train_betas": list(self.train_betas),
                 "train_L": self.train_L, "train_steps": self.train_steps, "train_batch": self.train_batch,
                 "train_lr": self.train_lr, "architecture": dict(self.architecture), "seed": self.seed,
+                "tree": None if self.tree is None else self.tree.to_dict(),
                 "samplers": {k: {"params": dict(v.params), "chains": v.chains, "block": v.block,
                                  "max_cpu_seconds": v.max_cpu_seconds, "max_per_chain": v.max_per_chain}
                              for k, v in self.samplers.items()}}
@@ -456,6 +492,53 @@ def train_shootout_flow(plan: ShootoutPlan, beta: float, out: Any) -> dict[str, 
             "final_batch_ess": float(np.mean(tail)) if tail else None, "architecture": dict(plan.architecture)}
 
 
+def train_tree_flow(plan: ShootoutPlan, beta: float, L: int, out: Any, *, shared: Any = None
+                    ) -> tuple[dict[str, Any], Any]:
+    """Train the plan's tree flow for (β, L) into ``out`` (:class:`TreeFlowPlan`); (record, shared model).
+
+    ``shared``: the phase-1 model of this β if already trained (its CPU time is then not repeated
+    but still charged, from its record)."""
+    import torch
+
+    from qlat.core.lattice import Lattice
+    from qlat.samplers.flow import FlowModel, TrainConfig, save_checkpoint, train
+    from qlat.samplers.flow.tree import tree_layer
+    from qlat.theories import U1Theory
+
+    tp = plan.tree
+    require(tp is not None, "tree", "the plan has no tree flow", tp)
+    assert tp is not None
+    if shared is None:
+        small = U1Theory(Lattice((tp.train_L, tp.train_L)), beta=beta)
+        torch.manual_seed(plan.seed)
+        model = FlowModel(small.params(), tp.architecture(tp.train_L) | {"tail": 0})
+        config = TrainConfig(steps=tp.shared_steps, batch=tp.shared_batch, lr=tp.shared_lr, seed=plan.seed,
+                             trainable="shared")
+        c0 = time.process_time()
+        state = train(model, small, config=config)
+        shared = {"model": model, "cpu_seconds": time.process_time() - c0, "steps": state.step,
+                  "final_batch_acceptance": float(np.mean(state.history["acceptance"][-50:]))}
+    theory = U1Theory(Lattice((L, L)), beta=beta)
+    arch = tp.architecture(L)
+    torch.manual_seed(plan.seed + 1)
+    model = FlowModel(theory.params(), arch)
+    with torch.no_grad():
+        tree_layer(model).shared_map.copy_(tree_layer(shared["model"]).shared_map)
+    config = TrainConfig(steps=tp.tail_steps if arch["tail"] else 0, batch=tp.tail_batch, lr=tp.tail_lr,
+                         seed=plan.seed + 1, trainable="tail" if arch["tail"] else "shared")
+    c0 = time.process_time()
+    state = train(model, theory, config=config)
+    tail_cpu = time.process_time() - c0
+    save_checkpoint(out, model, config=config, state=state)
+    tail_acc = state.history["acceptance"][-50:]
+    return ({"beta": beta, "L": L, "sampler": "flow-tree", "architecture": arch,
+             "shared": {"L": tp.train_L, "steps": shared["steps"], "cpu_seconds": shared["cpu_seconds"],
+                        "final_batch_acceptance": shared["final_batch_acceptance"]},
+             "tail": {"L": L, "steps": state.step, "cpu_seconds": tail_cpu,
+                      "final_batch_acceptance": float(np.mean(tail_acc)) if tail_acc else None},
+             "cpu_seconds": shared["cpu_seconds"] + tail_cpu}, shared)
+
+
 def run_shootout(plan: ShootoutPlan, workdir: Any, *, log: Any = None) -> dict[str, Any]:
     """Run every sampler of ``plan`` at every (L, β); flows are trained first, into ``workdir``.
 
@@ -477,7 +560,9 @@ def run_shootout(plan: ShootoutPlan, workdir: Any, *, log: Any = None) -> dict[s
     require(not unknown, "samplers", f"must be among {', '.join(SAMPLER_NAMES)}", unknown)
     require("hmc" in plan.samplers, "samplers", "must include hmc (the reference)", list(plan.samplers))
     training: dict[float, dict[str, Any]] = {}
-    if any(name in plan.samplers for name in ML_SAMPLERS):
+    tree_records: list[dict[str, Any]] = []
+    shared_maps: dict[float, Any] = {}
+    if any(name in plan.samplers for name in ("flow", "fthmc")):
         for beta in plan.train_betas:
             rec = train_shootout_flow(plan, beta, workdir / f"trained_b{beta:g}")
             training[beta] = rec
@@ -494,7 +579,17 @@ def run_shootout(plan: ShootoutPlan, workdir: Any, *, log: Any = None) -> dict[s
                 params = {"name": name, **sp.params}
                 train_s = 0.0
                 origin = None
-                if name in ML_SAMPLERS:
+                if name == "flow-tree":
+                    params["name"] = "flow"
+                    model = workdir / f"tree_L{L}_b{beta:g}"
+                    rec, shared_maps[beta] = train_tree_flow(plan, beta, L, model, shared=shared_maps.get(beta))
+                    tree_records.append(rec)
+                    params["model"] = str(model)
+                    train_s = rec["cpu_seconds"]
+                    say(f"trained tree flow at beta={beta:g}: shared map at L={rec['shared']['L']} "
+                        f"({rec['shared']['cpu_seconds']:.1f} CPU s), tail at L={L} ({rec['tail']['cpu_seconds']:.1f} "
+                        f"CPU s), batch acceptance {rec['tail']['final_batch_acceptance']}")
+                elif name in ML_SAMPLERS:
                     origin = min(training, key=lambda b: (abs(b - beta), b))
                     model = workdir / f"L{L}_b{beta:g}_from_b{origin:g}"
                     if not model.exists():
@@ -509,6 +604,10 @@ def run_shootout(plan: ShootoutPlan, workdir: Any, *, log: Any = None) -> dict[s
                                                 max_cpu_seconds=sp.max_cpu_seconds, start=begin,
                                                 training_seconds=train_s, max_per_chain=sp.max_per_chain)
                 cost.extra["start"] = "hot" if begin is None else "the final configurations of the HMC chains"
+                if name == "flow-tree":
+                    cost.extra["flow"] = (f"tree flow: shared map trained at L={plan.tree.train_L if plan.tree else '?'}, "
+                                          f"beta={beta:g}; tail trained at this point")
+                    cost.sampler = "flow-tree"
                 if origin is not None:
                     cost.extra["flow"] = (f"trained at beta={origin:g}, L={plan.train_L}; transferred untrained"
                                           if (origin, plan.train_L) != (beta, L) else "trained at this point")
@@ -521,7 +620,7 @@ def run_shootout(plan: ShootoutPlan, workdir: Any, *, log: Any = None) -> dict[s
                 say(f"L={L} beta={beta:g} {name:18s} acc={cost.acceptance:.3f} tau_int(Q)={cost.tau_int:.2f}"
                     f"±{cost.tau_int_error:.2f} n/chain={cost.n_per_chain} CPU/sample={cost.seconds_per_sample:.2e}s "
                     f"CPU/indep Q={c:.2e}±{e:.1e}s" + ("" if cost.reliable else "  FLAGGED"))
-    return {"training": list(training.values()), "costs": costs, **compare(costs)}
+    return {"training": list(training.values()) + tree_records, "costs": costs, **compare(costs)}
 
 
 def compare(costs: Sequence[ChargeCost]) -> dict[str, Any]:

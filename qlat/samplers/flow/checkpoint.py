@@ -137,7 +137,7 @@ def read_card(directory: str | os.PathLike, *, parameter: str = "model") -> dict
 
 #: architecture keys added after cards were first written, with the value that reproduces the older
 #: cards' models (a card without the key was trained with it)
-LEGACY_ARCHITECTURE = {"u1": {"context": "plaquettes"}}
+LEGACY_ARCHITECTURE = {"u1": {"context": "plaquettes", "layout": "stripes", "tail": 0}}
 
 
 def card_architecture(card: Mapping[str, Any]) -> dict[str, Any]:

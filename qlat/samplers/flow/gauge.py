@@ -89,7 +89,7 @@ def ncp_mixture(p: torch.Tensor, s: torch.Tensor) -> tuple[torch.Tensor, torch.T
     return g.mean(-1), torch.log(dg.mean(-1))
 
 
-def _invert_monotone(fn, y: torch.Tensor, *, iterations: int) -> torch.Tensor:
+def invert_monotone(fn, y: torch.Tensor, *, iterations: int) -> torch.Tensor:
     """x in [−π, π] with fn(x) = y for a continuous increasing fn fixing ±π (bisection)."""
     lo = torch.full_like(y, -math.pi)
     hi = torch.full_like(y, math.pi)
@@ -178,7 +178,7 @@ class PlaquetteCoupling(FlowLayer):
         iterations = 64 if q.dtype == torch.float64 else 32
         s = params[..., :-1]
         with torch.no_grad():
-            p0 = _invert_monotone(lambda x: ncp_mixture(x, s)[0], q, iterations=iterations)
+            p0 = invert_monotone(lambda x: ncp_mixture(x, s)[0], q, iterations=iterations)
         # one Newton step: the same value (to round-off), and the implicit-function derivatives
         # ∂p/∂q = 1/h'(p), ∂p/∂s = −(∂h/∂s)/h'(p), which bisection alone does not carry (path gradients)
         h, log_dh = ncp_mixture(p0, s)

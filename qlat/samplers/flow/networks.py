@@ -13,6 +13,10 @@ from.
   (:class:`~qlat.samplers.flow.gauge.PlaquetteCoupling`), layer i updates μ = i mod 2 on the
   stripe offset (i // 2) mod 4, Haar prior (arXiv:2003.06413; tutorial §IV: 16 layers); the
   conditioners see the frozen plaquettes and the 1×2 loops of the active pairs by default.
+  With ``layout="tree"`` the flow starts with the gauge-fixed comb-tree plaquette flow
+  (:class:`~qlat.samplers.flow.tree.PlaquetteTreeFlow`: every plaquette but one reshaped once by a
+  shared spline of ``bins`` bins, the last ``tail`` stages conditioned on the processed sum by an
+  MLP of widths ``hidden``), followed by ``n_layers`` stripe couplings (0: none).
 """
 
 from __future__ import annotations
@@ -27,8 +31,11 @@ from qlat.core.errors import require
 from qlat.samplers.flow.gauge import CONTEXTS, PLAQUETTE_COUPLINGS, PlaquetteCoupling
 from qlat.samplers.flow.layers import AffineCoupling, FlowSequence, checkerboard
 from qlat.samplers.flow.priors import HaarPrior, NormalPrior
+from qlat.samplers.flow.tree import PlaquetteTreeFlow
 
 THEORY_NAMES = ("phi4", "u1")
+#: U(1) flow layouts: Kanwar et al.'s stripe couplings, or the comb-tree flow (then stripes, if any)
+LAYOUTS = ("stripes", "tree")
 
 
 def default_architecture(theory_name: str) -> dict[str, Any]:
@@ -44,7 +51,7 @@ def default_architecture(theory_name: str) -> dict[str, Any]:
     if theory_name == "phi4":
         return {"n_layers": 16, "hidden": [8, 8], "kernel_size": 3, "z2": False}
     return {"n_layers": 16, "hidden": [8, 8], "kernel_size": 3, "coupling": "spline", "bins": 8, "n_mix": 2,
-            "context": "loops"}
+            "context": "loops", "layout": "stripes", "tail": 0}
 
 
 def check_architecture(theory_name: str, architecture: Mapping[str, Any]) -> dict[str, Any]:
@@ -54,7 +61,9 @@ def check_architecture(theory_name: str, architecture: Mapping[str, Any]) -> dic
     require(not unknown, "architecture", f"unknown keys for {theory_name}; known: {', '.join(arch)}", unknown)
     arch.update(architecture)
     n = arch["n_layers"]
-    require(isinstance(n, int) and not isinstance(n, bool) and n >= 1, "layers", "must be an integer >= 1", n)
+    tree = theory_name == "u1" and arch.get("layout") == "tree"
+    require(isinstance(n, int) and not isinstance(n, bool) and n >= (0 if tree else 1), "layers",
+            f"must be an integer >= {0 if tree else 1}", n)
     hidden = list(arch["hidden"])
     require(all(isinstance(h, int) and h >= 1 for h in hidden), "hidden", "must be positive integers", hidden)
     arch["hidden"] = hidden
@@ -64,6 +73,10 @@ def check_architecture(theory_name: str, architecture: Mapping[str, Any]) -> dic
         require(arch["coupling"] in PLAQUETTE_COUPLINGS, "coupling",
                 f"must be one of {', '.join(PLAQUETTE_COUPLINGS)}", arch["coupling"])
         require(arch["context"] in CONTEXTS, "context", f"must be one of {', '.join(CONTEXTS)}", arch["context"])
+        require(arch["layout"] in LAYOUTS, "layout", f"must be one of {', '.join(LAYOUTS)}", arch["layout"])
+        t = arch["tail"]
+        require(isinstance(t, int) and not isinstance(t, bool) and t >= 0, "tail", "must be an integer >= 0", t)
+        require(t == 0 or arch["layout"] == "tree", "tail", "exists only with layout 'tree'", t)
     else:
         arch["z2"] = bool(arch["z2"])
     return arch
@@ -92,6 +105,10 @@ class FlowModel(nn.Module):
         else:
             require(len(shape) == 2, "shape", "gauge-equivariant U(1) flows exist in 2 dimensions", shape)
             self.prior = HaarPrior((2, *shape))
+            if arch["layout"] == "tree":
+                layers.append(PlaquetteTreeFlow((shape[0], shape[1]), kind=arch["coupling"], bins=arch["bins"],
+                                                n_mix=arch["n_mix"], tail=arch["tail"],
+                                                hidden=tuple(arch["hidden"])))
             for i in range(arch["n_layers"]):
                 layers.append(PlaquetteCoupling((shape[0], shape[1]), mu=i % 2, offset=(i // 2) % 4,
                                                 kind=arch["coupling"], hidden=tuple(arch["hidden"]),
@@ -118,6 +135,17 @@ class FlowModel(nn.Module):
         """log q(x) through the inverse: log r(f⁻¹(x)) + log|det ∂f⁻¹/∂x|."""
         z, log_det_inv = self.flow.inverse(x)
         return self.prior.log_prob(z) + log_det_inv
+
+    def training_log_prob(self, theory: Any, x: torch.Tensor) -> torch.Tensor:
+        """The target log p that training differentiates: ``theory.log_prob(x)``, except for a
+        pure tree flow (``layout="tree"``, no stripe layers) on the Wilson action, whose sink term
+        has its gradient cut from the shared map (:meth:`PlaquetteTreeFlow.training_log_prob`)."""
+        log_p = theory.log_prob(x)
+        layers = list(self.flow.layers)
+        params = theory.params() if callable(getattr(theory, "params", None)) else {}
+        if len(layers) == 1 and isinstance(layers[0], PlaquetteTreeFlow) and params.get("name") == "u1":
+            return layers[0].training_log_prob(x, log_p, beta=float(params["beta"]))
+        return log_p
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``model(x)`` is :meth:`log_prob` (so that ``torch.func.functional_call`` evaluates log q)."""

@@ -28,7 +28,9 @@ Training may continue in a new *phase* (:meth:`TrainConfig.next_phase`): another
 learning rate from the step reached on, with the cosine schedule restarted from that step
 (``schedule_start``) to the new total.  A larger batch late in training lowers the variance of the
 gradient, which is what limits the reverse-KL loss near its minimum.  The earlier phases' configs
-are kept in :attr:`TrainingState.phases` and in the model card.
+are kept in :attr:`TrainingState.phases` and in the model card.  ``trainable`` picks the parameters a
+phase moves (:func:`trainable_parameters`: a tree flow's shared map, then its tail); a phase that
+moves other parameters than the stored optimizer state starts Adam afresh.
 
 Resumable bit for bit: the optimizer state, the generator state and the history are part of the
 checkpoint (:mod:`qlat.samplers.flow.checkpoint`); training 2n steps in one go and n + n steps
@@ -51,6 +53,8 @@ from qlat.core.errors import require
 from qlat.samplers.flow.networks import FlowModel
 
 GRADIENTS = ("reparam", "path")
+#: Which parameters a training phase moves: all; all but a tree flow's tail MLP ("shared"); only the tail.
+TRAINABLE = ("all", "shared", "tail")
 
 
 @dataclass
@@ -66,6 +70,7 @@ class TrainConfig:
     seed: int = 0
     schedule_start: int = 0
     gradient: str = "reparam"
+    trainable: str = "all"
 
     def __post_init__(self) -> None:
         for name, minimum in (("steps", 0), ("batch", 2), ("seed", 0), ("schedule_start", 0)):
@@ -79,6 +84,7 @@ class TrainConfig:
         require(0 < self.lr_min_factor <= 1, "lr_min_factor", "must be in (0, 1]", self.lr_min_factor)
         require(self.schedule in ("cosine", "constant"), "schedule", "must be cosine or constant", self.schedule)
         require(self.gradient in GRADIENTS, "gradient", f"must be one of {', '.join(GRADIENTS)}", self.gradient)
+        require(self.trainable in TRAINABLE, "trainable", f"must be one of {', '.join(TRAINABLE)}", self.trainable)
 
     def learning_rate(self, step: int) -> float:
         """lr(step): cosine from lr at ``schedule_start`` to lr·lr_min_factor at ``steps`` − 1 (constant: lr)."""
@@ -93,13 +99,14 @@ class TrainConfig:
         return asdict(self)
 
     def next_phase(self, step: int, *, steps: int, batch: int | None = None, lr: float | None = None,
-                   clip_norm: float | None = None) -> TrainConfig:
+                   clip_norm: float | None = None, trainable: str | None = None) -> TrainConfig:
         """The config of a new phase from ``step`` to ``steps`` in total (schedule restarted at ``step``)."""
         require(isinstance(steps, int) and steps > step, "steps", f"must exceed the {step} steps done", steps)
         return TrainConfig(steps=steps, batch=self.batch if batch is None else batch,
                            lr=self.lr if lr is None else lr, lr_min_factor=self.lr_min_factor,
                            schedule=self.schedule, clip_norm=self.clip_norm if clip_norm is None else clip_norm,
-                           seed=self.seed, schedule_start=step, gradient=self.gradient)
+                           seed=self.seed, schedule_start=step, gradient=self.gradient,
+                           trainable=self.trainable if trainable is None else trainable)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
@@ -130,13 +137,32 @@ def reverse_kl_loss(model: FlowModel, theory: Any, n: int, *, generator: torch.G
     ``gradient`` estimator (module docstring), and the detached log-weights log p − log q."""
     require(gradient in GRADIENTS, "gradient", f"must be one of {', '.join(GRADIENTS)}", gradient)
     x, log_q = model.sample(n, generator=generator)
-    log_p = theory.log_prob(x)
+    log_p = model.training_log_prob(theory, x)  # = theory.log_prob(x) in value
     log_w = metrics.importance_log_weight(log_p, log_q).detach()
     if gradient == "reparam":
         return (log_q - log_p).mean(), log_w
     frozen = {name: p.detach() for name, p in model.named_parameters()}
     log_q_x = torch.func.functional_call(model, frozen, (x,))  # log q_θ(x) with θ held fixed
     return (log_q_x - log_p).mean(), log_w
+
+
+def trainable_parameters(model: FlowModel, trainable: str) -> list[torch.nn.Parameter]:
+    """The parameters a phase with ``trainable`` moves (:data:`TRAINABLE`); the others get no gradient.
+
+    ``"shared"`` and ``"tail"`` split a tree flow (:mod:`~qlat.samplers.flow.tree`) with a tail:
+    first the shared one-plaquette map with the tail left at its zero correction (then the tail
+    cannot feed the row maps the noisy gradient of the processed sum it is conditioned on), then
+    the tail alone on the target lattice with the shared map fixed.
+    """
+    require(trainable in TRAINABLE, "trainable", f"must be one of {', '.join(TRAINABLE)}", trainable)
+    named = list(model.named_parameters())
+    in_tail = [".net.tail." in name for name, _ in named]
+    if trainable == "tail":
+        require(any(in_tail), "trainable", "'tail' needs a tree flow with tail > 0", trainable)
+    keep = [trainable == "all" or (trainable == "tail") == t for t in in_tail]
+    for (_, p), k in zip(named, keep):
+        p.requires_grad_(k)
+    return [p for (_, p), k in zip(named, keep) if k]
 
 
 def train(
@@ -163,11 +189,12 @@ def train(
             "must be an integer >= 1", checkpoint_every)
     state = state or TrainingState()
     stop = config.steps if until is None else min(int(until), config.steps)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    moved = trainable_parameters(model, config.trainable)
+    optimizer = torch.optim.Adam(moved, lr=config.lr)
     gen = torch.Generator()
     gen.manual_seed(config.seed)
-    if state.optimizer is not None:
-        optimizer.load_state_dict(state.optimizer)
+    if state.optimizer is not None and len(state.optimizer["param_groups"][0]["params"]) == len(moved):
+        optimizer.load_state_dict(state.optimizer)  # else a phase that moves other parameters: Adam starts afresh
     if state.rng_state is not None:
         gen.set_state(state.rng_state.clone())
     bar = None
@@ -199,7 +226,7 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             loss, log_w = reverse_kl_loss(model, theory, config.batch, generator=gen, gradient=config.gradient)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
+            torch.nn.utils.clip_grad_norm_(moved, config.clip_norm)
             optimizer.step()
             log_w = log_w.double().cpu()
             h = state.history
