@@ -71,7 +71,7 @@ import torch
 from torch import nn
 
 from qlat.core.errors import require
-from qlat.samplers.flow.gauge import PLAQUETTE_COUPLINGS, invert_monotone, ncp_mixture, wrap
+from qlat.samplers.flow.gauge import PLAQUETTE_COUPLINGS, ncp_mixture, wrap
 from qlat.samplers.flow.layers import FlowLayer
 
 
@@ -155,11 +155,7 @@ class PlaquetteTreeFlow(FlowLayer):
             return p, ladj
         s = params[..., :-1].expand(*q.shape, self.n_params - 1)
         with torch.no_grad():
-            if params.dim() == 1:
-                p0 = invert_shared_ncp(target, params[:-1])
-            else:
-                p0 = invert_monotone(lambda x: ncp_mixture(x, s)[0], target,
-                                     iterations=64 if q.dtype == torch.float64 else 32)
+            p0 = invert_shared_ncp(target, params[:-1]) if params.dim() == 1 else invert_ncp(target, s)
         h, ladj = ncp_mixture(p0, s)  # one Newton step: the same value, and the implicit-function derivatives
         p = p0 - (h - target) / torch.exp(ladj).detach()
         return p, ncp_mixture(p, s)[1]
@@ -238,15 +234,15 @@ class PlaquetteTreeFlow(FlowLayer):
         n_rows = last * l1
         delta_rows = delta[:, :n_rows].reshape(y.shape[0], last, l1)
         delta_last = [delta[:, n_rows + i] for i in range(l1 - 1 - tail)]
-        if tail:
+        if tail:  # all tail stages at once: their contexts are sums of final values, known from y
             done = p[:, :last].sum((1, 2))[:, None] + torch.cumsum(p[:, last], dim=1) - p[:, last]
-            for yy in range(l1 - 1 - tail, l1 - 1):
-                params = self._tail_params(done[:, yy], l1 - 1 - yy)
-                assert params is not None
-                q = p[:, last, yy]
-                pt, lt = self._inverse_map(q, params)
-                delta_last.append(wrap(q - pt))
-                log_det = log_det - lt
+            stages = range(l1 - 1 - tail, l1 - 1)
+            params = torch.stack([self._tail_params(done[:, yy], l1 - 1 - yy) for yy in stages  # type: ignore[misc]
+                                  ], dim=1)
+            q = p[:, last, l1 - 1 - tail: l1 - 1]
+            pt, lt = self._inverse_map(q, params)
+            delta_last.extend(wrap(q - pt).unbind(1))
+            log_det = log_det - lt.sum(1)
         t1 = y[:, 1].clone()
         t1[:, 1:] = t1[:, 1:] - delta_rows  # θ₁(s+1, ·) of row stage s
         t0 = y[:, 0].clone()
@@ -323,12 +319,50 @@ def invert_shared_ncp(q: torch.Tensor, s: torch.Tensor, *, max_iterations: int =
         newton = v - r / (1.0 / torch.cosh(x)).mean(1).clamp_min(tiny)
         mid = torch.where(torch.isfinite(lo) & torch.isfinite(hi), 0.5 * (lo + hi),
                           torch.where(torch.isfinite(lo), lo + 1.0, hi - 1.0))
-        new = torch.where((newton > lo) & (newton < hi), newton, mid)
-        # done where the residual is at round-off, or v no longer moves (round-off of G near 0 or π)
-        if bool(((r.abs() <= tol) | ((new - v).abs() <= 4.0 * eps * v.abs().clamp_min(1.0))).all()):
+        new = torch.where((newton >= lo) & (newton <= hi), newton, mid)
+        # converged where the residual is at round-off or v no longer moves (round-off of G near 0 or π):
+        # those keep their v (a bisection of a one-sided bracket would throw the root away)
+        done = (r.abs() <= tol) | ((new - v).abs() <= 4.0 * eps * v.abs().clamp_min(1.0))
+        if bool(done.all()):
             break
-        v = new
+        v = torch.where(done, v, new)
     return (sign * 2.0 * torch.atan(torch.exp(v))).reshape(q.shape)
+
+
+def invert_ncp(q: torch.Tensor, s: torch.Tensor, *, max_iterations: int = 100) -> torch.Tensor:
+    r"""p with g(p) = q for NCP mixtures with their own log-scales per target (``s``: q's shape + (n,)).
+
+    The variable v = log tan(p/2) of :func:`invert_shared_ncp`; since each term 2 arctan(e^{s_i+v})
+    grows with s_i, the root lies in [log tan(|q|/2) − max s, log tan(|q|/2) − min s]; safeguarded
+    Newton starts at log tan(|q|/2) − mean s (the root when the scales are equal); every step stays
+    inside the shrinking bracket (else bisection), and a converged element stops moving.
+    Used for the tail stages (one map per configuration).  No gradient.
+    """
+    dtype = q.dtype
+    s = s.to(dtype)
+    sign = torch.where(q < 0, -1.0, 1.0).to(dtype)
+    tiny = torch.finfo(dtype).tiny
+    a = q.abs().clamp(min=tiny, max=math.pi)
+    t = torch.log(torch.tan(0.5 * a).clamp_min(tiny))
+    lo = t - s.max(-1).values
+    hi = t - s.min(-1).values
+    v = t - s.mean(-1)  # exact when the scales are equal; inside the bracket
+    tol = 8.0 * math.pi * torch.finfo(dtype).eps
+    eps = torch.finfo(dtype).eps
+    for _ in range(max_iterations):
+        x = s + v.unsqueeze(-1)
+        r = (2.0 * torch.atan(torch.exp(x))).mean(-1) - a
+        lo = torch.where(r < 0, v, lo)
+        hi = torch.where(r > 0, v, hi)
+        newton = v - r / (1.0 / torch.cosh(x)).mean(-1).clamp_min(tiny)
+        new = torch.where((newton >= lo) & (newton <= hi), newton, 0.5 * (lo + hi))
+        scale = 4.0 * eps * v.abs().clamp_min(1.0)
+        done = (r.abs() <= tol) | ((new - v).abs() <= scale) | (hi - lo <= scale)
+        if bool(done.all()):
+            break
+        v = torch.where(done, v, new)  # converged elements keep their v
+    p = sign * 2.0 * torch.atan(torch.exp(v))
+    return torch.where(a >= math.pi, sign * math.pi, p)
 
 
 def tree_layer(model: nn.Module) -> PlaquetteTreeFlow:
