@@ -236,9 +236,14 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     plan = preset(args.preset)
     estimate = plan.estimated_cpu_seconds(seconds_per_train_step=SECONDS_PER_TRAIN_STEP)
+    trained = []
+    if any(n in plan.samplers for n in ("flow", "fthmc")):
+        trained.append(f"flow trained at beta = {list(plan.train_betas)} (L = {plan.train_L}, {plan.train_steps} steps)")
+    if plan.tree is not None and "flow-tree" in plan.samplers:
+        trained.append(f"tree flow trained at every beta (shared map at L = {plan.tree.train_L}, "
+                       f"{plan.tree.shared_steps} steps; tail at each L, {plan.tree.tail_steps} steps)")
     print(f"shoot-out preset {args.preset}: L = {list(plan.L)}, beta = {list(plan.betas)}, samplers "
-          f"{', '.join(plan.samplers)}; flow trained at beta = {list(plan.train_betas)} (L = {plan.train_L}, "
-          f"{plan.train_steps} steps)")
+          f"{', '.join(plan.samplers)}; " + "; ".join(trained or ["nothing trained"]))
     for name, sp in plan.samplers.items():
         print(f"  {name:18s} {sp.chains} chains, up to {sp.max_cpu_seconds:g} CPU s per point, params {sp.params}")
     print(f"estimated cost: at most {estimate / 60:.0f} CPU minutes ({estimate / 3600:.1f} h) on one core "
