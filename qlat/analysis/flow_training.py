@@ -4,7 +4,8 @@
 checks the architecture and the training options before anything is written; :meth:`FlowTrainingRequest.run`
 trains by reverse KL (:func:`qlat.samplers.flow.training.train`, Albergo, Kanwar, Shanahan,
 arXiv:1904.12072), resuming what the folder holds (same theory, architecture and seed; ``new_phase``
-continues with another batch/learning rate, the cosine schedule restarted at the step reached), checkpoints
+continues with another batch/learning rate/trainable part, the cosine schedule restarted at the step reached;
+``init`` starts a new model from a flow trained at another β or L), checkpoints
 as it goes (SIGTERM and Ctrl-C checkpoint and stop) and evaluates the flow in float64 on fresh samples
 (:func:`qlat.samplers.flow.training.evaluate_flow`: KL, ESS, acceptance, Pareto k̂).  Errors name the
 parameter as ``names`` shows it (the command's flags).
@@ -28,10 +29,12 @@ def _namer(names: Mapping[str, str] | None):
 
 def flow_theory(theory: str, *, L: int, beta: float | None = None, m2: float | None = None,
                 lam: float | None = None, coupling: str | None = None, bins: int | None = None,
-                mix: int | None = None, context: str | None = None, names: Mapping[str, str] | None = None) -> Any:
+                mix: int | None = None, context: str | None = None, layout: str | None = None,
+                tail: int | None = None, names: Mapping[str, str] | None = None) -> Any:
     """The theory on an L×L lattice: ``"u1"`` (:class:`~qlat.theories.u1.U1Theory`, β; L a multiple of 4 for the
     gauge-equivariant stripes) or ``"phi4"`` (:class:`~qlat.theories.phi4.Phi4Theory`, m², λ); the options of the
-    other theory's flows (``coupling``, ``bins``, ``mix``, ``context``: u1 only) are refused."""
+    other theory's flows (``coupling``, ``bins``, ``mix``, ``context``, ``layout``, ``tail``: u1 only) are
+    refused."""
     from qlat.core.lattice import Lattice
 
     name = _namer(names)
@@ -49,7 +52,8 @@ def flow_theory(theory: str, *, L: int, beta: float | None = None, m2: float | N
 
     require(beta is None, name("beta"), "applies to u1 only")
     require(m2 is not None and lam is not None, name("m2/lam"), "are both required for phi4")
-    for key, value in (("coupling", coupling), ("bins", bins), ("n_mix", mix), ("context", context)):
+    for key, value in (("coupling", coupling), ("bins", bins), ("n_mix", mix), ("context", context),
+                       ("layout", layout), ("tail", tail)):
         require(value is None, name(key), "applies to u1 only", value)
     assert m2 is not None and lam is not None  # (required above)
     return Phi4Theory(Lattice((L, L)), m2=m2, lam=lam)
@@ -99,6 +103,7 @@ class FlowTrainingRequest:
     architecture: dict[str, Any]
     fresh: dict[str, Any]
     config: Any
+    init: Path | None = None
 
     def run(self, out: Path, *, dtype: str = "float32", device: str = "cpu", new_phase: bool = False,
             checkpoint_every: int = 100, max_minutes: float | None = None, eval_n: int = 4096,
@@ -139,12 +144,16 @@ class FlowTrainingRequest:
         the same phase, or with ``new_phase`` a new one from the step reached) or a fresh model."""
         from qlat.core.compute import seed_torch
         from qlat.samplers.flow import FlowModel, TrainConfig, load_model, load_training_state
-        from qlat.samplers.flow.checkpoint import CARD_NAME, card_architecture, check_theory, read_card
+        from qlat.samplers.flow.checkpoint import CARD_NAME, card_architecture, carry_weights, check_theory, read_card
+        from qlat.samplers.flow.training import TrainingState
 
         config = self.config
         if not (out / CARD_NAME).exists():
             seed_torch(config.seed)  # the initial weights
-            return FlowModel(self.theory.params(), self.architecture).to(device=device, dtype=dtype), config, None
+            model = FlowModel(self.theory.params(), self.architecture).to(device=device, dtype=dtype)
+            if self.init is None:
+                return model, config, None
+            return model, config, TrainingState(init_from=carry_weights(self.init, model, parameter=name("init")))
         card = read_card(out, parameter=name("out"))
         try:
             check_theory(card, self.theory.params())
@@ -161,7 +170,13 @@ class FlowTrainingRequest:
                     hint="use the same architecture to resume, or a new --out folder")
         stored = TrainConfig.from_dict(card["training"]["config"])
         state = load_training_state(out, card, parameter=name("out"))
-        phase_keys = ("batch", "lr", "clip_norm", "gradient")
+        if self.init is not None:  # the same command again (resume) is fine; another starting flow is not
+            origin = read_card(self.init, parameter=name("init"))["weights"]["sha256"]
+            started = (state.init_from or {}).get("weights_sha256")
+            require(started == origin, name("init"), f"{out} holds a training that did not start from this flow "
+                    f"(it started from {'scratch' if started is None else str(started)[:16] + '…'})", str(self.init),
+                    hint=f"leave out {name('init')} to continue {out}, or use a new --out folder")
+        phase_keys = ("batch", "lr", "clip_norm", "gradient", "trainable")
         same = all(getattr(stored, key) == getattr(config, key) for key in (*phase_keys, "steps"))
         require(stored.seed == config.seed, name("seed"), f"differs from the training stored in {out} "
                 f"(seed = {stored.seed!r})", config.seed)
@@ -169,7 +184,7 @@ class FlowTrainingRequest:
             state.phases.append({**stored.to_dict(), "until": state.step})
             gradient = config.gradient
             config = stored.next_phase(state.step, steps=config.steps, batch=config.batch, lr=config.lr,
-                                       clip_norm=config.clip_norm)
+                                       clip_norm=config.clip_norm, trainable=config.trainable)
             config.gradient = gradient
         else:
             for key in phase_keys:
@@ -181,11 +196,28 @@ class FlowTrainingRequest:
 
 
 def flow_training_request(theory: Any, architecture: dict[str, Any], *, steps: int, batch: int, lr: float,
-                          clip_norm: float, seed: int, gradient: str) -> FlowTrainingRequest:
+                          clip_norm: float, seed: int, gradient: str, trainable: str = "all",
+                          init: str | Path | None = None) -> FlowTrainingRequest:
     """Check the architecture (a :class:`~qlat.samplers.flow.FlowModel` is built and dropped: nothing is
-    written) and the training options (:class:`~qlat.samplers.flow.TrainConfig`)."""
-    from qlat.samplers.flow import FlowModel, TrainConfig
+    written) and the training options (:class:`~qlat.samplers.flow.TrainConfig`).
 
-    config = TrainConfig(steps=steps, batch=batch, lr=lr, clip_norm=clip_norm, seed=seed, gradient=gradient)
-    fresh = FlowModel(theory.params(), architecture).architecture
-    return FlowTrainingRequest(theory=theory, architecture=architecture, fresh=fresh, config=config)
+    ``trainable`` (``"all"``, or for a tree flow with a tail ``"shared"`` then ``"tail"``:
+    :func:`~qlat.samplers.flow.training.trainable_parameters`) is a phase option like the batch size.
+    ``init``: a model folder whose flow a new model starts from
+    (:func:`~qlat.samplers.flow.checkpoint.carry_weights`: trained at another β or L, same architecture, or
+    a tree flow without tail when this one has one); checked here, weights and all.
+    """
+    from qlat.samplers.flow import FlowModel, TrainConfig
+    from qlat.samplers.flow.checkpoint import carry_weights
+
+    config = TrainConfig(steps=steps, batch=batch, lr=lr, clip_norm=clip_norm, seed=seed, gradient=gradient,
+                         trainable=trainable)
+    model = FlowModel(theory.params(), architecture)
+    fresh = model.architecture
+    require(trainable == "all" or (fresh.get("layout") == "tree" and fresh.get("tail", 0) > 0), "trainable",
+            f"'{trainable}' splits a tree flow with a tail (layout 'tree', tail >= 1); this flow has one part",
+            trainable)
+    if init is not None:
+        carry_weights(init, model, parameter="init")
+    return FlowTrainingRequest(theory=theory, architecture=architecture, fresh=fresh, config=config,
+                               init=None if init is None else Path(init))

@@ -11,6 +11,13 @@ E_{p×q}[min(1, w'/w)], the quantity a sampler chain's acceptance estimates; boo
 ``pareto_k`` (the tail shape of the weights; a warning at k̂ >= 0.5, where the weights have infinite
 variance).
 
+``--layout tree`` (u1) puts the gauge-fixed comb-tree plaquette flow first
+(:mod:`qlat.samplers.flow.tree`; ``--layers 0``: the tree alone; ``--tail N``: its last N stages
+conditioned on the plaquettes already processed).  ``--trainable shared`` then ``--trainable tail``
+train its two parts in phases, and ``--init MODEL_DIR`` starts a new model from a flow trained at another
+β or L (the tail may be added then): the shared map trained at small L, the tail at the target L
+(docs/tree-flow.md).
+
 ``qlat flow eval DIR`` prints the same metrics, plus the default observables of the theory and
 their τ_int measured on an independence-Metropolis chain of the flow (``--chains`` × ``--n``).
 The flow is exact through that Metropolis test: ``qlat sample … --sampler flow --model DIR``.
@@ -34,7 +41,8 @@ FLAGS = {"L": "--L", "shape": "--L", "beta": "--beta", "m2": "--m2", "lam": "--l
          "lr": "--lr", "seed": "--seed", "clip_norm": "--clip", "model": "MODEL_DIR", "n": "--n",
          "chains": "--chains", "checkpoint_every": "--checkpoint-every", "gradient": "--gradient",
          "context": "--context", "m2/lam": "--m2/--lam", "new_phase": "--new-phase", "out": "--out",
-         "dtype": "--dtype"}
+         "dtype": "--dtype", "layout": "--layout", "tail": "--tail", "trainable": "--trainable", "init": "--init",
+         "z2": "--z2"}
 
 
 def register(subparsers: Any) -> None:
@@ -51,12 +59,19 @@ def register(subparsers: Any) -> None:
     t.add_argument("--beta", type=float, default=None, help="u1: gauge coupling β (> 0)")
     t.add_argument("--m2", type=float, default=None, help="phi4: bare mass squared m²")
     t.add_argument("--lam", type=float, default=None, help="phi4: quartic coupling λ (>= 0)")
-    t.add_argument("--layers", type=int, default=16, help="coupling layers (default 16)")
-    t.add_argument("--hidden", default="8,8", help="hidden channels of the conditioners, comma separated (8,8)")
+    t.add_argument("--layers", type=int, default=16, help="coupling layers (default 16; with --layout tree the stripe layers after the tree, 0: none)")
+    t.add_argument("--hidden", default="8,8", help="hidden channels of the conditioners, comma separated (8,8); "
+                   "with --layout tree also the widths of the tail's MLP")
     t.add_argument("--kernel", type=int, default=3, help="odd convolution kernel size (default 3)")
     t.add_argument("--coupling", default=None, help="u1: plaquette coupling spline (default) or ncp")
     t.add_argument("--bins", type=int, default=None, help="u1 spline: bins (default 8)")
     t.add_argument("--mix", type=int, default=None, help="u1 ncp: mixture components (default 2)")
+    t.add_argument("--layout", default=None,
+                   help="u1: stripes (default: Kanwar et al.'s stripe couplings) or tree (the gauge-fixed comb-tree "
+                   "plaquette flow, then --layers stripe couplings; --layers 0: the tree alone; its map is best "
+                   "an NCP mixture: --coupling ncp --mix 8)")
+    t.add_argument("--tail", type=int, default=None,
+                   help="u1 tree: last-column stages conditioned on the processed plaquettes (default 0)")
     t.add_argument("--context", default=None,
                    help="u1: conditioner input loops (default: frozen plaquettes + the 1x2 loop of each active pair) "
                    "or plaquettes (frozen plaquettes only, as arXiv:2003.06413)")
@@ -74,6 +89,12 @@ def register(subparsers: Any) -> None:
     t.add_argument("--new-phase", action="store_true",
                    help="resume MODEL_DIR in a new phase: this --batch, --lr, --clip, --gradient from the step on, "
                    "the cosine schedule restarted there and ending at --steps (e.g. a larger batch late in training)")
+    t.add_argument("--trainable", default="all",
+                   help="parameters this phase trains: all (default), or for a tree flow with --tail: shared "
+                   "(the one-plaquette map), then tail (with --new-phase, or a new --out with --init)")
+    t.add_argument("--init", type=Path, default=None, metavar="MODEL_DIR",
+                   help="start a new model from the flow in MODEL_DIR (trained at another --beta or --L; same "
+                   "architecture, or a tree flow without --tail when this one has one)")
     t.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints (>= 1, default 100)")
     t.add_argument("--eval-n", type=int, default=4096, help="samples for the final ESS/acceptance (default 4096)")
     t.add_argument("--dtype", default="float32", help="training precision float32 (default) or float64")
@@ -104,7 +125,7 @@ def _architecture(args: argparse.Namespace) -> dict[str, Any]:
     if args.theory == "u1":
         require(not args.z2, "--z2", "applies to phi4 only")
         for key, value in (("coupling", args.coupling), ("bins", args.bins), ("n_mix", args.mix),
-                           ("context", args.context)):
+                           ("context", args.context), ("layout", args.layout), ("tail", args.tail)):
             if value is not None:
                 arch[key] = value
     else:
@@ -165,7 +186,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     require(args.checkpoint_every >= 1, "--checkpoint-every", "must be an integer >= 1", args.checkpoint_every)
     require(args.L >= 2, "--L", "must be an integer >= 2", args.L)
     require(args.batch >= 2, "--batch", "must be an integer >= 2", args.batch)
-    require(args.layers >= 1, "--layers", "must be an integer >= 1", args.layers)
+    require(args.layers >= 0, "--layers", "must be an integer >= 0 (0 only with --layout tree)", args.layers)
     require(args.device == "cpu" or args.device.startswith("cuda"), "--device", "must be cpu or cuda[:i]",
             args.device)
     check_out_folder(args.out)
@@ -178,11 +199,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     require_device(args.device, "--device")
     set_threads(args.threads)
     theory = flow_theory(args.theory, L=args.L, beta=args.beta, m2=args.m2, lam=args.lam, coupling=args.coupling,
-                         bins=args.bins, mix=args.mix, context=args.context, names=FLAGS)
+                         bins=args.bins, mix=args.mix, context=args.context, layout=args.layout, tail=args.tail,
+                         names=FLAGS)
     resolve_seed(args, stored=_stored_seed(args.out), announce=False)
     # the architecture is checked before anything is written (a bad flag leaves no --out behind)
     request = flow_training_request(theory, arch, steps=args.steps, batch=args.batch, lr=args.lr, clip_norm=args.clip,
-                                    seed=args.seed, gradient=args.gradient)
+                                    seed=args.seed, gradient=args.gradient, trainable=args.trainable, init=args.init)
     # every check done: the folder is claimed (two writers never share it; other parameters are refused)
     claim = claim_output_dir(args.out, command="qlat flow train", flag="--out", ignore=MODEL_FILES,
                              params={"theory": theory.params(), "architecture": request.fresh, "seed": args.seed,

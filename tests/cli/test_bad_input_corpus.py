@@ -22,6 +22,7 @@ SC = S + ["scan", "--sites", "4", "--exact-only", "--out", "scan-out"]
 SA = ["sample", "u1", "--L", "4", "--beta", "1", "--n", "20", "--no-progress"]
 SP = ["sample", "phi4", "--L", "4", "--m2", "-1", "--lam", "1", "--n", "20", "--no-progress"]
 FT = ["flow", "train", "u1", "--L", "8", "--beta", "1", "--steps", "2", "--no-progress", "--out", "m"]
+TT = ["flow", "train", "u1", "--layout", "tree", "--layers", "0", "--beta", "1", "--steps", "2", "--out", "m"]
 ST = ["slmc", "train", "--L", "4", "--J", "1", "--T", "0.1", "--no-progress", "--out", "m"]
 SH = ["slhmc", "train", "--L", "4", "--beta", "2", "--mass", "0.1", "--no-progress", "--out", "m"]
 
@@ -184,6 +185,21 @@ CASES: list[tuple[list[str], str]] = [
     (["flow", "train", "u1", "--L", "8", "--beta", "1", "--lr", "-1", "--out", "m"], "--lr"),
     (["flow", "train", "bogus", "--out", "m"], "THEORY"),
     (["flow", "eval", "no-such-model"], "no-such-model"),
+    # the tree flow (docs/tree-flow.md): --layout, --tail, --trainable, --init
+    (FT + ["--layout", "ring"], "--layout"),
+    (FT + ["--tail", "2"], "--tail"),  # a tail exists only with --layout tree
+    (FT + ["--tail", "x"], "--tail"),
+    (TT + ["--tail", "-1"], "--tail"),
+    (FT + ["--layers", "-1"], "--layers"),
+    (FT + ["--trainable", "bogus"], "--trainable"),
+    (FT + ["--trainable", "tail"], "--trainable"),  # a stripes flow has no tail
+    (TT + ["--trainable", "shared"], "--trainable"),  # nor a tail-less tree
+    (["flow", "train", "phi4", "--L", "8", "--m2", "-4", "--lam", "8", "--layout", "tree", "--steps", "2", "--out", "m"], "--layout"),
+    (["flow", "train", "phi4", "--L", "8", "--m2", "-4", "--lam", "8", "--tail", "2", "--steps", "2", "--out", "m"], "--tail"),
+    (FT + ["--init", "no-such-model"], "--init"),
+    (FT + ["--init", "existing.txt"], "--init"),
+    (TT + ["--L", "100000"], "--L: training a flow"),
+    (TT + ["--batch", "10000000000"], "--batch: training a flow"),
     # --- calibrate
     (["calibrate", "--estimators", "no-such-estimator"], "--estimators"),
     (["calibrate", "--size", "huge"], "--size"),
@@ -524,6 +540,10 @@ FILE_CASES: list[tuple[object, list[str], str]] = [
     (_model("flow"), ["sample", "u1", "--L", "8", *FSAMPLE[4:]], "the flow model in"),  # for another lattice
     (_model("flow"), ["flow", "train", "u1", "--L", "4", "--beta", "2", "--steps", "2", "--layers", "2", "--seed",
                       "1", "--out", "m"], "--beta"),
+    (_model("flow"), FT[:-2] + ["--layers", "2", "--mix", "4", "--init", "m", "--out", "n"], "--mix"),  # not m's
+    (_model("flow"), FT[:-2] + ["--layout", "tree", "--layers", "0", "--init", "m", "--out", "n"], "--layout"),
+    (_model("flow"), ["flow", "train", "phi4", "--L", "4", "--m2", "-4", "--lam", "8", "--init", "m", "--out", "n"],
+     "--init: holds a flow for u1, not for phi4"),
     (_model("slmc", _set("config", ...)), DSAMPLE, "--model: m/card.json: config: missing"),
     (_model("slmc", _set("theory", None)), DSAMPLE, "--model: m/card.json: theory: must be an object"),
     (_model("slmc", _set("theory.T", "abc")), DSAMPLE, "--model: m/card.json: theory.T: must be"),

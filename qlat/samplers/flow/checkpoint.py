@@ -88,6 +88,7 @@ def save_checkpoint(
         "training_state": t_info,
         "training": {"config": config.to_dict(), "steps_done": state.step, "wall_s": state.wall_s,
                      "device": device, "phases": [dict(ph) for ph in state.phases],
+                     **({"init_from": dict(state.init_from)} if state.init_from is not None else {}),
                      "history": {k: list(state.history.get(k, [])) for k in HISTORY_KEYS}},
         "metrics": dict(metrics or {}),
     }
@@ -114,7 +115,7 @@ def _card_spec() -> dict[str, Any]:
         "training_state": {"file": PLAIN_NAME, "sha256": SHA256},
         "training": {"config": Build(lambda d: (TrainConfig.from_dict(d), d)[1], "a training configuration",
                                      spec=dict, errors=(ValueError, TypeError, KeyError, ParameterError)),
-                     "steps_done?": COUNT, "wall_s?": FINITE, "phases?": [dict],
+                     "steps_done?": COUNT, "wall_s?": FINITE, "phases?": [dict], "init_from?": dict,
                       "history?": MapOf(list)},
     }
 
@@ -225,7 +226,8 @@ def load_training_state(directory: str | os.PathLike, card: Mapping[str, Any], *
     return TrainingState(step=int(training.get("steps_done", 0)), optimizer=blob["optimizer"] or None,
                          rng_state=rng if rng.numel() else None, history=history,
                          wall_s=float(training.get("wall_s", 0.0)),
-                         phases=[dict(ph) for ph in training.get("phases", [])])
+                         phases=[dict(ph) for ph in training.get("phases", [])],
+                         init_from=dict(training["init_from"]) if training.get("init_from") is not None else None)
 
 
 def transfer_checkpoint(source: str | os.PathLike, theory_params: Mapping[str, Any], out: str | os.PathLike
@@ -242,16 +244,51 @@ def transfer_checkpoint(source: str | os.PathLike, theory_params: Mapping[str, A
     """
     trained, card = load_model(source, parameter="source")
     model = FlowModel(dict(theory_params), card_architecture(card)).to(trained.dtype)
+    _load_learned(model, trained, parameter="source")
+    return save_checkpoint(out, model, config=TrainConfig(steps=0, batch=2), state=TrainingState(),
+                           metrics={"transferred_from": _origin(card)})
+
+
+def _origin(card: Mapping[str, Any]) -> dict[str, Any]:
+    training = card.get("training", {})
+    return {"theory": card["theory"], "weights_sha256": card["weights"]["sha256"],
+            "steps_done": training.get("steps_done"), "wall_s": training.get("wall_s"),
+            **({"init_from": training["init_from"]} if training.get("init_from") is not None else {})}
+
+
+def _load_learned(model: FlowModel, trained: FlowModel, *, parameter: str, fresh_tail: bool = False) -> None:
+    """Copy the learned weights (``.net.`` keys) of ``trained`` into ``model``; the lattice-shaped buffers stay
+    ``model``'s.  ``fresh_tail``: a tree flow's tail MLP that ``trained`` lacks keeps its fresh (zero) output."""
     weights = {k: v for k, v in trained.state_dict().items() if ".net." in k}
     result = model.load_state_dict(weights, strict=False)
-    missing = [k for k in result.missing_keys if ".net." in k]
-    require(not missing and not result.unexpected_keys, "source",
+    missing = [k for k in result.missing_keys if ".net." in k and not (fresh_tail and ".net.tail." in k)]
+    require(not missing and not result.unexpected_keys, parameter,
             "its architecture does not carry over to these theory parameters", missing or result.unexpected_keys)
-    origin = {"theory": card["theory"], "weights_sha256": card["weights"]["sha256"],
-              "steps_done": card.get("training", {}).get("steps_done"),
-              "wall_s": card.get("training", {}).get("wall_s")}
-    return save_checkpoint(out, model, config=TrainConfig(steps=0, batch=2), state=TrainingState(),
-                           metrics={"transferred_from": origin})
+
+
+def carry_weights(source: str | os.PathLike, model: FlowModel, *, parameter: str = "init") -> dict[str, Any]:
+    """Start ``model`` from the flow trained in ``source`` (at another β or L): its learned weights are copied
+    in, as :func:`transfer_checkpoint` carries them; returns the origin to record (``init_from`` of the card:
+    the folder, the source's theory, weights sha256, training steps and wall time, and its own origin).
+
+    The architectures must be equal (``ParameterError`` naming the first key that differs), except that a
+    tree flow (``layout="tree"``) may add a ``tail`` the source has not: the tail's MLP starts at its zero
+    correction, so the started model is the source's flow, exactly, on the new lattice — the way to train
+    the shared one-plaquette map at small L and the tail at the target L (:mod:`~qlat.samplers.flow.tree`).
+    """
+    trained, card = load_model(source, parameter=parameter)
+    name = card["theory"]["name"]
+    require(name == model.theory_params["name"], parameter,
+            f"holds a flow for {name}, not for {model.theory_params['name']}", str(source))
+    have, want = card_architecture(card), model.architecture
+    fresh_tail = want.get("layout") == "tree" and have.get("tail") == 0
+    for key, value in sorted(want.items(), key=lambda kv: kv[0] != "layout"):  # the layout named first
+        if key == "tail" and fresh_tail:
+            continue
+        require(have.get(key) == value, key, f"differs from the flow in {source} ({key} = {have.get(key)!r})",
+                value, hint=f"use the architecture of {source} (a tree flow may add a tail to one without)")
+    _load_learned(model, trained, parameter=parameter, fresh_tail=fresh_tail)
+    return {"model": str(Path(source).expanduser().resolve()), **_origin(card)}
 
 
 class PinnedModel:

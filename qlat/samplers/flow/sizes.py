@@ -7,6 +7,10 @@ refused with :func:`qlat.core.resources.require_memory` before a tensor is alloc
   c = (c_io, hidden₁, hidden₂, …, c_io) with c_io = max(8, 3·bins + 2) input/output channels, k the kernel;
   training keeps them with their gradient and Adam's two moments: 4 P · itemsize;
 - activations kept for the backward pass: batch · L^d · n_layers · (Σ hidden + 2 c_io) · itemsize · 2;
+- a tree flow (U(1) ``layout="tree"``, :mod:`~qlat.samplers.flow.tree`) adds one circle map per plaquette,
+  batch · L^d · (16 c + 32) · itemsize with c = n_mix NCP components or 3·bins spline parameters
+  (measured: 35–45 bytes per batch · site · component in float32 at L = 32–64, batch 256–1024, 8–16
+  components, where this gives 72), and its tail MLP's weights, negligible beside them;
 - sampling (``flow eval`` / the sampler): the n samples and weights kept in float64,
   n · L^d · 8 · 2, plus one batch of activations (batch 1024), plus chains · L^d · 8 · 10 for
   the independence-Metropolis chains.
@@ -41,7 +45,14 @@ def _activations(shape: Sequence[int], architecture: Mapping[str, Any], batch: f
     for extent in shape:
         sites *= float(extent)
     width = sum(float(h) for h in architecture.get("hidden", [8, 8])) + 2.0 * _io_channels(architecture)
-    return float(batch) * sites * float(architecture.get("n_layers", 16)) * width * itemsize * 2.0
+    stripes = float(batch) * sites * float(architecture.get("n_layers", 16)) * width * itemsize * 2.0
+    if architecture.get("layout") != "tree":
+        return stripes
+    if architecture.get("coupling") == "ncp":
+        components = float(architecture.get("n_mix") or 2)
+    else:
+        components = 3.0 * float(architecture.get("bins") or 8)
+    return stripes + float(batch) * sites * (16.0 * components + 32.0) * itemsize
 
 
 def training_bytes(shape: Sequence[int], architecture: Mapping[str, Any], *, batch: float, itemsize: int) -> float:

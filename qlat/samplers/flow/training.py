@@ -129,6 +129,9 @@ class TrainingState:
     wall_s: float = 0.0
     #: configs of the finished phases, each with ``"until"`` (the step at which the next began)
     phases: list[dict[str, Any]] = field(default_factory=list)
+    #: the flow whose weights this training started from (:func:`~qlat.samplers.flow.checkpoint.carry_weights`:
+    #: its folder, theory, weights sha256, steps and wall time), None for a training from scratch
+    init_from: dict[str, Any] | None = None
 
 
 def reverse_kl_loss(model: FlowModel, theory: Any, n: int, *, generator: torch.Generator,
