@@ -63,13 +63,13 @@ def register(subparsers: Any) -> None:
     t.add_argument("--hidden", default="8,8", help="hidden channels of the conditioners, comma separated (8,8); "
                    "with --layout tree also the widths of the tail's MLP")
     t.add_argument("--kernel", type=int, default=3, help="odd convolution kernel size (default 3)")
-    t.add_argument("--coupling", default=None, help="u1: plaquette coupling spline (default) or ncp")
+    t.add_argument("--coupling", default=None, help="u1: plaquette coupling spline (default; ncp with --layout tree) or ncp")
     t.add_argument("--bins", type=int, default=None, help="u1 spline: bins (default 8)")
-    t.add_argument("--mix", type=int, default=None, help="u1 ncp: mixture components (default 2)")
+    t.add_argument("--mix", type=int, default=None, help="u1 ncp: mixture components (default 2; 8 with --layout tree)")
     t.add_argument("--layout", default=None,
                    help="u1: stripes (default: Kanwar et al.'s stripe couplings) or tree (the gauge-fixed comb-tree "
-                   "plaquette flow, then --layers stripe couplings; --layers 0: the tree alone; its map is best "
-                   "an NCP mixture: --coupling ncp --mix 8)")
+                   "plaquette flow, then --layers stripe couplings; --layers 0: the tree alone; its map defaults "
+                   "to an NCP mixture, --coupling ncp --mix 8)")
     t.add_argument("--tail", type=int, default=None,
                    help="u1 tree: last-column stages conditioned on the processed plaquettes (default 0)")
     t.add_argument("--context", default=None,

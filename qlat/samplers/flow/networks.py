@@ -13,7 +13,8 @@ from.
   (:class:`~qlat.samplers.flow.gauge.PlaquetteCoupling`), layer i updates μ = i mod 2 on the
   stripe offset (i // 2) mod 4, Haar prior (arXiv:2003.06413; tutorial §IV: 16 layers); the
   conditioners see the frozen plaquettes and the 1×2 loops of the active pairs by default.
-  With ``layout="tree"`` the flow starts with the gauge-fixed comb-tree plaquette flow
+  With ``layout="tree"`` (default map: ``coupling="ncp"``, ``n_mix=8``) the flow starts with the
+  gauge-fixed comb-tree plaquette flow
   (:class:`~qlat.samplers.flow.tree.PlaquetteTreeFlow`: every plaquette but one reshaped once by a
   shared spline of ``bins`` bins, the last ``tail`` stages conditioned on the processed sum by an
   MLP of widths ``hidden``), followed by ``n_layers`` stripe couplings (0: none).
@@ -59,6 +60,9 @@ def check_architecture(theory_name: str, architecture: Mapping[str, Any]) -> dic
     arch = default_architecture(theory_name)
     unknown = sorted(set(architecture) - set(arch))
     require(not unknown, "architecture", f"unknown keys for {theory_name}; known: {', '.join(arch)}", unknown)
+    if theory_name == "u1" and architecture.get("layout") == "tree":
+        # the tree's one-plaquette map needs a free slope at ±π (tree.py): NCP with 8 components unless asked
+        arch.update({"coupling": "ncp", "n_mix": 8})
     arch.update(architecture)
     n = arch["n_layers"]
     tree = theory_name == "u1" and arch.get("layout") == "tree"

@@ -11,12 +11,13 @@ holonomy directions that the action does not see.  The target is
 independent one-plaquette distributions e^{β cos P} (Bessel-function marginals,
 Z = Σ_n I_n(β)^V: :mod:`qlat.exact.u1_character_expansion`) tied by the constraint.  This layer is
 the normalizing flow that structure allows (the maximal-tree gauge fixing of 2D U(1), in the
-language of Kanwar et al. arXiv:2003.06413 §IV, whose torus layers learn it with convolutional
+language of Kanwar et al. arXiv:2003.06413, whose torus layers learn it with convolutional
 conditioners): it maps each plaquette but a *sink* once, by a learned circle diffeomorphism,
 moving the change into one link that it shares with its parent in a spanning tree of the dual
 lattice rooted at the sink.  What is learned is the one-plaquette map (reverse KL, like every flow
 here); what is *not* learned but built in is the factorization, so the acceptance this buys says
-nothing about 4D or non-abelian theories, where plaquettes are not independent.
+nothing about 4D gauge theories or theories with dynamical fermions, where plaquettes are not
+independent (2D Yang–Mills factorizes the same way; docs/tree-flow.md).
 
 Comb tree (plaquette P(x₀, x₁) = θ₀(x) + θ₁(x+0̂) − θ₀(x+1̂) − θ₁(x), as in
 :mod:`~qlat.samplers.flow.gauge`):
