@@ -59,9 +59,12 @@ def tiny(tmp_path_factory):
         "flow": so.SamplerPlan({"thermalization": 2}, chains=4, block=30, max_cpu_seconds=1.0, max_per_chain=60),
         "fthmc": so.SamplerPlan({"trajectory_length": 0.5, "n_steps": 4, "thermalization": 2}, chains=2, block=6,
                                 max_cpu_seconds=0.5, max_per_chain=6),
+        "flow-tree": so.SamplerPlan({"thermalization": 2}, chains=4, block=30, max_cpu_seconds=1.0, max_per_chain=60),
     }
+    tree = so.TreeFlowPlan(train_L=4, n_mix=2, shared_steps=4, shared_batch=8, tail=2, hidden=(4,), tail_steps=3,
+                           tail_batch=8)
     plan = so.ShootoutPlan(L=[4], betas=[1.0, 3.0], samplers=samplers, train_betas=[1.0], train_L=4, train_steps=5,
-                           train_batch=8, architecture={"n_layers": 2, "hidden": [4], "coupling": "ncp"})
+                           train_batch=8, architecture={"n_layers": 2, "hidden": [4], "coupling": "ncp"}, tree=tree)
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -74,15 +77,21 @@ def test_tiny_shootout_every_sampler_flags_short_chains(tiny):
     out = tiny
     costs = out["costs"]
     assert [c.sampler for c in costs] == list(so.SAMPLER_NAMES) * 2
-    assert len(out["training"]) == 1 and out["training"][0]["cpu_seconds"] > 0
+    flow_record, *tree_records = out["training"]
+    assert flow_record["cpu_seconds"] > 0 and "sampler" not in flow_record
+    assert [(r["sampler"], r["beta"], r["L"]) for r in tree_records] == [("flow-tree", 1.0, 4), ("flow-tree", 3.0, 4)]
     for c in costs:
         assert c.samples == c.chains * (c.n_per_chain + c.thermalization)
         cost, err = c.seconds_per_independent_q
         assert cost == pytest.approx(2 * c.tau_int * c.cpu_seconds / c.samples)
         # a chain shorter than 100 tau_int is flagged (the fthmc chains are 6 trajectories long)
         assert c.reliable == (c.n_per_chain >= so.MIN_CHAIN_TAUS * c.tau_int and not c.reasons)
-        if c.sampler in so.ML_SAMPLERS:
-            assert c.training_seconds == out["training"][0]["cpu_seconds"]
+        if c.sampler == "flow-tree":  # charged its own training: the shared map and the tail
+            (rec,) = [r for r in tree_records if r["beta"] == c.beta]
+            assert c.training_seconds > 0 and c.training_seconds == rec["cpu_seconds"]
+            assert "tree flow" in c.extra["flow"]
+        elif c.sampler in so.ML_SAMPLERS:
+            assert c.training_seconds == flow_record["cpu_seconds"]
             assert "transferred" in c.extra["flow"] or c.beta == 1.0
     fthmc = [c for c in costs if c.sampler == "fthmc"]
     assert all(not c.reliable and any("tau_int(Q)" in r for r in c.reasons) for c in fthmc)
@@ -99,6 +108,34 @@ def test_tiny_shootout_every_sampler_flags_short_chains(tiny):
         own = c.seconds_per_independent_q[0] if n is None else c.amortized(n)[0]
         assert r["speedup"] == pytest.approx(hmc[r["beta"]].seconds_per_independent_q[0] / own)
     assert {(x["sampler"], x["variant"]) for x in out["crossovers"]} == {(r["sampler"], r["variant"]) for r in rows}
+
+
+def test_tiny_shootout_tree_flow_is_charged_both_training_phases(tiny):
+    """flow-tree: the registry's flow sampler over a tree flow whose shared map is trained at train_L
+    (``trainable="shared"``) and whose tail at the point's L (``"tail"``); the point is charged both."""
+    records = [r for r in tiny["training"] if r.get("sampler") == "flow-tree"]
+    for rec in records:
+        shared, tail = rec["shared"], rec["tail"]
+        assert (shared["L"], shared["steps"], tail["L"], tail["steps"]) == (4, 4, 4, 3)
+        assert shared["cpu_seconds"] > 0 and tail["cpu_seconds"] > 0
+        assert rec["cpu_seconds"] == pytest.approx(shared["cpu_seconds"] + tail["cpu_seconds"], rel=1e-12)
+        assert rec["architecture"]["layout"] == "tree" and rec["architecture"]["tail"] == 2
+        assert 0 <= shared["final_batch_acceptance"] <= 1 and 0 <= tail["final_batch_acceptance"] <= 1
+    costs = [c for c in tiny["costs"] if c.sampler == "flow-tree"]
+    assert [c.beta for c in costs] == [1.0, 3.0] and 0 < costs[0].acceptance <= 1  # 4 steps: hardly any at β = 3
+    assert {r["variant"] for r in tiny["speedups"] if r["sampler"] == "flow-tree"} == {
+        "sampling", "amortized_10000", "amortized_1000000"}
+    plan = so.ShootoutPlan(L=[8, 16], betas=[3.0, 4.0], samplers={"hmc": so.SamplerPlan({}, 2, 10, 1.0)},
+                           train_betas=[], tree=so.TreeFlowPlan())
+    assert plan.estimated_cpu_seconds(seconds_per_train_step=1.0) == 2 * 2 * 1.0  # no flow-tree: no training
+    plan.samplers["flow-tree"] = so.SamplerPlan({}, 2, 10, 1.0)
+    tp = plan.tree
+    assert tp is not None and tp.architecture(8)["tail"] == 7 and tp.architecture(16)["tail"] == 15
+    assert plan.estimated_cpu_seconds(seconds_per_train_step=1.0) > 2 * (tp.shared_steps * 0.02 + 2 * tp.tail_steps
+                                                                         * 0.035)
+    assert plan.to_dict()["tree"]["tail"] == 15
+    with pytest.raises(ParameterError, match="tree"):
+        so.train_tree_flow(so.ShootoutPlan(L=[4], betas=[1.0], samplers={}, train_betas=[]), 1.0, 4, None)
 
 
 def test_plan_rejects_unknown_samplers(tmp_path):
@@ -126,6 +163,7 @@ def test_benchmark_script_prints_plots_and_replots(tiny, tmp_path, capsys):
         spec.loader.exec_module(bench)  # puts the repository and benchmarks/ on sys.path
         assert bench.main(["--preset", "full", "--dry-run"]) == 0  # sets one torch thread
         assert bench.main(["--preset", "l16_1core", "--dry-run"]) == 0  # the recorded reduced L = 16 run
+        assert bench.main(["--preset", "l16_tree", "--dry-run"]) == 0  # the tree flow at L = 16
     finally:
         sys.path[:] = saved_path
         torch.set_num_threads(threads)

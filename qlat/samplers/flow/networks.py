@@ -16,8 +16,9 @@ from.
   With ``layout="tree"`` (default map: ``coupling="ncp"``, ``n_mix=8``) the flow starts with the
   gauge-fixed comb-tree plaquette flow
   (:class:`~qlat.samplers.flow.tree.PlaquetteTreeFlow`: every plaquette but one reshaped once by a
-  shared spline of ``bins`` bins, the last ``tail`` stages conditioned on the processed sum by an
-  MLP of widths ``hidden``), followed by ``n_layers`` stripe couplings (0: none).
+  shared circle map — ``coupling``: an NCP mixture of ``n_mix`` or a spline of ``bins`` bins — the
+  last ``tail`` stages conditioned on the processed sum by an MLP of widths ``hidden``), followed by
+  ``n_layers`` stripe couplings (0: none).
 """
 
 from __future__ import annotations

@@ -162,7 +162,8 @@ class PlaquetteTreeFlow(FlowLayer):
         return p, ncp_mixture(p, s)[1]
 
     def _tail_params(self, done: torch.Tensor, m: int) -> torch.Tensor | None:
-        """Spline parameters of a last-column stage with ``m`` plaquettes to come, given the processed sum."""
+        """The map parameters of a last-column stage with ``m`` plaquettes to come, given the processed sum
+        (None for a stage outside the tail: it uses the shared map)."""
         if m > self.tail:
             return None
         onehot = torch.zeros((done.shape[0], self.tail), dtype=done.dtype, device=done.device)
