@@ -110,10 +110,13 @@ def preset(name: str) -> ShootoutPlan:
             "hmc": SamplerPlan({**_MD, "thermalization": 8000}, chains=16, block=2000, max_cpu_seconds=160),
             "heatbath-instanton": SamplerPlan({"instanton_moves": 1, "thermalization": 20}, chains=16, block=300,
                                               max_cpu_seconds=40),
-            "flow-tree": SamplerPlan({"thermalization": 20}, chains=64, block=200, max_cpu_seconds=60),
+            # 128 chains: the tree flow's 30 sequential stages cost less per sample in larger batches (0.42 → 0.31 ms
+            # per sample from 64 to 256 chains at L = 16, measured here); 3000 tail steps: batch acceptance at β = 6
+            # 0.36 after 2000 steps, 0.43 after 4000 (one seed each)
+            "flow-tree": SamplerPlan({"thermalization": 20}, chains=128, block=200, max_cpu_seconds=90),
         }
         return ShootoutPlan(L=[16], betas=[3.0, 4.0, 5.0, 6.0], samplers=samplers, train_betas=[],
-                            tree=TreeFlowPlan())
+                            tree=TreeFlowPlan(tail_steps=3000))
     raise SystemExit(f"unknown preset {name!r}")
 
 
