@@ -175,8 +175,11 @@ def _run_until_long(sampler: Any, theory: Any, series_of: Any, *, chains: int, s
     require(isinstance(block, int) and block >= 5, "block", "must be an integer >= 5", block)
     require(max_cpu_seconds > 0, "max_cpu_seconds", "must be > 0", max_cpu_seconds)
     state = sampler.init_state(theory, chains=chains, seed=seed)
-    if start is not None:
-        state = dataclasses.replace(state, fields=start.clone())
+    if start is not None:  # the first chains start from ``start``, any others from the sampler's own start
+        k = min(int(start.shape[0]), chains)
+        fields = state.fields.clone()
+        fields[:k] = start[:k]
+        state = dataclasses.replace(state, fields=fields)
     cap = max_per_chain if max_per_chain is not None else 10**9
     parts: list[np.ndarray] = []
     accepted: list[float] = []
@@ -187,7 +190,10 @@ def _run_until_long(sampler: Any, theory: Any, series_of: Any, *, chains: int, s
         t0 = time.process_time()
         batch, state = sampler.run(theory, step, state=state)
         cpu += time.process_time() - t0
-        parts.append(np.asarray(series_of(batch), dtype=np.float64))
+        part = np.asarray(series_of(batch), dtype=np.float64)
+        # the cost divides by chains × samples: a chain count that is not the one asked for is a bug
+        require(part.shape[1:] == (chains,), "chains", f"the run has {part.shape[1:]} chains, not {chains}", chains)
+        parts.append(part)
         accepted.append(float(np.mean(batch.accepted)) * step)
         n += step
         series = np.concatenate(parts)
@@ -225,8 +231,8 @@ def measure_charge_cost(sampler: Any, theory: Any, *, chains: int, seed: int, bl
                         max_per_chain: int | None = None) -> tuple[ChargeCost, Any]:
     """Run ``sampler`` on ``theory`` and measure its CPU seconds per independent Q; returns the cost and the end state.
 
-    The chains (``chains`` of them, seeded by ``seed``; ``start``: configurations to start from,
-    else the sampler's own start) are extended ``block`` samples at a time, then by as many as the
+    The chains (``chains`` of them, seeded by ``seed``; ``start``: configurations to start the first
+    chains from, the others — all, without ``start`` — from the sampler's own start) are extended ``block`` samples at a time, then by as many as the
     τ_int(Q) measured so far says are needed, until each is ``min_chain_taus`` τ_int long, the CPU
     spent reaches ``max_cpu_seconds`` or the chains reach ``max_per_chain``.  CPU time is process time
     (the machine is shared), thermalization included.  ``training_seconds`` is recorded for
@@ -603,7 +609,9 @@ def run_shootout(plan: ShootoutPlan, workdir: Any, *, log: Any = None) -> dict[s
                 cost, end = measure_charge_cost(sampler, theory, chains=sp.chains, seed=seed, block=sp.block,
                                                 max_cpu_seconds=sp.max_cpu_seconds, start=begin,
                                                 training_seconds=train_s, max_per_chain=sp.max_per_chain)
-                cost.extra["start"] = "hot" if begin is None else "the final configurations of the HMC chains"
+                cost.extra["start"] = ("hot" if begin is None else "the final configurations of the HMC chains"
+                                       + ("" if begin is None or len(begin) >= sp.chains
+                                          else f" for the first {len(begin)}, the sampler's own start for the rest"))
                 if name == "flow-tree":
                     cost.extra["flow"] = (f"tree flow: shared map trained at L={plan.tree.train_L if plan.tree else '?'}, "
                                           f"beta={beta:g}; tail trained at this point")

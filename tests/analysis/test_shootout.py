@@ -200,3 +200,25 @@ def test_recorded_l16_run_says_what_the_docs_say():
     hmc6 = next(r for r in rows if r["sampler"] == "hmc" and r["beta"] == 6.0)
     assert hmc6["reliable"] and round(hmc6["tau_int_Q"]) == 1518
     assert record["moonshot"]["met"] is False and record["moonshot"]["largest_point"]["beta"] == 6.0
+
+
+def test_more_chains_than_start_configurations_run_every_chain_and_start_the_first_from_start():
+    """A sampler asked for more chains than ``start`` holds runs them all (the cost divides by all of them):
+    the l16_tree record first ran 128 flow chains from HMC's 16 final configurations as 16 chains and
+    charged 128, an 8× cheaper cost than measured."""
+    import torch
+
+    from qlat.core.lattice import Lattice
+    from qlat.samplers.base import sampler_from_params
+    from qlat.theories import U1Theory
+
+    theory = U1Theory(Lattice((4, 4)), beta=1.0)
+    hmc = sampler_from_params({"name": "hmc", "trajectory_length": 0.5, "n_steps": 4, "thermalization": 0})
+    start = torch.full((2, *theory.field_shape), 0.25, dtype=torch.float64)
+    cost, state = so.measure_charge_cost(hmc, theory, chains=5, seed=3, block=10, max_cpu_seconds=0.2,
+                                         start=start, max_per_chain=10)
+    assert state.fields.shape[0] == 5
+    assert cost.chains == 5 and cost.samples == 5 * (cost.n_per_chain + cost.thermalization)
+    run = so._run_until_long(hmc, theory, lambda b: b.accepted.astype(float), chains=5, seed=3, block=5,
+                             max_cpu_seconds=0.1, start=start, min_chain_taus=1, max_per_chain=5)
+    assert run[0].shape[1] == 5
