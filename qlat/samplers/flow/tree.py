@@ -157,7 +157,10 @@ class PlaquetteTreeFlow(FlowLayer):
         s = params[..., :-1].expand(*q.shape, self.n_params - 1)
         with torch.no_grad():
             p0 = invert_shared_ncp(target, params[:-1]) if params.dim() == 1 else invert_ncp(target, s)
-        h, ladj = ncp_mixture(p0, s)  # one Newton step: the same value, and the implicit-function derivatives
+        h, ladj = ncp_mixture(p0, s)
+        if not torch.is_grad_enabled():  # sampling: p0 is the root to round-off, and ladj is at p0
+            return p0, ladj
+        # one Newton step: the same value, and the implicit-function derivatives
         p = p0 - (h - target) / torch.exp(ladj).detach()
         return p, ncp_mixture(p, s)[1]
 
@@ -315,10 +318,11 @@ def invert_shared_ncp(q: torch.Tensor, s: torch.Tensor, *, max_iterations: int =
     eps = torch.finfo(dtype).eps
     for _ in range(max_iterations):
         x = s[None, :] + v[:, None]
-        r = (2.0 * torch.atan(torch.exp(x))).mean(1) - a
+        e = torch.exp(x)
+        r = (2.0 * torch.atan(e)).mean(1) - a
         lo = torch.where(r < 0, v, lo)
         hi = torch.where(r > 0, v, hi)
-        newton = v - r / (1.0 / torch.cosh(x)).mean(1).clamp_min(tiny)
+        newton = v - r / (2.0 / (e + 1.0 / e)).mean(1).clamp_min(tiny)  # G' = mean sech(x), sech = 2/(e + 1/e)
         mid = torch.where(torch.isfinite(lo) & torch.isfinite(hi), 0.5 * (lo + hi),
                           torch.where(torch.isfinite(lo), lo + 1.0, hi - 1.0))
         new = torch.where((newton >= lo) & (newton <= hi), newton, mid)
@@ -353,10 +357,11 @@ def invert_ncp(q: torch.Tensor, s: torch.Tensor, *, max_iterations: int = 100) -
     eps = torch.finfo(dtype).eps
     for _ in range(max_iterations):
         x = s + v.unsqueeze(-1)
-        r = (2.0 * torch.atan(torch.exp(x))).mean(-1) - a
+        e = torch.exp(x)
+        r = (2.0 * torch.atan(e)).mean(-1) - a
         lo = torch.where(r < 0, v, lo)
         hi = torch.where(r > 0, v, hi)
-        newton = v - r / (1.0 / torch.cosh(x)).mean(-1).clamp_min(tiny)
+        newton = v - r / (2.0 / (e + 1.0 / e)).mean(-1).clamp_min(tiny)  # G' = mean sech(x), sech = 2/(e + 1/e)
         new = torch.where((newton >= lo) & (newton <= hi), newton, 0.5 * (lo + hi))
         scale = 4.0 * eps * v.abs().clamp_min(1.0)
         done = (r.abs() <= tol) | ((new - v).abs() <= scale) | (hi - lo <= scale)
