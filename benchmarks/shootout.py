@@ -47,6 +47,7 @@ from qlat.analysis.shootout import (  # noqa: E402
     MIN_CHAIN_TAUS,
     ML_SAMPLERS,
     SAMPLER_NAMES,
+    TRANSFERRED_FLOW_SAMPLERS,
     ChargeCost,
     SamplerPlan,
     ShootoutPlan,
@@ -113,7 +114,9 @@ def preset(name: str) -> ShootoutPlan:
             # 128 chains: the tree flow's 30 sequential stages cost less per sample in larger batches (0.42 → 0.31 ms
             # per sample from 64 to 256 chains at L = 16, measured here); 3000 tail steps: batch acceptance at β = 6
             # 0.36 after 2000 steps, 0.43 after 4000 (one seed each)
-            "flow-tree": SamplerPlan({"thermalization": 20}, chains=128, block=200, max_cpu_seconds=90),
+            # thermalization 100 ≥ 5 τ_int(Q) at every β (12 at β = 6): 112 of the 128 chains start from the flow's own
+            # start, not from HMC's equilibrated configurations
+            "flow-tree": SamplerPlan({"thermalization": 100}, chains=128, block=200, max_cpu_seconds=90),
         }
         return ShootoutPlan(L=[16], betas=[3.0, 4.0, 5.0, 6.0], samplers=samplers, train_betas=[],
                             tree=TreeFlowPlan(tail_steps=3000))
@@ -240,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = preset(args.preset)
     estimate = plan.estimated_cpu_seconds(seconds_per_train_step=SECONDS_PER_TRAIN_STEP)
     trained = []
-    if any(n in plan.samplers for n in ("flow", "fthmc")):
+    if any(n in plan.samplers for n in TRANSFERRED_FLOW_SAMPLERS):
         trained.append(f"flow trained at beta = {list(plan.train_betas)} (L = {plan.train_L}, {plan.train_steps} steps)")
     if plan.tree is not None and "flow-tree" in plan.samplers:
         trained.append(f"tree flow trained at every beta (shared map at L = {plan.tree.train_L}, "

@@ -174,7 +174,9 @@ def _run_until_long(sampler: Any, theory: Any, series_of: Any, *, chains: int, s
 
     require(isinstance(block, int) and block >= 5, "block", "must be an integer >= 5", block)
     require(max_cpu_seconds > 0, "max_cpu_seconds", "must be > 0", max_cpu_seconds)
-    state = sampler.init_state(theory, chains=chains, seed=seed)
+    t0 = time.process_time()
+    state = sampler.init_state(theory, chains=chains, seed=seed)  # charged: a flow draws 64 samples per chain
+    init_cpu = time.process_time() - t0
     if start is not None:  # the first chains start from ``start``, any others from the sampler's own start
         k = min(int(start.shape[0]), chains)
         fields = state.fields.clone()
@@ -183,7 +185,7 @@ def _run_until_long(sampler: Any, theory: Any, series_of: Any, *, chains: int, s
     cap = max_per_chain if max_per_chain is not None else 10**9
     parts: list[np.ndarray] = []
     accepted: list[float] = []
-    cpu = 0.0
+    cpu = init_cpu
     n = 0
     step = block
     while True:
@@ -212,6 +214,11 @@ def _run_until_long(sampler: Any, theory: Any, series_of: Any, *, chains: int, s
     return series, cpu, n, sum(accepted) / n, state
 
 
+def _equilibrated(start: Any, chains: int) -> Any:
+    """``start`` if it starts every chain (then the thermalization rule does not apply), else None."""
+    return start if start is not None and int(start.shape[0]) >= chains else None
+
+
 def _flags(est: Any, *, n: int, thermalization: int, start: Any, min_chain_taus: int, what: str
            ) -> tuple[float, float, list[str]]:
     """τ_int, its error and every reason they cannot be trusted (module docstring)."""
@@ -222,7 +229,8 @@ def _flags(est: Any, *, n: int, thermalization: int, start: Any, min_chain_taus:
         reasons.append(f"chains {n} samples long = {n / tau:.1f} tau_int({what}) (< {min_chain_taus}): tau_int and "
                        "the cost are lower bounds at best")
     if thermalization < MIN_THERMALIZATION_TAUS * tau and start is None:
-        reasons.append(f"thermalization {thermalization} < {MIN_THERMALIZATION_TAUS} tau_int({what}) from a hot start")
+        reasons.append(f"thermalization {thermalization} < {MIN_THERMALIZATION_TAUS} tau_int({what}) from a hot start"
+                       " (or from the sampler's own start for some chains)")
     return float(tau), float(tau_err), reasons
 
 
@@ -251,7 +259,7 @@ def measure_charge_cost(sampler: Any, theory: Any, *, chains: int, seed: int, bl
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est_q2 = gamma_estimate(q * q, name="Q^2")
-    tau, tau_err, reasons = _flags(est_q, n=n, thermalization=thermalization, start=start,
+    tau, tau_err, reasons = _flags(est_q, n=n, thermalization=thermalization, start=_equilibrated(start, chains),
                                    min_chain_taus=min_chain_taus, what="Q")
     shape = tuple(theory.lattice.shape)
     cost = ChargeCost(
@@ -332,7 +340,7 @@ def measure_observable_cost(sampler: Any, theory: Any, observable: str, *, chain
         start=start, min_chain_taus=min_chain_taus, max_per_chain=max_per_chain)
     thermalization = int(getattr(sampler, "thermalization", 0))
     est = gamma_estimate(x, name=f"{observable} ({sampler.name})")
-    tau, tau_err, reasons = _flags(est, n=n, thermalization=thermalization, start=start,
+    tau, tau_err, reasons = _flags(est, n=n, thermalization=thermalization, start=_equilibrated(start, chains),
                                    min_chain_taus=min_chain_taus, what=observable)
     cost = ObservableCost(
         sampler=sampler.name, observable=observable, L=int(theory.lattice.shape[0]), chains=chains, n_per_chain=n,
@@ -390,6 +398,8 @@ def crossovers(betas: Sequence[float], ratios: Sequence[float], errors: Sequence
 SAMPLER_NAMES = ("hmc", "heatbath", "heatbath-instanton", "flow", "fthmc", "flow-tree")
 #: Those that are trained (their training cost is amortized).
 ML_SAMPLERS = ("flow", "fthmc", "flow-tree")
+#: Those that use the plan's stripe flow, trained at ``train_betas`` and transferred to every point.
+TRANSFERRED_FLOW_SAMPLERS = ("flow", "fthmc")
 
 
 @dataclass
@@ -459,7 +469,7 @@ class ShootoutPlan:
     def estimated_cpu_seconds(self, *, seconds_per_train_step: float) -> float:
         """An upper estimate of the CPU seconds of the run: every point spends its whole budget, plus the training."""
         points = len(self.L) * len(self.betas) * sum(p.max_cpu_seconds for p in self.samplers.values())
-        trained = any(name in self.samplers for name in ("flow", "fthmc"))
+        trained = any(name in self.samplers for name in TRANSFERRED_FLOW_SAMPLERS)
         total = points + (len(self.train_betas) * self.train_steps * seconds_per_train_step if trained else 0.0)
         if self.tree is not None and "flow-tree" in self.samplers:  # measured here: 0.017 s/step (L = 8, batch
             # 512) for the shared map, 0.033 s/step (L = 16, batch 256) for the tail
@@ -568,7 +578,7 @@ def run_shootout(plan: ShootoutPlan, workdir: Any, *, log: Any = None) -> dict[s
     training: dict[float, dict[str, Any]] = {}
     tree_records: list[dict[str, Any]] = []
     shared_maps: dict[float, Any] = {}
-    if any(name in plan.samplers for name in ("flow", "fthmc")):
+    if any(name in plan.samplers for name in TRANSFERRED_FLOW_SAMPLERS):
         for beta in plan.train_betas:
             rec = train_shootout_flow(plan, beta, workdir / f"trained_b{beta:g}")
             training[beta] = rec
