@@ -285,6 +285,8 @@ def carry_weights(source: str | os.PathLike, model: FlowModel, *, parameter: str
     for key, value in sorted(want.items(), key=lambda kv: kv[0] != "layout"):  # the layout named first
         if key == "tail" and fresh_tail:
             continue
+        if key == "hidden" and fresh_tail and want.get("n_layers") == 0 == have.get("n_layers"):
+            continue  # a tree flow without tail or stripes has no hidden layer: the new tail's MLP sets it
         require(have.get(key) == value, key, f"differs from the flow in {source} ({key} = {have.get(key)!r})",
                 value, hint=f"use the architecture of {source} (a tree flow may add a tail to one without)")
     _load_learned(model, trained, parameter=parameter, fresh_tail=fresh_tail)

@@ -482,3 +482,30 @@ def test_shootout_tree_training_samples_l8_exactly(tmp_path):
     z_q = (mq - exact.topological_q2(beta, size)) / eq
     assert abs(z_p) < 3 and abs(z_q) < 3, (z_p, z_q, batch.acceptance)
     assert abs(mp - exact.mean_plaquette(1.05 * beta, size)) > 5 * ep
+
+
+def test_a_tail_added_at_init_may_choose_its_own_hidden_widths(tmp_path):
+    """A tree flow without tail or stripes has no hidden layer, so a model started from it with a tail picks the
+    tail MLP's widths (the docs' β = 6 recipe: shared map with the default --hidden, tail with --hidden 32);
+    with stripe layers the widths shape their conditioners and must match."""
+    import torch
+
+    from qlat.core.errors import ParameterError
+    from qlat.core.lattice import Lattice
+    from qlat.samplers.flow import FlowModel, TrainConfig, save_checkpoint
+    from qlat.samplers.flow.checkpoint import carry_weights
+    from qlat.samplers.flow.training import TrainingState
+    from qlat.theories import U1Theory
+
+    small, big = U1Theory(Lattice((4, 4)), beta=2.0), U1Theory(Lattice((8, 8)), beta=2.0)
+    torch.manual_seed(0)
+    source = FlowModel(small.params(), {"layout": "tree", "n_layers": 0, "hidden": [8, 8]})
+    save_checkpoint(tmp_path / "a", source, config=TrainConfig(steps=0, batch=2), state=TrainingState())
+    target = FlowModel(big.params(), {"layout": "tree", "n_layers": 0, "tail": 3, "hidden": [32]})
+    carry_weights(tmp_path / "a", target)
+    assert torch.equal(target.flow.layers[0].shared_map, source.flow.layers[0].shared_map)
+    stripes = FlowModel(small.params(), {"layout": "tree", "n_layers": 2, "hidden": [4]})
+    save_checkpoint(tmp_path / "b", stripes, config=TrainConfig(steps=0, batch=2), state=TrainingState())
+    with pytest.raises(ParameterError, match="hidden"):
+        carry_weights(tmp_path / "b", FlowModel(big.params(), {"layout": "tree", "n_layers": 2, "tail": 3,
+                                                                "hidden": [8]}))
