@@ -168,6 +168,15 @@ def trainable_parameters(model: FlowModel, trainable: str) -> list[torch.nn.Para
     return [p for (_, p), k in zip(named, keep) if k]
 
 
+def _optimizer_fits(saved: dict[str, Any], moved: list[torch.nn.Parameter]) -> bool:
+    """Whether a stored Adam state belongs to these parameters: the same number, and moments of their shapes."""
+    ids = saved["param_groups"][0]["params"]
+    if len(ids) != len(moved):
+        return False
+    moments = saved.get("state", {})
+    return all(i not in moments or tuple(moments[i]["exp_avg"].shape) == tuple(p.shape) for i, p in zip(ids, moved))
+
+
 def train(
     model: FlowModel,
     theory: Any,
@@ -196,7 +205,7 @@ def train(
     optimizer = torch.optim.Adam(moved, lr=config.lr)
     gen = torch.Generator()
     gen.manual_seed(config.seed)
-    if state.optimizer is not None and len(state.optimizer["param_groups"][0]["params"]) == len(moved):
+    if state.optimizer is not None and _optimizer_fits(state.optimizer, moved):
         optimizer.load_state_dict(state.optimizer)  # else a phase that moves other parameters: Adam starts afresh
     if state.rng_state is not None:
         gen.set_state(state.rng_state.clone())
