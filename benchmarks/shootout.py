@@ -62,6 +62,12 @@ SECONDS_PER_TRAIN_STEP = 0.06
 _MD = {"trajectory_length": 1.0, "n_steps": 10, "target_acceptance": 0.7}
 
 
+#: HMC and heatbath-instanton at L = 16 in the l16_1core and l16_tree presets (the same plan, so the same chains)
+_L16_HMC = SamplerPlan({**_MD, "thermalization": 8000}, chains=16, block=2000, max_cpu_seconds=160)
+_L16_HEATBATH_INSTANTON = SamplerPlan({"instanton_moves": 1, "thermalization": 20}, chains=16, block=300,
+                                      max_cpu_seconds=40)
+
+
 def preset(name: str) -> ShootoutPlan:
     """``quick``: L = 8, β = 1…5, ≈ 17 CPU minutes at most; ``full``: L = 8 and 16, β = 1…6, hours;
     ``l16_1core``: L = 16, β = 3…6, ≈ 18 CPU minutes at most (a reduced L = 16 run)."""
@@ -94,10 +100,9 @@ def preset(name: str) -> ShootoutPlan:
         # flow trained at L = 8, β = 4 (the quick preset's 1200 steps) is transferred to every β at L = 16; the
         # ML and heatbath budgets are small, so their chains are flagged where they are short of 100 tau_int.
         samplers = {
-            "hmc": SamplerPlan({**_MD, "thermalization": 8000}, chains=16, block=2000, max_cpu_seconds=160),
+            "hmc": _L16_HMC,
             "heatbath": SamplerPlan({"thermalization": 20}, chains=16, block=300, max_cpu_seconds=45),
-            "heatbath-instanton": SamplerPlan({"instanton_moves": 1, "thermalization": 20}, chains=16, block=300,
-                                              max_cpu_seconds=40),
+            "heatbath-instanton": _L16_HEATBATH_INSTANTON,
             "flow": SamplerPlan({"thermalization": 10}, chains=16, block=100, max_cpu_seconds=15),
             "fthmc": SamplerPlan({**_MD, "thermalization": 10}, chains=8, block=20, max_cpu_seconds=40),
         }
@@ -108,9 +113,8 @@ def preset(name: str) -> ShootoutPlan:
         # with HMC as in l16_1core (same seeds and budgets): the shared one-plaquette map is trained at L = 8 per β,
         # its tail at L = 16; both phases are charged.  ≈ 25 CPU minutes.
         samplers = {
-            "hmc": SamplerPlan({**_MD, "thermalization": 8000}, chains=16, block=2000, max_cpu_seconds=160),
-            "heatbath-instanton": SamplerPlan({"instanton_moves": 1, "thermalization": 20}, chains=16, block=300,
-                                              max_cpu_seconds=40),
+            "hmc": _L16_HMC,
+            "heatbath-instanton": _L16_HEATBATH_INSTANTON,
             # 128 chains: the tree flow's 30 sequential stages cost less per sample in larger batches (0.42 → 0.31 ms
             # per sample from 64 to 256 chains at L = 16, measured here); 3000 tail steps: batch acceptance at β = 6
             # 0.36 after 2000 steps, 0.43 after 4000 (one seed each)

@@ -518,7 +518,7 @@ def train_tree_flow(plan: ShootoutPlan, beta: float, L: int, out: Any, *, shared
 
     from qlat.core.lattice import Lattice
     from qlat.samplers.flow import FlowModel, TrainConfig, save_checkpoint, train
-    from qlat.samplers.flow.tree import tree_layer
+    from qlat.samplers.flow.checkpoint import load_learned_weights
     from qlat.theories import U1Theory
 
     tp = plan.tree
@@ -538,8 +538,7 @@ def train_tree_flow(plan: ShootoutPlan, beta: float, L: int, out: Any, *, shared
     arch = tp.architecture(L)
     torch.manual_seed(plan.seed + 1)
     model = FlowModel(theory.params(), arch)
-    with torch.no_grad():
-        tree_layer(model).shared_map.copy_(tree_layer(shared["model"]).shared_map)
+    load_learned_weights(model, shared["model"], parameter="tree", fresh_tail=True)  # the shared map; tail fresh
     config = TrainConfig(steps=tp.tail_steps if arch["tail"] else 0, batch=tp.tail_batch, lr=tp.tail_lr,
                          seed=plan.seed + 1, trainable="tail" if arch["tail"] else "shared")
     c0 = time.process_time()

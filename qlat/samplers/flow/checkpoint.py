@@ -244,7 +244,7 @@ def transfer_checkpoint(source: str | os.PathLike, theory_params: Mapping[str, A
     """
     trained, card = load_model(source, parameter="source")
     model = FlowModel(dict(theory_params), card_architecture(card)).to(trained.dtype)
-    _load_learned(model, trained, parameter="source")
+    load_learned_weights(model, trained, parameter="source")
     return save_checkpoint(out, model, config=TrainConfig(steps=0, batch=2), state=TrainingState(),
                            metrics={"transferred_from": _origin(card)})
 
@@ -256,7 +256,7 @@ def _origin(card: Mapping[str, Any]) -> dict[str, Any]:
             **({"init_from": training["init_from"]} if training.get("init_from") is not None else {})}
 
 
-def _load_learned(model: FlowModel, trained: FlowModel, *, parameter: str, fresh_tail: bool = False) -> None:
+def load_learned_weights(model: FlowModel, trained: FlowModel, *, parameter: str, fresh_tail: bool = False) -> None:
     """Copy the learned weights (``.net.`` keys) of ``trained`` into ``model``; the lattice-shaped buffers stay
     ``model``'s.  ``fresh_tail``: a tree flow's tail MLP that ``trained`` lacks keeps its fresh (zero) output."""
     weights = {k: v for k, v in trained.state_dict().items() if ".net." in k}
@@ -289,7 +289,7 @@ def carry_weights(source: str | os.PathLike, model: FlowModel, *, parameter: str
             continue  # a tree flow without tail or stripes has no hidden layer: the new tail's MLP sets it
         require(have.get(key) == value, key, f"differs from the flow in {source} ({key} = {have.get(key)!r})",
                 value, hint=f"use the architecture of {source} (a tree flow may add a tail to one without)")
-    _load_learned(model, trained, parameter=parameter, fresh_tail=fresh_tail)
+    load_learned_weights(model, trained, parameter=parameter, fresh_tail=fresh_tail)
     return {"model": str(Path(source).expanduser().resolve()), **_origin(card)}
 
 

@@ -72,7 +72,7 @@ import torch
 from torch import nn
 
 from qlat.core.errors import require
-from qlat.samplers.flow.gauge import PLAQUETTE_COUPLINGS, ncp_mixture, wrap
+from qlat.samplers.flow.gauge import PLAQUETTE_COUPLINGS, ncp_mixture, plaquette, wrap
 from qlat.samplers.flow.layers import FlowLayer
 
 
@@ -177,7 +177,7 @@ class PlaquetteTreeFlow(FlowLayer):
 
     # ------------------------------------------------------------------ plaquettes from column lists
     @staticmethod
-    def _row_plaquettes(t0: list[torch.Tensor], t1: list[torch.Tensor], s: int) -> torch.Tensor:
+    def _rowplaquette(t0: list[torch.Tensor], t1: list[torch.Tensor], s: int) -> torch.Tensor:
         """P(s, ·) from the θ₀ and θ₁ columns (each ``(batch, L1)``)."""
         nxt = (s + 1) % len(t1)
         return t0[s] + t1[nxt] - torch.roll(t0[s], -1, 1) - t1[s]
@@ -203,7 +203,7 @@ class PlaquetteTreeFlow(FlowLayer):
         done = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)  # Σ of the processed (final) plaquettes
         row = self.net.row.to(x.dtype)
         for s in range(l0 - 1):  # rows: P(s, ·) via θ₁(s+1, ·) (+1 in P(s, ·))
-            p = wrap(self._row_plaquettes(t0, t1, s))
+            p = wrap(self._rowplaquette(t0, t1, s))
             hp, ladj = self._forward_map(p, row)
             t1[s + 1] = t1[s + 1] + wrap(hp - p)
             log_det = log_det + ladj.sum(1)
@@ -229,7 +229,7 @@ class PlaquetteTreeFlow(FlowLayer):
         self._check(y)
         l0, l1 = self.shape
         last = l0 - 1
-        p = wrap(_plaquettes(y))  # final values of every stage (and the sink)
+        p = wrap(plaquette(y))  # final values of every stage (and the sink)
         row = self.net.row.to(y.dtype)
         tail = min(self.tail, l1 - 1)
         untailed = torch.cat([p[:, :last].reshape(y.shape[0], -1), p[:, last, : l1 - 1 - tail]], dim=1)
@@ -279,7 +279,7 @@ class PlaquetteTreeFlow(FlowLayer):
         theory.  Exactness does not depend on it: samplers test against the true action.
         """
         l0, l1 = self.shape
-        p = wrap(_plaquettes(x))
+        p = wrap(plaquette(x))
         tail = min(self.tail, l1 - 1)
         fixed = p[:, : l0 - 1].sum((1, 2)) + p[:, l0 - 1, : l1 - 1 - tail].sum(1)
         tail_sum = p[:, l0 - 1, l1 - 1 - tail: l1 - 1].sum(1)
@@ -311,32 +311,15 @@ def invert_shared_ncp(q: torch.Tensor, s: torch.Tensor, *, max_iterations: int =
     gs = (2.0 * torch.atan(torch.exp(s[None, :] + vs[:, None]))).mean(1)
     i = torch.searchsorted(gs, a).clamp(1, vs.shape[0] - 1)
     lo, hi = vs[i - 1], vs[i]
-    frac = ((a - gs[i - 1]) / (gs[i] - gs[i - 1]).clamp_min(torch.finfo(dtype).tiny)).clamp(0.0, 1.0)
-    v = lo + (hi - lo) * frac
     tiny = torch.finfo(dtype).tiny
+    frac = ((a - gs[i - 1]) / (gs[i] - gs[i - 1]).clamp_min(tiny)).clamp(0.0, 1.0)
+    v = lo + (hi - lo) * frac
     below, above = a < gs[0], a > gs[-1]
     v = torch.where(below, torch.log(a.clamp_min(tiny) / (2.0 * torch.exp(s).mean())), v)
     v = torch.where(above, -torch.log((math.pi - a).clamp_min(tiny) / (2.0 * torch.exp(-s).mean())), v)
     lo = torch.where(below, torch.full_like(v, -math.inf), torch.where(above, vs[-1].expand_as(v), lo))
     hi = torch.where(above, torch.full_like(v, math.inf), torch.where(below, vs[0].expand_as(v), hi))
-    tol = 8.0 * math.pi * torch.finfo(dtype).eps
-    eps = torch.finfo(dtype).eps
-    for _ in range(max_iterations):
-        x = s[None, :] + v[:, None]
-        e = torch.exp(x)
-        r = (2.0 * torch.atan(e)).mean(1) - a
-        lo = torch.where(r < 0, v, lo)
-        hi = torch.where(r > 0, v, hi)
-        newton = v - r / (2.0 / (e + 1.0 / e)).mean(1).clamp_min(tiny)  # G' = mean sech(x), sech = 2/(e + 1/e)
-        mid = torch.where(torch.isfinite(lo) & torch.isfinite(hi), 0.5 * (lo + hi),
-                          torch.where(torch.isfinite(lo), lo + 1.0, hi - 1.0))
-        new = torch.where((newton >= lo) & (newton <= hi), newton, mid)
-        # converged where the residual is at round-off or v no longer moves (round-off of G near 0 or π):
-        # those keep their v (a bisection of a one-sided bracket would throw the root away)
-        done = (r.abs() <= tol) | ((new - v).abs() <= 4.0 * eps * v.abs().clamp_min(1.0))
-        if bool(done.all()):
-            break
-        v = torch.where(done, v, new)
+    v = _newton_in_v(a, s, v, lo, hi, max_iterations=max_iterations)
     return (sign * 2.0 * torch.atan(torch.exp(v))).reshape(q.shape)
 
 
@@ -358,23 +341,37 @@ def invert_ncp(q: torch.Tensor, s: torch.Tensor, *, max_iterations: int = 100) -
     lo = t - s.max(-1).values
     hi = t - s.min(-1).values
     v = t - s.mean(-1)  # exact when the scales are equal; inside the bracket
-    tol = 8.0 * math.pi * torch.finfo(dtype).eps
-    eps = torch.finfo(dtype).eps
+    v = _newton_in_v(a, s, v, lo, hi, max_iterations=max_iterations)
+    p = sign * 2.0 * torch.atan(torch.exp(v))
+    return torch.where(a >= math.pi, sign * math.pi, p)
+
+
+def _newton_in_v(a: torch.Tensor, s: torch.Tensor, v: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, *,
+                 max_iterations: int) -> torch.Tensor:
+    """v with G(v) = (1/n) Σ_i 2 arctan(e^{s_i + v}) = a, from the start ``v`` in the bracket [lo, hi] (ends may be
+    infinite; ``s`` broadcasts against v with the mixture axis last): safeguarded Newton, G' = mean sech.
+
+    A step that leaves the bracket becomes a bisection (or a unit step from the finite end); an element is
+    converged, and keeps its v, once its residual is ≤ 8 ulp of π, its step or its bracket is at round-off
+    (a bisection of a one-sided bracket would throw the root away)."""
+    dtype = v.dtype
+    tiny, eps = torch.finfo(dtype).tiny, torch.finfo(dtype).eps
+    tol = 8.0 * math.pi * eps
     for _ in range(max_iterations):
-        x = s + v.unsqueeze(-1)
-        e = torch.exp(x)
+        e = torch.exp(s + v.unsqueeze(-1))
         r = (2.0 * torch.atan(e)).mean(-1) - a
         lo = torch.where(r < 0, v, lo)
         hi = torch.where(r > 0, v, hi)
-        newton = v - r / (2.0 / (e + 1.0 / e)).mean(-1).clamp_min(tiny)  # G' = mean sech(x), sech = 2/(e + 1/e)
-        new = torch.where((newton >= lo) & (newton <= hi), newton, 0.5 * (lo + hi))
+        newton = v - r / (2.0 / (e + 1.0 / e)).mean(-1).clamp_min(tiny)  # sech = 2/(e + 1/e)
+        mid = torch.where(torch.isfinite(lo) & torch.isfinite(hi), 0.5 * (lo + hi),
+                          torch.where(torch.isfinite(lo), lo + 1.0, hi - 1.0))
+        new = torch.where((newton >= lo) & (newton <= hi), newton, mid)
         scale = 4.0 * eps * v.abs().clamp_min(1.0)
         done = (r.abs() <= tol) | ((new - v).abs() <= scale) | (hi - lo <= scale)
         if bool(done.all()):
             break
-        v = torch.where(done, v, new)  # converged elements keep their v
-    p = sign * 2.0 * torch.atan(torch.exp(v))
-    return torch.where(a >= math.pi, sign * math.pi, p)
+        v = torch.where(done, v, new)
+    return v
 
 
 def tree_layer(model: nn.Module) -> PlaquetteTreeFlow:
@@ -384,8 +381,3 @@ def tree_layer(model: nn.Module) -> PlaquetteTreeFlow:
     assert isinstance(first, PlaquetteTreeFlow)
     return first
 
-
-def _plaquettes(x: torch.Tensor) -> torch.Tensor:
-    from qlat.samplers.flow.gauge import plaquette
-
-    return plaquette(x)
